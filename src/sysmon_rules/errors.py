@@ -1,0 +1,80 @@
+"""Where things are, what went wrong, and the exceptions the public API raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a source file; line and column count from 1 (0 when unknown)."""
+
+    path: str | None = None
+    line: int = 0
+    column: int = 0
+    node_path: str = ""
+
+    def __str__(self) -> str:
+        where = self.path or "<config>"
+        if self.line:
+            where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
+        return where
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding: a stable code, a severity, a message and where it applies."""
+
+    code: str
+    severity: Severity
+    message: str
+    location: Location = Location()
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.severity}[{self.code}]: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class SysmonRulesError(ValueError):
+    """Base class of every error this library raises on bad input."""
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        self.message = message
+        self.location = location or Location()
+        super().__init__(f"{self.location}: {message}" if location else message)
+
+
+class ConfigSyntaxError(SysmonRulesError):
+    """The file is not well-formed XML, or not in an encoding Sysmon reads."""
+
+
+class ConfigValidationError(SysmonRulesError):
+    """The file is XML but Sysmon would reject it; carries every diagnostic."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        first = next((d for d in diagnostics if d.severity == "error"), diagnostics[0])
+        more = len([d for d in diagnostics if d.severity == "error"]) - 1
+        suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more > 0 else ""
+        super().__init__(f"error[{first.code}]: {first.message}{suffix}", first.location)
+
+
+class SchemaVersionError(SysmonRulesError):
+    """A schema version that is malformed or that Sysmon does not support."""
+
+
+class BlobFormatError(SysmonRulesError):
+    """A rule blob that cannot be decoded; names the byte offset and the struct being read."""
+
+    def __init__(self, message: str, offset: int, struct: str) -> None:
+        self.offset = offset
+        self.struct = struct
+        super().__init__(f"at byte {offset} ({struct}): {message}")

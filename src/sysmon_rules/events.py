@@ -1,0 +1,32 @@
+"""An event as the evaluator sees it: an id and its EventData fields as strings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an event came from: a file (or "-") and its record id or line number."""
+
+    source: str
+    record: int | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.record is not None:
+            where += f"#record{self.record}"
+        if self.line is not None:
+            where += f":{self.line}"
+        return where
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """``Event(1, {"Image": "C:\\\\Windows\\\\System32\\\\cmd.exe"})``. A field that is absent reads as ``-``."""
+
+    event_id: int
+    fields: Mapping[str, str] = field(default_factory=dict)
+    origin: Origin | None = field(default=None, compare=False)

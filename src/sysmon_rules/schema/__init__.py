@@ -1,0 +1,46 @@
+"""The Sysmon schema of every version, read from the project's compact files in ``schema/``.
+
+``schema_for("4.50")`` gives the schema a config declaring that version is validated against;
+``newest()`` gives the field tables the writer build (Windows Sysmon 15, schema 4.91) uses for
+field ids in the rule blob.
+"""
+
+from __future__ import annotations
+
+from .model import (
+    EventType,
+    FieldDef,
+    OptionDef,
+    SchemaVersion,
+    format_version,
+    pack_version,
+    parse_version,
+)
+from .registry import (
+    CONDITIONS,
+    DEFAULT_CONDITION,
+    SchemaRegistry,
+    all_versions,
+    dtd_schema_for,
+    newest,
+    registry,
+    schema_for,
+)
+
+__all__ = [
+    "CONDITIONS",
+    "DEFAULT_CONDITION",
+    "EventType",
+    "FieldDef",
+    "OptionDef",
+    "SchemaRegistry",
+    "SchemaVersion",
+    "all_versions",
+    "dtd_schema_for",
+    "format_version",
+    "newest",
+    "pack_version",
+    "parse_version",
+    "registry",
+    "schema_for",
+]

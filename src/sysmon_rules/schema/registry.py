@@ -1,0 +1,218 @@
+"""Reads the embedded schema files and answers "which schema applies to this config"."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from importlib import resources
+
+from lark import Lark, Token, Transformer
+
+from ..errors import SchemaVersionError
+from .model import EventType, FieldDef, OptionDef, Platform, SchemaVersion, format_version, parse_version
+
+# Filter condition names in FilterType order: the order Sysmon's blob numbers them in from binary
+# version 14.0 on (the 4.60 list, then what 4.70 added at the end). One fact, used by every module.
+CONDITIONS: tuple[str, ...] = (
+    "is", "is not", "contains", "contains any", "is any", "contains all", "excludes",
+    "excludes any", "excludes all", "begin with", "end with", "less than", "more than",
+    "image", "not begin with", "not end with",
+)  # fmt: skip
+DEFAULT_CONDITION = "is"
+
+# The newest schema of each platform's writer build: its field tables number the blob's FieldIds.
+_NEWEST = {"windows": "4.91", "linux": "4.90"}
+# Schema versions only Windows Sysmon knows (4.82/4.83: Sysmon 14; 4.91: late Sysmon 15).
+_WINDOWS_ONLY_VERSIONS = frozenset({"4.82", "4.83", "4.91"})
+
+
+def _unquote(token: Token) -> str:
+    text = str(token)
+    if text.startswith('"'):
+        return text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return text
+
+
+class _ToStatements(Transformer[Token, object]):
+    def attr(self, items: list[Token]) -> tuple[str, str]:
+        return str(items[0]), _unquote(items[1])
+
+    def header(self, items: list[object]) -> tuple[str, object]:
+        return "header", (str(items[0]), dict(items[1:]))  # type: ignore[arg-type]
+
+    def filters(self, items: list[object]) -> tuple[str, object]:
+        return "filters", (dict([items[0]]), _unquote(items[1]))  # type: ignore[list-item,arg-type]
+
+    def options(self, items: list[Token]) -> tuple[str, object]:
+        return "options", [str(t) for t in items]
+
+    def events(self, items: list[Token]) -> tuple[str, object]:
+        return "events", [str(t) for t in items]
+
+    def option(self, items: list[tuple[str, str]]) -> tuple[str, object]:
+        return "option", tuple(items)
+
+    def data(self, items: list[tuple[str, str]]) -> tuple[str, str, object]:
+        return "data", "", tuple(items)
+
+    def event(self, items: list[object]) -> tuple[str, object]:
+        attrs = tuple(i for i in items if isinstance(i, tuple) and len(i) == 2)
+        data = [i[2] for i in items if isinstance(i, tuple) and len(i) == 3]
+        return "event", (attrs, data)
+
+    def start(self, items: list[object]) -> list[object]:
+        return items
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar = resources.files("sysmon_rules.grammars").joinpath("schema.lark").read_text("utf-8")
+    return Lark(grammar, parser="lalr")
+
+
+def _option(attrs: tuple[tuple[str, str], ...]) -> OptionDef:
+    a = dict(attrs)
+    return OptionDef(
+        name=a["name"],
+        argument=a.get("argument", "none"),
+        switch=a.get("switch"),
+        target=a.get("target", "all"),
+        noconfig=a.get("noconfig") == "true",
+        rule=a.get("rule", "").lower() == "true",
+        forceconfig=a.get("forceconfig") == "true",
+        attributes=attrs,
+    )
+
+
+def _event(attrs: tuple[tuple[str, str], ...], data: list[tuple[tuple[str, str], ...]]) -> EventType:
+    a = dict(attrs)
+    fields = tuple(
+        FieldDef(name=dict(d)["name"], in_type=dict(d)["inType"], out_type=dict(d).get("outType"), attributes=d)
+        for d in data
+    )
+    return EventType(
+        id=int(a["value"], 0),
+        name=a["name"],
+        template=a.get("template", ""),
+        level=a.get("level", ""),
+        rulename=a.get("rulename"),
+        ruledefault=a.get("ruledefault"),
+        version=a.get("version", ""),
+        target=a.get("target", "all"),
+        fields=fields,
+        attributes=attrs,
+    )
+
+
+class SchemaRegistry:
+    """Every embedded schema version, oldest first."""
+
+    def __init__(self) -> None:
+        self._versions: dict[str, SchemaVersion] = {}
+        files = resources.files("sysmon_rules.schema_data")
+        texts = {p.name[: -len(".txt")]: p.read_text("utf-8") for p in files.iterdir() if p.name.endswith(".txt")}
+        for name in sorted(texts, key=lambda v: parse_version(v) or 0):
+            self._versions[name] = self._apply(name, texts[name])
+
+    def _apply(self, name: str, text: str) -> SchemaVersion:
+        statements = _ToStatements().transform(_parser().parse(text))
+        assert isinstance(statements, list)
+        kind, (version, header) = statements[0]
+        if version != name:
+            raise SchemaVersionError(f"schema file {name}.txt declares version {version}")
+        base = self._versions.get(header["base"]) if "base" in header else None
+        default = base.default_condition if base else DEFAULT_CONDITION
+        conditions = base.conditions if base else ()
+        options = {o.name: o for o in base.options} if base else {}
+        events = {e.id: e for e in base.events} if base else {}
+        option_order = [o.name for o in base.options] if base else []
+        event_order = [e.id for e in base.events] if base else []
+        for kind, payload in statements[1:]:
+            if kind == "filters":
+                attrs, text_list = payload
+                default, conditions = attrs["default"], tuple(text_list.split(","))
+            elif kind == "options":
+                option_order = payload
+            elif kind == "option":
+                opt = _option(payload)
+                options[opt.name] = opt
+            elif kind == "events":
+                event_order = [int(v, 0) for v in payload]
+            elif kind == "event":
+                ev = _event(*payload)
+                events[ev.id] = ev
+        platforms = frozenset({"windows"}) if name in _WINDOWS_ONLY_VERSIONS else frozenset({"windows", "linux"})
+        return SchemaVersion(
+            version=name,
+            binary_version=header["binary"],
+            default_condition=default,
+            conditions=conditions,
+            options=tuple(options[n] for n in option_order),
+            events=tuple(events[i] for i in event_order),
+            platforms=platforms,
+        )
+
+    def __iter__(self) -> Iterator[SchemaVersion]:
+        return iter(self._versions.values())
+
+    def names(self) -> list[str]:
+        return list(self._versions)
+
+    def get(self, version: str) -> SchemaVersion:
+        """The schema named exactly (``"4.90"``) or by the same number (``"4.9"``)."""
+        if version in self._versions:
+            return self._versions[version]
+        packed = parse_version(version)
+        for schema in self._versions.values():
+            if schema.packed == packed:
+                return schema
+        raise SchemaVersionError(
+            f"unknown schema version {version!r}; known: {', '.join(self._versions)}"
+        )
+
+    def newest(self, platform: Platform = "windows") -> SchemaVersion:
+        return self._versions[_NEWEST[platform]].for_platform(platform)
+
+    def dtd_schema_for(self, packed: int, platform: Platform = "windows") -> SchemaVersion:
+        """The schema whose DTD a config declaring ``packed`` is validated against.
+
+        Sysmon's ``GetDtdFormat``: the newest schema only on an exact match; otherwise the newest
+        schema not above the declared version, never one below 4.0 (those are rejected).
+        """
+        newest = self.newest(platform)
+        candidates = sorted(
+            (s for s in self._versions.values() if platform in s.platforms and s.packed >= 0x40000),
+            key=lambda s: s.packed,
+            reverse=True,
+        )
+        if packed == newest.packed:
+            return newest
+        for schema in candidates:
+            if schema.packed < newest.packed and packed >= schema.packed:
+                return schema.for_platform(platform)
+        raise SchemaVersionError(
+            f"Incorrect or unsupported schema version {format_version(packed)}. "
+            f"Current Sysmon schema version {newest.label}"
+        )
+
+
+@functools.cache
+def registry() -> SchemaRegistry:
+    return SchemaRegistry()
+
+
+def all_versions() -> list[SchemaVersion]:
+    return list(registry())
+
+
+def schema_for(version: str, platform: Platform | None = None) -> SchemaVersion:
+    schema = registry().get(version)
+    return schema.for_platform(platform) if platform else schema
+
+
+def newest(platform: Platform = "windows") -> SchemaVersion:
+    return registry().newest(platform)
+
+
+def dtd_schema_for(packed: int, platform: Platform = "windows") -> SchemaVersion:
+    return registry().dtd_schema_for(packed, platform)

@@ -1,0 +1,40 @@
+"""Fixtures shared by the whole suite.
+
+Golden data lives in ``../shared`` beside the checkout (never copied into the project). Every test
+reaches it through ``shared_dir``: missing data skips locally but fails under CI (``CI`` set).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _find_shared() -> Path | None:
+    override = os.environ.get("SYSMON_RULES_SHARED")
+    candidates = [Path(override)] if override else []
+    candidates += [_ROOT.parent / "shared", _ROOT / ".." / ".." / "shared"]
+    return next((c.resolve() for c in candidates if (c / "conformance").is_dir()), None)
+
+
+SHARED = _find_shared()
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The ``shared/`` folder with conformance data, reference dumps and the corpus."""
+    if SHARED is None:
+        message = "../shared (conformance data) not found beside the checkout"
+        if os.environ.get("CI"):
+            pytest.fail(message + " and CI is set")
+        pytest.skip(message)
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return _ROOT
