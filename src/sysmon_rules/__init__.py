@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .blob.decode import from_blob
     from .blob.encode import to_blob
     from .engine import Decision, Evaluator
-    from .validate import iter_errors, validate
+    from .validation import iter_errors, validate
     from .xml.reader import load, loads
     from .xml.writer import to_xml
 
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "load": "sysmon_rules.xml.reader",
     "loads": "sysmon_rules.xml.reader",
-    "iter_errors": "sysmon_rules.validate",
-    "validate": "sysmon_rules.validate",
+    "iter_errors": "sysmon_rules.validation",
+    "validate": "sysmon_rules.validation",
     "to_blob": "sysmon_rules.blob.encode",
     "from_blob": "sysmon_rules.blob.decode",
     "to_xml": "sysmon_rules.xml.writer",

@@ -91,7 +91,7 @@ class OptionDef:
         return self.name
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class EventType:
     """One ``<event>``: id, names, default and its fields in order."""
 

@@ -1,0 +1,205 @@
+"""Read a Sysmon config (path or bytes) into the model, with a source location on every node.
+
+Parsing is hardened: no DTD, no entity expansion, no network, a size limit; the file may not
+carry a DOCTYPE of its own (Sysmon prepends one, so a second one fails there too). Element text
+is read as the DTD-validating Sysmon (libxml2) read it: every text chunk of the element, comments
+skipped, nothing trimmed, line ends normalised to LF.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from ..errors import ConfigSyntaxError, ConfigValidationError, Location
+from ..model import Config, EventRules, Filter, Option, Rule, RuleGroup
+from .source import DecodedSource, decode_config, read_source
+
+Element = etree._Element
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """A parsed config: the decoded source, the element tree and each element's location."""
+
+    source: DecodedSource
+    root: Element
+    locations: dict[Element, Location]
+
+    def location(self, element: Element) -> Location:
+        return self.locations.get(element, Location(self.source.path))
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+        strip_cdata=True,
+    )
+
+
+def parse_document(source: str | Path | bytes, *, path: str | None = None) -> ParsedDocument:
+    """Decode and parse; raise ConfigSyntaxError naming path:line:column on malformed input."""
+    data, path = read_source(source, path=path)
+    decoded = decode_config(data, path)
+    try:
+        root = etree.fromstring(decoded.text, _parser())
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if hasattr(exc, "position") else (exc.lineno or 0, exc.offset or 0)
+        message = re.sub(r",? line \d+, column \d+$", "", exc.msg or str(exc))
+        raise ConfigSyntaxError(f"malformed XML: {message}", Location(path, line or 0, column or 0)) from exc
+    except ValueError as exc:  # e.g. lxml refusing a string it cannot take
+        raise ConfigSyntaxError(f"malformed XML: {exc}", Location(path, 1, 1)) from exc
+    tree = root.getroottree()
+    if tree.docinfo.doctype:
+        raise ConfigSyntaxError(
+            "the file has its own <!DOCTYPE>; Sysmon adds its own DTD and rejects a second one",
+            Location(path, 1, 1),
+        )
+    return ParsedDocument(decoded, root, _locate(decoded.text, root, path))
+
+
+def _locate(text: str, root: Element, path: str | None) -> dict[Element, Location]:
+    """Line and column of every element's start tag (lxml gives lines only)."""
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    found: dict[Element, Location] = {}
+    cursor = 0
+    for element in root.iter(tag=etree.Element):
+        line = element.sourceline or 1
+        qname = f"{element.prefix}:{etree.QName(element).localname}" if element.prefix else etree.QName(element).localname
+        start = max(cursor, line_starts[min(line, len(line_starts)) - 1])
+        match = re.compile("<" + re.escape(qname) + r"(?=[\s/>])").search(text, start)
+        pos = match.start() if match else line_starts[min(line, len(line_starts)) - 1]
+        cursor = pos + 1
+        at_line = bisect.bisect_right(line_starts, pos)
+        found[element] = Location(path, at_line, pos - line_starts[at_line - 1] + 1, _node_path(element))
+    return found
+
+
+def _node_path(element: Element) -> str:
+    parts = []
+    node: Element | None = element
+    while node is not None:
+        parts.append(str(etree.QName(node).localname))
+        node = node.getparent()
+    return "/" + "/".join(reversed(parts))
+
+
+def element_text(element: Element) -> str:
+    """All text chunks directly inside the element, comments and child elements skipped."""
+    chunks = [element.text or ""]
+    chunks += [child.tail or "" for child in element]
+    return "".join(chunks)
+
+
+def local_name(element: Element) -> str:
+    return str(etree.QName(element).localname)
+
+
+def child_elements(element: Element) -> list[Element]:
+    return [c for c in element if isinstance(c.tag, str)]
+
+
+def build_config(doc: ParsedDocument) -> Config:
+    """The model of a parsed document (structure as written; validation is separate)."""
+    root = doc.root
+    if local_name(root) != "Sysmon":
+        raise ConfigSyntaxError(
+            f"the root element is <{local_name(root)}>; a Sysmon config starts with <Sysmon>",
+            doc.location(root),
+        )
+    options: list[Option] = []
+    filtering: list[RuleGroup | EventRules] = []
+    for child in child_elements(root):
+        name = local_name(child)
+        if name == "EventFiltering":
+            filtering.extend(_filtering_node(doc, node) for node in child_elements(child))
+        else:
+            options.append(Option(name, element_text(child), doc.location(child)))
+    return Config(
+        schema_version=root.get("schemaversion") or "",
+        options=tuple(options),
+        filtering=tuple(filtering),
+        location=doc.location(root),
+        source=doc.source.path,
+    )
+
+
+def _filtering_node(doc: ParsedDocument, node: Element) -> RuleGroup | EventRules:
+    if local_name(node) == "RuleGroup":
+        return RuleGroup(
+            events=tuple(_event_rules(doc, ev) for ev in child_elements(node)),
+            group_relation=node.get("groupRelation"),
+            name=node.get("name"),
+            location=doc.location(node),
+        )
+    return _event_rules(doc, node)
+
+
+def _event_rules(doc: ParsedDocument, node: Element) -> EventRules:
+    items: list[Filter | Rule] = []
+    for child in child_elements(node):
+        if local_name(child).lower() == "rule":  # Sysmon compares "rule" case-insensitively
+            items.append(
+                Rule(
+                    filters=tuple(_filter(doc, f) for f in child_elements(child)),
+                    group_relation=child.get("groupRelation"),
+                    name=child.get("name"),
+                    location=doc.location(child),
+                )
+            )
+        else:
+            items.append(_filter(doc, child))
+    return EventRules(
+        element=local_name(node),
+        items=tuple(items),
+        onmatch=node.get("onmatch"),
+        default=node.get("default"),
+        location=doc.location(node),
+    )
+
+
+def _filter(doc: ParsedDocument, node: Element) -> Filter:
+    return Filter(
+        field=local_name(node),
+        value=element_text(node),
+        condition=node.get("condition"),
+        name=node.get("name"),
+        location=doc.location(node),
+    )
+
+
+def load(
+    source: str | Path | bytes,
+    *,
+    sysmon_compatible: bool = False,
+    platform: str = "windows",
+) -> Config:
+    """Read and validate a config; raise a SysmonRulesError subclass if Sysmon would not load it.
+
+    With ``sysmon_compatible=True``, what Sysmon only warns about and silently drops (an
+    "Incorrect field", an event element without onmatch) does not raise; the compiler then drops
+    it exactly as Sysmon does.
+    """
+    from ..validation import check_document  # the validator needs the tree as well as the model
+
+    doc = parse_document(source)
+    config = build_config(doc)
+    diagnostics = check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform)
+    if any(d.severity == "error" for d in diagnostics):
+        raise ConfigValidationError(diagnostics)
+    return config
+
+
+def loads(text: str | bytes, **options: object) -> Config:
+    """``load`` for a config held in memory (str is encoded as UTF-8)."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return load(data, **options)  # type: ignore[arg-type]
