@@ -94,9 +94,12 @@ def build_versions(ref: Path) -> list[tuple[str, dict[str, object]]]:
     # Keep the manifest's internal options where they stood, add the Windows 4.91 ones.
     names90 = [o.attrib["name"] for o in v490["options"]]  # type: ignore[attr-defined]
     merged = list(v490["options"])  # type: ignore[call-overload]
-    for o in public:
+    for i, o in enumerate(public):
         if o.attrib["name"] not in names90:
-            merged.append(o)
+            # Place it right after the option the Windows dump prints before it.
+            before = public[i - 1].attrib["name"]
+            at = next(j for j, m in enumerate(merged) if m.attrib["name"] == before) + 1
+            merged.insert(at, o)
     v491["options"] = merged
     del internal
     out = [(v, e) for v, e in versions if v != "4.90"]

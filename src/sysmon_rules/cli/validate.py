@@ -1,0 +1,51 @@
+"""`sysmon-rules validate FILE...`: would Sysmon load these configs, and what would it drop?"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import click
+
+from ..errors import Diagnostic
+from ..validation import iter_errors
+
+
+def _as_json(path: str, diagnostics: list[Diagnostic]) -> dict[str, object]:
+    return {
+        "path": path,
+        "valid": not any(d.severity == "error" for d in diagnostics),
+        "diagnostics": [
+            {"code": d.code, "severity": d.severity, "message": d.message, "hint": d.hint,
+             "location": asdict(d.location)}
+            for d in diagnostics
+        ],
+    }
+
+
+@click.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--sysmon-compatible", is_flag=True,
+              help="Report what Sysmon silently drops (incorrect fields, missing onmatch) as warnings, "
+                   "as Sysmon does, instead of errors.")
+@click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
+def command(files: tuple[str, ...], fmt: str, sysmon_compatible: bool, platform: str) -> None:
+    """Check configs as DTD-validating Windows Sysmon would. Exit 0 all valid, 1 any invalid, 2 usage."""
+    reports = []
+    any_invalid = False
+    for path in files:
+        diagnostics = list(iter_errors(path, sysmon_compatible=sysmon_compatible, platform=platform))
+        any_invalid |= any(d.severity == "error" for d in diagnostics)
+        if fmt == "json":
+            reports.append(_as_json(path, diagnostics))
+            continue
+        for d in diagnostics:
+            click.echo(str(d.location) + f": {d.severity}[{d.code}]: {d.message}")
+            if d.hint:
+                click.echo(f"    hint: {d.hint}")
+        if not any(d.severity == "error" for d in diagnostics):
+            click.echo(f"{path}: valid", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(reports, indent=2))
+    raise SystemExit(1 if any_invalid else 0)
