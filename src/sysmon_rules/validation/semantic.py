@@ -57,7 +57,7 @@ def _fatal(group: RuleGroup | None, rule: Rule | None, flt: Filter) -> Iterator[
         close = difflib.get_close_matches((flt.condition or "").lower(), CONDITIONS, n=1)
         yield Diagnostic(
             "unknown-condition", "error",
-            f"Unknown condition: {flt.condition} (expected one of: {', '.join(CONDITIONS)})",
+            f"Unknown condition: {flt.condition}. Expected values are {', '.join(CONDITIONS)}",
             flt.location, f"did you mean '{close[0]}'?" if close else None,
         )
 
