@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
 
 import sysmon_rules as sr
+from conftest import SHARED
 from sysmon_rules.xml.source import decode_config
 
 ENCODING_FILES = sorted(p.name for p in (SHARED / "conformance" / "compile").glob("*.xml")
@@ -58,7 +58,8 @@ def test_encoding_file_loads_to_the_same_model_as_its_utf8_twin(shared_dir: Path
 
 def test_text_is_kept_raw_and_chunks_joined() -> None:
     config = sr.loads(b'<Sysmon schemaversion="4.90"><EventFiltering><ProcessCreate onmatch="include">'
-                      b"<Image>  a\r\nb<!-- c --><![CDATA[&d]]>&amp;e </Image></ProcessCreate></EventFiltering></Sysmon>")
+                      b"<Image>  a\r\nb<!-- c --><![CDATA[&d]]>&amp;e </Image>"
+                      b"</ProcessCreate></EventFiltering></Sysmon>")
     event = config.filtering[0]
     assert isinstance(event, sr.EventRules)
     flt = event.items[0]

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
 
 import sysmon_rules as sr
+from conftest import SHARED
 from sysmon_rules.validation import iter_errors
 
 
@@ -17,7 +17,7 @@ def _expected() -> list[tuple[str, str, str]]:
     if SHARED is None:
         return []
     rows = (SHARED / "corpus" / "configs" / "EXPECTED.tsv").read_text("utf-8").splitlines()[1:]
-    return [tuple((row.split("\t") + ["", ""])[:3]) for row in rows]  # type: ignore[misc]
+    return [tuple([*row.split("\t"), "", ""][:3]) for row in rows]  # type: ignore[misc]
 
 
 def _invalid_cases() -> list[dict[str, str]]:

@@ -6,7 +6,8 @@ compiler, validator and linter can each apply Sysmon's own interpretation in one
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 
 from .errors import Location
 
@@ -19,7 +20,7 @@ class Option:
 
     name: str
     value: str
-    location: Location = field(default=_NOWHERE, compare=False)
+    location: Location = _field(default=_NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,7 @@ class Filter:
     value: str
     condition: str | None = None
     name: str | None = None
-    location: Location = field(default=_NOWHERE, compare=False)
+    location: Location = _field(default=_NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ class Rule:
     filters: tuple[Filter, ...]
     group_relation: str | None = None
     name: str | None = None
-    location: Location = field(default=_NOWHERE, compare=False)
+    location: Location = _field(default=_NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ class EventRules:
     items: tuple[Filter | Rule, ...] = ()
     onmatch: str | None = None
     default: str | None = None  # the legacy attribute, schema 2.0/3.x
-    location: Location = field(default=_NOWHERE, compare=False)
+    location: Location = _field(default=_NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class RuleGroup:
     events: tuple[EventRules, ...]
     group_relation: str | None = None
     name: str | None = None
-    location: Location = field(default=_NOWHERE, compare=False)
+    location: Location = _field(default=_NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +72,8 @@ class Config:
     schema_version: str
     options: tuple[Option, ...] = ()
     filtering: tuple[RuleGroup | EventRules, ...] = ()
-    location: Location = field(default=_NOWHERE, compare=False)
-    source: str | None = field(default=None, compare=False)
+    location: Location = _field(default=_NOWHERE, compare=False)
+    source: str | None = _field(default=None, compare=False)
 
     def event_rules(self) -> list[tuple[RuleGroup | None, EventRules]]:
         """Every event element in document order, with the RuleGroup that holds it (if any)."""

@@ -41,7 +41,7 @@ class _ToStatements(Transformer[Token, object]):
         return "header", (str(items[0]), dict(items[1:]))  # type: ignore[arg-type]
 
     def filters(self, items: list[object]) -> tuple[str, object]:
-        return "filters", (dict([items[0]]), _unquote(items[1]))  # type: ignore[list-item,arg-type]
+        return "filters", (dict([items[0]]), _unquote(items[1]))  # type: ignore[arg-type]
 
     def options(self, items: list[Token]) -> tuple[str, object]:
         return "options", [str(t) for t in items]

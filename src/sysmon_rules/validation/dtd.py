@@ -62,8 +62,9 @@ class DtdChecker:
 
     def _attributes(self, element: Element, allowed: dict[str, tuple[str, ...] | None]) -> Iterator[Diagnostic]:
         owner = local_name(element)
-        for attr, value in element.attrib.items():
+        for attr, raw in element.attrib.items():
             name = str(etree.QName(attr).localname)
+            value = raw if isinstance(raw, str) else raw.decode()
             if name not in allowed:
                 hint = _did_you_mean(name, list(allowed))
                 yield self._error("unknown-attribute", element,

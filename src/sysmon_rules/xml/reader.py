@@ -59,7 +59,7 @@ def parse_document(source: str | Path | bytes, *, path: str | None = None) -> Pa
     except ValueError as exc:  # e.g. lxml refusing a string it cannot take
         raise ConfigSyntaxError(f"malformed XML: {exc}", Location(path, 1, 1)) from exc
     tree = root.getroottree()
-    if tree.docinfo.doctype:
+    if tree.docinfo.doctype:  # type: ignore[union-attr]
         raise ConfigSyntaxError(
             "the file has its own <!DOCTYPE>; Sysmon adds its own DTD and rejects a second one",
             Location(path, 1, 1),
@@ -73,11 +73,12 @@ def _locate(text: str, root: Element, path: str | None) -> dict[Element, Locatio
     found: dict[Element, Location] = {}
     cursor = 0
     for element in root.iter(tag=etree.Element):
-        line = element.sourceline or 1
-        qname = f"{element.prefix}:{etree.QName(element).localname}" if element.prefix else etree.QName(element).localname
-        start = max(cursor, line_starts[min(line, len(line_starts)) - 1])
+        line = min(int(getattr(element, "sourceline", None) or 1), len(line_starts))
+        localname = str(etree.QName(element).localname)
+        qname = f"{element.prefix}:{localname}" if element.prefix else localname
+        start = max(cursor, line_starts[line - 1])
         match = re.compile("<" + re.escape(qname) + r"(?=[\s/>])").search(text, start)
-        pos = match.start() if match else line_starts[min(line, len(line_starts)) - 1]
+        pos = match.start() if match else line_starts[line - 1]
         cursor = pos + 1
         at_line = bisect.bisect_right(line_starts, pos)
         found[element] = Location(path, at_line, pos - line_starts[at_line - 1] + 1, _node_path(element))
