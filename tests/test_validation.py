@@ -114,3 +114,24 @@ def test_options_follow_the_declared_version() -> None:
 def test_schema_versions(version: str, ok: bool) -> None:
     errors = [c for c, s in _codes(_config("", version)) if s == "error"]
     assert (errors == []) == ok
+
+
+@pytest.mark.parametrize(
+    ("element", "ok"),
+    [
+        ("<HashAlgorithms>md5,sha256,IMPHASH</HashAlgorithms>", True),
+        ("<HashAlgorithms>*</HashAlgorithms>", True),
+        ("<HashAlgorithms>SHA-1,md-5</HashAlgorithms>", True),
+        ("<HashAlgorithms>md5, sha256</HashAlgorithms>", False),  # Sysmon does not trim items
+        ("<HashAlgorithms>sha512</HashAlgorithms>", False),
+        ("<ArchiveDirectory>Sysmon</ArchiveDirectory>", True),
+        ("<ArchiveDirectory>C:\\Sysmon</ArchiveDirectory>", False),
+        ("<FieldSizes>CommandLine:100,Image:20</FieldSizes>", True),
+        ("<FieldSizes>commandline:100</FieldSizes>", False),
+        ("<FieldSizes>CommandLine:0</FieldSizes>", False),
+        ("<FieldSizes>CommandLine: 100</FieldSizes>", False),
+    ],
+)
+def test_option_values_as_sysmon_validates_them(element: str, ok: bool) -> None:
+    codes = _codes(f'<Sysmon schemaversion="4.90">{element}</Sysmon>'.encode())
+    assert (codes == []) == ok, codes

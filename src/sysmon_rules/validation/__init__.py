@@ -15,6 +15,7 @@ from ..schema import dtd_schema_for, newest, parse_version
 from ..schema.model import Platform
 from ..xml.reader import ParsedDocument, build_config, parse_document
 from .dtd import DtdChecker
+from .options import check_options
 from .semantic import check_semantics, condition_index, effective_name, filters_of
 
 __all__ = [
@@ -61,6 +62,7 @@ def check_document(
     if dtd:
         found.extend(DtdChecker(doc, schema).check())
     found.extend(check_semantics(config, newest(plat), sysmon_compatible=sysmon_compatible))
+    found.extend(check_options(config, newest(plat)))
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(found, key=lambda d: (order[d.severity], d.location.line, d.location.column))
 
