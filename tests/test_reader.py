@@ -132,3 +132,17 @@ def test_input_file_is_never_modified(shared_dir: Path) -> None:
     before = path.read_bytes()
     sr.load(path)
     assert path.read_bytes() == before
+
+
+def test_newest_engine_reads_only_the_first_text_chunk() -> None:
+    data = (b'<Sysmon schemaversion="4.90"><EventFiltering><ProcessCreate onmatch="include">'
+            b"<Image>a<!-- c -->b</Image><CommandLine> <!-- c -->x</CommandLine></ProcessCreate>"
+            b"</EventFiltering></Sysmon>")
+
+    def values(config: sr.Config) -> list[str]:
+        event = config.filtering[0]
+        assert isinstance(event, sr.EventRules)
+        return [f.value for f in event.items if isinstance(f, sr.Filter)]
+
+    assert values(sr.loads(data)) == ["ab", " x"]
+    assert values(sr.loads(data, dtd=False)) == ["a", "x"]

@@ -135,3 +135,18 @@ def test_schema_versions(version: str, ok: bool) -> None:
 def test_option_values_as_sysmon_validates_them(element: str, ok: bool) -> None:
     codes = _codes(f'<Sysmon schemaversion="4.90">{element}</Sysmon>'.encode())
     assert (codes == []) == ok, codes
+
+
+def test_without_dtd_structural_findings_are_warnings() -> None:
+    data = _config('<ProcessCreate onmatch="include" extra="1"><Image>x</Image></ProcessCreate><Bogus/>')
+    assert sorted(_codes(data)) == [("unexpected-element", "error"), ("unknown-attribute", "error")]
+    assert sorted(_codes(data, dtd=False)) == [("unexpected-element", "warning"), ("unknown-attribute", "warning")]
+    sr.loads(data, dtd=False)
+
+
+def test_linux_platform_knows_ebpf_but_not_windows_only_events() -> None:
+    ebpf = _config('<eBPFEvent onmatch="include"><Image>x</Image></eBPFEvent>')
+    block = _config('<FileBlockExecutable onmatch="include"><Image>x</Image></FileBlockExecutable>')
+    assert _codes(ebpf, platform="linux") == [] and _codes(block) == []
+    assert ("unexpected-element", "error") in _codes(ebpf)
+    assert ("unexpected-element", "error") in _codes(block, platform="linux")

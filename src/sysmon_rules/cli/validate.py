@@ -29,13 +29,17 @@ def _as_json(path: str, diagnostics: list[Diagnostic]) -> dict[str, object]:
 @click.option("--sysmon-compatible", is_flag=True,
               help="Report what Sysmon silently drops (incorrect fields, missing onmatch) as warnings, "
                    "as Sysmon does, instead of errors.")
-@click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
-def command(files: tuple[str, ...], fmt: str, sysmon_compatible: bool, platform: str) -> None:
+@click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True,
+              help="Whose schema: Windows Sysmon 15 (events 27-29) or Sysmon for Linux (event 100).")
+@click.option("--no-dtd", is_flag=True,
+              help="Behave like the newest open-source engine: no DTD validation (those findings become "
+                   "warnings), only the first text chunk of an element read.")
+def command(files: tuple[str, ...], fmt: str, sysmon_compatible: bool, platform: str, no_dtd: bool) -> None:
     """Check configs as DTD-validating Windows Sysmon would. Exit 0 all valid, 1 any invalid, 2 usage."""
     reports = []
     any_invalid = False
     for path in files:
-        diagnostics = list(iter_errors(path, sysmon_compatible=sysmon_compatible, platform=platform))
+        diagnostics = list(iter_errors(path, sysmon_compatible=sysmon_compatible, platform=platform, dtd=not no_dtd))
         any_invalid |= any(d.severity == "error" for d in diagnostics)
         if fmt == "json":
             reports.append(_as_json(path, diagnostics))

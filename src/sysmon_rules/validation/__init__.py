@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ConfigValidationError, Diagnostic, SysmonRulesError
@@ -59,8 +60,10 @@ def check_document(
     except SysmonRulesError as exc:
         return [Diagnostic("schema-version", "error", exc.message, doc.location(doc.root),
                            "Sysmon supports schema 4.0 and later in config files")]
-    if dtd:
-        found.extend(DtdChecker(doc, schema).check())
+    structural = DtdChecker(doc, schema).check()
+    # The newest open-source engine does not validate against the DTD: the same findings hold,
+    # but Sysmon built from it loads the file anyway.
+    found.extend(structural if dtd else (replace(d, severity="warning") for d in structural))
     found.extend(check_semantics(config, newest(plat), sysmon_compatible=sysmon_compatible))
     found.extend(check_options(config, newest(plat)))
     order = {"error": 0, "warning": 1, "info": 2}
@@ -68,23 +71,34 @@ def check_document(
 
 
 def iter_errors(
-    source: str | Path | bytes, *, sysmon_compatible: bool = False, platform: Platform | str = "windows"
+    source: str | Path | bytes,
+    *,
+    sysmon_compatible: bool = False,
+    platform: Platform | str = "windows",
+    dtd: bool = True,
 ) -> Iterator[Diagnostic]:
-    """Yield every Diagnostic for a config file or bytes; never raises on bad input."""
+    """Yield every Diagnostic for a config file or bytes; never raises on bad input.
+
+    The options mean what they mean for ``sysmon_rules.load``.
+    """
     try:
         doc = parse_document(source)
-        config = build_config(doc)
+        config = build_config(doc, dtd=dtd)
     except SysmonRulesError as exc:
         yield Diagnostic("xml-syntax", "error", exc.message, exc.location)
         return
-    yield from check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform)
+    yield from check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
 
 
 def validate(
-    source: str | Path | bytes, *, sysmon_compatible: bool = False, platform: Platform | str = "windows"
+    source: str | Path | bytes,
+    *,
+    sysmon_compatible: bool = False,
+    platform: Platform | str = "windows",
+    dtd: bool = True,
 ) -> list[Diagnostic]:
     """Raise ConfigValidationError if Sysmon would reject the config; return the warnings."""
-    diagnostics = list(iter_errors(source, sysmon_compatible=sysmon_compatible, platform=platform))
+    diagnostics = list(iter_errors(source, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd))
     if any(d.severity == "error" for d in diagnostics):
         raise ConfigValidationError(diagnostics)
     return diagnostics

@@ -94,10 +94,17 @@ def _node_path(element: Element) -> str:
     return "/" + "/".join(reversed(parts))
 
 
-def element_text(element: Element) -> str:
-    """All text chunks directly inside the element, comments and child elements skipped."""
+def element_text(element: Element, *, first_chunk_only: bool = False) -> str:
+    """The element's text as Sysmon reads it.
+
+    DTD-validating Sysmon (libxml2) joins every text chunk directly inside the element, skipping
+    comments. The newest open-source engine (pugixml) keeps only the first chunk that is not
+    blank, so ``a<!-- c -->b`` reads as ``a`` there.
+    """
     chunks = [element.text or ""]
     chunks += [child.tail or "" for child in element]
+    if first_chunk_only:
+        return next((c for c in chunks if c.strip()), "")
     return "".join(chunks)
 
 
@@ -109,73 +116,86 @@ def child_elements(element: Element) -> list[Element]:
     return [c for c in element if isinstance(c.tag, str)]
 
 
-def build_config(doc: ParsedDocument) -> Config:
-    """The model of a parsed document (structure as written; validation is separate)."""
-    root = doc.root
-    if local_name(root) != "Sysmon":
-        raise ConfigSyntaxError(
-            f"the root element is <{local_name(root)}>; a Sysmon config starts with <Sysmon>",
-            doc.location(root),
-        )
-    options: list[Option] = []
-    filtering: list[RuleGroup | EventRules] = []
-    for child in child_elements(root):
-        name = local_name(child)
-        if name == "EventFiltering":
-            filtering.extend(_filtering_node(doc, node) for node in child_elements(child))
-        else:
-            options.append(Option(name, element_text(child), doc.location(child)))
-    return Config(
-        schema_version=root.get("schemaversion") or "",
-        options=tuple(options),
-        filtering=tuple(filtering),
-        location=doc.location(root),
-        source=doc.source.path,
-    )
+def build_config(doc: ParsedDocument, *, dtd: bool = True) -> Config:
+    """The model of a parsed document (structure as written; validation is separate).
+
+    ``dtd=False`` reads element text as the newest, non-validating SysmonCommon engine does.
+    """
+    reader = _ModelReader(doc, first_chunk_only=not dtd)
+    return reader.config()
 
 
-def _filtering_node(doc: ParsedDocument, node: Element) -> RuleGroup | EventRules:
-    if local_name(node) == "RuleGroup":
-        return RuleGroup(
-            events=tuple(_event_rules(doc, ev) for ev in child_elements(node)),
-            group_relation=node.get("groupRelation"),
-            name=node.get("name"),
-            location=doc.location(node),
-        )
-    return _event_rules(doc, node)
+class _ModelReader:
+    def __init__(self, doc: ParsedDocument, *, first_chunk_only: bool) -> None:
+        self.doc = doc
+        self.first_chunk_only = first_chunk_only
 
+    def text(self, element: Element) -> str:
+        return element_text(element, first_chunk_only=self.first_chunk_only)
 
-def _event_rules(doc: ParsedDocument, node: Element) -> EventRules:
-    items: list[Filter | Rule] = []
-    for child in child_elements(node):
-        if local_name(child).lower() == "rule":  # Sysmon compares "rule" case-insensitively
-            items.append(
-                Rule(
-                    filters=tuple(_filter(doc, f) for f in child_elements(child)),
-                    group_relation=child.get("groupRelation"),
-                    name=child.get("name"),
-                    location=doc.location(child),
-                )
+    def config(self) -> Config:
+        root = self.doc.root
+        if local_name(root) != "Sysmon":
+            raise ConfigSyntaxError(
+                f"the root element is <{local_name(root)}>; a Sysmon config starts with <Sysmon>",
+                self.doc.location(root),
             )
-        else:
-            items.append(_filter(doc, child))
-    return EventRules(
-        element=local_name(node),
-        items=tuple(items),
-        onmatch=node.get("onmatch"),
-        default=node.get("default"),
-        location=doc.location(node),
-    )
+        options: list[Option] = []
+        filtering: list[RuleGroup | EventRules] = []
+        for child in child_elements(root):
+            name = local_name(child)
+            if name == "EventFiltering":
+                filtering.extend(self.filtering_node(node) for node in child_elements(child))
+            else:
+                options.append(Option(name, self.text(child), self.doc.location(child)))
+        return Config(
+            schema_version=root.get("schemaversion") or "",
+            options=tuple(options),
+            filtering=tuple(filtering),
+            location=self.doc.location(root),
+            source=self.doc.source.path,
+        )
 
+    def filtering_node(self, node: Element) -> RuleGroup | EventRules:
+        if local_name(node) == "RuleGroup":
+            return RuleGroup(
+                events=tuple(self.event_rules(ev) for ev in child_elements(node)),
+                group_relation=node.get("groupRelation"),
+                name=node.get("name"),
+                location=self.doc.location(node),
+            )
+        return self.event_rules(node)
 
-def _filter(doc: ParsedDocument, node: Element) -> Filter:
-    return Filter(
-        field=local_name(node),
-        value=element_text(node),
-        condition=node.get("condition"),
-        name=node.get("name"),
-        location=doc.location(node),
-    )
+    def event_rules(self, node: Element) -> EventRules:
+        items: list[Filter | Rule] = []
+        for child in child_elements(node):
+            if local_name(child).lower() == "rule":  # Sysmon compares "rule" case-insensitively
+                items.append(
+                    Rule(
+                        filters=tuple(self.filter(f) for f in child_elements(child)),
+                        group_relation=child.get("groupRelation"),
+                        name=child.get("name"),
+                        location=self.doc.location(child),
+                    )
+                )
+            else:
+                items.append(self.filter(child))
+        return EventRules(
+            element=local_name(node),
+            items=tuple(items),
+            onmatch=node.get("onmatch"),
+            default=node.get("default"),
+            location=self.doc.location(node),
+        )
+
+    def filter(self, node: Element) -> Filter:
+        return Filter(
+            field=local_name(node),
+            value=self.text(node),
+            condition=node.get("condition"),
+            name=node.get("name"),
+            location=self.doc.location(node),
+        )
 
 
 def load(
@@ -183,18 +203,22 @@ def load(
     *,
     sysmon_compatible: bool = False,
     platform: str = "windows",
+    dtd: bool = True,
 ) -> Config:
     """Read and validate a config; raise a SysmonRulesError subclass if Sysmon would not load it.
 
     With ``sysmon_compatible=True``, what Sysmon only warns about and silently drops (an
     "Incorrect field", an event element without onmatch) does not raise; the compiler then drops
-    it exactly as Sysmon does.
+    it exactly as Sysmon does. ``platform="linux"`` uses Sysmon for Linux's schema (event 100, no
+    events 27-29). ``dtd=False`` behaves like the newest open-source SysmonCommon engine
+    (pugixml): no DTD validation (those findings become warnings) and only the first text chunk
+    of an element is read.
     """
     from ..validation import check_document  # the validator needs the tree as well as the model
 
     doc = parse_document(source)
-    config = build_config(doc)
-    diagnostics = check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform)
+    config = build_config(doc, dtd=dtd)
+    diagnostics = check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
     if any(d.severity == "error" for d in diagnostics):
         raise ConfigValidationError(diagnostics)
     return config
