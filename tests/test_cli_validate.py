@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from sysmon_rules.cli import cli as main
+from sysmon_rules.cli import main
 
 GOOD = '<Sysmon schemaversion="4.90"><EventFiltering><ProcessCreate onmatch="include"/></EventFiltering></Sysmon>'
 BAD = ('<Sysmon schemaversion="4.90">\n<EventFiltering>\n  <ProcessCreate onmatch="include">'

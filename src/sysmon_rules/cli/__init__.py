@@ -18,18 +18,18 @@ _COMMAND_MODULES = (
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sysmon-rules")
-def cli() -> None:
+def main() -> None:
     """Compile, decompile, validate, evaluate and lint Sysmon configurations offline."""
 
 
 for _name in _COMMAND_MODULES:
-    cli.add_command(importlib.import_module(f"{__name__}.{_name}").command)
+    main.add_command(importlib.import_module(f"{__name__}.{_name}").command)
 
 
-def main(argv: list[str] | None = None) -> None:
+def run(argv: list[str] | None = None) -> None:
     """Console entry point: bad input is one line on stderr and exit 1, never a traceback."""
     try:
-        cli.main(args=argv, prog_name="sysmon-rules", standalone_mode=True)
+        main.main(args=argv, prog_name="sysmon-rules", standalone_mode=True)
     except SysmonRulesError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
