@@ -25,6 +25,6 @@ def test_readme_library_example_runs(monkeypatch: pytest.MonkeyPatch, capsys: py
     code = re.search(r"```python\n(.*?)```", text, re.DOTALL)
     assert code is not None
     monkeypatch.chdir(ROOT)
-    exec(compile(code.group(1), "README.md", "exec"), {"__name__": "readme"})  # noqa: S102
+    exec(compile(code.group(1), "README.md", "exec"), {"__name__": "readme"})
     assert "include technique_id=T1059.003" in capsys.readouterr().out
     assert os.getcwd() == str(ROOT)

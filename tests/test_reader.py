@@ -146,3 +146,13 @@ def test_newest_engine_reads_only_the_first_text_chunk() -> None:
 
     assert values(sr.loads(data)) == ["ab", " x"]
     assert values(sr.loads(data, dtd=False)) == ["a", "x"]
+
+
+@pytest.mark.parametrize(("blank", "ok"), [(2000, True), (2100, False)])
+def test_leading_white_space_limit_of_sysmons_first_read(blank: int, ok: bool) -> None:
+    data = b" " * blank + b'<Sysmon schemaversion="4.90"/>'
+    if ok:
+        sr.loads(data)
+    else:
+        with pytest.raises(sr.ConfigSyntaxError, match="Too much white space"):
+            sr.loads(data)

@@ -96,7 +96,17 @@ def decode_config(data: bytes, path: str | None = None) -> DecodedSource:
         body = data.removeprefix(b"\xef\xbb\xbf") if has_bom else data
         codec = _codec_for(declared, path)
         text = _decode(body, codec, data, path, offset_base=len(data) - len(body))
+    _check_leading_space(text, 1024 if is_16bit else 2048, path)
     return DecodedSource(_without_declaration(text, path), path, declared, is_16bit, has_bom)
+
+
+def _check_leading_space(text: str, window: int, path: str | None) -> None:
+    """Sysmon looks for the first '<' only in its first read (2048 bytes, 1024 UTF-16 units)."""
+    first = text.find("<")
+    if first >= window:
+        raise ConfigSyntaxError(
+            f"Too much white space: Sysmon looks for the first '<' within the first {window} "
+            f"{'UTF-16 units' if window == 1024 else 'bytes'}", Location(path, text.count("\n", 0, first) + 1, 1))
 
 
 def _declared_encoding(text: str) -> str | None:
