@@ -13,6 +13,9 @@ from ..errors import SysmonRulesError
 _COMMAND_MODULES = (
     "validate",
     "schema",
+    "compile",
+    "decompile",
+    "dump",
 )
 
 

@@ -1,0 +1,249 @@
+"""Rule blob -> RuleTable (what Sysmon's matcher sees) -> canonical Config.
+
+The matcher walks chains (``NextRuleEvent``/``NextRuleFilter``); so does ``decode``, strictly: any
+offset outside the blob, a cycle, a count that disagrees with its chain or a data block without
+its terminator is a BlobFormatError naming the byte offset and struct. Work is bounded by the blob
+size (every record visited once), so corrupt input can neither hang nor allocate without limit.
+
+An aggregation without filters (an empty ``<Rule>``) is on no filter chain; it is found by
+looking at the bytes between an event's records, where RuleBuilder puts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import BlobFormatError
+from ..model import Config
+from ..ruletable import RULE_DEFAULT_EXCLUDE, RULE_DEFAULT_INCLUDE, Aggregation, RuleFilter, RuleSet, RuleTable
+from .layout import (
+    MODERN,
+    V1,
+    V1_0,
+    V1_0_WORD,
+    V1_01_WORD,
+    V8_EXT,
+    V8_SHORT,
+    V8_WORD,
+    V9_10_WORD,
+    BlobFormat,
+    align8,
+    decode_wchar,
+    format_name,
+    is_known_version,
+)
+
+
+@dataclass(frozen=True)
+class DecodedBlob:
+    """A decoded blob: its format, the table, and per rule set the physical order of its records."""
+
+    fmt: BlobFormat
+    table: RuleTable
+    # Per rule set: ("f", filter index) / ("a", aggregation index) in blob order.
+    order: tuple[tuple[tuple[str, int], ...], ...]
+    first_aggregation_offset: int = 0
+    data: bytes = field(default=b"", repr=False, compare=False)
+
+
+def _u32(data: bytes, offset: int) -> int:
+    return int.from_bytes(data[offset:offset + 4], "little")
+
+
+def _candidate_formats(data: bytes) -> list[BlobFormat]:
+    """Formats the header allows, most likely first.
+
+    8.00 is stamped by Sysmon 8.x (16-byte events) and Sysmon 9.0x (24-byte events, schema 4.2
+    configs); 9.10 has no surviving sample, so both short-header layouts and the 18 one are tried.
+    """
+    if len(data) < 8:
+        raise BlobFormatError(f"{len(data)} bytes cannot hold a rule blob header", 0, "RULE_REG")
+    word = _u32(data, 0)
+    if not is_known_version(word):
+        raise BlobFormatError(f"unknown binary version word 0x{word:08x}", 0, "RULE_REG")
+    if word == V1_0_WORD:
+        return [V1_0]
+    if word == V1_01_WORD:
+        return [V1]
+    if word in (V8_WORD, V9_10_WORD):
+        schema = _u32(data, 12) if len(data) >= 16 else 0
+        short = [V8_EXT, V8_SHORT] if schema >= 0x40014 else [V8_SHORT, V8_EXT]
+        return [*short, MODERN] if word == V9_10_WORD else short
+    return [MODERN]
+
+
+class _Reader:
+    def __init__(self, data: bytes, fmt: BlobFormat) -> None:
+        self.data = data
+        self.fmt = fmt
+        self.seen: set[int] = set()
+        # Live records never overlap, so together they fit in the blob: this bounds the work a
+        # lying count can cause to len(data) / (smallest record) steps.
+        self.budget = len(data)
+
+    def visit(self, offset: int, size: int, struct: str) -> None:
+        if offset in self.seen:
+            raise BlobFormatError("offset visited twice (a cycle or shared record)", offset, struct)
+        if offset < self.fmt.header.size or offset + size > len(self.data):
+            raise BlobFormatError(f"record of {size} bytes does not lie inside the blob", offset, struct)
+        self.budget -= size
+        if self.budget < 0:
+            raise BlobFormatError("records overlap: more of them than the blob can hold", offset, struct)
+        self.seen.add(offset)
+
+    def header(self) -> dict[str, int | bytes]:
+        return self.fmt.header.unpack(self.data, 0)
+
+    def events(self) -> list[tuple[int, dict[str, int | bytes]]]:
+        head = self.header()
+        count = int(head["RuleCount"])
+        offset = int(head.get("FirstEventOffset", 8))
+        found: list[tuple[int, dict[str, int | bytes]]] = []
+        while count and offset:
+            if len(found) == count:
+                if offset == len(self.data):  # an undone last event leaves NextOffset at the end
+                    break
+                raise BlobFormatError(f"event chain is longer than RuleCount {count}", offset, "RULE_EVENT")
+            self.visit(offset, self.fmt.event.size, self.fmt.event.name)
+            record = self.fmt.event.unpack(self.data, offset)
+            if record["RuleDefault"] not in (RULE_DEFAULT_INCLUDE, RULE_DEFAULT_EXCLUDE):
+                raise BlobFormatError(f"RuleDefault {record['RuleDefault']!r} is neither 0 nor 1", offset, "RULE_EVENT")
+            found.append((offset, record))
+            offset = int(record["NextOffset"])
+        if len(found) != count:
+            raise BlobFormatError(f"RuleCount says {count} events, the chain has {len(found)}", 0, "RULE_REG")
+        return found
+
+    def filters(self, offset: int, record: dict[str, int | bytes]) -> list[tuple[int, dict[str, int | bytes], str]]:
+        count = int(record["FilterCount"])
+        at = int(record["FirstFilterOffset"]) if self.fmt.has_combine else offset + align8(self.fmt.event.size)
+        found: list[tuple[int, dict[str, int | bytes], str]] = []
+        while len(found) < count:
+            if at == 0:
+                raise BlobFormatError(f"FilterCount says {count}, the chain has {len(found)}", offset, "RULE_EVENT")
+            self.visit(at, self.fmt.filter.size, self.fmt.filter.name)
+            flt = self.fmt.filter.unpack(self.data, at)
+            found.append((at, flt, self.value(at, int(flt["DataSize"]))))
+            at = int(flt["NextOffset"])
+        if at and self.fmt.has_combine:  # 1.01 filters simply follow their event; no chain end to check
+            raise BlobFormatError(f"filter chain is longer than FilterCount {count}", at, self.fmt.filter.name)
+        return found
+
+    def value(self, offset: int, size: int) -> str:
+        start = offset + self.fmt.filter.size
+        if size < 2 or size % 2 or start + size > len(self.data):
+            raise BlobFormatError(f"DataSize {size} is odd, empty or past the end", offset, self.fmt.filter.name)
+        raw = self.data[start:start + size]
+        if raw[-2:] != b"\0\0":
+            raise BlobFormatError("filter data is not NUL-terminated", start, self.fmt.filter.name)
+        return decode_wchar(raw)
+
+    def aggregation(self, offset: int, expected_id: int) -> dict[str, int | bytes]:
+        layout = self.fmt.aggregation
+        assert layout is not None
+        record = layout.unpack(self.data, offset)
+        if record["aggregationId"] != expected_id:
+            raise BlobFormatError(f"aggregation id {record['aggregationId']!r} != filter's {expected_id}",
+                                  offset, layout.name)
+        return record
+
+    def loose_aggregations(self, start: int, end: int, known: dict[int, int]
+                           ) -> list[tuple[int, dict[str, int | bytes]]]:
+        """Filterless aggregations RuleBuilder put between an event's records (best effort).
+
+        ``known`` maps the offsets of the set's records to their aligned sizes; the walk stops at
+        the first bytes that are neither a known record nor a plausible empty aggregation.
+        """
+        layout = self.fmt.aggregation
+        found: list[tuple[int, dict[str, int | bytes]]] = []
+        cursor = start
+        while layout is not None and cursor + layout.size <= end:
+            if cursor in known:
+                cursor += known[cursor]
+                continue
+            record = layout.unpack(self.data, cursor)
+            if not (record["aggregationId"] and record["ruleCount"] == 0 and record["rootRuleOffset"] == 0
+                    and record["combineType"] in (0, 1) and cursor not in self.seen):
+                break
+            self.visit(cursor, layout.size, layout.name)
+            found.append((cursor, record))
+            cursor += align8(layout.size)
+        return found
+
+
+def decode_blob(data: bytes) -> DecodedBlob:
+    """Decode with the physical record order (used by ``from_blob`` to rebuild the config)."""
+    data = bytes(data)
+    candidates = _candidate_formats(data)
+    for fmt in candidates[:-1]:
+        try:
+            return _decode_as(data, fmt)
+        except BlobFormatError:
+            continue
+    return _decode_as(data, candidates[-1])
+
+
+def _decode_as(data: bytes, fmt: BlobFormat) -> DecodedBlob:
+    reader = _Reader(data, fmt)
+    head = reader.header()
+    events = reader.events()
+    sets: list[RuleSet] = []
+    orders: list[tuple[tuple[str, int], ...]] = []
+    # An event's records lie between it and the next event (RuleBuilder appends in order).
+    ends = [off for off, _ in events[1:]] + [len(data)]
+    for (offset, record), end in zip(events, ends[: len(events)], strict=True):
+        rule_set, order = _rule_set(reader, offset, record, end if end > offset else len(data))
+        sets.append(rule_set)
+        orders.append(order)
+    table = RuleTable(binary_version=int(head["Version"]), schema_version=int(head.get("SchemaVersion", 0)),
+                      rule_sets=tuple(sets))
+    return DecodedBlob(fmt, table, tuple(orders), int(head.get("FirstAggregationOffset", 0)), data)
+
+
+def _rule_set(reader: _Reader, offset: int, record: dict[str, int | bytes], end: int
+              ) -> tuple[RuleSet, tuple[tuple[str, int], ...]]:
+    fmt = reader.fmt
+    known: dict[int, int] = {}  # offset -> aligned size of the set's records
+    filters: list[RuleFilter] = []
+    aggregations: dict[int, tuple[int, Aggregation]] = {}
+    for at, flt, value in reader.filters(offset, record):
+        known[at] = align8(fmt.filter_sizeof + int(flt["DataSize"]))
+        aggregation_id = int(flt.get("AggregationId", 0))
+        if aggregation_id and aggregation_id not in aggregations and fmt.aggregation is not None:
+            where = int(flt["AggregationOffset"])
+            reader.visit(where, fmt.aggregation.size, fmt.aggregation.name)
+            aggregations[aggregation_id] = (where, _aggregation(reader.aggregation(where, aggregation_id)))
+            known[where] = align8(fmt.aggregation.size)
+        name = flt.get("Name", b"")
+        filters.append(RuleFilter(int(flt["FieldId"]), int(flt["FilterType"]), value,
+                                  decode_wchar(name) if isinstance(name, bytes) else "", aggregation_id))
+    for where, agg in reader.loose_aggregations(offset + align8(fmt.event.size), end, known):
+        aggregations.setdefault(int(agg["aggregationId"]), (where, _aggregation(agg)))
+    ordered = sorted(aggregations.values(), key=lambda pair: pair[0])
+    filter_offsets = [at for at in known if at not in {where for where, _ in ordered}]
+    placed = sorted([(at, "f", i) for i, at in enumerate(filter_offsets)]
+                    + [(where, "a", i) for i, (where, _) in enumerate(ordered)])
+    rule_set = RuleSet(int(record["EventId"]), int(record["RuleDefault"]), int(record.get("CombineType", 0)),
+                       tuple(filters), tuple(agg for _, agg in ordered))
+    return rule_set, tuple((kind, index) for _, kind, index in placed)
+
+
+def _aggregation(record: dict[str, int | bytes]) -> Aggregation:
+    name = record["name"]
+    return Aggregation(int(record["aggregationId"]), decode_wchar(name) if isinstance(name, bytes) else "",
+                       int(record["combineType"]))
+
+
+def decode(data: bytes) -> RuleTable:
+    """The rule table of a blob of any binary version from 1.0 to 18."""
+    return decode_blob(data).table
+
+
+def from_blob(data: bytes) -> Config:
+    """A canonical config that compiles back to the same blob (see ``blob.reconstruct``)."""
+    from .reconstruct import config_from_decoded
+
+    return config_from_decoded(decode_blob(data))
+
+
+__all__ = ["DecodedBlob", "decode", "decode_blob", "format_name", "from_blob"]

@@ -1,0 +1,124 @@
+"""The rules part of ``sysmon -c`` for a blob, and the same facts as JSON.
+
+The text follows ``dumpConfiguration.c``: a set is printed only when its rule name or onmatch
+differs from the previously printed set (so a second ``<ProcessCreate onmatch="include">`` set
+is hidden, filters and all); filters of unknown fields and sets of unknown events are skipped;
+an unknown filter type prints as ``is``; a named compound rule shows its first 32 characters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ruletable import COMBINE_AND, COMBINE_OR, RULE_DEFAULT_EXCLUDE, RULE_DEFAULT_INCLUDE, RuleSet, RuleTable
+from ..schema import SchemaVersion, format_version
+from ..schema.model import Platform
+from .decode import decode_blob
+from .layout import V1_01_WORD, conditions_for, format_name, writer_schema
+
+_FIELD_WIDTH = 30
+
+
+def _combine(value: int) -> str:
+    return {COMBINE_OR: "Or", COMBINE_AND: "And"}.get(value, "Unknown")
+
+
+def _match_name(rule_default: int) -> str:
+    return {RULE_DEFAULT_INCLUDE: "exclude", RULE_DEFAULT_EXCLUDE: "include"}.get(rule_default, "?")
+
+
+def _condition(conditions: tuple[str, ...], value: int) -> str:
+    return conditions[value] if 0 <= value < len(conditions) else "is"
+
+
+def _set_lines(rule_set: RuleSet, schema: SchemaVersion, conditions: tuple[str, ...], state: dict[str, int]
+               ) -> list[str]:
+    event = schema.events_by_id[rule_set.event_id]
+    lines = [" - " + f"{event.rulename or '':<34}" + f" onmatch: {_match_name(rule_set.rule_default)}"
+             f"   combine rules using '{_combine(rule_set.combine)}'"]
+    for flt in rule_set.filters:
+        if flt.field_id >= len(event.fields):
+            continue
+        field = f"{event.fields[flt.field_id].name:<{_FIELD_WIDTH}}"
+        tail = f" filter: {_condition(conditions, flt.condition):<12} value: '{flt.value}'"
+        if not flt.aggregation_id:
+            lines.append(f"\t{field}{tail}")
+            continue
+        if flt.aggregation_id != state["aggregation"]:
+            aggregation = rule_set.aggregation(flt.aggregation_id)
+            combine = _combine(aggregation.combine if aggregation else COMBINE_OR)
+            label = aggregation.name[:32] if aggregation and aggregation.name else f"{flt.aggregation_id:04d}"
+            lines.append(f"\tCompound Rule {label}   combine using {combine}")
+            state["aggregation"] = flt.aggregation_id
+        lines.append(f"\t    {field}{tail}")
+    return lines
+
+
+def dump_text(data: bytes, platform: Platform = "windows") -> str:
+    """What ``sysmon -c`` prints under "Rule configuration" for this blob."""
+    decoded = decode_blob(data)
+    table = decoded.table
+    schema = writer_schema(table.binary_version, platform, table.schema_version)
+    conditions = conditions_for(table.binary_version, decoded.fmt)
+    if table.binary_version >= V1_01_WORD:
+        lines = [f"Rule configuration (version {format_version(table.schema_version)}):"]
+    else:
+        lines = [f"Rule configuration (binary version {format_version(table.binary_version)}):"]
+    if not table.rule_sets:
+        return "No rules installed\n"
+    previous: tuple[str, int] | None = None
+    state = {"aggregation": 0}
+    for rule_set in table.rule_sets:
+        event = schema.events_by_id.get(rule_set.event_id)
+        if event is None:
+            continue
+        key = (event.rulename or "", rule_set.rule_default)
+        if key == previous:
+            continue  # Sysmon's "don't repeat overloaded event type names"
+        previous = key
+        lines += _set_lines(rule_set, schema, conditions, state)
+    return "\n".join(lines) + "\n"
+
+
+def dump_json(data: bytes, platform: Platform = "windows") -> dict[str, Any]:
+    """Every rule set (none hidden), with names resolved through the writer's tables."""
+    decoded = decode_blob(data)
+    table = decoded.table
+    schema = writer_schema(table.binary_version, platform, table.schema_version)
+    conditions = conditions_for(table.binary_version, decoded.fmt)
+    return {
+        "binary_version": format_name(table.binary_version),
+        "schema_version": format_version(table.schema_version),
+        "format": decoded.fmt.name,
+        "rule_sets": [_set_json(rule_set, schema, conditions) for rule_set in table.rule_sets],
+    }
+
+
+def _set_json(rule_set: RuleSet, schema: SchemaVersion, conditions: tuple[str, ...]) -> dict[str, Any]:
+    event = schema.events_by_id.get(rule_set.event_id)
+    fields = event.fields if event else ()
+    return {
+        "event_id": rule_set.event_id,
+        "event": event.name if event else None,
+        "rulename": event.rulename if event else None,
+        "onmatch": _match_name(rule_set.rule_default),
+        "combine": _combine(rule_set.combine).lower(),
+        "aggregations": [{"id": a.id, "name": a.name, "combine": _combine(a.combine).lower()}
+                         for a in rule_set.aggregations],
+        "filters": [{
+            "field": fields[f.field_id].name if f.field_id < len(fields) else None,
+            "field_id": f.field_id,
+            "condition": conditions[f.condition] if f.condition < len(conditions) else None,
+            "condition_id": f.condition,
+            "value": f.value,
+            "name": f.name,
+            "aggregation_id": f.aggregation_id,
+        } for f in rule_set.filters],
+    }
+
+
+def describe(table: RuleTable) -> str:
+    """One line: versions and counts (for CLI messages)."""
+    filters = sum(len(s.filters) for s in table.rule_sets)
+    return (f"binary {format_name(table.binary_version)}, schema {format_version(table.schema_version)}, "
+            f"{len(table.rule_sets)} rule sets, {filters} filters")
