@@ -1,0 +1,241 @@
+"""The evaluator: Sysmon's include/exclude decision and RuleName for any event.
+
+>>> from sysmon_rules.ruletable import RuleTable, RuleSet, RuleFilter
+>>> table = RuleTable(0x00120000, 0x0004005A, (RuleSet(1, 1, 1, (RuleFilter(4, 10, "\\\\cmd.exe", "shell"),)),))
+>>> ev = Evaluator(table)
+>>> ev.decide(Event(1, {"Image": "C:\\\\Windows\\\\System32\\\\CMD.EXE"}))
+Decision(decision='include', rule_name='shell', reason='match')
+>>> ev.decide(Event(1, {"Image": "C:\\\\x.exe"})).decision
+'exclude'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..events import Event
+from ..model import Config
+from ..ruletable import RuleSet, RuleTable
+from ..schema import newest
+from .compiled import CSet, compile_set
+from .conditions import MATCH, Platform, c_string, fold
+from .index import Hit, Plan, build_plan
+from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
+from .trace import Trace, trace_event
+from .walk import walk_candidates, walk_set
+
+DecisionName = Literal["include", "exclude"]
+# Why a decision was taken (Decision.reason).
+NEVER = "never filtered"  # events 4, 16 and 255
+NO_RULES = "no rule set"  # the event type's default
+MATCH_REASON = "match"  # a set matched: the opposite of its default
+ONE_SET_DEFAULT = "no match: the only set's default"
+MANY_SETS_DROP = "no match in two or more sets: dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What Sysmon does with an event: ``decision`` and the RuleName it reports (None: none).
+
+    ``reason`` is one of the module constants; ``rule_set`` is the set that matched (if one did);
+    ``trace`` is filled by :meth:`Evaluator.explain` only.
+    """
+
+    decision: DecisionName
+    rule_name: str | None = None
+    reason: str = MATCH_REASON
+    rule_set: RuleSet | None = field(default=None, repr=False, compare=False)
+    trace: Trace | None = field(default=None, repr=False, compare=False)
+
+
+class Evaluator:
+    """Decides events as the Sysmon service would with a given configuration loaded.
+
+    ``source`` is a :class:`~sysmon_rules.Config` (compiled as the writer build of ``platform``
+    would), the bytes of a rule blob, or a :class:`~sysmon_rules.ruletable.RuleTable`; all three
+    go through the same rule table, so XML and blob always agree. ``environment`` is the logon
+    session's environment used to expand ``%VAR%`` in rule data (Windows only). ``platform``
+    picks the build: field tables, case folding of ``less than``/``more than``, expansion.
+    """
+
+    def __init__(self, source: Config | bytes | bytearray | RuleTable | object, *,
+                 environment: Mapping[str, str] | None = None, platform: Platform = "windows") -> None:
+        if platform not in ("windows", "linux"):
+            raise ValueError(f"unknown platform {platform!r} (windows or linux)")
+        self.platform: Platform = platform
+        self.environment: dict[str, str] = dict(environment or {})
+        self.table = _rule_table(source, platform)
+        self._schema = newest(platform)
+        self._slots = SlotMap(self._schema, platform)
+        self._order: dict[Slot, list[int]] = order_sets(self.table.rule_sets, self._slots)
+        self._compiled: dict[int, CSet] = {}
+        self._plans: dict[int, Plan] = {}
+        # Index every event id the build knows now, so decide() never pays for it.
+        for event_id in self._schema.events_by_id:
+            if event_id not in NEVER_FILTERED and self._slots.slot(event_id) in self._order:
+                self._plan(event_id)
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def decide(self, event: Event) -> Decision:
+        """The decision and RuleName for one event (fast path; same result as :meth:`explain`)."""
+        event_id = event.event_id
+        if event_id in NEVER_FILTERED:
+            return _NEVER_DECISION
+        plan = self._plans.get(event_id) or self._plan(event_id)
+        sets = plan.sets
+        if not sets:
+            return _DEFAULTS[plan.default]
+        values, hits = _probe(plan, event.fields)
+        name: str | None = None
+        cursor = 0
+        for k, cset in enumerate(sets):
+            if plan.indexed[k]:
+                start = cursor
+                while cursor < len(hits) and hits[cursor][0] == k:
+                    cursor += 1
+                status, name = walk_candidates(cset, [h[1] for h in hits[start:cursor]], values, plan.valid[k], name)
+            else:
+                status, name = walk_set(cset, values, plan.valid[k], name)
+            if status == MATCH:
+                # Decisions are immutable and few (one per set and name): reuse them.
+                decision = plan.decisions.get((k, name))
+                if decision is None:
+                    decision = plan.decisions[k, name] = Decision(
+                        cset.on_match, name, MATCH_REASON, cset.rule_set)  # type: ignore[arg-type]
+                return decision
+        if len(sets) == 1:
+            return _ONE_SET[sets[0].on_default]
+        return _DROPPED
+
+    def explain(self, event: Event) -> Decision:
+        """Like :meth:`decide`, walking every set in full and recording each step in ``trace``.
+
+        ``str(decision.trace)`` renders it for people.
+        """
+        if event.event_id in NEVER_FILTERED:
+            return Decision("include", None, NEVER, trace=Trace(event.event_id, NEVER, "include", None, ()))
+        plan = self._plans.get(event.event_id) or self._plan(event.event_id)
+        event_type = self._schema.events_by_id.get(event.event_id)
+        names = event_type.field_names if event_type is not None else ()
+        return trace_event(event, plan, _values(plan, event.fields), names)
+
+    def has_include_rules(self, event_id: int) -> bool:
+        """Sysmon's ``IdHasIncludeRules``: can any event of this id be logged?
+
+        False without rule sets; otherwise the first set (in evaluation order) without filters
+        answers by its default, and True when every set has filters.
+        """
+        indexes = self._order.get(self._slots.slot(event_id), [])
+        if not indexes:
+            return False
+        for index in indexes:
+            rule_set = self.table.rule_sets[index]
+            if not rule_set.filters:
+                return rule_set.onmatch == "exclude"
+        return True
+
+    def rule_sets_for(self, event_id: int) -> list[RuleSet]:
+        """The rule sets applied to events of this id, in the order Sysmon tries them."""
+        return [self.table.rule_sets[i] for i in self._order.get(self._slots.slot(event_id), [])]
+
+    # -- construction helpers -------------------------------------------------------------------
+
+    def _compiled_set(self, index: int) -> CSet:
+        cset = self._compiled.get(index)
+        if cset is None:
+            cset = self._compiled[index] = compile_set(
+                self.table.rule_sets[index], index, binary_version=self.table.binary_version,
+                platform=self.platform, environment=self.environment)
+        return cset
+
+    def _plan(self, event_id: int) -> Plan:
+        types = self._schema.events_by_id
+        event_type = types.get(event_id)
+        # An id this build does not know behaves as a type without fields whose default is exclude.
+        event_fields = event_type.field_names if event_type is not None else ()
+        default = event_type.default_decision if event_type is not None else "exclude"
+        indexes = self._order.get(self._slots.slot(event_id), [])
+        sets = [self._compiled_set(i) for i in indexes]
+        set_fields = [types[s.rule_set.event_id].field_names if s.rule_set.event_id in types else None
+                      for s in sets]
+        plan = build_plan(event_id, default, sets, event_fields, set_fields)
+        if event_type is not None or sets:  # don't let arbitrary unknown ids grow the cache
+            self._plans[event_id] = plan
+        return plan
+
+
+def _probe(plan: Plan, fields: Mapping[str, str]) -> tuple[dict[int, str], list[Hit]]:
+    """Read and fold each field once, and look it up: the values and the sorted candidates.
+
+    Inlined on purpose (this is the hot loop): reading as in ``_values``, lookups as documented
+    in ``index``.
+    """
+    values: dict[int, str] = {}
+    hits: list[Hit] = list(plan.always)
+    for fid, name, exact, base, pre_rx, pre_hits, suf_rx, suf_hits, rx, needle_hits in plan.rows:
+        raw = fields.get(name, "") if name is not None else ""
+        if "\0" in raw:
+            raw = c_string(raw)
+        value = (raw.lower() if raw.isascii() else fold(raw)) if raw else "-"
+        values[fid] = value
+        if exact is not None:
+            found = exact.get(value)
+            if found:
+                hits += found
+        if base is not None:
+            found = base.get(value[value.rfind("\\") + 1:])
+            if found:
+                hits += found
+        if pre_rx is not None:
+            m = pre_rx.match(value)
+            if m is not None:
+                hits += pre_hits[m.group()]
+        if suf_rx is not None:
+            m = suf_rx.match(value[::-1])
+            if m is not None:
+                hits += suf_hits[m.group()]
+        if rx is not None:
+            m = rx.search(value)
+            while m is not None:  # the longest needle at each place one starts
+                hits += needle_hits[m.group()]
+                m = rx.search(value, m.start() + 1)
+    hits.sort()
+    return values, hits
+
+
+def _values(plan: Plan, fields: Mapping[str, str]) -> dict[int, str]:
+    """The folded value of every field the plan reads: absent or empty reads as ``-``."""
+    values: dict[int, str] = {}
+    for field_id, name in plan.fields:
+        raw = fields.get(name, "") if name is not None else ""  # RuleName is not set yet: "-"
+        if "\0" in raw:
+            raw = c_string(raw)
+        values[field_id] = fold(raw) if raw else "-"
+    return values
+
+
+def _rule_table(source: object, platform: Platform) -> RuleTable:
+    if isinstance(source, RuleTable):
+        return source
+    if isinstance(source, bytes | bytearray | memoryview):
+        from ..blob.decode import decode
+
+        # No bytes is what a config without rules compiles to: Sysmon then applies the defaults.
+        return decode(bytes(source)) if len(source) else RuleTable(0, 0, ())
+    if isinstance(source, Config):
+        from ..blob.compile import compile_config
+
+        return compile_config(source, platform=platform).table
+    table = getattr(source, "table", None)  # a CompiledBlob
+    if isinstance(table, RuleTable):
+        return table
+    raise TypeError(f"Evaluator needs a Config, blob bytes or RuleTable, not {type(source).__name__}")
+
+
+_NEVER_DECISION = Decision("include", None, NEVER)
+_DROPPED = Decision("exclude", None, MANY_SETS_DROP)
+_ONE_SET: dict[str, Decision] = {d: Decision(d, None, ONE_SET_DEFAULT) for d in ("include", "exclude")}
+_DEFAULTS: dict[str, Decision] = {d: Decision(d, None, NO_RULES) for d in ("include", "exclude")}
