@@ -17,6 +17,8 @@ RULE_DEFAULT_INCLUDE = 0
 RULE_DEFAULT_EXCLUDE = 1
 COMBINE_OR = 0
 COMBINE_AND = 1
+# RULE_FILTER.Name is WCHAR[256]; Sysmon refuses a name whose UTF-8 form is longer than 255 bytes.
+MAX_NAME_BYTES = 255
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from ..model import Config, EventRules, Filter, Rule, RuleGroup
 from ..ruletable import (
     COMBINE_AND,
     COMBINE_OR,
+    MAX_NAME_BYTES,
     RULE_DEFAULT_EXCLUDE,
     RULE_DEFAULT_INCLUDE,
     Aggregation,
@@ -26,7 +27,7 @@ from ..ruletable import (
     RuleSet,
     RuleTable,
 )
-from ..schema import EventType, SchemaVersion, parse_version
+from ..schema import EventType, SchemaVersion, ascii_lower, condition_index, parse_version
 from ..schema.model import Platform
 from .builder import RuleBuilder
 from .layout import (
@@ -41,9 +42,7 @@ from .layout import (
     writer_schema,
 )
 
-MAX_NAME_BYTES = 255  # Name[256] WCHAR; Sysmon checks the UTF-8 length of the attribute
 _T = TypeVar("_T")
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True)
@@ -59,11 +58,6 @@ class _Outcome(Enum):
     ADDED = "added"  # the element became a RULE_EVENT
     SKIPPED = "skipped"  # onmatch/default problem: nothing added, the series goes on
     RETRY = "retry"  # a field this event id lacks: try the next id of the series
-
-
-def ascii_lower(text: str) -> str:
-    """``strcasecmp`` folds ASCII letters only."""
-    return text.translate(_ASCII_LOWER)
 
 
 def rule_default_for(ev: EventRules, candidate: EventType) -> int:
@@ -212,11 +206,9 @@ class _Compiler:
         return value
 
     def condition(self, flt: Filter) -> int:
-        if not flt.condition:
-            return 0
-        folded = ascii_lower(flt.condition)
-        if folded in self.conditions:
-            return self.conditions.index(folded)
+        index = condition_index(flt.condition, self.conditions)
+        if index is not None:
+            return index
         raise _error("unknown-condition",
                      f"Unknown condition: {flt.condition}. Expected values are {', '.join(self.conditions)}",
                      flt.location)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from ..model import Config
 from ..ruletable import RULE_DEFAULT_EXCLUDE, RuleTable
+from ..schema import ascii_lower
+from ..validation.options import HASH_ALGORITHMS, split_list
 
-_ALGORITHMS = {"sha1": 1, "sha-1": 1, "md5": 2, "md-5": 2, "sha256": 3, "sha-256": 3, "imphash": 4, "imp-hash": 4}
 _ALGO_MULTIPLE = 0x80000000
 _ALGO_ALL = 0x0000000F | _ALGO_MULTIPLE
 _OPTION_BITS = {3: 0x1, 7: 0x2}  # NetworkConnect, ImageLoad
@@ -24,11 +25,11 @@ _LINE = 80
 
 def hashing_flag(value: str) -> int | None:
     """``HashingValidation``: the DWORD for a HashAlgorithms value, None if Sysmon rejects it."""
-    if value.lower() in ("*", "all"):
+    if ascii_lower(value) in ("*", "all"):
         return _ALGO_ALL
     flag = 0
-    for token in value.split(","):
-        current = _ALGORITHMS.get(token.lower())
+    for token in split_list(value):
+        current = HASH_ALGORITHMS.get(ascii_lower(token))
         if current is None:
             return None
         if flag == 0:

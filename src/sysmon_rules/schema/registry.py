@@ -20,6 +20,24 @@ CONDITIONS: tuple[str, ...] = (
 )  # fmt: skip
 DEFAULT_CONDITION = "is"
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """Lower-case ASCII letters only, as ``strcasecmp`` does when Sysmon compares names."""
+    return text.translate(_ASCII_LOWER)
+
+
+def condition_index(condition: str | None, table: tuple[str, ...] = CONDITIONS) -> int | None:
+    """FilterType of a ``condition`` attribute as ``GetFilterOption`` parses it, None if unknown.
+
+    Missing or empty means ``is``; names compare ASCII-case-insensitively but need exact spelling.
+    """
+    if not condition:
+        return 0
+    folded = ascii_lower(condition)
+    return table.index(folded) if folded in table else None
+
 # The newest schema of each platform's writer build: its field tables number the blob's FieldIds.
 _NEWEST = {"windows": "4.91", "linux": "4.90"}
 # Schema versions only Windows Sysmon knows (4.82/4.83: Sysmon 14; 4.91: late Sysmon 15).

@@ -17,11 +17,10 @@ from ..schema.model import Platform
 from ..xml.reader import ParsedDocument, build_config, parse_document
 from .dtd import DtdChecker
 from .options import check_options
-from .semantic import check_semantics, condition_index, effective_name, filters_of
+from .semantic import check_semantics, effective_name, filters_of
 
 __all__ = [
     "check_document",
-    "condition_index",
     "effective_name",
     "filters_of",
     "iter_errors",

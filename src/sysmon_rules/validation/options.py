@@ -7,9 +7,11 @@ from collections.abc import Callable, Iterator
 
 from ..errors import Diagnostic
 from ..model import Config, Option
-from ..schema import SchemaVersion
+from ..schema import SchemaVersion, ascii_lower
 
-_HASHES = {"sha1", "sha-1", "md5", "md-5", "sha256", "sha-256", "imphash", "imp-hash"}
+# HashAlgorithms names Sysmon accepts (ASCII case-insensitive) and its ALGO_* number for each.
+HASH_ALGORITHMS = {"sha1": 1, "sha-1": 1, "md5": 2, "md-5": 2, "sha256": 3, "sha-256": 3,
+                   "imphash": 4, "imp-hash": 4}
 
 
 def split_list(value: str) -> list[str]:
@@ -23,11 +25,12 @@ def split_list(value: str) -> list[str]:
 
 
 def _hash_algorithms(option: Option, writer: SchemaVersion) -> Iterator[str]:
-    if option.value.lower() in {"*", "all"}:
+    if ascii_lower(option.value) in {"*", "all"}:
         return
     for token in split_list(option.value):
-        if token.lower() not in _HASHES:
-            hint = " (no spaces: Sysmon does not trim list items)" if token.strip().lower() in _HASHES else ""
+        if ascii_lower(token) not in HASH_ALGORITHMS:
+            trimmed = ascii_lower(token.strip()) in HASH_ALGORITHMS
+            hint = " (no spaces: Sysmon does not trim list items)" if trimmed else ""
             yield f"Invalid hashing algorithm: {token!r}{hint}; use sha1, md5, sha256, imphash or *"
 
 

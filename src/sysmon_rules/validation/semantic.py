@@ -15,17 +15,8 @@ from collections.abc import Iterator
 
 from ..errors import Diagnostic, Location, Severity
 from ..model import Config, EventRules, Filter, Rule, RuleGroup
-from ..schema import CONDITIONS, EventType, SchemaVersion
-
-MAX_NAME_BYTES = 255
-
-
-def condition_index(condition: str | None) -> int | None:
-    """FilterType of a condition attribute as Sysmon parses it (missing or empty means ``is``)."""
-    if not condition:
-        return 0
-    lowered = condition.lower()
-    return next((i for i, name in enumerate(CONDITIONS) if name == lowered), None)
+from ..ruletable import MAX_NAME_BYTES
+from ..schema import CONDITIONS, EventType, SchemaVersion, condition_index
 
 
 def effective_name(group: RuleGroup | None, rule: Rule | None, flt: Filter) -> str | None:
@@ -46,7 +37,7 @@ def filters_of(ev: EventRules) -> Iterator[tuple[Rule | None, Filter]]:
 
 def _fatal(group: RuleGroup | None, rule: Rule | None, flt: Filter) -> Iterator[Diagnostic]:
     name = effective_name(group, rule, flt)
-    if name is not None and len(name.encode("utf-8")) > MAX_NAME_BYTES:
+    if name is not None and len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         owner = flt if flt.name else (rule if rule and rule.name else group)
         yield Diagnostic(
             "name-too-long", "error",
