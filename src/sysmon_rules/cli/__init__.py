@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "compile",
     "decompile",
     "dump",
+    "evaluate",
 )
 
 
