@@ -38,3 +38,9 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return _ROOT
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI, missing golden data fails the run instead of silently skipping or collecting nothing."""
+    if SHARED is None and os.environ.get("CI"):
+        raise pytest.UsageError("../shared (conformance data) not found beside the checkout and CI is set")
