@@ -76,15 +76,15 @@ class Source:
     def open(self) -> BinaryIO:
         """The bytes of the input, gunzipped when they are gzip."""
         raw = self._open_raw()
-        if raw.peek(2)[:2] == GZIP_MAGIC if isinstance(raw, io.BufferedReader) else False:
+        if raw.peek(2)[:2] == GZIP_MAGIC:
             return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
         return raw
 
-    def _open_raw(self) -> BinaryIO:
+    def _open_raw(self) -> io.BufferedReader:
         if self.path is None:
             if self._stdin is None:
                 self._stdin = sys.stdin.buffer.read()
-            return io.BufferedReader(io.BytesIO(self._stdin))  # type: ignore[arg-type]
+            return io.BufferedReader(io.BytesIO(self._stdin))
         try:
             return self.path.open("rb")
         except OSError as exc:

@@ -1,0 +1,131 @@
+"""``jsonl``: one JSON object per line, its shape recognised line by line.
+
+Shapes:
+
+- ours: ``{"EventID": 1, "fields": {"Image": "..."}}`` (``event_id`` also accepted);
+- Winlogbeat / ECS: ``{"winlog": {"event_id": "1", "provider_name": ..., "event_data": {...}}}``;
+- flat EventData keys beside the record's metadata: NXLog ``im_msvistalog`` and OTRF
+  Security-Datasets 2020 (``SourceName``, ``RecordNumber``), OTRF 2022 (``EventSourceName``,
+  ``EventRecordID``, and ``EventData`` as an XML string, which is used when present). The
+  metadata and the event's fields share one namespace there, so only names Sysmon uses for
+  that event id (in any schema version) are taken as fields.
+
+Records of other providers are counted, not read; a line that is not a JSON object with an
+event id is a damaged record, named by its line number.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from typing import Any
+
+from lxml import etree
+
+from ..events import Event, Origin
+from .base import SYSMON_PROVIDERS, Source, as_text, strip_bom
+
+_PROVIDER_KEYS = ("SourceName", "EventSourceName", "Provider", "ProviderName")
+_RECORD_KEYS = ("RecordNumber", "EventRecordID", "record_id")
+# NXLog's own EventType (the record's level) shares its name with Sysmon's registry/WMI field.
+_NXLOG_EVENT_TYPES = frozenset({"INFO", "WARNING", "ERROR", "CRITICAL", "VERBOSE", "AUDIT_SUCCESS", "AUDIT_FAILURE"})
+
+
+@cache
+def sysmon_fields(event_id: int) -> frozenset[str]:
+    """Every EventData name Sysmon has used for this event id, in any schema version."""
+    from ..schema import all_versions
+
+    names: set[str] = set()
+    for version in all_versions():
+        event_type = version.events_by_id.get(event_id)
+        if event_type is not None:
+            names.update(event_type.field_names)
+    return frozenset(names)
+
+
+def _int(value: object) -> int | None:
+    text = as_text(value).strip()
+    return int(text) if text.isdigit() else None
+
+
+def _strings(data: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): as_text(v) for k, v in data.items() if not isinstance(v, list | dict)}
+
+
+def _event_data_xml(text: str) -> dict[str, str]:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    root = etree.fromstring(text.encode("utf-8"), parser)
+    return {d.get("Name", ""): d.text or "" for d in root if str(d.tag).endswith("Data") and d.get("Name")}
+
+
+def parse_object(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int | None]:
+    """``(event id, fields, provider or None, record id)`` of one line's object, whatever its shape."""
+    if "fields" in obj and isinstance(obj["fields"], dict):
+        event_id = _int(obj.get("EventID", obj.get("event_id")))
+        if event_id is None:
+            raise ValueError('"EventID" is not a number')
+        return event_id, _strings(obj["fields"]), None, _int(obj.get("record"))
+    winlog = obj.get("winlog")
+    if isinstance(winlog, dict):
+        event_id = _int(winlog.get("event_id", (obj.get("event") or {}).get("code")))
+        if event_id is None:
+            raise ValueError('"winlog.event_id" is not a number')
+        data = winlog.get("event_data") or {}
+        return event_id, _strings(data), as_text(winlog.get("provider_name")) or None, _int(winlog.get("record_id"))
+    return _flat(obj)
+
+
+def _flat(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int | None]:
+    event_id = _int(obj.get("EventID"))
+    if event_id is None:
+        raise ValueError('no "EventID", "fields" or "winlog" in this object')
+    provider = next((as_text(obj[k]) for k in _PROVIDER_KEYS if k in obj), None)
+    record = next((_int(obj[k]) for k in _RECORD_KEYS if k in obj), None)
+    embedded = obj.get("EventData")
+    if isinstance(embedded, str) and embedded.lstrip().startswith("<"):
+        return event_id, _event_data_xml(embedded), provider, record
+    if isinstance(embedded, dict):
+        return event_id, _strings(embedded), provider, record
+    names = sysmon_fields(event_id)
+    fields = {k: as_text(v) for k, v in obj.items() if k in names and not isinstance(v, list | dict)}
+    if fields.get("EventType") in _NXLOG_EVENT_TYPES:
+        del fields["EventType"]
+    return event_id, fields, provider, record
+
+
+class JsonlCollector:
+    """JSON lines: our canonical events, Winlogbeat/ECS documents, NXLog and OTRF flat records."""
+
+    name = "jsonl"
+    description = "JSON lines: canonical {EventID, fields}, Winlogbeat/ECS, NXLog, OTRF Security-Datasets"
+
+    def recognizes(self, head: bytes, name: str) -> bool:
+        return strip_bom(head).startswith(b"{")
+
+    def events(self, source: Source) -> Iterator[Event]:
+        with source.open() as stream:
+            for number, raw in enumerate(stream, 1):
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8", "replace").strip()
+                if not line:
+                    continue
+                event = self._line(source, number, line)
+                if event is not None:
+                    yield event
+
+    def _line(self, source: Source, number: int, line: str) -> Event | None:
+        where = f"{source.name}:{number}"
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not a JSON object")
+            event_id, fields, provider, record = parse_object(obj)
+        except (ValueError, etree.XMLSyntaxError) as exc:  # JSONDecodeError is a ValueError
+            source.skip(where, str(exc))
+            return None
+        if provider is not None and provider not in SYSMON_PROVIDERS:
+            channel = obj.get("Channel") or (obj.get("winlog") or {}).get("channel") or provider
+            source.other(as_text(channel))
+            return None
+        return Event(event_id, fields, Origin(source.name, record=record, line=number))

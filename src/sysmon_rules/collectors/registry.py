@@ -1,0 +1,116 @@
+"""Collectors found through the ``sysmon_rules.collectors`` entry-point group, and format sniffing.
+
+The built-ins register through the same group (see pyproject.toml), so a third-party package
+plugs in exactly as they do: ``[project.entry-points."sysmon_rules.collectors"] mine = "pkg:Mine"``
+where ``Mine`` is a :class:`~sysmon_rules.collectors.base.Collector` class or instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from ..events import Event
+from .base import Collector, CollectorError, ReadStats, Source
+
+GROUP = "sysmon_rules.collectors"
+# Sniffing order: the built-ins are unambiguous about their formats, so they go first.
+BUILTIN_ORDER = ("evtx", "jsonl", "xml")
+
+
+def available() -> dict[str, Collector]:
+    """Every registered collector by name: built-ins first, then the others by name."""
+    found: dict[str, Collector] = {}
+    for ep in entry_points(group=GROUP):
+        if ep.name in found:
+            continue  # the first distribution wins, as pip installs them
+        try:
+            loaded = ep.load()
+        except Exception as exc:  # a broken plugin must not break the built-ins
+            raise CollectorError(f"collector {ep.name!r} ({ep.value}) cannot be loaded: {exc}") from exc
+        collector = loaded() if isinstance(loaded, type) else loaded
+        if not isinstance(collector, Collector):
+            raise CollectorError(f"collector {ep.name!r} ({ep.value}) is not a Collector")
+        found[ep.name] = collector
+    order = [n for n in BUILTIN_ORDER if n in found] + sorted(n for n in found if n not in BUILTIN_ORDER)
+    return {name: found[name] for name in order}
+
+
+def get(name: str) -> Collector:
+    """The collector registered as ``name``; unknown names list the available ones."""
+    collectors = available()
+    if name not in collectors:
+        raise CollectorError(f"unknown collector {name!r} (available: {', '.join(collectors) or 'none'})")
+    return collectors[name]
+
+
+def detect(source: Source, collectors: dict[str, Collector] | None = None) -> Collector | None:
+    """The first collector that recognises the source's first bytes, or None."""
+    collectors = available() if collectors is None else collectors
+    head = source.head()
+    return next((c for c in collectors.values() if c.recognizes(head, source.name)), None)
+
+
+def expand(args: Iterable[str | Path]) -> Iterator[tuple[Source, bool]]:
+    """Each input as a Source; a folder gives its files (sorted, recursively), flagged as implicit."""
+    for arg in args:
+        path = Path(arg)
+        if str(arg) != "-" and path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                yield Source(str(child), child), True
+        else:
+            yield Source.from_arg(arg), False
+
+
+class EventStream:
+    """The events of many inputs, in order; ``stats`` grows as they are read.
+
+    Files found inside a folder that no collector recognises are left out (``unread``); a file
+    named explicitly that nothing recognises is an error. With ``collector`` given, that one
+    reads every named file, and only the files it recognises inside folders.
+    """
+
+    def __init__(self, inputs: Iterable[str | Path], *, collector: str | None = None, strict: bool = False,
+                 warn: object = None) -> None:
+        self.inputs = list(inputs)
+        self.strict = strict
+        self.warn = warn
+        self.stats = ReadStats()
+        self.files: list[tuple[str, str]] = []  # (input, collector name) in reading order
+        self.unread: list[str] = []
+        self._collectors = available()
+        self._forced = get(collector) if collector is not None else None
+
+    def _pick(self, source: Source, implicit: bool) -> Collector | None:
+        if self._forced is not None:
+            if implicit and not self._forced.recognizes(source.head(), source.name):
+                return None
+            return self._forced
+        found = detect(source, self._collectors)
+        if found is None and not implicit:
+            names = ", ".join(self._collectors)
+            raise CollectorError(f"{source.name}: cannot tell the format; give --collector ({names})")
+        return found
+
+    def __iter__(self) -> Iterator[Event]:
+        for source, implicit in expand(self.inputs):
+            source.strict = self.strict
+            if callable(self.warn):
+                source.warn = self.warn
+            collector = self._pick(source, implicit)
+            if collector is None:
+                self.unread.append(source.name)
+                continue
+            self.files.append((source.name, collector.name))
+            try:
+                for event in collector.events(source):
+                    source.stats.events += 1
+                    yield event
+            finally:
+                self.stats.add(source.stats)
+
+
+def read(*inputs: str | Path, collector: str | None = None, strict: bool = False) -> EventStream:
+    """``for event in read("Sysmon.evtx", "more/"): ...``; formats are recognised by content."""
+    return EventStream(inputs, collector=collector, strict=strict)
