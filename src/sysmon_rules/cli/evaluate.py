@@ -1,79 +1,116 @@
-"""`sysmon-rules evaluate CONFIG EVENTS...`: Sysmon's decision for every event, in input order."""
+"""`sysmon-rules evaluate CONFIG SOURCE...`: replay logged events through a config and report.
+
+SOURCE is an .evtx file, rendered event XML or JSON lines (gzip or not, ``-`` for stdin), or a
+folder of them; the format is recognised by content unless ``--collector`` names one.
+"""
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 import sys
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Literal
 
 import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
+from ..blob.inputs import read_blob
+from ..collectors import EventStream
+from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
-from ..events import Event, Origin
+from ..events import Event
+from ..report import Comparison, Summary
+from ..xml.reader import load
+from .compile import error_line, fail
+
+TOP_NAMES = 20
 
 
-class EventLineError(SysmonRulesError):
-    """A line of an events file that is not an event."""
+def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None) -> Evaluator:
+    """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        fail(path, exc.strerror or str(exc))
+        raise
+    try:
+        start = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1]
+        if start == b"<":
+            config = load(Path(path), platform=platform)  # by path: rule locations name the file
+            return Evaluator(config, environment=environment, platform=platform)  # type: ignore[arg-type]
+        return Evaluator(read_blob(data), environment=environment, platform=platform)  # type: ignore[arg-type]
+    except SysmonRulesError as exc:
+        fail(*error_line(path, exc))
+        raise
+
+
+def _origin(event: Event) -> dict[str, object]:
+    o = event.origin
+    return {"source": o.source, "record": o.record, "line": o.line} if o is not None else {}
+
+
+def _line(event: Event, decision: Decision, other: Decision | None, explain: bool) -> dict[str, object]:
+    row: dict[str, object] = {"decision": decision.decision, "rule_name": decision.rule_name,
+                              "event_id": event.event_id, **_origin(event)}
+    if other is not None:
+        row["compare"] = {"decision": other.decision, "rule_name": other.rule_name}
+    if explain and decision.trace is not None:
+        row["explanation"] = str(decision.trace)
+    return row
 
 
 @contextmanager
-def _open_text(source: str) -> Iterator[IO[str]]:
-    """Text lines of a file or stdin ("-"), gunzipped when the file is gzip."""
-    if source == "-":
-        yield io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
+def _progress(enabled: bool, console: Console) -> Iterator[Callable[[], None]]:
+    """A live count of events read, on a terminal only (stderr), gone when done."""
+    if not enabled:
+        yield lambda: None
         return
-    with Path(source).open("rb") as raw:
-        zipped = raw.read(2) == b"\x1f\x8b"
-        raw.seek(0)
-        binary = gzip.GzipFile(fileobj=raw) if zipped else raw
-        yield io.TextIOWrapper(binary, encoding="utf-8")
+    with Progress(SpinnerColumn(), TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("reading", total=None)
+        yield lambda: progress.advance(task, 100)
 
 
-def _event(record: Any, where: str) -> Event:
-    if not isinstance(record, dict):
-        raise EventLineError(f"{where}: expected a JSON object")
-    event_id = record.get("EventID", record.get("event_id"))
-    fields = record.get("fields", {})
-    if isinstance(event_id, str) and event_id.isdigit():
-        event_id = int(event_id)
-    if not isinstance(event_id, int) or isinstance(event_id, bool):
-        raise EventLineError(f'{where}: "EventID" must be an integer, got {event_id!r}')
-    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
-        raise EventLineError(f'{where}: "fields" must be an object of strings')
-    return Event(event_id, fields)
+def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 and column != "event id" else "right")
+    for row in rows:
+        table.add_row(*(str(v) for v in row))
+    return table
 
 
-def read_events(source: str) -> Iterator[Event]:
-    """Canonical JSON lines ``{"EventID": 1, "fields": {...}}``; blank lines are skipped."""
-    with _open_text(source) as stream:
-        for number, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
-            where = f"{source}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EventLineError(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from exc
-            event = _event(record, where)
-            yield Event(event.event_id, event.fields, Origin(source, line=number))
+def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stream: EventStream) -> None:
+    stats = stream.stats
+    other = sum(stats.other.values())
+    console.print(f"events read: {summary.events:,}  included: {summary.included:,}  "
+                  f"excluded: {summary.excluded:,}  skipped (damaged): {stats.skipped:,}  "
+                  f"other records: {other:,}  files: {len(stream.files):,}"
+                  + (f"  files not recognised (left out): {len(stream.unread):,}" if stream.unread else ""))
+    console.print(_table("Decisions per event id", ["event id", "events", "included", "excluded"],
+                         [[k, sum(c.values()), c["include"], c["exclude"]] for k, c in sorted(summary.by_id.items())]))
+    console.print(_table(f"Top RuleNames (of {len(summary.rule_names):,})",
+                         ["RuleName", "events", "include", "exclude"],
+                         [[n, c, summary.name_decisions[n]["include"], summary.name_decisions[n]["exclude"]]
+                          for n, c in summary.rule_names.most_common(TOP_NAMES)]))
+    never = summary.never_matched(evaluator)
+    console.print(_table(f"Rule sets that never matched ({len(never):,} of {len(evaluator.table.rule_sets):,})",
+                         ["where", "event id", "onmatch", "filters"],
+                         [[s.location or f"set {i}", s.event_id, s.onmatch, len(s.filters)] for i, s in never]))
 
 
-def _load_evaluator(config: str, environment: dict[str, str], platform: Literal["windows", "linux"]) -> Any:
-    from ..engine import Evaluator
-    from ..xml.reader import load
-
-    data = Path(config).read_bytes()
-    if data.lstrip()[:1] == b"<" or data[:3] == b"\xef\xbb\xbf" or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return Evaluator(load(data), environment=environment or None, platform=platform)
-    from ..blob.inputs import read_blob
-
-    return Evaluator(read_blob(data), environment=environment or None, platform=platform)
+def print_comparison(console: Console, comparison: Comparison, names: tuple[str, str]) -> None:
+    console.print(f"A = {names[0]}\nB = {names[1]}\n{comparison.changed:,} of {comparison.events:,} events "
+                  "change decision or RuleName")
+    console.print(_table("Per event id", ["event id", "events", "included A", "included B", "now included",
+                                          "now excluded"], [list(r.values()) for r in comparison.id_rows()]))
+    rows = comparison.name_rows()
+    console.print(_table(f"RuleNames whose event count changes ({len(rows):,})", ["RuleName", "A", "B", "delta"],
+                         [[r["rule_name"], r["events_a"], r["events_b"], f"{int(str(r['delta'])):+d}"]
+                          for r in rows]))
 
 
 def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -86,53 +123,72 @@ def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
     return env
 
 
+def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
+         compare: str | None, strict: bool, platform: str, env: dict[str, str]) -> None:
+    evaluator = load_evaluator(config, platform, env)
+    other = load_evaluator(compare, platform, env) if compare else None
+    err = Console(stderr=True)
+
+    def warn(message: str) -> None:
+        err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+    stream = EventStream(sources, collector=collector, strict=strict, warn=warn)
+    summary, comparison = Summary(), Comparison()
+    decide: Callable[[Event], Decision] = evaluator.explain if explain else evaluator.decide
+    out = sys.stdout
+    with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
+        for event in stream:
+            decision = decide(event)
+            summary.add(event, decision)
+            theirs = other.decide(event) if other is not None else None
+            if theirs is not None:
+                comparison.add(event, decision, theirs)
+            if fmt == "jsonl":
+                out.write(json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
+            elif explain and fmt == "summary" and decision.trace is not None:
+                out.write(f"{event.origin or '-'}\n{decision.trace}\n")
+            if summary.events % 100 == 0:
+                tick()
+    _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""))
+
+
+def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
+            stream: EventStream, names: tuple[str, str]) -> None:
+    if fmt == "json":
+        doc: dict[str, object] = {**summary.as_dict(evaluator), "skipped": stream.stats.skipped,
+                                  "other_records": dict(stream.stats.other),
+                                  "files": [{"source": s, "collector": c} for s, c in stream.files],
+                                  "unread": stream.unread}
+        if comparison is not None:
+            doc["compare"] = {"config": names[1], **comparison.as_dict()}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif fmt == "summary":
+        console = Console(width=None if sys.stdout.isatty() else 120)
+        print_summary(console, summary, evaluator, stream)
+        if comparison is not None:
+            print_comparison(console, comparison, names)
+    elif stream.stats.skipped:
+        click.echo(f"warning: {stream.stats.skipped} damaged record(s) skipped", err=True)
+
+
 @click.command("evaluate")
-@click.argument("config", type=click.Path(dir_okay=False, exists=True))
-@click.argument("sources", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "summary"]), default="summary", show_default=True)
-@click.option("--explain", is_flag=True, help="Add the reason: every rule set and filter tried, in order.")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--collector", default=None, help="Read SOURCE with this collector instead of recognising it.")
+@click.option("--format", "fmt", type=click.Choice(["summary", "jsonl", "json"]), default="summary",
+              show_default=True, help="summary: tables; jsonl: one decision per event; json: the summary as JSON.")
+@click.option("--explain", is_flag=True, help="Show how each event was decided (every rule set and filter tried).")
+@click.option("--compare", "compare", type=click.Path(dir_okay=False), default=None,
+              help="Also decide with this config and show what changes.")
+@click.option("--strict", is_flag=True, help="A damaged record is an error (exit 1) instead of a warning.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 @click.option("--env", "env", multiple=True, metavar="NAME=VALUE",
               help="A session environment variable for %VAR% expansion in rule values (Windows).")
-def command(config: str, sources: tuple[str, ...], fmt: str, explain: bool, platform: str,
-            env: tuple[str, ...]) -> None:
-    """Decide, as Sysmon would, whether each event in SOURCES (JSON lines, '-' for stdin, gzip ok) is logged."""
-    evaluator = _load_evaluator(config, _environment(env), "linux" if platform == "linux" else "windows")
-    out = sys.stdout
-    counts: Counter[tuple[int, str]] = Counter()
-    names: Counter[str] = Counter()
-    for source in sources:
-        for event in read_events(source):
-            decision = evaluator.explain(event) if explain else evaluator.decide(event)
-            if fmt == "summary":
-                counts[(event.event_id, decision.decision)] += 1
-                if decision.rule_name:
-                    names[decision.rule_name] += 1
-                continue
-            record: dict[str, Any] = {"decision": decision.decision, "rule_name": decision.rule_name,
-                                      "event_id": event.event_id, "source": source,
-                                      "line": event.origin.line if event.origin else None}
-            if explain:
-                record["explanation"] = str(decision.trace)
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    if fmt == "summary":
-        _summary(counts, names)
+def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
+            compare: str | None, strict: bool, platform: str, env: tuple[str, ...]) -> None:
+    """Decide every Sysmon event in SOURCE... with CONFIG (XML or rule blob) and report.
 
-
-def _summary(counts: Counter[tuple[int, str]], names: Counter[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="Decisions per event id")
-    for column in ("event id", "included", "excluded"):
-        table.add_column(column, justify="right")
-    for event_id in sorted({i for i, _ in counts}):
-        table.add_row(str(event_id), str(counts[(event_id, "include")]), str(counts[(event_id, "exclude")]))
-    console = Console()
-    console.print(table)
-    top = Table(title="Top RuleNames")
-    top.add_column("count", justify="right")
-    top.add_column("RuleName")
-    for name, count in names.most_common(15):
-        top.add_row(str(count), name)
-    console.print(top)
+    SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder of them, or - for stdin.
+    A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
+    """
+    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env))

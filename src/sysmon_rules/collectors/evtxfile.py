@@ -8,6 +8,7 @@ case). A record the parser cannot read is skipped and named by its position in t
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -19,6 +20,7 @@ from .base import Source, as_text
 MAGIC = b"ElfFile\x00"
 PROVIDER = "Microsoft-Windows-Sysmon"
 _BARE_GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_GUID_SUFFIXES = frozenset({"Guid", "GUID", "guid"})
 # A parser that keeps failing on one file has lost its place: stop there instead of spinning.
 _MAX_FAILURES = 1000
 
@@ -26,7 +28,7 @@ _MAX_FAILURES = 1000
 def render(name: str, value: object) -> str:
     """One EventData value as event XML shows it (``name`` tells a GUID field)."""
     text = as_text(value)
-    if name[-4:].lower() == "guid" and _BARE_GUID.fullmatch(text):
+    if name[-4:] in _GUID_SUFFIXES and _BARE_GUID.fullmatch(text):
         return "{" + text.lower() + "}"
     return text
 
@@ -38,8 +40,20 @@ def event_from_json(body: Mapping[str, Any], origin: Origin) -> tuple[Event | No
     if provider != PROVIDER:
         return None, as_text(system.get("Channel")) or as_text(provider)
     data = body.get("EventData") or {}
-    fields = {k: render(k, v) for k, v in data.items() if not k.startswith("#")} if isinstance(data, dict) else {}
-    return Event(int(as_text(system.get("EventID"))), fields, origin), ""
+    return Event(int(as_text(system.get("EventID"))), _fields(data) if isinstance(data, dict) else {}, origin), ""
+
+
+def _fields(data: Mapping[str, Any]) -> dict[str, str]:
+    """``render`` over EventData, with the common case (a plain string, not a GUID) inlined: hot loop."""
+    fields: dict[str, str] = {}
+    for name, value in data.items():
+        if name[:1] == "#":  # the element's own attributes, not a field
+            continue
+        if type(value) is str and name[-4:] not in _GUID_SUFFIXES:
+            fields[name] = value
+        else:
+            fields[name] = render(name, value)
+    return fields
 
 
 class EvtxCollector:
@@ -54,9 +68,13 @@ class EvtxCollector:
     def events(self, source: Source) -> Iterator[Event]:
         from evtx import PyEvtxParser
 
-        stream = source.open() if source.path is None or source.name.endswith(".gz") else None
-        parser = PyEvtxParser(stream if stream is not None else str(source.path), number_of_threads=1)
-        records = parser.records_json()
+        with source.open() as stream:
+            # A plain file is handed over by path (the parser maps it); stdin and gzip as a stream.
+            plain = source.path is not None and not isinstance(stream, gzip.GzipFile)
+            parser = PyEvtxParser(str(source.path) if plain else stream, number_of_threads=1)
+            yield from self._records(source, parser.records_json())
+
+    def _records(self, source: Source, records: Iterator[Any]) -> Iterator[Event]:
         position, failures = 0, 0
         while True:
             position += 1

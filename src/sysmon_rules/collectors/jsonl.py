@@ -24,7 +24,7 @@ from typing import Any
 from lxml import etree
 
 from ..events import Event, Origin
-from .base import SYSMON_PROVIDERS, Source, as_text, strip_bom
+from .base import SYSMON_PROVIDERS, CollectorError, Source, as_text, strip_bom
 
 _PROVIDER_KEYS = ("SourceName", "EventSourceName", "Provider", "ProviderName")
 _RECORD_KEYS = ("RecordNumber", "EventRecordID", "record_id")
@@ -62,11 +62,8 @@ def _event_data_xml(text: str) -> dict[str, str]:
 
 def parse_object(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int | None]:
     """``(event id, fields, provider or None, record id)`` of one line's object, whatever its shape."""
-    if "fields" in obj and isinstance(obj["fields"], dict):
-        event_id = _int(obj.get("EventID", obj.get("event_id")))
-        if event_id is None:
-            raise ValueError('"EventID" is not a number')
-        return event_id, _strings(obj["fields"]), None, _int(obj.get("record"))
+    if "fields" in obj:
+        return _canonical(obj)
     winlog = obj.get("winlog")
     if isinstance(winlog, dict):
         event_id = _int(winlog.get("event_id", (obj.get("event") or {}).get("code")))
@@ -75,6 +72,19 @@ def parse_object(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | Non
         data = winlog.get("event_data") or {}
         return event_id, _strings(data), as_text(winlog.get("provider_name")) or None, _int(winlog.get("record_id"))
     return _flat(obj)
+
+
+def _canonical(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int | None]:
+    """Ours is written by tools, so it is read strictly: an integer id and an object of strings."""
+    event_id = obj.get("EventID", obj.get("event_id"))
+    if isinstance(event_id, str) and event_id.isdigit():
+        event_id = int(event_id)
+    if not isinstance(event_id, int) or isinstance(event_id, bool):
+        raise ValueError(f'"EventID" must be an integer, got {event_id!r}')
+    fields = obj["fields"]
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise ValueError('"fields" must be an object of strings')
+    return event_id, fields, None, _int(obj.get("record"))
 
 
 def _flat(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int | None]:
@@ -110,22 +120,32 @@ class JsonlCollector:
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8", "replace").strip()
                 if not line:
                     continue
-                event = self._line(source, number, line)
+                event = self._line(source, number, line, raw.endswith(b"\n"))
                 if event is not None:
                     yield event
 
-    def _line(self, source: Source, number: int, line: str) -> Event | None:
+    def _line(self, source: Source, number: int, line: str, whole: bool) -> Event | None:
         where = f"{source.name}:{number}"
         try:
             obj = json.loads(line)
             if not isinstance(obj, dict):
-                raise ValueError("not a JSON object")
+                raise ValueError("expected a JSON object")
             event_id, fields, provider, record = parse_object(obj)
-        except (ValueError, etree.XMLSyntaxError) as exc:  # JSONDecodeError is a ValueError
-            source.skip(where, str(exc))
-            return None
+        except json.JSONDecodeError as exc:
+            return self._bad(source, where, f"not JSON ({exc.msg} at column {exc.colno})", whole)
+        except (ValueError, etree.XMLSyntaxError) as exc:
+            return self._bad(source, where, str(exc), whole)
         if provider is not None and provider not in SYSMON_PROVIDERS:
             channel = obj.get("Channel") or (obj.get("winlog") or {}).get("channel") or provider
             source.other(as_text(channel))
             return None
         return Event(event_id, fields, Origin(source.name, record=record, line=number))
+
+    @staticmethod
+    def _bad(source: Source, where: str, reason: str, whole: bool) -> None:
+        """A malformed line is an error naming it (JSON lines are written by tools: a bad line means
+        a wrong input, and going on would report on half of it); only a last line cut short, the
+        usual damage of a log copied while written, is skipped as a damaged record."""
+        if whole:
+            raise CollectorError(f"{where}: {reason}")
+        source.skip(where, reason)

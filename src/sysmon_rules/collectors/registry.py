@@ -7,12 +7,13 @@ where ``Mine`` is a :class:`~sysmon_rules.collectors.base.Collector` class or in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 
 from ..events import Event
-from .base import Collector, CollectorError, ReadStats, Source
+from .base import Collector, CollectorError, CollectorWarning, ReadStats, Source
 
 GROUP = "sysmon_rules.collectors"
 # Sniffing order: the built-ins are unambiguous about their formats, so they go first.
@@ -27,11 +28,14 @@ def available() -> dict[str, Collector]:
             continue  # the first distribution wins, as pip installs them
         try:
             loaded = ep.load()
-        except Exception as exc:  # a broken plugin must not break the built-ins
-            raise CollectorError(f"collector {ep.name!r} ({ep.value}) cannot be loaded: {exc}") from exc
-        collector = loaded() if isinstance(loaded, type) else loaded
+            collector = loaded() if isinstance(loaded, type) else loaded
+        except Exception as exc:  # a broken plugin must not break the built-ins: say so, go on
+            warnings.warn(f"collector {ep.name!r} ({ep.value}) cannot be loaded: {exc}", CollectorWarning,
+                          stacklevel=2)
+            continue
         if not isinstance(collector, Collector):
-            raise CollectorError(f"collector {ep.name!r} ({ep.value}) is not a Collector")
+            warnings.warn(f"collector {ep.name!r} ({ep.value}) is not a Collector", CollectorWarning, stacklevel=2)
+            continue
         found[ep.name] = collector
     order = [n for n in BUILTIN_ORDER if n in found] + sorted(n for n in found if n not in BUILTIN_ORDER)
     return {name: found[name] for name in order}
@@ -72,7 +76,7 @@ class EventStream:
     """
 
     def __init__(self, inputs: Iterable[str | Path], *, collector: str | None = None, strict: bool = False,
-                 warn: object = None) -> None:
+                 warn: Callable[[str], None] | None = None) -> None:
         self.inputs = list(inputs)
         self.strict = strict
         self.warn = warn
@@ -96,7 +100,7 @@ class EventStream:
     def __iter__(self) -> Iterator[Event]:
         for source, implicit in expand(self.inputs):
             source.strict = self.strict
-            if callable(self.warn):
+            if self.warn is not None:
                 source.warn = self.warn
             collector = self._pick(source, implicit)
             if collector is None:
