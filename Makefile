@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(CLI) compile examples/sysmonconfig.xml -o $(VENV)/demo-rules.bin
 	$(CLI) dump $(VENV)/demo-rules.bin
 	$(CLI) evaluate examples/sysmonconfig.xml examples/events.jsonl --format jsonl
+	$(CLI) test examples/sysmonconfig.sysmon-test.yaml
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -17,6 +17,7 @@ _COMMAND_MODULES = (
     "decompile",
     "dump",
     "evaluate",
+    "test",
 )
 
 
