@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from sample_configs import SHELL_CONFIG
+
 pytest_plugins = ["pytester"]
 
-CONFIG = """<Sysmon schemaversion="4.90"><EventFiltering>
-<RuleGroup groupRelation="or"><ProcessCreate onmatch="include">
-<Image name="shell" condition="end with">\\cmd.exe</Image></ProcessCreate></RuleGroup>
-</EventFiltering></Sysmon>"""
+CONFIG = SHELL_CONFIG
 
 CASES = """config: c.xml
 cases:

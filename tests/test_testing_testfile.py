@@ -10,13 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from sample_configs import SHELL_CONFIG
 from sysmon_rules.cli import main
 from sysmon_rules.testing.testfile import TestFileError, load_test_file, run_test_file
 
-CONFIG = """<Sysmon schemaversion="4.90"><EventFiltering>
-<RuleGroup groupRelation="or"><ProcessCreate onmatch="include">
-<Image name="shell" condition="end with">\\cmd.exe</Image></ProcessCreate></RuleGroup>
-</EventFiltering></Sysmon>"""
+CONFIG = SHELL_CONFIG
 
 GOOD_CASES = """config: c.xml
 cases:
