@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "dump",
     "evaluate",
     "test",
+    "lint",
 )
 
 

@@ -1,0 +1,116 @@
+"""Each lint rule fires on a config with the mistake and stays silent on a near-identical one."""
+
+from __future__ import annotations
+
+import pytest
+
+from sysmon_rules.lint import RULES, lint_file
+
+
+def _config(body: str, version: str = "4.90", options: str = "") -> bytes:
+    return f'<Sysmon schemaversion="{version}">{options}<EventFiltering>{body}</EventFiltering></Sysmon>'.encode()
+
+
+def _or(*sets: str) -> str:
+    return "".join(f'<RuleGroup name="" groupRelation="or">{s}</RuleGroup>' for s in sets)
+
+
+def _and(body: str) -> str:
+    return f'<RuleGroup name="" groupRelation="and">{body}</RuleGroup>'
+
+
+PC_INC = '<ProcessCreate onmatch="include">{}</ProcessCreate>'
+PC_EXC = '<ProcessCreate onmatch="exclude">{}</ProcessCreate>'
+
+# code: (config where it fires, near-identical config where it does not)
+CASES: dict[str, tuple[bytes, bytes]] = {
+    "invalid-config": (
+        _config(_or(PC_INC.format('<Image condition="ends with">x</Image>'))),
+        _config(_or(PC_INC.format('<Image condition="end with">x</Image>')))),
+    "semicolon-in-single-value": (
+        _config(_or(PC_INC.format('<Image condition="end with">\\a.exe;\\b.exe</Image>'))),
+        _config(_or(PC_INC.format('<Image condition="contains any">\\a.exe;\\b.exe</Image>')))),
+    "single-token-list": (
+        _config(_or(PC_INC.format('<CommandLine condition="contains all">-enc</CommandLine>'))),
+        _config(_or(PC_INC.format('<CommandLine condition="contains all">-enc;-nop</CommandLine>')))),
+    "and-repeated-field": (
+        _config(_and(PC_INC.format('<Image condition="end with">\\a.exe</Image><Image condition="end with">'
+                                   '\\b.exe</Image><User>SYSTEM</User>'))),
+        _config(_and(PC_INC.format('<Rule groupRelation="or"><Image condition="end with">\\a.exe</Image>'
+                                   '<Image condition="end with">\\b.exe</Image></Rule><User>SYSTEM</User>')))),
+    "is-not-pair": (
+        _config(_and(PC_INC.format('<User condition="is not">A</User><User condition="is not">B</User>'))),
+        _config(_and(PC_INC.format('<User condition="excludes any">A;B</User>')))),
+    "empty-list-item": (
+        _config(_or(PC_INC.format('<CommandLine condition="contains any">-enc;-nop;</CommandLine>'))),
+        _config(_or(PC_INC.format('<CommandLine condition="contains any">-enc;-nop</CommandLine>')))),
+    "string-compare-number": (
+        _config(_or('<NetworkConnect onmatch="include"><DestinationPort condition="less than">1024'
+                    '</DestinationPort></NetworkConnect>')),
+        _config(_or('<NetworkConnect onmatch="include"><DestinationPort condition="is">1024'
+                    '</DestinationPort></NetworkConnect>'))),
+    "environment-variable": (
+        _config(_or(PC_INC.format('<Image condition="is">%SystemRoot%\\notepad.exe</Image>'))),
+        _config(_or(PC_INC.format('<Image condition="is">C:\\Windows\\notepad.exe</Image>')))),
+    "whitespace-in-value": (
+        _config(_or(PC_INC.format('<Image condition="end with">\n  \\cmd.exe\n</Image>'))),
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>')))),
+    "empty-value": (
+        _config(_or(PC_INC.format('<CommandLine condition="is"></CommandLine>'))),
+        _config(_or(PC_INC.format('<CommandLine condition="is">-</CommandLine>')))),
+    "long-rule-name": (
+        _config(_or(PC_INC.format(f'<Rule name="{"n" * 130}"><Image>x</Image></Rule>'))),
+        _config(_or(PC_INC.format(f'<Rule name="{"n" * 127}"><Image>x</Image></Rule>')))),
+    "bypassable-exclude": (
+        _config(_or(PC_EXC.format('<Image condition="end with">\\updater.exe</Image>'))),
+        _config(_or(PC_EXC.format('<Image condition="is">C:\\Program Files\\App\\updater.exe</Image>')))),
+    "duplicate-filter": (
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'
+                                  '<Image condition="end with">\\CMD.exe</Image>'))),
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'
+                                  '<Image condition="end with">\\pwsh.exe</Image>')))),
+    "shadowed-filter": (
+        _config(_or(PC_INC.format('<Image name="any" condition="contains">powershell</Image>'
+                                  '<Image name="ise" condition="end with">\\powershell_ise.exe</Image>'))),
+        _config(_or(PC_INC.format('<Image name="ise" condition="end with">\\powershell_ise.exe</Image>'
+                                  '<Image name="any" condition="contains">powershell</Image>')))),
+    "cancelled-by-exclude": (
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'),
+                    PC_EXC.format('<Image condition="contains">\\system32\\</Image>'
+                                  '<Image condition="end with">cmd.exe</Image>'))),
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'),
+                    PC_EXC.format('<Image condition="end with">\\conhost.exe</Image>')))),
+    "empty-include-set": (
+        _config(_or('<DnsQuery onmatch="include"/>', '<DnsQuery onmatch="exclude"><QueryName condition="end with">'
+                    '.local</QueryName></DnsQuery>')),
+        _config(_or('<DnsQuery onmatch="exclude"><QueryName condition="end with">.local</QueryName></DnsQuery>'))),
+    "needs-newer-sysmon": (
+        _config(_or('<FileDeleteDetected onmatch="include"><TargetFilename>x</TargetFilename>'
+                    '</FileDeleteDetected>')),
+        _config(_or('<FileDelete onmatch="include"><TargetFilename>x</TargetFilename></FileDelete>'))),
+}
+
+
+def test_every_rule_has_a_case() -> None:
+    assert sorted(CASES) == sorted(RULES)
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_rule_fires_and_stays_silent(code: str) -> None:
+    bad, good = CASES[code]
+    target = "4.50" if code == "needs-newer-sysmon" else None  # FileDeleteDetected came with 4.60
+    fired = [d for d in lint_file(bad, target_sysmon=target) if d.code == code]
+    assert fired, f"{code} did not fire"
+    assert fired[0].location.line >= 1 and fired[0].severity == RULES[code].severity
+    assert [d for d in lint_file(good, target_sysmon=target) if d.code == code] == []
+
+
+def test_semantic_findings_are_what_the_evaluator_does() -> None:
+    import sysmon_rules as sr
+
+    cancelled = sr.Evaluator(sr.loads(CASES["cancelled-by-exclude"][0]))
+    assert cancelled.decide(sr.Event(1, {"Image": r"C:\Windows\System32\cmd.exe"})).decision == "exclude"
+    shadowed = sr.Evaluator(sr.loads(CASES["shadowed-filter"][0]))
+    assert shadowed.decide(sr.Event(1, {"Image": r"C:\x\powershell_ise.exe"})).rule_name == "any"
+    pair = sr.Evaluator(sr.loads(CASES["is-not-pair"][0]))
+    assert {pair.decide(sr.Event(1, {"User": u})).decision for u in ("A", "B", "C")} == {"include"}
