@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED
-from sysmon_rules import ConfigValidationError, to_blob
+from sysmon_rules import ConfigValidationError, load, to_blob
 from sysmon_rules.blob.compile import compile_config
 from sysmon_rules.blob.decode import decode
 from sysmon_rules.model import Config, EventRules, Filter, Rule, RuleGroup
 from sysmon_rules.schema import newest, schema_for
-from sysmon_rules.xml.reader import load
 
 COMPILE_DIR = SHARED / "conformance" / "compile" if SHARED else None
 PAIRS = (sorted(p.name for p in COMPILE_DIR.glob("*.xml") if p.with_name(p.name + ".bin").exists())

@@ -13,14 +13,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import SHARED
-from sysmon_rules import BlobFormatError, SysmonRulesError
+from sysmon_rules import BlobFormatError, SysmonRulesError, loads
 from sysmon_rules.blob.compile import compile_config
 from sysmon_rules.blob.decode import decode, decode_blob
 from sysmon_rules.blob.dump import dump_json, dump_text
 from sysmon_rules.blob.reconstruct import rebuild
 from sysmon_rules.model import Config, EventRules, Filter, Rule, RuleGroup
 from sysmon_rules.schema import CONDITIONS, newest
-from sysmon_rules.xml.reader import loads
 from sysmon_rules.xml.writer import to_xml
 
 EXAMPLES = int(os.environ.get("SYSMON_RULES_FUZZ_EXAMPLES", "300"))

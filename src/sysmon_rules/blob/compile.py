@@ -28,7 +28,7 @@ from ..ruletable import (
     RuleTable,
 )
 from ..schema import EventType, SchemaVersion, ascii_lower, condition_index, parse_version
-from ..schema.model import Platform
+from ..schema.model import as_platform
 from .builder import RuleBuilder
 from .layout import (
     AGGREGATION_NAME_UNITS,
@@ -219,9 +219,7 @@ def compile_config(config: Config, *, binary_version: int | None = None, platfor
     version = BINARY_18 if binary_version is None else binary_version
     if not is_known_version(version):
         raise SysmonRulesError(f"no Sysmon writes binary version {format_name(version)} (0x{version:08x})")
-    if platform not in ("windows", "linux"):
-        raise SysmonRulesError(f"unknown platform {platform!r} (windows or linux)")
-    plat: Platform = "linux" if platform == "linux" else "windows"
+    plat = as_platform(platform)
     compiler = _Compiler(config, version, writer_schema(version, plat, parse_version(config.schema_version)))
     data, sets = compiler.run(config)
     table = RuleTable(binary_version=version, schema_version=compiler.packed, rule_sets=sets)

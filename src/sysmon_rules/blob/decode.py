@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import BlobFormatError
-from ..model import Config
 from ..ruletable import RULE_DEFAULT_EXCLUDE, RULE_DEFAULT_INCLUDE, Aggregation, RuleFilter, RuleSet, RuleTable
 from .layout import (
     MODERN,
@@ -239,11 +238,4 @@ def decode(data: bytes) -> RuleTable:
     return decode_blob(data).table
 
 
-def from_blob(data: bytes) -> Config:
-    """A canonical config that compiles back to the same blob (see ``blob.reconstruct``)."""
-    from .reconstruct import config_from_decoded
-
-    return config_from_decoded(decode_blob(data))
-
-
-__all__ = ["DecodedBlob", "decode", "decode_blob", "format_name", "from_blob"]
+__all__ = ["DecodedBlob", "decode", "decode_blob", "format_name"]

@@ -155,8 +155,4 @@ def _recompile_differences(config: Config, decoded: DecodedBlob, platform: Platf
             "Sysmon dropped, or layout details XML cannot state)"]
 
 
-def config_from_decoded(decoded: DecodedBlob) -> Config:
-    return rebuild(decoded)[0]
-
-
-__all__ = ["config_from_decoded", "rebuild"]
+__all__ = ["rebuild"]

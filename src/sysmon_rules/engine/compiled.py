@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from ..ruletable import COMBINE_AND, COMBINE_OR, RULE_DEFAULT_EXCLUDE, RuleFilter, RuleSet
 from ..schema import CONDITIONS
+from ..schema.model import Platform
 from .conditions import (
     CONDITION_MASK,
     ENVIRONMENT_BIT,
-    Platform,
     Test,
     c_string,
     compile_test,

@@ -14,9 +14,9 @@ for the empty string and so matches every value).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
 
-Platform = Literal["windows", "linux"]
+from ..schema.model import Platform
+
 Test = Callable[[str], bool]
 
 # MatchStatus, in Sysmon's order.

@@ -19,8 +19,9 @@ from ..events import Event
 from ..model import Config
 from ..ruletable import RuleSet, RuleTable
 from ..schema import newest
+from ..schema.model import Platform, as_platform
 from .compiled import CSet, compile_set
-from .conditions import MATCH, Platform, c_string, fold
+from .conditions import MATCH, c_string, fold
 from .index import Hit, Plan, build_plan
 from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
 from .trace import Trace, trace_event
@@ -62,9 +63,7 @@ class Evaluator:
 
     def __init__(self, source: Config | bytes | bytearray | RuleTable | object, *,
                  environment: Mapping[str, str] | None = None, platform: Platform = "windows") -> None:
-        if platform not in ("windows", "linux"):
-            raise ValueError(f"unknown platform {platform!r} (windows or linux)")
-        self.platform: Platform = platform
+        self.platform: Platform = as_platform(platform)
         self.environment: dict[str, str] = dict(environment or {})
         self.table = _rule_table(source, platform)
         self._schema = newest(platform)
