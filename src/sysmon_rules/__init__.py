@@ -20,6 +20,7 @@ from .errors import (
     Diagnostic,
     FileAccessError,
     Location,
+    PlatformError,
     SchemaVersionError,
     SysmonRulesError,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "Location",
     "Option",
     "Origin",
+    "PlatformError",
     "Rule",
     "RuleGroup",
     "SchemaVersionError",

@@ -11,11 +11,11 @@ from dataclasses import asdict
 import click
 
 from ..api import lint_file
-from ..errors import Diagnostic
+from ..errors import Diagnostic, SysmonRulesError
 from ..io import write_output
-from ..lint import RULES
+from ..lint import known_codes
 from ..lint.sarif import to_sarif
-from .messages import render
+from .messages import fail_with, render
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -28,7 +28,10 @@ def _write(text: str, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    write_output(output, text)
+    try:
+        write_output(output, text)
+    except SysmonRulesError as exc:
+        fail_with(exc, output)
 
 
 def _text(findings: dict[str, list[Diagnostic]]) -> str:
@@ -56,7 +59,7 @@ def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, .
             target_sysmon: str | None, output: str | None) -> None:
     """Lint Sysmon configs. Codes and their meaning: docs/lint-rules.md."""
     chosen, dropped = _codes(select), _codes(ignore)
-    unknown = (chosen | dropped) - set(RULES)
+    unknown = (chosen | dropped) - known_codes()
     if unknown:
         raise click.BadParameter(f"unknown code(s) {', '.join(sorted(unknown))}", param_hint="--select/--ignore")
     findings = {path: lint_file(path, select=chosen, ignore=dropped, target_sysmon=target_sysmon)

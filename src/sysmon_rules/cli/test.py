@@ -11,6 +11,7 @@ import click
 from ..errors import SysmonRulesError
 from ..io import write_output
 from ..testing.testfile import CaseResult, load_test_file, run_test_file
+from .messages import fail_with
 
 FileResults = tuple[str, list[CaseResult], str | None]  # path, results, error that stopped the file
 
@@ -78,7 +79,10 @@ def command(files: tuple[str, ...], fmt: str, output: str | None) -> None:
     results = [_run(path) for path in files]
     report = {"text": _text, "json": _json, "junit": _junit}[fmt](results)
     if output:
-        write_output(output, report if report.endswith("\n") else report + "\n")
+        try:
+            write_output(output, report if report.endswith("\n") else report + "\n")
+        except SysmonRulesError as exc:
+            fail_with(exc, output)
         if fmt != "text":
             click.echo(_text(results).splitlines()[-1], err=True)
     else:

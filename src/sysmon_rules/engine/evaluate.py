@@ -12,8 +12,6 @@ Decision(decision='include', rule_name='shell', reason='match')
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
 
 from ..events import Event
 from ..model import Config
@@ -22,33 +20,11 @@ from ..schema import newest
 from ..schema.model import Platform, as_platform
 from .compiled import CSet, compile_set
 from .conditions import MATCH, c_string, fold
+from .decision import MANY_SETS_DROP, MATCH_REASON, NEVER, NO_RULES, ONE_SET_DEFAULT, Decision
 from .index import Hit, Plan, build_plan
 from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
 from .trace import Trace, trace_event
 from .walk import walk_candidates, walk_set
-
-DecisionName = Literal["include", "exclude"]
-# Why a decision was taken (Decision.reason).
-NEVER = "never filtered"  # events 4, 16 and 255
-NO_RULES = "no rule set"  # the event type's default
-MATCH_REASON = "match"  # a set matched: the opposite of its default
-ONE_SET_DEFAULT = "no match: the only set's default"
-MANY_SETS_DROP = "no match in two or more sets: dropped"
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What Sysmon does with an event: ``decision`` and the RuleName it reports (None: none).
-
-    ``reason`` is one of the module constants; ``rule_set`` is the set that matched (if one did);
-    ``trace`` is filled by :meth:`Evaluator.explain` only.
-    """
-
-    decision: DecisionName
-    rule_name: str | None = None
-    reason: str = MATCH_REASON
-    rule_set: RuleSet | None = field(default=None, repr=False, compare=False)
-    trace: Trace | None = field(default=None, repr=False, compare=False)
 
 
 class Evaluator:
