@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ..errors import Diagnostic
 from ..model import Config, Filter, Rule
 from ..schema import ascii_lower
-from ..validation.semantic import filters_of
+from ..walk import filters_of
 from .catalog import RULES
 
 LIST_CONDITIONS = frozenset({"contains any", "contains all", "excludes any", "excludes all", "is any"})

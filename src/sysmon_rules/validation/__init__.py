@@ -14,10 +14,11 @@ from ..errors import ConfigValidationError, Diagnostic, SysmonRulesError
 from ..model import Config
 from ..schema import dtd_schema_for, newest, parse_version
 from ..schema.model import Platform, as_platform
+from ..walk import effective_name, filters_of
 from ..xml.reader import ParsedDocument, build_config, parse_document
 from .dtd import DtdChecker
 from .options import check_options
-from .semantic import check_semantics, effective_name, filters_of
+from .semantic import check_semantics
 
 __all__ = [
     "check_document",
