@@ -16,12 +16,13 @@ from ..model import Config, EventRules, RuleGroup
 from ..ruletable import (
     COMBINE_AND,
     COMBINE_OR,
-    RULE_DEFAULT_EXCLUDE,
-    RULE_DEFAULT_INCLUDE,
+    RULE_DEFAULT_NAMES,
     Aggregation,
     RuleFilter,
     RuleSet,
     RuleTable,
+    combine_of,
+    rule_default_of,
 )
 from ..schema import EventType, SchemaVersion, ascii_lower, parse_version
 from ..schema.model import as_platform
@@ -52,29 +53,21 @@ class CompiledBlob:
 
 
 def rule_default_for(ev: EventRules, candidate: EventType) -> int:
-    """``GetRuleMatch`` (inverted: onmatch include = drop by default) or legacy ``GetRuleDefault``."""
+    """``GetRuleMatch`` of onmatch, else ``GetRuleDefault`` of the legacy default attribute (which
+    names the RuleDefault itself); a value neither knows means the event's own default."""
     if ev.onmatch is not None:
-        value, include, exclude = ev.onmatch, RULE_DEFAULT_EXCLUDE, RULE_DEFAULT_INCLUDE
+        chosen = rule_default_of(ascii_lower(ev.onmatch))
     else:
-        value, include, exclude = ev.default or "", RULE_DEFAULT_INCLUDE, RULE_DEFAULT_EXCLUDE
-    folded = ascii_lower(value)
-    if folded == "include":
-        return include
-    if folded == "exclude":
-        return exclude
-    return RULE_DEFAULT_INCLUDE if candidate.ruledefault == "include" else RULE_DEFAULT_EXCLUDE
+        chosen = RULE_DEFAULT_NAMES.get(ascii_lower(ev.default or ""))
+    if chosen is None:  # the manifest's ruledefault; none means exclude
+        chosen = RULE_DEFAULT_NAMES.get(candidate.ruledefault or "", RULE_DEFAULT_NAMES["exclude"])
+    return chosen
 
 
 def default_combine(packed_version: int) -> int:
     """Without a RuleGroup relation: AND above 4.1, else OR (Sysmon's own double arithmetic)."""
     as_double = (packed_version >> 16) * 1.0 + (packed_version & 0xFFFF) * 0.01
     return COMBINE_AND if as_double > 4.1 else COMBINE_OR
-
-
-def relation(value: str | None, default: int) -> int:
-    if not value:
-        return default
-    return COMBINE_OR if ascii_lower(value) == "or" else COMBINE_AND
 
 
 def _error(code: str, message: str, location: Location) -> ConfigValidationError:
@@ -104,7 +97,7 @@ class _Compiler:
         self.packed = packed
         self.schema = schema
         self.fmt = format_for_writing(version)
-        self.conditions = conditions_for(version, self.fmt)
+        self.conditions = conditions_for(version)
         self.builder = RuleBuilder(self.fmt, version, packed)
         self.sets: list[_PendingSet] = []
         self.aggregation_id = 0
@@ -125,7 +118,7 @@ class _Compiler:
         """Add the event and what the attempt placed; undo the event if a field broke it."""
         combine = default_combine(self.packed)
         if group is not None:
-            combine = relation(group.group_relation, combine)
+            combine = combine_of(group.group_relation, combine)
         if not self.fmt.has_combine:
             combine = self.lost("combine", "groupRelation (the format has no combine type; sets are OR)", COMBINE_OR)
         pending = _PendingSet(attempt.event.id, rule_default_for(ev, attempt.event), combine, ev.location)
@@ -143,7 +136,7 @@ class _Compiler:
             self.aggregation_id += 1  # consumed even by an attempt that is undone, as in Sysmon
             aggregation_id = self.aggregation_id
             raw_name = encode_wchar(item.rule.name or "", AGGREGATION_NAME_UNITS)
-            combine = relation(item.rule.group_relation, COMBINE_OR)
+            combine = combine_of(item.rule.group_relation, COMBINE_OR)
             self.builder.add_aggregation(aggregation_id, raw_name, combine)
             cut = raw_name.decode("utf-16-le", "surrogatepass").split("\0", 1)[0]
             if self.fmt.aggregation is None:

@@ -25,6 +25,7 @@ from ..errors import SysmonRulesError
 from ..events import Event
 from ..io import read_input
 from ..report import Comparison, Summary
+from ..schema.model import as_platform
 from .messages import fail_with
 
 TOP_NAMES = 20
@@ -37,8 +38,8 @@ def load_evaluator(path: str, platform: str, environment: dict[str, str] | None 
         start = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1]
         if start == b"<":
             config = load(Path(path), platform=platform)  # by path: rule locations name the file
-            return Evaluator(config, environment=environment, platform=platform)  # type: ignore[arg-type]
-        return Evaluator(read_blob(data), environment=environment, platform=platform)  # type: ignore[arg-type]
+            return Evaluator(config, environment=environment, platform=as_platform(platform))
+        return Evaluator(read_blob(data), environment=environment, platform=as_platform(platform))
     except SysmonRulesError as exc:
         fail_with(exc, path)
 

@@ -7,14 +7,14 @@ Decisions without importing each other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from ..ruletable import RuleSet
+from ..ruletable import OnMatch, RuleSet
 
 if TYPE_CHECKING:
     from .trace import Trace
 
-DecisionName = Literal["include", "exclude"]
+DecisionName = OnMatch
 # Why a decision was taken (Decision.reason).
 NEVER = "never filtered"  # events 4, 16 and 255
 NO_RULES = "no rule set"  # the event type's default

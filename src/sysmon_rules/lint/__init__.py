@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from ..errors import Diagnostic, SysmonRulesError
+from ..model import Config
 from ..validation import check_document
 from ..validation.codes import CODES as VALIDATION_CODES
 from ..xml.reader import build_config, parse_document
@@ -36,12 +37,12 @@ def _all(path: str | Path | bytes, target: str | None) -> Iterator[Diagnostic]:
         yield from _semantic(config)
 
 
-def _semantic(config: object) -> Iterator[Diagnostic]:
+def _semantic(config: Config) -> Iterator[Diagnostic]:
     from ..blob.compile import compile_config
     from ..engine import Evaluator
     from .sets import SetChecker
 
-    table = compile_config(config).table  # type: ignore[arg-type]
+    table = compile_config(config).table
     yield from SetChecker(table, Evaluator(table)).check()
 
 
