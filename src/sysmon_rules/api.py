@@ -11,19 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .blob.compile import CompiledBlob
+# Re-exported as they are (``X as X``): the operations that need no composing.
+from .blob.compile import CompiledBlob as CompiledBlob
 from .blob.compile import compile_config as _compile
 from .blob.decode import DecodedBlob, decode_blob
 from .blob.encode import encode_table
 from .blob.reconstruct import rebuild
 from .errors import ConfigValidationError
-from .lint import lint_file
+from .lint import lint_file as lint_file
 from .model import Config
 from .ruletable import RuleTable
 from .schema.model import Platform, as_platform
-from .validation import check_document, iter_errors, validate
+from .validation import check_document, diagnostic_order
+from .validation import iter_errors as iter_errors
+from .validation import validate as validate
 from .xml.reader import build_config, parse_document
-from .xml.writer import to_xml
+from .xml.writer import to_xml as to_xml
 
 Source = str | Path | bytes
 
@@ -41,7 +44,8 @@ def load(source: Source, *, sysmon_compatible: bool = False, platform: Platform 
     """
     doc = parse_document(source)
     config = build_config(doc, dtd=dtd)
-    found = check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
+    found = sorted(check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd),
+                   key=diagnostic_order)
     if any(d.severity == "error" for d in found):
         raise ConfigValidationError(found)
     return config
@@ -95,18 +99,3 @@ def from_blob(data: bytes, *, platform: Platform | str = "windows") -> Config:
     """A canonical config that compiles back to the same blob (``decompile`` keeps the notes)."""
     return decompile(data, platform=platform).config
 
-
-__all__ = [
-    "CompiledBlob",
-    "Decompiled",
-    "compile_config",
-    "decompile",
-    "from_blob",
-    "iter_errors",
-    "lint_file",
-    "load",
-    "loads",
-    "to_blob",
-    "to_xml",
-    "validate",
-]

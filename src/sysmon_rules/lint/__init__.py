@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import Diagnostic, SysmonRulesError
 from ..model import Config
-from ..validation import check_document
+from ..validation import check_document, diagnostic_order
 from ..validation.codes import CODES as VALIDATION_CODES
 from ..xml.reader import build_config, parse_document
 from .catalog import RULES, VALIDATION_FAMILY, LintRule
@@ -28,7 +28,7 @@ def _all(path: str | Path | bytes, target: str | None) -> Iterator[Diagnostic]:
     except SysmonRulesError as exc:
         yield from exc.as_diagnostics()
         return
-    found = check_document(doc, config)
+    found = sorted(check_document(doc, config), key=diagnostic_order)
     yield from found  # under the validator's own codes
     yield from check_values(config)
     if target:

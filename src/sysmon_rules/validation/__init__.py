@@ -25,7 +25,6 @@ __all__ = [
     "diagnostic_order",
     "effective_name",
     "filters_of",
-    "iter_document_errors",
     "iter_errors",
     "validate",
 ]
@@ -50,7 +49,7 @@ def diagnostic_order(diagnostic: Diagnostic) -> tuple[int, int, int]:
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
-def iter_document_errors(
+def check_document(
     doc: ParsedDocument,
     config: Config,
     *,
@@ -58,7 +57,10 @@ def iter_document_errors(
     platform: Platform | str = "windows",
     dtd: bool = True,
 ) -> Iterator[Diagnostic]:
-    """Every diagnostic for a parsed document, stage by stage, each stage run only when reached."""
+    """Every diagnostic for a parsed document, lazily: each stage runs only when reached.
+
+    Sort with ``diagnostic_order`` for the reported order (errors first, each in file order).
+    """
     version = list(_version_diagnostics(doc, config))
     if version:
         yield from version
@@ -78,19 +80,6 @@ def iter_document_errors(
     yield from (structural if dtd else (replace(d, severity="warning") for d in structural))
     yield from check_semantics(config, newest(plat), sysmon_compatible=sysmon_compatible)
     yield from check_options(config, newest(plat))
-
-
-def check_document(
-    doc: ParsedDocument,
-    config: Config,
-    *,
-    sysmon_compatible: bool = False,
-    platform: Platform | str = "windows",
-    dtd: bool = True,
-) -> list[Diagnostic]:
-    """Every diagnostic for a parsed document, errors first in document order, then warnings."""
-    found = iter_document_errors(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
-    return sorted(found, key=diagnostic_order)
 
 
 def iter_errors(
@@ -114,7 +103,7 @@ def iter_errors(
     except SysmonRulesError as exc:
         yield from exc.as_diagnostics()
         return
-    yield from iter_document_errors(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
+    yield from check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
 
 
 def validate(
