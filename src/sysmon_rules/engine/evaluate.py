@@ -12,6 +12,7 @@ Decision(decision='include', rule_name='shell', reason='match')
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ..events import Event
 from ..model import Config
@@ -26,6 +27,9 @@ from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
 from .trace import Trace, trace_event
 from .walk import walk_candidates, walk_set
 
+if TYPE_CHECKING:  # the compiler loads on first use: `import sysmon_rules.engine` stays light
+    from ..blob.compile import CompiledBlob
+
 
 class Evaluator:
     """Decides events as the Sysmon service would with a given configuration loaded.
@@ -37,7 +41,7 @@ class Evaluator:
     picks the build: field tables, case folding of ``less than``/``more than``, expansion.
     """
 
-    def __init__(self, source: Config | bytes | bytearray | RuleTable | object, *,
+    def __init__(self, source: Config | bytes | bytearray | RuleTable | CompiledBlob, *,
                  environment: Mapping[str, str] | None = None, platform: Platform = "windows") -> None:
         self.platform: Platform = as_platform(platform)
         self.environment: dict[str, str] = dict(environment or {})
@@ -192,7 +196,7 @@ def _values(plan: Plan, fields: Mapping[str, str]) -> dict[int, str]:
     return values
 
 
-def _rule_table(source: object, platform: Platform) -> RuleTable:
+def _rule_table(source: Config | bytes | bytearray | RuleTable | CompiledBlob, platform: Platform) -> RuleTable:
     if isinstance(source, RuleTable):
         return source
     if isinstance(source, bytes | bytearray | memoryview):
@@ -204,9 +208,10 @@ def _rule_table(source: object, platform: Platform) -> RuleTable:
         from ..blob.compile import compile_config
 
         return compile_config(source, platform=platform).table
-    table = getattr(source, "table", None)  # a CompiledBlob
-    if isinstance(table, RuleTable):
-        return table
+    from ..blob.compile import CompiledBlob
+
+    if isinstance(source, CompiledBlob):
+        return source.table
     raise TypeError(f"Evaluator needs a Config, blob bytes or RuleTable, not {type(source).__name__}")
 
 
