@@ -77,8 +77,9 @@ def test_a_fifo_is_written_in_place(tmp_path: Path) -> None:
     assert received == [b"one two"] and stat.S_ISFIFO(fifo.stat().st_mode)
 
 
-def test_dash_is_standard_output(capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path) -> None:
-    os.chdir(tmp_path)
+def test_dash_is_standard_output(capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     write_output("-", b"to stdout\n")
     assert capsysbinary.readouterr().out == b"to stdout\n"
     assert list(tmp_path.iterdir()) == []

@@ -64,7 +64,7 @@ def write_output(path: str | Path, data: bytes | str | Iterable[bytes | str]) ->
         current = _stat_or_none(target)
         if current is not None and not stat.S_ISREG(current.st_mode):
             if stat.S_ISDIR(current.st_mode):
-                raise IsADirectoryError(21, "Is a directory")
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
             _write_in_place(target, payload)
             return
         mode = stat.S_IMODE(current.st_mode) if current is not None else 0o666 & ~_umask()
@@ -76,7 +76,7 @@ def write_output(path: str | Path, data: bytes | str | Iterable[bytes | str]) ->
 
 def _chunks(data: bytes | str | Iterable[bytes | str]) -> Iterator[bytes]:
     for chunk in (data,) if isinstance(data, bytes | str) else data:
-        yield chunk.encode("utf-8", "surrogatepass") if isinstance(chunk, str) else chunk
+        yield chunk.encode("utf-8") if isinstance(chunk, str) else chunk  # producers escape lone surrogates
 
 
 def _write_stdout(payload: Iterable[bytes]) -> None:

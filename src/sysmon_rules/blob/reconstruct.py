@@ -17,7 +17,7 @@ from ..schema import EventType, SchemaVersion, format_version
 from ..schema.model import Platform
 from .compile import compile_config, default_combine
 from .decode import DecodedBlob
-from .layout import AGGREGATION_NAME_UNITS, BINARY_15, BINARY_18, conditions_for, format_name, writer_schema
+from .layout import AGGREGATION_NAME_UNITS, BINARY_15, BINARY_18, RULE_REG, conditions_for, format_name, writer_schema
 
 
 class _Rebuilder:
@@ -145,7 +145,8 @@ def _recompile_differences(config: Config, decoded: DecodedBlob, platform: Platf
         compiled = compile_config(config, binary_version=decoded.table.binary_version, platform=platform)
     except SysmonRulesError as exc:
         return [f"this config does not compile back: {exc}"]
-    if compiled.data[4:] == decoded.data[4:]:
+    after_version = RULE_REG.offset_of("RuleCount")  # the version word may differ (15.0 stamped, 18 written)
+    if compiled.data[after_version:] == decoded.data[after_version:]:
         return []
     if compiled.table.rule_sets == decoded.table.rule_sets:
         return ["recompiling gives the same rules but not the same bytes (stale bytes or offsets Sysmon "
