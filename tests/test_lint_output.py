@@ -91,3 +91,14 @@ def test_docs_show_every_rule_with_the_tested_examples(project_root: Path) -> No
 def test_pre_commit_hook_runs_the_lint_command(project_root: Path) -> None:
     hook = (project_root / ".pre-commit-hooks.yaml").read_text("utf-8")
     assert "id: sysmon-rules-lint" in hook and "entry: sysmon-rules lint" in hook
+
+
+def test_sarif_rule_id_is_the_validators_own_code(tmp_path: Path) -> None:
+    bad = _file(tmp_path, BAD.replace('condition="end with"', 'condition="ends with"'))
+    result = CliRunner().invoke(main, ["lint", "--format", "sarif", bad])
+    assert result.exit_code == 1
+    run = json.loads(result.stdout)["runs"][0]
+    ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    (finding,) = [r for r in run["results"] if r["level"] == "error"]
+    assert finding["ruleId"] == "unknown-condition" == ids[finding["ruleIndex"]]
+    assert CliRunner().invoke(main, ["lint", "--ignore", "invalid-config", bad]).exit_code == 0
