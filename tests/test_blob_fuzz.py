@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SHARED
-from sysmon_rules import BlobFormatError, loads
+from sysmon_rules import BlobFormatError, iter_errors, loads
 from sysmon_rules.blob.compile import compile_config
 from sysmon_rules.blob.decode import decode, decode_blob
 from sysmon_rules.blob.dump import dump_json, dump_text
@@ -118,6 +118,11 @@ def test_compile_is_deterministic_and_total_on_accepted_configs(config: Config) 
     second = compile_config(loaded)
     assert first.data == second.data
     assert bool(first.data) == bool(first.table.rule_sets)  # no rule set survived: Sysmon builds no blob
+    # One walk, one set of messages: what the compiler warns about is what validation reports.
+    walk_codes = {"incorrect-field", "dropped-element", "missing-onmatch", "onmatch-and-default"}
+    validated = {(d.code, d.message, d.location) for d in iter_errors(to_xml(config).encode(), sysmon_compatible=True)
+                 if d.code in walk_codes}
+    assert {(w.code, w.message, w.location) for w in first.warnings if w.code != "old-format"} == validated
     if first.data:
         assert decode(first.data).rule_sets == first.table.rule_sets
 
