@@ -83,23 +83,31 @@ class StructLayout:
     def size(self) -> int:
         return self._struct.size
 
+    @cached_property
+    def _members(self) -> dict[str, tuple[int, struct.Struct]]:
+        """Each member's offset and its own struct, computed once from the declaration."""
+        found: dict[str, tuple[int, struct.Struct]] = {}
+        offset = 0
+        for member in self.members:
+            one = struct.Struct("<" + member.code)
+            found[member.name] = (offset, one)
+            offset += one.size
+        return found
+
     def offset_of(self, name: str) -> int:
         """Byte offset of a member inside the struct."""
-        index = self.names.index(name)
-        return struct.calcsize("<" + "".join(m.code for m in self.members[:index]))
-
-    def _member(self, name: str) -> struct.Struct:
-        return struct.Struct("<" + self.members[self.names.index(name)].code)
+        return self._members[name][0]
 
     def get(self, buffer: bytes | bytearray, base: int, name: str) -> int:
         """One integer member of the struct at ``base`` (the builder's in-place reads)."""
-        return int(self._member(name).unpack_from(buffer, base + self.offset_of(name))[0])
+        offset, member = self._members[name]
+        return int(member.unpack_from(buffer, base + offset)[0])
 
     def put(self, buffer: bytearray, base: int, name: str, value: int) -> None:
         """Overwrite one integer member in place; a write past the buffer lands nowhere, as in
         RuleBuilder when it writes through a stale offset (see ``builder``)."""
-        member = self._member(name)
-        pos = base + self.offset_of(name)
+        offset, member = self._members[name]
+        pos = base + offset
         if pos + member.size <= len(buffer):
             member.pack_into(buffer, pos, value)
 
