@@ -25,6 +25,7 @@ from .validation import loads as loads
 from .validation import validate as validate
 from .xml.writer import to_xml as to_xml
 
+
 @dataclass(frozen=True)
 class Decompiled:
     """A blob read back: a canonical config, what XML cannot express about it, and the raw decode."""
