@@ -64,6 +64,26 @@ class Member:
     code: str
 
 
+class Record(dict[str, int | bytes]):
+    """One struct as read: member name -> value, typed by the declaration.
+
+    ``number`` reads an integer member and ``text`` a WCHAR array; ``default`` stands in for a
+    member this format's struct does not have.
+    """
+
+    def number(self, name: str, default: int | None = None) -> int:
+        value = self.get(name, default)
+        if not isinstance(value, int):
+            raise KeyError(f"{name} is not an integer member here")
+        return value
+
+    def text(self, name: str) -> str:
+        value = self.get(name, b"")
+        if not isinstance(value, bytes):
+            raise KeyError(f"{name} is not a WCHAR array")
+        return decode_wchar(value)
+
+
 @dataclass(frozen=True)
 class StructLayout:
     """A packed struct: its members in order; ``pack``/``unpack`` are the only byte access."""
@@ -116,12 +136,12 @@ class StructLayout:
         args = [values.get(m.name, b"" if m.code.endswith("s") else 0) for m in self.members]
         return self._struct.pack(*args)
 
-    def unpack(self, data: bytes, offset: int) -> dict[str, int | bytes]:
+    def unpack(self, data: bytes, offset: int) -> Record:
         """Read the struct at ``offset``; BlobFormatError if it does not fit in ``data``."""
         if offset < 0 or offset + self.size > len(data):
             raise BlobFormatError(f"{self.name} ({self.size} bytes) runs past the end ({len(data)} bytes)",
                                   offset, self.name)
-        return dict(zip(self.names, self._struct.unpack_from(data, offset), strict=True))
+        return Record(zip(self.names, self._struct.unpack_from(data, offset), strict=True))
 
 
 def _u32(*names: str) -> tuple[Member, ...]:
