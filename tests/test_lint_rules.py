@@ -80,6 +80,52 @@ CASES: dict[str, tuple[bytes, bytes]] = {
                                   '<Image condition="end with">cmd.exe</Image>'))),
         _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'),
                     PC_EXC.format('<Image condition="end with">\\conhost.exe</Image>')))),
+    "matches-everything": (
+        _config(_or(PC_INC.format('<User condition="is not">NT AUTHORITY\\SYSTEM</User>'))),
+        _config(_or(PC_INC.format('<Rule groupRelation="and"><User condition="is not">NT AUTHORITY\\SYSTEM</User>'
+                                  '<Image condition="end with">\\cmd.exe</Image></Rule>')))),
+    "or-tautology": (
+        _config(_or(PC_INC.format('<Rule groupRelation="or"><Image condition="begin with">C:\\</Image>'
+                                  '<Image condition="not begin with">C:\\Windows\\</Image></Rule>'))),
+        _config(_or(PC_INC.format('<Rule groupRelation="and"><Image condition="begin with">C:\\</Image>'
+                                  '<Image condition="not begin with">C:\\Windows\\</Image></Rule>')))),
+    "never-matches": (
+        _config(_or(PC_INC.format('<Rule groupRelation="and"><Image condition="is">C:\\a.exe</Image>'
+                                  '<Image condition="is">C:\\b.exe</Image></Rule>'))),
+        _config(_or(PC_INC.format('<Rule groupRelation="or"><Image condition="is">C:\\a.exe</Image>'
+                                  '<Image condition="is">C:\\b.exe</Image></Rule>')))),
+    "excludes-list-inverted": (
+        _config(_or('<ImageLoad onmatch="include"><Rule groupRelation="and"><Image condition="end with">'
+                    '\\powershell.exe</Image><ImageLoaded condition="excludes all">\\clr.dll;\\mscoree.dll'
+                    '</ImageLoaded></Rule></ImageLoad>')),
+        _config(_or('<ImageLoad onmatch="include"><Rule groupRelation="and"><Image condition="end with">'
+                    '\\powershell.exe</Image><ImageLoaded condition="excludes any">\\clr.dll;\\mscoree.dll'
+                    '</ImageLoaded></Rule></ImageLoad>'))),
+    "rule-name-never-surfaces": (
+        _config(_or(PC_INC.format('<User name="not system" condition="is not">NT AUTHORITY\\SYSTEM</User>'
+                                  '<Image name="shell" condition="end with">\\cmd.exe</Image>'))),
+        _config(_or(PC_INC.format('<Image name="shell" condition="end with">\\cmd.exe</Image>'
+                                  '<User name="not system" condition="is not">NT AUTHORITY\\SYSTEM</User>')))),
+    "short-contains": (
+        _config(_or(PC_INC.format('<CommandLine condition="contains any">ls;dir</CommandLine>'))),
+        _config(_or(PC_INC.format('<Rule groupRelation="and"><Image condition="end with">\\cmd.exe</Image>'
+                                  '<CommandLine condition="contains any">ls;dir</CommandLine></Rule>')))),
+    "mixed-onmatch-group": (
+        _config('<RuleGroup name="" groupRelation="or">'
+                + PC_INC.format('<Image condition="end with">\\cmd.exe</Image>')
+                + PC_EXC.format('<User condition="is">NT AUTHORITY\\SYSTEM</User>') + '</RuleGroup>'),
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'),
+                    PC_EXC.format('<User condition="is">NT AUTHORITY\\SYSTEM</User>')))),
+    "blocks-system-path": (
+        _config(_or('<FileBlockExecutable onmatch="include"><TargetFilename condition="contains">'
+                    '\\AppData\\Local\\Temp\\</TargetFilename></FileBlockExecutable>')),
+        _config(_or('<FileBlockExecutable onmatch="include"><TargetFilename condition="begin with">'
+                    'C:\\Users\\Public\\</TargetFilename></FileBlockExecutable>'))),
+    "bad-suppression": (
+        _config(_or(PC_INC.format('<!-- sysmon-rules: ignore[semicolon-in-single-valeu] -->'
+                                  '<Image condition="end with">\\a.exe;\\b.exe</Image>'))),
+        _config(_or(PC_INC.format('<!-- sysmon-rules: ignore[semicolon-in-single-value] -->'
+                                  '<Image condition="end with">\\a.exe;\\b.exe</Image>')))),
     "empty-include-set": (
         _config(_or('<DnsQuery onmatch="include"/>', '<DnsQuery onmatch="exclude"><QueryName condition="end with">'
                     '.local</QueryName></DnsQuery>')),

@@ -1,21 +1,21 @@
 """`sysmon-rules lint FILE...`: mistakes valid configs hide, as text, JSON or SARIF.
 
-Exit codes: 0 no finding at or above --fail-on, 1 some finding at or above it, 2 usage error.
+Exit codes: 0 no finding at or above --fail-on, 1 some finding at or above it (or bad input),
+2 usage error.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
-from pathlib import Path
 
 import click
 
-from ..errors import Diagnostic
-from ..lint import RULES, lint_file
+from ..errors import Diagnostic, SysmonRulesError
+from ..lint import RULES, LintResult, check_codes, lint_document
+from ..lint.baseline import Baseline, render_baseline
 from ..lint.sarif import to_sarif
+from .compile import atomic_write
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -27,49 +27,121 @@ def _codes(values: tuple[str, ...]) -> set[str]:
 def _write(text: str, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
-        return
-    target = Path(output)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(tmp, target)
+    else:
+        atomic_write(output, text.encode("utf-8", "surrogateescape"))
 
 
-def _text(findings: dict[str, list[Diagnostic]]) -> str:
+def _text(findings: dict[str, list[Diagnostic]], accepted: int, silenced: int) -> str:
     lines = []
     for diagnostics in findings.values():
         for d in diagnostics:
             lines.append(f"{d.location}: {d.severity}[{d.code}]: {d.message}" + (f" ({d.hint})" if d.hint else ""))
     count = sum(len(v) for v in findings.values())
     files = len(findings)
-    lines.append(f"{count} finding{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''}")
+    summary = f"{count} finding{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''}"
+    extra = [f"{n} {what}" for n, what in ((accepted, "in the baseline"), (silenced, "suppressed by comments")) if n]
+    lines.append(summary + (f" ({', '.join(extra)})" if extra else ""))
     return "\n".join(lines) + "\n"
 
 
+def _list_rules(fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([asdict(r) for r in RULES.values()], indent=2) + "\n"
+    width = max(len(code) for code in RULES)
+    return "".join(f"{r.code:<{width}}  {r.severity:<7}  {r.summary}\n" for r in RULES.values())
+
+
+def _min_versions(files: tuple[str, ...]) -> str:
+    from ..lint.versions import min_version
+    from ..xml.reader import build_config, parse_document
+
+    lines = []
+    for path in files:
+        found = min_version(build_config(parse_document(path)))
+        if found.release is None:
+            lines.append(f"{path}: {found.reason}")
+        else:
+            lines.append(f"{path}: Sysmon {found.release.sysmon} (schema {found.release.schema}) or later; "
+                         f"{found.reason}")
+    return "\n".join(lines) + "\n"
+
+
+def _apply_baseline(results: dict[str, LintResult],
+                    baseline: Baseline | None) -> tuple[dict[str, list[tuple[Diagnostic, str]]], int]:
+    """Findings (with fingerprints) the baseline does not accept, and how many it accepted."""
+    kept: dict[str, list[tuple[Diagnostic, str]]] = {}
+    for path, result in results.items():
+        pairs = zip(result.findings, result.fingerprints, strict=True)
+        kept[path] = [(d, fp) for d, fp in pairs if baseline is None or not baseline.accepts(path, fp)]
+    accepted = sum(len(r.findings) for r in results.values()) - sum(len(v) for v in kept.values())
+    return kept, accepted
+
+
+def _target(value: str | None) -> None:
+    if value is not None:
+        from ..schema.releases import resolve_target
+
+        try:
+            resolve_target(value)
+        except SysmonRulesError as exc:
+            raise click.BadParameter(exc.message, param_hint="--target-sysmon") from None
+
+
 @click.command("lint")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True,
               help="Exit 1 when a finding of this severity or worse is found.")
-@click.option("--select", multiple=True, metavar="CODES", help="Only these codes (comma-separated).")
+@click.option("--select", multiple=True, metavar="CODES", help="Only these codes (comma-separated); only they run.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Leave out these codes (comma-separated).")
-@click.option("--target-sysmon", metavar="VERSION", help="Schema version the config must run on, e.g. 4.50.")
+@click.option("--target-sysmon", metavar="VERSION",
+              help="Sysmon version (15.15, 14, 13.33) or schema version (4.50) the config must load on.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Leave out the findings accepted in this baseline file.")
+@click.option("--update-baseline", is_flag=True, help="Write today's findings to --baseline FILE and exit 0.")
+@click.option("--min-version", is_flag=True, help="Print the oldest Sysmon release that loads each config, and why.")
+@click.option("--list-rules", is_flag=True, help="List every rule code (text, or JSON with --format json).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
 def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, ...], ignore: tuple[str, ...],
-            target_sysmon: str | None, output: str | None) -> None:
-    """Lint Sysmon configs. Codes and their meaning: docs/lint-rules.md."""
+            target_sysmon: str | None, baseline_path: str | None, update_baseline: bool, min_version: bool,
+            list_rules: bool, output: str | None) -> None:
+    """Lint Sysmon configs. Codes and their meaning: docs/lint-rules.md (or --list-rules)."""
+    if list_rules:
+        _write(_list_rules(fmt), output)
+        return
+    if not files:
+        raise click.UsageError("give one or more config files (or --list-rules)")
+    if update_baseline and not baseline_path:
+        raise click.UsageError("--update-baseline needs --baseline FILE")
     chosen, dropped = _codes(select), _codes(ignore)
-    unknown = (chosen | dropped) - set(RULES)
-    if unknown:
-        raise click.BadParameter(f"unknown code(s) {', '.join(sorted(unknown))}", param_hint="--select/--ignore")
-    findings = {path: lint_file(path, select=chosen, ignore=dropped, target_sysmon=target_sysmon)
-                for path in files}
+    try:
+        check_codes(chosen | dropped)
+    except SysmonRulesError as exc:
+        raise click.BadParameter(exc.message, param_hint="--select/--ignore") from None
+    _target(target_sysmon)
+    if min_version:
+        _write(_min_versions(files), output)
+        return
+    results = {path: lint_document(path, select=chosen, ignore=dropped, target_sysmon=target_sysmon)
+               for path in files}
+    if update_baseline:
+        assert baseline_path is not None
+        atomic_write(baseline_path, render_baseline(
+            {p: (r.findings, r.fingerprints) for p, r in results.items()}).encode("utf-8"))
+        total = sum(len(r.findings) for r in results.values())
+        click.echo(f"baseline {baseline_path}: {total} finding(s) in {len(results)} file(s) accepted", err=True)
+        return
+    baseline = Baseline.read(baseline_path) if baseline_path else None
+    kept, accepted = _apply_baseline(results, baseline)
+    findings = {p: [d for d, _fp in pairs] for p, pairs in kept.items()}
+    silenced = sum(r.suppressed for r in results.values())
     if fmt == "sarif":
-        _write(json.dumps(to_sarif(findings), indent=2), output)
+        prints = {p: [fp for _d, fp in pairs] for p, pairs in kept.items()}
+        _write(json.dumps(to_sarif(findings, prints), indent=2), output)
     elif fmt == "json":
         _write(json.dumps([{"path": p, "findings": [{**asdict(d), "location": asdict(d.location)} for d in ds]}
                            for p, ds in findings.items()], indent=2), output)
     else:
-        _write(_text(findings), output)
+        _write(_text(findings, accepted, silenced), output)
     worst = max((_RANK[d.severity] for ds in findings.values() for d in ds), default=-1)
     raise SystemExit(1 if fail_on != "never" and worst >= _RANK[fail_on] else 0)
