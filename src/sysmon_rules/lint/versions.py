@@ -30,6 +30,7 @@ class Feature:
     what: str
     location: Location
     first: int  # packed schema version it first appears in (0: unknown to every schema)
+    event: str = ""  # for a field or condition: its event element (not reported again if that is unknown)
 
     def known_to(self, schema: SchemaVersion) -> bool:
         return self.first != 0 and self.first <= schema.packed
@@ -65,9 +66,10 @@ def features(config: Config) -> list[Feature]:
         found.append(Feature(f"<{ev.element}>", ev.location, first.get(("event", ev.element), 0)))
         for _rule, flt in filters_of(ev):
             found.append(Feature(f"<{flt.field}> in <{ev.element}>", flt.location,
-                                 first.get(("field", ev.element, flt.field), 0)))
+                                 first.get(("field", ev.element, flt.field), 0), ev.element))
             condition = ascii_lower(flt.condition) if flt.condition else "is"
-            found.append(Feature(f'condition "{condition}"', flt.location, first.get(("condition", condition), 0)))
+            found.append(Feature(f'condition "{condition}"', flt.location, first.get(("condition", condition), 0),
+                                 ev.element))
     return found
 
 
@@ -91,7 +93,10 @@ def check_versions(ctx: LintContext, target: str) -> Iterator[Diagnostic]:
                          ctx.config.location)
         return
     via = "" if schema.packed == resolved.packed else f" (it validates this file against schema {schema.label})"
+    known_events = set(schema.rule_elements)
     for feature in features(ctx.config):
+        if feature.event and feature.event not in known_events:
+            continue
         if not feature.known_to(schema):
             needs = release_label(feature.first) if feature.first else "a schema no Sysmon has"
             yield Diagnostic(_CODE, severity, f"{feature.what} needs {needs}; the target is {resolved.label}{via}",
