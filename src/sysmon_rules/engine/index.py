@@ -179,8 +179,8 @@ class Plan:
 
 
 def build_plan(event_id: int, default: str, sets: list[CSet], event_fields: tuple[str, ...],
-               set_fields: list[tuple[str, ...] | None]) -> Plan:
-    """Index the sets of one event id.
+               set_fields: list[tuple[str, ...] | None], *, index: bool = True) -> Plan:
+    """Index the sets of one event id (``index=False``: none, every set is walked).
 
     ``event_fields`` is the event type's field table; ``set_fields[k]`` the field table of set
     k's own event id (None when that id is unknown, so no name check applies).
@@ -189,7 +189,7 @@ def build_plan(event_id: int, default: str, sets: list[CSet], event_fields: tupl
                                                                                            strict=True))
     used = sorted({f.field_id for k, cset in enumerate(sets) for f in _filters(cset) if f.field_id in valid[k]})
     fields = tuple((fid, None if event_fields[fid] == "RuleName" else event_fields[fid]) for fid in used)
-    indexed = tuple(cset.combine == COMBINE_OR for cset in sets)
+    indexed = tuple(index and cset.combine == COMBINE_OR for cset in sets)
     probes: dict[int, Probe] = {}
     always: list[Hit] = []
     for k, cset in enumerate(sets):

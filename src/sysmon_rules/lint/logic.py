@@ -261,7 +261,7 @@ class LogicChecker:
             yield from self.hidden_after(rule_set, first)
 
     def hidden_after(self, rule_set: RuleSet, first: RuleFilter) -> Iterator[Diagnostic]:
-        order = [s for s in self.ctx.evaluator.rule_sets_for(rule_set.event_id) if s.onmatch == "include"]
+        order = [s for s in self.ctx.rule_sets_for(rule_set.event_id) if s.onmatch == "include"]
         start = next(i for i, s in enumerate(order) if s is rule_set)
         position = next(i for i, f in enumerate(rule_set.filters) if f is first)
         later = [f for f in rule_set.filters[position + 1:] if f.name]

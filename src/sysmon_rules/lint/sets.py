@@ -6,6 +6,7 @@ sets, each in reverse document order), so "earlier" here is what the driver does
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -24,6 +25,12 @@ IMAGE_FIELDS = frozenset({"Image", "ParentImage", "SourceImage", "TargetImage"})
 _BYPASSABLE = frozenset({"end with", "contains", "contains any", "image"})
 
 
+@functools.cache
+def _field_names() -> dict[int, tuple[str, ...]]:
+    """Event id -> field names of the writer build: blob field ids index these."""
+    return {e.id: e.field_names for e in newest("windows").events}
+
+
 def _finding(code: str, message: str, where: Location | None, hint: str | None = None) -> Diagnostic:
     return Diagnostic(code, RULES[code].severity, message, where or Location(), hint)
 
@@ -32,7 +39,7 @@ class SetChecker:
     def __init__(self, ctx: LintContext) -> None:
         self.ctx = ctx
         self.table = ctx.table
-        self.fields = {e.id: e.field_names for e in newest("windows").events}
+        self.fields = _field_names()
 
     @property
     def evaluator(self) -> Evaluator:
@@ -79,7 +86,7 @@ class SetChecker:
 
     def across_sets(self) -> Iterator[Diagnostic]:
         for event_id in sorted({s.event_id for s in self.table.rule_sets}):
-            ordered = [s for s in self.evaluator.rule_sets_for(event_id) if s.event_id == event_id]
+            ordered = [s for s in self.ctx.rule_sets_for(event_id) if s.event_id == event_id]
             yield from self.empty_include(ordered)
             deciders: list[tuple[RuleSet, RuleFilter]] = []
             index: dict[int, CoverIndex] = defaultdict(CoverIndex)

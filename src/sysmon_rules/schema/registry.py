@@ -233,8 +233,20 @@ def schema_for(version: str, platform: Platform | None = None) -> SchemaVersion:
 
 
 def newest(platform: Platform = "windows") -> SchemaVersion:
-    return registry().newest(platform)
+    return _cached_newest(platform)
 
 
 def dtd_schema_for(packed: int, platform: Platform = "windows", *, newest_packed: int | None = None) -> SchemaVersion:
+    return _cached_dtd_schema(packed, platform, newest_packed)
+
+
+# Cached: narrowing to a platform builds a new SchemaVersion, whose derived tables (rule elements,
+# field indexes) would otherwise be rebuilt for every config validated.
+@functools.cache
+def _cached_newest(platform: Platform) -> SchemaVersion:
+    return registry().newest(platform)
+
+
+@functools.cache
+def _cached_dtd_schema(packed: int, platform: Platform, newest_packed: int | None) -> SchemaVersion:
     return registry().dtd_schema_for(packed, platform, newest_packed=newest_packed)
