@@ -44,6 +44,9 @@ CASES: dict[str, tuple[bytes, bytes]] = {
     "empty-list-item": (
         _config(_or(PC_INC.format('<CommandLine condition="contains any">-enc;-nop;</CommandLine>'))),
         _config(_or(PC_INC.format('<CommandLine condition="contains any">-enc;-nop</CommandLine>')))),
+    "is-without-path": (
+        _config(_or(PC_INC.format('<ParentImage condition="is">wsl.exe</ParentImage>'))),
+        _config(_or(PC_INC.format('<ParentImage condition="image">wsl.exe</ParentImage>')))),
     "string-compare-number": (
         _config(_or('<NetworkConnect onmatch="include"><DestinationPort condition="less than">1024'
                     '</DestinationPort></NetworkConnect>')),
@@ -153,6 +156,11 @@ def test_rule_fires_and_stays_silent(code: str) -> None:
 
 def test_semantic_findings_are_what_the_evaluator_does() -> None:
     import sysmon_rules as sr
+
+    wsl = r"C:\Windows\System32\wsl.exe"
+    bare, fixed = (sr.Evaluator(sr.loads(xml)) for xml in CASES["is-without-path"])
+    assert bare.decide(sr.Event(1, {"ParentImage": wsl})).decision == "exclude"
+    assert fixed.decide(sr.Event(1, {"ParentImage": wsl})).decision == "include"
 
     cancelled = sr.Evaluator(sr.loads(CASES["cancelled-by-exclude"][0]))
     assert cancelled.decide(sr.Event(1, {"Image": r"C:\Windows\System32\cmd.exe"})).decision == "exclude"

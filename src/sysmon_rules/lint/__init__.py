@@ -77,7 +77,8 @@ def _structure(ctx: LintContext) -> Iterator[Diagnostic]:
 FAMILIES: tuple[tuple[frozenset[str], Family], ...] = (
     (frozenset({"invalid-config"}), _validator),
     (frozenset({"semicolon-in-single-value", "single-token-list", "empty-list-item", "string-compare-number",
-                "environment-variable", "whitespace-in-value", "empty-value", "long-rule-name"}), _values),
+                "environment-variable", "whitespace-in-value", "empty-value", "long-rule-name", "is-without-path"}),
+     _values),
     (frozenset({"needs-newer-sysmon"}), _versions),
     (frozenset({"duplicate-filter", "and-repeated-field", "is-not-pair", "bypassable-exclude"}), _within_sets),
     (frozenset({"shadowed-filter", "cancelled-by-exclude", "empty-include-set"}), _across_sets),

@@ -38,6 +38,11 @@ _RULES = [
     LintRule("empty-list-item", "warning", "An empty item in a ';' list",
              "A trailing ';' makes 'contains any' match every value; ';;' makes Sysmon search for the "
              "rest of the text starting at ';'."),
+    LintRule("is-without-path", "warning", "'is' with a bare file name on a field that holds a full path",
+             "Image, ParentImage, SourceImage, TargetImage, ImageLoaded and TargetFilename hold full paths, "
+             "and 'is' compares the whole value: 'is' wab.exe never matches C:\\Windows\\System32\\wab.exe. "
+             "Use condition=\"image\" (it compares the file name when the value has no backslash) or "
+             "'end with' \\wab.exe."),
     LintRule("string-compare-number", "warning", "'less than'/'more than' on a number compares text",
              "Sysmon compares values as case-insensitive strings: port 1024 is 'less than' 443."),
     LintRule("environment-variable", "warning", "A %VARIABLE% in a rule value",
