@@ -116,9 +116,9 @@ CASES: dict[str, tuple[bytes, bytes]] = {
     "mixed-onmatch-group": (
         _config('<RuleGroup name="" groupRelation="or">'
                 + PC_INC.format('<Image condition="end with">\\cmd.exe</Image>')
-                + PC_EXC.format('<User condition="is">NT AUTHORITY\\SYSTEM</User>') + '</RuleGroup>'),
+                + PC_EXC.format('<User condition="is">NT AUTHORITY\\SYSTEM</User>') + '</RuleGroup>', "4.22"),
         _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'),
-                    PC_EXC.format('<User condition="is">NT AUTHORITY\\SYSTEM</User>')))),
+                    PC_EXC.format('<User condition="is">NT AUTHORITY\\SYSTEM</User>')), "4.22")),
     "blocks-system-path": (
         _config(_or('<FileBlockExecutable onmatch="include"><TargetFilename condition="contains">'
                     '\\AppData\\Local\\Temp\\</TargetFilename></FileBlockExecutable>')),

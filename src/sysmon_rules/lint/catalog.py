@@ -94,7 +94,8 @@ _RULES = [
              "path with 'https' or 'apps')."),
     LintRule("mixed-onmatch-group", "warning", "One RuleGroup holds include and exclude elements for one event",
              "Sysmon 10 honoured only the include element of such a group (SwiftOnSecurity/sysmon-config "
-             "#81, #87), and readers take the group for one rule set. Give each onmatch its own <RuleGroup>."),
+             "#81, #87). Checked in files declaring schema 4.23 or older (Sysmon 10's); later releases build "
+             "both rule sets. Give each onmatch its own <RuleGroup>."),
     LintRule("blocks-system-path", "warning", "A blocking rule that blocks Windows Update, installers or Sysinternals",
              "FileBlockExecutable and FileBlockShredding include rules block what they match. Checked with the "
              "evaluator against files Windows Update, the servicing stack, Windows Installer, setup "

@@ -8,6 +8,7 @@ from ..engine.conditions import fold
 from ..errors import Diagnostic, Location
 from ..events import Event
 from ..ruletable import RuleFilter, RuleSet
+from ..schema import parse_version
 from .catalog import RULES
 from .context import LintContext
 from .logic import test_of
@@ -42,8 +43,16 @@ BLOCK_SAMPLES: tuple[tuple[str, dict[str, str]], ...] = (
 )  # fmt: skip
 
 
+# Sysmon 10.x (schemas up to 4.23) kept only the include element of such a group (SwiftOnSecurity
+# sysmon-config #81 on 10.0-10.2, #87); a file declaring 4.30 or later needs Sysmon 11 or later,
+# which builds both rule sets (blob.compile does as they do), so there it is no defect.
+_MIXED_UNTIL = 0x40017  # 4.23
+
+
 def mixed_groups(ctx: LintContext) -> Iterator[Diagnostic]:
     code = "mixed-onmatch-group"
+    if (parse_version(ctx.config.schema_version) or 0) > _MIXED_UNTIL:
+        return
     for node in ctx.config.filtering:
         events = getattr(node, "events", None)
         if events is None:
