@@ -157,3 +157,21 @@ def test_sarif_tracks_findings_across_commits(tmp_path: Path, monkeypatch: pytes
     assert len(result["partialFingerprints"]["sysmonRulesFinding/v1"]) == 32
     rule = run["tool"]["driver"]["rules"][result["ruleIndex"]]
     assert rule["helpUri"].endswith("lint-rules.md#bypassable-exclude-warning")
+
+
+def test_pyproject_settings_are_defaults_the_command_line_overrides(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("c.xml").write_bytes(b'<Sysmon schemaversion="4.90"><EventFiltering><RuleGroup groupRelation="or">'
+                              b'<ProcessCreate onmatch="exclude"><Image condition="end with">\\u.exe</Image>'
+                              b'</ProcessCreate></RuleGroup></EventFiltering></Sysmon>')
+    run = CliRunner().invoke
+    Path("pyproject.toml").write_text('[tool.sysmon-rules.lint]\nfail-on = "warning"\nbaseline = "b.json"\n')
+    assert run(main, ["lint", "--update-baseline", "c.xml"]).exit_code == 0 and Path("b.json").is_file()
+    assert run(main, ["lint", "c.xml"]).exit_code == 0  # the baseline accepts the one warning
+    Path("pyproject.toml").write_text('[tool.sysmon-rules.lint]\nfail-on = "warning"\n')
+    assert run(main, ["lint", "c.xml"]).exit_code == 1
+    assert run(main, ["lint", "--fail-on", "never", "c.xml"]).exit_code == 0
+    Path("pyproject.toml").write_text('[tool.sysmon-rules.lint]\nfail_on = "warning"\n')
+    bad = run(main, ["lint", "c.xml"])
+    assert bad.exit_code == 1 and "unknown key(s) in [tool.sysmon-rules.lint]: fail_on" in str(bad.exception)

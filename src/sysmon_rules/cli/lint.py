@@ -7,7 +7,9 @@ Exit codes: 0 no finding at or above --fail-on, 1 some finding at or above it (o
 from __future__ import annotations
 
 import json
+import tomllib
 from dataclasses import asdict
+from pathlib import Path
 
 import click
 
@@ -77,6 +79,53 @@ def _apply_baseline(results: dict[str, LintResult],
     return kept, accepted
 
 
+_SETTINGS = ("select", "ignore", "fail_on", "target_sysmon", "baseline_path")
+
+
+def _settings(ctx: click.Context) -> dict[str, object]:
+    """``[tool.sysmon-rules.lint]`` of ./pyproject.toml: defaults for options not given on the command line.
+
+    Keys: select, ignore (lists of codes), fail-on, target-sysmon, baseline.
+    """
+    path = Path("pyproject.toml")
+    if not path.is_file():
+        return {}
+    try:
+        table = tomllib.loads(path.read_text("utf-8")).get("tool", {}).get("sysmon-rules", {}).get("lint", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SysmonRulesError(f"{path}: {exc}") from None
+    if not isinstance(table, dict):
+        raise SysmonRulesError(f"{path}: [tool.sysmon-rules.lint] is not a table")
+    names = {"select": "select", "ignore": "ignore", "fail-on": "fail_on", "target-sysmon": "target_sysmon",
+             "baseline": "baseline_path"}
+    unknown = sorted(set(table) - set(names))
+    if unknown:
+        raise SysmonRulesError(f"{path}: unknown key(s) in [tool.sysmon-rules.lint]: {', '.join(unknown)}; "
+                               f"known: {', '.join(names)}")
+    found: dict[str, object] = {}
+    for key, value in table.items():
+        param = names[key]
+        if ctx.get_parameter_source(param) is click.core.ParameterSource.DEFAULT:
+            found[param] = tuple(value) if isinstance(value, list) else value
+    return found
+
+
+def _codes_from(config: dict[str, object], key: str, given: tuple[str, ...]) -> tuple[str, ...]:
+    value = config.get(key, given)
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+        raise SysmonRulesError(f"pyproject.toml: [tool.sysmon-rules.lint] {key} must be a list of codes")
+    return value
+
+
+def _text_from(config: dict[str, object], key: str, given: str | None) -> str | None:
+    value = config.get(key, given)
+    if value is not None and not isinstance(value, str):
+        raise SysmonRulesError(f"pyproject.toml: [tool.sysmon-rules.lint] {key.replace('_', '-')} must be text")
+    return value
+
+
 def _target(value: str | None) -> None:
     if value is not None:
         from ..schema.releases import resolve_target
@@ -105,7 +154,19 @@ def _target(value: str | None) -> None:
 def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, ...], ignore: tuple[str, ...],
             target_sysmon: str | None, baseline_path: str | None, update_baseline: bool, min_version: bool,
             list_rules: bool, output: str | None) -> None:
-    """Lint Sysmon configs. Codes and their meaning: docs/lint-rules.md (or --list-rules)."""
+    """Lint Sysmon configs. Codes and their meaning: docs/lint-rules.md (or --list-rules).
+
+    Defaults for --select, --ignore, --fail-on, --target-sysmon and --baseline may be set in
+    ./pyproject.toml under [tool.sysmon-rules.lint] (fail-on, target-sysmon, baseline, select, ignore).
+    """
+    config = _settings(click.get_current_context())
+    select, ignore = _codes_from(config, "select", select), _codes_from(config, "ignore", ignore)
+    fail_on = _text_from(config, "fail_on", fail_on) or fail_on
+    target_sysmon = _text_from(config, "target_sysmon", target_sysmon)
+    baseline_path = _text_from(config, "baseline_path", baseline_path)
+    if fail_on not in ("error", "warning", "never"):
+        raise click.BadParameter(f"{fail_on!r} (from pyproject.toml) is not error, warning or never",
+                                 param_hint="fail-on")
     if list_rules:
         _write(_list_rules(fmt), output)
         return
