@@ -55,6 +55,7 @@ def everyday(field: str) -> tuple[str, ...]:
     if "Image" in field or "Filename" in field or field in ("CurrentDirectory", "Device"):
         return _EVERYDAY["path"]
     return ()
+_WITNESS_CAP = 100  # later named filters checked with the evaluator per always-true item
 _SHORT = 2  # characters: a 'contains' token this short matches nearly anything
 
 
@@ -93,11 +94,12 @@ def scopes(rule_set: RuleSet) -> Iterator[Scope]:
 
 
 def matches_almost_all(flt: RuleFilter) -> bool:
-    name, test = cond_name(flt), test_of(flt)
-    if test is None:
-        return False
+    name = cond_name(flt)
     one_char = name in ("contains", "contains any") and any(len(t) == 1 for t in flt.value.split(";"))
-    return (name in NEGATIVE or one_char) and sum(map(test, SAMPLES)) >= _ALMOST_ALL
+    if name not in NEGATIVE and not one_char:
+        return False
+    test = test_of(flt)  # only now: building a long list's test is costly
+    return test is not None and sum(map(test, SAMPLES)) >= _ALMOST_ALL
 
 
 def contradiction(a: RuleFilter, b: RuleFilter) -> bool:
@@ -179,10 +181,12 @@ class LogicChecker:
         if scope.combine != COMBINE_OR:
             return
         for flt in scope.filters:
-            test = test_of(flt)
-            if cond_name(flt) not in ("contains", "contains any") or id(flt) in self.everything or test is None:
+            if cond_name(flt) not in ("contains", "contains any") or id(flt) in self.everything:
                 continue
             short = [t for t in flt.value.split(";") if 0 < len(t) <= _SHORT]
+            test = test_of(flt) if short else None
+            if test is None:
+                continue
             benign = next((v for t in short for v in everyday(self.sets.field(scope.rule_set, flt))
                            if fold(t) in fold(v) and test(fold(v))), None)
             if benign is not None:
@@ -246,11 +250,11 @@ class LogicChecker:
 
     def excludes_all(self, scope: Scope) -> Iterator[Diagnostic]:
         for flt in scope.filters:
-            tokens = [t for t in dict.fromkeys(fold(flt.value).split(";")) if t]
-            test = test_of(flt)
-            if cond_name(flt) != "excludes all" or len(tokens) < 2 or test is None:
+            if cond_name(flt) != "excludes all":
                 continue
-            if all(test(t) for t in tokens):
+            tokens = [t for t in dict.fromkeys(fold(flt.value).split(";")) if t]
+            test = test_of(flt) if len(tokens) >= 2 else None
+            if test is not None and all(test(t) for t in tokens):
                 yield _finding("excludes-list-inverted", f"{self.sets.describe(scope.rule_set, flt)} matches each "
                                f"value it lists (e.g. {tokens[0]!r}): 'excludes all' is true when any one item is "
                                "missing, so it keeps out none of them", flt.location,
@@ -266,11 +270,13 @@ class LogicChecker:
         position = next(i for i, f in enumerate(rule_set.filters) if f is first)
         later = [f for f in rule_set.filters[position + 1:] if f.name]
         later += [f for s in order[start + 1:] for f in s.filters if f.name]
-        hidden = [f for f in later if self.decided_by(rule_set, f)]
+        checked = later[:_WITNESS_CAP]  # each is one evaluator walk; enough to show the point
+        hidden = [f for f in checked if self.decided_by(rule_set, f)]
         if hidden:
             names = sorted({f.name for f in hidden})
+            more = "+" if len(later) > len(checked) else ""
             yield _finding("rule-name-never-surfaces",
-                           f"{len(hidden)} later filter(s) never name the event ({', '.join(names[:3])}"
+                           f"{len(hidden)}{more} later filter(s) never name the event ({', '.join(names[:3])}"
                            f"{', ...' if len(names) > 3 else ''}): {self.sets.describe(rule_set, first)} "
                            f"(line {first.location.line if first.location else 0}) matches first", hidden[0].location)
 
