@@ -83,9 +83,10 @@ _RULES = [
     LintRule("never-matches", "warning", "An AND <Rule> whose filters on one field contradict each other",
              "No value is both 'is A' and 'is B', or begins with two different texts neither of which "
              "starts the other: the <Rule groupRelation=\"and\"> never matches."),
-    LintRule("excludes-list-inverted", "warning", "'excludes all' that keeps out none of what it lists",
+    LintRule("excludes-list-inverted", "warning", "'excludes all' that matches the very values it lists",
              "'excludes all' is true when any one item of its list is missing, so a value holding one item "
-             "(but not all) matches. For \"none of these\", use 'excludes any'."),
+             "(but not all) matches: it keeps out none of them. For \"none of these\", use 'excludes any'; "
+             "for \"one of these\", 'is any' or 'contains any'."),
     LintRule("rule-name-never-surfaces", "warning", "RuleNames hidden because an earlier filter always answers",
              "An include filter that matches (almost) every event is tried before these named filters: "
              "the event is logged under the earlier filter's RuleName, so these names never appear."),

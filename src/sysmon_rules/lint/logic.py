@@ -257,8 +257,9 @@ class LogicChecker:
             if test is not None and all(test(t) for t in tokens):
                 yield _finding("excludes-list-inverted", f"{self.sets.describe(scope.rule_set, flt)} matches each "
                                f"value it lists (e.g. {tokens[0]!r}): 'excludes all' is true when any one item is "
-                               "missing, so it keeps out none of them", flt.location,
-                               "use 'excludes any' (true when none of the items is present)")
+                               "missing", flt.location,
+                               "for 'none of these' use 'excludes any'; for 'one of these' use 'is any' or "
+                               "'contains any'")
 
     def hidden_names(self) -> Iterator[Diagnostic]:
         for rule_set, first in self.always.values():
