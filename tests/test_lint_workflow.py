@@ -175,3 +175,17 @@ def test_pyproject_settings_are_defaults_the_command_line_overrides(tmp_path: Pa
     Path("pyproject.toml").write_text('[tool.sysmon-rules.lint]\nfail_on = "warning"\n')
     bad = run(main, ["lint", "c.xml"])
     assert bad.exit_code == 1 and "unknown key(s) in [tool.sysmon-rules.lint]: fail_on" in str(bad.exception)
+
+
+def test_unwritable_output_and_missing_or_broken_baseline_are_one_line_errors(tmp_path: Path) -> None:
+    from sysmon_rules.cli import run
+
+    path = tmp_path / "c.xml"
+    path.write_bytes(b'<Sysmon schemaversion="4.90"><EventFiltering/></Sysmon>')
+    (tmp_path / "broken.json").write_text("{", "utf-8")
+    for args, message in ((["-o", str(tmp_path / "no" / "x.txt")], "cannot write"),
+                          (["--baseline", str(tmp_path / "missing.json")], "baseline file not found"),
+                          (["--baseline", str(tmp_path / "broken.json")], "not a sysmon-rules baseline")):
+        with pytest.raises(SystemExit) as exit_info:
+            run(["lint", *args, str(path)])
+        assert exit_info.value.code == 1, message

@@ -30,7 +30,14 @@ def _write(text: str, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
-        atomic_write(output, text.encode("utf-8", "surrogateescape"))
+        _save(output, text)
+
+
+def _save(path: str, text: str) -> None:
+    try:
+        atomic_write(path, text.encode("utf-8", "surrogateescape"))
+    except OSError as exc:
+        raise SysmonRulesError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _text(findings: dict[str, list[Diagnostic]], accepted: int, silenced: int) -> str:
@@ -187,8 +194,7 @@ def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, .
                for path in files}
     if update_baseline:
         assert baseline_path is not None
-        atomic_write(baseline_path, render_baseline(
-            {p: (r.findings, r.fingerprints) for p, r in results.items()}).encode("utf-8"))
+        _save(baseline_path, render_baseline({p: (r.findings, r.fingerprints) for p, r in results.items()}))
         total = sum(len(r.findings) for r in results.values())
         click.echo(f"baseline {baseline_path}: {total} finding(s) in {len(results)} file(s) accepted", err=True)
         return
