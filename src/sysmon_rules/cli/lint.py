@@ -171,22 +171,10 @@ def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, .
     fail_on = _text_from(config, "fail_on", fail_on) or fail_on
     target_sysmon = _text_from(config, "target_sysmon", target_sysmon)
     baseline_path = _text_from(config, "baseline_path", baseline_path)
-    if fail_on not in ("error", "warning", "never"):
-        raise click.BadParameter(f"{fail_on!r} (from pyproject.toml) is not error, warning or never",
-                                 param_hint="fail-on")
     if list_rules:
         _write(_list_rules(fmt), output)
         return
-    if not files:
-        raise click.UsageError("give one or more config files (or --list-rules)")
-    if update_baseline and not baseline_path:
-        raise click.UsageError("--update-baseline needs --baseline FILE")
-    chosen, dropped = _codes(select), _codes(ignore)
-    try:
-        check_codes(chosen | dropped)
-    except SysmonRulesError as exc:
-        raise click.BadParameter(exc.message, param_hint="--select/--ignore") from None
-    _target(target_sysmon)
+    chosen, dropped = _check_usage(files, fail_on, select, ignore, target_sysmon, baseline_path, update_baseline)
     if min_version:
         _write(_min_versions(files), output)
         return
@@ -198,10 +186,34 @@ def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, .
         total = sum(len(r.findings) for r in results.values())
         click.echo(f"baseline {baseline_path}: {total} finding(s) in {len(results)} file(s) accepted", err=True)
         return
-    baseline = Baseline.read(baseline_path) if baseline_path else None
+    worst = _report(results, Baseline.read(baseline_path) if baseline_path else None, fmt, output)
+    raise SystemExit(1 if fail_on != "never" and worst >= _RANK[fail_on] else 0)
+
+
+def _check_usage(files: tuple[str, ...], fail_on: str, select: tuple[str, ...], ignore: tuple[str, ...],
+                 target_sysmon: str | None, baseline_path: str | None,
+                 update_baseline: bool) -> tuple[set[str], set[str]]:
+    """Usage errors (exit 2) before any work; the selected and ignored codes."""
+    if not files:
+        raise click.UsageError("give one or more config files (or --list-rules)")
+    if fail_on not in ("error", "warning", "never"):
+        raise click.BadParameter(f"{fail_on!r} (from pyproject.toml) is not error, warning or never",
+                                 param_hint="fail-on")
+    if update_baseline and not baseline_path:
+        raise click.UsageError("--update-baseline needs --baseline FILE")
+    chosen, dropped = _codes(select), _codes(ignore)
+    try:
+        check_codes(chosen | dropped)
+    except SysmonRulesError as exc:
+        raise click.BadParameter(exc.message, param_hint="--select/--ignore") from None
+    _target(target_sysmon)
+    return chosen, dropped
+
+
+def _report(results: dict[str, LintResult], baseline: Baseline | None, fmt: str, output: str | None) -> int:
+    """Write the findings the baseline does not accept; the rank of the worst (-1: none)."""
     kept, accepted = _apply_baseline(results, baseline)
     findings = {p: [d for d, _fp in pairs] for p, pairs in kept.items()}
-    silenced = sum(r.suppressed for r in results.values())
     if fmt == "sarif":
         prints = {p: [fp for _d, fp in pairs] for p, pairs in kept.items()}
         _write(json.dumps(to_sarif(findings, prints), indent=2), output)
@@ -209,6 +221,5 @@ def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, .
         _write(json.dumps([{"path": p, "findings": [{**asdict(d), "location": asdict(d.location)} for d in ds]}
                            for p, ds in findings.items()], indent=2), output)
     else:
-        _write(_text(findings, accepted, silenced), output)
-    worst = max((_RANK[d.severity] for ds in findings.values() for d in ds), default=-1)
-    raise SystemExit(1 if fail_on != "never" and worst >= _RANK[fail_on] else 0)
+        _write(_text(findings, accepted, sum(r.suppressed for r in results.values())), output)
+    return max((_RANK[d.severity] for ds in findings.values() for d in ds), default=-1)
