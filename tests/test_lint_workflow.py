@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -189,3 +190,24 @@ def test_unwritable_output_and_missing_or_broken_baseline_are_one_line_errors(tm
         with pytest.raises(SystemExit) as exit_info:
             run(["lint", *args, str(path)])
         assert exit_info.value.code == 1, message
+
+
+def test_min_version_agrees_with_target_checks_on_every_corpus_config(shared_dir: Path) -> None:
+    from sysmon_rules.schema.releases import RELEASES
+    from sysmon_rules.validation import iter_errors
+    from sysmon_rules.xml.reader import build_config, parse_document
+
+    older = {r.sysmon: prev for prev, r in itertools.pairwise(RELEASES)}
+    counted: dict[str, int] = {}
+    for path in sorted((shared_dir / "corpus" / "configs").rglob("*.xml")):
+        found = min_version(build_config(parse_document(path)))
+        loads_today = not any(d.severity == "error" for d in iter_errors(path))
+        if found.release is None:
+            assert not loads_today, path  # Sysmon 15 loads it, so some release does
+            continue
+        counted[found.release.sysmon] = counted.get(found.release.sysmon, 0) + 1
+        assert lint_file(path, target_sysmon=found.release.sysmon, select=["needs-newer-sysmon"]) == [], path
+        before = older.get(found.release.sysmon)
+        if before is not None and before.schema_packed >= 0x40000:
+            assert lint_file(path, target_sysmon=before.sysmon, select=["needs-newer-sysmon"]), path
+    assert sum(counted.values()) >= 401 - 3

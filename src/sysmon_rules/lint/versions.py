@@ -2,8 +2,9 @@
 
 A Sysmon release validates a config against the DTD it picks for the declared schema version
 (``dtd_schema_for`` with that release's newest schema) and builds rules with its own condition
-table. So an event element, option, field or condition the picked schema lacks makes it reject
-the file. The release table (``schema.releases``) says which schema each release reads.
+table. So an event element, option or field the picked schema lacks, or a condition the
+release's own schema lacks, makes it reject the file (or, for a field its events lack, drop the
+element). The release table (``schema.releases``) says which schema each release reads.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ class Feature:
     location: Location
     first: int  # packed schema version it first appears in (0: unknown to every schema)
     event: str = ""  # for a field or condition: its event element (not reported again if that is unknown)
+    builder: bool = False  # checked by the rule builder against the release's own table, not by the DTD
 
-    def known_to(self, schema: SchemaVersion) -> bool:
-        return self.first != 0 and self.first <= schema.packed
+    def known_to(self, dtd: SchemaVersion, own: int) -> bool:
+        """Known to a release whose own schema is ``own`` and that validates the file against ``dtd``."""
+        return self.first != 0 and self.first <= (own if self.builder else dtd.packed)
 
 
 @functools.cache
@@ -44,7 +47,7 @@ def _windows_schemas() -> tuple[SchemaVersion, ...]:
 
 @functools.cache
 def _first_seen() -> dict[tuple[str, ...], int]:
-    """("event", E) / ("option", O) / ("field", E, F) / ("condition", C) -> first packed schema."""
+    """("event", E) / ("option", O) / ("field", E, F) / ("any-field", F) / ("condition", C) -> first schema."""
     first: dict[tuple[str, ...], int] = {}
     for schema in _windows_schemas():
         for name, series in schema.rule_elements.items():
@@ -52,6 +55,8 @@ def _first_seen() -> dict[tuple[str, ...], int]:
             for event in series:
                 for f in event.fields:
                     first.setdefault(("field", name, f.name), schema.packed)
+        for field_name in schema.all_field_names:  # what the DTD lets a <Rule> hold
+            first.setdefault(("any-field", field_name), schema.packed)
         for name in schema.config_options:
             first.setdefault(("option", name), schema.packed)
         for condition in schema.conditions:
@@ -64,12 +69,17 @@ def features(config: Config) -> list[Feature]:
     found = [Feature(f"<{o.name}>", o.location, first.get(("option", o.name), 0)) for o in config.options]
     for _group, ev in config.event_rules():
         found.append(Feature(f"<{ev.element}>", ev.location, first.get(("event", ev.element), 0)))
-        for _rule, flt in filters_of(ev):
-            found.append(Feature(f"<{flt.field}> in <{ev.element}>", flt.location,
-                                 first.get(("field", ev.element, flt.field), 0), ev.element))
+        for rule, flt in filters_of(ev):
+            field = first.get(("field", ev.element, flt.field), 0)
+            what = f"<{flt.field}> in <{ev.element}>"
+            if rule is None:
+                found.append(Feature(what, flt.location, field, ev.element))
+            else:  # the DTD lets a <Rule> hold any field; the rule builder then wants the event's own
+                found.append(Feature(what, flt.location, first.get(("any-field", flt.field), 0), ev.element))
+                found.append(Feature(what, flt.location, field, ev.element, builder=True))
             condition = ascii_lower(flt.condition) if flt.condition else "is"
             found.append(Feature(f'condition "{condition}"', flt.location, first.get(("condition", condition), 0),
-                                 ev.element))
+                                 ev.element, builder=True))
     return found
 
 
@@ -97,7 +107,7 @@ def check_versions(ctx: LintContext, target: str) -> Iterator[Diagnostic]:
     for feature in features(ctx.config):
         if feature.event and feature.event not in known_events:
             continue
-        if not feature.known_to(schema):
+        if not feature.known_to(schema, resolved.packed):
             needs = release_label(feature.first) if feature.first else "a schema no Sysmon has"
             yield Diagnostic(_CODE, severity, f"{feature.what} needs {needs}; the target is {resolved.label}{via}",
                              feature.location)
@@ -122,11 +132,20 @@ def min_version(config: Config) -> MinVersion:
         if schema is None:
             blocker = f'schemaversion="{config.schema_version}"'
             continue
-        missing = [f for f in used if not f.known_to(schema)]
+        missing = [f for f in used if not f.known_to(schema, release.schema_packed)]
         if not missing:
             return MinVersion(release, _why(release, blocker))
-        newest_need = max(missing, key=lambda f: f.first)
-        blocker = f"{newest_need.what} (line {newest_need.location.line}) needs {release_label(newest_need.first)}"
+        need = max(missing, key=lambda f: f.first)
+        via = "" if schema.packed == release.schema_packed else \
+            f", and it validates a file declaring {config.schema_version} against schema {schema.label}"
+        blocker = f"{need.what} (line {need.location.line}) needs {release_label(need.first)}{via}"
+    declared = parse_version(config.schema_version) or 0
+    too_new = [f for f in used if f.first > declared]
+    if declared and too_new:
+        need = max(too_new, key=lambda f: f.first)
+        blocker = (f"{need.what} (line {need.location.line}) needs {release_label(need.first)}, but the file "
+                   f"declares schemaversion=\"{config.schema_version}\" and no Sysmon validates it against a "
+                   "newer schema than that")
     return MinVersion(None, f"no known release loads it: {blocker}")
 
 
