@@ -168,3 +168,13 @@ def test_semantic_findings_are_what_the_evaluator_does() -> None:
     assert shadowed.decide(sr.Event(1, {"Image": r"C:\x\powershell_ise.exe"})).rule_name == "any"
     pair = sr.Evaluator(sr.loads(CASES["is-not-pair"][0]))
     assert {pair.decide(sr.Event(1, {"User": u})).decision for u in ("A", "B", "C")} == {"include"}
+
+
+def test_a_trailing_semicolon_hides_every_later_rule_name() -> None:
+    import sysmon_rules as sr
+
+    config = _config(_or(PC_INC.format('<Image name="lolbins" condition="contains any">\\mshta.exe;\\regsvr32.exe;'
+                                       '</Image><Image name="shell" condition="end with">\\cmd.exe</Image>')))
+    assert sorted(d.code for d in lint_file(config)) == ["empty-list-item", "rule-name-never-surfaces"]
+    decided = sr.Evaluator(sr.loads(config)).decide(sr.Event(1, {"Image": r"C:\Windows\System32\cmd.exe"}))
+    assert decided.rule_name == "lolbins"

@@ -102,6 +102,11 @@ def matches_almost_all(flt: RuleFilter) -> bool:
     return test is not None and sum(map(test, SAMPLES)) >= _ALMOST_ALL
 
 
+def _empty_token(flt: RuleFilter) -> bool:
+    """A 'contains any' whose list has an empty item: it matches every value that is not empty."""
+    return cond_name(flt) == "contains any" and "" in flt.value.split(";")
+
+
 def contradiction(a: RuleFilter, b: RuleFilter) -> bool:
     """No value matches both (same field assumed)."""
     ca, cb = cond_name(a), cond_name(b)
@@ -221,6 +226,8 @@ class LogicChecker:
                 yield _finding("matches-everything", f"{self.sets.describe(scope.rule_set, flt)} alone in an OR "
                                f"{scope.where} {effect} almost every event of this type", flt.location,
                                'put it in a <Rule groupRelation="and"> with what it should narrow')
+            elif _empty_token(flt) and self.confirmed_always(scope, flt):
+                self.note_always(scope, flt)  # empty-list-item reports the filter; its shadow is ours
 
     def confirmed_always(self, scope: Scope, flt: RuleFilter) -> bool:
         """The evaluator decides a sample event by this set (top level) — or the <Rule> is true."""
@@ -235,9 +242,13 @@ class LogicChecker:
         return decision.rule_set is scope.rule_set
 
     def note_always(self, scope: Scope, flt: RuleFilter) -> None:
-        """An always-true item of an include OR set answers first for every later filter."""
-        if scope.rule_set.onmatch == "include" and scope.rule_set.combine == COMBINE_OR:
-            self.always.setdefault(id(scope.rule_set), (scope.rule_set, flt))
+        """An always-true item of an include OR set answers first for every later filter (the first one)."""
+        if scope.rule_set.onmatch != "include" or scope.rule_set.combine != COMBINE_OR:
+            return
+        known = self.always.get(id(scope.rule_set))
+        position = {id(f): i for i, f in enumerate(scope.rule_set.filters)}
+        if known is None or position[id(flt)] < position[id(known[1])]:
+            self.always[id(scope.rule_set)] = (scope.rule_set, flt)
 
     def and_rule(self, scope: Scope) -> Iterator[Diagnostic]:
         for a, b in self.pairs(scope):
