@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from sysmon_rules import load
 from sysmon_rules.cli import main
 from sysmon_rules.lint import RULES, lint_document, lint_file
 from sysmon_rules.lint.versions import min_version
-from sysmon_rules.xml.reader import load
 
 NEW_DEFECT = '<Image condition="end with">\\a.exe;\\b.exe</Image>'
 

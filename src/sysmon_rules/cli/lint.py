@@ -14,10 +14,11 @@ from pathlib import Path
 import click
 
 from ..errors import Diagnostic, SysmonRulesError
+from ..io import write_output
 from ..lint import RULES, LintResult, check_codes, lint_document
 from ..lint.baseline import Baseline, render_baseline
 from ..lint.sarif import to_sarif
-from .compile import atomic_write
+from .messages import fail_with, render
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -35,16 +36,16 @@ def _write(text: str, output: str | None) -> None:
 
 def _save(path: str, text: str) -> None:
     try:
-        atomic_write(path, text.encode("utf-8", "surrogateescape"))
-    except OSError as exc:
-        raise SysmonRulesError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        write_output(path, text)
+    except SysmonRulesError as exc:
+        fail_with(exc, path)
 
 
 def _text(findings: dict[str, list[Diagnostic]], accepted: int, silenced: int) -> str:
     lines = []
     for diagnostics in findings.values():
         for d in diagnostics:
-            lines.append(f"{d.location}: {d.severity}[{d.code}]: {d.message}" + (f" ({d.hint})" if d.hint else ""))
+            lines.append(render(d))
     count = sum(len(v) for v in findings.values())
     files = len(findings)
     summary = f"{count} finding{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''}"
@@ -157,7 +158,8 @@ def _target(value: str | None) -> None:
 @click.option("--update-baseline", is_flag=True, help="Write today's findings to --baseline FILE and exit 0.")
 @click.option("--min-version", is_flag=True, help="Print the oldest Sysmon release that loads each config, and why.")
 @click.option("--list-rules", is_flag=True, help="List every rule code (text, or JSON with --format json).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the report here (atomically; - for standard output).")
 def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, ...], ignore: tuple[str, ...],
             target_sysmon: str | None, baseline_path: str | None, update_baseline: bool, min_version: bool,
             list_rules: bool, output: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..schema import newest, schema_for
-from ..schema.model import Platform
+from ..schema.model import Platform, as_platform
 from ..schema.printer import render, select
 
 
@@ -26,7 +26,7 @@ def _editor_schema(fmt: str, version: str | None, plat: Platform) -> str:
               help="manifest: as `sysmon -s` prints it; xsd/dtd: for XML editors to complete and check configs.")
 def command(version: str | None, platform: str, fmt: str) -> None:
     """Print the Sysmon schema (events, fields, options, conditions) as `sysmon -s` does."""
-    plat: Platform = "linux" if platform == "linux" else "windows"
+    plat = as_platform(platform)
     if fmt != "manifest":
         click.echo(_editor_schema(fmt, version, plat), nl=False)
         return

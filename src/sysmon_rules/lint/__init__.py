@@ -1,33 +1,36 @@
 """Lint: valid XML that does not do what its author thinks, found before it is deployed.
 
-``lint_file(path)`` returns Diagnostics whose codes are in ``catalog.RULES``; ``lint_document``
-also gives each finding's fingerprint (for baselines and SARIF) and what suppression comments
-silenced. Only the families of the selected codes run. The CLI (`sysmon-rules lint`) prints
-text, JSON or SARIF 2.1.0 for code scanning.
+``lint_file(path)`` returns Diagnostics whose codes are in ``catalog.RULES`` or, for the
+validator's findings, in ``validation.codes.CODES`` (``invalid-config`` names them all in
+select/ignore); ``lint_document`` also gives each finding's fingerprint (for baselines and
+SARIF) and what suppression comments silenced. Only the families of the selected codes run.
+The CLI (`sysmon-rules lint`) prints text, JSON or SARIF 2.1.0 for code scanning.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Diagnostic, SysmonRulesError
+from ..validation import diagnostic_order
+from ..validation.codes import CODES as VALIDATION_CODES
 from ..xml.reader import build_config, parse_document
 from .baseline import fingerprints
-from .catalog import RULES, LintRule
+from .catalog import RULES, VALIDATION_FAMILY, LintRule
 from .context import LintContext
 from .suppress import suppressed
 
-__all__ = ["RULES", "LintResult", "LintRule", "check_codes", "lint_document", "lint_file"]
+__all__ = ["RULES", "VALIDATION_CODES", "VALIDATION_FAMILY", "LintResult", "LintRule", "check_codes",
+           "known_codes", "lint_document", "lint_file"]
 
 Family = Callable[[LintContext], Iterator[Diagnostic]]
 
 
 def _validator(ctx: LintContext) -> Iterator[Diagnostic]:
-    for d in ctx.validator_findings:
-        yield replace(d, code="invalid-config", message=f"[{d.code}] {d.message}")
+    yield from sorted(ctx.validator_findings, key=diagnostic_order)  # under the validator's own codes
 
 
 def _values(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -75,7 +78,7 @@ def _structure(ctx: LintContext) -> Iterator[Diagnostic]:
 # Each family: the codes it can produce, and the check. A family runs only if one of its codes
 # is wanted, so `--select empty-value` never compiles the rule table or builds the evaluator.
 FAMILIES: tuple[tuple[frozenset[str], Family], ...] = (
-    (frozenset({"invalid-config"}), _validator),
+    (frozenset(VALIDATION_CODES), _validator),
     (frozenset({"semicolon-in-single-value", "single-token-list", "empty-list-item", "string-compare-number",
                 "environment-variable", "whitespace-in-value", "empty-value", "long-rule-name", "is-without-path"}),
      _values),
@@ -88,14 +91,28 @@ FAMILIES: tuple[tuple[frozenset[str], Family], ...] = (
 )  # fmt: skip
 
 
+def known_codes() -> set[str]:
+    """What ``select``/``ignore`` accept: lint's rules, the validator's codes, and their family name."""
+    return set(RULES) | set(VALIDATION_CODES)
+
+
+def _expand(codes: Collection[str]) -> set[str]:
+    """``invalid-config`` stands for every validator code."""
+    expanded = set(codes)
+    if VALIDATION_FAMILY in expanded:
+        expanded |= set(VALIDATION_CODES)
+    return expanded
+
+
 def check_codes(codes: Collection[str]) -> None:
     """Raise a SysmonRulesError naming unknown codes, with the closest known one for each."""
-    unknown = sorted(set(codes) - set(RULES))
+    known = sorted(known_codes())
+    unknown = sorted(set(codes) - set(known))
     if not unknown:
         return
     parts = []
     for code in unknown:
-        close = difflib.get_close_matches(code, list(RULES), n=1, cutoff=0.5)
+        close = difflib.get_close_matches(code, known, n=1, cutoff=0.5)
         parts.append(f"{code} (did you mean {close[0]}?)" if close else code)
     raise SysmonRulesError(f"unknown lint code(s): {', '.join(parts)}; `sysmon-rules lint --list-rules` lists them")
 
@@ -118,13 +135,13 @@ def lint_document(
 ) -> LintResult:
     """Every finding for one config; ``select``/``ignore`` filter by code (and decide what runs)."""
     check_codes(set(select) | set(ignore))
-    wanted = (set(select) or set(RULES)) - set(ignore)
+    wanted = (_expand(select) or known_codes()) - _expand(ignore)
     try:
         doc = parse_document(path)
         ctx = LintContext(doc, build_config(doc), target_sysmon)
     except SysmonRulesError as exc:
-        found = [Diagnostic("invalid-config", "error", f"[xml-syntax] {exc.message}", exc.location)]
-        return LintResult([d for d in found if d.code in wanted], ["" for d in found if d.code in wanted])
+        found = [d for d in exc.as_diagnostics() if d.code in wanted]
+        return LintResult(found, ["" for _d in found])
     if target_sysmon:
         from ..schema.releases import resolve_target
 

@@ -33,7 +33,7 @@ class LintContext:
 
     @cached_property
     def validator_findings(self) -> list[Diagnostic]:
-        return check_document(self.doc, self.config)
+        return list(check_document(self.doc, self.config))
 
     @cached_property
     def valid(self) -> bool:

@@ -1,5 +1,9 @@
 """SARIF 2.1.0, the subset GitHub code scanning reads: rules with helpUri, results with locations
-relative to ``%SRCROOT%`` (the working directory) and partialFingerprints that survive line moves."""
+relative to ``%SRCROOT%`` (the working directory) and partialFingerprints that survive line moves.
+
+The validator's findings keep their own codes as ``ruleId``; each is described with the
+``invalid-config`` family's help and points at its paragraph.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import Diagnostic
-from .catalog import RULES
+from ..errors import Diagnostic, Severity
+from ..validation.codes import CODES as VALIDATION_CODES
+from .catalog import RULES, VALIDATION_FAMILY
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # Where each rule's paragraph lives (docs/lint-rules.md, one heading per code); override with
@@ -26,7 +31,8 @@ def docs_url() -> str:
 
 def help_uri(code: str) -> str:
     """The rule's heading in the docs: GitHub's anchor of "`code` (severity)"."""
-    return f"{docs_url()}#{code}-{RULES[code].severity}"
+    heading = code if code in RULES else VALIDATION_FAMILY
+    return f"{docs_url()}#{heading}-{RULES[heading].severity}"
 
 
 def _artifact(path: str | None, root: Path) -> dict[str, str]:
@@ -38,18 +44,27 @@ def _artifact(path: str | None, root: Path) -> dict[str, str]:
         return {"uri": p.resolve().as_uri()}
 
 
-def _rule(code: str) -> dict[str, Any]:
-    rule = RULES[code]
+def _described() -> dict[str, tuple[str, str, Severity]]:
+    """Code -> (summary, help, severity): lint's rules and, for the family, each validator code."""
+    family = RULES[VALIDATION_FAMILY]
+    described = {code: (r.summary, r.help, r.severity) for code, r in RULES.items() if code != VALIDATION_FAMILY}
+    described |= {code: (summary, f"{summary}. {family.help}", family.severity)
+                  for code, summary in VALIDATION_CODES.items()}
+    return described
+
+
+def _rule(code: str, summary: str, text: str, severity: Severity) -> dict[str, Any]:
     return {"id": code, "name": code.title().replace("-", ""),
-            "shortDescription": {"text": rule.summary}, "fullDescription": {"text": rule.help},
-            "help": {"text": rule.help, "markdown": f"**{rule.summary}**\n\n{rule.help}"},
-            "helpUri": help_uri(code), "defaultConfiguration": {"level": _LEVEL[rule.severity]}}
+            "shortDescription": {"text": summary}, "fullDescription": {"text": text},
+            "help": {"text": text, "markdown": f"**{summary}**\n\n{text}"},
+            "helpUri": help_uri(code), "defaultConfiguration": {"level": _LEVEL[severity]}}
 
 
 def to_sarif(findings: dict[str, list[Diagnostic]], fingerprints: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """One run for all files: ``findings`` maps each linted path to its findings, ``fingerprints``
     to theirs (same order; see baseline.fingerprints)."""
-    codes = list(RULES)
+    described = _described()
+    codes = list(described)
     root = Path.cwd().resolve()
     results = []
     for path, diagnostics in findings.items():
@@ -65,9 +80,8 @@ def to_sarif(findings: dict[str, list[Diagnostic]], fingerprints: dict[str, list
             if i < len(prints) and prints[i]:
                 result["partialFingerprints"] = {FINGERPRINT_KEY: prints[i]}
             results.append(result)
-    run = {"tool": {"driver": {"name": "sysmon-rules", "version": __version__,
-                               "informationUri": docs_url(),
-                               "rules": [_rule(code) for code in codes]}},
+    run = {"tool": {"driver": {"name": "sysmon-rules", "version": __version__, "informationUri": docs_url(),
+                               "rules": [_rule(code, *described[code]) for code in codes]}},
            "originalUriBaseIds": {ROOT_ID: {"uri": root.as_uri() + "/"}},
            "results": results}
     return {"version": "2.1.0", "$schema": SCHEMA, "runs": [run]}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..errors import Diagnostic, Location
+from ..validation.codes import CODES as VALIDATION_CODES
 from ..xml.reader import Element
 from .catalog import RULES
 from .context import LintContext
@@ -89,8 +90,8 @@ def suppressed(ctx: LintContext, findings: list[Diagnostic],
 def _problems(rule: Suppression, used: set[tuple[int, str]], wanted: Collection[str]) -> list[Diagnostic]:
     out = []
     for code in sorted(rule.codes):
-        if code not in RULES:
-            close = difflib.get_close_matches(code, list(RULES), n=1, cutoff=0.5)
+        if code not in RULES and code not in VALIDATION_CODES:
+            close = difflib.get_close_matches(code, [*RULES, *VALIDATION_CODES], n=1, cutoff=0.5)
             out.append(Diagnostic("bad-suppression", RULES["bad-suppression"].severity,
                                   f"suppression comment names an unknown code {code!r}", rule.where,
                                   f"did you mean {close[0]}?" if close else None))
