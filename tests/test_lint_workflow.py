@@ -137,10 +137,13 @@ def test_bad_targets_and_codes_are_usage_errors_with_a_hint(tmp_path: Path) -> N
 
 
 def test_list_rules_text_and_json() -> None:
+    from sysmon_rules.lint import VALIDATION_CODES
+
     text = CliRunner().invoke(main, ["lint", "--list-rules"])
-    assert text.exit_code == 0 and len(text.stdout.splitlines()) == len(RULES)
+    assert text.exit_code == 0 and len(text.stdout.splitlines()) == len(RULES) + len(VALIDATION_CODES)
     rows = json.loads(CliRunner().invoke(main, ["lint", "--list-rules", "--format", "json"]).stdout)
-    assert [r["code"] for r in rows] == list(RULES) and all(r["summary"] and r["help"] for r in rows)
+    assert [r["code"] for r in rows] == [*RULES, *VALIDATION_CODES] and all(r["summary"] for r in rows)
+    assert all(r["help"] for r in rows[:len(RULES)]) and {r["family"] for r in rows[len(RULES):]} == {"invalid-config"}
 
 
 def test_sarif_tracks_findings_across_commits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ import click
 
 from ..errors import Diagnostic, SysmonRulesError
 from ..io import write_output
-from ..lint import RULES, LintResult, check_codes, lint_document
+from ..lint import RULES, VALIDATION_CODES, VALIDATION_FAMILY, LintResult, check_codes, lint_document
 from ..lint.baseline import Baseline, render_baseline
 from ..lint.sarif import to_sarif
 from .messages import fail_with, render
@@ -55,10 +55,16 @@ def _text(findings: dict[str, list[Diagnostic]], accepted: int, silenced: int) -
 
 
 def _list_rules(fmt: str) -> str:
+    """Lint's rules, then the validator's codes (the family ``invalid-config`` selects them all)."""
+    family = RULES[VALIDATION_FAMILY]
+    validator = [{"code": code, "severity": family.severity, "summary": summary, "family": VALIDATION_FAMILY}
+                 for code, summary in VALIDATION_CODES.items()]
     if fmt == "json":
-        return json.dumps([asdict(r) for r in RULES.values()], indent=2) + "\n"
-    width = max(len(code) for code in RULES)
-    return "".join(f"{r.code:<{width}}  {r.severity:<7}  {r.summary}\n" for r in RULES.values())
+        return json.dumps([asdict(r) for r in RULES.values()] + validator, indent=2) + "\n"
+    width = max(len(code) for code in [*RULES, *VALIDATION_CODES])
+    lines = [f"{r.code:<{width}}  {r.severity:<7}  {r.summary}" for r in RULES.values()]
+    lines += [f"{v['code']:<{width}}  {v['severity']:<7}  {v['summary']} ({VALIDATION_FAMILY})" for v in validator]
+    return "\n".join(lines) + "\n"
 
 
 def _min_versions(files: tuple[str, ...]) -> str:
