@@ -222,9 +222,13 @@ class LogicChecker:
             if id(flt) not in paired and matches_almost_all(flt) and self.confirmed_always(scope, flt):
                 self.everything.add(id(flt))
                 self.note_always(scope, flt)
-                effect = "logs" if scope.rule_set.onmatch == "include" else "drops"
+                if scope.rule and scope.rule_set.combine == COMBINE_AND:
+                    effect = "is true for almost every event, so the <Rule> constrains nothing"
+                else:
+                    effect = ("logs" if scope.rule_set.onmatch == "include" else "drops") + \
+                        " almost every event of this type"
                 yield _finding("matches-everything", f"{self.sets.describe(scope.rule_set, flt)} alone in an OR "
-                               f"{scope.where} {effect} almost every event of this type", flt.location,
+                               f"{scope.where} {effect}", flt.location,
                                'put it in a <Rule groupRelation="and"> with what it should narrow')
             elif _empty_token(flt) and self.confirmed_always(scope, flt):
                 self.note_always(scope, flt)  # empty-list-item reports the filter; its shadow is ours
