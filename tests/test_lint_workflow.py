@@ -214,3 +214,13 @@ def test_min_version_agrees_with_target_checks_on_every_corpus_config(shared_dir
         if before is not None and before.schema_packed >= 0x40000:
             assert lint_file(path, target_sysmon=before.sysmon, select=["needs-newer-sysmon"]), path
     assert sum(counted.values()) >= 401 - 3
+
+
+def test_a_suppression_of_the_validator_family_silences_a_validator_finding() -> None:
+    body = (b'<Sysmon schemaversion="4.90"><EventFiltering><ProcessCreate onmatch="include">\n'
+            b'<!-- sysmon-rules: ignore[invalid-config] -->\n<Image condition="ends with">x</Image>\n'
+            b'</ProcessCreate></EventFiltering></Sysmon>')
+    silenced = lint_document(body)
+    assert (silenced.findings, silenced.suppressed) == ([], 1)
+    assert [d.code for d in lint_document(body.replace(b"ends with", b"end with")).findings] == ["bad-suppression"]
+    assert lint_document(body.replace(b"ends with", b"end with"), select=["empty-value"]).findings == []

@@ -18,7 +18,7 @@ from lxml import etree
 from ..errors import Diagnostic, Location
 from ..validation.codes import CODES as VALIDATION_CODES
 from ..xml.reader import Element
-from .catalog import RULES
+from .catalog import RULES, VALIDATION_FAMILY
 from .context import LintContext
 
 _PATTERN = re.compile(r"^\s*sysmon-rules:\s*ignore\[([^\]]*)\]\s*$")
@@ -77,14 +77,29 @@ def suppressed(ctx: LintContext, findings: list[Diagnostic],
         by_target.setdefault(rule.target, []).append(rule)
     kept, used = [], set()
     for d in findings:
-        hit = next((r for r in by_target.get((d.location.line, d.location.column), []) if d.code in r.codes), None)
-        if hit is None:
+        named = next(((r, c) for r in by_target.get((d.location.line, d.location.column), [])
+                      if (c := _named_by(r, d.code))), None)
+        if named is None:
             kept.append(d)
         else:
-            used.add((id(hit), d.code))
+            used.add((id(named[0]), named[1]))
     problems = [p for r in rules for p in _problems(r, used, wanted)] if "bad-suppression" in wanted else []
     ordered = sorted(kept + problems, key=lambda d: (d.location.line, d.location.column, d.code))
     return ordered, len(findings) - len(kept)
+
+
+def _named_by(rule: Suppression, code: str) -> str | None:
+    """The code in the comment that names ``code``: itself, or the validator family ``invalid-config``."""
+    if code in rule.codes:
+        return code
+    return VALIDATION_FAMILY if code in VALIDATION_CODES and VALIDATION_FAMILY in rule.codes else None
+
+
+def _checked(code: str, wanted: Collection[str]) -> bool:
+    """Did this run look for findings of ``code`` (for the family: of any validator code)?"""
+    if code == VALIDATION_FAMILY:
+        return any(c in wanted for c in VALIDATION_CODES)
+    return code in wanted
 
 
 def _problems(rule: Suppression, used: set[tuple[int, str]], wanted: Collection[str]) -> list[Diagnostic]:
@@ -95,7 +110,7 @@ def _problems(rule: Suppression, used: set[tuple[int, str]], wanted: Collection[
             out.append(Diagnostic("bad-suppression", RULES["bad-suppression"].severity,
                                   f"suppression comment names an unknown code {code!r}", rule.where,
                                   f"did you mean {close[0]}?" if close else None))
-        elif code in wanted and (id(rule), code) not in used:
+        elif _checked(code, wanted) and (id(rule), code) not in used:
             out.append(Diagnostic("bad-suppression", RULES["bad-suppression"].severity,
                                   f"suppression comment for {code} silences nothing here", rule.where,
                                   "remove it, or move it onto the element the finding points at"))
