@@ -15,7 +15,8 @@ from .logic import test_of
 from .sets import SetChecker
 
 # FileBlockExecutable (27) and FileBlockShredding (28): an include match blocks the write or
-# the shredding. Each sample is activity of Windows Update, an installer or a Sysinternals tool.
+# the shredding. Each sample is activity of Windows Update, an installer, a product updater or a
+# Sysinternals tool.
 BLOCK_EVENTS = frozenset({27, 28})
 BLOCK_SAMPLES: tuple[tuple[str, dict[str, str]], ...] = (
     ("Windows Update downloading an update", {
@@ -37,6 +38,15 @@ BLOCK_SAMPLES: tuple[tuple[str, dict[str, str]], ...] = (
     ("PsExec installing its service", {
         "Image": "C:\\Tools\\Sysinternals\\PsExec64.exe", "User": "CONTOSO\\alice",
         "TargetFilename": "C:\\Windows\\PSEXESVC.exe"}),
+    ("Microsoft Defender installing a definition update", {
+        "Image": "C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24090.11-0\\MsMpEng.exe",
+        "User": "NT AUTHORITY\\SYSTEM",
+        "TargetFilename": "C:\\ProgramData\\Microsoft\\Windows Defender\\Definition Updates\\"
+                          "{5D1E0A4B-7A55-4E0C-9C61-2F3F3B7A9F11}\\mpengine.dll"}),
+    ("Google's updater staging a browser update", {
+        "Image": "C:\\Program Files (x86)\\Google\\GoogleUpdater\\128.0.6537.0\\updater.exe",
+        "User": "NT AUTHORITY\\SYSTEM",
+        "TargetFilename": "C:\\Program Files (x86)\\Google\\GoogleUpdater\\crx_cache\\chrome_installer.exe"}),
     ("Sysmon updating its own driver", {
         "Image": "C:\\Windows\\Sysmon64.exe", "User": "NT AUTHORITY\\SYSTEM",
         "TargetFilename": "C:\\Windows\\SysmonDrv.sys"}),
