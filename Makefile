@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(CLI) dump $(VENV)/demo-rules.bin
 	$(CLI) evaluate examples/sysmonconfig.xml examples/events.jsonl --format jsonl
 	$(CLI) test examples/sysmonconfig.sysmon-test.yaml
+	$(CLI) lint examples/lint-mistakes.xml --fail-on never
 
 test: $(STAMP)
 	$(PY) -m pytest -q
