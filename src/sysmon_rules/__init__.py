@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .blob.decode import from_blob
     from .blob.encode import to_blob
     from .engine import Decision, Evaluator
+    from .merge import MergeResult, merge
     from .validation import iter_errors, validate
     from .xml.reader import load, loads
     from .xml.writer import to_xml
@@ -44,6 +45,8 @@ _LAZY = {
     "to_xml": "sysmon_rules.xml.writer",
     "Evaluator": "sysmon_rules.engine",
     "Decision": "sysmon_rules.engine",
+    "merge": "sysmon_rules.merge",
+    "MergeResult": "sysmon_rules.merge",
 }
 
 __all__ = [
@@ -58,6 +61,7 @@ __all__ = [
     "EventRules",
     "Filter",
     "Location",
+    "MergeResult",
     "Option",
     "Origin",
     "Rule",
@@ -68,6 +72,7 @@ __all__ = [
     "iter_errors",
     "load",
     "loads",
+    "merge",
     "to_blob",
     "to_xml",
     "validate",

@@ -83,7 +83,7 @@ class _IndentedWriter:
     def __init__(self, labels: Sequence[str] | None) -> None:
         self.out: list[str] = []
         self.line = 1
-        self.origins: dict[int, int] = {}  # output line -> module index of the element there
+        self.origins: dict[int, tuple[int, int]] = {}  # output line -> (module index, its line)
         self.labels = labels
 
     def newline(self, depth: int) -> None:
@@ -111,7 +111,7 @@ class _IndentedWriter:
 
     def element(self, node: Element, depth: int, mixed: bool) -> None:
         if ORIGIN in node.attrib:
-            self.origins[self.line] = int(node.attrib[ORIGIN])
+            self.origins[self.line] = (int(node.attrib[ORIGIN]), int(node.get(ORIGIN_LINE) or 0))
         attrs = "".join(f' {k}="{self.text(v, attribute=True)}"' for k, v in node.attrib.items()
                         if not str(k).startswith("{"))
         tag = str(node.tag)
@@ -132,8 +132,8 @@ class _IndentedWriter:
         self.out.append(f"</{tag}>")
 
 
-def write_indented(root: Element, labels: Sequence[str] | None = None) -> tuple[str, dict[int, int]]:
-    """The document of ``root`` as ``-AsString | Out-File`` writes it, and output line -> module.
+def write_indented(root: Element, labels: Sequence[str] | None = None) -> tuple[str, dict[int, tuple[int, int]]]:
+    """The document of ``root`` as ``-AsString | Out-File`` writes it; output line -> (module, line).
 
     Elements carrying :data:`ORIGIN` (the index of the module they were copied from) are mapped;
     with ``labels`` (one per module index) a comment naming the module precedes each run of

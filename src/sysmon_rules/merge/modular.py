@@ -35,7 +35,7 @@ class ModularBuild:
     """The merged document as upstream writes it, and which module each output line came from."""
 
     text: str
-    origins: dict[int, int]
+    origins: dict[int, tuple[int, int]]
 
 
 def _first_set(doc: Element, key: str, onmatch: str) -> Element | None:

@@ -1,0 +1,77 @@
+"""`sysmon-rules merge SOURCE... -o OUT`: one config from modules (union or sysmon-modular style)."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import Diagnostic, SysmonRulesError
+from ..merge import STYLES, MergeResult, merge
+from ..merge.check import check
+from ..merge.psscript import TEMPLATE_NAMES
+from ..xml.reader import load
+from .compile import atomic_write, error_line, fail
+
+
+def _report(diagnostics: tuple[Diagnostic, ...], verbose: bool) -> None:
+    for diagnostic in diagnostics:
+        if verbose or diagnostic.severity != "info":
+            click.echo(str(diagnostic), err=True)
+
+
+@click.command("merge")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Where to write the merged config (atomically).")
+@click.option("--style", type=click.Choice(STYLES), default="union", show_default=True,
+              help="union: what the modules mean together; sysmon-modular: upstream's PowerShell build.")
+@click.option("--template", help=f"union: a config supplying the options; sysmon-modular: "
+                                 f"{', '.join(TEMPLATE_NAMES)} or an XML file.")
+@click.option("--include-list", type=click.Path(exists=True, dir_okay=False), help="Merge only the listed modules.")
+@click.option("--exclude-list", type=click.Path(exists=True, dir_okay=False), help="Leave the listed modules out.")
+@click.option("--script", type=click.Path(exists=True, dir_okay=False),
+              help="The Merge-SysmonXml.ps1 to read templates from (default: the checkout's own).")
+@click.option("--check", "existing", type=click.Path(exists=True, dir_okay=False),
+              help="Exit 1 unless EXISTING compiles to the same rule blob; name the modules that differ.")
+@click.option("--format", "fmt", type=click.Choice(["xml", "json"]), default="xml", show_default=True)
+@click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
+@click.option("--skip-invalid", is_flag=True, help="Skip (and count) modules Sysmon rejects instead of failing.")
+@click.option("--annotate/--no-annotate", default=None,
+              help="Comments naming each module (default: on for union, off for sysmon-modular).")
+@click.option("-v", "--verbose", is_flag=True, help="Also print informational notes.")
+def command(sources: tuple[str, ...], output: str | None, style: str, template: str | None,
+            include_list: str | None, exclude_list: str | None, script: str | None, existing: str | None,
+            fmt: str, platform: str, skip_invalid: bool, annotate: bool | None, verbose: bool) -> None:
+    """Merge module files, folders or sysmon-modular checkouts into one config."""
+    if output is None and existing is None:
+        raise click.UsageError("give -o OUT, --check EXISTING, or both")
+    try:
+        result = merge(list(sources), style=style, template=template, include_list=include_list,
+                       exclude_list=exclude_list, script=script, platform=platform,
+                       skip_invalid=skip_invalid, annotate=annotate)
+    except SysmonRulesError as exc:
+        fail(*error_line(sources[0], exc))
+        return
+    _report(result.diagnostics, verbose)
+    skipped = sum(1 for d in result.diagnostics if d.code == "module-skipped")
+    click.echo(f"merged {len(result.modules)} module(s) ({style})" + (f", {skipped} skipped" if skipped else ""),
+               err=True)
+    if output is not None:
+        data = result.to_json().encode("utf-8") if fmt == "json" else result.data()
+        try:
+            atomic_write(output, data)
+        except OSError as exc:
+            fail(output, exc.strerror or str(exc))
+    if existing is not None:
+        _check(existing, result, platform)
+
+
+def _check(existing: str, result: MergeResult, platform: str) -> None:
+    try:
+        committed = load(existing, platform=platform)
+    except SysmonRulesError as exc:
+        fail(*error_line(existing, exc))
+        return
+    report = check(committed, result)
+    for line in report.lines(existing):
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
