@@ -137,8 +137,9 @@ def _union(paths: list[str], template: str | None, platform: str, skip_invalid: 
     sections, set_notes = union.union_sections(modules, version)
     header = [f"sysmon-rules merge, union style: {len(modules)} module(s), schemaversion {version} "
               "(the newest any module needs)",
-              "Sysmon tries every exclude set before any include set, and include sets from the bottom "
-              "of this file up: when include sets of two modules match, the later module names the event",
+              "modules are listed in reverse merge order: Sysmon tries every exclude set before any include "
+              "set, and include sets from the bottom of this file up, so when include sets of two modules "
+              "match, the module first in merge order (last here) names the event",
               f"options: {'from the template ' + template if template else 'the first module setting each'}"]
     text = render_union(version, options, sections, header, annotate=annotate)
     config = _reload(text, "the merged config")

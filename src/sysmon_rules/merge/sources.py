@@ -71,7 +71,7 @@ def checkout_modules(folder: Path) -> list[Path]:
 
 def _folder_modules(folder: Path) -> list[Path]:
     found = [p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(".xml")
-             and all(_visible(part) for part in p.relative_to(folder).parts)]
+             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
     return sorted(found, key=lambda p: order_key(p.relative_to(folder).as_posix()))
 
 

@@ -25,8 +25,9 @@ docs/merge.md for the argument):
   event element outside a RuleGroup whose default relation differs at the output's version is
   put into a RuleGroup with the module's relation); the legacy ``default=`` becomes ``onmatch``.
 
-Sysmon tries include sets from the bottom of the file up, so when include sets of two modules
-match, the module later in merge order names the event.
+Order: Sysmon tries include sets from the bottom of the file up, so the output lists modules in
+reverse merge order; when include sets of two modules match, the module first in merge order
+names the event, as in sysmon-modular's build (one ``or`` set in merge order, first match wins).
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def catch_all_sets(sections: Sequence[Section]) -> tuple[Node, ...]:
 
 def union_sections(modules: Sequence[Module], output_version: str) -> tuple[list[Section], list[Diagnostic]]:
     """The merged EventFiltering, as one section per module plus the merge's own catch-all sets."""
-    sections = [Section(m, normalise(m, output_version)) for m in modules]
+    sections = [Section(m, normalise(m, output_version)) for m in reversed(modules)]
     drop = _redundant_empty_sets(_set_refs(sections))
     notes = [Diagnostic("empty-set-dropped", "info",
                         f"empty <{r.element} onmatch=\"{r.onmatch}\"> dropped: another set of the type "
