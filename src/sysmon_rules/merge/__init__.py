@@ -86,9 +86,16 @@ def _modular(modules: list[str], base: Path | None, template: str | None, script
             raise SourceError(f"cannot read template: {exc.strerror or exc}", Location(name)) from exc
         parsed = replace(parsed, templates={name: text}, template_lines={name: 1}, path=name)
     built = modular.build(modules, parsed, name, annotate=annotate)
-    config = _reload(built.text, "the merged config")
+    try:
+        config = loads(built.text)
+    except SysmonRulesError as exc:  # name the module the offending element came from
+        found = built.origins.get(exc.location.line)
+        if found is None:
+            raise SysmonRulesError(f"the merged config is one Sysmon rejects: {exc}") from exc
+        where = Location(modules[found[0]], found[1])
+        raise SysmonRulesError(f"{exc.message} (line {exc.location.line} of the merged config)", where) from exc
     origins = tuple((flt, _origin(modules, built.origins, flt)) for _, flt in iter_filters(config))
-    changes: list[Diagnostic] = []
+    changes: list[Diagnostic] = list(built.changes)
     for path in modules:
         doc = modular.load_module(path)
         changes.extend(modular.meaning_changes(path, doc, parsed, config.schema_version))

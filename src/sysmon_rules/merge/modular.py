@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..errors import Diagnostic, Location, SysmonRulesError
+from ..schema import newest as newest_schema
 from .dotnet import ORIGIN_LINE, Element, load_module, mark_origin, parse_text, write_indented
 from .psscript import ModularScript
 
@@ -36,6 +37,7 @@ class ModularBuild:
 
     text: str
     origins: dict[int, tuple[int, int]]
+    changes: tuple[Diagnostic, ...] = ()
 
 
 def _first_set(doc: Element, key: str, onmatch: str) -> Element | None:
@@ -112,7 +114,23 @@ def build(modules: Sequence[str], script: ModularScript, template: str, *,
     for doc in docs[1:]:
         merged = merge_pair(merged, doc, base, script.event_keys)
     text, origins = write_indented(merged, list(modules) if annotate else None)
-    return ModularBuild(text, origins)
+    where = Location(script.path, script.template_lines[template])
+    return ModularBuild(text, origins, tuple(template_changes(merged, script.event_keys, where)))
+
+
+def template_changes(merged: Element, keys: Sequence[str], template: Location) -> Iterator[Diagnostic]:
+    """Types whose exclude modules mean "log the rest" but whose template include set stays empty.
+
+    Sysmon drops what matches neither of two sets, so there the rest is dropped instead.
+    """
+    for key in keys:
+        includes = merged.xpath(f"//RuleGroup/{key}[@onmatch = 'include']")
+        excludes = merged.xpath(f"//RuleGroup/{key}[@onmatch = 'exclude']")
+        if includes and not any(len(i) for i in includes) and any(len(e) for e in excludes):  # type: ignore[arg-type]
+            line = template.line + int(includes[0].sourceline or 1) - 1  # type: ignore[union-attr]
+            yield Diagnostic("template-drops-rest", "warning",
+                             f"the template's <{key} onmatch=\"include\"> stays empty, so what the exclude "
+                             f"modules of {key} leave is dropped, not logged", Location(template.path, line))
 
 
 # -- what the build changes -----------------------------------------------------------------------
@@ -128,11 +146,16 @@ def _local(node: Element) -> str:
 def meaning_changes(path: str, doc: Element, script: ModularScript, template_version: str) -> Iterator[Diagnostic]:
     """Every place where the upstream merge changes what module ``path`` means."""
     keys = set(script.event_keys)
+    options = {o.name for o in newest_schema().options}
     for node in doc:
         name = _local(node)
-        if name and name != "EventFiltering":
+        if name in options:
             yield Diagnostic("options-dropped", "warning",
                              f"<{name}> is dropped: the template's options are used", _where(path, node))
+        elif name and name != "EventFiltering":
+            yield Diagnostic("misplaced-rules", "warning",
+                             f"<{name}> is neither an option nor EventFiltering, so Sysmon rejects this module; "
+                             "the merge still takes the RuleGroups inside it", _where(path, node))
     version = doc.get("schemaversion")
     if version is not None and version != template_version:
         yield Diagnostic("schemaversion-dropped", "info",
