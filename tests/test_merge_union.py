@@ -147,33 +147,26 @@ def test_output_is_deterministic_and_names_each_module(project_root: Path) -> No
             f"module: {module.as_posix()}".encode() in first
 
 
-def _replay(shared_dir: Path, tree: str) -> dict[str, int]:
-    result = merge([shared_dir / tree], skip_invalid=True)
-    merged = sr.Evaluator(result.config)
+@pytest.fixture(scope="module", params=TREES)
+def real_tree(request: pytest.FixtureRequest, shared_dir: Path) -> tuple[sr.Evaluator, UnionOracle, list[sr.Config]]:
+    """The union of a real tree (the one module Sysmon rejects skipped) and its oracle."""
+    result = merge([shared_dir / request.param], skip_invalid=True)
     modules = [_as_needed(p) for p in result.modules]
-    oracle = UnionOracle(modules)
+    return sr.Evaluator(result.config), UnionOracle(modules), modules
+
+
+def test_union_of_the_real_trees_replays_every_real_event(
+        shared_dir: Path, real_tree: tuple[sr.Evaluator, UnionOracle, list[sr.Config]]) -> None:
+    merged, oracle, _ = real_tree
     events = list(read(shared_dir / "corpus" / "evtx"))
-    if not FULL:
-        events = events[::10]
-    counts = {"events": len(events), "named": 0}
-    for event in events:
-        counts["named"] += _assert_agrees(merged, oracle, event)
-    return counts
+    sample = events if FULL else events[::10]
+    named = sum(_assert_agrees(merged, oracle, event) for event in sample)
+    assert len(sample) >= (3000 if FULL else 300) and named > len(sample) // 4
 
 
-@pytest.mark.parametrize("tree", TREES)
-def test_union_of_the_real_trees_replays_every_real_event(shared_dir: Path, tree: str) -> None:
-    counts = _replay(shared_dir, tree)
-    assert counts["events"] >= (3000 if FULL else 300) and counts["named"] > counts["events"] // 4
-
-
-@pytest.mark.parametrize("tree", TREES)
-def test_union_of_the_real_trees_on_witnesses_of_each_module(shared_dir: Path, tree: str) -> None:
-    result = merge([shared_dir / tree], skip_invalid=True)
-    merged = sr.Evaluator(result.config)
-    modules = [_as_needed(p) for p in result.modules]
-    oracle = UnionOracle(modules)
-    chosen = modules if FULL else modules[::25]
+def test_union_of_the_real_trees_on_witnesses_of_each_module(
+        real_tree: tuple[sr.Evaluator, UnionOracle, list[sr.Config]]) -> None:
+    merged, oracle, modules = real_tree
 
     @settings(max_examples=5 if FULL else 2, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
@@ -181,7 +174,7 @@ def test_union_of_the_real_trees_on_witnesses_of_each_module(shared_dir: Path, t
     def witnesses(module: sr.Config, data: st.DataObject) -> None:
         _assert_agrees(merged, oracle, data.draw(sst.events_matching(module)))
 
-    for module in chosen:
+    for module in modules if FULL else modules[::25]:
         if sst.rules_of(module):
             witnesses(module)  # type: ignore[call-arg]
 

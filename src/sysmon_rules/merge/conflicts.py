@@ -98,15 +98,19 @@ def _deciding_filters(section: Section, onmatch: str) -> Iterator[tuple[str, Fil
 
 
 def shadowed_includes(sections: Sequence[Section]) -> Iterator[Diagnostic]:
-    excludes = [(s, element, flt) for s, section in enumerate(sections)
-                for element, flt in _deciding_filters(section, "exclude")]
+    excludes: dict[tuple[str, str], list[tuple[int, Filter, RuleFilter]]] = {}
+    for s, section in enumerate(sections):
+        for element, flt in _deciding_filters(section, "exclude"):
+            converted = _as_rule_filter(flt)
+            if converted is not None:
+                excludes.setdefault((element, flt.field), []).append((s, flt, converted))
     for s, section in enumerate(sections):
         for element, flt in _deciding_filters(section, "include"):
             mine = _as_rule_filter(flt)
-            for t, other_element, other in excludes:
-                theirs = _as_rule_filter(other)
-                if (t != s and other_element == element and other.field == flt.field
-                        and mine is not None and theirs is not None and covers(theirs, mine)):
+            if mine is None:
+                continue
+            for t, other, theirs in excludes.get((element, flt.field), ()):
+                if t != s and covers(theirs, mine):
                     yield Diagnostic("include-shadowed", "warning",
                                      f"every event this include filter matches is excluded by {other.location}",
                                      flt.location)

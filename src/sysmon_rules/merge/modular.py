@@ -56,10 +56,7 @@ def _rule_sets(doc: Element, keys: Sequence[str]) -> dict[str, list[Element]]:
 
 
 def _append_children(target: Element, rule: Element) -> None:
-    """``foreach($child in $rule.ChildNodes) { $existing.AppendChild(ImportNode($child)) }``.
-
-    ``rule`` is already a private clone, so its children are moved rather than copied again.
-    """
+    """``foreach($child in $rule.ChildNodes) { $existing.AppendChild(ImportNode($child)) }``."""
     if rule.text:  # a text node is a child node too
         last = target[-1] if len(target) else None
         if last is None:
@@ -70,31 +67,49 @@ def _append_children(target: Element, rule: Element) -> None:
         target.append(child)
 
 
+def _template_sets(doc: Element) -> dict[tuple[str, str], Element]:
+    """The first ``//RuleGroup/<Key>[@onmatch=...]`` of a fresh template, for every key and onmatch."""
+    first: dict[tuple[str, str], Element] = {}
+    for node in doc.iter(etree.Element):
+        parent = node.getparent()
+        if parent is not None and parent.tag == "RuleGroup" and node.get("onmatch") is not None:
+            first.setdefault((str(node.tag), str(node.get("onmatch"))), node)
+    return first
+
+
 def merge_pair(source: Element, diff: Element, template: Element, keys: Sequence[str]) -> Element:
-    """One ``Merge-SysmonXml -Source -Diff`` call: a fresh template filled from both documents."""
+    """One ``Merge-SysmonXml -Source -Diff`` call: a fresh template filled from both documents.
+
+    Both inputs are discarded after the call, so their nodes are moved instead of cloned. The
+    template's first set of each key and onmatch is found once; an appended node holding a
+    RuleGroup of its own could become an earlier match, and then the XPath query is used again.
+    """
     new = copy.deepcopy(template.getroottree()).getroot()  # with the comments around <Sysmon>
     roots = new.xpath("//Sysmon/EventFiltering")
     if not roots:
         raise SysmonRulesError("the template has no /Sysmon/EventFiltering element")
     filtering: Element = roots[0]  # type: ignore[index,assignment]
+    first = _template_sets(new)
+    nested = False
     found = [_rule_sets(source, keys), _rule_sets(diff, keys)]
     for key in keys:
         buckets: dict[str, list[Element]] = {b: [] for b in _BUCKETS}
         for rule in (*found[0][key], *found[1][key]):
             onmatch = (rule.get("onmatch") or "include").lower()
             if onmatch in buckets:  # PowerShell hashtable keys ignore case; other values are never read
-                buckets[onmatch].append(copy.deepcopy(rule))
+                buckets[onmatch].append(rule)
         for onmatch in _BUCKETS:
-            # SelectSingleNode per rule, kept current: only a new group can become the first match.
-            existing = _first_set(new, key, onmatch) if buckets[onmatch] else None
-            for rule in buckets[onmatch]:
+            rules = buckets[onmatch]
+            existing = (_first_set(new, key, onmatch) if nested else first.get((key, onmatch))) if rules else None
+            for rule in rules:
+                nested = nested or any(True for _ in rule.iter("RuleGroup"))
                 if existing is not None:
                     _append_children(existing, rule)
                     continue
                 group = etree.SubElement(filtering, "RuleGroup", groupRelation="or")
                 group.append(rule)
                 if rule.get("onmatch") == onmatch:
-                    existing = rule
+                    existing = rule  # SelectSingleNode finds the new group from now on
     return new
 
 
