@@ -79,8 +79,9 @@ def test_templates_are_read_from_the_checkouts_script(tree: Path, tmp_path: Path
     fork = text.replace("<HashAlgorithms>*</HashAlgorithms>", "<HashAlgorithms>md5</HashAlgorithms>", 1)
     script = tmp_path / "Merge-SysmonXml.ps1"
     script.write_text(fork, "utf-8")
-    modules = [tree / "1_process_creation" / "include_bitsadmin.xml", tree / "1_process_creation" / "exclude_splunk.xml"]
-    result = merge(modules, style="sysmon-modular", script=str(script))
+    folder = tree / "1_process_creation"
+    result = merge([folder / "include_bitsadmin.xml", folder / "exclude_splunk.xml"], style="sysmon-modular",
+                   script=str(script))
     assert result.config.option("HashAlgorithms").value == "md5"  # type: ignore[union-attr]
     parsed = read_script(tree / "Merge-SysmonXml.ps1")
     assert set(parsed.templates) == {"general", "VerboseLogging", "MDEaugment"}
@@ -90,7 +91,7 @@ def test_templates_are_read_from_the_checkouts_script(tree: Path, tmp_path: Path
 def test_a_script_without_the_known_merge_loop_is_refused(tmp_path: Path) -> None:
     script = tmp_path / "Merge-SysmonXml.ps1"
     script.write_text("function Merge-AllSysmonXml { }\n", "utf-8")
-    with pytest.raises(ScriptError, match="Merge-SysmonXml.ps1"):
+    with pytest.raises(ScriptError, match=r"Merge-SysmonXml\.ps1"):
         read_script(script)
 
 
@@ -139,7 +140,8 @@ def test_every_change_of_meaning_is_a_warning_with_file_and_line(tmp_path: Path,
     # Widened: either filter alone now includes, and the RuleGroup's name is gone.
     assert evaluator.decide(sr.Event(1, {"Image": "C:\\a.exe"})).decision == "include"
     assert evaluator.decide(sr.Event(1, {"Image": "C:\\a.exe"})).rule_name is None
-    assert sr.Evaluator(sr.load(module, sysmon_compatible=True)).decide(sr.Event(1, {"Image": "C:\\a.exe"})).decision == "exclude"
+    alone = sr.Evaluator(sr.load(module, sysmon_compatible=True))
+    assert alone.decide(sr.Event(1, {"Image": "C:\\a.exe"})).decision == "exclude"
 
 
 def test_fewer_than_two_modules_is_upstreams_error(tree: Path) -> None:
@@ -149,7 +151,8 @@ def test_fewer_than_two_modules_is_upstreams_error(tree: Path) -> None:
 
 
 def test_provenance_names_module_and_line(tree: Path) -> None:
-    modules = [tree / "1_process_creation" / "include_bitsadmin.xml", tree / "1_process_creation" / "exclude_splunk.xml"]
+    folder = tree / "1_process_creation"
+    modules = [folder / "include_bitsadmin.xml", folder / "exclude_splunk.xml"]
     result = merge(modules, style="sysmon-modular", script=str(tree / "Merge-SysmonXml.ps1"))
     where = {flt.value: loc for flt, loc in result.origins}
     assert where["bitsadmin.exe"].path == modules[0].as_posix()

@@ -181,7 +181,7 @@ def test_union_of_the_real_trees_on_witnesses_of_each_module(
 
 def test_a_module_sysmon_rejects_can_be_skipped_and_is_counted(shared_dir: Path) -> None:
     tree = shared_dir / TREES[0]
-    with pytest.raises(sr.ConfigValidationError, match="include_cve_2021_40444.xml:2:2"):
+    with pytest.raises(sr.ConfigValidationError, match=r"include_cve_2021_40444\.xml:2:2"):
         merge([tree])
     result = merge([tree], skip_invalid=True)
     skipped = [d for d in result.diagnostics if d.code == "module-skipped"]

@@ -20,6 +20,7 @@ from ..errors import Diagnostic, Location, SysmonRulesError
 from ..model import Config
 from ..xml.reader import load, loads
 from . import conflicts, modular, psscript, union
+from .dotnet import load_module as load_module_dom
 from .modules import Module, load_module
 from .result import MergeResult, iter_filters, render_union
 from .sources import SourceError, apply_lists, discover, is_checkout
@@ -97,7 +98,7 @@ def _modular(modules: list[str], base: Path | None, template: str | None, script
     origins = tuple((flt, _origin(modules, built.origins, flt)) for _, flt in iter_filters(config))
     changes: list[Diagnostic] = list(built.changes)
     for path in modules:
-        doc = modular.load_module(path)
+        doc = load_module_dom(path)
         changes.extend(modular.meaning_changes(path, doc, parsed, config.schema_version))
     return MergeResult("sysmon-modular", config, _BOM + built.text, tuple(modules), origins, tuple(changes))
 

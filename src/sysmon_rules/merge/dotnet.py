@@ -96,10 +96,10 @@ class _IndentedWriter:
         return _escape(text, attribute=attribute)
 
     def node(self, node: Element, depth: int, mixed: bool, previous: Element | None = None) -> None:
-        if self.labels is not None and not mixed and ORIGIN in node.attrib:
-            if previous is None or previous.get(ORIGIN) != node.get(ORIGIN):
-                self.newline(depth)
-                self.out.append(f"<!-- module: {self.labels[int(node.attrib[ORIGIN])]} -->")
+        starts_module = previous is None or previous.get(ORIGIN) != node.get(ORIGIN)
+        if self.labels is not None and not mixed and ORIGIN in node.attrib and starts_module:
+            self.newline(depth)
+            self.out.append(f"<!-- module: {self.labels[int(node.attrib[ORIGIN])]} -->")
         if not mixed:
             self.newline(depth)
         if isinstance(node, etree._Comment):
@@ -112,7 +112,7 @@ class _IndentedWriter:
     def element(self, node: Element, depth: int, mixed: bool) -> None:
         if ORIGIN in node.attrib:
             self.origins[self.line] = (int(node.attrib[ORIGIN]), int(node.get(ORIGIN_LINE) or 0))
-        attrs = "".join(f' {k}="{self.text(v, attribute=True)}"' for k, v in node.attrib.items()
+        attrs = "".join(f' {k!s}="{self.text(str(v), attribute=True)}"' for k, v in node.attrib.items()
                         if not str(k).startswith("{"))
         tag = str(node.tag)
         children = list(node)

@@ -40,9 +40,14 @@ class ModularBuild:
     changes: tuple[Diagnostic, ...] = ()
 
 
+def _elements(doc: Element, query: str) -> list[Element]:
+    found = doc.xpath(query)
+    return [n for n in found if isinstance(n, etree._Element)] if isinstance(found, list) else []
+
+
 def _first_set(doc: Element, key: str, onmatch: str) -> Element | None:
-    found = doc.xpath(f"//RuleGroup/{key}[@onmatch = '{onmatch}']")
-    return found[0] if found else None  # type: ignore[index,return-value]
+    found = _elements(doc, f"//RuleGroup/{key}[@onmatch = '{onmatch}']")
+    return found[0] if found else None
 
 
 def _rule_sets(doc: Element, keys: Sequence[str]) -> dict[str, list[Element]]:
@@ -85,10 +90,10 @@ def merge_pair(source: Element, diff: Element, template: Element, keys: Sequence
     RuleGroup of its own could become an earlier match, and then the XPath query is used again.
     """
     new = copy.deepcopy(template.getroottree()).getroot()  # with the comments around <Sysmon>
-    roots = new.xpath("//Sysmon/EventFiltering")
+    roots = _elements(new, "//Sysmon/EventFiltering")
     if not roots:
         raise SysmonRulesError("the template has no /Sysmon/EventFiltering element")
-    filtering: Element = roots[0]  # type: ignore[index,assignment]
+    filtering = roots[0]
     first = _template_sets(new)
     nested = False
     found = [_rule_sets(source, keys), _rule_sets(diff, keys)]
@@ -139,10 +144,10 @@ def template_changes(merged: Element, keys: Sequence[str], template: Location) -
     Sysmon drops what matches neither of two sets, so there the rest is dropped instead.
     """
     for key in keys:
-        includes = merged.xpath(f"//RuleGroup/{key}[@onmatch = 'include']")
-        excludes = merged.xpath(f"//RuleGroup/{key}[@onmatch = 'exclude']")
-        if includes and not any(len(i) for i in includes) and any(len(e) for e in excludes):  # type: ignore[arg-type]
-            line = template.line + int(includes[0].sourceline or 1) - 1  # type: ignore[union-attr]
+        includes = _elements(merged, f"//RuleGroup/{key}[@onmatch = 'include']")
+        excludes = _elements(merged, f"//RuleGroup/{key}[@onmatch = 'exclude']")
+        if includes and not any(len(i) for i in includes) and any(len(e) for e in excludes):
+            line = template.line + max(_line(includes[0]), 1) - 1
             yield Diagnostic("template-drops-rest", "warning",
                              f"the template's <{key} onmatch=\"include\"> stays empty, so what the exclude "
                              f"modules of {key} leave is dropped, not logged", Location(template.path, line))
@@ -151,7 +156,13 @@ def template_changes(merged: Element, keys: Sequence[str], template: Location) -
 # -- what the build changes -----------------------------------------------------------------------
 
 def _where(path: str, node: Element) -> Location:
-    return Location(path, int(node.get(ORIGIN_LINE) or node.sourceline or 0))
+    line = str(node.get(ORIGIN_LINE) or "")
+    return Location(path, int(line) if line.isdigit() else _line(node))
+
+
+def _line(node: Element) -> int:
+    line = node.sourceline
+    return line if isinstance(line, int) else 0
 
 
 def _local(node: Element) -> str:
