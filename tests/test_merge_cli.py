@@ -87,3 +87,16 @@ def test_inputs_are_never_modified(tmp_path: Path, good: Path) -> None:
     before = good.read_bytes()
     assert _run("merge", str(good), "-o", str(tmp_path / "o.xml"))[0] == 0
     assert good.read_bytes() == before
+
+
+def test_the_docs_sysmon_modular_example_prints_what_it_says(project_root: Path, shared_dir: Path,
+                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (project_root / "docs" / "merge.md").read_text("utf-8")
+    block = text.split("$ sysmon-rules merge --style sysmon-modular examples/", 1)[1].split("```", 1)[0]
+    expected = [line for line in block.splitlines()[2:] if line]
+    monkeypatch.chdir(project_root)
+    script = shared_dir / "corpus" / "sysmon-modular-a9ff298" / "Merge-SysmonXml.ps1"
+    modules = ["examples/modules/include_shells.xml", "examples/modules/exclude_backup_agent.xml"]
+    code, err = _run("merge", "--style", "sysmon-modular", *modules, "--script", str(script),
+                     "-o", str(tmp_path / "o.xml"))
+    assert code == 0 and err.splitlines() == expected

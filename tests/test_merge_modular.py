@@ -158,3 +158,12 @@ def test_provenance_names_module_and_line(tree: Path) -> None:
     assert where["bitsadmin.exe"].path == modules[0].as_posix()
     line = where["bitsadmin.exe"].line
     assert "bitsadmin.exe" in modules[0].read_text("utf-8").splitlines()[line - 1]
+
+
+def test_annotated_output_names_modules_and_compiles_the_same(tree: Path) -> None:
+    folder = tree / "1_process_creation"
+    modules = [folder / "include_bitsadmin.xml", folder / "exclude_splunk.xml"]
+    plain = merge(modules, style="sysmon-modular", script=str(tree / "Merge-SysmonXml.ps1"))
+    annotated = merge(modules, style="sysmon-modular", script=str(tree / "Merge-SysmonXml.ps1"), annotate=True)
+    assert sr.to_blob(plain.config) == sr.to_blob(annotated.config)
+    assert all(f"<!-- module: {m.as_posix()} -->" in annotated.text for m in modules)
