@@ -167,3 +167,12 @@ def test_annotated_output_names_modules_and_compiles_the_same(tree: Path) -> Non
     annotated = merge(modules, style="sysmon-modular", script=str(tree / "Merge-SysmonXml.ps1"), annotate=True)
     assert sr.to_blob(plain.config) == sr.to_blob(annotated.config)
     assert all(f"<!-- module: {m.as_posix()} -->" in annotated.text for m in modules)
+
+
+def test_module_docstring_examples_run() -> None:
+    import doctest
+
+    from sysmon_rules.merge import sources
+
+    result = doctest.testmod(sources)
+    assert result.attempted > 0 and result.failed == 0

@@ -217,3 +217,28 @@ def test_an_include_nothing_module_does_not_switch_image_loads_off(tmp_path: Pat
         assert any(d.code == "empty-set-dropped" for d in result.diagnostics)
     alone = merge([nothing])  # include nothing, and nothing else: the event stays off
     assert _options_dword(alone.config) == '"Options"=dword:00000000'
+
+
+def test_option_policy_and_conflicts_are_reported(tmp_path: Path) -> None:
+    def module(name: str, options: str, body: str) -> Path:
+        path = tmp_path / name
+        path.write_text(f'<Sysmon schemaversion="4.90">{options}<EventFiltering>{body}</EventFiltering></Sysmon>',
+                        "utf-8")
+        return path
+
+    include = ('<RuleGroup groupRelation="or"><ProcessCreate onmatch="include">'
+               '<Image condition="end with">\\cmd.exe</Image></ProcessCreate></RuleGroup>')
+    exclude = ('<RuleGroup groupRelation="or"><ProcessCreate onmatch="exclude">'
+               '<Image condition="contains">cmd</Image></ProcessCreate></RuleGroup>')
+    a = module("a.xml", "<HashAlgorithms>md5</HashAlgorithms>", include)
+    b = module("b.xml", "<HashAlgorithms>sha256</HashAlgorithms>", include)
+    c = module("c.xml", "", exclude)
+    result = merge([a, b, c])
+    codes = {(d.code, Path(d.location.path or "").name) for d in result.diagnostics}
+    assert codes == {("option-conflict", "b.xml"), ("duplicate-rule", "b.xml"),
+                     ("include-shadowed", "a.xml"), ("include-shadowed", "b.xml")}
+    assert result.config.option("HashAlgorithms").value == "md5"  # type: ignore[union-attr]
+    template = module("t.xml", "<HashAlgorithms>sha1</HashAlgorithms>", "")
+    fixed = merge([a, b], template=str(template))
+    assert fixed.config.option("HashAlgorithms").value == "sha1"  # type: ignore[union-attr]
+    assert sorted(d.code for d in fixed.diagnostics if d.code.startswith("option")) == ["option-overridden"] * 2

@@ -153,7 +153,7 @@ def _union(paths: list[str], template: str | None, platform: str, skip_invalid: 
     config = _reload(text, "the merged config")
     origins = tuple((flt, src.location if src.location.path else Location())
                     for (_, flt), src in zip(iter_filters(config), union.section_filters(sections), strict=True))
-    diagnostics = (*notes, *option_notes, *set_notes, *conflicts.conflicts(sections))
+    diagnostics = (*notes, *option_notes, *set_notes, *conflicts.conflicts([s for s in reversed(sections) if s.module]))
     return MergeResult("union", config, text, tuple(m.path for m in modules), origins, diagnostics)
 
 

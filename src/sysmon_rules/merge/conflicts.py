@@ -118,5 +118,6 @@ def shadowed_includes(sections: Sequence[Section]) -> Iterator[Diagnostic]:
 
 
 def conflicts(sections: Sequence[Section]) -> list[Diagnostic]:
+    """Duplicate and shadowed rules among the modules' sections, given in merge order."""
     return [*duplicate_rules(sections), *shadowed_includes(sections)]
 
