@@ -109,9 +109,9 @@ def _origin(modules: list[str], origins: dict[int, tuple[int, int]], flt: object
     return Location(modules[found[0]], found[1]) if found else Location()
 
 
-def _reload(text: str, what: str) -> Config:
+def _reload(text: str, what: str, platform: str) -> Config:
     try:
-        return loads(text)
+        return loads(text, platform=platform)
     except SysmonRulesError as exc:
         raise SysmonRulesError(f"{what} is one Sysmon rejects: {exc}") from exc
 
@@ -150,7 +150,7 @@ def _union(paths: list[str], template: str | None, platform: str, skip_invalid: 
               "match, the module first in merge order (last here) names the event",
               f"options: {'from the template ' + template if template else 'the first module setting each'}"]
     text = render_union(version, options, sections, header, annotate=annotate)
-    config = _reload(text, "the merged config")
+    config = _reload(text, "the merged config", platform)
     origins = tuple((flt, src.location if src.location.path else Location())
                     for (_, flt), src in zip(iter_filters(config), union.section_filters(sections), strict=True))
     diagnostics = (*notes, *option_notes, *set_notes, *conflicts.conflicts([s for s in reversed(sections) if s.module]))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..errors import Diagnostic, Location, SysmonRulesError
+from ..errors import Diagnostic, Location, Severity, SysmonRulesError
 from ..schema import newest as newest_schema
 from .dotnet import ORIGIN_LINE, Element, load_module, mark_origin, parse_text, write_indented
 from .psscript import ModularScript
@@ -220,8 +220,9 @@ def _event_changes(path: str, event: Element, parent: Element, keys: set[str]) -
     group_name = parent.get("name")
     if group_name:
         unnamed = [c for c in items if not c.get("name") and not (_local(c) == "Rule" and _has_names(c))]
-        if unnamed:
-            yield Diagnostic("name-dropped", "warning",
+        if unnamed:  # the RuleName of an event an exclude set drops is never seen
+            severity: Severity = "info" if onmatch and onmatch.lower() == "exclude" else "warning"
+            yield Diagnostic("name-dropped", severity,
                              f"RuleGroup name {group_name!r} is dropped: {len(unnamed)} filter(s) of <{name}> "
                              "report another RuleName or none", _where(path, parent))
 
