@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import ConfigValidationError, Diagnostic, Location
+from ..errors import ConfigValidationError, Diagnostic
 from ..model import Config
 from ..schema import all_versions, parse_version
 from ..schema.model import Platform
@@ -70,6 +70,3 @@ def newest(versions: list[str]) -> str:
     """The newest of several schema version strings, as written."""
     return max(versions, key=lambda v: parse_version(v) or 0)
 
-
-def module_location(module: Module) -> Location:
-    return module.config.location if module.config.location.path else Location(module.path)

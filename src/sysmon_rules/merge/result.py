@@ -34,12 +34,6 @@ class MergeResult:
         """The bytes to write: deterministic for the same inputs."""
         return self.text.encode(self.encoding)
 
-    def modules_of(self, filters: Sequence[Filter]) -> list[str]:
-        """The module files the given filters (of ``config``) came from, in merge order."""
-        wanted = {id(f) for f in filters}
-        paths = {loc.path for flt, loc in self.origins if id(flt) in wanted and loc.path}
-        return [m for m in self.modules if m in paths]
-
     def to_json(self) -> str:
         """Modules, diagnostics and every filter with its event, onmatch and module file:line."""
         filters = [
