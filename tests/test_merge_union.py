@@ -169,7 +169,7 @@ def test_union_of_the_real_trees_on_witnesses_of_each_module(
         real_tree: tuple[sr.Evaluator, UnionOracle, list[sr.Config]]) -> None:
     merged, oracle, modules = real_tree
 
-    @settings(max_examples=5 if FULL else 2, deadline=None, database=None,
+    @settings(max_examples=5 if FULL else 2, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(st.data())
     def witnesses(module: sr.Config, data: st.DataObject) -> None:

@@ -8,6 +8,7 @@ from ..errors import Diagnostic, SysmonRulesError
 from ..merge import STYLES, MergeResult, merge
 from ..merge.check import check
 from ..merge.psscript import TEMPLATE_NAMES
+from ..merge.sources import ORDERS
 from ..xml.reader import load
 from .compile import atomic_write, error_line, fail
 
@@ -36,17 +37,19 @@ def _report(diagnostics: tuple[Diagnostic, ...], verbose: bool) -> None:
 @click.option("--skip-invalid", is_flag=True, help="Skip (and count) modules Sysmon rejects instead of failing.")
 @click.option("--annotate/--no-annotate", default=None,
               help="Comments naming each module (default: on for union, off for sysmon-modular).")
+@click.option("--order", type=click.Choice(ORDERS), default="lower", show_default=True,
+              help="Case folding of the module order: lower (upstream builds since 2021-11) or upper (before).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print informational notes.")
 def command(sources: tuple[str, ...], output: str | None, style: str, template: str | None,
             include_list: str | None, exclude_list: str | None, script: str | None, existing: str | None,
-            fmt: str, platform: str, skip_invalid: bool, annotate: bool | None, verbose: bool) -> None:
+            fmt: str, platform: str, skip_invalid: bool, annotate: bool | None, order: str, verbose: bool) -> None:
     """Merge module files, folders or sysmon-modular checkouts into one config."""
     if output is None and existing is None:
         raise click.UsageError("give -o OUT, --check EXISTING, or both")
     try:
         result = merge(list(sources), style=style, template=template, include_list=include_list,
                        exclude_list=exclude_list, script=script, platform=platform,
-                       skip_invalid=skip_invalid, annotate=annotate)
+                       skip_invalid=skip_invalid, annotate=annotate, order=order)
     except SysmonRulesError as exc:
         fail(*error_line(sources[0], exc))
         return

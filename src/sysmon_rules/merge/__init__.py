@@ -33,7 +33,8 @@ _BOM = "\ufeff"  # Out-File's UTF-8 files start with one; upstream's committed c
 
 def merge(sources: Sequence[str | os.PathLike[str]], *, style: str = "union", template: str | None = None,
           include_list: str | None = None, exclude_list: str | None = None, script: str | None = None,
-          platform: str = "windows", skip_invalid: bool = False, annotate: bool | None = None) -> MergeResult:
+          platform: str = "windows", skip_invalid: bool = False, annotate: bool | None = None,
+          order: str = "lower") -> MergeResult:
     """Merge module files, folders or sysmon-modular checkouts (see docs/merge.md).
 
     ``template``: for ``union`` a config file whose options (and schemaversion) the output takes;
@@ -43,6 +44,8 @@ def merge(sources: Sequence[str | os.PathLike[str]], *, style: str = "union", te
     ``skip_invalid``: a module Sysmon rejects is skipped with a warning instead of an error.
     ``annotate``: comments naming each module (default: on for union, off for sysmon-modular,
     whose default output is upstream's, byte for byte).
+    ``order``: how module paths fold case when sorted, ``lower`` (upstream's builds since 2021-11)
+    or ``upper`` (up to 2021-06); see :mod:`.sources`.
     """
     if style not in STYLES:
         raise SysmonRulesError(f"unknown merge style {style!r} (one of {', '.join(STYLES)})")
@@ -50,12 +53,12 @@ def merge(sources: Sequence[str | os.PathLike[str]], *, style: str = "union", te
     if not paths:
         raise SourceError("no SOURCE given")
     base = next((p for p in paths if is_checkout(p)), None)
-    modules = discover(paths)
+    modules = discover(paths, order)
     if include_list or exclude_list:
         if base is None:
             raise SourceError("a module list needs a sysmon-modular checkout among the sources",
                               Location(include_list or exclude_list))
-        modules = apply_lists(modules, base, include_list, exclude_list)
+        modules = apply_lists(modules, base, include_list, exclude_list, order)
     if not modules:
         raise SourceError("the module lists leave no module to merge", Location(include_list or exclude_list))
     names = [m.as_posix() for m in modules]

@@ -5,11 +5,13 @@ numbered subfolders ``[0-9]*/``). A checkout's modules are ``[0-9]*/*.xml`` (hid
 skipped); a plain folder's modules are its ``*.xml`` files, recursively. Both are taken in
 :func:`order_key` order, sources in the order given; a file named twice is read once.
 
-The order is the one upstream's build used: ordinal, ignoring case by lower-casing, over the
-path relative to the checkout (``10_process_access`` before ``1_process_creation``,
-``exclude_splunk.xml`` before ``exclude_splunk_universal_forwarder.xml``). It reproduces all four
-configs the build committed at a9ff298 byte for byte. ICU's culture order, which PowerShell 7
-documents for ``Get-ChildItem`` on Linux, puts ``_`` before ``.`` and does not reproduce them.
+The order is the one upstream's build used: ordinal over the path relative to the checkout,
+ignoring case (``10_process_access`` before ``1_process_creation``, ``exclude_splunk.xml``
+before ``exclude_splunk_universal_forwarder.xml``). Its builds from 2021-11 on fold case to
+lower (``_`` before letters), as ``order="lower"`` does; up to 2021-06 they folded to upper
+(.NET's OrdinalIgnoreCase: letters before ``_``), as ``order="upper"`` does. Each reproduces
+the configs committed in its period byte for byte. ICU's culture order, which PowerShell 7
+documents for ``Get-ChildItem`` on Linux, puts ``_`` before ``.`` and reproduces neither.
 
 Module lists (``-IncludeList`` / ``-ExcludeList``, as in ``0_custom_configuration/``) are
 UTF-16LE or UTF-8 text, with or without BOM, CRLF or LF lines, ``\\`` or ``/`` separators, paths
@@ -35,14 +37,22 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith(".")
 
 
-def order_key(relative: str) -> str:
+ORDERS = ("lower", "upper")
+
+
+def order_key(relative: str, order: str = "lower") -> str:
     """The build's sort key of a module path relative to its checkout (``/`` separators).
 
-    >>> sorted(["1_process_creation/a.xml", "10_process_access/B.xml", "10_process_access/a_b.xml"],
-    ...        key=order_key)
+    >>> names = ["1_process_creation/a.xml", "10_process_access/B.xml", "10_process_access/a_b.xml"]
+    >>> sorted(names, key=order_key)
     ['10_process_access/a_b.xml', '10_process_access/B.xml', '1_process_creation/a.xml']
+    >>> sorted(names, key=lambda n: order_key(n, "upper"))
+    ['10_process_access/B.xml', '10_process_access/a_b.xml', '1_process_creation/a.xml']
     """
-    return relative.replace("\\", "/").lower()
+    if order not in ORDERS:
+        raise SourceError(f"unknown module order {order!r} (one of {', '.join(ORDERS)})")
+    relative = relative.replace("\\", "/")
+    return relative.lower() if order == "lower" else relative.upper()
 
 
 def _sorted(paths: Iterable[Path]) -> list[Path]:
@@ -63,26 +73,26 @@ def is_checkout(folder: Path) -> bool:
     return folder.is_dir() and any(_xml_files(sub) for sub in numbered_folders(folder))
 
 
-def checkout_modules(folder: Path) -> list[Path]:
+def checkout_modules(folder: Path, order: str = "lower") -> list[Path]:
     """``Get-ChildItem '[0-9]*\\*.xml'`` run in ``folder``, in the build's order."""
     found = [f for sub in numbered_folders(folder) for f in _xml_files(sub)]
-    return sorted(found, key=lambda p: order_key(f"{p.parent.name}/{p.name}"))
+    return sorted(found, key=lambda p: order_key(f"{p.parent.name}/{p.name}", order))
 
 
-def _folder_modules(folder: Path) -> list[Path]:
+def _folder_modules(folder: Path, order: str) -> list[Path]:
     found = [p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(".xml")
              and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
-    return sorted(found, key=lambda p: order_key(p.relative_to(folder).as_posix()))
+    return sorted(found, key=lambda p: order_key(p.relative_to(folder).as_posix(), order))
 
 
-def discover(sources: Iterable[str | Path]) -> list[Path]:
+def discover(sources: Iterable[str | Path], order: str = "lower") -> list[Path]:
     """Every module file the sources name, in merge order; SourceError naming an empty source."""
     modules: list[Path] = []
     seen: set[Path] = set()
     for source in sources:
         path = Path(source)
         if path.is_dir():
-            found = checkout_modules(path) if is_checkout(path) else _folder_modules(path)
+            found = checkout_modules(path, order) if is_checkout(path) else _folder_modules(path, order)
             if not found:
                 raise SourceError("no module (*.xml) in this folder", Location(str(path)))
         elif path.is_file():
@@ -147,12 +157,12 @@ def resolve_list(list_file: str | Path, base: Path) -> list[Path]:
 
 
 def apply_lists(modules: list[Path], base: Path, include: str | Path | None,
-                exclude: str | Path | None) -> list[Path]:
+                exclude: str | Path | None, order: str = "lower") -> list[Path]:
     """``-IncludeList`` replaces the modules by the listed ones (sorted as ``Sort-Object`` does);
     ``-ExcludeList`` then removes the listed ones (compared case-insensitively, as ``-notin``)."""
     if include is not None:
         listed = resolve_list(include, base)
-        modules = sorted(listed, key=lambda p: order_key(os.path.relpath(p, base)))
+        modules = sorted(listed, key=lambda p: order_key(os.path.relpath(p, base), order))
     if exclude is not None:
         dropped = {str(p.resolve()).lower() for p in resolve_list(exclude, base)}
         modules = [m for m in modules if str(m.resolve()).lower() not in dropped]
