@@ -176,3 +176,17 @@ def test_module_docstring_examples_run() -> None:
 
     result = doctest.testmod(sources)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize(("order", "first"), [("lower", "include_a_b.xml"), ("upper", "include_ab.xml")])
+def test_module_order_folds_case_as_upstreams_builds_did(tmp_path: Path, tree: Path, order: str, first: str) -> None:
+    folder = tmp_path / "1_process_creation"
+    folder.mkdir()
+    for name in ("include_ab.xml", "include_a_b.xml"):
+        (folder / name).write_text(
+            f'<Sysmon schemaversion="4.90"><EventFiltering><RuleGroup groupRelation="or">'
+            f'<ProcessCreate onmatch="include"><Image name="{name}" condition="end with">x.exe</Image>'
+            f"</ProcessCreate></RuleGroup></EventFiltering></Sysmon>", "utf-8")
+    result = merge([tmp_path], style="sysmon-modular", script=str(tree / "Merge-SysmonXml.ps1"), order=order)
+    assert Path(result.modules[0]).name == first
+    assert sr.Evaluator(result.config).decide(sr.Event(1, {"Image": "C:\\x.exe"})).rule_name == first

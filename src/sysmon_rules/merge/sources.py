@@ -43,11 +43,11 @@ ORDERS = ("lower", "upper")
 def order_key(relative: str, order: str = "lower") -> str:
     """The build's sort key of a module path relative to its checkout (``/`` separators).
 
-    >>> names = ["1_process_creation/a.xml", "10_process_access/B.xml", "10_process_access/a_b.xml"]
+    >>> names = ["1_process_creation/a.xml", "10_process_access/AB.xml", "10_process_access/a_b.xml"]
     >>> sorted(names, key=order_key)
-    ['10_process_access/a_b.xml', '10_process_access/B.xml', '1_process_creation/a.xml']
+    ['10_process_access/a_b.xml', '10_process_access/AB.xml', '1_process_creation/a.xml']
     >>> sorted(names, key=lambda n: order_key(n, "upper"))
-    ['10_process_access/B.xml', '10_process_access/a_b.xml', '1_process_creation/a.xml']
+    ['10_process_access/AB.xml', '10_process_access/a_b.xml', '1_process_creation/a.xml']
     """
     if order not in ORDERS:
         raise SourceError(f"unknown module order {order!r} (one of {', '.join(ORDERS)})")
