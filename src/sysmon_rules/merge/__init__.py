@@ -28,7 +28,8 @@ from .sources import SourceError, apply_lists, discover, is_checkout
 __all__ = ["STYLES", "MergeResult", "merge"]
 
 STYLES = ("union", "sysmon-modular")
-_BOM = "\ufeff"  # Out-File's UTF-8 files start with one; upstream's committed configs do
+# Out-File's UTF-8 files start with a BOM; upstream's committed configs do.
+_OUT_FILE_ENCODING = "utf-8-sig"
 
 
 def merge(sources: Sequence[str | os.PathLike[str]], *, style: str = "union", template: str | None = None,
@@ -103,7 +104,8 @@ def _modular(modules: list[str], base: Path | None, template: str | None, script
     for path in modules:
         doc = load_module_dom(path)
         changes.extend(modular.meaning_changes(path, doc, parsed, config.schema_version))
-    return MergeResult("sysmon-modular", config, _BOM + built.text, tuple(modules), origins, tuple(changes))
+    return MergeResult("sysmon-modular", config, built.text, tuple(modules), origins, tuple(changes),
+                       encoding=_OUT_FILE_ENCODING)
 
 
 def _origin(modules: list[str], origins: dict[int, tuple[int, int]], flt: object) -> Location:
