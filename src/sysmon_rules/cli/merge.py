@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ..errors import Diagnostic, SysmonRulesError
+from ..api import load
+from ..errors import SysmonRulesError
+from ..io import write_output
 from ..merge import STYLES, MergeResult, merge
 from ..merge.check import check
 from ..merge.psscript import TEMPLATE_NAMES
 from ..merge.sources import ORDERS
-from ..xml.reader import load
-from .compile import atomic_write, error_line, fail
-
-
-def _report(diagnostics: tuple[Diagnostic, ...], verbose: bool) -> None:
-    for diagnostic in diagnostics:
-        if verbose or diagnostic.severity != "info":
-            click.echo(str(diagnostic), err=True)
+from .messages import echo_diagnostics, fail_with
 
 
 @click.command("merge")
@@ -51,18 +46,17 @@ def command(sources: tuple[str, ...], output: str | None, style: str, template: 
                        exclude_list=exclude_list, script=script, platform=platform,
                        skip_invalid=skip_invalid, annotate=annotate, order=order)
     except SysmonRulesError as exc:
-        fail(*error_line(sources[0], exc))
-        return
-    _report(result.diagnostics, verbose)
+        fail_with(exc, sources[0])
+    echo_diagnostics((d for d in result.diagnostics if verbose or d.severity != "info"), err=True)
     skipped = sum(1 for d in result.diagnostics if d.code == "module-skipped")
     click.echo(f"merged {len(result.modules)} module(s) ({style})" + (f", {skipped} skipped" if skipped else ""),
                err=True)
     if output is not None:
         data = result.to_json().encode("utf-8") if fmt == "json" else result.data()
         try:
-            atomic_write(output, data)
-        except OSError as exc:
-            fail(output, exc.strerror or str(exc))
+            write_output(output, data)
+        except SysmonRulesError as exc:
+            fail_with(exc, output)
     if existing is not None:
         _check(existing, result, platform)
 
@@ -71,8 +65,7 @@ def _check(existing: str, result: MergeResult, platform: str) -> None:
     try:
         committed = load(existing, platform=platform)
     except SysmonRulesError as exc:
-        fail(*error_line(existing, exc))
-        return
+        fail_with(exc, existing)
     report = check(committed, result)
     for line in report.lines(existing):
         click.echo(line)

@@ -10,12 +10,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from ..engine import Evaluator
+from ..engine.cover import covers, same, witness
 from ..errors import Diagnostic, Location
 from ..events import Event
 from ..ruletable import COMBINE_AND, COMBINE_OR, RuleFilter, RuleSet, RuleTable
 from ..schema import CONDITIONS, newest
 from .catalog import RULES
-from .cover import covers, same, witness
 
 IMAGE_FIELDS = frozenset({"Image", "ParentImage", "SourceImage", "TargetImage"})
 _BYPASSABLE = frozenset({"end with", "contains", "contains any", "image"})

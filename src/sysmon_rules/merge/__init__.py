@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import Diagnostic, Location, SysmonRulesError
 from ..model import Config
-from ..xml.reader import load, loads
+from ..validation import load, loads
 from . import conflicts, modular, psscript, union
 from .dotnet import load_module as load_module_dom
 from .modules import Module, load_module

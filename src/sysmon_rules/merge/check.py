@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..blob.encode import to_blob
+from ..blob.compile import compile_config
 from ..errors import Location
 from ..model import Config, Filter, Rule
 from .result import MergeResult
@@ -62,7 +62,7 @@ def _module_of(owners: dict[int, str], item: Filter | Rule) -> str:
 
 def check(existing: Config, result: MergeResult) -> CheckReport:
     """Compare a committed config with a fresh merge."""
-    if to_blob(existing) == to_blob(result.config):
+    if compile_config(existing).data == compile_config(result.config).data:
         return CheckReport(True)
     have = Counter(key for key, _ in _items(existing))
     want = Counter(key for key, _ in _items(result.config))

@@ -12,15 +12,15 @@ Conflicts reported as warnings: the same rule (field, condition, value and name,
 ``<Rule>``) in sets of the same type, onmatch and relation of two modules; an include filter of
 one module every match of which an exclude filter of another module drops (``include-shadowed``:
 a filter of an ``or`` set, or the only item of its set, with a covering filter on the same field,
-as the linter's cover relation proves it).
+as the cover relation of ``engine.cover`` proves it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from ..engine.cover import covers
 from ..errors import Diagnostic, Location
-from ..lint.cover import covers
 from ..model import Config, EventRules, Filter, Option, Rule, RuleGroup
 from ..ruletable import RuleFilter
 from ..schema import condition_index

@@ -16,7 +16,7 @@ from ..errors import ConfigValidationError, Diagnostic
 from ..model import Config
 from ..schema import all_versions, parse_version
 from ..schema.model import Platform
-from ..validation import check_document
+from ..validation import check_document, diagnostic_order
 from ..xml.reader import build_config, parse_document
 
 
@@ -49,13 +49,13 @@ def load_module(path: str | Path, *, platform: Platform = "windows") -> tuple[Mo
     """The module and its warnings; ConfigSyntaxError / ConfigValidationError naming file:line."""
     doc = parse_document(path)
     config = build_config(doc)
-    found = check_document(doc, config, platform=platform)
+    found = sorted(check_document(doc, config, platform=platform), key=diagnostic_order)
     if not _errors(found):
         return Module(str(path), config, config.schema_version), found
     for version in _newer_versions(config.schema_version, platform):
         doc.root.set("schemaversion", version)
         raised = replace(config, schema_version=version)
-        retry = check_document(doc, raised, platform=platform)
+        retry = sorted(check_document(doc, raised, platform=platform), key=diagnostic_order)
         if not _errors(retry):
             first = _errors(found)[0]
             why = first.message.split(", expecting")[0]

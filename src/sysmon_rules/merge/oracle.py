@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..engine import Evaluator
-from ..engine.evaluate import MATCH_REASON
+from ..engine.decision import MATCH_REASON
 from ..events import Event
 from ..model import Config
 

@@ -40,6 +40,8 @@ _MARKERS = ('SelectNodes("//RuleGroup/$Key")', "SelectSingleNode(\"//RuleGroup/$
 class ScriptError(SysmonRulesError):
     """A Merge-SysmonXml.ps1 this project cannot read the templates or event types from."""
 
+    code = "merge-script"
+
 
 @dataclass(frozen=True, slots=True)
 class ModularScript:

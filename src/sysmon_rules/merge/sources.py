@@ -32,6 +32,8 @@ from ..errors import Location, SysmonRulesError
 class SourceError(SysmonRulesError):
     """A SOURCE or module list that names nothing usable."""
 
+    code = "merge-source"
+
 
 def _visible(path: Path) -> bool:
     return not path.name.startswith(".")

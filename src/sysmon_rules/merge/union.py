@@ -35,10 +35,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ..blob.compile import default_combine, relation
+from ..blob.compile import default_combine
 from ..errors import Diagnostic, Location
 from ..model import EventRules, Filter, Rule, RuleGroup
-from ..ruletable import COMBINE_OR
+from ..ruletable import COMBINE_OR, combine_of
 from ..schema import ascii_lower, pack_version
 from .modules import Module
 
@@ -74,7 +74,7 @@ def normalise(module: Module, output_version: str) -> tuple[Node, ...]:
     nodes: list[Node] = []
     for node in module.config.filtering:
         if isinstance(node, RuleGroup):
-            combine = relation(node.group_relation, own_default)
+            combine = combine_of(node.group_relation, own_default)
             events = tuple(_explicit(ev) for ev in node.events if _onmatch(ev))
             if events:
                 nodes.append(replace(node, events=events, group_relation=_OR if combine == COMBINE_OR else _AND))
