@@ -33,7 +33,7 @@ from .messages import echo_diagnostics, fail_with
 @click.option("--annotate/--no-annotate", default=None,
               help="Comments naming each module (default: on for union, off for sysmon-modular).")
 @click.option("--order", type=click.Choice(ORDERS), default="lower", show_default=True,
-              help="Case folding of the module order: lower (upstream builds since 2021-11) or upper (before).")
+              help="Module order's case folding: lower (upstream builds since 2021-09-29) or upper (before).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print informational notes.")
 def command(sources: tuple[str, ...], output: str | None, style: str, template: str | None,
             include_list: str | None, exclude_list: str | None, script: str | None, existing: str | None,

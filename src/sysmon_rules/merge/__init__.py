@@ -45,8 +45,8 @@ def merge(sources: Sequence[str | os.PathLike[str]], *, style: str = "union", te
     ``skip_invalid``: a module Sysmon rejects is skipped with a warning instead of an error.
     ``annotate``: comments naming each module (default: on for union, off for sysmon-modular,
     whose default output is upstream's, byte for byte).
-    ``order``: how module paths fold case when sorted, ``lower`` (upstream's builds since 2021-11)
-    or ``upper`` (up to 2021-06); see :mod:`.sources`.
+    ``order``: how module paths fold case when sorted, ``lower`` (upstream's builds since 2021-09-29)
+    or ``upper`` (before); see :mod:`.sources`.
     """
     if style not in STYLES:
         raise SysmonRulesError(f"unknown merge style {style!r} (one of {', '.join(STYLES)})")

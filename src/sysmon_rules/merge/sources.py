@@ -7,8 +7,8 @@ skipped); a plain folder's modules are its ``*.xml`` files, recursively. Both ar
 
 The order is the one upstream's build used: ordinal over the path relative to the checkout,
 ignoring case (``10_process_access`` before ``1_process_creation``, ``exclude_splunk.xml``
-before ``exclude_splunk_universal_forwarder.xml``). Its builds from 2021-11 on fold case to
-lower (``_`` before letters), as ``order="lower"`` does; up to 2021-06 they folded to upper
+before ``exclude_splunk_universal_forwarder.xml``). Its builds since 2021-09-29 fold case to
+lower (``_`` before letters), as ``order="lower"`` does; before that they folded to upper
 (.NET's OrdinalIgnoreCase: letters before ``_``), as ``order="upper"`` does. Each reproduces
 the configs committed in its period byte for byte. ICU's culture order, which PowerShell 7
 documents for ``Get-ChildItem`` on Linux, puts ``_`` before ``.`` and reproduces neither.
