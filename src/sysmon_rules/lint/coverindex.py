@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..engine.conditions import basename, fold
+from ..engine.cover import cond_name
 from ..ruletable import RuleFilter
-from .cover import cond_name
 
 
 class CoverIndex:

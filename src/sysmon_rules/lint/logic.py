@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..engine.conditions import CONDITION_MASK, ENVIRONMENT_BIT, Test, compile_test, fold
+from ..engine.cover import cond_name, witness
 from ..errors import Diagnostic, Location
 from ..events import Event
 from ..ruletable import COMBINE_AND, COMBINE_OR, RuleFilter, RuleSet
 from .catalog import RULES
 from .context import LintContext
-from .cover import cond_name, witness
 from .sets import SetChecker
 
 NEGATIVE = frozenset({"is not", "excludes", "not begin with", "not end with"})

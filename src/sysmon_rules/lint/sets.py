@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 from ..engine import Evaluator
 from ..engine.conditions import fold
+from ..engine.cover import covers, same, witness
 from ..errors import Diagnostic, Location
 from ..events import Event
 from ..ruletable import COMBINE_AND, COMBINE_OR, RuleFilter, RuleSet
 from ..schema import CONDITIONS, newest
 from .catalog import RULES
 from .context import LintContext
-from .cover import covers, same, witness
 from .coverindex import CoverIndex
 
 IMAGE_FIELDS = frozenset({"Image", "ParentImage", "SourceImage", "TargetImage"})

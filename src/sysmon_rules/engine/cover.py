@@ -1,6 +1,8 @@
 """When does one filter match every value another matches? (on the same field, case-insensitive)
 
-Used to prove that a filter never decides: an earlier filter that covers it decides first. Only
+Used by the linter to prove that a filter never decides (an earlier filter that covers it
+decides first) and by the merge to prove that another module excludes every match of an include
+filter. Only
 conditions whose relation is plain string logic are compared; anything else is "not known to
 cover", which keeps the lint rules free of false positives.
 """
