@@ -16,6 +16,8 @@ from .events import Event
 from .volume import Volume
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from .engine import Decision, Evaluator
     from .ruletable import RuleSet
 
@@ -45,6 +47,12 @@ class Summary:
             self.name_decisions.setdefault(decision.rule_name, Counter())[decision.decision] += 1
         if decision.rule_set is not None:
             self.matched.add(id(decision.rule_set))
+
+    def add_batch(self, batch: pa.RecordBatch, result: pa.Table, evaluator: Evaluator) -> None:
+        """:meth:`add` for every row of a record batch that ``evaluator.decide_batch`` decided."""
+        from .batch_counts import add_to_summary
+
+        add_to_summary(self, batch, result, evaluator.table.rule_sets)
 
     @property
     def included(self) -> int:
@@ -107,6 +115,12 @@ class Comparison:
             self.names_b[b.rule_name] += 1
         if (a.decision, a.rule_name) != (b.decision, b.rule_name):
             self.changed += 1
+
+    def add_batch(self, batch: pa.RecordBatch, a: pa.Table, b: pa.Table) -> None:
+        """:meth:`add` for every row of a record batch, decided as ``a`` and as ``b``."""
+        from .batch_counts import add_to_comparison
+
+        add_to_comparison(self, batch, a, b)
 
     def id_rows(self) -> list[dict[str, int]]:
         """Per event id: events, included by each config, and the events that flip each way."""

@@ -16,7 +16,7 @@ stream into one Parquet file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 
 import pyarrow as pa
@@ -47,36 +47,35 @@ def schema() -> pa.Schema:
 
 def to_batch(events: Sequence[Event]) -> pa.RecordBatch:
     """One record batch of ``events`` in :func:`schema`'s layout."""
-    count = len(events)
-    known = set(field_names())
-    columns: dict[str, list[str | None]] = {}
-    extra: list[list[tuple[str, str]] | None] = [None] * count
-    for row, event in enumerate(events):
-        for name, value in event.fields.items():
-            if name in known:
-                column = columns.get(name)
-                if column is None:
-                    column = columns[name] = [None] * count
-                column[row] = value
-            else:
-                pairs = extra[row]
-                if pairs is None:
-                    pairs = extra[row] = []
-                pairs.append((name, value))
     origins = [e.origin or _NO_ORIGIN for e in events]
+    return from_rows([e.event_id for e in events], [e.fields for e in events], [o.record for o in origins],
+                     [o.line for o in origins], [o.source for o in origins], [o.computer for o in origins])
+
+
+def from_rows(event_ids: list[int], fields: Sequence[Mapping[str, str]], records: list[int | None],
+              lines: list[int | None], sources: list[str], computers: list[str | None]) -> pa.RecordBatch:
+    """A batch from per-row lists (the collectors' fast paths build these without Event objects).
+
+    The field dictionaries are turned into columns by Arrow itself (one struct conversion), so
+    no Python loop runs per field; a value that is not a string raises ``pa.ArrowTypeError``.
+    """
+    names = field_names()
+    known = frozenset(names)
+    struct = pa.array(fields, _struct()).flatten()
     arrays: list[pa.Array] = [
-        pa.array([e.event_id for e in events], pa.int32()),
-        pa.array([o.record for o in origins], pa.int64()),
-        pa.array([o.line for o in origins], pa.int64()),
-        pa.array([o.source for o in origins], pa.string()).dictionary_encode(),
-        pa.array([o.computer for o in origins], pa.string()).dictionary_encode(),
+        pa.array(event_ids, pa.int32()), pa.array(records, pa.int64()), pa.array(lines, pa.int64()),
+        pa.array(sources, pa.string()).dictionary_encode(), pa.array(computers, pa.string()).dictionary_encode(),
     ]
-    for name in field_names():
-        values = columns.get(name)
-        arrays.append(pa.array(values, pa.string()).dictionary_encode() if values is not None
-                      else pa.nulls(count, _TEXT))
+    for column in struct:
+        arrays.append(column.dictionary_encode() if column.null_count < len(column) else pa.nulls(len(column), _TEXT))
+    extra = [None if known.issuperset(f) else [(k, v) for k, v in f.items() if k not in known] for f in fields]
     arrays.append(pa.array(extra, _EXTRA_TYPE))
     return pa.RecordBatch.from_arrays(arrays, schema=schema())
+
+
+@cache
+def _struct() -> pa.DataType:
+    return pa.struct([(n, pa.string()) for n in field_names()])
 
 
 def conform(batch: pa.RecordBatch) -> pa.RecordBatch:

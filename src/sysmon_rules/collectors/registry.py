@@ -11,13 +11,17 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..events import Event
 from .base import Collector, CollectorError, CollectorWarning, ReadStats, Source
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 GROUP = "sysmon_rules.collectors"
 # Sniffing order: the built-ins are unambiguous about their formats, so they go first.
-BUILTIN_ORDER = ("evtx", "jsonl", "xml")
+BUILTIN_ORDER = ("evtx", "jsonl", "xml", "parquet")
 
 
 def available() -> dict[str, Collector]:
@@ -97,7 +101,8 @@ class EventStream:
             raise CollectorError(f"{source.name}: cannot tell the format; give --collector ({names})")
         return found
 
-    def __iter__(self) -> Iterator[Event]:
+    def _opened(self) -> Iterator[tuple[Source, Collector]]:
+        """Each input with the collector that reads it; its counts join ``stats`` once read."""
         for source, implicit in expand(self.inputs):
             source.strict = self.strict
             if self.warn is not None:
@@ -108,11 +113,44 @@ class EventStream:
                 continue
             self.files.append((source.name, collector.name))
             try:
-                for event in collector.events(source):
-                    source.stats.events += 1
-                    yield event
+                yield source, collector
             finally:
                 self.stats.add(source.stats)
+
+    def __iter__(self) -> Iterator[Event]:
+        for source, collector in self._opened():
+            for event in collector.events(source):
+                source.stats.events += 1
+                yield event
+
+    def batches(self, rows: int | None = None) -> Iterator[pa.RecordBatch]:
+        """The same events as record batches (``collectors.arrow`` layout) of up to ``rows`` each.
+
+        Batches run across file boundaries, so a folder of small files still gives full batches;
+        a collector with a ``batches(source)`` method of its own (Parquet) hands its batches over.
+        """
+        from .arrow import BATCH_ROWS, to_batch
+
+        size = rows or BATCH_ROWS
+        pending: list[Event] = []
+        for source, collector in self._opened():
+            own = getattr(collector, "batches", None)
+            if own is not None:
+                if pending:
+                    yield to_batch(pending)
+                    pending = []
+                for batch in own(source):
+                    source.stats.events += batch.num_rows
+                    yield batch
+                continue
+            for event in collector.events(source):
+                source.stats.events += 1
+                pending.append(event)
+                if len(pending) >= size:
+                    yield to_batch(pending)
+                    pending = []
+        if pending:
+            yield to_batch(pending)
 
 
 def read(*inputs: str | Path, collector: str | None = None, strict: bool = False) -> EventStream:
