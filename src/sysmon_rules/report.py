@@ -62,6 +62,10 @@ class Summary:
     def excluded(self) -> int:
         return sum(c[EXCLUDE] for c in self.by_id.values())
 
+    def top_names(self, top: int | None = None) -> list[tuple[str, int]]:
+        """RuleNames by events, most first, ties by name: the same order however events arrived."""
+        return sorted(self.rule_names.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+
     def never_matched(self, evaluator: Evaluator) -> list[tuple[int, RuleSet]]:
         """``(position in the rule table, set)`` of every rule set no event matched."""
         return [(i, s) for i, s in enumerate(evaluator.table.rule_sets) if id(s) not in self.matched]
@@ -72,8 +76,9 @@ class Summary:
             "included": self.included,
             "excluded": self.excluded,
             "by_event_id": {str(k): {INCLUDE: v[INCLUDE], EXCLUDE: v[EXCLUDE]} for k, v in sorted(self.by_id.items())},
-            "rule_names": [{"rule_name": n, "events": c, **dict(self.name_decisions[n])}
-                           for n, c in self.rule_names.most_common(top)],
+            "rule_names": [{"rule_name": n, "events": c, **{k: self.name_decisions[n][k] for k in (INCLUDE, EXCLUDE)
+                                                              if k in self.name_decisions[n]}}
+                           for n, c in self.top_names(top)],
             "never_matched": [describe_set(i, s) for i, s in self.never_matched(evaluator)],
             "volume": self.volume.as_dict(budget=budget, top=top),
         }

@@ -99,7 +99,7 @@ def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stre
     console.print(_table(f"Top RuleNames (of {len(summary.rule_names):,})",
                          ["RuleName", "events", "include", "exclude"],
                          [[n, c, summary.name_decisions[n]["include"], summary.name_decisions[n]["exclude"]]
-                          for n, c in summary.rule_names.most_common(TOP_NAMES)]))
+                          for n, c in summary.top_names(TOP_NAMES)]))
     never = summary.never_matched(evaluator)
     console.print(_table(f"Rule sets that never matched ({len(never):,} of {len(evaluator.table.rule_sets):,})",
                          ["where", "event id", "onmatch", "filters"],

@@ -16,7 +16,7 @@ stream into one Parquet file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 
 import pyarrow as pa
@@ -45,8 +45,45 @@ def schema() -> pa.Schema:
     return pa.schema(meta + [pa.field(n, _TEXT) for n in field_names()] + [pa.field(EXTRA, _EXTRA_TYPE)])
 
 
-def to_batch(events: Sequence[Event]) -> pa.RecordBatch:
-    """One record batch of ``events`` in :func:`schema`'s layout."""
+# Why an event cannot become a row: Arrow strings are UTF-8, which has no lone surrogates.
+UNENCODABLE = "a value or name with a lone UTF-16 surrogate (Arrow strings are UTF-8)"
+
+
+def encodable(event: Event) -> bool:
+    """Can every name and value of the event be written as UTF-8?"""
+    try:
+        for name, value in event.fields.items():
+            name.encode("utf-8")
+            value.encode("utf-8")
+        origin = event.origin or _NO_ORIGIN
+        origin.source.encode("utf-8")
+        (origin.computer or "").encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def to_batch(events: Sequence[Event], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch:
+    """One record batch of ``events`` in :func:`schema`'s layout.
+
+    An event Arrow cannot hold (see :data:`UNENCODABLE`) is handed to ``unencodable`` and left
+    out; without that callback it is a ``ValueError``.
+    """
+    try:
+        return _to_batch(events)
+    except UnicodeEncodeError:
+        kept = []
+        for event in events:
+            if encodable(event):
+                kept.append(event)
+            elif unencodable is None:
+                raise ValueError(f"{event.origin or 'an event'}: {UNENCODABLE}") from None
+            else:
+                unencodable(event)
+        return _to_batch(kept)
+
+
+def _to_batch(events: Sequence[Event]) -> pa.RecordBatch:
     origins = [e.origin or _NO_ORIGIN for e in events]
     return from_rows([e.event_id for e in events], [e.fields for e in events], [o.record for o in origins],
                      [o.line for o in origins], [o.source for o in origins], [o.computer for o in origins])

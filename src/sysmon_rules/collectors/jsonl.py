@@ -144,8 +144,10 @@ def _canonical_fast(raw: bytes) -> dict[str, Any] | None:
         return None
     if type(obj) is not dict or not _CANONICAL_KEYS.issuperset(obj) or type(obj.get("EventID")) is not int:
         return None
-    record, computer = obj.get("record"), obj.get("Computer")
-    if type(obj.get("fields")) is not dict or not (record is None or (type(record) is int and record >= 0)):
+    record, computer, fields = obj.get("record"), obj.get("Computer"), obj.get("fields")
+    # Arrow turns a null into a missing field; the strict reader rejects it: leave it to that one.
+    if type(fields) is not dict or None in fields.values() or not (record is None or (type(record) is int
+                                                                                        and record >= 0)):
         return None
     return obj if computer is None or (type(computer) is str and computer) else None
 
@@ -201,7 +203,7 @@ class JsonlCollector:
     def _batch(self, source: Source, chunk: list[tuple[int, bytes, dict[str, Any]] | Event]) -> pa.RecordBatch:
         import pyarrow as pa
 
-        from .arrow import from_rows, to_batch
+        from .arrow import UNENCODABLE, from_rows, to_batch
 
         fast = [row for row in chunk if isinstance(row, tuple)]
         if len(fast) == len(chunk):
@@ -209,10 +211,10 @@ class JsonlCollector:
                 return from_rows([o["EventID"] for _, _, o in fast], [o["fields"] for _, _, o in fast],
                                  [o.get("record") for _, _, o in fast], [n for n, _, _ in fast],
                                  [source.name] * len(fast), [o.get("Computer") for _, _, o in fast])
-            except (pa.ArrowTypeError, pa.ArrowInvalid):
-                pass  # a value that is not a string: the exact path below names the line
+            except (pa.ArrowTypeError, pa.ArrowInvalid, UnicodeEncodeError):
+                pass  # a value that is not a string, or not UTF-8: the exact path below names the line
         events = [row if isinstance(row, Event) else self._raw_line(source, row[0], row[1]) for row in chunk]
-        return to_batch([e for e in events if e is not None])
+        return to_batch([e for e in events if e is not None], lambda e: source.skip(str(e.origin), UNENCODABLE))
 
     def _line(self, source: Source, number: int, line: str, whole: bool) -> Event | None:
         where = f"{source.name}:{number}"

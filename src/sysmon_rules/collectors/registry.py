@@ -129,7 +129,7 @@ class EventStream:
         Batches run across file boundaries, so a folder of small files still gives full batches;
         a collector with a ``batches(source)`` method of its own (Parquet) hands its batches over.
         """
-        from .arrow import BATCH_ROWS, to_batch
+        from .arrow import BATCH_ROWS
 
         size = rows or BATCH_ROWS
         pending: list[Event] = []
@@ -137,7 +137,7 @@ class EventStream:
             own = getattr(collector, "batches", None)
             if own is not None:
                 if pending:
-                    yield to_batch(pending)
+                    yield self._batch(pending)
                     pending = []
                 for batch in own(source):
                     source.stats.events += batch.num_rows
@@ -147,10 +147,23 @@ class EventStream:
                 source.stats.events += 1
                 pending.append(event)
                 if len(pending) >= size:
-                    yield to_batch(pending)
+                    yield self._batch(pending)
                     pending = []
         if pending:
-            yield to_batch(pending)
+            yield self._batch(pending)
+
+    def _batch(self, events: list[Event]) -> pa.RecordBatch:
+        from .arrow import UNENCODABLE, to_batch
+
+        def unencodable(event: Event) -> None:  # a damaged record of a file already counted
+            where = Source(event.origin.source if event.origin else "-", strict=self.strict)
+            if self.warn is not None:
+                where.warn = self.warn
+            where.skip(str(event.origin or "-"), UNENCODABLE)
+            self.stats.events -= 1
+            self.stats.add(where.stats)
+
+        return to_batch(events, unencodable)
 
 
 def read(*inputs: str | Path, collector: str | None = None, strict: bool = False) -> EventStream:
