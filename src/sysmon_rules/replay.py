@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -21,6 +23,21 @@ from .report import Comparison, Summary
 DECISION_COLUMNS = ("decision", "rule_name", "rule_set")
 COMPARE_COLUMNS = ("compare_decision", "compare_rule_name")
 Output = Callable[[pa.RecordBatch, pa.Table, "pa.Table | None"], None]
+
+
+def evaluator_from(data: bytes, *, path: str | None = None, platform: Any = "windows",
+                   environment: dict[str, str] | None = None) -> Evaluator:
+    """The evaluator of an XML config or a rule blob (raw, .reg, hex, base64), told apart by content.
+
+    With ``path`` an XML config is read from there, so rule locations name the file.
+    """
+    from .blob.inputs import read_blob
+    from .xml.reader import load
+
+    if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
+        config = load(Path(path) if path else data, platform=platform)
+        return Evaluator(config, environment=environment, platform=platform)
+    return Evaluator(read_blob(data), environment=environment, platform=platform)
 
 
 @dataclass

@@ -11,20 +11,18 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..blob.inputs import read_blob
-from ..collectors import EventStream
+from ..collectors import EventStream, ReadStats
 from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
 from ..events import Event
 from ..report import Comparison, Summary
-from ..xml.reader import load
 from .compile import error_line, fail
 
 if TYPE_CHECKING:
@@ -33,19 +31,28 @@ if TYPE_CHECKING:
 TOP_NAMES = 20
 
 
+class ReadReport(Protocol):
+    """What reading found (an EventStream, or a distributed Replay): counts and files."""
+
+    @property
+    def stats(self) -> ReadStats: ...
+    @property
+    def files(self) -> list[tuple[str, str]]: ...
+    @property
+    def unread(self) -> list[str]: ...
+
+
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None) -> Evaluator:
     """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
+    from ..replay import evaluator_from
+
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         fail(path, exc.strerror or str(exc))
         raise
     try:
-        start = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1]
-        if start == b"<":
-            config = load(Path(path), platform=platform)  # by path: rule locations name the file
-            return Evaluator(config, environment=environment, platform=platform)  # type: ignore[arg-type]
-        return Evaluator(read_blob(data), environment=environment, platform=platform)  # type: ignore[arg-type]
+        return evaluator_from(data, path=path, platform=platform, environment=environment)
     except SysmonRulesError as exc:
         fail(*error_line(path, exc))
         raise
@@ -87,7 +94,7 @@ def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
     return table
 
 
-def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stream: EventStream) -> None:
+def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stream: ReadReport) -> None:
     stats = stream.stats
     other = sum(stats.other.values())
     console.print(f"events read: {summary.events:,}  included: {summary.included:,}  "
@@ -154,9 +161,14 @@ def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
 
 def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
          compare: str | None, strict: bool, platform: str, env: dict[str, str], budget: int | None = None,
-         output: str | None = None) -> None:
+         output: str | None = None, scheduler: str | None = None) -> None:
     if fmt == "parquet" and (output is None or output == "-"):
         raise click.UsageError("--format parquet needs -o OUT.parquet (a file)")
+    if scheduler is not None:
+        if explain:
+            raise click.UsageError("--explain decides event by event in this process; leave out --scheduler")
+        _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler)
+        return
     evaluator = load_evaluator(config, platform, env)
     other = load_evaluator(compare, platform, env) if compare else None
     err = Console(stderr=True)
@@ -217,8 +229,48 @@ def _replay_batches(stream: EventStream, evaluator: Evaluator, other: Evaluator 
     return done.summary, done.comparison or Comparison()
 
 
+def _run_distributed(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, compare: str | None,
+                     strict: bool, platform: str, env: dict[str, str], budget: int | None, output: str | None,
+                     scheduler: str) -> None:
+    """The same replay on a Dask cluster (sysmon_rules.distributed), same outputs and report."""
+    from ..collectors.parquet import ParquetSink
+    from ..distributed import evaluate, parse_scheduler
+
+    try:
+        parse_scheduler(scheduler)  # a bad spec is a usage error before any config is read
+    except SysmonRulesError as exc:
+        reason = str(exc).removeprefix(f"--scheduler {scheduler!r}: ")
+        raise click.BadParameter(reason, param_hint="--scheduler") from None
+    load_evaluator(config, platform, env)  # and a bad config or input the usual one-line error
+    if compare:
+        load_evaluator(compare, platform, env)
+    err = Console(stderr=True)
+
+    def warn(message: str) -> None:
+        err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+    options: dict[str, Any] = {"compare": compare, "scheduler": scheduler, "collector": collector, "strict": strict,
+                               "platform": platform, "environment": env, "warn": warn}
+    if fmt == "parquet":
+        assert output is not None
+        with ParquetSink(output) as sink:
+            done = evaluate(config, sources, output="parquet", write=lambda t: _write_table(sink, t), **options)
+    else:
+        def write(text: Any) -> None:
+            sys.stdout.write(text)
+
+        done = evaluate(config, sources, output="jsonl" if fmt == "jsonl" else None,
+                        write=write if fmt == "jsonl" else None, **options)
+    _finish(fmt, done.summary, done.comparison, done.evaluator, done, (config, compare or ""), budget)
+
+
+def _write_table(sink: Any, table: Any) -> None:
+    for batch in table.to_batches():
+        sink.write(batch)
+
+
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
-            stream: EventStream, names: tuple[str, str], budget: int | None) -> None:
+            stream: ReadReport, names: tuple[str, str], budget: int | None) -> None:
     if fmt == "json":
         doc: dict[str, object] = {**summary.as_dict(evaluator, budget=budget), "skipped": stream.stats.skipped,
                                   "other_records": dict(stream.stats.other),
@@ -256,12 +308,15 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
               help="A session environment variable for %VAR% expansion in rule values (Windows).")
 @click.option("--budget", type=click.IntRange(min=0), default=None, metavar="N",
               help="Flag event types and RuleNames logging more than N events per host per day.")
+@click.option("--scheduler", default=None, metavar="local[:N]|tcp://HOST:PORT",
+              help="Replay on a Dask cluster: N local worker processes, or a running dask scheduler.")
 def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, output: str | None,
             explain: bool, compare: str | None, strict: bool, platform: str, env: tuple[str, ...],
-            budget: int | None) -> None:
+            budget: int | None, scheduler: str | None) -> None:
     """Decide every Sysmon event in SOURCE... with CONFIG (XML or rule blob) and report.
 
     SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder of them, or - for stdin.
     A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
     """
-    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), budget, output)
+    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), budget, output,
+         scheduler)

@@ -48,11 +48,14 @@ class ParquetCollector:
     name = "parquet"
     description = "Parquet files: EventID, record, UtcTime, Computer, one column per field, source"
 
+    def __init__(self, groups: range | None = None) -> None:
+        self.groups = groups  # only these row groups (one partition of a distributed replay)
+
     def recognizes(self, head: bytes, name: str) -> bool:
         return head.startswith(MAGIC)
 
-    def batches(self, source: Source, groups: range | None = None) -> Iterator[pa.RecordBatch]:
-        """The row groups (all, or those in ``groups``) as batches in the arrow layout."""
+    def batches(self, source: Source) -> Iterator[pa.RecordBatch]:
+        """The row groups (all, or those in ``self.groups``) as batches in the arrow layout."""
         import pyarrow as pa
 
         from .arrow import conform
@@ -60,7 +63,8 @@ class ParquetCollector:
         parquet = _file(source)
         if "EventID" not in parquet.schema_arrow.names:
             raise CollectorError(f"{source.name}: a Parquet file of events needs an 'EventID' column")
-        for index in groups if groups is not None else range(parquet.metadata.num_row_groups):
+        groups = self.groups if self.groups is not None else range(parquet.metadata.num_row_groups)
+        for index in groups:
             try:
                 table = parquet.read_row_group(index)
             except (pa.ArrowException, OSError) as exc:

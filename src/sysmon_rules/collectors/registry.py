@@ -79,8 +79,8 @@ class EventStream:
     reads every named file, and only the files it recognises inside folders.
     """
 
-    def __init__(self, inputs: Iterable[str | Path], *, collector: str | None = None, strict: bool = False,
-                 warn: Callable[[str], None] | None = None) -> None:
+    def __init__(self, inputs: Iterable[str | Path], *, collector: str | Collector | None = None,
+                 strict: bool = False, warn: Callable[[str], None] | None = None) -> None:
         self.inputs = list(inputs)
         self.strict = strict
         self.warn = warn
@@ -88,9 +88,10 @@ class EventStream:
         self.files: list[tuple[str, str]] = []  # (input, collector name) in reading order
         self.unread: list[str] = []
         self._collectors = available()
-        self._forced = get(collector) if collector is not None else None
+        self._forced = get(collector) if isinstance(collector, str) else collector
 
-    def _pick(self, source: Source, implicit: bool) -> Collector | None:
+    def pick(self, source: Source, implicit: bool) -> Collector | None:
+        """The collector for one input; None for a file in a folder that nothing recognises."""
         if self._forced is not None:
             if implicit and not self._forced.recognizes(source.head(), source.name):
                 return None
@@ -107,7 +108,7 @@ class EventStream:
             source.strict = self.strict
             if self.warn is not None:
                 source.warn = self.warn
-            collector = self._pick(source, implicit)
+            collector = self.pick(source, implicit)
             if collector is None:
                 self.unread.append(source.name)
                 continue
