@@ -163,3 +163,13 @@ def test_jsonl_batches_equal_the_events(tmp_path_factory: pytest.TempPathFactory
         return [(e, _origin(e)) for e in got], skipped, dict(source.stats.other)
 
     assert collect("batches") == collect("events")
+
+
+def test_fsspec_urls_read_as_local_paths_do(shared_dir: Path, corpus_parquet: Path) -> None:
+    folder = shared_dir / "corpus" / "evtx" / "Credential Access"
+    local, remote = read(folder), read(f"file://{folder}")  # the fsspec code path, as for s3:// or gs://
+    assert list(remote) == list(local)
+    assert [name for name, _ in remote.files] == [f"file://{name}" for name, _ in local.files]
+    assert list(read(f"file://{corpus_parquet}")) == list(read(corpus_parquet))
+    with pytest.raises(CollectorError, match="nope.evtx: cannot read"):
+        list(read(f"file://{folder}/nope.evtx"))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..events import Event
-from .base import Collector, CollectorError, CollectorWarning, ReadStats, Source
+from .base import Collector, CollectorError, CollectorWarning, ReadStats, Source, is_url
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -61,14 +61,38 @@ def detect(source: Source, collectors: dict[str, Collector] | None = None) -> Co
 
 
 def expand(args: Iterable[str | Path]) -> Iterator[tuple[Source, bool]]:
-    """Each input as a Source; a folder gives its files (sorted, recursively), flagged as implicit."""
+    """Each input as a Source; a folder gives its files (sorted, recursively), flagged as implicit.
+
+    An fsspec URL (``s3://bucket/logs/``) is a file or, ending in a folder, every file under it.
+    """
     for arg in args:
+        if is_url(str(arg)):
+            yield from _expand_url(str(arg))
+            continue
         path = Path(arg)
         if str(arg) != "-" and path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 yield Source(str(child), child), True
         else:
             yield Source.from_arg(arg), False
+
+
+def _expand_url(url: str) -> Iterator[tuple[Source, bool]]:
+    try:
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(url)
+        folder = fs.isdir(root)
+        found = sorted(fs.find(root)) if folder else []
+    except ImportError as exc:
+        raise CollectorError(f"{url}: cannot read: {exc} (install the fsspec package for this storage)") from exc
+    except (OSError, ValueError) as exc:
+        raise CollectorError(f"{url}: cannot read: {exc}") from exc
+    if not folder:
+        yield Source.from_arg(url), False
+        return
+    for name in found:
+        yield Source.from_arg(fs.unstrip_protocol(name)), True
 
 
 class EventStream:

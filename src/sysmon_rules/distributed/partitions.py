@@ -66,7 +66,7 @@ def plan(inputs: list[str], collector: str | None, strict: bool) -> tuple[list[P
     partitions: list[Partition] = []
     unread: list[str] = []
     for source, implicit in expand(inputs):
-        if source.path is None:
+        if source.name == "-":
             raise CollectorError("-: standard input cannot be split among workers; give files")
         picked = stream.pick(source, implicit)
         if picked is None:
