@@ -123,16 +123,21 @@ def bench_evtx() -> None:
         f"raw {records / raw_wall:,.0f}/s; cpu ratio {raw_cpu / our_cpu:.0%}")
 
 
-def parquet_input(tmp: Path, real: list[object], count: int, name: str) -> Path:
+def parquet_input(tmp: Path, real: list[object], count: int, name: str, group: int = 65_536) -> Path:
+    """``count`` corpus events repeated, in row groups of ``group`` rows (the partitions)."""
+    import pyarrow as pa
+
     from sysmon_rules.collectors.arrow import to_batch
     from sysmon_rules.collectors.parquet import ParquetSink
 
     path = tmp / name
     batch = to_batch(real)  # type: ignore[arg-type]
+    block = pa.Table.from_batches([batch] * (group // batch.num_rows + 1)).slice(0, group)
+    block = block.unify_dictionaries().combine_chunks().to_batches()[0]
     with ParquetSink(path) as sink:
         written = 0
         while written < count:
-            piece = batch.slice(0, min(batch.num_rows, count - written))
+            piece = block.slice(0, min(group, count - written))
             sink.write(piece)
             written += piece.num_rows
     return path

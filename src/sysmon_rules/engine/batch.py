@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from ..errors import SysmonRulesError
 from .compiled import CFilter, CGroup
 from .conditions import folded_value
-from .index import Probe, lookup
+from .index import Probe, Row, lookup
 from .slots import NEVER_FILTERED
 
 if TYPE_CHECKING:
@@ -51,11 +51,16 @@ class FieldClasses:
 
     def __init__(self, filters: list[CFilter]) -> None:
         self.filters = filters
-        probe = Probe(-1)
-        self.always = [i for i, f in enumerate(filters) if not probe.register(f, (i, 0))]
-        self.row = probe.row("")
         self.ids: dict[frozenset[int], int] = {frozenset(): 0}
         self.memo: dict[str, int] = {}
+        self._index: tuple[Row, list[int]] | None = None  # built when a value first needs it
+
+    def _lookups(self) -> tuple[Row, list[int]]:
+        if self._index is None:
+            probe = Probe(-1)
+            always = [i for i, f in enumerate(self.filters) if not probe.register(f, (i, 0))]
+            self._index = probe.row(""), always
+        return self._index
 
     def of(self, raw: str | None) -> int:
         value = folded_value(raw or "")
@@ -63,7 +68,8 @@ class FieldClasses:
         if found is None:
             if len(self.memo) >= _MEMO_LIMIT:
                 self.memo.clear()
-            candidates = {hit[0] for hit in lookup(self.row, value)}.union(self.always)
+            row, always = self._lookups()
+            candidates = {hit[0] for hit in lookup(row, value)}.union(always)
             passed = frozenset(i for i in candidates if self.filters[i].test(value))  # type: ignore[misc]
             found = self.memo[value] = self.ids.setdefault(passed, len(self.ids))
         return found
@@ -104,7 +110,10 @@ class BatchDecider:
         key = id_codes
         radix = len(id_values)
         for name in self._names(id_values):
-            classes, width = self._classify(batch, name, id_codes, id_values)
+            column = batch.column(name) if name in batch.schema.names else None
+            if column is None or column.null_count == len(column):
+                continue  # absent on every row: one class per event id, which the key already has
+            classes, width = self._classify(column, name, id_codes, id_values)
             if width <= 1:
                 continue
             if radix * width >= _KEY_LIMIT:
@@ -133,15 +142,11 @@ class BatchDecider:
             self._fields[event_id] = found
         return found
 
-    def _classify(self, batch: pa.RecordBatch, name: str, id_codes: pa.Array,
+    def _classify(self, column: pa.Array, name: str, id_codes: pa.Array,
                   id_values: list[int]) -> tuple[pa.Array, int]:
         """Per row, the class of its value of ``name`` (for its event id), and how many there are."""
-        column = batch.column(name) if name in batch.schema.names else None
-        if column is None:
-            codes, values = pa.nulls(batch.num_rows, pa.int64()), []
-        else:
-            encoded = _dictionary(column)
-            codes, values = encoded.indices.cast(pa.int64()), encoded.dictionary.to_pylist()
+        encoded = _dictionary(column)
+        codes, values = encoded.indices.cast(pa.int64()), encoded.dictionary.to_pylist()
         width = len(values) + 1  # the last code stands for an absent value
         pairs = pc.add(pc.multiply(id_codes, width), pc.fill_null(codes, len(values)))
         distinct = pc.dictionary_encode(pairs)
