@@ -42,6 +42,7 @@ class Replay:
     files: list[tuple[str, str]] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
     partitions: int = 0
+    worker_cpu: float = 0.0  # CPU seconds the workers spent on the partitions, added up
 
 
 def parse_scheduler(spec: str) -> tuple[str, int]:
@@ -120,6 +121,7 @@ def _merge(done: Replay, result: PartResult) -> None:
     if done.comparison is not None and result.comparison is not None:
         _merge_comparison(done.comparison, result.comparison)
     done.stats.add(result.stats)
+    done.worker_cpu += result.cpu
     for entry in result.files:
         if not done.files or done.files[-1] != entry:  # row groups of one file: one entry
             done.files.append(entry)

@@ -9,6 +9,7 @@ was asked for, that partition's rows. Configs travel as bytes and are compiled o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -56,6 +57,7 @@ class PartResult:
     files: list[tuple[str, str]]
     warnings: list[str] = field(default_factory=list)
     rows: str | pa.Table | None = None
+    cpu: float = 0.0  # seconds of this worker thread's CPU the partition took
 
 
 def plan(inputs: list[str], collector: str | None, strict: bool) -> tuple[list[Partition], list[str]]:
@@ -89,6 +91,7 @@ def run_partition(partition: Partition, job: Job) -> PartResult:
     from ..collectors import get
     from ..collectors.parquet import ParquetCollector
 
+    started = time.thread_time()
     evaluator = _evaluator(job.config, job.platform, job.environment)
     other = _evaluator(job.compare, job.platform, job.environment) if job.compare is not None else None
     warnings: list[str] = []
@@ -103,8 +106,9 @@ def run_partition(partition: Partition, job: Job) -> PartResult:
     done = replay(stream.batches(), evaluator, other, keep if job.output else None)
     matched = [i for i, s in enumerate(evaluator.table.rule_sets) if id(s) in done.summary.matched]
     done.summary.matched = set()
+    rows = _rows(job.output, parts)
     return PartResult(partition, done.summary, done.comparison, matched, stream.stats, stream.files, warnings,
-                      _rows(job.output, parts))
+                      rows, time.thread_time() - started)
 
 
 def _rows(output: str | None, parts: list[object]) -> str | pa.Table | None:
