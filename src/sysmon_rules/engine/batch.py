@@ -23,13 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import SysmonRulesError
+from ..events import Event
 from .compiled import CFilter, CGroup
 from .conditions import folded_value
 from .index import Probe, Row, lookup
 from .slots import NEVER_FILTERED
 
 if TYPE_CHECKING:
-    from ..events import Event
     from .evaluate import Decision, Evaluator
     from .index import Plan
 
@@ -122,7 +122,7 @@ class BatchDecider:
             radix *= width
         signatures = pc.dictionary_encode(key)
         first = _first_rows(signatures.indices, len(signatures.dictionary))
-        return self._columns(self._decide_rows(batch, first), signatures.indices)
+        return self._columns(self._decide_rows(batch, ids, first), signatures.indices)
 
     def _names(self, id_values: list[int]) -> list[str]:
         names: set[str] = set()
@@ -158,17 +158,18 @@ class BatchDecider:
             classes.append(field.of(values[code] if code < len(values) else None) if field is not None else 0)
         return pc.take(pa.array(classes, pa.int64()), distinct.indices), max(classes) + 1
 
-    def _decide_rows(self, batch: pa.RecordBatch, rows: list[int]) -> list[Decision]:
+    def _decide_rows(self, batch: pa.RecordBatch, ids: pa.DictionaryArray, rows: list[int]) -> list[Decision]:
         """``decide()`` on the given rows (one per signature), their columns read at once."""
-        picked = batch.take(pa.array(rows, pa.int64()))
-        event_ids = picked.column(EVENT_ID).to_pylist()
+        chosen = pa.array(rows, pa.int64())
+        picked = batch.take(chosen)
+        event_ids: list[int] = ids.take(chosen).dictionary_decode().to_pylist()
         wanted = set(self._names(sorted(set(event_ids))))
         columns = {n: picked.column(n).to_pylist() for n in picked.schema.names if n in wanted}
         decided = []
         for row, event_id in enumerate(event_ids):
             names = self._classes_for(event_id)
             fields = {n: str(columns[n][row]) for n in names if n in columns and columns[n][row] is not None}
-            decided.append(self.evaluator.decide(_event(event_id, fields)))
+            decided.append(self.evaluator.decide(Event(event_id, fields)))
         return decided
 
     def _columns(self, decided: list[Decision], signature: pa.Array) -> pa.RecordBatch:
@@ -196,7 +197,10 @@ def _event_ids(batch: pa.RecordBatch) -> pa.DictionaryArray:
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     if not pa.types.is_integer(column.type):
-        column = pc.cast(column, pa.int64())
+        try:
+            column = pc.cast(column, pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SysmonRulesError(f"the {EVENT_ID} column holds something other than integers: {exc}") from None
     return pc.dictionary_encode(column)
 
 
@@ -220,12 +224,6 @@ def _first_rows(signature: pa.Array, count: int) -> list[int]:
     """The first row of each signature, in signature order (``index_in`` answers the first)."""
     found: list[int] = pc.index_in(pa.array(range(count), signature.type), value_set=signature).to_pylist()
     return found
-
-
-def _event(event_id: int, fields: dict[str, str]) -> Event:
-    from ..events import Event
-
-    return Event(event_id, fields)
 
 
 def rows(table: pa.Table | pa.RecordBatch) -> Iterator[tuple[str, str | None]]:
