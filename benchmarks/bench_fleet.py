@@ -128,18 +128,13 @@ def parquet_input(tmp: Path, real: list[object], count: int, name: str, group: i
     import pyarrow as pa
 
     from sysmon_rules.collectors.arrow import to_batch
-    from sysmon_rules.collectors.parquet import ParquetSink
+    from sysmon_rules.collectors.parquet import write_parquet
 
     path = tmp / name
     batch = to_batch(real)  # type: ignore[arg-type]
     block = pa.Table.from_batches([batch] * (group // batch.num_rows + 1)).slice(0, group)
     block = block.unify_dictionaries().combine_chunks().to_batches()[0]
-    with ParquetSink(path) as sink:
-        written = 0
-        while written < count:
-            piece = block.slice(0, min(group, count - written))
-            sink.write(piece)
-            written += piece.num_rows
+    write_parquet(path, (block.slice(0, min(group, count - start)) for start in range(0, count, group)))
     return path
 
 
@@ -147,12 +142,13 @@ def bench_dask(tmp: Path, real: list[object], count: int) -> None:
     from sysmon_rules import distributed
     from sysmon_rules.collectors import EventStream
     from sysmon_rules.engine import Evaluator
-    from sysmon_rules.replay import replay
+    from sysmon_rules.replay import decided
+    from sysmon_rules.report import Summary
     from sysmon_rules.xml.reader import load as load_config
 
     path = parquet_input(tmp, real, count, "dask.parquet")
     evaluator = Evaluator(load_config(CONFIG))
-    one_wall, one_cpu = timed(lambda: replay(EventStream([path]).batches(), evaluator))
+    one_wall, one_cpu = timed(lambda: list(decided(EventStream([path]).batches(), evaluator, Summary())))
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from sysmon_rules import distributed
 from sysmon_rules.cli import main
 from sysmon_rules.collectors.arrow import to_batch
-from sysmon_rules.collectors.parquet import ParquetSink
+from sysmon_rules.collectors.parquet import write_parquet
 from sysmon_rules.errors import SysmonRulesError
 from test_collectors_evtx import corpus
 
@@ -40,9 +40,7 @@ def inputs(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[s
     """A folder of EVTX files and a Parquet file of three row groups."""
     events, _ = corpus()
     path = tmp_path_factory.mktemp("dist") / "part.parquet"
-    with ParquetSink(path) as sink:
-        for start in (0, 400, 800):
-            sink.write(to_batch(events[start:start + 400]))
+    write_parquet(path, (to_batch(events[start:start + 400]) for start in (0, 400, 800)))
     return [str(shared_dir / "corpus" / "evtx" / "Credential Access"), str(path)]
 
 
@@ -96,8 +94,7 @@ def test_a_local_cluster_of_worker_processes(shared_dir: Path, tmp_path: Path) -
     """The default scheduler: worker processes started (and stopped) by the replay itself."""
     events, _ = corpus()
     path = tmp_path / "few.parquet"
-    with ParquetSink(path) as sink:
-        sink.write(to_batch(events[:50]))
+    write_parquet(path, [to_batch(events[:50])])
     done = distributed.evaluate(shared_dir / MODULAR, [str(path)], scheduler="local:1")
     single = json.loads(_cli(str(shared_dir / MODULAR), str(path), "--format", "json"))
     assert (done.summary.events, done.summary.included) == (single["events"], single["included"])

@@ -1,7 +1,7 @@
 """Replaying record batches through one or two evaluators: counts, and rows for the outputs.
 
 One batch is decided once per config (``decide_batch``), counted into the Summary (and the
-Comparison with a second config), and rendered for the chosen output: JSON lines text, or the
+Comparison with a second config), and handed on for the chosen output: JSON lines text, or the
 input columns with the decisions beside them for Parquet. The CLI runs this over a stream, and
 ``sysmon_rules.distributed`` over partitions, with the same functions, so both give the same output.
 """
@@ -9,60 +9,59 @@ input columns with the decisions beside them for Parquet. The CLI runs this over
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .engine import Evaluator
-from .report import Comparison, Summary
+from .schema.model import as_platform
+
+if TYPE_CHECKING:
+    from .report import Comparison, Summary
 
 DECISION_COLUMNS = ("decision", "rule_name", "rule_set")
 COMPARE_COLUMNS = ("compare_decision", "compare_rule_name")
-Output = Callable[[pa.RecordBatch, pa.Table, "pa.Table | None"], None]
+Decided = tuple[pa.RecordBatch, pa.Table, "pa.Table | None"]  # a batch, its decisions, the other's
 
 
 def evaluator_from(data: bytes, *, path: str | None = None, platform: Any = "windows",
                    environment: dict[str, str] | None = None) -> Evaluator:
-    """The evaluator of an XML config or a rule blob (raw, .reg, hex, base64), told apart by content.
-
-    With ``path`` an XML config is read from there, so rule locations name the file.
-    """
+    """The evaluator of an XML config (validated as Sysmon would) or a rule blob (raw, .reg, hex,
+    base64), told apart by content. With ``path`` an XML config is read from there, so rule
+    locations name the file."""
     from .blob.inputs import read_blob
-    from .xml.reader import load
+    from .validation import load
 
     if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
         config = load(Path(path) if path else data, platform=platform)
-        return Evaluator(config, environment=environment, platform=platform)
-    return Evaluator(read_blob(data), environment=environment, platform=platform)
+        return Evaluator(config, environment=environment, platform=as_platform(platform))
+    return Evaluator(read_blob(data), environment=environment, platform=as_platform(platform))
 
 
-@dataclass
-class Replayed:
-    """What a replay counted: the first config's Summary and, with a second, the Comparison."""
-
-    summary: Summary = field(default_factory=Summary)
-    comparison: Comparison | None = None
-
-
-def replay(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, other: Evaluator | None = None,
-           output: Output | None = None, progress: Callable[[int], None] | None = None) -> Replayed:
-    """Decide and count every batch; ``output(batch, decided, decided_by_other)`` sees each."""
-    done = Replayed(comparison=Comparison() if other is not None else None)
+def decided(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, summary: Summary,
+            other: Evaluator | None = None, comparison: Comparison | None = None,
+            progress: Callable[[int], None] | None = None) -> Iterator[Decided]:
+    """Decide and count every batch, yielding each with its decisions (and the other config's)."""
     for batch in batches:
         result = evaluator.decide_batch(batch)
-        done.summary.add_batch(batch, result, evaluator)
+        summary.add_batch(batch, result, evaluator)
         theirs = other.decide_batch(batch) if other is not None else None
-        if theirs is not None and done.comparison is not None:
-            done.comparison.add_batch(batch, result, theirs)
-        if output is not None:
-            output(batch, result, theirs)
+        if theirs is not None and comparison is not None:
+            comparison.add_batch(batch, result, theirs)
         if progress is not None:
             progress(batch.num_rows)
-    return done
+        yield batch, result, theirs
+
+
+def empty(evaluator: Evaluator, other: Evaluator | None) -> Decided:
+    """No events, decided: what gives an output without rows its columns."""
+    from .collectors.arrow import to_batch
+
+    batch = to_batch([])
+    return batch, evaluator.decide_batch(batch), other.decide_batch(batch) if other is not None else None
 
 
 def with_decisions(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None) -> pa.RecordBatch:

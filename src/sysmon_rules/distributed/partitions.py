@@ -19,7 +19,7 @@ import pyarrow as pa
 from ..collectors import CollectorError, EventStream, ReadStats
 from ..collectors.registry import expand
 from ..engine import Evaluator
-from ..replay import evaluator_from, jsonl, replay, with_decisions
+from ..replay import decided, evaluator_from, jsonl, with_decisions
 from ..report import Comparison, Summary
 
 
@@ -98,16 +98,18 @@ def run_partition(partition: Partition, job: Job) -> PartResult:
     reader = (ParquetCollector(range(partition.row_group, partition.row_group + 1))
               if partition.row_group is not None else get(partition.collector))
     stream = EventStream([partition.source], collector=reader, strict=job.strict, warn=warnings.append)
+    summary = Summary()
+    comparison = Comparison() if other is not None else None
     parts: list[object] = []
-
-    def keep(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None) -> None:
-        parts.append(jsonl(batch, result, theirs) if job.output == "jsonl" else with_decisions(batch, result, theirs))
-
-    done = replay(stream.batches(), evaluator, other, keep if job.output else None)
-    matched = [i for i, s in enumerate(evaluator.table.rule_sets) if id(s) in done.summary.matched]
-    done.summary.matched = set()
+    for batch, result, theirs in decided(stream.batches(), evaluator, summary, other, comparison):
+        if job.output == "jsonl":
+            parts.append(jsonl(batch, result, theirs))
+        elif job.output == "parquet":
+            parts.append(with_decisions(batch, result, theirs))
+    matched = [i for i, s in enumerate(evaluator.table.rule_sets) if id(s) in summary.matched]
+    summary.matched = set()  # object ids mean nothing in another process: positions travel
     rows = _rows(job.output, parts)
-    return PartResult(partition, done.summary, done.comparison, matched, stream.stats, stream.files, warnings,
+    return PartResult(partition, summary, comparison, matched, stream.stats, stream.files, warnings,
                       rows, time.thread_time() - started)
 
 

@@ -30,7 +30,8 @@ from .index import Probe, Row, lookup
 from .slots import NEVER_FILTERED
 
 if TYPE_CHECKING:
-    from .evaluate import Decision, Evaluator
+    from .decision import Decision
+    from .evaluate import Evaluator
     from .index import Plan
 
 EVENT_ID = "EventID"
