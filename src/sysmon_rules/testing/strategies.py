@@ -83,15 +83,19 @@ def configs(version: str | None = None, *, max_events: int = 4) -> st.SearchStra
     @st.composite
     def draw_config(draw: st.DrawFn) -> Config:
         from .. import loads
-        from ..schema import dtd_schema_for, parse_version
+        from ..schema import dtd_schema_for, newest, parse_version
 
         ver = version or draw(schema_versions())
         schema = dtd_schema_for(parse_version(ver) or 0, "windows")  # what Windows Sysmon's DTD allows
+        # Sysmon checks fields against its own (newest) event tables: keep an event's fields that
+        # both the declared DTD and those tables have (e.g. ClipboardChange's Path ended with 4.32).
+        current = {e.name: e for events in newest("windows").rule_elements.values() for e in events}
         elements = sorted(schema.rule_elements)
         parts = []
         for _ in range(draw(st.integers(1, max_events))):
             element = draw(st.sampled_from(elements))
-            fields = sorted(draw(st.sampled_from(schema.rule_elements[element])).field_names)
+            event = draw(st.sampled_from(schema.rule_elements[element]))
+            fields = sorted(set(event.field_names) & set(current[event.name].field_names))
             conds = [c for c in _CONDS if c in schema.conditions]
             filters = "".join(
                 _filter_xml(draw(st.sampled_from(fields)), draw(st.sampled_from(conds)), draw(_VALUE),
