@@ -71,9 +71,9 @@ def bench_cli(tmp: Path, lines: list[str], count: int) -> None:
 def bench_in_process(real: list[object], count: int) -> None:
     import pyarrow as pa
 
+    from sysmon_rules import load as load_config
     from sysmon_rules.collectors.arrow import to_batch
     from sysmon_rules.engine import Evaluator
-    from sysmon_rules.xml.reader import load as load_config
 
     evaluator = Evaluator(load_config(CONFIG))
     stream = (real * (count // len(real) + 1))[:count]
@@ -94,9 +94,9 @@ def bench_in_process(real: list[object], count: int) -> None:
 def bench_evtx() -> None:
     from evtx import PyEvtxParser
 
+    from sysmon_rules import load as load_config
     from sysmon_rules.collectors import EventStream
     from sysmon_rules.engine import Evaluator
-    from sysmon_rules.xml.reader import load as load_config
 
     files = sorted(EVTX.rglob("*.evtx"))
 
@@ -140,11 +140,11 @@ def parquet_input(tmp: Path, real: list[object], count: int, name: str, group: i
 
 def bench_dask(tmp: Path, real: list[object], count: int) -> None:
     from sysmon_rules import distributed
+    from sysmon_rules import load as load_config
     from sysmon_rules.collectors import EventStream
     from sysmon_rules.engine import Evaluator
     from sysmon_rules.replay import decided
     from sysmon_rules.report import Summary
-    from sysmon_rules.xml.reader import load as load_config
 
     path = parquet_input(tmp, real, count, "dask.parquet")
     evaluator = Evaluator(load_config(CONFIG))
