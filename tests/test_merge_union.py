@@ -244,3 +244,14 @@ def test_option_policy_and_conflicts_are_reported(tmp_path: Path) -> None:
     fixed = merge([a, b], template=str(template))
     assert fixed.config.option("HashAlgorithms").value == "sha1"  # type: ignore[union-attr]
     assert sorted(d.code for d in fixed.diagnostics if d.code.startswith("option")) == ["option-overridden"] * 2
+
+
+def test_a_merged_union_sysmon_rejects_names_the_module_of_the_failing_line() -> None:
+    from sysmon_rules.merge import _in_module
+
+    text = ('<Sysmon schemaversion="4.90"><EventFiltering>\n<!-- module: m/a.xml -->\n<RuleGroup groupRelation="or">'
+            '<ProcessCreate onmatch="include"><Image condition="ends with">x</Image></ProcessCreate></RuleGroup>\n'
+            "</EventFiltering></Sysmon>\n")
+    error = _in_module(text, "windows")
+    assert error.location.path == "m/a.xml"
+    assert "line 3" in error.message and "Unknown condition: ends with" in error.message
