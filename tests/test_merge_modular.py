@@ -218,3 +218,19 @@ def test_the_mde_template_drops_what_dns_and_driver_excludes_leave(tree: Path) -
     query = sr.Event(22, {"QueryName": "evil.example.com", "Image": "C:\\x.exe"})
     assert committed.decide(query).decision == "exclude"  # no match in two sets: dropped
     assert sr.Evaluator(sr.load(tree / "sysmonconfig.xml")).decide(query).decision == "include"
+
+
+def test_event_types_missing_from_the_scripts_list_vanish_with_a_warning(tree: Path, tmp_path: Path,
+                                                                        project_root: Path) -> None:
+    # An older or forked script without DnsQuery in $Rules: its rules are never merged.
+    text = (tree / "Merge-SysmonXml.ps1").read_text("utf-8")
+    block = "        DnsQuery = [ordered]@{\n            include = @()\n            exclude = @()\n        }\n"
+    assert block in text.replace("\r\n", "\n")
+    script = tmp_path / "Merge-SysmonXml.ps1"
+    script.write_text(text.replace("\r\n", "\n").replace(block, ""), "utf-8")
+    assert "DnsQuery" not in read_script(script).event_keys
+    modules = [project_root / "examples" / "modules" / n for n in ("exclude_updates.xml", "include_shells.xml")]
+    result = merge(modules, style="sysmon-modular", script=str(script))
+    dropped = [d for d in result.diagnostics if d.code == "event-dropped"]
+    assert [(Path(d.location.path or "").name, d.location.line) for d in dropped] == [("exclude_updates.xml", 5)]
+    assert not any(ev.element == "DnsQuery" and ev.items for _, ev in result.config.event_rules())
