@@ -73,7 +73,7 @@ def bench_in_process(real: list[object], count: int) -> None:
 
     from sysmon_rules.collectors.arrow import to_batch
     from sysmon_rules.engine import Evaluator
-    from sysmon_rules.xml.reader import load as load_config
+    from sysmon_rules.validation import load as load_config
 
     evaluator = Evaluator(load_config(CONFIG))
     stream = (real * (count // len(real) + 1))[:count]
@@ -96,7 +96,7 @@ def bench_evtx() -> None:
 
     from sysmon_rules.collectors import EventStream
     from sysmon_rules.engine import Evaluator
-    from sysmon_rules.xml.reader import load as load_config
+    from sysmon_rules.validation import load as load_config
 
     files = sorted(EVTX.rglob("*.evtx"))
 
@@ -144,7 +144,7 @@ def bench_dask(tmp: Path, real: list[object], count: int) -> None:
     from sysmon_rules.engine import Evaluator
     from sysmon_rules.replay import decided
     from sysmon_rules.report import Summary
-    from sysmon_rules.xml.reader import load as load_config
+    from sysmon_rules.validation import load as load_config
 
     path = parquet_input(tmp, real, count, "dask.parquet")
     evaluator = Evaluator(load_config(CONFIG))
