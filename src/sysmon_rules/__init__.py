@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         validate,
     )
     from .engine import Decision, Evaluator
+    from .merge import MergeResult, merge
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
 _LAZY = {
@@ -60,6 +61,8 @@ _LAZY = {
     "Decompiled": "sysmon_rules.api",
     "Evaluator": "sysmon_rules.engine",
     "Decision": "sysmon_rules.engine",
+    "merge": "sysmon_rules.merge",
+    "MergeResult": "sysmon_rules.merge",
 }
 
 __all__ = [
@@ -77,6 +80,7 @@ __all__ = [
     "FileAccessError",
     "Filter",
     "Location",
+    "MergeResult",
     "Option",
     "Origin",
     "PlatformError",
@@ -91,6 +95,7 @@ __all__ = [
     "lint_file",
     "load",
     "loads",
+    "merge",
     "to_blob",
     "to_xml",
     "validate",

@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "evaluate",
     "test",
     "lint",
+    "merge",
 )
 
 
