@@ -29,6 +29,7 @@ __all__ = ["Replay", "evaluate", "parse_scheduler"]
 # A worker that dies or disconnects gets its partition sent to another; a config or input that
 # fails raises there and here alike (the first error stops the replay).
 DEFAULT_WORKERS = 2
+CONNECT_TIMEOUT = "10s"  # a scheduler that does not answer by then is reported, not waited for
 
 
 @dataclass
@@ -158,7 +159,10 @@ class _client:
             self.owned.append(cluster)
             client = Client(cluster)  # type: ignore[no-untyped-call]
         else:
-            client = Client(self.scheduler)  # type: ignore[no-untyped-call]
+            try:
+                client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
+            except (OSError, TimeoutError) as exc:
+                raise SysmonRulesError(f"--scheduler {self.scheduler}: cannot reach the scheduler ({exc})") from None
         self.owned.insert(0, client)
         return client
 
