@@ -13,6 +13,7 @@ those of ``sysmon-rules evaluate`` in one process. ``scheduler`` is ``"local"`` 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,7 +103,8 @@ def _results(client: Any, partitions: list[Partition], job: Job) -> Iterator[Par
     if not partitions:
         return
     job_future = client.scatter(job, broadcast=True)
-    futures = [client.submit(run_partition, p, job_future, key=f"sysmon-rules-{id(job)}-{p.index}", pure=False)
+    run = uuid.uuid4().hex  # task keys unique to this replay, whatever else the cluster runs
+    futures = [client.submit(run_partition, p, job_future, key=f"sysmon-rules-{run}-{p.index}", pure=False)
                for p in partitions]
     for future in as_completed(futures):  # type: ignore[no-untyped-call]
         yield future.result()
