@@ -1,7 +1,9 @@
 """`sysmon-rules evaluate CONFIG SOURCE...`: replay logged events through a config and report.
 
-SOURCE is an .evtx file, rendered event XML or JSON lines (gzip or not, ``-`` for stdin), or a
-folder of them; the format is recognised by content unless ``--collector`` names one.
+SOURCE is an .evtx file, rendered event XML, JSON lines (gzip or not, ``-`` for stdin) or
+Parquet, a folder of them or an fsspec URL; the format is recognised by content unless
+``--collector`` names one. Events are decided in record batches (``sysmon_rules.replay``),
+event by event with ``--explain``, and on a Dask cluster with ``--scheduler``.
 """
 
 from __future__ import annotations
@@ -304,7 +306,8 @@ def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: s
             budget: int | None, scheduler: str | None) -> None:
     """Decide every Sysmon event in SOURCE... with CONFIG (XML or rule blob) and report.
 
-    SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder of them, or - for stdin.
+    SOURCE: .evtx, event XML, JSON lines (gzip or not) or Parquet, a folder of them, an fsspec
+    URL (s3://bucket/logs/), or - for stdin.
     A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
     """
     _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), budget, output,
