@@ -7,7 +7,10 @@ where ``Mine`` is a :class:`~sysmon_rules.collectors.base.Collector` class or in
 
 from __future__ import annotations
 
+import gzip
+import os
 import warnings
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -61,10 +64,27 @@ def expand(args: Iterable[str | Path]) -> Iterator[tuple[Source, bool]]:
     for arg in args:
         path = Path(arg)
         if str(arg) != "-" and path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            for child in sorted(walk_files(path)):
                 yield Source(str(child), child), True
         else:
             yield Source.from_arg(arg), False
+
+
+def walk_files(top: Path) -> Iterator[Path]:
+    """Every file under ``top``, at any depth: an explicit stack (no recursion limit), and links to
+    folders are not followed (they could loop)."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # an unreadable sub-folder: its files cannot be read anyway
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif entry.is_file():
+                yield Path(entry.path)
 
 
 class EventStream:
@@ -108,11 +128,28 @@ class EventStream:
                 continue
             self.files.append((source.name, collector.name))
             try:
-                for event in collector.events(source):
-                    source.stats.events += 1
-                    yield event
+                yield from _read(collector, source)
             finally:
                 self.stats.add(source.stats)
+            _warn_if_no_sysmon(source)
+
+
+def _read(collector: Collector, source: Source) -> Iterator[Event]:
+    """The source's events; a stream damaged past repair (gzip cut or corrupt) ends that file as
+    one skipped record, after the events read before the damage."""
+    try:
+        for event in collector.events(source):
+            source.stats.events += 1
+            yield event
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        source.skip(source.name, f"damaged gzip stream ({exc or type(exc).__name__}), the rest of the file is lost")
+
+
+def _warn_if_no_sysmon(source: Source) -> None:
+    """A file with records but no Sysmon event is most likely the wrong log: say so."""
+    if source.stats.events == 0 and source.stats.other:
+        channels = ", ".join(f"{name} ({count:,})" for name, count in source.stats.other.most_common(3))
+        source.warn(f"{source.name}: no Sysmon events, only records of other channels: {channels}")
 
 
 def read(*inputs: str | Path, collector: str | None = None, strict: bool = False) -> EventStream:
