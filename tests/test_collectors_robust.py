@@ -147,14 +147,21 @@ def test_a_fifo_is_opened_once_and_read_whole(tmp_path: Path) -> None:
 
 
 def test_a_deep_folder_is_walked_without_recursion(tmp_path: Path) -> None:
-    folder = tmp_path
+    chain = [tmp_path / "deep"]
     for _ in range(1200):  # rglob hit RecursionError near 1,000
-        folder = folder / "a"
+        chain.append(chain[-1] / "a")
+    for folder in chain:
         folder.mkdir()
-    (folder / "e.jsonl").write_text(GOOD + "\n", "utf-8")
-    (tmp_path / "loop").symlink_to(tmp_path)  # a link to a parent is not followed
-    assert list(walk_files(tmp_path)) == [folder / "e.jsonl"]
-    assert _read_all(tmp_path)[0] == [1]
+    try:
+        (chain[-1] / "e.jsonl").write_text(GOOD + "\n", "utf-8")
+        (chain[0] / "loop").symlink_to(tmp_path)  # a link to a parent is not followed
+        assert list(walk_files(chain[0])) == [chain[-1] / "e.jsonl"]
+        assert _read_all(chain[0])[0] == [1]
+    finally:  # bottom up: pytest's own clean-up (shutil.rmtree) recurses and would fail here
+        (chain[-1] / "e.jsonl").unlink(missing_ok=True)
+        (chain[0] / "loop").unlink(missing_ok=True)
+        for folder in reversed(chain):
+            folder.rmdir()
 
 
 def test_a_log_with_no_sysmon_event_is_named(tmp_path: Path) -> None:

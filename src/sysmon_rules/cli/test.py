@@ -1,4 +1,8 @@
-"""`sysmon-rules test FILE...`: run config test files (``*.sysmon-test.yaml``) and report."""
+"""`sysmon-rules test FILE|DIR...`: run config test files (``*.sysmon-test.yaml``) and report.
+
+A folder stands for every ``*.sysmon-test.yaml`` under it; every mistake of a broken test file is
+listed (one ``ERROR file:line: ...`` each), not only the first.
+"""
 
 from __future__ import annotations
 
@@ -11,24 +15,38 @@ from xml.sax.saxutils import quoteattr
 
 import click
 
+from ..collectors.registry import walk_files
 from ..errors import SysmonRulesError
-from ..testing.testfile import CaseResult, load_test_file, run_test_file
+from ..testing.testfile import CaseResult, TestFileError, load_test_file, run_test_file
 
-FileResults = tuple[str, list[CaseResult], str | None]  # path, results, error that stopped the file
+FileResults = tuple[str, list[CaseResult], list[str]]  # path, results, errors that stopped the file
+SUFFIX = ".sysmon-test.yaml"
 
 
 def _run(path: str) -> FileResults:
     try:
-        return path, run_test_file(load_test_file(path)), None
-    except SysmonRulesError as exc:  # a broken test file or config fails that file, not the run
-        return path, [], str(exc)
+        return path, run_test_file(load_test_file(path)), []
+    except TestFileError as exc:  # a broken test file fails that file, not the run: all its mistakes
+        return path, [], [str(problem) for problem in exc.problems]
+    except SysmonRulesError as exc:  # so does a broken config
+        return path, [], [str(exc)]
+
+
+def test_files(args: tuple[str, ...]) -> list[str]:
+    """The files named, a folder giving every ``*.sysmon-test.yaml`` under it (sorted)."""
+    found: list[str] = []
+    for arg in args:
+        if Path(arg).is_dir():
+            found += sorted(str(p) for p in walk_files(Path(arg)) if p.name.endswith(SUFFIX))
+        else:
+            found.append(arg)
+    return found
 
 
 def _text(results: list[FileResults]) -> str:
     lines: list[str] = []
-    for path, cases, error in results:
-        if error:
-            lines.append(f"ERROR {error}")  # the message starts with file:line
+    for path, cases, errors in results:
+        lines += [f"ERROR {error}" for error in errors]  # each message starts with file:line
         for r in cases:
             lines.append(f"{'PASS' if r.passed else 'FAIL'} {path}::{r.case.name}")
             if not r.passed:
@@ -36,13 +54,13 @@ def _text(results: list[FileResults]) -> str:
                 lines += ["    " + line for line in r.explanation.splitlines()]
     passed = sum(r.passed for _, cases, _ in results for r in cases)
     failed = sum(not r.passed for _, cases, _ in results for r in cases)
-    errors = sum(1 for *_, e in results if e)
-    lines.append(f"{passed} passed, {failed} failed, {errors} error{'s' if errors != 1 else ''}")
+    broken = sum(len(e) for *_, e in results)
+    lines.append(f"{passed} passed, {failed} failed, {broken} error{'s' if broken != 1 else ''}")
     return "\n".join(lines)
 
 
 def _json(results: list[FileResults]) -> str:
-    out = [{"path": p, "error": e,
+    out = [{"path": p, "error": e[0] if e else None, "errors": e,
             "cases": [{"name": r.case.name, "passed": r.passed, "line": r.case.location.line,
                        "expect": r.case.expect, "decision": r.decision, "rule_name": r.rule_name,
                        "message": None if r.passed else r.message, "explanation": r.explanation or None}
@@ -52,7 +70,7 @@ def _json(results: list[FileResults]) -> str:
 
 def _junit(results: list[FileResults]) -> str:
     suites = []
-    for path, cases, error in results:
+    for path, cases, errors in results:
         body = []
         for r in cases:
             head = f"<testcase classname={quoteattr(path)} name={quoteattr(r.case.name)}"
@@ -61,12 +79,12 @@ def _junit(results: list[FileResults]) -> str:
             else:
                 text = xml_escape(f"{r.case.location}: {r.message}\n{r.explanation}")
                 body.append(f"{head}><failure message={quoteattr(r.message)}>{text}</failure></testcase>")
-        if error:
+        for error in errors:
             body.append(f"<testcase classname={quoteattr(path)} name=\"load\">"
                         f"<error message={quoteattr(error)}/></testcase>")
         failures = sum(not r.passed for r in cases)
-        suites.append(f"<testsuite name={quoteattr(path)} tests=\"{len(cases) + bool(error)}\" "
-                      f"failures=\"{failures}\" errors=\"{int(bool(error))}\">" + "".join(body) + "</testsuite>")
+        suites.append(f"<testsuite name={quoteattr(path)} tests=\"{len(cases) + len(errors)}\" "
+                      f"failures=\"{failures}\" errors=\"{len(errors)}\">" + "".join(body) + "</testsuite>")
     return '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>' + "".join(suites) + "</testsuites>\n"
 
 
@@ -75,7 +93,7 @@ def _write_atomically(path: str, text: str) -> None:
     target = Path(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:  # lone surrogates
             handle.write(text)
         os.replace(tmp, target)
     except BaseException:
@@ -84,13 +102,17 @@ def _write_atomically(path: str, text: str) -> None:
 
 
 @click.command("test")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the report to this file (atomically) instead of standard output.")
 def command(files: tuple[str, ...], fmt: str, output: str | None) -> None:
-    """Run config test files. Exit 0 all cases pass, 1 any case fails or a file is broken."""
-    results = [_run(path) for path in files]
+    """Run config test files (a folder: every *.sysmon-test.yaml in it). Exit 0 all cases pass,
+    1 any case fails or a file is broken."""
+    paths = test_files(files)
+    if not paths:
+        raise click.UsageError(f"no *{SUFFIX} file in {', '.join(files)}")
+    results = [_run(path) for path in paths]
     report = {"text": _text, "json": _json, "junit": _junit}[fmt](results)
     if output:
         try:
@@ -101,5 +123,5 @@ def command(files: tuple[str, ...], fmt: str, output: str | None) -> None:
             click.echo(_text(results).splitlines()[-1], err=True)
     else:
         click.echo(report)
-    ok = all(e is None and all(r.passed for r in cases) for _, cases, e in results)
+    ok = all(not e and all(r.passed for r in cases) for _, cases, e in results)
     raise SystemExit(0 if ok else 1)
