@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 
 from ..blob.decode import decode_blob
 from ..blob.inputs import read_blob
 from ..blob.reconstruct import rebuild
+from ..blob.sniff import describe
 from ..errors import SysmonRulesError
+from ..limits import MAX_BLOB_INPUT, read_bounded, size_text
 from ..xml.writer import to_xml
 from .compile import atomic_write, fail
 
 
 def read_input(path: str) -> bytes:
-    """The blob at ``path`` (``-`` = stdin) in any accepted form (raw, .reg, hex, base64)."""
+    """The blob at ``path`` (``-`` = stdin) in any accepted form (raw, .reg, hex, base64); an
+    input that is something else (an XML config, an EVTX log, text) is named as what it is."""
     try:
-        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        raw = read_bounded(path, MAX_BLOB_INPUT)
     except OSError as exc:
         fail(path, exc.strerror or str(exc))
         raise  # unreachable: fail exits
+    if len(raw) > MAX_BLOB_INPUT:
+        fail(path, f"{size_text(len(raw), MAX_BLOB_INPUT)}: too large to be a rule blob")
+    kind = describe(raw)
+    if kind is not None:
+        fail(path, f"this is {kind}")
     try:
         return read_blob(raw)
     except SysmonRulesError as exc:

@@ -22,6 +22,7 @@ from ..collectors import EventStream
 from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
 from ..events import Event
+from ..limits import MAX_BLOB_INPUT, read_bounded, size_text
 from ..report import Comparison, Summary
 from ..xml.reader import load
 from .compile import error_line, fail
@@ -32,10 +33,12 @@ TOP_NAMES = 20
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None) -> Evaluator:
     """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
     try:
-        data = Path(path).read_bytes()
+        data = read_bounded(path, MAX_BLOB_INPUT)
     except OSError as exc:
         fail(path, exc.strerror or str(exc))
         raise
+    if len(data) > MAX_BLOB_INPUT:
+        fail(path, f"{size_text(len(data), MAX_BLOB_INPUT)}: too large to be a config or a rule blob")
     try:
         start = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1]
         if start == b"<":

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigSyntaxError, Location
+from ..limits import read_bounded, size_text
 
 MAX_CONFIG_BYTES = 32 * 1024 * 1024  # the largest real configs are under 1 MB
 
@@ -46,7 +47,7 @@ def read_source(source: str | Path | bytes, *, path: str | None = None) -> tuple
             size = Path(source).stat().st_size
             if size > MAX_CONFIG_BYTES:
                 raise _too_large(size, path)
-            data = Path(source).read_bytes()
+            data = read_bounded(source, MAX_CONFIG_BYTES)  # /dev/zero and FIFOs claim 0 bytes
         except OSError as exc:
             raise ConfigSyntaxError(f"cannot read the config: {exc.strerror or exc}", Location(path)) from exc
     if len(data) > MAX_CONFIG_BYTES:
@@ -56,7 +57,7 @@ def read_source(source: str | Path | bytes, *, path: str | None = None) -> tuple
 
 def _too_large(size: int, path: str | None) -> ConfigSyntaxError:
     return ConfigSyntaxError(
-        f"file is {size / 1e6:.1f} MB; a Sysmon config is at most {MAX_CONFIG_BYTES // 2**20} MiB here",
+        f"file is {size_text(size, MAX_CONFIG_BYTES)}; a Sysmon config is at most {MAX_CONFIG_BYTES // 2**20} MiB here",
         Location(path),
     )
 
