@@ -157,7 +157,7 @@ def _satisfy(condition: str | None, data: str, draw: st.DrawFn) -> str:
     elif cond in ("contains", "contains any"):
         value = pre + data + post
     elif cond == "contains all":
-        value = pre + post.join(list_needles(data)) + post
+        value = pre + post.join(list_needles(data, every=True)) + post
     elif cond == "begin with":
         value = data + post
     elif cond == "end with":
