@@ -25,6 +25,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	SYSMON_RULES_FUZZ_EXAMPLES=20000 $(PY) -m pytest -q tests/test_blob_fuzz.py
+	SYSMON_RULES_FUZZ_INPUTS=3000 $(PY) -m pytest -q tests/test_fuzz_surfaces.py
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 lint: $(STAMP)

@@ -37,6 +37,23 @@ def test_fuzz_reproducers_are_one_line_errors(shared_dir: Path, name: str, line:
     assert text.startswith(f"{path}:{line}: ") and message in text and "\n" not in text
 
 
+@pytest.mark.parametrize("text, line, message", [
+    ("config: c.xml\ncases: !!int ''\n", 2, "not valid YAML: tag:yaml.org,2002:int ''"),
+    ("config: c.xml\ncases: !!bool maybe\n", 2, "not valid YAML: tag:yaml.org,2002:bool 'maybe'"),
+    ("config: c.xml\ncases: " + "[" * 4000 + "\n", 2, "nested more than 64 levels deep"),
+    ("config: c.xml\ncases:\n" + "".join(f"  - &a{i} {{name: x}}\n" for i in range(3))
+     + "  - [" + ", ".join(["*a0"] * 101) + "]\n", 6, "more than 100 aliases"),
+])
+def test_found_by_the_fuzz_harness(tmp_path: Path, text: str, line: int, message: str) -> None:
+    path = tmp_path / "t.sysmon-test.yaml"
+    path.write_text(text, "utf-8")
+    started = time.perf_counter()
+    with pytest.raises(TestFileError) as info:
+        load_test_file(path)
+    assert time.perf_counter() - started < 2
+    assert str(info.value).startswith(f"{path}:{line}: ") and message in str(info.value)
+
+
 def test_an_unreadable_config_path_is_a_test_file_error(shared_dir: Path) -> None:
     loaded = load_test_file(shared_dir / "fuzz" / "yaml_long-config-path_oserror.sysmon-test.yaml")
     with pytest.raises(TestFileError, match=r"cannot be read: File name too long$"):

@@ -96,15 +96,17 @@ class EventStream:
     """
 
     def __init__(self, inputs: Iterable[str | Path], *, collector: str | None = None, strict: bool = False,
-                 warn: Callable[[str], None] | None = None) -> None:
+                 warn: Callable[[str], None] | None = None, collectors: dict[str, Collector] | None = None) -> None:
         self.inputs = list(inputs)
         self.strict = strict
         self.warn = warn
         self.stats = ReadStats()
         self.files: list[tuple[str, str]] = []  # (input, collector name) in reading order
         self.unread: list[str] = []
-        self._collectors = available()
-        self._forced = get(collector) if collector is not None else None
+        self._collectors = available() if collectors is None else collectors  # given: no entry-point scan
+        self._forced = self._collectors.get(collector) if collector is not None else None
+        if collector is not None and self._forced is None:
+            get(collector)  # the error listing what is available
 
     def _pick(self, source: Source, implicit: bool) -> Collector | None:
         if self._forced is not None:
