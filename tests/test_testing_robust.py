@@ -138,3 +138,15 @@ def test_stdout_full_is_a_one_line_error() -> None:
                               timeout=120, check=False)
     assert done.returncode == 1
     assert done.stderr.decode() == "error: cannot write output: No space left on device\n"
+
+
+def test_sysmon_compatible_loads_the_config_as_sysmon_does(tmp_path: Path) -> None:
+    (tmp_path / "c.xml").write_text('<Sysmon schemaversion="4.90"><EventFiltering><RuleGroup groupRelation="or">'
+                                    '<ProcessCreate><Image condition="end with">cmd.exe</Image></ProcessCreate>'
+                                    "</RuleGroup></EventFiltering></Sysmon>", "utf-8")
+    path = tmp_path / "t.sysmon-test.yaml"
+    path.write_text("config: c.xml\ncases:\n  - {name: a, event: 1, fields: {Image: 'C:\\cmd.exe'}, "
+                    "expect: include}\n", "utf-8")  # the set is dropped: no rules, logged
+    assert "missing-onmatch" in CliRunner().invoke(main, ["test", str(path)]).output
+    result = CliRunner().invoke(main, ["test", str(path), "--sysmon-compatible"])
+    assert result.exit_code == 0 and "1 passed, 0 failed, 0 errors" in result.output

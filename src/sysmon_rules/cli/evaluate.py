@@ -30,7 +30,8 @@ from .compile import error_line, fail
 TOP_NAMES = 20
 
 
-def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None) -> Evaluator:
+def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None,
+                   sysmon_compatible: bool = False) -> Evaluator:
     """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
     try:
         data = read_bounded(path, MAX_BLOB_INPUT)
@@ -42,7 +43,8 @@ def load_evaluator(path: str, platform: str, environment: dict[str, str] | None 
     try:
         start = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1]
         if start == b"<":
-            config = load(Path(path), platform=platform)  # by path: rule locations name the file
+            config = load(Path(path), platform=platform,  # by path: rule locations name the file
+                          sysmon_compatible=sysmon_compatible)
             return Evaluator(config, environment=environment, platform=platform)  # type: ignore[arg-type]
         return Evaluator(read_blob(data), environment=environment, platform=platform)  # type: ignore[arg-type]
     except SysmonRulesError as exc:
@@ -55,13 +57,18 @@ def _origin(event: Event) -> dict[str, object]:
     return {"source": o.source, "record": o.record, "line": o.line} if o is not None else {}
 
 
-def _line(event: Event, decision: Decision, other: Decision | None, explain: bool) -> dict[str, object]:
+def _line(event: Event, decision: Decision, other: Decision | None, explain: str | None) -> dict[str, object]:
     row: dict[str, object] = {"decision": decision.decision, "rule_name": decision.rule_name,
                               "event_id": event.event_id, **_origin(event)}
+    if decision.rule_set is not None and decision.rule_set.location is not None:
+        row["rule_set"] = str(decision.rule_set.location)  # where the deciding set is written
+    trace = decision.trace
+    if trace is not None and trace.matched_filter is not None and trace.matched_filter.location is not None:
+        row["filter"] = str(trace.matched_filter.location)
     if other is not None:
         row["compare"] = {"decision": other.decision, "rule_name": other.rule_name}
-    if explain and decision.trace is not None:
-        row["explanation"] = str(decision.trace)
+    if explain and trace is not None:
+        row["explanation"] = trace.render() if explain == "full" else trace.summary()
     return row
 
 
@@ -126,10 +133,10 @@ def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
     return env
 
 
-def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
-         compare: str | None, strict: bool, platform: str, env: dict[str, str]) -> None:
-    evaluator = load_evaluator(config, platform, env)
-    other = load_evaluator(compare, platform, env) if compare else None
+def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: str | None,
+         compare: str | None, strict: bool, platform: str, env: dict[str, str], sysmon_compatible: bool) -> None:
+    evaluator = load_evaluator(config, platform, env, sysmon_compatible)
+    other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
     err = Console(stderr=True)
 
     def warn(message: str) -> None:
@@ -139,19 +146,26 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
     summary, comparison = Summary(), Comparison()
     decide: Callable[[Event], Decision] = evaluator.explain if explain else evaluator.decide
     out = sys.stdout
-    with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
-        for event in stream:
-            decision = decide(event)
-            summary.add(event, decision)
-            theirs = other.decide(event) if other is not None else None
-            if theirs is not None:
-                comparison.add(event, decision, theirs)
-            if fmt == "jsonl":
-                out.write(json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
-            elif explain and fmt == "summary" and decision.trace is not None:
-                out.write(f"{event.origin or '-'}\n{decision.trace}\n")
-            if summary.events % 100 == 0:
-                tick()
+    try:
+        with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
+            for event in stream:
+                decision = decide(event)
+                summary.add(event, decision)
+                theirs = other.decide(event) if other is not None else None
+                if theirs is not None:
+                    comparison.add(event, decision, theirs)
+                if fmt == "jsonl":
+                    out.write(json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
+                elif explain and fmt == "summary" and decision.trace is not None:
+                    trace = decision.trace.render() if explain == "full" else decision.trace.summary()
+                    out.write(f"{event.origin or '-'}\n{trace}\n")
+                if summary.events % 100 == 0:
+                    tick()
+    except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
+        out.flush()
+        warn(f"interrupted after {summary.events:,} events: the summary below is partial")
+        _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""))
+        raise SystemExit(130) from None
     _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""))
 
 
@@ -172,6 +186,8 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
             print_comparison(console, comparison, names)
     elif stream.stats.skipped:
         click.echo(f"warning: {stream.stats.skipped} damaged record(s) skipped", err=True)
+    for name in stream.unread:  # named, not only counted: a mistyped log should be noticed
+        click.echo(f"warning: {name}: not recognised by any collector, left out", err=True)
 
 
 @click.command("evaluate")
@@ -180,18 +196,21 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
 @click.option("--collector", default=None, help="Read SOURCE with this collector instead of recognising it.")
 @click.option("--format", "fmt", type=click.Choice(["summary", "jsonl", "json"]), default="summary",
               show_default=True, help="summary: tables; jsonl: one decision per event; json: the summary as JSON.")
-@click.option("--explain", is_flag=True, help="Show how each event was decided (every rule set and filter tried).")
+@click.option("--explain", type=click.Choice(["short", "full"]), is_flag=False, flag_value="short", default=None,
+              help="Show how each event was decided: the deciding set and filter (--explain), or every rule set "
+                   "and filter tried (--explain=full).")
 @click.option("--compare", "compare", type=click.Path(dir_okay=False), default=None,
               help="Also decide with this config and show what changes.")
 @click.option("--strict", is_flag=True, help="A damaged record is an error (exit 1) instead of a warning.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 @click.option("--env", "env", multiple=True, metavar="NAME=VALUE",
               help="A session environment variable for %VAR% expansion in rule values (Windows).")
-def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
-            compare: str | None, strict: bool, platform: str, env: tuple[str, ...]) -> None:
+@click.option("--sysmon-compatible", is_flag=True, help="Load CONFIG as Sysmon does: drop what it silently drops.")
+def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: str | None,
+            compare: str | None, strict: bool, platform: str, env: tuple[str, ...], sysmon_compatible: bool) -> None:
     """Decide every Sysmon event in SOURCE... with CONFIG (XML or rule blob) and report.
 
     SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder of them, or - for stdin.
     A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
     """
-    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env))
+    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), sysmon_compatible)

@@ -23,9 +23,9 @@ FileResults = tuple[str, list[CaseResult], list[str]]  # path, results, errors t
 SUFFIX = ".sysmon-test.yaml"
 
 
-def _run(path: str) -> FileResults:
+def _run(path: str, sysmon_compatible: bool = False) -> FileResults:
     try:
-        return path, run_test_file(load_test_file(path)), []
+        return path, run_test_file(load_test_file(path), sysmon_compatible=sysmon_compatible), []
     except TestFileError as exc:  # a broken test file fails that file, not the run: all its mistakes
         return path, [], [str(problem) for problem in exc.problems]
     except SysmonRulesError as exc:  # so does a broken config
@@ -106,13 +106,14 @@ def _write_atomically(path: str, text: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the report to this file (atomically) instead of standard output.")
-def command(files: tuple[str, ...], fmt: str, output: str | None) -> None:
+@click.option("--sysmon-compatible", is_flag=True, help="Load configs as Sysmon does: drop what it silently drops.")
+def command(files: tuple[str, ...], fmt: str, output: str | None, sysmon_compatible: bool) -> None:
     """Run config test files (a folder: every *.sysmon-test.yaml in it). Exit 0 all cases pass,
     1 any case fails or a file is broken."""
     paths = test_files(files)
     if not paths:
         raise click.UsageError(f"no *{SUFFIX} file in {', '.join(files)}")
-    results = [_run(path) for path in paths]
+    results = [_run(path, sysmon_compatible) for path in paths]
     report = {"text": _text, "json": _json, "junit": _junit}[fmt](results)
     if output:
         try:

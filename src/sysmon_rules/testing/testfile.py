@@ -256,8 +256,9 @@ def run_case(evaluator: Evaluator, case: Case) -> CaseResult:
     return CaseResult(case, passed, decision.decision, decision.rule_name, explanation)
 
 
-def evaluator_for(test_file: TestFile) -> Evaluator:
-    """Load the tested config (validated as Sysmon would) and build its evaluator."""
+def evaluator_for(test_file: TestFile, *, sysmon_compatible: bool = False) -> Evaluator:
+    """Load the tested config (validated as Sysmon would; ``sysmon_compatible``: dropping what
+    Sysmon silently drops) and build its evaluator."""
     from .. import Evaluator, load
 
     try:
@@ -269,11 +270,11 @@ def evaluator_for(test_file: TestFile) -> Evaluator:
                             Location(test_file.path, 1)) from exc
     if not found:
         raise TestFileError(f"config {str(test_file.config_path)!r} not found", Location(test_file.path, 1))
-    config = load(test_file.config_path, platform=test_file.platform)
+    config = load(test_file.config_path, platform=test_file.platform, sysmon_compatible=sysmon_compatible)
     return Evaluator(config, platform=test_file.platform)  # type: ignore[arg-type]
 
 
-def run_test_file(test_file: TestFile) -> list[CaseResult]:
+def run_test_file(test_file: TestFile, *, sysmon_compatible: bool = False) -> list[CaseResult]:
     """Run every case of a loaded test file against its config."""
-    evaluator = evaluator_for(test_file)
+    evaluator = evaluator_for(test_file, sysmon_compatible=sysmon_compatible)
     return [run_case(evaluator, case) for case in test_file.cases]
