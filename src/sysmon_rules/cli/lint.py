@@ -16,6 +16,7 @@ import click
 from ..errors import Diagnostic
 from ..lint import RULES, lint_file
 from ..lint.sarif import to_sarif
+from .sources import config_sources
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -47,7 +48,7 @@ def _text(findings: dict[str, list[Diagnostic]]) -> str:
 
 
 @click.command("lint")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True,
               help="Exit 1 when a finding of this severity or worse is found.")
@@ -62,8 +63,8 @@ def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, .
     unknown = (chosen | dropped) - set(RULES)
     if unknown:
         raise click.BadParameter(f"unknown code(s) {', '.join(sorted(unknown))}", param_hint="--select/--ignore")
-    findings = {path: lint_file(path, select=chosen, ignore=dropped, target_sysmon=target_sysmon)
-                for path in files}
+    findings = {path: lint_file(source, select=chosen, ignore=dropped, target_sysmon=target_sysmon)
+                for path, source in config_sources(files)}  # a folder: its *.xml files; -: stdin
     if fmt == "sarif":
         _write(json.dumps(to_sarif(findings), indent=2), output)
     elif fmt == "json":
