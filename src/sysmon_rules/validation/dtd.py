@@ -17,6 +17,7 @@ from lxml import etree
 from ..errors import Diagnostic
 from ..schema import SchemaVersion
 from ..xml.reader import Element, ParsedDocument, child_elements, element_text, local_name
+from . import hints
 
 _ONMATCH = ("include", "exclude")
 _RELATION = ("and", "or")
@@ -81,14 +82,14 @@ class DtdChecker:
                 )
 
     def _children(self, element: Element, allowed: list[str], owner: str) -> Iterator[Diagnostic]:
-        expecting = " | ".join(allowed)
         for child in child_elements(element):
             name = local_name(child)
             if name not in allowed:
                 yield self._error(
                     "unexpected-element", child,
-                    f"Element {owner} content does not follow the DTD, expecting ({expecting})*, got ({name})",
-                    _did_you_mean(name, allowed),
+                    f"Element {owner} content does not follow the DTD, expecting "
+                    f"({hints.expecting(allowed, name)})*, got ({name})",
+                    hints.unexpected_element(name, allowed, self.schema),
                 )
         yield from self._no_text(element, owner)
 

@@ -17,6 +17,7 @@ from ..errors import Diagnostic, Location, Severity
 from ..model import Config, EventRules, Filter, Rule, RuleGroup
 from ..ruletable import MAX_NAME_BYTES
 from ..schema import CONDITIONS, EventType, SchemaVersion, condition_index
+from . import hints
 
 
 def effective_name(group: RuleGroup | None, rule: Rule | None, flt: Filter) -> str | None:
@@ -77,14 +78,12 @@ def _check_element(
         if fatal or fits:
             return fatal, False
     assert breaking is not None
-    known = sorted({f.name for e in series for f in e.fields})
-    close = difflib.get_close_matches(breaking.field, known, n=1)
     ids = "/".join(str(e.id) for e in series)
     return [Diagnostic(
         "incorrect-field", silent,
         f"Incorrect field {breaking.field}: no {ev.element} event (id {ids}) has all the fields this "
         f"element uses; Sysmon drops this element and every later <{ev.element}>",
-        breaking.location, f"did you mean <{close[0]}>?" if close else None,
+        breaking.location, hints.incorrect_field(breaking.field, [f.field for _, f in filters_of(ev)], series),
     )], True
 
 
