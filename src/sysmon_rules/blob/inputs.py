@@ -12,6 +12,7 @@ import binascii
 import re
 
 from ..errors import BlobFormatError
+from .regvalues import reg_values
 
 _HEX_ONLY = re.compile(rb"[0-9a-fA-F\s,:]+")
 _B64_ONLY = re.compile(rb"[A-Za-z0-9+/=\s]+")
@@ -59,11 +60,20 @@ def _is_probably_binary(data: bytes) -> bool:
 
 def read_blob(data: bytes) -> bytes:
     """The blob inside ``data``: raw bytes as they are, or decoded from .reg, hex, base64 or a list."""
+    return read_blob_and_values(data)[0]
+
+
+def read_blob_and_values(data: bytes) -> tuple[bytes, dict[str, str | int]]:
+    """The blob, and the registry values beside it when ``data`` is a .reg export (else none)."""
     if not data or _is_probably_binary(data):
-        return data
+        return data, {}
     text = _text(data)
     if "Windows Registry Editor" in text[:200] or "REGEDIT" in text[:20].upper() or _REG_VALUE.search(text):
-        return _from_reg(text)
+        return _from_reg(text), reg_values(text)
+    return _from_text(data, text), {}
+
+
+def _from_text(data: bytes, text: str) -> bytes:
     stripped = text.strip().encode("ascii", "replace")
     if stripped.startswith(b"0x"):
         stripped = stripped[2:]

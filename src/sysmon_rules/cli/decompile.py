@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from ..blob.decode import decode_blob
-from ..blob.inputs import read_blob
+from ..blob.inputs import read_blob_and_values
 from ..blob.reconstruct import rebuild
+from ..blob.regvalues import options_of, with_options
 from ..blob.sniff import describe
 from ..errors import SysmonRulesError
 from ..limits import MAX_BLOB_INPUT, read_bounded, size_text
@@ -17,6 +18,11 @@ from .compile import atomic_write, fail
 def read_input(path: str) -> bytes:
     """The blob at ``path`` (``-`` = stdin) in any accepted form (raw, .reg, hex, base64); an
     input that is something else (an XML config, an EVTX log, text) is named as what it is."""
+    return read_input_and_values(path)[0]
+
+
+def read_input_and_values(path: str) -> tuple[bytes, dict[str, str | int]]:
+    """:func:`read_input`, and the registry values beside the blob in a .reg export."""
     try:
         raw = read_bounded(path, MAX_BLOB_INPUT)
     except OSError as exc:
@@ -28,7 +34,7 @@ def read_input(path: str) -> bytes:
     if kind is not None:
         fail(path, f"this is {kind}")
     try:
-        return read_blob(raw)
+        return read_blob_and_values(raw)
     except SysmonRulesError as exc:
         fail(path, str(exc))
         raise
@@ -40,12 +46,13 @@ def read_input(path: str) -> bytes:
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 def command(blob: str, output: str | None, platform: str) -> None:
     """Turn BLOB (raw, .reg export, hex or base64; - for stdin) into XML that compiles back to it."""
-    data = read_input(blob)
+    data, values = read_input_and_values(blob)
     try:
         config, notes = rebuild(decode_blob(data), "linux" if platform == "linux" else "windows")
     except SysmonRulesError as exc:
         fail(blob, str(exc))
         return
+    config = with_options(config, options_of(values))  # a .reg export also holds HashAlgorithms & co.
     text = to_xml(config, notes=notes)
     if output is None:
         click.echo(text, nl=False)

@@ -6,11 +6,13 @@ import json
 
 import click
 
+from ..blob.decode import decode_blob
 from ..blob.dump import dump_json, dump_text
+from ..blob.regvalues import options_header
 from ..errors import SysmonRulesError
 from ..schema.model import Platform
 from .compile import fail
-from .decompile import read_input
+from .decompile import read_input_and_values
 
 
 @click.command("dump")
@@ -19,10 +21,13 @@ from .decompile import read_input
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 def command(blob: str, fmt: str, platform: str) -> None:
     """Print BLOB's rules as `sysmon -c` does (text) or every rule set in full (json)."""
-    data = read_input(blob)
+    data, values = read_input_and_values(blob)
     plat: Platform = "linux" if platform == "linux" else "windows"
     try:
-        text = json.dumps(dump_json(data, plat), indent=2) + "\n" if fmt == "json" else dump_text(data, plat)
+        if fmt == "json":
+            text = json.dumps(dump_json(data, plat), indent=2) + "\n"
+        else:  # sysmon -c: the options, then the rules
+            text = options_header(decode_blob(data).table, values) + dump_text(data, plat)
     except SysmonRulesError as exc:
         fail(blob, str(exc))
         return
