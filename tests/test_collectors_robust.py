@@ -171,3 +171,23 @@ def test_a_log_with_no_sysmon_event_is_named(tmp_path: Path) -> None:
     path.write_text(json.dumps(record) + "\n", "utf-8")
     _, _, messages = _read_all(path)
     assert messages == [f"{path}: no Sysmon events, only records of other channels: Security (1)"]
+
+
+def test_a_zip_is_read_like_a_folder(tmp_path: Path, shared_dir: Path) -> None:
+    import zipfile
+
+    evtx = min((shared_dir / "corpus" / "evtx").rglob("*.evtx"), key=lambda p: p.stat().st_size)
+    direct = [e.event_id for e in read(evtx)]
+    archive = tmp_path / "logs.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        out.writestr("b/events.jsonl.gz", gzip.compress((GOOD + "\n").encode() * 2))
+        out.write(evtx, "a/log.evtx")
+        out.writestr("notes.txt", "not a log")
+    stream = read(archive)
+    assert [e.event_id for e in stream] == direct + [1, 1]
+    assert stream.files == [(f"{archive}!a/log.evtx", "evtx"), (f"{archive}!b/events.jsonl.gz", "jsonl")]
+    assert stream.unread == [f"{archive}!notes.txt"]
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(archive.read_bytes()[:200])
+    with pytest.raises(CollectorError, match="broken.zip: damaged zip archive"):
+        list(read(broken))

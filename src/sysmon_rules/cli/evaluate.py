@@ -210,7 +210,7 @@ def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: s
             compare: str | None, strict: bool, platform: str, env: tuple[str, ...], sysmon_compatible: bool) -> None:
     """Decide every Sysmon event in SOURCE... with CONFIG (XML or rule blob) and report.
 
-    SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder of them, or - for stdin.
+    SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder or .zip of them, or - for stdin.
     A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
     """
     _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), sysmon_compatible)

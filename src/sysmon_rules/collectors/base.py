@@ -12,12 +12,13 @@ import io
 import stat
 import sys
 import warnings
+import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import IO, BinaryIO, Protocol, runtime_checkable
 
 from ..errors import SysmonRulesError
 from ..events import Event
@@ -30,6 +31,16 @@ SYSMON_PROVIDERS = frozenset({"Microsoft-Windows-Sysmon", "Linux-Sysmon"})
 
 class CollectorError(SysmonRulesError):
     """An input that cannot be read: unknown collector or format, unreadable file, damage under --strict."""
+
+
+class DamagedInput(CollectorError):
+    """An input whose container (gzip, a zip member) is damaged before any record could be read."""
+
+
+# What a damaged gzip stream or zip member raises while it is read (zipfile: a bad header, a CRC
+# mismatch, a compression method it does not know).
+DAMAGE_ERRORS: tuple[type[Exception], ...] = (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile,
+                                              NotImplementedError)
 
 
 class CollectorWarning(UserWarning):
@@ -70,6 +81,7 @@ class Source:
     strict: bool = False
     warn: Callable[[str], None] = _default_warn
     stats: ReadStats = field(default_factory=ReadStats)
+    opener: Callable[[], IO[bytes]] | None = None  # a member of an archive: opened afresh each time
     _stream: _OnceStream | None = None
 
     @classmethod
@@ -91,6 +103,8 @@ class Source:
         return self._once() is None
 
     def _once(self) -> _OnceStream | None:
+        if self.opener is not None:
+            return None
         if self._stream is None and (self.path is None or not _is_regular(self.path)):
             self._stream = _OnceStream(self._open_path() if self.path is not None else sys.stdin.buffer)
         return self._stream
@@ -103,6 +117,8 @@ class Source:
             raise CollectorError(f"{self.name}: cannot read: {exc.strerror or exc}") from exc
 
     def _open_raw(self) -> io.BufferedReader:
+        if self.opener is not None:
+            return self.opener()  # type: ignore[return-value]  # a zip member: seekable, with peek
         once = self._once()
         if once is None:
             return self._open_path()  # type: ignore[return-value]
@@ -117,6 +133,8 @@ class Source:
         try:
             with self._open_raw() as stream:
                 return _gunzip_head(stream.read(_OnceStream.PREFIX), size)
+        except DAMAGE_ERRORS as exc:
+            raise DamagedInput(f"{self.name}: damaged ({exc or type(exc).__name__})") from exc
         except OSError as exc:
             raise CollectorError(f"{self.name}: cannot read: {exc.strerror or exc}") from exc
 

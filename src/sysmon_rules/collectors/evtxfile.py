@@ -70,7 +70,7 @@ class EvtxCollector:
 
         with source.open() as stream:
             # A plain file is handed over by path (the parser maps it); stdin and gzip as a stream.
-            plain = source.path is not None and not isinstance(stream, gzip.GzipFile)
+            plain = source.path is not None and source.opener is None and not isinstance(stream, gzip.GzipFile)
             try:
                 parser = PyEvtxParser(str(source.path) if plain else stream, number_of_threads=1)
             except (RuntimeError, OSError, ValueError) as exc:  # cut inside its 4 KiB header, or not EVTX

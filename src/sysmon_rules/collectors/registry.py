@@ -7,20 +7,23 @@ where ``Mine`` is a :class:`~sysmon_rules.collectors.base.Collector` class or in
 
 from __future__ import annotations
 
-import gzip
 import os
+import struct
 import warnings
-import zlib
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import IO
 
 from ..events import Event
-from .base import Collector, CollectorError, CollectorWarning, ReadStats, Source
+from .base import DAMAGE_ERRORS, Collector, CollectorError, CollectorWarning, DamagedInput, ReadStats, Source
 
 GROUP = "sysmon_rules.collectors"
 # Sniffing order: the built-ins are unambiguous about their formats, so they go first.
 BUILTIN_ORDER = ("evtx", "jsonl", "xml")
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 def available() -> dict[str, Collector]:
@@ -65,9 +68,41 @@ def expand(args: Iterable[str | Path]) -> Iterator[tuple[Source, bool]]:
         path = Path(arg)
         if str(arg) != "-" and path.is_dir():
             for child in sorted(walk_files(path)):
-                yield Source(str(child), child), True
+                yield from _zip_members(child) if is_zip(child) else [(Source(str(child), child), True)]
+        elif str(arg) != "-" and is_zip(path):
+            yield from _zip_members(path)
         else:
             yield Source.from_arg(arg), False
+
+
+def is_zip(path: Path) -> bool:
+    """A regular file starting with a zip local header (a pipe cannot be a zip: it needs seeking)."""
+    try:
+        if not path.is_file():
+            return False
+        with path.open("rb") as stream:
+            return stream.read(4) == ZIP_MAGIC
+    except OSError:
+        return False
+
+
+def _zip_members(path: Path) -> Iterator[tuple[Source, bool]]:
+    """Each file in a .zip as an implicit input (like a folder's files), named ``archive!member``."""
+    try:
+        archive = zipfile.ZipFile(path)
+    # zipfile reads a damaged directory with whatever fails first (an index, a struct, a value)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, IndexError, struct.error, NotImplementedError) as exc:
+        raise CollectorError(f"{path}: damaged zip archive ({exc or type(exc).__name__})") from exc
+    with archive:
+        # not ZipInfo.is_dir(): it fails on the empty name a damaged directory entry can have
+        for info in sorted((i for i in archive.infolist() if not i.filename.endswith("/")), key=lambda i: i.filename):
+            yield Source(f"{path}!{info.filename}", opener=partial(_open_member, archive, info)), True
+
+
+def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
+    if info.flag_bits & 0x1:  # zipfile says RuntimeError ("password required"): it is damage here
+        raise zipfile.BadZipFile("encrypted, a password is needed")
+    return archive.open(info)
 
 
 def walk_files(top: Path) -> Iterator[Path]:
@@ -109,6 +144,13 @@ class EventStream:
             get(collector)  # the error listing what is available
 
     def _pick(self, source: Source, implicit: bool) -> Collector | None:
+        try:
+            return self._recognise(source, implicit)
+        except DamagedInput as exc:  # a damaged zip member or gzip header: that file is skipped
+            source.skip(source.name, exc.message.removeprefix(f"{source.name}: "))
+            return None
+
+    def _recognise(self, source: Source, implicit: bool) -> Collector | None:
         if self._forced is not None:
             if implicit and not self._forced.recognizes(source.head(), source.name):
                 return None
@@ -126,7 +168,9 @@ class EventStream:
                 source.warn = self.warn
             collector = self._pick(source, implicit)
             if collector is None:
-                self.unread.append(source.name)
+                if not source.stats.skipped:  # a damaged one is counted as skipped, not as unread
+                    self.unread.append(source.name)
+                self.stats.add(source.stats)
                 continue
             self.files.append((source.name, collector.name))
             try:
@@ -143,8 +187,9 @@ def _read(collector: Collector, source: Source) -> Iterator[Event]:
         for event in collector.events(source):
             source.stats.events += 1
             yield event
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        source.skip(source.name, f"damaged gzip stream ({exc or type(exc).__name__}), the rest of the file is lost")
+    except DAMAGE_ERRORS as exc:
+        kind = "zip member" if isinstance(exc, zipfile.BadZipFile | NotImplementedError) else "gzip stream"
+        source.skip(source.name, f"damaged {kind} ({exc or type(exc).__name__}), the rest of the file is lost")
 
 
 def _warn_if_no_sysmon(source: Source) -> None:

@@ -125,6 +125,7 @@ SURFACES: dict[str, Callable[[bytes, Path], None]] = {
     "xml": _events(".xml"),
     "jsonl": _events(".jsonl"),
     "gzip": _events(".gz"),
+    "zip": _events(".zip"),
     "yaml": _yaml,
 }
 
@@ -191,7 +192,21 @@ def _event_seeds(surface: str, shared: Path | None) -> list[bytes]:
     if surface == "gzip":
         seeds = [gzip.compress(s) for s in seeds[:4] + _event_texts("wevtutil", shared)]
         seeds += _files(shared / "fuzz", "gzip_*") if shared is not None else []
+    if surface == "zip":
+        seeds = [_zip({"a.jsonl": seeds[0], "b.xml.gz": gzip.compress(_event_texts("wevtutil", shared)[0]),
+                       "c.txt": b"notes"})]
     return seeds
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
 
 def _yaml_seeds(shared: Path | None) -> list[bytes]:
