@@ -91,3 +91,14 @@ def test_a_campaign_runs_in_memory_limited_workers(shared_fuzz: Path, tmp_path: 
     report = fuzz.run_campaign("blob", 60, shared=shared_fuzz, workdir=tmp_path, workers=2, chunk=30)
     assert report.inputs == 60 and report.accepted + report.documented == 60
     assert not report.unexpected and report.hangs == 0 and 0 < report.peak_rss_mb < fuzz.MEMORY_LIMIT / 2**20
+
+
+# Inputs the harness found crashing, fixed since (surface, index): a zip member named "",
+# an encrypted member, a multi-disk archive; YAML `!!int ''` and 4,000 nested "[".
+FOUND = [("zip", 261), ("zip", 353), ("zip", 3884), ("yaml", 487243), ("yaml", 122)]
+
+
+@pytest.mark.parametrize("surface, index", FOUND)
+def test_inputs_found_by_the_harness_stay_fixed(surface: str, index: int, shared_fuzz: Path, tmp_path: Path) -> None:
+    data = fuzz.make_input(surface, seeds_for(surface, shared_fuzz), index)
+    assert fuzz.outcome(SURFACES[surface], data, tmp_path) in ACCEPTED
