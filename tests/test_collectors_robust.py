@@ -191,3 +191,13 @@ def test_a_zip_is_read_like_a_folder(tmp_path: Path, shared_dir: Path) -> None:
     broken.write_bytes(archive.read_bytes()[:200])
     with pytest.raises(CollectorError, match=r"broken\.zip: damaged zip archive"):
         list(read(broken))
+
+
+def test_an_unreadable_file_in_a_folder_is_skipped_but_named_alone_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text(GOOD + "\n", "utf-8")
+    (tmp_path / "b.jsonl").symlink_to(tmp_path / "missing.jsonl")  # listed, but opening it fails
+    ids, skipped, messages = _read_all(tmp_path)
+    assert ids == [1] and skipped == 1
+    assert messages == [f"{tmp_path / 'b.jsonl'}: damaged record skipped: cannot read: No such file or directory"]
+    with pytest.raises(CollectorError, match="cannot read: No such file or directory"):
+        list(read(tmp_path / "b.jsonl"))

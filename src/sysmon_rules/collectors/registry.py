@@ -118,7 +118,7 @@ def walk_files(top: Path) -> Iterator[Path]:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 stack.append(Path(entry.path))
-            elif entry.is_file():
+            elif entry.is_file() or (entry.is_symlink() and not entry.is_dir()):  # a broken link: named
                 yield Path(entry.path)
 
 
@@ -146,7 +146,10 @@ class EventStream:
     def _pick(self, source: Source, implicit: bool) -> Collector | None:
         try:
             return self._recognise(source, implicit)
-        except DamagedInput as exc:  # a damaged zip member or gzip header: that file is skipped
+        except CollectorError as exc:
+            if not implicit and not isinstance(exc, DamagedInput):
+                raise  # a file named on the command line that cannot be read is an error
+            # a damaged zip member or gzip header, or an unreadable file in a folder: skipped
             source.skip(source.name, exc.message.removeprefix(f"{source.name}: "))
             return None
 
