@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sysmon_rules as sr
 from sysmon_rules.schema import all_versions, newest
 from sysmon_rules.validation import hints
@@ -45,3 +47,14 @@ def test_long_expecting_lists_are_cut_around_the_closest_names() -> None:
     assert listed.startswith("ProcessCreate | ") and listed.endswith("more")
     assert listed.count("|") == hints.MAX_LISTED and len(d.message) < 300  # it was 461 here, 1,274 in a RuleGroup
     assert hints.expecting(["A", "B"], "C") == "A | B"
+
+
+def test_errors_from_the_fuzz_reproducers_are_one_line(shared_dir: Path) -> None:
+    for name in ("config_double-hyphen-comment_multiline-error.xml", "config_unterminated-cdata_multiline-error.xml",
+                 "config_newline-in-condition_multiline-error.xml"):
+        found = list(sr.iter_errors(shared_dir / "fuzz" / name))
+        assert found and all("\n" not in d.message for d in found), name
+    condition = next(d for d in sr.iter_errors(shared_dir / "fuzz" / "config_newline-in-condition_multiline-error.xml")
+                     if d.code == "unknown-condition")
+    assert condition.message.startswith("Unknown condition: is\\nnot. ")
+    assert hints.shown("a\tb\r\nc d") == "a\\tb\\r\\nc d"

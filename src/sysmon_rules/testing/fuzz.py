@@ -87,8 +87,8 @@ def outcome(run: Callable[[bytes, Path], None], data: bytes, workdir: Path) -> s
             warnings.simplefilter("ignore")
             run(data, workdir)
         return "accepted"
-    except SysmonRulesError:
-        return "documented"
+    except SysmonRulesError as exc:  # documented, and one line (a newline would split the error)
+        return "documented" if "\n" not in str(exc) else f"multi-line {signature(exc)}"
     except Hang:
         return "hang"
     except Exception as exc:  # the finding itself: anything else is a crash class

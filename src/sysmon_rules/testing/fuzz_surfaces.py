@@ -63,7 +63,9 @@ def _evaluator() -> object:
 def _config(data: bytes, _workdir: Path) -> None:
     from .. import Evaluator, from_blob, iter_errors, loads, to_blob, to_xml
 
-    list(iter_errors(data))
+    for diagnostic in iter_errors(data):  # never raises; each message is one line
+        if "\n" in diagnostic.message or "\r" in diagnostic.message:
+            raise AssertionError(f"multi-line {diagnostic.code} diagnostic")
     config = loads(data)
     blob = to_blob(config)
     from_blob(blob)
@@ -117,6 +119,33 @@ def _yaml(data: bytes, workdir: Path) -> None:
         run_test_file(test_file)
 
 
+# The CLI on one input: which command reads it, by a byte of the input (so each is reproducible).
+_COMMANDS = (("validate", "{x}"), ("lint", "{x}"), ("compile", "{x}", "-o", "{w}/out.bin"),
+             ("decompile", "{x}"), ("dump", "{x}"), ("evaluate", "{c}", "{x}", "--format", "jsonl"),
+             ("evaluate", "{x}", "{e}", "--explain"), ("test", "{x}"))
+
+
+def _cli(data: bytes, workdir: Path) -> None:
+    """A command on the input, in process (click's runner): exit 0, 1 or 2, never an exception."""
+    from click.testing import CliRunner
+
+    from ..cli import main
+
+    source, config, events = workdir / "input", workdir / "c.xml", workdir / "e.jsonl"
+    source.write_bytes(data)
+    if not config.exists():
+        config.write_bytes(SMALL_CONFIG)
+        events.write_text("".join(json.dumps({"EventID": e.event_id, "fields": dict(e.fields)}) + "\n"
+                                  for e in _SMALL_EVENTS), "utf-8")
+    command = _COMMANDS[(data[-1] if data else 0) % len(_COMMANDS)]
+    args = [a.format(x=source, c=config, e=events, w=workdir) for a in command]
+    result = CliRunner().invoke(main, args)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    if result.exit_code not in (0, 1, 2):
+        raise AssertionError(f"{' '.join(command)}: exit {result.exit_code}")
+
+
 SURFACES: dict[str, Callable[[bytes, Path], None]] = {
     "config": _config,
     "blob": _blob,
@@ -127,6 +156,7 @@ SURFACES: dict[str, Callable[[bytes, Path], None]] = {
     "gzip": _events(".gz"),
     "zip": _events(".zip"),
     "yaml": _yaml,
+    "cli": _cli,
 }
 
 
@@ -219,6 +249,8 @@ def _yaml_seeds(shared: Path | None) -> list[bytes]:
 @cache
 def seeds_for(surface: str, shared: Path | None) -> list[bytes]:
     """The real inputs ``surface`` mutates (never empty)."""
+    if surface == "cli":  # every kind of input, each command given each kind
+        return [seed for name in ("config", "blob", "reg", "jsonl", "xml", "yaml") for seed in seeds_for(name, shared)]
     if surface == "config":
         return _configs(shared)
     if surface == "blob":

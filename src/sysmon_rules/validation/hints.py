@@ -17,6 +17,12 @@ from ..schema.model import EventType
 MAX_LISTED = 8
 
 
+def shown(value: str) -> str:
+    """A value from the config as a message may quote it: control characters escaped (``\\n``),
+    so a newline in an attribute cannot split the one-line message."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in value)
+
+
 def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
     """The closest other name (a case-only difference counts), as ``did you mean <Name>?``."""
     others = [c for c in choices if c != word]

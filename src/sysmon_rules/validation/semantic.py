@@ -49,7 +49,7 @@ def _fatal(group: RuleGroup | None, rule: Rule | None, flt: Filter) -> Iterator[
         close = difflib.get_close_matches((flt.condition or "").lower(), CONDITIONS, n=1)
         yield Diagnostic(
             "unknown-condition", "error",
-            f"Unknown condition: {flt.condition}. Expected values are {', '.join(CONDITIONS)}",
+            f"Unknown condition: {hints.shown(flt.condition or '')}. Expected values are {', '.join(CONDITIONS)}",
             flt.location, f"did you mean '{close[0]}'?" if close else None,
         )
 
