@@ -39,6 +39,7 @@ def _read_all(*paths: str | Path, strict: bool = False) -> tuple[list[int], int,
     ("jsonl_deep-nesting_recursionerror.jsonl", "nested too deeply"),
     ("evtx_truncated-header_oserror.evtx", "not an EVTX file, or its header is damaged"),
     ("gzip_truncated_aborted.jsonl.gz", "damaged gzip stream"),
+    ("gzip_corrupt-deflate_zlib-error.jsonl.gz", "damaged gzip stream (Error -3 while decompressing data"),
     ("xmlev_unterminated-cdata_multiline-warning.xml", "CData section not finished"),
 ])
 def test_fuzz_reproducers_are_skipped_records(shared_dir: Path, name: str, reason: str | None) -> None:

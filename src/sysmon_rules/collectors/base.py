@@ -127,14 +127,15 @@ class Source:
     def head(self, size: int = HEAD_SIZE) -> bytes:
         """The first ``size`` bytes (decompressed, as far as a damaged gzip allows), for recognising
         the format; the damage itself is reported when the events are read."""
-        once = self._once()
-        if once is not None:
-            return _gunzip_head(once.prefix, size)
         try:
+            once = self._once()
+            if once is not None:
+                return _gunzip_head(once.prefix, size)
             with self._open_raw() as stream:
                 return _gunzip_head(stream.read(_OnceStream.PREFIX), size)
         except DAMAGE_ERRORS as exc:
-            raise DamagedInput(f"{self.name}: damaged ({exc or type(exc).__name__})") from exc
+            kind = "zip member" if isinstance(exc, zipfile.BadZipFile | NotImplementedError) else "gzip stream"
+            raise DamagedInput(f"{self.name}: damaged {kind} ({exc or type(exc).__name__})") from exc
         except OSError as exc:
             raise CollectorError(f"{self.name}: cannot read: {exc.strerror or exc}") from exc
 
@@ -205,6 +206,8 @@ def _gunzip_head(prefix: bytes, size: int) -> bytes:
         try:
             out += inflate.decompress(prefix[start:start + 512], size - len(out))
         except zlib.error:
+            if not out:
+                raise  # damaged before its first byte: nothing to recognise it by
             break
         if len(out) >= size or inflate.eof:
             break
