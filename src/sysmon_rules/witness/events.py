@@ -139,6 +139,16 @@ def _search(evaluator: Evaluator, event_id: int, fields: Mapping[str, Iterable[C
     return search
 
 
+def minimal(event: Event, keep: Callable[[Event], bool]) -> Event:
+    """``event`` without every field whose absence ``keep`` still accepts (easier to read)."""
+    fields = dict(event.fields)
+    for name in list(fields):
+        trial = {k: v for k, v in fields.items() if k != name}
+        if keep(Event(event.event_id, trial, event.origin)):
+            fields = trial
+    return Event(event.event_id, fields, event.origin)
+
+
 def candidate_events(evaluator: Evaluator, event_id: int, target: Target, *,
                      fields: Mapping[str, Iterable[Constraint]] | None = None,
                      limit: int = _EVENTS_PER_TARGET) -> Iterator[Event]:
@@ -163,9 +173,9 @@ def find_event(evaluator: Evaluator, event_id: int, accept: Callable[[Decision],
     """
     for target in only if only is not None else event_targets(evaluator, event_id):
         for event in candidate_events(evaluator, event_id, target, fields=fields):
-            decision = evaluator.decide(event)
-            if accept(decision):
-                return Witness(event, (decision,), target)
+            if accept(evaluator.decide(event)):
+                event = minimal(event, lambda e: accept(evaluator.decide(e)))
+                return Witness(event, (evaluator.decide(event),), target)
     return None
 
 
@@ -197,10 +207,14 @@ def distinguish(first: Evaluator, second: Evaluator, event_id: int, *, ignore_ru
     chosen = list(only) if only is not None else [(s, t) for s in (0, 1) for t in event_targets(sides[s], event_id)]
     for side, target in chosen:
         for event in candidate_events(sides[side], event_id, target):
-            a, b = first.decide(event), second.decide(event)
-            if differ(a, b, ignore_rule_names=ignore_rule_names):
-                return Witness(event, (a, b), target)
+            if _differs(first, second, event, ignore_rule_names):
+                event = minimal(event, lambda e: _differs(first, second, e, ignore_rule_names))
+                return Witness(event, (first.decide(event), second.decide(event)), target)
     return None
+
+
+def _differs(first: Evaluator, second: Evaluator, event: Event, ignore_rule_names: bool) -> bool:
+    return differ(first.decide(event), second.decide(event), ignore_rule_names=ignore_rule_names)
 
 
 def differ(a: Decision, b: Decision, *, ignore_rule_names: bool = False) -> bool:
@@ -211,4 +225,4 @@ def differ(a: Decision, b: Decision, *, ignore_rule_names: bool = False) -> bool
 
 
 __all__ = ["Witness", "candidate_events", "differ", "distinguish", "event_targets", "event_with",
-           "find_event", "set_event"]
+           "find_event", "minimal", "set_event"]
