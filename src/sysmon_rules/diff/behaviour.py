@@ -44,10 +44,11 @@ def _targets(evaluator: Evaluator, event_id: int, set_index: int | None, filter_
         return []
     k, cset = found
     if cset.combine != COMBINE_OR:
-        return [Target(k, None)]
+        return [Target(k, None)] if filter_index is not None else [Target(k, None), Target(None)]
     if filter_index is not None:
         return [Target(k, _item_of(cset, filter_index))]
-    return [Target(k, j) for j in range(min(len(cset.items), _ITEM_TARGETS))]
+    # A whole set: paths through its items, and "no set matches" (its presence changes the default).
+    return [Target(k, j) for j in range(min(len(cset.items), _ITEM_TARGETS))] + [Target(None)]
 
 
 def event_ids_of(evaluator: Evaluator, event_id: int) -> list[int]:

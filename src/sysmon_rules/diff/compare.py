@@ -107,7 +107,7 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
     old_table, old_hidden = _project(a, b, platform)
     new_table, new_hidden = _project(b, a, platform)
     old_ev, new_ev = Evaluator(old_table, platform=platform), Evaluator(new_table, platform=platform)
-    changes = structural_changes(old_table, new_table, platform)
+    changes = structural_changes(old_table, new_table, platform, names=names)
     changes += _hidden_changes(a, old_hidden, True, platform) + _hidden_changes(b, new_hidden, False, platform)
     for k, change in enumerate(changes, 1):
         change.id = k

@@ -15,7 +15,7 @@ from ..blob.decode import decode
 from ..blob.dumptext import looks_like_dump, read_dump_text
 from ..blob.inputs import as_text, read_blob
 from ..engine.conditions import Platform
-from ..errors import SysmonRulesError
+from ..errors import Location, SysmonRulesError
 from ..model import Config
 from ..ruletable import RuleTable
 
@@ -57,7 +57,7 @@ def load_side(source: Source, *, platform: Platform = "windows", label: str | No
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SourceError(f"{path}: {exc.strerror or exc}") from None
+        raise SourceError(str(exc.strerror or exc), Location(str(path))) from None
     return _from_bytes(data, path, label or str(path), platform)
 
 
@@ -68,7 +68,7 @@ def _from_bytes(data: bytes, path: Path | None, label: str, platform: Platform) 
     except SysmonRulesError as exc:
         if exc.location.path:
             raise
-        raise SourceError(f"{label}: {exc.message}") from None
+        raise SourceError(exc.message, Location(label)) from None
 
 
 def _read(data: bytes, path: Path | None, label: str, platform: Platform, where: str | None) -> Side:
@@ -80,7 +80,7 @@ def _read(data: bytes, path: Path | None, label: str, platform: Platform, where:
         config = load(path, platform=platform) if path is not None else loads(data, platform=platform)
         return Side(label, "xml", compile_config(config, platform=platform).table)
     if not data.strip():
-        raise SourceError(f"{label}: empty input (not a config, blob or `sysmon -c` text)")
+        raise SourceError("empty input (not a config, blob or `sysmon -c` text)", Location(label))
     text = as_text(data)
     if looks_like_dump(text):
         reading = read_dump_text(text, platform=platform, path=where)

@@ -56,14 +56,14 @@ def _field_name(event_id: int, field_id: int, platform: str) -> str:
     return event.fields[field_id].name if event is not None and field_id < len(event.fields) else f"field {field_id}"
 
 
-def _group(rule_set: RuleSet, flt: RuleFilter) -> Hashable:
+def _group(rule_set: RuleSet, flt: RuleFilter, names: bool) -> Hashable:
     agg = rule_set.aggregation(flt.aggregation_id) if flt.aggregation_id else None
-    return None if agg is None else (agg.combine, agg.name)
+    return None if agg is None else (agg.combine, agg.name if names else None)
 
 
-def filter_key(rule_set: RuleSet, flt: RuleFilter) -> Hashable:
-    """What a filter tests, names and places aside."""
-    return (flt.field_id, flt.condition & 0xFFFF, fold(c_string(flt.value)), _group(rule_set, flt))
+def filter_key(rule_set: RuleSet, flt: RuleFilter, names: bool = True) -> Hashable:
+    """What a filter tests, its own name and place aside (and its ``<Rule>``'s name unless ``names``)."""
+    return (flt.field_id, flt.condition & 0xFFFF, fold(c_string(flt.value)), _group(rule_set, flt, names))
 
 
 def describe_filter(rule_set: RuleSet, flt: RuleFilter, platform: str) -> str:
@@ -75,13 +75,13 @@ def describe_filter(rule_set: RuleSet, flt: RuleFilter, platform: str) -> str:
     return text + (f" (name {flt.name!r})" if flt.name else "")
 
 
-def _set_key(rule_set: RuleSet) -> Hashable:
+def _set_key(rule_set: RuleSet, names: bool) -> Hashable:
     return (rule_set.event_id, rule_set.combine,
-            tuple((filter_key(rule_set, f), f.name) for f in rule_set.filters))
+            tuple((filter_key(rule_set, f, names), f.name if names else None) for f in rule_set.filters))
 
 
-def _similarity(a: RuleSet, b: RuleSet) -> int:
-    common = Counter(filter_key(a, f) for f in a.filters) & Counter(filter_key(b, f) for f in b.filters)
+def _similarity(a: RuleSet, b: RuleSet, names: bool) -> int:
+    common = Counter(filter_key(a, f, names) for f in a.filters) & Counter(filter_key(b, f, names) for f in b.filters)
     return sum(common.values())
 
 
@@ -106,8 +106,8 @@ def _stable(pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
 
 
 class _Differ:
-    def __init__(self, old: RuleTable, new: RuleTable, platform: str) -> None:
-        self.old, self.new, self.platform = old, new, platform
+    def __init__(self, old: RuleTable, new: RuleTable, platform: str, names: bool) -> None:
+        self.old, self.new, self.platform, self.names = old, new, platform, names
         self.changes: list[Change] = []
 
     def unit(self, rule_set: RuleSet) -> tuple[str, str]:
@@ -155,14 +155,14 @@ class _Differ:
         left, right = list(olds), list(news)
         pairs: list[tuple[int, int]] = []
         for i in list(left):  # identical first
-            key = _set_key(self.old.rule_sets[i])
-            j = next((j for j in right if _set_key(self.new.rule_sets[j]) == key), None)
+            key = _set_key(self.old.rule_sets[i], self.names)
+            j = next((j for j in right if _set_key(self.new.rule_sets[j], self.names) == key), None)
             if j is not None:
                 pairs.append((i, j))
                 left.remove(i)
                 right.remove(j)
         while left and right:  # then the most similar
-            score, i, j = max((_similarity(self.old.rule_sets[i], self.new.rule_sets[j]), i, j)
+            score, i, j = max((_similarity(self.old.rule_sets[i], self.new.rule_sets[j], self.names), i, j)
                               for i in left for j in right)
             empty = not self.old.rule_sets[i].filters and not self.new.rule_sets[j].filters
             if score == 0 and not empty and len(left) + len(right) > 2:
@@ -175,10 +175,9 @@ class _Differ:
     def flipped(self, removed: list[int], added: list[int]) -> None:
         for i in removed:
             a = self.old.rule_sets[i]
-            keys = sorted(map(repr, (filter_key(a, f) for f in a.filters)))
+            keys = self.keys(a)
             j = next((j for j in added if self.new.rule_sets[j].event_id == a.event_id and
-                      sorted(map(repr, (filter_key(self.new.rule_sets[j], f) for f in self.new.rule_sets[j].filters)))
-                      == keys), None)
+                      self.keys(self.new.rule_sets[j]) == keys), None)
             if j is not None:
                 added.remove(j)
                 self.add("set-onmatch", a, f"onmatch changed to {self.new.rule_sets[j].onmatch} "
@@ -188,6 +187,9 @@ class _Differ:
         for j in added:
             b = self.new.rule_sets[j]
             self.add("set-added", b, f"rule set added ({len(b.filters)} filters)", new_set=j)
+
+    def keys(self, rule_set: RuleSet) -> list[str]:
+        return sorted(repr(filter_key(rule_set, f, self.names)) for f in rule_set.filters)
 
     def compare_sets(self, i: int, j: int, *, moved: bool) -> None:
         a, b = self.old.rule_sets[i], self.new.rule_sets[j]
@@ -202,12 +204,12 @@ class _Differ:
 
     def compare_filters(self, i: int, j: int) -> None:
         a, b = self.old.rule_sets[i], self.new.rule_sets[j]
-        pairs, lost, gained = _pair_filters([filter_key(a, f) for f in a.filters],
-                                            [filter_key(b, f) for f in b.filters])
+        pairs, lost, gained = _pair_filters([filter_key(a, f, self.names) for f in a.filters],
+                                            [filter_key(b, f, self.names) for f in b.filters])
         stable = _stable(pairs)
         for x, y in pairs:
             fa, fb = a.filters[x], b.filters[y]
-            if fa.name != fb.name:
+            if fa.name != fb.name and self.names:
                 self.add("filter-renamed", a, f"{describe_filter(a, fa, self.platform)} renamed to {fb.name!r}",
                          old_set=i, new_set=j, old_filter=x, new_filter=y)
             if (x, y) not in stable:
@@ -263,9 +265,10 @@ def _pair_by_field(a: RuleSet, lost: list[int], b: RuleSet, gained: list[int]) -
     return pairs
 
 
-def structural_changes(old: RuleTable, new: RuleTable, platform: str = "windows") -> list[Change]:
-    """Every structural change from ``old`` to ``new``, numbered from 1."""
-    return _Differ(old, new, platform).run()
+def structural_changes(old: RuleTable, new: RuleTable, platform: str = "windows", *, names: bool = True
+                       ) -> list[Change]:
+    """Every structural change from ``old`` to ``new``, numbered from 1 (RuleNames aside unless ``names``)."""
+    return _Differ(old, new, platform, names).run()
 
 
 __all__ = ["BEHAVIOUR", "NONE", "UNKNOWN", "Change", "describe_filter", "filter_key", "structural_changes"]

@@ -24,6 +24,7 @@ from .solve import FOUND, IMPOSSIBLE, FieldSolution, solve_field
 # Bounds that keep one search small; raising them finds more, never wrong ones.
 _SOLVES_PER_TARGET = 48
 _EVENTS_PER_TARGET = 3
+_PARTNERS = 12  # paths of the other side combined with one path, when single paths show nothing
 _ABSENT = "-"  # what the evaluator reads for a field that is absent (or RuleName, before a match)
 
 
@@ -201,16 +202,56 @@ def distinguish(first: Evaluator, second: Evaluator, event_id: int, *, ignore_ru
     """An event the two evaluators decide differently (decision, or RuleName unless ignored).
 
     Targets come from both sides; ``only`` restricts them to ``(side, target)`` pairs (side 0 is
-    ``first``). Both decisions are in the witness, re-checked.
+    ``first``). When no single path shows a difference, each is combined with paths of the other
+    side: "no set matches there" (a filter whose condition changed), paths through sets of the
+    opposite onmatch (a new exclude filter only shows on an event the old config logs), then the
+    rest. Both decisions are in the witness, re-checked.
     """
     sides = (first, second)
     chosen = list(only) if only is not None else [(s, t) for s in (0, 1) for t in event_targets(sides[s], event_id)]
-    for side, target in chosen:
-        for event in candidate_events(sides[side], event_id, target):
+
+    def check(events: Iterable[Event], target: Target) -> Witness | None:
+        for event in events:
             if _differs(first, second, event, ignore_rule_names):
                 event = minimal(event, lambda e: _differs(first, second, e, ignore_rule_names))
                 return Witness(event, (first.decide(event), second.decide(event)), target)
+        return None
+
+    for side, target in chosen:
+        found = check(candidate_events(sides[side], event_id, target), target)
+        if found is not None:
+            return found
+    for side, target in chosen:
+        for partner in _partners(sides[side], sides[1 - side], event_id, target):
+            found = check(combined_events(((sides[side], target), (sides[1 - side], partner)), event_id), target)
+            if found is not None:
+                return found
     return None
+
+
+def _partners(mine: Evaluator, other: Evaluator, event_id: int, target: Target) -> list[Target]:
+    """Paths of the other side worth combining with ``target``: "nothing matches there", then
+    paths through sets of the opposite onmatch, then the rest."""
+    sets = other.plan(event_id).sets
+    on_match = mine.plan(event_id).sets[target.position].on_match if target.position is not None else None
+    rest = [t for t in event_targets(other, event_id) if t.position is not None]
+    opposite = [t for t in rest if sets[t.position or 0].on_match != on_match]
+    same = [t for t in rest if sets[t.position or 0].on_match == on_match]
+    return [Target(None), *opposite, *same][:_PARTNERS]
+
+
+def combined_events(paths: Iterable[tuple[Evaluator, Target]], event_id: int, *, limit: int = _EVENTS_PER_TARGET
+                    ) -> Iterator[Event]:
+    """Events built to take every ``(evaluator, target)`` path at once (not yet checked)."""
+    needs: list[Alternatives] = []
+    plan: Plan | None = None
+    evaluator: Evaluator | None = None
+    for evaluator, target in paths:
+        plan = evaluator.plan(event_id)
+        needs += obligations(plan.sets, plan.valid, target)
+    if plan is None or evaluator is None:
+        return
+    yield from _search(evaluator, event_id, None, plan).events(needs, event_id, limit)
 
 
 def _differs(first: Evaluator, second: Evaluator, event: Event, ignore_rule_names: bool) -> bool:
@@ -224,5 +265,15 @@ def differ(a: Decision, b: Decision, *, ignore_rule_names: bool = False) -> bool
     return not ignore_rule_names and a.rule_name != b.rule_name
 
 
-__all__ = ["Witness", "candidate_events", "differ", "distinguish", "event_targets", "event_with",
-           "find_event", "minimal", "set_event"]
+__all__ = [
+    "Witness",
+    "candidate_events",
+    "combined_events",
+    "differ",
+    "distinguish",
+    "event_targets",
+    "event_with",
+    "find_event",
+    "minimal",
+    "set_event",
+]
