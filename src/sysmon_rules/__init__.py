@@ -28,6 +28,7 @@ from .model import Config, EventRules, Filter, Option, Rule, RuleGroup
 if TYPE_CHECKING:
     from .blob.decode import from_blob
     from .blob.encode import to_blob
+    from .diff import ConfigDiff, diff
     from .engine import Decision, Evaluator
     from .validation import iter_errors, validate
     from .xml.reader import load, loads
@@ -44,11 +45,14 @@ _LAZY = {
     "to_xml": "sysmon_rules.xml.writer",
     "Evaluator": "sysmon_rules.engine",
     "Decision": "sysmon_rules.engine",
+    "diff": "sysmon_rules.diff",
+    "ConfigDiff": "sysmon_rules.diff",
 }
 
 __all__ = [
     "BlobFormatError",
     "Config",
+    "ConfigDiff",
     "ConfigSyntaxError",
     "ConfigValidationError",
     "Decision",
@@ -64,6 +68,7 @@ __all__ = [
     "RuleGroup",
     "SchemaVersionError",
     "SysmonRulesError",
+    "diff",
     "from_blob",
     "iter_errors",
     "load",

@@ -33,6 +33,11 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8-sig", "replace")
 
 
+def as_text(data: bytes) -> str:
+    """Text saved by any Windows or Linux tool: UTF-16 (with or without a BOM) or UTF-8."""
+    return _text(data)
+
+
 def _from_reg(text: str) -> bytes:
     """The Rules value's bytes, line by line from where it starts: no copy of the whole text."""
     match = _REG_VALUE.search(text)

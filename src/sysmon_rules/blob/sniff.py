@@ -19,7 +19,8 @@ def _head_text(data: bytes) -> str:
 
 def describe(data: bytes) -> str | None:
     """``"an XML config"``, ``"an EVTX event log"``, ... for an input that is not a blob; None
-    when it may be one (decoding it then tells what is wrong with it)."""
+    when it may be one (decoding it then tells what is wrong with it). `sysmon -c` text is read
+    by blob.dumptext, so it is not named here."""
     if data.startswith(_EVTX_MAGIC):
         return "an EVTX event log (evaluate reads it: sysmon-rules evaluate CONFIG FILE.evtx)"
     text = _head_text(data).lstrip("\ufeff \t\r\n\0")
@@ -27,14 +28,7 @@ def describe(data: bytes) -> str | None:
         if "<Sysmon" in text or "<sysmon" in text.lower():
             return "an XML config, not a rule blob (compile it first, or give it to validate/evaluate)"
         return "an XML document, not a rule blob"
-    if "Rule configuration (version" in text or "Current configuration:" in text:
-        return "the text `sysmon -c` prints, not a rule blob"
     if text.startswith("{"):
         return "JSON, not a rule blob"
     return None
 
-
-def is_text(data: bytes) -> bool:
-    """Printable text of no blob form at all (a blob starts with a binary version word)."""
-    text = _head_text(data)
-    return bool(text.strip()) and all(c.isprintable() or c in "\t\r\n" for c in text[:256])

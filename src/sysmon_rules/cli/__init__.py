@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "evaluate",
     "test",
     "lint",
+    "diff",
 )
 
 

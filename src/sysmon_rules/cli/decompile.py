@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..blob.decode import decode_blob
+from ..blob.dumptext import blob_from_text
 from ..blob.inputs import read_blob_and_values
 from ..blob.reconstruct import rebuild
 from ..blob.regvalues import options_of, with_options
@@ -12,12 +13,13 @@ from ..blob.sniff import describe
 from ..errors import SysmonRulesError
 from ..limits import MAX_BLOB_INPUT, read_bounded, size_text
 from ..xml.writer import to_xml
-from .compile import atomic_write, fail
+from .compile import atomic_write, error_line, fail
 
 
 def read_input(path: str) -> bytes:
-    """The blob at ``path`` (``-`` = stdin) in any accepted form (raw, .reg, hex, base64); an
-    input that is something else (an XML config, an EVTX log, text) is named as what it is."""
+    """The blob at ``path`` (``-`` = stdin) in any accepted form (raw, .reg, hex, base64; `sysmon -c`
+    text is passed through for blob_from_text); an input that is something else (an XML config,
+    an EVTX log, JSON) is named as what it is."""
     return read_input_and_values(path)[0]
 
 
@@ -45,12 +47,15 @@ def read_input_and_values(path: str) -> tuple[bytes, dict[str, str | int]]:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the XML here.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 def command(blob: str, output: str | None, platform: str) -> None:
-    """Turn BLOB (raw, .reg export, hex or base64; - for stdin) into XML that compiles back to it."""
+    """Turn BLOB (raw, .reg export, hex, base64 or `sysmon -c` text; - for stdin) into XML that compiles back to it."""
     data, values = read_input_and_values(blob)
     try:
+        from_text = blob_from_text(data, platform="linux" if platform == "linux" else "windows", path=blob)
+        data, lost = from_text if from_text is not None else (data, [])
         config, notes = rebuild(decode_blob(data), "linux" if platform == "linux" else "windows")
+        notes = lost + notes
     except SysmonRulesError as exc:
-        fail(blob, str(exc))
+        fail(*error_line(blob, exc))
         return
     config = with_options(config, options_of(values))  # a .reg export also holds HashAlgorithms & co.
     text = to_xml(config, notes=notes)

@@ -8,6 +8,7 @@ import click
 
 from ..blob.decode import decode_blob
 from ..blob.dump import dump_json, dump_text
+from ..blob.dumptext import blob_from_text
 from ..blob.regvalues import options_header
 from ..errors import SysmonRulesError
 from ..schema.model import Platform
@@ -24,6 +25,8 @@ def command(blob: str, fmt: str, platform: str) -> None:
     data, values = read_input_and_values(blob)
     plat: Platform = "linux" if platform == "linux" else "windows"
     try:
+        from_text = blob_from_text(data, platform=plat, path=blob)  # `sysmon -c` text: its rules again
+        data = from_text[0] if from_text is not None else data
         if fmt == "json":
             text = json.dumps(dump_json(data, plat), indent=2) + "\n"
         else:  # sysmon -c: the options, then the rules
