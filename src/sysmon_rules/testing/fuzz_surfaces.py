@@ -89,6 +89,15 @@ def _blob(data: bytes, _workdir: Path) -> None:
     Evaluator(blob).decide(PROBE)
 
 
+def _dump_text(data: bytes, _workdir: Path) -> None:
+    """`sysmon -c` text read back (blob.dumptext), then the blob it stands for, end to end."""
+    from ..blob.dumptext import blob_from_text
+
+    found = blob_from_text(data)
+    if found is not None:
+        _blob(found[0], _workdir)
+
+
 def _events(suffix: str) -> Callable[[bytes, Path], None]:
     def run(data: bytes, workdir: Path) -> None:
         from ..collectors import EventStream, available
@@ -150,6 +159,7 @@ SURFACES: dict[str, Callable[[bytes, Path], None]] = {
     "config": _config,
     "blob": _blob,
     "reg": _blob,  # the same path, from .reg/hex/base64 text seeds
+    "dumptext": _dump_text,
     "evtx": _events(".evtx"),
     "xml": _events(".xml"),
     "jsonl": _events(".jsonl"),
@@ -181,6 +191,12 @@ def _blobs(shared: Path | None) -> list[bytes]:
         seeds += _files(shared / "fuzz", "blob_*.bin")
         seeds += _files(shared / "conformance" / "compile", "*.bin", limit=30, max_size=16 * 1024)
     return seeds
+
+
+def _valid_blobs(shared: Path | None) -> list[bytes]:
+    if shared is None:
+        return []
+    return _files(shared / "conformance" / "compile", "*.bin", limit=12, max_size=16 * 1024)
 
 
 def _reg_texts(shared: Path | None) -> list[bytes]:
@@ -257,6 +273,10 @@ def seeds_for(surface: str, shared: Path | None) -> list[bytes]:
         return _blobs(shared)
     if surface == "reg":
         return _reg_texts(shared)
+    if surface == "dumptext":
+        from ..blob.dump import dump_text
+
+        return [dump_text(blob).encode() for blob in _blobs(shared)[:1] + _valid_blobs(shared)]
     if surface == "yaml":
         return _yaml_seeds(shared)
     return _event_seeds(surface, shared)
