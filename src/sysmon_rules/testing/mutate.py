@@ -32,7 +32,7 @@ _TOKENS["reg"] = [b",", b"\\\r\n  ", b"00", b"ff", b"zz", b'"Rules"=hex:', b"\x0
 _TOKENS["gzip"] = _TOKENS["jsonl"] + _TOKENS["xml"]
 _TOKENS["dumptext"] = [b" - ", b"\t", b"    ", b"filter: ", b"value: '", b"'", b"onmatch: ", b"include", b"exclude",
                        b"Compound Rule ", b"combine using And", b"Rule configuration (version 4.90):\n", b"\n",
-                       b"[0x0001] ", b"\xff\xfe", b"\ud800"]
+                       b"[0x0001] ", b"\xff\xfe", b"\\ud800"]
 _TOKENS["cli"] = _TOKENS["config"] + _TOKENS["yaml"] + _TOKENS["jsonl"] + _TOKENS["reg"]
 _TOKENS["zip"] = [b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"\x00" * 4, b"\xff" * 4, b"\x1f\x8b"]
 _INTERESTING = (0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x00120000, 0x0F)
