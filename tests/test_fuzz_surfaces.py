@@ -102,3 +102,15 @@ FOUND = [("zip", 261), ("zip", 353), ("zip", 3884), ("yaml", 487243), ("yaml", 1
 def test_inputs_found_by_the_harness_stay_fixed(surface: str, index: int, shared_fuzz: Path, tmp_path: Path) -> None:
     data = fuzz.make_input(surface, seeds_for(surface, shared_fuzz), index)
     assert fuzz.outcome(SURFACES[surface], data, tmp_path) in ACCEPTED
+
+
+def test_atheris_runs_a_surface_coverage_guided(shared_fuzz: Path, tmp_path: Path) -> None:
+    pytest.importorskip("atheris", reason="atheris (test extra) is not installed")
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "sysmon_rules.testing.fuzz", "--atheris", "jsonl", "--shared",
+                           str(shared_fuzz), "--", "-runs=500", "-max_len=4096"], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Done 500 runs" in done.stderr

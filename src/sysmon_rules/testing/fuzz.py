@@ -167,6 +167,8 @@ def _atheris(surface: str, shared: Path | None, argv: list[str]) -> None:
         except SysmonRulesError:
             pass
 
+    one(seeds[0])  # imports everything the surface uses, so that all of it is instrumented
+    atheris.instrument_all()
     atheris.Setup([sys.argv[0], *argv], one)
     atheris.Fuzz()
 
