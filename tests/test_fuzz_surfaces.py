@@ -104,6 +104,8 @@ def test_inputs_found_by_the_harness_stay_fixed(surface: str, index: int, shared
     assert fuzz.outcome(SURFACES[surface], data, tmp_path) in ACCEPTED
 
 
+@pytest.mark.skipif("SYSMON_RULES_FUZZ_INPUTS" not in os.environ,
+                    reason="instrumenting takes about a minute: runs in make bench (SYSMON_RULES_FUZZ_INPUTS set)")
 def test_atheris_runs_a_surface_coverage_guided(shared_fuzz: Path, tmp_path: Path) -> None:
     pytest.importorskip("atheris", reason="atheris (test extra) is not installed")
     import subprocess
