@@ -141,6 +141,9 @@ def run_campaign(surface: str, inputs: int, *, shared: Path | None, workdir: Pat
     jobs = [(surface, str(shared) if shared else None, start, min(start + chunk, inputs), str(workdir))
             for start in range(0, inputs, chunk)]
     total = Report(surface)
+    # Import everything the surface uses here, once: forked workers inherit it, and a source file
+    # edited while a long campaign runs cannot change what later workers run.
+    outcome(SURFACES[surface], seeds_for(surface, shared)[0], workdir)
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_limit_memory, maxtasksperchild=20) as pool:
         for part in pool.imap_unordered(_work, jobs):
