@@ -2,7 +2,7 @@
 
 Targets (issue 16): >= 100,000 inputs per surface, 0 unexpected exceptions, 0 hangs over 2 s,
 peak RSS per worker bounded (each worker runs under a 1.5 GiB address-space limit). Inputs are
-mutations of real seeds from ../shared (see sysmon_rules.testing.fuzz); a finding is reproduced
+mutations of real seeds from ../shared (see sysmon_rules.fuzz); a finding is reproduced
 from its surface and input index alone. Exits 1 when a target is missed.
 """
 
@@ -14,8 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sysmon_rules.testing.fuzz import HEADER, format_row, run_campaign
-from sysmon_rules.testing.fuzz_surfaces import SURFACES
+from sysmon_rules.fuzz.harness import HEADER, format_row, run_campaign
+from sysmon_rules.fuzz.surfaces import SURFACES
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 TARGET_INPUTS = 100_000

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sysmon_rules.testing import fuzz
-from sysmon_rules.testing.fuzz_surfaces import SURFACES, seeds_for
+from sysmon_rules.fuzz import harness as fuzz
+from sysmon_rules.fuzz.surfaces import SURFACES, seeds_for
 
 INPUTS = int(os.environ.get("SYSMON_RULES_FUZZ_INPUTS", "150"))
 BRIEF = settings(max_examples=INPUTS, deadline=None, derandomize=True,
@@ -112,7 +112,7 @@ def test_atheris_runs_a_surface_coverage_guided(shared_fuzz: Path, tmp_path: Pat
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "sysmon_rules.testing.fuzz", "--atheris", "jsonl", "--shared",
+    done = subprocess.run([sys.executable, "-m", "sysmon_rules.fuzz", "--atheris", "jsonl", "--shared",
                            str(shared_fuzz), "--", "-runs=500", "-max_len=4096"], capture_output=True, text=True,
                           cwd=tmp_path, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]

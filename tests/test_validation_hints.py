@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import sysmon_rules as sr
+from sysmon_rules import hints
 from sysmon_rules.schema import all_versions, newest
-from sysmon_rules.validation import hints
 
 
 def _only(xml: str, code: str) -> sr.Diagnostic:

@@ -12,13 +12,14 @@ import click
 
 from ..diff import diff
 from ..errors import SysmonRulesError
-from .compile import atomic_write, error_line
+from ..io import write_output
+from .messages import echo_diagnostics
 
 _TROUBLE = 2
 
 
-def _fail(where: str, message: str) -> None:
-    click.echo(f"{where}: error: {message}", err=True)
+def _fail(exc: SysmonRulesError, where: str) -> None:
+    echo_diagnostics(exc.as_diagnostics(), where, err=True)  # one line each, as every command prints them
     raise SystemExit(_TROUBLE)
 
 
@@ -42,7 +43,7 @@ def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_n
         result = diff(old, new, events=list(events) if events else None, ignore_rule_names=ignore_rule_names,
                       platform="linux" if platform == "linux" else "windows")
     except SysmonRulesError as exc:
-        _fail(*error_line("sysmon-rules diff", exc))
+        _fail(exc, "sysmon-rules diff")
         return
     if fmt == "json":
         text = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -54,7 +55,7 @@ def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_n
         click.echo(text, nl=False)
     else:
         try:
-            atomic_write(output, text.encode("utf-8"))
-        except OSError as exc:
-            _fail(output, exc.strerror or str(exc))
+            write_output(output, text)
+        except SysmonRulesError as exc:
+            _fail(exc, output)
     raise SystemExit(result.exit_code)

@@ -1,4 +1,4 @@
-"""`sysmon-rules dump BLOB`: the rules listing `sysmon -c` prints, or the same as JSON."""
+"""`sysmon-rules dump BLOB`: what `sysmon -c` prints (the options, then the rules), or the rules as JSON."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from ..blob.dump import dump_json, dump_text
 from ..blob.dumptext import blob_from_text
 from ..blob.regvalues import options_header
 from ..errors import SysmonRulesError
-from ..schema.model import Platform
-from .compile import fail
+from ..schema.model import as_platform
 from .decompile import read_input_and_values
+from .messages import fail_with
 
 
 @click.command("dump")
@@ -23,7 +23,7 @@ from .decompile import read_input_and_values
 def command(blob: str, fmt: str, platform: str) -> None:
     """Print BLOB's rules as `sysmon -c` does (text) or every rule set in full (json)."""
     data, values = read_input_and_values(blob)
-    plat: Platform = "linux" if platform == "linux" else "windows"
+    plat = as_platform(platform)
     try:
         from_text = blob_from_text(data, platform=plat, path=blob)  # `sysmon -c` text: its rules again
         data = from_text[0] if from_text is not None else data
@@ -32,6 +32,5 @@ def command(blob: str, fmt: str, platform: str) -> None:
         else:  # sysmon -c: the options, then the rules
             text = options_header(decode_blob(data).table, values) + dump_text(data, plat)
     except SysmonRulesError as exc:
-        fail(blob, str(exc))
-        return
+        fail_with(exc, blob)
     click.echo(text, nl=False)

@@ -1,7 +1,7 @@
 """`sysmon-rules evaluate CONFIG SOURCE...`: replay logged events through a config and report.
 
 SOURCE is an .evtx file, rendered event XML or JSON lines (gzip or not, ``-`` for stdin), or a
-folder of them; the format is recognised by content unless ``--collector`` names one.
+folder or .zip of them; the format is recognised by content unless ``--collector`` names one.
 """
 
 from __future__ import annotations
@@ -10,46 +10,52 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..blob.inputs import read_blob
-from ..collectors import EventStream
+from ..blob.inputs import MAX_BLOB_INPUT
+from ..collectors import EventStream, ReadStats
 from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
 from ..events import Event
-from ..limits import MAX_BLOB_INPUT, read_bounded, size_text
+from ..io import read_input
 from ..report import Comparison, Summary
-from ..xml.reader import load
-from .compile import error_line, fail
+from .messages import fail, fail_with
+
+if TYPE_CHECKING:
+    pass
 
 TOP_NAMES = 20
+
+
+class ReadReport(Protocol):
+    """What reading found (an EventStream, or a distributed Replay): counts and files."""
+
+    @property
+    def stats(self) -> ReadStats: ...
+    @property
+    def files(self) -> list[tuple[str, str]]: ...
+    @property
+    def unread(self) -> list[str]: ...
 
 
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None,
                    sysmon_compatible: bool = False) -> Evaluator:
     """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
+    from ..replay import evaluator_from
+
     try:
-        data = read_bounded(path, MAX_BLOB_INPUT)
-    except OSError as exc:
-        fail(path, exc.strerror or str(exc))
-        raise
-    if len(data) > MAX_BLOB_INPUT:
-        fail(path, f"{size_text(len(data), MAX_BLOB_INPUT)}: too large to be a config or a rule blob")
-    try:
-        start = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1]
-        if start == b"<":
-            config = load(Path(path), platform=platform,  # by path: rule locations name the file
-                          sysmon_compatible=sysmon_compatible)
-            return Evaluator(config, environment=environment, platform=platform)  # type: ignore[arg-type]
-        return Evaluator(read_blob(data), environment=environment, platform=platform)  # type: ignore[arg-type]
+        data = read_input(path, limit=MAX_BLOB_INPUT, stdin=False)  # bounded: /dev/zero, sparse files
+        if len(data) > MAX_BLOB_INPUT:
+            fail(path, f"more than {MAX_BLOB_INPUT >> 20} MiB: too large to be a config or a rule blob")
+        return evaluator_from(data, path=path, platform=platform, environment=environment,
+                              sysmon_compatible=sysmon_compatible)
     except SysmonRulesError as exc:
-        fail(*error_line(path, exc))
-        raise
+        fail_with(exc, path)
 
 
 def _origin(event: Event) -> dict[str, object]:
@@ -59,12 +65,10 @@ def _origin(event: Event) -> dict[str, object]:
 
 def _line(event: Event, decision: Decision, other: Decision | None, explain: str | None) -> dict[str, object]:
     row: dict[str, object] = {"decision": decision.decision, "rule_name": decision.rule_name,
-                              "event_id": event.event_id, **_origin(event)}
-    if decision.rule_set is not None and decision.rule_set.location is not None:
-        row["rule_set"] = str(decision.rule_set.location)  # where the deciding set is written
+                              "event_id": event.event_id, **_origin(event), "rule_set": _set_location(decision)}
     trace = decision.trace
     if trace is not None and trace.matched_filter is not None and trace.matched_filter.location is not None:
-        row["filter"] = str(trace.matched_filter.location)
+        row["filter"] = str(trace.matched_filter.location)  # only the exact walk (--explain) knows it
     if other is not None:
         row["compare"] = {"decision": other.decision, "rule_name": other.rule_name}
     if explain and trace is not None:
@@ -72,16 +76,27 @@ def _line(event: Event, decision: Decision, other: Decision | None, explain: str
     return row
 
 
+def _set_location(decision: Decision) -> str | None:
+    """Where the set that decided is written (``config.xml:7:7``), None when no set matched."""
+    rule_set = decision.rule_set
+    return str(rule_set.location) if rule_set is not None and rule_set.location is not None else None
+
+
+def set_locations(evaluator: Evaluator) -> list[str | None]:
+    """Each rule set's location, by its position in the table (the batches' ``rule_set`` column)."""
+    return [str(s.location) if s.location is not None else None for s in evaluator.table.rule_sets]
+
+
 @contextmanager
-def _progress(enabled: bool, console: Console) -> Iterator[Callable[[], None]]:
+def _progress(enabled: bool, console: Console) -> Iterator[Callable[[int], None]]:
     """A live count of events read, on a terminal only (stderr), gone when done."""
     if not enabled:
-        yield lambda: None
+        yield lambda count: None
         return
     with Progress(SpinnerColumn(), TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task("reading", total=None)
-        yield lambda: progress.advance(task, 100)
+        yield lambda count: progress.advance(task, count)
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
@@ -93,7 +108,7 @@ def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
     return table
 
 
-def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stream: EventStream) -> None:
+def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stream: ReadReport) -> None:
     stats = stream.stats
     other = sum(stats.other.values())
     console.print(f"events read: {summary.events:,}  included: {summary.included:,}  "
@@ -105,11 +120,36 @@ def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stre
     console.print(_table(f"Top RuleNames (of {len(summary.rule_names):,})",
                          ["RuleName", "events", "include", "exclude"],
                          [[n, c, summary.name_decisions[n]["include"], summary.name_decisions[n]["exclude"]]
-                          for n, c in summary.rule_names.most_common(TOP_NAMES)]))
+                          for n, c in summary.top_names(TOP_NAMES)]))
     never = summary.never_matched(evaluator)
     console.print(_table(f"Rule sets that never matched ({len(never):,} of {len(evaluator.table.rule_sets):,})",
                          ["where", "event id", "onmatch", "filters"],
                          [[s.location or f"set {i}", s.event_id, s.onmatch, len(s.filters)] for i, s in never]))
+
+
+def print_volume(console: Console, volume: dict[str, Any], title: str) -> None:
+    """The volume view (see report.Summary.as_dict's "volume"): noisiest first, budget breaches."""
+    budget = volume["budget"]
+    console.print(f"{title}: {volume['days']} day(s) {volume['first_day'] or ''}..{volume['last_day'] or ''}, "
+                  f"{volume['hosts']} host(s), without UtcTime: {volume['unknown_time']:,}, "
+                  f"without host: {volume['unknown_host']:,}"
+                  + (f", budget {budget:,}/host/day" if budget is not None else ""))
+    for kind, key, label in (("rule_names", "rule_name", "RuleName"), ("event_types", "event_id", "event id")):
+        rows = [r for r in volume[kind] if r["logged"]][:TOP_NAMES]
+        console.print(_table(f"Noisiest by {label} (logged events)",
+                             [label, "logged", "hosts", "peak host-day", "host-days over budget"],
+                             [[r[key] or "(none)", r["logged"], r["hosts"], _peak(r["peak"]),
+                               r["host_days_over_budget"]] for r in rows]))
+    if budget is not None:
+        over = volume["over_budget"]
+        console.print(_table(f"Over budget ({len(over):,})", ["event id / RuleName", "day", "host", "logged"],
+                             [[r[r["kind"]], r["day"], r["host"] or "-", r["logged"]] for r in over[:TOP_NAMES]]))
+
+
+def _peak(peak: object) -> str:
+    if not isinstance(peak, dict):
+        return "-"
+    return f"{peak['logged']:,} ({peak['host'] or '-'}, {peak['day']})"
 
 
 def print_comparison(console: Console, comparison: Comparison, names: tuple[str, str]) -> None:
@@ -134,7 +174,15 @@ def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: str | None,
-         compare: str | None, strict: bool, platform: str, env: dict[str, str], sysmon_compatible: bool) -> None:
+         compare: str | None, strict: bool, platform: str, env: dict[str, str], budget: int | None = None,
+         output: str | None = None, scheduler: str | None = None, sysmon_compatible: bool = False) -> None:
+    if fmt == "parquet" and (output is None or output == "-"):
+        raise click.UsageError("--format parquet needs -o OUT.parquet (a file)")
+    if scheduler is not None:
+        if explain:
+            raise click.UsageError("--explain decides event by event in this process; leave out --scheduler")
+        _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler)
+        return
     evaluator = load_evaluator(config, platform, env, sysmon_compatible)
     other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
     err = Console(stderr=True)
@@ -144,46 +192,114 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
 
     stream = EventStream(sources, collector=collector, strict=strict, warn=warn)
     summary, comparison = Summary(), Comparison()
-    decide: Callable[[Event], Decision] = evaluator.explain if explain else evaluator.decide
-    out = sys.stdout
     try:
         with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
-            for event in stream:
-                decision = decide(event)
-                summary.add(event, decision)
-                theirs = other.decide(event) if other is not None else None
-                if theirs is not None:
-                    comparison.add(event, decision, theirs)
-                if fmt == "jsonl":
-                    out.write(json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
-                elif explain and fmt == "summary" and decision.trace is not None:
-                    trace = decision.trace.render() if explain == "full" else decision.trace.summary()
-                    out.write(f"{event.origin or '-'}\n{trace}\n")
-                if summary.events % 100 == 0:
-                    tick()
+            if explain:
+                _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
+            else:
+                _replay_batches(stream, evaluator, other, fmt, output, tick, summary, comparison)
     except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
-        out.flush()
+        sys.stdout.flush()
         warn(f"interrupted after {summary.events:,} events: the summary below is partial")
-        _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""))
+        _finish(fmt, summary, comparison if other is not None else None, evaluator, stream,
+                (config, compare or ""), budget)
         raise SystemExit(130) from None
-    _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""))
+    _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
+            budget)
+
+
+def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str, explain: str,
+                   tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> None:
+    """Event by event, with every decision explained (--explain: concise; --explain=full: every set)."""
+    out = sys.stdout
+    for event in stream:
+        decision = evaluator.explain(event)
+        summary.add(event, decision)
+        theirs = other.decide(event) if other is not None else None
+        if theirs is not None:
+            comparison.add(event, decision, theirs)
+        if fmt == "jsonl":
+            out.write(json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
+        elif fmt == "summary" and decision.trace is not None:
+            trace = decision.trace.render() if explain == "full" else decision.trace.summary()
+            out.write(f"{event.origin or '-'}\n{trace}\n")
+        tick(1)
+
+
+def _replay_batches(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str,
+                    output: str | None, tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> None:
+    """In record batches, each decided once per config (see sysmon_rules.replay)."""
+    from ..collectors.parquet import write_parquet
+    from ..replay import decided, empty, jsonl, with_decisions
+
+    done = decided(stream.batches(), evaluator, summary, other, comparison if other is not None else None, tick)
+    if fmt == "parquet":
+        assert output is not None
+        write_parquet(output, (with_decisions(*d) for d in done), with_decisions(*empty(evaluator, other)).schema)
+    elif fmt == "jsonl":
+        locations = set_locations(evaluator)
+        for batch, result, theirs in done:
+            sys.stdout.write(jsonl(batch, result, theirs, locations))
+    else:
+        for _ in done:
+            pass
+
+
+def _run_distributed(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, compare: str | None,
+                     strict: bool, platform: str, env: dict[str, str], budget: int | None, output: str | None,
+                     scheduler: str) -> None:
+    """The same replay on a Dask cluster (sysmon_rules.distributed), same outputs and report."""
+    from ..collectors.parquet import write_parquet
+    from ..distributed import evaluate, parse_scheduler
+    from ..replay import empty, with_decisions
+
+    try:
+        parse_scheduler(scheduler)  # a bad spec is a usage error before any config is read
+    except SysmonRulesError as exc:
+        reason = str(exc).removeprefix(f"--scheduler {scheduler!r}: ")
+        raise click.BadParameter(reason, param_hint="--scheduler") from None
+    load_evaluator(config, platform, env)  # and a bad config or input the usual one-line error
+    if compare:
+        load_evaluator(compare, platform, env)
+    err = Console(stderr=True)
+
+    def warn(message: str) -> None:
+        err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+    options: dict[str, Any] = {"compare": compare, "scheduler": scheduler, "collector": collector, "strict": strict,
+                               "platform": platform, "environment": env, "warn": warn}
+    if fmt == "parquet":
+        assert output is not None
+        tables: list[Any] = []  # the partitions' rows, in input order, until the file is written
+        done = evaluate(config, sources, output="parquet", write=tables.append, **options)
+        columns = with_decisions(*empty(done.evaluator, done.other)).schema
+        write_parquet(output, (b for t in tables for b in t.to_batches()), columns)
+    else:
+        def write(text: Any) -> None:
+            sys.stdout.write(text)
+
+        done = evaluate(config, sources, output="jsonl" if fmt == "jsonl" else None,
+                        write=write if fmt == "jsonl" else None, **options)
+    _finish(fmt, done.summary, done.comparison, done.evaluator, done, (config, compare or ""), budget)
 
 
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
-            stream: EventStream, names: tuple[str, str]) -> None:
+            stream: ReadReport, names: tuple[str, str], budget: int | None) -> None:
     if fmt == "json":
-        doc: dict[str, object] = {**summary.as_dict(evaluator), "skipped": stream.stats.skipped,
+        doc: dict[str, object] = {**summary.as_dict(evaluator, budget=budget), "skipped": stream.stats.skipped,
                                   "other_records": dict(stream.stats.other),
                                   "files": [{"source": s, "collector": c} for s, c in stream.files],
                                   "unread": stream.unread}
         if comparison is not None:
-            doc["compare"] = {"config": names[1], **comparison.as_dict()}
+            doc["compare"] = {"config": names[1], **comparison.as_dict(budget=budget)}
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif fmt == "summary":
         console = Console(width=None if sys.stdout.isatty() else 120)
         print_summary(console, summary, evaluator, stream)
+        print_volume(console, summary.volume.as_dict(budget=budget), "Volume")
         if comparison is not None:
             print_comparison(console, comparison, names)
+            print_volume(console, comparison.volume.as_dict(budget=budget), "Volume with B")
     elif stream.stats.skipped:
         click.echo(f"warning: {stream.stats.skipped} damaged record(s) skipped", err=True)
     for name in stream.unread:  # named, not only counted: a mistyped log should be noticed
@@ -194,8 +310,11 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.argument("sources", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--collector", default=None, help="Read SOURCE with this collector instead of recognising it.")
-@click.option("--format", "fmt", type=click.Choice(["summary", "jsonl", "json"]), default="summary",
-              show_default=True, help="summary: tables; jsonl: one decision per event; json: the summary as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["summary", "jsonl", "json", "parquet"]), default="summary",
+              show_default=True, help="summary: tables; jsonl: one decision per event; json: the summary as JSON; "
+              "parquet: the events with their decisions, to -o OUT.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the --format parquet output here (atomically).")
 @click.option("--explain", type=click.Choice(["short", "full"]), is_flag=False, flag_value="short", default=None,
               help="Show how each event was decided: the deciding set and filter (--explain), or every rule set "
                    "and filter tried (--explain=full).")
@@ -205,12 +324,18 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 @click.option("--env", "env", multiple=True, metavar="NAME=VALUE",
               help="A session environment variable for %VAR% expansion in rule values (Windows).")
+@click.option("--budget", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Flag event types and RuleNames logging more than N events per host per day.")
+@click.option("--scheduler", default=None, metavar="local[:N]|tcp://HOST:PORT",
+              help="Replay on a Dask cluster: N local worker processes, or a running dask scheduler.")
 @click.option("--sysmon-compatible", is_flag=True, help="Load CONFIG as Sysmon does: drop what it silently drops.")
-def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: str | None,
-            compare: str | None, strict: bool, platform: str, env: tuple[str, ...], sysmon_compatible: bool) -> None:
+def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, output: str | None,
+            explain: str | None, compare: str | None, strict: bool, platform: str, env: tuple[str, ...],
+            budget: int | None, scheduler: str | None, sysmon_compatible: bool) -> None:
     """Decide every Sysmon event in SOURCE... with CONFIG (XML or rule blob) and report.
 
     SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder or .zip of them, or - for stdin.
     A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
     """
-    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), sysmon_compatible)
+    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), budget, output,
+         scheduler, sysmon_compatible)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..collectors.registry import walk_files
-from ..limits import read_bounded
+from ..io import read_input
 from ..xml.source import MAX_CONFIG_BYTES
 
 
@@ -15,7 +15,7 @@ def config_sources(args: tuple[str, ...]) -> list[tuple[str, str | bytes]]:
     found: list[tuple[str, str | bytes]] = []
     for arg in args:
         if arg == "-":
-            found.append(("-", read_bounded("-", MAX_CONFIG_BYTES)))  # bytes: the size check follows
+            found.append(("-", read_input("-", limit=MAX_CONFIG_BYTES)))  # bytes: the size check follows
         elif Path(arg).is_dir():
             found += [(str(p), str(p)) for p in sorted(walk_files(Path(arg))) if p.suffix.lower() == ".xml"]
         else:

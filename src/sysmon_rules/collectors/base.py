@@ -82,12 +82,15 @@ class Source:
     warn: Callable[[str], None] = _default_warn
     stats: ReadStats = field(default_factory=ReadStats)
     opener: Callable[[], IO[bytes]] | None = None  # a member of an archive: opened afresh each time
+    url: str | None = None  # an fsspec URL (s3://, gs://, abfs://, file://...): read through fsspec
     _stream: _OnceStream | None = None
 
     @classmethod
     def from_arg(cls, arg: str | Path, **options: object) -> Source:
         if str(arg) == "-":
             return cls("-", None, **options)  # type: ignore[arg-type]
+        if is_url(str(arg)):
+            return cls(str(arg), None, url=str(arg), **options)  # type: ignore[arg-type]
         return cls(str(arg), Path(arg), **options)  # type: ignore[arg-type]
 
     def open(self) -> BinaryIO:
@@ -103,7 +106,7 @@ class Source:
         return self._once() is None
 
     def _once(self) -> _OnceStream | None:
-        if self.opener is not None:
+        if self.opener is not None or self.url is not None:
             return None
         if self._stream is None and (self.path is None or not _is_regular(self.path)):
             self._stream = _OnceStream(self._open_path() if self.path is not None else sys.stdin.buffer)
@@ -119,6 +122,8 @@ class Source:
     def _open_raw(self) -> io.BufferedReader:
         if self.opener is not None:
             return self.opener()  # type: ignore[return-value]  # a zip member: seekable, with peek
+        if self.url is not None:
+            return _open_url(self.name, self.url)
         once = self._once()
         if once is None:
             return self._open_path()  # type: ignore[return-value]
@@ -151,6 +156,25 @@ class Source:
     def other(self, channel: str) -> None:
         """Count a record of another provider or channel (skipped silently)."""
         self.stats.other[channel or "unknown"] += 1
+
+
+def is_url(text: str) -> bool:
+    """``s3://bucket/key`` and the like (fsspec protocols); a Windows drive ``C:\\`` is not one."""
+    scheme, sep, _ = text.partition("://")
+    return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").replace("-", "").isalnum()
+
+
+def _open_url(name: str, url: str) -> io.BufferedReader:
+    """An fsspec file (object storage needs its own package: s3fs, gcsfs, adlfs...)."""
+    try:
+        import fsspec
+
+        handle = fsspec.open(url, "rb").open()
+    except ImportError as exc:
+        raise CollectorError(f"{name}: cannot read: {exc} (install the fsspec package for this storage)") from exc
+    except (OSError, ValueError) as exc:
+        raise CollectorError(f"{name}: cannot read: {exc}") from exc
+    return io.BufferedReader(handle)
 
 
 @runtime_checkable

@@ -2,19 +2,19 @@
 
 Used to build realistic inputs from real events (and to prove the collectors read each shape
 back unchanged): ``"".join(export(events, "wevtutil"))``. Metadata that the shapes carry but an
-:class:`~sysmon_rules.events.Event` does not (host, times) is filled with fixed placeholders.
+:class:`~sysmon_rules.events.Event` does not (times, and the host when its origin has none) is
+filled with fixed placeholders.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..events import Event
+from ..io import write_output
+from ..xml.writer import XML_ILLEGAL
 
 PROVIDER_GUID = "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"
 LINUX_PROVIDER_GUID = "{ff032593-a8d3-4f13-b0d6-01fc615a0f97}"
@@ -22,12 +22,10 @@ CHANNEL = "Microsoft-Windows-Sysmon/Operational"
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 HOST = "host.example"
 TIME = "2020-01-01T00:00:00.000000Z"
-# XML 1.0 cannot carry these even as character references.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _escape(text: str, quote: bool = False) -> str:
-    if _NOT_XML.search(text):
+    if XML_ILLEGAL.search(text):
         raise ValueError(f"a value XML cannot carry: {text!r}")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     if quote:
@@ -38,6 +36,11 @@ def _escape(text: str, quote: bool = False) -> str:
 def _record(event: Event, index: int) -> int:
     origin = event.origin
     return origin.record if origin is not None and origin.record is not None else index
+
+
+def _host(event: Event) -> str:
+    origin = event.origin
+    return origin.computer if origin is not None and origin.computer else HOST
 
 
 def event_data_xml(event: Event, *, namespace: bool = False) -> str:
@@ -56,7 +59,7 @@ def event_xml(event: Event, record: int, *, linux: bool = False) -> str:
             f"<Level>4</Level><Task>{event.event_id}</Task><Opcode>0</Opcode><Keywords>0x8000000000000000"
             f"</Keywords><TimeCreated SystemTime='{TIME}'/><EventRecordID>{record}</EventRecordID>"
             f"<Correlation/><Execution ProcessID='4' ThreadID='8'/><Channel>{channel}</Channel>"
-            f"<Computer>{HOST}</Computer><Security UserID='S-1-5-18'/></System>"
+            f"<Computer>{_escape(_host(event))}</Computer><Security UserID='S-1-5-18'/></System>"
             f"{event_data_xml(event)}</Event>")
 
 
@@ -69,7 +72,7 @@ def _splunk(event: Event, record: int) -> str:
 
 
 def _syslog(event: Event, record: int) -> str:
-    return f"Jan  1 00:00:00 {HOST} sysmon: {event_xml(event, record, linux=True)}\n"
+    return f"Jan  1 00:00:00 {_host(event)} sysmon: {event_xml(event, record, linux=True)}\n"
 
 
 def _line(obj: dict[str, object]) -> str:
@@ -77,13 +80,16 @@ def _line(obj: dict[str, object]) -> str:
 
 
 def _canonical(event: Event, record: int) -> str:
-    return _line({"EventID": event.event_id, "fields": dict(event.fields)})
+    obj: dict[str, object] = {"EventID": event.event_id, "fields": dict(event.fields)}
+    if event.origin is not None and event.origin.computer:
+        obj["Computer"] = event.origin.computer
+    return _line(obj)
 
 
 def _nxlog(event: Event, record: int) -> str:
     """NXLog im_msvistalog (and OTRF Security-Datasets 2020, which adds Logstash keys)."""
     meta: dict[str, object] = {
-        "EventTime": "2020-01-01 00:00:00", "Hostname": HOST, "Keywords": -9223372036854775808,
+        "EventTime": "2020-01-01 00:00:00", "Hostname": _host(event), "Keywords": -9223372036854775808,
         "EventType": "INFO", "SeverityValue": 2, "Severity": "INFO", "EventID": event.event_id,
         "SourceName": "Microsoft-Windows-Sysmon", "ProviderGuid": PROVIDER_GUID.upper(), "Version": 5,
         "Task": event.event_id, "OpcodeValue": 0, "RecordNumber": record, "ExecutionProcessID": 4,
@@ -99,7 +105,7 @@ def _otrf2022(event: Event, record: int) -> str:
     meta: dict[str, object] = {
         "EventSourceName": "Microsoft-Windows-Sysmon", "Provider": "Microsoft-Windows-Sysmon",
         "ProviderGuid": PROVIDER_GUID, "Level": "4", "Keywords": "0x8000000000000000", "Channel": CHANNEL,
-        "Computer": HOST, "TimeCreated": TIME, "TimeGenerated": TIME, "EventRecordID": str(record),
+        "Computer": _host(event), "TimeCreated": TIME, "TimeGenerated": TIME, "EventRecordID": str(record),
         "EventID": event.event_id, "Message": "", "EventData": event_data_xml(event, namespace=True),
         "Task": str(event.event_id),
     }
@@ -111,8 +117,8 @@ def _winlogbeat(event: Event, record: int) -> str:
         "@timestamp": TIME,
         "event": {"code": str(event.event_id), "kind": "event", "provider": "Microsoft-Windows-Sysmon",
                   "module": "sysmon"},
-        "host": {"name": HOST},
-        "winlog": {"channel": CHANNEL, "computer_name": HOST, "event_id": str(event.event_id),
+        "host": {"name": _host(event)},
+        "winlog": {"channel": CHANNEL, "computer_name": _host(event), "event_id": str(event.event_id),
                    "provider_name": "Microsoft-Windows-Sysmon", "provider_guid": PROVIDER_GUID,
                    "record_id": record, "api": "wineventlog", "event_data": dict(event.fields)},
     })
@@ -138,16 +144,13 @@ def export(events: Iterable[Event], fmt: str) -> Iterator[str]:
 
 def write_file(events: Iterable[Event], path: str | Path, fmt: str) -> int:
     """Write the events to ``path`` atomically (whole or untouched); returns how many."""
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     count = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            for text in export(events, fmt):
-                handle.write(text)
-                count += 1
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+
+    def counted() -> Iterator[str]:
+        nonlocal count
+        for text in export(events, fmt):
+            count += 1
+            yield text
+
+    write_output(path, counted())
     return count

@@ -15,15 +15,28 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from ..events import Event
-from .base import DAMAGE_ERRORS, Collector, CollectorError, CollectorWarning, DamagedInput, ReadStats, Source
+from .base import (
+    DAMAGE_ERRORS,
+    Collector,
+    CollectorError,
+    CollectorWarning,
+    DamagedInput,
+    ReadStats,
+    Source,
+    is_url,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 GROUP = "sysmon_rules.collectors"
 # Sniffing order: the built-ins are unambiguous about their formats, so they go first.
-BUILTIN_ORDER = ("evtx", "jsonl", "xml")
+BUILTIN_ORDER = ("evtx", "jsonl", "xml", "parquet")
 ZIP_MAGIC = b"PK\x03\x04"
+T = TypeVar("T")
 
 
 def available() -> dict[str, Collector]:
@@ -63,8 +76,14 @@ def detect(source: Source, collectors: dict[str, Collector] | None = None) -> Co
 
 
 def expand(args: Iterable[str | Path]) -> Iterator[tuple[Source, bool]]:
-    """Each input as a Source; a folder gives its files (sorted, recursively), flagged as implicit."""
+    """Each input as a Source; a folder gives its files (sorted, recursively), flagged as implicit.
+
+    An fsspec URL (``s3://bucket/logs/``) is a file or, ending in a folder, every file under it.
+    """
     for arg in args:
+        if is_url(str(arg)):
+            yield from _expand_url(str(arg))
+            continue
         path = Path(arg)
         if str(arg) != "-" and path.is_dir():
             for child in sorted(walk_files(path)):
@@ -122,6 +141,24 @@ def walk_files(top: Path) -> Iterator[Path]:
                 yield Path(entry.path)
 
 
+def _expand_url(url: str) -> Iterator[tuple[Source, bool]]:
+    try:
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(url)
+        folder = fs.isdir(root)
+        found = sorted(fs.find(root)) if folder else []
+    except ImportError as exc:
+        raise CollectorError(f"{url}: cannot read: {exc} (install the fsspec package for this storage)") from exc
+    except (OSError, ValueError) as exc:
+        raise CollectorError(f"{url}: cannot read: {exc}") from exc
+    if not folder:
+        yield Source.from_arg(url), False
+        return
+    for name in found:
+        yield Source.from_arg(fs.unstrip_protocol(name)), True
+
+
 class EventStream:
     """The events of many inputs, in order; ``stats`` grows as they are read.
 
@@ -130,8 +167,9 @@ class EventStream:
     reads every named file, and only the files it recognises inside folders.
     """
 
-    def __init__(self, inputs: Iterable[str | Path], *, collector: str | None = None, strict: bool = False,
-                 warn: Callable[[str], None] | None = None, collectors: dict[str, Collector] | None = None) -> None:
+    def __init__(self, inputs: Iterable[str | Path], *, collector: str | Collector | None = None,
+                 strict: bool = False, warn: Callable[[str], None] | None = None,
+                 collectors: dict[str, Collector] | None = None) -> None:
         self.inputs = list(inputs)
         self.strict = strict
         self.warn = warn
@@ -139,11 +177,13 @@ class EventStream:
         self.files: list[tuple[str, str]] = []  # (input, collector name) in reading order
         self.unread: list[str] = []
         self._collectors = available() if collectors is None else collectors  # given: no entry-point scan
-        self._forced = self._collectors.get(collector) if collector is not None else None
-        if collector is not None and self._forced is None:
+        self._forced = self._collectors.get(collector) if isinstance(collector, str) else collector
+        if isinstance(collector, str) and self._forced is None:
             get(collector)  # the error listing what is available
 
-    def _pick(self, source: Source, implicit: bool) -> Collector | None:
+    def pick(self, source: Source, implicit: bool) -> Collector | None:
+        """The collector for one input; None for a file in a folder that nothing recognises, or
+        for a damaged or unreadable one there (skipped: counted, warned, an error under strict)."""
         try:
             return self._recognise(source, implicit)
         except CollectorError as exc:
@@ -164,12 +204,13 @@ class EventStream:
             raise CollectorError(f"{source.name}: cannot tell the format; give --collector ({names})")
         return found
 
-    def __iter__(self) -> Iterator[Event]:
+    def _opened(self) -> Iterator[tuple[Source, Collector]]:
+        """Each input with the collector that reads it; its counts join ``stats`` once read."""
         for source, implicit in expand(self.inputs):
             source.strict = self.strict
             if self.warn is not None:
                 source.warn = self.warn
-            collector = self._pick(source, implicit)
+            collector = self.pick(source, implicit)
             if collector is None:
                 if not source.stats.skipped:  # a damaged one is counted as skipped, not as unread
                     self.unread.append(source.name)
@@ -177,19 +218,70 @@ class EventStream:
                 continue
             self.files.append((source.name, collector.name))
             try:
-                yield from _read(collector, source)
+                yield source, collector
             finally:
                 self.stats.add(source.stats)
             _warn_if_no_sysmon(source)
 
+    def __iter__(self) -> Iterator[Event]:
+        for source, collector in self._opened():
+            for event in guarded(collector.events(source), source):
+                source.stats.events += 1
+                yield event
 
-def _read(collector: Collector, source: Source) -> Iterator[Event]:
-    """The source's events; a stream damaged past repair (gzip cut or corrupt) ends that file as
-    one skipped record, after the events read before the damage."""
+    def batches(self, rows: int | None = None) -> Iterator[pa.RecordBatch]:
+        """The same events as record batches (``collectors.arrow`` layout) of up to ``rows`` each.
+
+        Batches run across file boundaries, so a folder of small files still gives full batches;
+        a collector with a ``batches(source)`` method of its own (Parquet) hands its batches over.
+        """
+        from .arrow import BATCH_ROWS
+
+        size = rows or BATCH_ROWS
+        pending: list[Event] = []
+        for source, collector in self._opened():
+            own = getattr(collector, "batches", None)
+            if own is not None:
+                if pending:
+                    yield self._batch(pending)
+                    pending = []
+                for batch in guarded(own(source), source):
+                    source.stats.events += batch.num_rows
+                    yield batch
+                continue
+            for event in guarded(collector.events(source), source):
+                source.stats.events += 1
+                pending.append(event)
+                if len(pending) >= size:
+                    yield self._batch(pending)
+                    pending = []
+        if pending:
+            yield self._batch(pending)
+
+    def _batch(self, events: list[Event]) -> pa.RecordBatch:
+        from .arrow import UNENCODABLE, to_batch
+
+        def unencodable(event: Event) -> None:  # a damaged record of a file already counted
+            where = Source(event.origin.source if event.origin else "-", strict=self.strict)
+            if self.warn is not None:
+                where.warn = self.warn
+            where.skip(str(event.origin or "-"), UNENCODABLE)
+            self.stats.events -= 1
+            self.stats.add(where.stats)
+
+        return to_batch(events, unencodable)
+
+
+def read(*inputs: str | Path, collector: str | None = None, strict: bool = False) -> EventStream:
+    """``for event in read("Sysmon.evtx", "more/"): ...``; formats are recognised by content."""
+    return EventStream(inputs, collector=collector, strict=strict)
+
+
+def guarded(items: Iterator[T], source: Source) -> Iterator[T]:
+    """The source's events (or batches); a stream damaged past repair (gzip cut or corrupt, a
+    damaged zip member) ends that file as one skipped record, after what was read before it."""
     try:
-        for event in collector.events(source):
-            source.stats.events += 1
-            yield event
+        yield from items
     except DAMAGE_ERRORS as exc:
         kind = "zip member" if isinstance(exc, zipfile.BadZipFile | NotImplementedError) else "gzip stream"
         source.skip(source.name, f"damaged {kind} ({exc or type(exc).__name__}), the rest of the file is lost")
@@ -200,8 +292,3 @@ def _warn_if_no_sysmon(source: Source) -> None:
     if source.stats.events == 0 and source.stats.other:
         channels = ", ".join(f"{name} ({count:,})" for name, count in source.stats.other.most_common(3))
         source.warn(f"{source.name}: no Sysmon events, only records of other channels: {channels}")
-
-
-def read(*inputs: str | Path, collector: str | None = None, strict: bool = False) -> EventStream:
-    """``for event in read("Sysmon.evtx", "more/"): ...``; formats are recognised by content."""
-    return EventStream(inputs, collector=collector, strict=strict)

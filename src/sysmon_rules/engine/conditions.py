@@ -13,10 +13,12 @@ for the empty string and so matches every value).
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
-from typing import Literal
 
-Platform = Literal["windows", "linux"]
+from ..schema import ascii_lower
+from ..schema.model import Platform as Platform  # its old home; schema.model is the one place
+
 Test = Callable[[str], bool]
 
 # MatchStatus, in Sysmon's order.
@@ -31,15 +33,8 @@ IMAGE, NOT_BEGIN_WITH, NOT_END_WITH = 13, 14, 15
 ENVIRONMENT_BIT = 0x40000000  # set on load for data holding '%' (Windows user mode only)
 CONDITION_MASK = 0xFFFF  # FilterValue(): the condition proper
 
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_LOWER = "abcdefghijklmnopqrstuvwxyz"
-_TO_LOWER = str.maketrans(_UPPER, _LOWER)
-_TO_UPPER = str.maketrans(_LOWER, _UPPER)
-
-
-def fold(text: str) -> str:
-    """Lowercase ASCII letters only, as Sysmon does (``str.lower`` would also fold e.g. 'İ')."""
-    return text.lower() if text.isascii() else text.translate(_TO_LOWER)
+_TO_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+fold = ascii_lower  # rule data and event values fold as names do: ASCII letters only
 
 
 def fold_upper(text: str) -> str:
@@ -51,6 +46,13 @@ def c_string(text: str) -> str:
     """The text a C reader sees: everything before the first NUL."""
     cut = text.find("\0")
     return text if cut < 0 else text[:cut]
+
+
+def folded_value(raw: str) -> str:
+    """An event value as every test sees it: cut at NUL, folded, and ``-`` when empty or absent."""
+    if "\0" in raw:
+        raw = c_string(raw)
+    return fold(raw) if raw else "-"
 
 
 def list_needles(data: str, every: bool = False) -> list[str]:

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from .. import hints
 from ..errors import Diagnostic
 from ..schema import SchemaVersion
 from ..xml.reader import Element, ParsedDocument, child_elements, element_text, local_name
-from . import hints
 
 _ONMATCH = ("include", "exclude")
 _RELATION = ("and", "or")

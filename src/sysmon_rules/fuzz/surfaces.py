@@ -113,7 +113,7 @@ def _events(suffix: str) -> Callable[[bytes, Path], None]:
 
 
 def _yaml(data: bytes, workdir: Path) -> None:
-    from .testfile import load_test_file, run_case, run_test_file
+    from ..testing.testfile import load_test_file, run_case, run_test_file
 
     config = workdir / "c.xml"
     if not config.exists():

@@ -6,8 +6,8 @@ Each input is made deterministically from ``(surface, seed, index)`` by mutating
 from its index alone. :func:`run_campaign` runs inputs in worker processes under an address-space
 limit and reports inputs, outcomes, unexpected exceptions, hangs and peak memory::
 
-    python -m sysmon_rules.testing.fuzz [SURFACE...] --inputs 100000 --shared ../shared
-    python -m sysmon_rules.testing.fuzz --atheris jsonl -- -runs=100000   # coverage-guided
+    python -m sysmon_rules.fuzz [SURFACE...] --inputs 100000 --shared ../shared
+    python -m sysmon_rules.fuzz --atheris jsonl -- -runs=100000   # coverage-guided
 
 The tests (``tests/test_fuzz_surfaces.py``) run a few hundred inputs per surface through the same
 surfaces with hypothesis; ``make bench`` runs the long campaign (benchmarks/bench_fuzz.py).
@@ -29,8 +29,8 @@ from pathlib import Path
 from types import FrameType
 
 from ..errors import SysmonRulesError
-from .fuzz_surfaces import SURFACES, seeds_for
 from .mutate import mutate
+from .surfaces import SURFACES, seeds_for
 
 HANG_SECONDS = 2.0
 MEMORY_LIMIT = 1536 << 20  # address space per worker: a blow-up is a MemoryError, not an OOM kill
@@ -177,7 +177,7 @@ def _atheris(surface: str, shared: Path | None, argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sysmon_rules.testing.fuzz", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sysmon_rules.fuzz", description=__doc__.splitlines()[0])
     parser.add_argument("surfaces", nargs="*", default=sorted(SURFACES), help=f"of {', '.join(sorted(SURFACES))}")
     parser.add_argument("--inputs", type=int, default=10_000)
     parser.add_argument("--shared", type=Path, default=None, help="the shared/ folder (seeds and reproducers)")
@@ -211,6 +211,3 @@ def format_row(report: Report) -> str:
     return (f"{report.surface:<10} {report.inputs:>8,} {report.accepted:>9,} {report.documented:>10,} "
             f"{sum(report.unexpected.values()):>10,} {report.hangs:>8,} {report.peak_rss_mb:>7.0f}MB {rate:>9.0f}")
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from ..schema import SchemaVersion, all_versions, format_version
-from ..schema.model import EventType
+from .schema import SchemaVersion, all_versions, format_version
+from .schema.model import EventType
 
 # Longer "expecting (...)" lists are cut: the closest names first, then a count of the rest.
 MAX_LISTED = 8
