@@ -76,7 +76,7 @@ class DtdChecker:
             if choices is not None and value not in choices:
                 yield self._error(
                     "attribute-value", element,
-                    f'Value "{value}" for attribute {name} of {owner} is not among the enumerated set '
+                    f'Value "{hints.shown(value)}" for attribute {name} of {owner} is not among the enumerated set '
                     f"({'|'.join(choices)})",
                     f"use {' or '.join(repr(c) for c in choices)} (lower case)",
                 )
