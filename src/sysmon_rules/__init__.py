@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         to_xml,
         validate,
     )
+    from .diff import ConfigDiff, diff
     from .engine import Decision, Evaluator
     from .merge import MergeResult, merge
 
@@ -61,6 +62,8 @@ _LAZY = {
     "Decompiled": "sysmon_rules.api",
     "Evaluator": "sysmon_rules.engine",
     "Decision": "sysmon_rules.engine",
+    "diff": "sysmon_rules.diff",
+    "ConfigDiff": "sysmon_rules.diff",
     "merge": "sysmon_rules.merge",
     "MergeResult": "sysmon_rules.merge",
 }
@@ -69,6 +72,7 @@ __all__ = [
     "BlobFormatError",
     "CompiledBlob",
     "Config",
+    "ConfigDiff",
     "ConfigSyntaxError",
     "ConfigValidationError",
     "Decision",
@@ -90,6 +94,7 @@ __all__ = [
     "SysmonRulesError",
     "compile_config",
     "decompile",
+    "diff",
     "from_blob",
     "iter_errors",
     "lint_file",
