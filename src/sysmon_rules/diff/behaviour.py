@@ -2,7 +2,8 @@
 
 A change's witness is searched along the walk paths through the changed set and filter, on the
 side(s) where they exist (``witness.distinguish`` with ``only=``), for each event id the set's
-slot serves; it is kept only when the two evaluators decide it differently. Without a witness
+slot serves; it is kept only when the two evaluators decide it differently and the old config
+with only this change applied (``isolate``) does too, so another change is not the cause. Without a witness
 a change is "none" when a proof applies — the event ids it touches have equal normal forms
 (``normal.same_plan``), a move inside an OR set crosses only filters it cannot match together
 with or that report the same name, a filter equal to an earlier one of its OR set (which it can
@@ -11,10 +12,14 @@ never outrun) — and "unknown" otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..engine import Evaluator
 from ..engine.compiled import CFilter, CGroup, CSet
+from ..events import Event
 from ..ruletable import COMBINE_OR
 from ..witness import Constraint, Target, disjoint, distinguish
+from .isolate import Outcome, hybrid
 from .normal import filter_form, same_plan
 from .structure import BEHAVIOUR, NONE, Change
 
@@ -43,12 +48,23 @@ def _targets(evaluator: Evaluator, event_id: int, set_index: int | None, filter_
     if found is None:
         return []
     k, cset = found
-    if cset.combine != COMBINE_OR:
-        return [Target(k, None)] if filter_index is not None else [Target(k, None), Target(None)]
     if filter_index is not None:
-        return [Target(k, _item_of(cset, filter_index))]
+        item = _item_of(cset, filter_index)
+        # The set matching through this filter (in an AND set: first on its field), or just the
+        # filter matching (its RuleName outlives a set that fails, when a later set matches).
+        return [Target(k, item), Target(k, item, alone=True)]
+    if cset.combine != COMBINE_OR:
+        return [Target(k, None), Target(None)]
     # A whole set: paths through its items, and "no set matches" (its presence changes the default).
     return [Target(k, j) for j in range(min(len(cset.items), _ITEM_TARGETS))] + [Target(None)]
+
+
+def _crossed(evaluator: Evaluator, event_id: int, set_index: int | None, side: int) -> list[tuple[int, Target]]:
+    found = _position(evaluator, event_id, set_index) if set_index is not None else None
+    if found is None:
+        return []
+    k, cset = found
+    return [(side, Target(k, j, alone=True)) for j in range(min(len(cset.items), _ITEM_TARGETS // 4))]
 
 
 def event_ids_of(evaluator: Evaluator, event_id: int) -> list[int]:
@@ -66,9 +82,19 @@ def find_witness(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_
             if set_level or filter_index is not None:  # a filter change: paths through that filter only
                 only += [(side, t) for t in _targets(evaluator, event_id, set_index, None if set_level
                                                      else filter_index)]
+        if change.kind == "filter-moved":  # the filters it crossed matter as much as itself
+            only += _crossed(old, event_id, change.old_set, 0) + _crossed(new, event_id, change.new_set, 1)
         if not only:
             continue
-        witness = distinguish(old, new, event_id, ignore_rule_names=ignore_rule_names, only=only)
+        alone = hybrid(change, old, new, event_id)
+
+        def caused(event: Event, alone: Callable[[Event], Outcome] | None = alone) -> bool:
+            if alone is None:
+                return True
+            before, after = old.decide(event), alone(event)
+            return before.decision != after[0] or (not ignore_rule_names and before.rule_name != after[1])
+
+        witness = distinguish(old, new, event_id, ignore_rule_names=ignore_rule_names, only=only, require=caused)
         if witness is not None:
             change.witness, change.effect = witness, BEHAVIOUR
             return True

@@ -185,9 +185,18 @@ def _refute(shape: _Shape) -> str | None:
         return f"two 'end with' values disagree: {sorted(set(shape.suffixes))}"
     if len(set(shape.basenames)) > 1:
         return f"two 'image' file names disagree: {sorted(set(shape.basenames))}"
+    if shape.basenames and suffix and not _name_fits(shape.basenames[0], suffix):
+        return f"a value ending with {suffix!r} cannot have the file name {shape.basenames[0]!r}"
     if "" in shape.forbidden or "" in shape.forbidden_prefixes or "" in shape.forbidden_suffixes:
         return "an empty needle is in every value, so it cannot be excluded"
     return _forced_forbidden(prefix, suffix, shape.needles, shape)
+
+
+def _name_fits(name: str, suffix: str) -> bool:
+    """Can a value ending with ``suffix`` have the file name ``name`` (text after the last ``\\``)?"""
+    if "\\" in suffix:
+        return suffix[suffix.rfind("\\") + 1:] == name
+    return name.endswith(suffix)
 
 
 def _forced_forbidden(prefix: str, suffix: str, needles: list[str], shape: _Shape) -> str | None:
