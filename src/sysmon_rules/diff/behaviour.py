@@ -12,16 +12,16 @@ never outrun) — and "unknown" otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from ..engine import Evaluator
 from ..engine.compiled import CFilter, CGroup, CSet
 from ..events import Event
-from ..ruletable import COMBINE_OR
+from ..ruletable import COMBINE_AND, COMBINE_OR, RuleSet
 from ..witness import Constraint, Target, disjoint, distinguish
 from .isolate import Outcome, hybrid
 from .normal import filter_form, same_plan
-from .structure import BEHAVIOUR, NONE, Change
+from .structure import BEHAVIOUR, NONE, Change, filter_key
 
 _ITEM_TARGETS = 40  # per set-level change: paths through this many items of the set
 
@@ -123,9 +123,14 @@ def _local_proof(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_
     if set_index is None or filter_index is None:
         return ""
     found = _position(side, change.event_id, set_index)
-    if found is None or found[1].combine != COMBINE_OR:
+    if found is None:
         return ""
     k, cset = found
+    if change.kind == "filter-moved":
+        return _move_proof(cset.items[_item_of(cset, filter_index)], cset, change, old, new,  # type: ignore[arg-type]
+                           ignore_rule_names=ignore_rule_names) if cset.combine in (COMBINE_OR, COMBINE_AND) else ""
+    if cset.combine != COMBINE_OR:
+        return ""
     valid = side.plan(change.event_id).valid[k]
     top = [i for i in cset.items if isinstance(i, CFilter)]
     me = next((f for f in top if f.position == filter_index), None)
@@ -136,30 +141,51 @@ def _local_proof(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_
     if change.kind in ("filter-added", "filter-removed") and \
             any(filter_form(f, valid, side.platform, names=False) == key for f in earlier):
         return "an equal filter comes earlier in the same OR set, so this one never matches first"
-    if change.kind == "filter-moved":
-        return _move_proof(me, cset, change, old, new, ignore_rule_names=ignore_rule_names)
     return ""
 
 
 def _move_proof(me: CFilter, cset: CSet, change: Change, old: Evaluator, new: Evaluator, *,
                 ignore_rule_names: bool) -> str:
-    plain = all(isinstance(i, CFilter) and i.test is not None for i in cset.items)
-    if not plain:
+    """A move that cannot change the first match of a run, nor which name is reported last.
+
+    Crossing a filter of the same field is harmless when no value matches both or both report
+    the same name; crossing one of another field is harmless in an OR set when the names are
+    equal, and in an AND set only when neither has a name (a failing AND set keeps the names
+    matched before the failure).
+    """
+    if not all(isinstance(i, CFilter) and i.test is not None for i in cset.items):
         return ""
     if ignore_rule_names:
-        return "an OR set of plain filters matches the same events in any order"
-    if "%" in me.source.value:
-        return ""  # an expanded value depends on the session
-    others = [i for i in cset.items if isinstance(i, CFilter) and i is not me]
-    platform = old.platform
-    for other in others:
-        if other.name == me.name:
-            continue
-        if other.field_id == me.field_id and disjoint(Constraint(me.condition, me.data),
-                                                      Constraint(other.condition, other.data), platform):
-            continue
+        return "a set of plain filters decides the same events in any order"
+    if change.old_set is None or change.new_set is None or "%" in me.source.value:
+        return ""  # (an expanded value depends on the session)
+    before = _order(old.table.rule_sets[change.old_set])
+    after = _order(new.table.rule_sets[change.new_set])
+    if before is None or after is None or before[me.position] not in after:
         return ""
-    return "no event matches it together with a filter of another name in its OR set"
+    mine = before[me.position]
+    for other in cset.items:
+        assert isinstance(other, CFilter)
+        theirs = before[other.position]
+        if other is me or theirs not in after:  # (a filter added or removed is a change of its own)
+            continue
+        if (other.position < me.position) == (after.index(theirs) < after.index(mine)):
+            continue
+        if not _harmless_crossing(me, other, cset.combine == COMBINE_OR, old):
+            return ""
+    return "every filter it crossed can never match together with it, or reports the same name"
+
+
+def _order(rule_set: RuleSet) -> list[tuple[Hashable, str]] | None:
+    keys = [(filter_key(rule_set, f), f.name) for f in rule_set.filters]
+    return keys if len(set(keys)) == len(keys) else None
+
+
+def _harmless_crossing(me: CFilter, other: CFilter, in_or: bool, evaluator: Evaluator) -> bool:
+    if other.field_id == me.field_id:
+        return other.name == me.name or ("%" not in other.source.value and disjoint(
+            Constraint(me.condition, me.data), Constraint(other.condition, other.data), evaluator.platform))
+    return other.name == me.name if in_or else not other.name and not me.name
 
 
 __all__ = ["event_ids_of", "find_witness", "prove_inert"]

@@ -128,6 +128,10 @@ def _add_unwanted(shape: _Shape, condition: int, data: str) -> None:
         shape.forbidden_prefixes.append(data)
     elif condition == END_WITH:
         shape.forbidden_suffixes.append(data)
+    elif condition == LESS_THAN:  # at least data
+        shape.seeds += [data, data + "0", data + "a", *_above(data)]
+    elif condition == MORE_THAN:  # at most data
+        shape.seeds += [data, *_below(data)]
 
 
 def _below(data: str) -> list[str]:
@@ -254,7 +258,7 @@ def _assemble(prefix: str, needles: list[str], suffix: str, seeds: list[str]) ->
 
 def _needed(needles: list[str], around: str) -> list[str]:
     """The needles not already inside the fixed parts or another needle, longest first."""
-    unique = sorted({n for n in needles if n and n not in around}, key=len, reverse=True)
+    unique = sorted({n for n in needles if n and n not in around}, key=lambda n: (-len(n), n))
     return [n for i, n in enumerate(unique) if not any(n in other for other in unique[:i])]
 
 
