@@ -166,3 +166,26 @@ def test_bad_input_is_one_line(shared_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(SysmonRulesError, match="cut"):
         diff(blob, tmp_path / "cut.txt")
     assert _cli(str(blob))[0] == 2  # usage
+
+
+def test_documented_github_actions_job_uses_real_options(project_root: Path) -> None:
+    import re
+    import shlex
+
+    import yaml
+
+    from sysmon_rules.cli.diff import command
+
+    text = (project_root / "docs" / "diff.md").read_text("utf-8")
+    block = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert block is not None
+    job = yaml.safe_load(block.group(1))
+    trigger = job.get("on", job.get(True))  # YAML 1.1 reads a bare `on` key as true
+    assert trigger["pull_request"]["paths"] and job["permissions"]["pull-requests"] == "write"
+    script = "\n".join(step.get("run", "") for step in job["jobs"]["diff"]["steps"])
+    calls = [shlex.split(line.split("||")[0]) for line in script.splitlines() if "sysmon-rules diff" in line]
+    assert calls
+    known = {opt for p in command.params for opt in p.opts}
+    for call in calls:
+        args = call[call.index("diff") + 1:]
+        assert {a for a in args if a.startswith("-")} <= known
