@@ -14,10 +14,10 @@ from pathlib import Path
 from ..blob.decode import decode
 from ..blob.dumptext import looks_like_dump, read_dump_text
 from ..blob.inputs import as_text, read_blob
-from ..engine.conditions import Platform
 from ..errors import Location, SysmonRulesError
 from ..model import Config
 from ..ruletable import RuleTable
+from ..schema.model import Platform
 
 DUMP_TEXT = "sysmon -c text"
 
@@ -75,7 +75,7 @@ def _read(data: bytes, path: Path | None, label: str, platform: Platform, where:
     start = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1]
     if start == b"<":
         from ..blob.compile import compile_config
-        from ..xml.reader import load, loads
+        from ..validation import load, loads
 
         config = load(path, platform=platform) if path is not None else loads(data, platform=platform)
         return Side(label, "xml", compile_config(config, platform=platform).table)

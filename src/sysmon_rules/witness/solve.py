@@ -33,10 +33,10 @@ from ..engine.conditions import (
     IS_ANY,
     LESS_THAN,
     MORE_THAN,
-    Platform,
     list_needles,
     list_tokens,
 )
+from ..schema.model import Platform
 from .literals import Constraint
 
 Status = Literal["found", "impossible", "unknown"]
