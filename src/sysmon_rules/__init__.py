@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     )
     from .diff import ConfigDiff, diff
     from .engine import Decision, Evaluator
+    from .merge import MergeResult, merge
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
 _LAZY = {
@@ -63,6 +64,8 @@ _LAZY = {
     "Decision": "sysmon_rules.engine",
     "diff": "sysmon_rules.diff",
     "ConfigDiff": "sysmon_rules.diff",
+    "merge": "sysmon_rules.merge",
+    "MergeResult": "sysmon_rules.merge",
 }
 
 __all__ = [
@@ -81,6 +84,7 @@ __all__ = [
     "FileAccessError",
     "Filter",
     "Location",
+    "MergeResult",
     "Option",
     "Origin",
     "PlatformError",
@@ -96,6 +100,7 @@ __all__ = [
     "lint_file",
     "load",
     "loads",
+    "merge",
     "to_blob",
     "to_xml",
     "validate",

@@ -17,7 +17,7 @@ import string
 from collections.abc import Callable
 
 from ..schema import ascii_lower
-from ..schema.model import Platform
+from ..schema.model import Platform as Platform  # its old home; schema.model is the one place
 
 Test = Callable[[str], bool]
 
@@ -46,6 +46,13 @@ def c_string(text: str) -> str:
     """The text a C reader sees: everything before the first NUL."""
     cut = text.find("\0")
     return text if cut < 0 else text[:cut]
+
+
+def folded_value(raw: str) -> str:
+    """An event value as every test sees it: cut at NUL, folded, and ``-`` when empty or absent."""
+    if "\0" in raw:
+        raw = c_string(raw)
+    return fold(raw) if raw else "-"
 
 
 def list_needles(data: str) -> list[str]:

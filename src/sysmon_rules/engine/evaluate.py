@@ -20,7 +20,7 @@ from ..ruletable import RuleSet, RuleTable
 from ..schema import newest
 from ..schema.model import Platform, as_platform
 from .compiled import CSet, compile_set
-from .conditions import MATCH, c_string, fold
+from .conditions import MATCH, c_string, fold, folded_value
 from .decision import MANY_SETS_DROP, MATCH_REASON, NEVER, NO_RULES, ONE_SET_DEFAULT, Decision
 from .index import Hit, Plan, build_plan
 from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
@@ -28,7 +28,10 @@ from .trace import Trace, trace_event
 from .walk import walk_candidates, walk_set
 
 if TYPE_CHECKING:  # the compiler loads on first use: `import sysmon_rules.engine` stays light
+    import pyarrow as pa
+
     from ..blob.compile import CompiledBlob
+    from .batch import BatchDecider
 
 
 class Evaluator:
@@ -42,7 +45,8 @@ class Evaluator:
     """
 
     def __init__(self, source: Config | bytes | bytearray | RuleTable | CompiledBlob, *,
-                 environment: Mapping[str, str] | None = None, platform: Platform = "windows") -> None:
+                 environment: Mapping[str, str] | None = None, platform: Platform = "windows",
+                 index: bool = True) -> None:
         self.platform: Platform = as_platform(platform)
         self.environment: dict[str, str] = dict(environment or {})
         self.table = _rule_table(source, platform)
@@ -51,8 +55,12 @@ class Evaluator:
         self._order: dict[Slot, list[int]] = order_sets(self.table.rule_sets, self._slots)
         self._compiled: dict[int, CSet] = {}
         self._plans: dict[int, Plan] = {}
-        # Index every event id the build knows now, so decide() never pays for it.
-        for event_id in self._schema.events_by_id:
+        self._batch: BatchDecider | None = None
+        # Index every event id the build knows now, so decide() never pays for it. index=False
+        # walks every set with the exact walker instead: for a few decisions on a big config
+        # (lint's witness events) that is cheaper than building the index.
+        self._index = index
+        for event_id in self._schema.events_by_id if index else ():
             if event_id not in NEVER_FILTERED and self._slots.slot(event_id) in self._order:
                 self._plan(event_id)
 
@@ -89,6 +97,24 @@ class Evaluator:
             return _ONE_SET[sets[0].on_default]
         return _DROPPED
 
+    def decide_batch(self, data: pa.Table | pa.RecordBatch) -> pa.Table:
+        """:meth:`decide` for every row of an Arrow table or record batch, in row order.
+
+        ``data`` has an ``EventID`` column and one column per EventData field (strings,
+        dictionary-encoded or not; null or missing reads as absent). The result has the columns
+        ``decision`` (``include``/``exclude``), ``rule_name`` (null: none) and ``rule_set`` (the
+        deciding set's position in ``table.rule_sets``, null: none): see ``engine.batch``.
+        """
+        if self._batch is None:
+            from .batch import BatchDecider
+
+            self._batch = BatchDecider(self)
+        return self._batch.decide(data)
+
+    def plan(self, event_id: int) -> Plan:
+        """The indexed plan that decides events of this id (built on first use)."""
+        return self._plans.get(event_id) or self._plan(event_id)
+
     def explain(self, event: Event) -> Decision:
         """Like :meth:`decide`, walking every set in full and recording each step in ``trace``.
 
@@ -115,10 +141,6 @@ class Evaluator:
             if not rule_set.filters:
                 return rule_set.onmatch == "exclude"
         return True
-
-    def plan(self, event_id: int) -> Plan:
-        """The compiled sets of one event id in evaluation order, with the field ids each resolves."""
-        return self._plans.get(event_id) or self._plan(event_id)
 
     def sharing_sets_with(self, event_id: int) -> list[int]:
         """The known event ids whose events the sets of ``event_id`` decide (its series, e.g. 12-14)."""
@@ -149,7 +171,7 @@ class Evaluator:
         sets = [self._compiled_set(i) for i in indexes]
         set_fields = [types[s.rule_set.event_id].field_names if s.rule_set.event_id in types else None
                       for s in sets]
-        plan = build_plan(event_id, default, sets, event_fields, set_fields)
+        plan = build_plan(event_id, default, sets, event_fields, set_fields, index=self._index)
         if event_type is not None or sets:  # don't let arbitrary unknown ids grow the cache
             self._plans[event_id] = plan
         return plan
@@ -158,8 +180,8 @@ class Evaluator:
 def _probe(plan: Plan, fields: Mapping[str, str]) -> tuple[dict[int, str], list[Hit]]:
     """Read and fold each field once, and look it up: the values and the sorted candidates.
 
-    Inlined on purpose (this is the hot loop): reading as in ``_values``, lookups as documented
-    in ``index``.
+    Inlined on purpose (this is the hot loop): reading as ``conditions.folded_value``, lookups as
+    ``index.lookup``.
     """
     values: dict[int, str] = {}
     hits: list[Hit] = list(plan.always)
@@ -196,13 +218,8 @@ def _probe(plan: Plan, fields: Mapping[str, str]) -> tuple[dict[int, str], list[
 
 def _values(plan: Plan, fields: Mapping[str, str]) -> dict[int, str]:
     """The folded value of every field the plan reads: absent or empty reads as ``-``."""
-    values: dict[int, str] = {}
-    for field_id, name in plan.fields:
-        raw = fields.get(name, "") if name is not None else ""  # RuleName is not set yet: "-"
-        if "\0" in raw:
-            raw = c_string(raw)
-        values[field_id] = fold(raw) if raw else "-"
-    return values
+    # RuleName is not set yet: "-"
+    return {field_id: folded_value(fields.get(name, "") if name is not None else "") for field_id, name in plan.fields}
 
 
 def _rule_table(source: Config | bytes | bytearray | RuleTable | CompiledBlob, platform: Platform) -> RuleTable:
