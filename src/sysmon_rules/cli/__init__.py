@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "test",
     "lint",
     "coverage",
+    "diff",
 )
 
 

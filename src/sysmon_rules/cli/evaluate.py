@@ -17,14 +17,16 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..api import load
 from ..blob.inputs import read_blob
 from ..collectors import EventStream
 from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
 from ..events import Event
+from ..io import read_input
 from ..report import Comparison, Summary
-from ..xml.reader import load
-from .compile import error_line, fail
+from ..schema.model import as_platform
+from .messages import fail_with
 
 TOP_NAMES = 20
 
@@ -32,19 +34,14 @@ TOP_NAMES = 20
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None) -> Evaluator:
     """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        fail(path, exc.strerror or str(exc))
-        raise
-    try:
+        data = read_input(path, stdin=False)
         start = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1]
         if start == b"<":
             config = load(Path(path), platform=platform)  # by path: rule locations name the file
-            return Evaluator(config, environment=environment, platform=platform)  # type: ignore[arg-type]
-        return Evaluator(read_blob(data), environment=environment, platform=platform)  # type: ignore[arg-type]
+            return Evaluator(config, environment=environment, platform=as_platform(platform))
+        return Evaluator(read_blob(data), environment=environment, platform=as_platform(platform))
     except SysmonRulesError as exc:
-        fail(*error_line(path, exc))
-        raise
+        fail_with(exc, path)
 
 
 def _origin(event: Event) -> dict[str, object]:

@@ -12,42 +12,23 @@ Decision(decision='include', rule_name='shell', reason='match')
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from ..events import Event
 from ..model import Config
 from ..ruletable import RuleSet, RuleTable
 from ..schema import newest
+from ..schema.model import Platform, as_platform
 from .compiled import CSet, compile_set
-from .conditions import MATCH, Platform, c_string, fold
+from .conditions import MATCH, c_string, fold
+from .decision import MANY_SETS_DROP, MATCH_REASON, NEVER, NO_RULES, ONE_SET_DEFAULT, Decision
 from .index import Hit, Plan, build_plan
 from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
 from .trace import Trace, trace_event
 from .walk import walk_candidates, walk_set
 
-DecisionName = Literal["include", "exclude"]
-# Why a decision was taken (Decision.reason).
-NEVER = "never filtered"  # events 4, 16 and 255
-NO_RULES = "no rule set"  # the event type's default
-MATCH_REASON = "match"  # a set matched: the opposite of its default
-ONE_SET_DEFAULT = "no match: the only set's default"
-MANY_SETS_DROP = "no match in two or more sets: dropped"
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What Sysmon does with an event: ``decision`` and the RuleName it reports (None: none).
-
-    ``reason`` is one of the module constants; ``rule_set`` is the set that matched (if one did);
-    ``trace`` is filled by :meth:`Evaluator.explain` only.
-    """
-
-    decision: DecisionName
-    rule_name: str | None = None
-    reason: str = MATCH_REASON
-    rule_set: RuleSet | None = field(default=None, repr=False, compare=False)
-    trace: Trace | None = field(default=None, repr=False, compare=False)
+if TYPE_CHECKING:  # the compiler loads on first use: `import sysmon_rules.engine` stays light
+    from ..blob.compile import CompiledBlob
 
 
 class Evaluator:
@@ -60,11 +41,9 @@ class Evaluator:
     picks the build: field tables, case folding of ``less than``/``more than``, expansion.
     """
 
-    def __init__(self, source: Config | bytes | bytearray | RuleTable | object, *,
+    def __init__(self, source: Config | bytes | bytearray | RuleTable | CompiledBlob, *,
                  environment: Mapping[str, str] | None = None, platform: Platform = "windows") -> None:
-        if platform not in ("windows", "linux"):
-            raise ValueError(f"unknown platform {platform!r} (windows or linux)")
-        self.platform: Platform = platform
+        self.platform: Platform = as_platform(platform)
         self.environment: dict[str, str] = dict(environment or {})
         self.table = _rule_table(source, platform)
         self._schema = newest(platform)
@@ -104,7 +83,7 @@ class Evaluator:
                 decision = plan.decisions.get((k, name))
                 if decision is None:
                     decision = plan.decisions[k, name] = Decision(
-                        cset.on_match, name, MATCH_REASON, cset.rule_set)  # type: ignore[arg-type]
+                        cset.on_match, name, MATCH_REASON, cset.rule_set)
                 return decision
         if len(sets) == 1:
             return _ONE_SET[sets[0].on_default]
@@ -136,6 +115,15 @@ class Evaluator:
             if not rule_set.filters:
                 return rule_set.onmatch == "exclude"
         return True
+
+    def plan(self, event_id: int) -> Plan:
+        """The compiled sets of one event id in evaluation order, with the field ids each resolves."""
+        return self._plans.get(event_id) or self._plan(event_id)
+
+    def sharing_sets_with(self, event_id: int) -> list[int]:
+        """The known event ids whose events the sets of ``event_id`` decide (its series, e.g. 12-14)."""
+        slot = self._slots.slot(event_id)
+        return [e for e in sorted(self._schema.events_by_id) if self._slots.slot(e) == slot]
 
     def rule_sets_for(self, event_id: int) -> list[RuleSet]:
         """The rule sets applied to events of this id, in the order Sysmon tries them."""
@@ -217,7 +205,7 @@ def _values(plan: Plan, fields: Mapping[str, str]) -> dict[int, str]:
     return values
 
 
-def _rule_table(source: object, platform: Platform) -> RuleTable:
+def _rule_table(source: Config | bytes | bytearray | RuleTable | CompiledBlob, platform: Platform) -> RuleTable:
     if isinstance(source, RuleTable):
         return source
     if isinstance(source, bytes | bytearray | memoryview):
@@ -229,9 +217,10 @@ def _rule_table(source: object, platform: Platform) -> RuleTable:
         from ..blob.compile import compile_config
 
         return compile_config(source, platform=platform).table
-    table = getattr(source, "table", None)  # a CompiledBlob
-    if isinstance(table, RuleTable):
-        return table
+    from ..blob.compile import CompiledBlob
+
+    if isinstance(source, CompiledBlob):
+        return source.table
     raise TypeError(f"Evaluator needs a Config, blob bytes or RuleTable, not {type(source).__name__}")
 
 
