@@ -36,7 +36,7 @@ def _event_ids(config: Config) -> list[int]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(configs(max_events=4), st.data())
+@given(configs("4.90", max_events=4), st.data())
 def test_logged_formula_decides_as_the_evaluator(config: Config, data: st.DataObject) -> None:
     evaluator = Evaluator(config)
     formulas = ConfigFormulas(evaluator)
@@ -52,7 +52,7 @@ def test_logged_formula_decides_as_the_evaluator(config: Config, data: st.DataOb
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(configs(max_events=4))
+@given(configs("4.90", max_events=4))
 def test_search_solutions_are_decided_as_claimed(config: Config) -> None:
     evaluator = Evaluator(config)
     formulas = ConfigFormulas(evaluator)

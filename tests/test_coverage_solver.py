@@ -27,8 +27,9 @@ short_atoms = st.builds(lambda kind, value, negated: Atom("F", kind, value, nega
 
 def _strings(limit: int) -> itertools.chain[str]:
     # The solver's filler is a character outside every negative string: over "ab", always "x".
+    # No empty string: Sysmon never compares one (an empty value reads as "-").
     return itertools.chain.from_iterable(
-        ("".join(p) for p in itertools.product(ALPHABET + "x", repeat=n)) for n in range(limit + 1))
+        ("".join(p) for p in itertools.product(ALPHABET + "x", repeat=n)) for n in range(1, limit + 1))
 
 
 def _bound(conjunction: list[Atom]) -> int:

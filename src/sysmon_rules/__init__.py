@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         to_xml,
         validate,
     )
+    from .coverage import CoverageReport, coverage
     from .diff import ConfigDiff, diff
     from .engine import Decision, Evaluator
 
@@ -63,6 +64,8 @@ _LAZY = {
     "Decision": "sysmon_rules.engine",
     "diff": "sysmon_rules.diff",
     "ConfigDiff": "sysmon_rules.diff",
+    "coverage": "sysmon_rules.coverage",
+    "CoverageReport": "sysmon_rules.coverage",
 }
 
 __all__ = [
@@ -72,6 +75,7 @@ __all__ = [
     "ConfigDiff",
     "ConfigSyntaxError",
     "ConfigValidationError",
+    "CoverageReport",
     "Decision",
     "Decompiled",
     "Diagnostic",
@@ -89,6 +93,7 @@ __all__ = [
     "SchemaVersionError",
     "SysmonRulesError",
     "compile_config",
+    "coverage",
     "decompile",
     "diff",
     "from_blob",

@@ -9,7 +9,9 @@ import json
 
 import click
 
-from .compile import atomic_write
+from ..errors import SysmonRulesError
+from ..io import write_output
+from .messages import fail_with
 
 
 @click.command("coverage")
@@ -31,12 +33,18 @@ def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, output
     if fmt == "navigator-config":
         from ..coverage import config_techniques
 
-        counted = config_techniques(config, platform=platform)  # type: ignore[arg-type]
+        try:
+            counted = config_techniques(config, platform=platform)  # type: ignore[arg-type]
+        except SysmonRulesError as exc:
+            fail_with(exc, config)
         _emit(json.dumps(config_layer(counted, config), indent=2) + "\n", output)
         return
     if not sigma:
         raise click.UsageError("--sigma PATH is required (a Sigma rule file or folder)")
-    report = coverage(config, list(sigma), platform=platform)  # type: ignore[arg-type]
+    try:
+        report = coverage(config, list(sigma), platform=platform)  # type: ignore[arg-type]
+    except SysmonRulesError as exc:
+        fail_with(exc, config)
     if fmt == "json":
         text = to_json(report)
     elif fmt == "markdown":
@@ -49,7 +57,7 @@ def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, output
 
 
 def _emit(text: str, output: str | None) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        atomic_write(output, text.encode("utf-8"))
+    try:
+        write_output(output or "-", text)
+    except SysmonRulesError as exc:  # a FileAccessError names the output itself
+        fail_with(exc, output or "-")

@@ -9,8 +9,11 @@ by the evaluator. See docs/coverage.md.
 from __future__ import annotations
 
 import os
+import sys
 import time
+import types
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..engine import Evaluator
 from ..engine.conditions import Platform
@@ -27,7 +30,7 @@ __all__ = ["STATUSES", "CoverageReport", "RuleCoverage", "SigmaInput", "Witness"
 def _load(config: Config | str | os.PathLike[str], platform: Platform) -> tuple[Config, str]:
     if isinstance(config, Config):
         return config, config.source or ""
-    from ..xml.reader import load
+    from ..validation import load
 
     return load(os.fspath(config), platform=platform), os.fspath(config)
 
@@ -60,3 +63,14 @@ def config_techniques(config: Config | str | os.PathLike[str], *, platform: Plat
     loaded, _ = _load(config, platform)
     formulas = ConfigFormulas(Evaluator(loaded, environment=environment, platform=platform))
     return deciding_techniques(formulas)[0]
+
+
+class _CallableModule(types.ModuleType):
+    """``sysmon_rules.coverage`` is both this package and the function (importing the package binds
+    the package to the name), so calling it calls :func:`coverage`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> CoverageReport:
+        return coverage(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,24 +1,26 @@
 """One field: a value satisfying a conjunction of atoms, a proof that none exists, or "unknown".
 
-For the core kinds (eq, prefix, suffix, contains, each possibly negated) the answer is exact.
-Without a positive ``eq``, every value satisfying the positives has the form P…S containing each
-K (P the longest prefix, S the longest suffix, K the contained strings), and the candidate
-``P c K1 c … c Kn c S`` with a filler character ``c`` found in no negative string avoids every
-negative atom unless one is unavoidable: a negative contains-string inside P, S or some K, a
-negative prefix of P, or a negative suffix of S (``c`` cuts every other occurrence). So when that
-candidate (and a twin with one more filler, for a negative ``eq``) fails, nothing satisfies the
-conjunction. Other kinds are checked exactly on candidates; if no candidate passes and no core
-reason excludes all values, the answer is unknown, never a guess.
+The core kinds (eq, prefix, suffix, contains, each possibly negated) are Sysmon's own conditions
+(is / is not, begin with / not begin with, end with / not end with, contains / excludes), so the
+shared solver ``sysmon_rules.witness.solve_field`` decides them: its "impossible" is a proof.
+Globs, regexes, networks and ``test`` atoms are Sigma's (or a ``less than``): the shared solver
+gets what they imply in core terms (a glob's literal parts), and every candidate value is then
+checked exactly against all atoms. Nothing is called impossible because of a non-core atom.
+
+``quick_conflict`` is a cheap necessary test the search uses to prune a case as soon as an atom
+is added; it only reports contradictions that hold for every value.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..witness import IMPOSSIBLE, Constraint
+from ..witness import solve_field as shared_solve
 from .formula import CORE, MARKERS, Atom
 from .instances import instances as _instances
 
-# Fillers tried in order; one must be absent from every negative string.
+# Fillers for candidates built around non-core atoms; one absent from every negative string is used.
 _FILLERS = "xqz_0#~jkv1w"
 
 
@@ -66,13 +68,40 @@ def solve_field(atoms: list[Atom]) -> FieldResult:
     why = quick_conflict(atoms)
     if why:
         return FieldResult(None, True, why)
-    for candidate in _candidates(atoms):
+    shared = shared_solve([_constraint(a) for a in _core_view(atoms)])
+    if shared.status == IMPOSSIBLE:
+        return FieldResult(None, True, shared.reason)
+    tried = [shared.value] if shared.value else []  # Sysmon never sees an empty value (it reads "-")
+    for candidate in tried + _candidates(atoms):
         if all(a.holds(candidate) for a in atoms):
             return FieldResult(candidate)
-    exact = all(a.kind in CORE for a in atoms) and _filler(atoms) not in _forbidden(atoms)
     kinds = sorted({a.kind for a in atoms if a.kind not in CORE})
-    return FieldResult(None, exact, "no value meets every test" if exact else
-                       f"no value found and {', '.join(kinds)} tests cannot be reasoned about exactly")
+    if not kinds:
+        return FieldResult(None, False, f"the shared solver could not decide: {shared.reason}")
+    return FieldResult(None, False, f"no value found and {', '.join(kinds)} tests cannot be reasoned about exactly")
+
+
+_CONDITION = {("eq", False): "is", ("eq", True): "is not", ("prefix", False): "begin with",
+              ("prefix", True): "not begin with", ("suffix", False): "end with", ("suffix", True): "not end with",
+              ("contains", False): "contains", ("contains", True): "excludes"}
+
+
+def _constraint(atom: Atom) -> Constraint:
+    return Constraint.of(_CONDITION[atom.kind, atom.negated], str(atom.value))
+
+
+def _core_view(atoms: list[Atom]) -> list[Atom]:
+    """The core atoms, plus what positive globs imply: their anchored ends and literal parts."""
+    out = [a for a in atoms if a.kind in CORE]
+    for a in atoms:
+        if a.kind == "glob" and not a.negated and isinstance(a.value, tuple) and a.value:
+            parts = a.value
+            out += [Atom(a.field, "contains", p) for p in parts if p not in MARKERS]
+            if parts[0] not in MARKERS:
+                out.append(Atom(a.field, "prefix", parts[0]))
+            if parts[-1] not in MARKERS:
+                out.append(Atom(a.field, "suffix", parts[-1]))
+    return out
 
 
 def _longest(pos: list[Atom], kind: str) -> tuple[str, str]:
@@ -98,12 +127,8 @@ def _literals(pos: list[Atom]) -> list[str]:
     return out
 
 
-def _forbidden(atoms: list[Atom]) -> str:
-    return "".join(str(a.value) for a in atoms if a.negated and a.kind in CORE)
-
-
 def _filler(atoms: list[Atom]) -> str:
-    forbidden = _forbidden(atoms)
+    forbidden = "".join(str(a.value) for a in atoms if a.negated and a.kind in CORE)
     return next((c for c in _FILLERS if c not in forbidden), "x")
 
 
