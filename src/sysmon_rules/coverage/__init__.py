@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..engine import Evaluator
-from ..engine.conditions import Platform
 from ..model import Config
+from ..schema.model import Platform
 from .result import STATUSES, CoverageReport, RuleCoverage, Witness
 from .rules import SigmaInput, read_rules
 from .search import DEFAULT_BUDGET

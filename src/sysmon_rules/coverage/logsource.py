@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mapping
 from sigma.rule import SigmaLogSource
 
-from ..engine.conditions import Platform
 from ..schema import newest
+from ..schema.model import Platform
 
 # Sysmon for Linux: Sigma category -> event id (ProcessCreate, NetworkConnect, FileCreate).
 LINUX_CATEGORIES: dict[str, tuple[int, ...]] = {
