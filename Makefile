@@ -19,12 +19,15 @@ demo: $(STAMP)
 	$(CLI) dump $(VENV)/demo-rules.bin
 	$(CLI) evaluate examples/sysmonconfig.xml examples/events.jsonl --format jsonl
 	$(CLI) test examples/sysmonconfig.sysmon-test.yaml
+	$(CLI) lint examples/lint-mistakes.xml --fail-on never
+	$(CLI) merge examples/modules -o $(VENV)/demo-merged.xml
 
 test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	SYSMON_RULES_FUZZ_EXAMPLES=20000 $(PY) -m pytest -q tests/test_blob_fuzz.py
+	SYSMON_RULES_MERGE_FULL=1 SYSMON_RULES_MERGE_EXAMPLES=1000 $(PY) -m pytest -q tests/test_merge_union.py
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 lint: $(STAMP)

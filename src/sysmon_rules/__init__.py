@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .coverage import CoverageReport, coverage
     from .diff import ConfigDiff, diff
     from .engine import Decision, Evaluator
+    from .merge import MergeResult, merge
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
 _LAZY = {
@@ -66,6 +67,8 @@ _LAZY = {
     "ConfigDiff": "sysmon_rules.diff",
     "coverage": "sysmon_rules.coverage",
     "CoverageReport": "sysmon_rules.coverage",
+    "merge": "sysmon_rules.merge",
+    "MergeResult": "sysmon_rules.merge",
 }
 
 __all__ = [
@@ -85,6 +88,7 @@ __all__ = [
     "FileAccessError",
     "Filter",
     "Location",
+    "MergeResult",
     "Option",
     "Origin",
     "PlatformError",
@@ -101,6 +105,7 @@ __all__ = [
     "lint_file",
     "load",
     "loads",
+    "merge",
     "to_blob",
     "to_xml",
     "validate",

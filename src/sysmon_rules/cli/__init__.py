@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "lint",
     "coverage",
     "diff",
+    "merge",
 )
 
 
