@@ -74,7 +74,7 @@ def test_regression_captures_agree(shared_dir: Path, config_name: str) -> None:
         for event in fired:
             folded = {k: fold(v) or "-" for k, v in event.fields.items()}
             names = schema.events_by_id[event.event_id].field_names
-            detection = substitute(disj([detection_formula(t, names) for t in trees]),  # type: ignore[arg-type]
+            detection = substitute(disj([detection_formula(t, names) for t in trees]),
                                    EVENT_ID, str(event.event_id))
             assert evaluate(detection, lambda f, seen=folded: seen.get(f, "-")), (rule_id, event.fields)  # type: ignore[misc]
             decision = evaluator.decide(event).decision
