@@ -171,3 +171,20 @@ def test_unreadable_rule_files_are_reported_per_rule_and_the_run_goes_on(tmp_pat
     assert by_path["broken.yml"].status == "unsupported" and by_path["broken.yml"].reasons
     assert by_path["good.yml"].status == "logged"
     assert report.summary["total"] == 2
+
+
+def test_suggestions_are_rechecked_with_the_snippet_applied() -> None:
+    excluded = _config(INCLUDE_WGET + """
+<RuleGroup groupRelation="or"><ProcessCreate onmatch="exclude">
+  <ParentImage condition="is">C:\\Windows\\explorer.exe</ParentImage>
+</ProcessCreate></RuleGroup>""")
+    (narrowed,) = coverage(excluded, [_rule(WGET)], suggest=True).rules
+    assert narrowed.status == "partial" and narrowed.suggestion_checked == "logged"
+    assert "replace the exclude at <config>:6:3" in (narrowed.suggestion or "")
+    assert '<Image condition="not end with">\\wget.exe</Image>' in (narrowed.suggestion or "")
+    curl = _config("""<RuleGroup groupRelation="or"><ProcessCreate onmatch="include">
+      <Image condition="end with">\\curl.exe</Image></ProcessCreate></RuleGroup>""")
+    (included,) = coverage(curl, [_rule(WGET)], suggest=True).rules
+    assert included.status == "dropped" and included.suggestion_checked == "logged"
+    assert 'onmatch="include"' in (included.suggestion or "")
+    assert 'name="technique_id=T1105,sigma=Wget download"' in (included.suggestion or "")

@@ -23,8 +23,10 @@ from .messages import fail_with
               help="navigator: ATT&CK layer of the Sigma rules' techniques by readiness; navigator-config: "
                    "layer of the techniques the config's deciding include rules name.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
+@click.option("--suggest", is_flag=True,
+              help="For partial/dropped rules, a config snippet re-checked by assessing the rule again with it.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
-def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, output: str | None) -> None:
+def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, suggest: bool, output: str | None) -> None:
     """Status per Sigma rule (logged, partial, dropped, not-applicable, unsupported). See docs/coverage.md."""
     from ..coverage import coverage
     from ..coverage.navigator import config_layer, sigma_layer
@@ -42,7 +44,7 @@ def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, output
     if not sigma:
         raise click.UsageError("--sigma PATH is required (a Sigma rule file or folder)")
     try:
-        report = coverage(config, list(sigma), platform=platform)  # type: ignore[arg-type]
+        report = coverage(config, list(sigma), platform=platform, suggest=suggest)  # type: ignore[arg-type]
     except SysmonRulesError as exc:
         fail_with(exc, config)
     if fmt == "json":

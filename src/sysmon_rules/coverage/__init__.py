@@ -37,11 +37,13 @@ def _load(config: Config | str | os.PathLike[str], platform: Platform) -> tuple[
 
 def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[object], *,
              platform: Platform = "windows", environment: Mapping[str, str] | None = None,
-             budget: int = DEFAULT_BUDGET) -> CoverageReport:
+             budget: int = DEFAULT_BUDGET, suggest: bool = False) -> CoverageReport:
     """Each Sigma rule's status under ``config`` (a Config or a config file path).
 
     ``sigma_rules``: paths of rule files or folders, pySigma rules or collections, or
-    :class:`SigmaInput` items from :func:`read_rules`.
+    :class:`SigmaInput` items from :func:`read_rules`. ``suggest``: for partial and dropped rules,
+    a config snippet re-checked by assessing the rule again with it applied (one config build per
+    round, so about a second per rule on a large config).
     """
     started = time.perf_counter()
     config, name = _load(config, platform)
@@ -50,8 +52,24 @@ def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[obje
     others = [r for r in sigma_rules if not isinstance(r, SigmaInput)]
     items += read_rules(others)  # type: ignore[arg-type]
     assessor = Assessor(evaluator, budget)
-    results = tuple(assessor.assess(item) for item in items)
-    return CoverageReport(results, name, platform, time.perf_counter() - started)
+    results = [assessor.assess(item) for item in items]
+    if suggest:
+        results = [_with_suggestion(config, evaluator, budget, item, r) for item, r in zip(items, results, strict=True)]
+    return CoverageReport(tuple(results), name, platform, time.perf_counter() - started)
+
+
+def _with_suggestion(config: Config, evaluator: Evaluator, budget: int, item: SigmaInput,
+                     result: RuleCoverage) -> RuleCoverage:
+    import dataclasses
+
+    from .suggest import suggest
+
+    if result.status not in ("partial", "dropped"):
+        return result
+    found = suggest(evaluator, config, item, result, lambda ev, it: Assessor(ev, budget).assess(it))
+    if found is None:
+        return result
+    return dataclasses.replace(result, suggestion=found.snippet, suggestion_checked=found.status)
 
 
 def config_techniques(config: Config | str | os.PathLike[str], *, platform: Platform = "windows",
