@@ -111,7 +111,7 @@ def _detection(item: SigmaInput, event_id: int) -> Formula | None:
     if item.rule is None or event_type is None:
         return None
     trees = [c.parsed for c in item.rule.detection.parsed_condition]
-    formula = substitute(disj([detection_formula(t, event_type.field_names) for t in trees]),  # type: ignore[arg-type]
+    formula = substitute(disj([detection_formula(t, event_type.field_names) for t in trees]),
                          EVENT_ID, str(event_id))
     return None if isinstance(formula, Const) else formula
 
