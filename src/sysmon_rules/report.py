@@ -1,5 +1,6 @@
-"""What a config does to a stream of events: counts per event id and RuleName, and the rule sets
-that never matched; and, for two configs over the same events, what changes between them.
+"""What a config does to a stream of events: counts per event id and RuleName, the rule sets
+that never matched and the volume over time and hosts (:mod:`.volume`); and, for two configs
+over the same events, what changes between them.
 
 Aggregation only keeps counters (bounded by event ids, RuleNames and rule sets), never events,
 so a report over any number of events takes constant memory.
@@ -12,8 +13,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .events import Event
+from .volume import Volume
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from .engine import Decision, Evaluator
     from .ruletable import RuleSet
 
@@ -29,9 +33,11 @@ class Summary:
     rule_names: Counter[str] = field(default_factory=Counter)  # RuleName -> events decided under it
     name_decisions: dict[str, Counter[str]] = field(default_factory=dict)  # RuleName -> include/exclude
     matched: set[int] = field(default_factory=set)  # id() of the rule sets that decided an event
+    volume: Volume = field(default_factory=Volume)  # per day/hour, event type, RuleName and host
 
     def add(self, event: Event, decision: Decision) -> None:
         self.events += 1
+        add_volume(self.volume, event, decision)
         counts = self.by_id.get(event.event_id)
         if counts is None:
             counts = self.by_id[event.event_id] = Counter()
@@ -42,6 +48,12 @@ class Summary:
         if decision.rule_set is not None:
             self.matched.add(id(decision.rule_set))
 
+    def add_batch(self, batch: pa.RecordBatch, result: pa.Table, evaluator: Evaluator) -> None:
+        """:meth:`add` for every row of a record batch that ``evaluator.decide_batch`` decided."""
+        from .batch_counts import add_to_summary
+
+        add_to_summary(self, batch, result, evaluator.table.rule_sets)
+
     @property
     def included(self) -> int:
         return sum(c[INCLUDE] for c in self.by_id.values())
@@ -50,20 +62,33 @@ class Summary:
     def excluded(self) -> int:
         return sum(c[EXCLUDE] for c in self.by_id.values())
 
+    def top_names(self, top: int | None = None) -> list[tuple[str, int]]:
+        """RuleNames by events, most first, ties by name: the same order however events arrived."""
+        return sorted(self.rule_names.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+
     def never_matched(self, evaluator: Evaluator) -> list[tuple[int, RuleSet]]:
         """``(position in the rule table, set)`` of every rule set no event matched."""
         return [(i, s) for i, s in enumerate(evaluator.table.rule_sets) if id(s) not in self.matched]
 
-    def as_dict(self, evaluator: Evaluator, *, top: int | None = None) -> dict[str, object]:
+    def as_dict(self, evaluator: Evaluator, *, top: int | None = None, budget: int | None = None) -> dict[str, object]:
         return {
             "events": self.events,
             "included": self.included,
             "excluded": self.excluded,
             "by_event_id": {str(k): {INCLUDE: v[INCLUDE], EXCLUDE: v[EXCLUDE]} for k, v in sorted(self.by_id.items())},
-            "rule_names": [{"rule_name": n, "events": c, **dict(self.name_decisions[n])}
-                           for n, c in self.rule_names.most_common(top)],
+            "rule_names": [{"rule_name": n, "events": c, **{k: self.name_decisions[n][k] for k in (INCLUDE, EXCLUDE)
+                                                              if k in self.name_decisions[n]}}
+                           for n, c in self.top_names(top)],
             "never_matched": [describe_set(i, s) for i, s in self.never_matched(evaluator)],
+            "volume": self.volume.as_dict(budget=budget, top=top),
         }
+
+
+def add_volume(volume: Volume, event: Event, decision: Decision) -> None:
+    """Count one decided event in ``volume`` by its UtcTime field and its origin's host."""
+    origin = event.origin
+    volume.add(event.fields.get("UtcTime"), origin.computer if origin is not None else None,
+               event.event_id, decision.rule_name, decision.decision)
 
 
 def describe_set(index: int, rule_set: RuleSet) -> dict[str, object]:
@@ -83,9 +108,11 @@ class Comparison:
     names_a: Counter[str] = field(default_factory=Counter)
     names_b: Counter[str] = field(default_factory=Counter)
     changed: int = 0  # events whose decision or RuleName differs
+    volume: Volume = field(default_factory=Volume)  # the second config's volume
 
     def add(self, event: Event, a: Decision, b: Decision) -> None:
         self.events += 1
+        add_volume(self.volume, event, b)
         self.by_id.setdefault(event.event_id, Counter())[a.decision, b.decision] += 1
         if a.rule_name:
             self.names_a[a.rule_name] += 1
@@ -93,6 +120,12 @@ class Comparison:
             self.names_b[b.rule_name] += 1
         if (a.decision, a.rule_name) != (b.decision, b.rule_name):
             self.changed += 1
+
+    def add_batch(self, batch: pa.RecordBatch, a: pa.Table, b: pa.Table) -> None:
+        """:meth:`add` for every row of a record batch, decided as ``a`` and as ``b``."""
+        from .batch_counts import add_to_comparison
+
+        add_to_comparison(self, batch, a, b)
 
     def id_rows(self) -> list[dict[str, int]]:
         """Per event id: events, included by each config, and the events that flip each way."""
@@ -116,6 +149,6 @@ class Comparison:
         rows.sort(key=lambda r: (-abs(int(str(r["delta"]))), str(r["rule_name"])))
         return rows
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, *, top: int | None = None, budget: int | None = None) -> dict[str, object]:
         return {"events": self.events, "changed": self.changed, "by_event_id": self.id_rows(),
-                "rule_names": self.name_rows()}
+                "rule_names": self.name_rows(), "volume": self.volume.as_dict(budget=budget, top=top)}

@@ -10,36 +10,45 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..api import load
-from ..blob.inputs import read_blob
-from ..collectors import EventStream
+from ..collectors import EventStream, ReadStats
 from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
 from ..events import Event
 from ..io import read_input
 from ..report import Comparison, Summary
-from ..schema.model import as_platform
 from .messages import fail_with
+
+if TYPE_CHECKING:
+    pass
 
 TOP_NAMES = 20
 
 
+class ReadReport(Protocol):
+    """What reading found (an EventStream, or a distributed Replay): counts and files."""
+
+    @property
+    def stats(self) -> ReadStats: ...
+    @property
+    def files(self) -> list[tuple[str, str]]: ...
+    @property
+    def unread(self) -> list[str]: ...
+
+
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None) -> Evaluator:
     """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
+    from ..replay import evaluator_from
+
     try:
         data = read_input(path, stdin=False)
-        start = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1]
-        if start == b"<":
-            config = load(Path(path), platform=platform)  # by path: rule locations name the file
-            return Evaluator(config, environment=environment, platform=as_platform(platform))
-        return Evaluator(read_blob(data), environment=environment, platform=as_platform(platform))
+        return evaluator_from(data, path=path, platform=platform, environment=environment)
     except SysmonRulesError as exc:
         fail_with(exc, path)
 
@@ -60,15 +69,15 @@ def _line(event: Event, decision: Decision, other: Decision | None, explain: boo
 
 
 @contextmanager
-def _progress(enabled: bool, console: Console) -> Iterator[Callable[[], None]]:
+def _progress(enabled: bool, console: Console) -> Iterator[Callable[[int], None]]:
     """A live count of events read, on a terminal only (stderr), gone when done."""
     if not enabled:
-        yield lambda: None
+        yield lambda count: None
         return
     with Progress(SpinnerColumn(), TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task("reading", total=None)
-        yield lambda: progress.advance(task, 100)
+        yield lambda count: progress.advance(task, count)
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
@@ -80,7 +89,7 @@ def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
     return table
 
 
-def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stream: EventStream) -> None:
+def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stream: ReadReport) -> None:
     stats = stream.stats
     other = sum(stats.other.values())
     console.print(f"events read: {summary.events:,}  included: {summary.included:,}  "
@@ -92,11 +101,36 @@ def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stre
     console.print(_table(f"Top RuleNames (of {len(summary.rule_names):,})",
                          ["RuleName", "events", "include", "exclude"],
                          [[n, c, summary.name_decisions[n]["include"], summary.name_decisions[n]["exclude"]]
-                          for n, c in summary.rule_names.most_common(TOP_NAMES)]))
+                          for n, c in summary.top_names(TOP_NAMES)]))
     never = summary.never_matched(evaluator)
     console.print(_table(f"Rule sets that never matched ({len(never):,} of {len(evaluator.table.rule_sets):,})",
                          ["where", "event id", "onmatch", "filters"],
                          [[s.location or f"set {i}", s.event_id, s.onmatch, len(s.filters)] for i, s in never]))
+
+
+def print_volume(console: Console, volume: dict[str, Any], title: str) -> None:
+    """The volume view (see report.Summary.as_dict's "volume"): noisiest first, budget breaches."""
+    budget = volume["budget"]
+    console.print(f"{title}: {volume['days']} day(s) {volume['first_day'] or ''}..{volume['last_day'] or ''}, "
+                  f"{volume['hosts']} host(s), without UtcTime: {volume['unknown_time']:,}, "
+                  f"without host: {volume['unknown_host']:,}"
+                  + (f", budget {budget:,}/host/day" if budget is not None else ""))
+    for kind, key, label in (("rule_names", "rule_name", "RuleName"), ("event_types", "event_id", "event id")):
+        rows = [r for r in volume[kind] if r["logged"]][:TOP_NAMES]
+        console.print(_table(f"Noisiest by {label} (logged events)",
+                             [label, "logged", "hosts", "peak host-day", "host-days over budget"],
+                             [[r[key] or "(none)", r["logged"], r["hosts"], _peak(r["peak"]),
+                               r["host_days_over_budget"]] for r in rows]))
+    if budget is not None:
+        over = volume["over_budget"]
+        console.print(_table(f"Over budget ({len(over):,})", ["event id / RuleName", "day", "host", "logged"],
+                             [[r[r["kind"]], r["day"], r["host"] or "-", r["logged"]] for r in over[:TOP_NAMES]]))
+
+
+def _peak(peak: object) -> str:
+    if not isinstance(peak, dict):
+        return "-"
+    return f"{peak['logged']:,} ({peak['host'] or '-'}, {peak['day']})"
 
 
 def print_comparison(console: Console, comparison: Comparison, names: tuple[str, str]) -> None:
@@ -121,7 +155,15 @@ def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
-         compare: str | None, strict: bool, platform: str, env: dict[str, str]) -> None:
+         compare: str | None, strict: bool, platform: str, env: dict[str, str], budget: int | None = None,
+         output: str | None = None, scheduler: str | None = None) -> None:
+    if fmt == "parquet" and (output is None or output == "-"):
+        raise click.UsageError("--format parquet needs -o OUT.parquet (a file)")
+    if scheduler is not None:
+        if explain:
+            raise click.UsageError("--explain decides event by event in this process; leave out --scheduler")
+        _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler)
+        return
     evaluator = load_evaluator(config, platform, env)
     other = load_evaluator(compare, platform, env) if compare else None
     err = Console(stderr=True)
@@ -130,40 +172,109 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
         err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
     stream = EventStream(sources, collector=collector, strict=strict, warn=warn)
-    summary, comparison = Summary(), Comparison()
-    decide: Callable[[Event], Decision] = evaluator.explain if explain else evaluator.decide
-    out = sys.stdout
     with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
-        for event in stream:
-            decision = decide(event)
-            summary.add(event, decision)
-            theirs = other.decide(event) if other is not None else None
-            if theirs is not None:
-                comparison.add(event, decision, theirs)
-            if fmt == "jsonl":
-                out.write(json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
-            elif explain and fmt == "summary" and decision.trace is not None:
-                out.write(f"{event.origin or '-'}\n{decision.trace}\n")
-            if summary.events % 100 == 0:
-                tick()
-    _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""))
+        if explain:
+            summary, comparison = _replay_events(stream, evaluator, other, fmt, tick)
+        else:
+            summary, comparison = _replay_batches(stream, evaluator, other, fmt, output, tick)
+    _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
+            budget)
+
+
+def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str,
+                   tick: Callable[[int], None]) -> tuple[Summary, Comparison]:
+    """Event by event, with every decision explained (--explain)."""
+    summary, comparison = Summary(), Comparison()
+    out = sys.stdout
+    for event in stream:
+        decision = evaluator.explain(event)
+        summary.add(event, decision)
+        theirs = other.decide(event) if other is not None else None
+        if theirs is not None:
+            comparison.add(event, decision, theirs)
+        if fmt == "jsonl":
+            out.write(json.dumps(_line(event, decision, theirs, True), ensure_ascii=False) + "\n")
+        elif fmt == "summary" and decision.trace is not None:
+            out.write(f"{event.origin or '-'}\n{decision.trace}\n")
+        tick(1)
+    return summary, comparison
+
+
+def _replay_batches(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str,
+                    output: str | None, tick: Callable[[int], None]) -> tuple[Summary, Comparison]:
+    """In record batches, each decided once per config (see sysmon_rules.replay)."""
+    from ..collectors.parquet import write_parquet
+    from ..replay import decided, empty, jsonl, with_decisions
+
+    summary, comparison = Summary(), Comparison()
+    done = decided(stream.batches(), evaluator, summary, other, comparison if other is not None else None, tick)
+    if fmt == "parquet":
+        assert output is not None
+        write_parquet(output, (with_decisions(*d) for d in done), with_decisions(*empty(evaluator, other)).schema)
+    elif fmt == "jsonl":
+        for batch, result, theirs in done:
+            sys.stdout.write(jsonl(batch, result, theirs))
+    else:
+        for _ in done:
+            pass
+    return summary, comparison
+
+
+def _run_distributed(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, compare: str | None,
+                     strict: bool, platform: str, env: dict[str, str], budget: int | None, output: str | None,
+                     scheduler: str) -> None:
+    """The same replay on a Dask cluster (sysmon_rules.distributed), same outputs and report."""
+    from ..collectors.parquet import write_parquet
+    from ..distributed import evaluate, parse_scheduler
+    from ..replay import empty, with_decisions
+
+    try:
+        parse_scheduler(scheduler)  # a bad spec is a usage error before any config is read
+    except SysmonRulesError as exc:
+        reason = str(exc).removeprefix(f"--scheduler {scheduler!r}: ")
+        raise click.BadParameter(reason, param_hint="--scheduler") from None
+    load_evaluator(config, platform, env)  # and a bad config or input the usual one-line error
+    if compare:
+        load_evaluator(compare, platform, env)
+    err = Console(stderr=True)
+
+    def warn(message: str) -> None:
+        err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+    options: dict[str, Any] = {"compare": compare, "scheduler": scheduler, "collector": collector, "strict": strict,
+                               "platform": platform, "environment": env, "warn": warn}
+    if fmt == "parquet":
+        assert output is not None
+        tables: list[Any] = []  # the partitions' rows, in input order, until the file is written
+        done = evaluate(config, sources, output="parquet", write=tables.append, **options)
+        columns = with_decisions(*empty(done.evaluator, done.other)).schema
+        write_parquet(output, (b for t in tables for b in t.to_batches()), columns)
+    else:
+        def write(text: Any) -> None:
+            sys.stdout.write(text)
+
+        done = evaluate(config, sources, output="jsonl" if fmt == "jsonl" else None,
+                        write=write if fmt == "jsonl" else None, **options)
+    _finish(fmt, done.summary, done.comparison, done.evaluator, done, (config, compare or ""), budget)
 
 
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
-            stream: EventStream, names: tuple[str, str]) -> None:
+            stream: ReadReport, names: tuple[str, str], budget: int | None) -> None:
     if fmt == "json":
-        doc: dict[str, object] = {**summary.as_dict(evaluator), "skipped": stream.stats.skipped,
+        doc: dict[str, object] = {**summary.as_dict(evaluator, budget=budget), "skipped": stream.stats.skipped,
                                   "other_records": dict(stream.stats.other),
                                   "files": [{"source": s, "collector": c} for s, c in stream.files],
                                   "unread": stream.unread}
         if comparison is not None:
-            doc["compare"] = {"config": names[1], **comparison.as_dict()}
+            doc["compare"] = {"config": names[1], **comparison.as_dict(budget=budget)}
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif fmt == "summary":
         console = Console(width=None if sys.stdout.isatty() else 120)
         print_summary(console, summary, evaluator, stream)
+        print_volume(console, summary.volume.as_dict(budget=budget), "Volume")
         if comparison is not None:
             print_comparison(console, comparison, names)
+            print_volume(console, comparison.volume.as_dict(budget=budget), "Volume with B")
     elif stream.stats.skipped:
         click.echo(f"warning: {stream.stats.skipped} damaged record(s) skipped", err=True)
 
@@ -172,8 +283,11 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.argument("sources", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--collector", default=None, help="Read SOURCE with this collector instead of recognising it.")
-@click.option("--format", "fmt", type=click.Choice(["summary", "jsonl", "json"]), default="summary",
-              show_default=True, help="summary: tables; jsonl: one decision per event; json: the summary as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["summary", "jsonl", "json", "parquet"]), default="summary",
+              show_default=True, help="summary: tables; jsonl: one decision per event; json: the summary as JSON; "
+              "parquet: the events with their decisions, to -o OUT.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the --format parquet output here (atomically).")
 @click.option("--explain", is_flag=True, help="Show how each event was decided (every rule set and filter tried).")
 @click.option("--compare", "compare", type=click.Path(dir_okay=False), default=None,
               help="Also decide with this config and show what changes.")
@@ -181,11 +295,17 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 @click.option("--env", "env", multiple=True, metavar="NAME=VALUE",
               help="A session environment variable for %VAR% expansion in rule values (Windows).")
-def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
-            compare: str | None, strict: bool, platform: str, env: tuple[str, ...]) -> None:
+@click.option("--budget", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Flag event types and RuleNames logging more than N events per host per day.")
+@click.option("--scheduler", default=None, metavar="local[:N]|tcp://HOST:PORT",
+              help="Replay on a Dask cluster: N local worker processes, or a running dask scheduler.")
+def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, output: str | None,
+            explain: bool, compare: str | None, strict: bool, platform: str, env: tuple[str, ...],
+            budget: int | None, scheduler: str | None) -> None:
     """Decide every Sysmon event in SOURCE... with CONFIG (XML or rule blob) and report.
 
     SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder of them, or - for stdin.
     A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
     """
-    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env))
+    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), budget, output,
+         scheduler)

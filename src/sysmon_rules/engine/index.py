@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..ruletable import COMBINE_AND, COMBINE_OR
@@ -92,33 +93,39 @@ def _longest_lookup(table: dict[str, list[Hit]], contained: Callable[[str, str],
     """The longest-match regex over ``table``'s strings, and longest string -> implied hits."""
     if not table:
         return None, {}
-    words = sorted(table, key=len, reverse=True)
-    implied = _implied(words, table, contained)
+    pattern, implied_words = _matcher(tuple(sorted(table, key=len, reverse=True)), contained)
+    return pattern, {w: [h for other in implied_words[w] for h in table[other]] for w in implied_words}
+
+
+@lru_cache(maxsize=2048)
+def _matcher(words: tuple[str, ...], contained: Callable[[str, str], bool]
+             ) -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
+    """The regex and, per word, the words it contains: the same for every plan (and every batch
+    classifier) that indexes the same strings, so built once (related event ids share sets)."""
+    implied = _implied(words, contained)
     try:
-        return re.compile(trie_pattern(words)), implied
+        return re.compile(trie_pattern(list(words))), implied
     except (RecursionError, re.error, OverflowError):
         # Pathologically deep nesting: plain alternatives, longest first, find the same strings.
         return re.compile("|".join(map(re.escape, words))), implied
 
 
-def _implied(words: list[str], table: dict[str, list[Hit]], contained: Callable[[str, str], bool]
-             ) -> dict[str, list[Hit]]:
-    """word -> the hits of every word it starts with (``str.startswith``) or contains, in ``words``
-    order. Found among the word's own prefixes or substrings, so linear in the words rather than
+def _implied(words: tuple[str, ...], contained: Callable[[str, str], bool]) -> dict[str, tuple[str, ...]]:
+    """word -> every word it starts with (``str.startswith``) or contains, in ``words`` order.
+    Found among the word's own prefixes or substrings, so linear in the words rather than
     pairwise (8,000 filters in one set took a minute the pairwise way)."""
     rank = {w: i for i, w in enumerate(words)}
     lengths = sorted({len(w) for w in words})
     substrings = contained is not str.startswith
     if substrings and len(lengths) * sum(map(len, words)) > len(words) ** 2:  # pairwise is cheaper here
-        return {w: [h for other in words if contained(w, other) for h in table[other]] for w in words}
-    implied: dict[str, list[Hit]] = {}
+        return {w: tuple(other for other in words if contained(w, other)) for w in words}
+    implied: dict[str, tuple[str, ...]] = {}
     for word in words:
         if substrings:
             pieces = {word[i:i + n] for n in lengths if n <= len(word) for i in range(len(word) - n + 1)}
         else:
             pieces = {word[:n] for n in lengths if n <= len(word)}
-        found = sorted((p for p in pieces if p in rank), key=rank.__getitem__)
-        implied[word] = [h for other in found for h in table[other]]
+        implied[word] = tuple(sorted((p for p in pieces if p in rank), key=rank.__getitem__))
     return implied
 
 
@@ -132,6 +139,29 @@ def _implied(words: list[str], table: dict[str, list[Hit]], contained: Callable[
 Row = tuple[int, str | None, dict[str, list[Hit]] | None, dict[str, list[Hit]] | None,
             re.Pattern[str] | None, dict[str, list[Hit]], re.Pattern[str] | None, dict[str, list[Hit]],
             re.Pattern[str] | None, dict[str, list[Hit]]]
+
+
+def lookup(row: Row, value: str) -> list[Hit]:
+    """The hits of one folded value in one field's lookups: every indexed filter that may match.
+
+    ``Evaluator.decide`` inlines exactly this in its hot loop (``evaluate._probe``).
+    """
+    _, _, exact, base, pre_rx, pre_hits, suf_rx, suf_hits, rx, needle_hits = row
+    hits: list[Hit] = []
+    if exact is not None:
+        hits += exact.get(value, ())
+    if base is not None:
+        hits += base.get(value[value.rfind("\\") + 1:], ())
+    if pre_rx is not None and (m := pre_rx.match(value)) is not None:
+        hits += pre_hits[m.group()]
+    if suf_rx is not None and (m := suf_rx.match(value[::-1])) is not None:
+        hits += suf_hits[m.group()]
+    if rx is not None:
+        m = rx.search(value)
+        while m is not None:  # the longest needle at each place one starts
+            hits += needle_hits[m.group()]
+            m = rx.search(value, m.start() + 1)
+    return hits
 
 
 def trie_pattern(words: list[str]) -> str:
