@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         to_xml,
         validate,
     )
+    from .coverage import CoverageReport, coverage
     from .diff import ConfigDiff, diff
     from .engine import Decision, Evaluator
     from .merge import MergeResult, merge
@@ -64,6 +65,8 @@ _LAZY = {
     "Decision": "sysmon_rules.engine",
     "diff": "sysmon_rules.diff",
     "ConfigDiff": "sysmon_rules.diff",
+    "coverage": "sysmon_rules.coverage",
+    "CoverageReport": "sysmon_rules.coverage",
     "merge": "sysmon_rules.merge",
     "MergeResult": "sysmon_rules.merge",
 }
@@ -75,6 +78,7 @@ __all__ = [
     "ConfigDiff",
     "ConfigSyntaxError",
     "ConfigValidationError",
+    "CoverageReport",
     "Decision",
     "Decompiled",
     "Diagnostic",
@@ -93,6 +97,7 @@ __all__ = [
     "SchemaVersionError",
     "SysmonRulesError",
     "compile_config",
+    "coverage",
     "decompile",
     "diff",
     "from_blob",

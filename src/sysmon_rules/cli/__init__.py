@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "evaluate",
     "test",
     "lint",
+    "coverage",
     "diff",
     "merge",
 )
