@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .blob.decode import from_blob
     from .blob.encode import to_blob
     from .engine import Decision, Evaluator
+    from .htmlreport import html_report
     from .validation import iter_errors, validate
     from .xml.reader import load, loads
     from .xml.writer import to_xml
@@ -44,6 +45,7 @@ _LAZY = {
     "to_xml": "sysmon_rules.xml.writer",
     "Evaluator": "sysmon_rules.engine",
     "Decision": "sysmon_rules.engine",
+    "html_report": "sysmon_rules.htmlreport",
 }
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "SchemaVersionError",
     "SysmonRulesError",
     "from_blob",
+    "html_report",
     "iter_errors",
     "load",
     "loads",

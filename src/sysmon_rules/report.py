@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .events import Event
 
 if TYPE_CHECKING:
+    from .collectors import EventStream
     from .engine import Decision, Evaluator
     from .ruletable import RuleSet
 
@@ -119,3 +120,15 @@ class Comparison:
     def as_dict(self) -> dict[str, object]:
         return {"events": self.events, "changed": self.changed, "by_event_id": self.id_rows(),
                 "rule_names": self.name_rows()}
+
+
+def replay_document(summary: Summary, evaluator: Evaluator, stream: EventStream,
+                    comparison: Comparison | None = None, compare_name: str = "") -> dict[str, object]:
+    """The replay as `evaluate --format json` prints it: the summary, what was read, the comparison."""
+    doc: dict[str, object] = {**summary.as_dict(evaluator), "skipped": stream.stats.skipped,
+                              "other_records": dict(stream.stats.other),
+                              "files": [{"source": s, "collector": c} for s, c in stream.files],
+                              "unread": stream.unread}
+    if comparison is not None:
+        doc["compare"] = {"config": compare_name, **comparison.as_dict()}
+    return doc

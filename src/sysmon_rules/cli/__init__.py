@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "evaluate",
     "test",
     "lint",
+    "report",
 )
 
 

@@ -22,7 +22,7 @@ from ..collectors import EventStream
 from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
 from ..events import Event
-from ..report import Comparison, Summary
+from ..report import Comparison, Summary, replay_document
 from ..xml.reader import load
 from .compile import error_line, fail
 
@@ -155,12 +155,7 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
             stream: EventStream, names: tuple[str, str]) -> None:
     if fmt == "json":
-        doc: dict[str, object] = {**summary.as_dict(evaluator), "skipped": stream.stats.skipped,
-                                  "other_records": dict(stream.stats.other),
-                                  "files": [{"source": s, "collector": c} for s, c in stream.files],
-                                  "unread": stream.unread}
-        if comparison is not None:
-            doc["compare"] = {"config": names[1], **comparison.as_dict()}
+        doc = replay_document(summary, evaluator, stream, comparison, names[1])
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif fmt == "summary":
         console = Console(width=None if sys.stdout.isatty() else 120)

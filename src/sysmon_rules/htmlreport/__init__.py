@@ -1,0 +1,88 @@
+"""A self-contained HTML report on a Sysmon config: what it is, what it logs, what a change does.
+
+>>> import sysmon_rules
+>>> html = sysmon_rules.html_report("examples/sysmonconfig.xml", events=["examples/events.jsonl"])  # doctest: +SKIP
+
+``collect(...)`` gathers the facts (JSON-able dicts: :class:`Report`), ``Report.to_html()`` draws
+them; each section is present when its inputs are: the config always, the replay with ``events``,
+the comparison with ``compare``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..schema.model import Platform
+from .facts import Facts, config_facts, load_config
+from .figures import Figures
+from .markup import code, text
+from .page import render_page
+from .replay import replay
+from .section_compare import compare_section
+from .section_config import config_section
+from .section_replay import replay_section
+
+__all__ = ["Report", "collect", "html_report"]
+
+
+@dataclass
+class Report:
+    """Everything one page shows; ``replay`` is the `evaluate --format json` document of the run."""
+
+    config: Facts
+    compare: Facts | None = None
+    replay: dict[str, Any] | None = None
+    sources: tuple[str, ...] = ()
+    platform: Platform = "windows"
+    generated: str = ""
+
+    def to_html(self) -> str:
+        figures = Figures()
+        parts = [("config", "Config", config_section(self.config, figures))]
+        if self.replay is not None:
+            parts.append(("replay", "Replay", replay_section(self.replay, figures, self.platform)))
+        if self.compare is not None:
+            parts.append(("compare", "Comparison", compare_section(self.config, self.compare, self.replay,
+                                                                   figures, self.platform)))
+        name = Path(str(self.config["path"])).name
+        return render_page(f"Sysmon config report: {name}", self._subtitle(),
+                           [(a, label) for a, label, _ in parts], "".join(b for _, _, b in parts), figures)
+
+    def _subtitle(self) -> str:
+        inputs = f"{code(self.config['path'])}"
+        if self.sources:
+            inputs += f" over {len(self.sources):,} event source(s)"
+        if self.compare is not None:
+            inputs += f", compared with {code(self.compare['path'])}"
+        return f"{inputs} · {text(self.platform)} · sysmon-rules {text(__version__)} · {text(self.generated)}"
+
+
+def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: str | Path | None = None,
+            platform: Platform = "windows", collector: str | None = None, strict: bool = False,
+            warn: Callable[[str], None] | None = None) -> Report:
+    """Read the config(s), lint, and replay ``events`` (files, folders, ``-``) through them."""
+    mine, evaluator = load_config(config, platform)
+    report = Report(config_facts(config, mine, evaluator), platform=platform,
+                    sources=tuple(str(s) for s in events),
+                    generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    other = None
+    if compare is not None:
+        theirs, other = load_config(compare, platform)
+        report.compare = config_facts(compare, theirs, other)
+    if events:
+        report.replay = replay(evaluator, events, other=other, other_name=str(compare or ""),
+                               collector=collector, strict=strict, warn=warn)
+    return report
+
+
+def html_report(config: str | Path, *, events: Sequence[str | Path] = (), compare: str | Path | None = None,
+                platform: Platform = "windows", collector: str | None = None, strict: bool = False,
+                warn: Callable[[str], None] | None = None) -> str:
+    """The report page (HTML text) for ``config``; see :func:`collect` for the arguments."""
+    return collect(config, events=events, compare=compare, platform=platform, collector=collector,
+                   strict=strict, warn=warn).to_html()

@@ -1,0 +1,150 @@
+"""The report's plots as Vega-Lite specs (built with altair), one small function per plot.
+
+Every count axis is titled with its unit, ticks are whole numbers shown short ("12k", "3.4M")
+and tooltips give the exact figure with thousands separators. Colours say the same thing
+everywhere: blue logged, grey dropped, green newly logged, red newly dropped; readiness goes
+green-amber-red. Each function takes rows of plain dicts and returns a JSON-able spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import altair as alt
+
+Spec = dict[str, Any]
+Rows = Sequence[dict[str, object]]
+
+LOGGED, DROPPED = "#2563eb", "#9ca3af"
+NEWLY_LOGGED, NEWLY_DROPPED = "#15803d", "#b91c1c"
+STATUS_COLOURS = {"logged": "#15803d", "partial": "#d97706", "dropped": "#b91c1c",
+                  "not-applicable": "#9ca3af", "unsupported": "#7c3aed"}
+LABEL_LIMIT = 420  # pixels of a long RuleName shown before it is cut with an ellipsis
+_CONFIG = {"font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+           "axis": {"labelFontSize": 12, "titleFontSize": 12, "titleFontWeight": 600, "labelColor": "#1f2937"},
+           "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top"},
+           "view": {"stroke": None}}
+
+
+def _count_axis(title: str) -> alt.Axis:
+    return alt.Axis(title=title, format="~s", tickMinStep=1, tickCount=8, grid=True)
+
+
+def _bars(rows: Rows, key: str = "label", step: int = 22) -> int:
+    """The plot height for one bar per distinct ``key``: a fixed height, because Vega-Lite's
+    per-bar "step" height cannot be combined with a width that fills the page."""
+    return step * max(1, len({str(r[key]) for r in rows}))
+
+
+def _data(rows: Rows) -> alt.InlineData:
+    return alt.InlineData(values=list(rows))
+
+
+def _finish(chart: alt.Chart | alt.LayerChart | alt.FacetChart) -> Spec:
+    spec: Spec = chart.properties(width="container").to_dict()
+    spec["config"] = {**spec.get("config", {}), **_CONFIG}
+    # Fill the page's width; heights come from the bars (a step per bar), so fit x only.
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return spec
+
+
+def _stacked(rows: Rows, category: str, title: str, domain: list[str], colours: list[str],
+             axis_title: str = "Events (count)") -> Spec:
+    """Horizontal bars per ``label``, stacked by ``category``, in the rows' order."""
+    chart = alt.Chart(_data(rows)).mark_bar().encode(
+        x=alt.X("count:Q", axis=_count_axis(axis_title), stack=True),
+        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+        color=alt.Color(f"{category}:N", title=None, scale=alt.Scale(domain=domain, range=colours)),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("label:N", title=title), alt.Tooltip(f"{category}:N", title="what"),
+                 alt.Tooltip("count:Q", title="count", format=",")],
+    ).properties(height=_bars(rows))
+    return _finish(chart)
+
+
+def decisions_by_event(rows: Rows) -> Spec:
+    """Events logged and dropped per event type; rows: label, decision (logged|dropped), count, order."""
+    return _stacked(rows, "decision", "Event type", ["logged", "dropped"], [LOGGED, DROPPED])
+
+
+def filters_by_event(rows: Rows) -> Spec:
+    """Filters per event type in include and exclude sets; rows: label, onmatch, count, order."""
+    return _stacked(rows, "onmatch", "Event type", ["include", "exclude"], [LOGGED, DROPPED],
+                    axis_title="Filters (count)")
+
+
+def noisiest_rule_names(rows: Rows) -> Spec:
+    """The RuleNames deciding the most events; rows: label, decision, count, order (biggest first)."""
+    return _stacked(rows, "decision", "RuleName", ["logged", "dropped"], [LOGGED, DROPPED])
+
+
+def flips_by_event(rows: Rows) -> Spec:
+    """Per event type, events newly logged (right) and newly dropped (left) by the other config."""
+    chart = alt.Chart(_data(rows)).mark_bar().encode(
+        x=alt.X("signed:Q", axis=_count_axis("Events changed (count; left: newly dropped, right: newly logged)")),
+        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+        color=alt.Color("change:N", title=None, scale=alt.Scale(domain=["newly logged", "newly dropped"],
+                                                                  range=[NEWLY_LOGGED, NEWLY_DROPPED])),
+        tooltip=[alt.Tooltip("label:N", title="Event type"), alt.Tooltip("change:N", title="change"),
+                 alt.Tooltip("count:Q", title="events", format=",")],
+    ).properties(height=_bars(rows))
+    return _finish(chart)
+
+
+def rule_name_moves(rows: Rows) -> Spec:
+    """RuleNames whose event count changes most; rows: label, delta, events_a, events_b."""
+    chart = alt.Chart(_data(rows)).mark_bar().encode(
+        x=alt.X("delta:Q", axis=_count_axis("Change in events (count, other config minus this one)")),
+        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
+        color=alt.condition("datum.delta > 0", alt.value(NEWLY_LOGGED), alt.value(NEWLY_DROPPED)),
+        tooltip=[alt.Tooltip("label:N", title="RuleName"), alt.Tooltip("events_a:Q", title="this config", format=","),
+                 alt.Tooltip("events_b:Q", title="other config", format=","),
+                 alt.Tooltip("delta:Q", title="change", format="+,")],
+    ).properties(height=_bars(rows))
+    return _finish(chart)
+
+
+def volume_over_time(rows: Rows, unit: str) -> Spec:
+    """Logged events per ``unit`` (hour or day) per event type; rows: time (ISO), label, count."""
+    time_unit: Literal["utcyearmonthdatehours", "utcyearmonthdate"] = (
+        "utcyearmonthdatehours" if unit == "hour" else "utcyearmonthdate")
+    chart = alt.Chart(_data(rows)).mark_bar().encode(
+        x=alt.X("time:T", timeUnit=time_unit, title=f"Time (UTC, per {unit})"),
+        y=alt.Y("sum(count):Q", axis=_count_axis(f"Logged events per {unit} (count)")),
+        color=alt.Color("label:N", title="Event type", scale=alt.Scale(scheme="tableau20")),
+        tooltip=[alt.Tooltip("time:T", timeUnit=time_unit, title=unit), alt.Tooltip("label:N", title="Event type"),
+                 alt.Tooltip("sum(count):Q", title="events", format=",")],
+    ).properties(height=260)
+    return _finish(chart)
+
+
+def readiness_statuses(rows: Rows) -> Spec:
+    """Sigma rules per readiness status; rows: status, count (statuses in a fixed order)."""
+    chart = alt.Chart(_data(rows)).mark_bar().encode(
+        x=alt.X("count:Q", axis=_count_axis("Sigma rules (count)")),
+        y=alt.Y("status:N", sort=list(STATUS_COLOURS), title=None),
+        color=alt.Color("status:N", legend=None, scale=alt.Scale(domain=list(STATUS_COLOURS),
+                                                                 range=list(STATUS_COLOURS.values()))),
+        tooltip=[alt.Tooltip("status:N"), alt.Tooltip("count:Q", title="rules", format=",")],
+    ).properties(height=_bars(rows, "status", 26))
+    return _finish(chart)
+
+
+def attack_heatmap(rows: Rows, tactics: list[str]) -> Spec:
+    """ATT&CK techniques per tactic, coloured by the share of their Sigma rules fully logged.
+
+    rows: tactic, technique, rules, logged, share (0..1), row (position within the tactic).
+    """
+    base = alt.Chart(_data(rows)).encode(
+        x=alt.X("tactic:N", sort=tactics, title="ATT&CK tactic", axis=alt.Axis(orient="top", labelAngle=-35)),
+        y=alt.Y("row:O", title=None, axis=None),
+    )
+    tiles = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("share:Q", title="Share of rules logged", legend=alt.Legend(format="%"),
+                        scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen")),
+        tooltip=[alt.Tooltip("technique:N"), alt.Tooltip("tactic:N"), alt.Tooltip("rules:Q", title="Sigma rules"),
+                 alt.Tooltip("logged:Q", title="logged"), alt.Tooltip("share:Q", title="share logged", format=".0%")],
+    )
+    labels = base.mark_text(fontSize=10, color="#111827").encode(text="technique:N")
+    return _finish(alt.layer(tiles, labels).properties(height=_bars(rows, "row", 24)))
