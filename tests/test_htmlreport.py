@@ -1,0 +1,193 @@
+"""The HTML report without a browser: what each section shows, against independent sources.
+
+Numbers are checked against `sysmon-rules evaluate --format json` of the same inputs (its own
+event loop), lint findings against `lint_file`, rule-set counts against the XML read by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import lxml.html
+import pytest
+from click.testing import CliRunner
+
+import sysmon_rules
+from conftest import SHARED
+from sysmon_rules.cli import main, run
+from sysmon_rules.htmlreport import collect
+from sysmon_rules.htmlreport.page import renderer_script
+from sysmon_rules.lint import lint_file
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "sysmonconfig.xml"
+EXAMPLE_EVENTS = ROOT / "examples" / "events.jsonl"
+MODULAR = "corpus/configs/sysmon-modular/sysmonconfig.xml"
+SWIFT = "corpus/configs/swiftonsecurity/sysmonconfig-export.xml"
+MAX_BYTES = 5_000_000
+
+
+def resolve(doc: Any, pointer: str) -> Any:
+    """The value at a JSON Pointer (RFC 6901)."""
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return doc
+
+
+def shown(text: str) -> int:
+    return int(text.strip().replace(",", "").replace("\u2212", "-"))
+
+
+def evaluate_json(*args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(main, ["evaluate", *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def write_report(tmp: Path, *args: str) -> Path:
+    out = tmp / "report.html"
+    result = CliRunner().invoke(main, ["report", *args, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@cache
+def corpus_page(out_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """The corpus report (sysmon-modular vs SwiftOnSecurity over every EVTX) and evaluate's JSON of it."""
+    assert SHARED is not None
+    config, other, evtx = str(SHARED / MODULAR), str(SHARED / SWIFT), str(SHARED / "corpus" / "evtx")
+    page = write_report(out_dir, config, "--events", evtx, "--compare", other)
+    return page, evaluate_json(config, evtx, "--compare", other)
+
+
+@pytest.fixture(scope="module")
+def corpus_report(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    return corpus_page(tmp_path_factory.mktemp("corpus-report"))
+
+
+def test_every_number_from_the_replay_equals_evaluate_json(corpus_report: tuple[Path, dict[str, Any]]) -> None:
+    page, doc = corpus_report
+    tree = lxml.html.fromstring(page.read_bytes())
+    cells = tree.xpath("//*[@data-json]")
+    pointers = {c.get("data-json") for c in cells}
+    for cell in cells:
+        assert shown(cell.text_content()) == resolve(doc, cell.get("data-json")), cell.get("data-json")
+    # The page shows every per-event-type count and every RuleName row, for both configs.
+    for event_id in doc["by_event_id"]:
+        assert f"/by_event_id/{event_id}/include" in pointers and f"/by_event_id/{event_id}/exclude" in pointers
+    assert {f"/rule_names/{i}/events" for i in range(len(doc["rule_names"]))} <= pointers
+    assert {f"/compare/rule_names/{i}/delta" for i in range(len(doc["compare"]["rule_names"]))} <= pointers
+    assert {"/events", "/included", "/excluded", "/skipped", "/compare/changed"} <= pointers
+    files = tree.xpath("//*[@data-json-count]")
+    assert [shown(f.text_content()) for f in files] == [len(doc["files"])]
+
+
+def test_plot_data_equals_evaluate_json(corpus_report: tuple[Path, dict[str, Any]]) -> None:
+    page, doc = corpus_report
+    tree = lxml.html.fromstring(page.read_bytes())
+    specs = json.loads(tree.get_element_by_id("report-specs").text)
+    element = tree.xpath("//div[@data-chart='decisions-by-event']")[0].get("id")
+    rows = [r for data in specs[element]["datasets"].values() for r in data]
+    per_id: dict[str, dict[str, int]] = {}
+    for r in rows:
+        per_id.setdefault(r["label"].split()[0], {})[r["decision"]] = r["count"]
+    assert per_id == {k: {"logged": v["include"], "dropped": v["exclude"]} for k, v in doc["by_event_id"].items()}
+    moves = tree.xpath("//div[@data-chart='rule-name-moves']")[0].get("id")
+    bars = [(r["label"], r["delta"]) for data in specs[moves]["datasets"].values() for r in data]
+    assert bars == [(r["rule_name"], r["delta"]) for r in doc["compare"]["rule_names"][:len(bars)]] and bars
+
+
+def test_corpus_report_is_small_and_self_contained(corpus_report: tuple[Path, dict[str, Any]]) -> None:
+    page, _ = corpus_report
+    data = page.read_bytes()
+    assert len(data) < MAX_BYTES
+    tree = lxml.html.fromstring(data)
+    assert not tree.xpath("//script[@src] | //link | //img[@src] | //iframe | //object")
+    assert not [a for a in tree.xpath("//a/@href") if not a.startswith("#")]
+    assert [s.get("id") for s in tree.xpath("//section")] == ["config", "replay", "compare"]
+
+
+def test_lint_findings_are_listed_with_file_and_line(corpus_report: tuple[Path, dict[str, Any]]) -> None:
+    page, _ = corpus_report
+    assert SHARED is not None
+    findings = lint_file(SHARED / MODULAR)
+    assert findings  # sysmon-modular has known warnings (duplicates, bypassable excludes)
+    tree = lxml.html.fromstring(page.read_bytes())
+    listed = tree.xpath("//section[@id='config']//details//tbody/tr")
+    assert [(r[0].text_content(), r[2].text_content()) for r in listed] == \
+        [(f"{SHARED / MODULAR}:{d.location.line}:{d.location.column}", d.code) for d in findings]
+
+
+def test_config_facts_of_the_example_as_its_xml_says() -> None:
+    facts = collect(EXAMPLE).config
+    rows = {r["event"]: r for r in facts["event_types"]}  # type: ignore[attr-defined]
+    # ProcessCreate: include = 2 Image + a Rule of 2 filters; exclude = 1 ParentImage. NetworkConnect: 1 port.
+    assert rows["ProcessCreate (1)"] == {"event_id": 1, "event": "ProcessCreate (1)", "include_sets": 1,
+                                         "exclude_sets": 1, "include_filters": 4, "exclude_filters": 1}
+    assert rows["NetworkConnect (3)"]["include_filters"] == 1 and len(rows) == 2
+    assert [(o["name"], o["value"]) for o in facts["options"]] == [  # type: ignore[attr-defined]
+        ("HashAlgorithms", "sha256,imphash"), ("CheckRevocation", "")]
+    assert facts["schema_version"] == "4.90"
+
+
+def test_sections_appear_only_with_their_inputs(tmp_path: Path) -> None:
+    alone = lxml.html.fromstring(write_report(tmp_path, str(EXAMPLE)).read_bytes())
+    assert [s.get("id") for s in alone.xpath("//section")] == ["config"]
+    assert not alone.xpath("//*[@data-json]")
+    replayed = lxml.html.fromstring(write_report(tmp_path, str(EXAMPLE), "--events", str(EXAMPLE_EVENTS))
+                                    .read_bytes())
+    assert [s.get("id") for s in replayed.xpath("//section")] == ["config", "replay"]
+    compared = lxml.html.fromstring(write_report(tmp_path, str(EXAMPLE), "--compare", str(EXAMPLE)).read_bytes())
+    assert [s.get("id") for s in compared.xpath("//section")] == ["config", "compare"]
+
+
+def test_names_from_the_config_are_escaped(tmp_path: Path) -> None:
+    hostile = '</script><img src=x onerror="alert(1)">'
+    config = tmp_path / "hostile.xml"
+    config.write_text('<Sysmon schemaversion="4.90"><EventFiltering><ProcessCreate onmatch="include">'
+                      f'<Image name="{hostile.replace("<", "&lt;").replace(chr(34), "&quot;")}" '
+                      'condition="end with">\\cmd.exe</Image></ProcessCreate></EventFiltering></Sysmon>')
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps({"EventID": 1, "fields": {"Image": r"C:\Windows\System32\cmd.exe"}}) + "\n")
+    data = write_report(tmp_path, str(config), "--events", str(events)).read_text("utf-8")
+    assert "<img" not in data.replace(renderer_script(), "")  # the renderer's own code mentions <img
+    tree = lxml.html.fromstring(data)
+    assert not tree.xpath("//img") and len(tree.xpath("//script")) == 2
+    assert hostile in tree.xpath("//section[@id='replay']//details//tbody/tr[1]/td[1]")[0].text_content()
+
+
+def test_library_and_command_make_the_same_page(tmp_path: Path) -> None:
+    page = write_report(tmp_path, str(EXAMPLE), "--events", str(EXAMPLE_EVENTS)).read_text("utf-8")
+    again = sysmon_rules.html_report(EXAMPLE, events=[EXAMPLE_EVENTS])
+
+    def stable(html: str) -> str:  # the subtitle carries the time it was made
+        return lxml.html.tostring(lxml.html.fromstring(html).get_element_by_id("config")).decode()
+
+    assert stable(page) == stable(again)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["/no/such.xml"], "/no/such.xml: error: cannot read the config"),
+    ([str(EXAMPLE), "--events", "/no/such.evtx"], "error: /no/such.evtx: cannot read"),
+    ([str(EXAMPLE), "--compare", "/no/other.xml"], "/no/other.xml: error: cannot read the config"),
+    ([str(ROOT / "README.md")], "README.md"),
+])
+def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                               message: str) -> None:
+    out = tmp_path / "report.html"
+    with pytest.raises(SystemExit) as exit_info:
+        run(["report", *args, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and message in err and err.count("\n") == 1, err
+    assert not out.exists()
+
+
+def test_output_never_overwrites_an_input(tmp_path: Path) -> None:
+    config = tmp_path / "config.xml"
+    config.write_bytes(EXAMPLE.read_bytes())
+    result = CliRunner().invoke(main, ["report", str(config), "-o", str(config)])
+    assert result.exit_code == 2 and config.read_bytes() == EXAMPLE.read_bytes()
