@@ -27,8 +27,20 @@ _CONFIG = {"font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
            "view": {"stroke": None}}
 
 
-def _count_axis(title: str) -> alt.Axis:
+def _count_axis(title: str, values: list[int]) -> alt.Axis:
+    """A count axis; over a small range, one tick per whole number (Vega would add halves)."""
+    low, high = min(0, *values), max(0, *values)
+    if high - low <= 10:
+        return alt.Axis(title=title, format=",d", values=list(range(low, high + 1)), grid=True)
     return alt.Axis(title=title, format="~s", tickMinStep=1, tickCount=8, grid=True)
+
+
+def _totals(rows: Rows, key: str = "label", value: str = "count") -> list[int]:
+    """Per bar, the sum of its stacked parts (the axis must reach the biggest)."""
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[str(r[key])] = totals.get(str(r[key]), 0) + int(str(r[value]))
+    return list(totals.values()) or [0]
 
 
 def _bars(rows: Rows, key: str = "label", step: int = 22) -> int:
@@ -53,7 +65,7 @@ def _stacked(rows: Rows, category: str, title: str, domain: list[str], colours: 
              axis_title: str = "Events (count)") -> Spec:
     """Horizontal bars per ``label``, stacked by ``category``, in the rows' order."""
     chart = alt.Chart(_data(rows)).mark_bar().encode(
-        x=alt.X("count:Q", axis=_count_axis(axis_title), stack=True),
+        x=alt.X("count:Q", axis=_count_axis(axis_title, _totals(rows)), stack=True),
         y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         color=alt.Color(f"{category}:N", title=None, scale=alt.Scale(domain=domain, range=colours)),
         order=alt.Order("order:Q"),
@@ -82,7 +94,8 @@ def noisiest_rule_names(rows: Rows) -> Spec:
 def flips_by_event(rows: Rows) -> Spec:
     """Per event type, events newly logged (right) and newly dropped (left) by the other config."""
     chart = alt.Chart(_data(rows)).mark_bar().encode(
-        x=alt.X("signed:Q", axis=_count_axis("Events changed (count; left: newly dropped, right: newly logged)")),
+        x=alt.X("signed:Q", axis=_count_axis("Events changed (count; left: newly dropped, right: newly logged)",
+                                              [int(str(r["signed"])) for r in rows])),
         y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         color=alt.Color("change:N", title=None, scale=alt.Scale(domain=["newly logged", "newly dropped"],
                                                                   range=[NEWLY_LOGGED, NEWLY_DROPPED])),
@@ -95,7 +108,8 @@ def flips_by_event(rows: Rows) -> Spec:
 def rule_name_moves(rows: Rows) -> Spec:
     """RuleNames whose event count changes most; rows: label, delta, events_a, events_b."""
     chart = alt.Chart(_data(rows)).mark_bar().encode(
-        x=alt.X("delta:Q", axis=_count_axis("Change in events (count, other config minus this one)")),
+        x=alt.X("delta:Q", axis=_count_axis("Change in events (count, other config minus this one)",
+                                             [int(str(r["delta"])) for r in rows])),
         y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         color=alt.condition("datum.delta > 0", alt.value(NEWLY_LOGGED), alt.value(NEWLY_DROPPED)),
         tooltip=[alt.Tooltip("label:N", title="RuleName"), alt.Tooltip("events_a:Q", title="this config", format=","),
@@ -111,7 +125,7 @@ def volume_over_time(rows: Rows, unit: str) -> Spec:
         "utcyearmonthdatehours" if unit == "hour" else "utcyearmonthdate")
     chart = alt.Chart(_data(rows)).mark_bar().encode(
         x=alt.X("time:T", timeUnit=time_unit, title=f"Time (UTC, per {unit})"),
-        y=alt.Y("sum(count):Q", axis=_count_axis(f"Logged events per {unit} (count)")),
+        y=alt.Y("sum(count):Q", axis=_count_axis(f"Logged events per {unit} (count)", _totals(rows, "time"))),
         color=alt.Color("label:N", title="Event type", scale=alt.Scale(scheme="tableau20")),
         tooltip=[alt.Tooltip("time:T", timeUnit=time_unit, title=unit), alt.Tooltip("label:N", title="Event type"),
                  alt.Tooltip("sum(count):Q", title="events", format=",")],
@@ -122,7 +136,7 @@ def volume_over_time(rows: Rows, unit: str) -> Spec:
 def readiness_statuses(rows: Rows) -> Spec:
     """Sigma rules per readiness status; rows: status, count (statuses in a fixed order)."""
     chart = alt.Chart(_data(rows)).mark_bar().encode(
-        x=alt.X("count:Q", axis=_count_axis("Sigma rules (count)")),
+        x=alt.X("count:Q", axis=_count_axis("Sigma rules (count)", _totals(rows, "status"))),
         y=alt.Y("status:N", sort=list(STATUS_COLOURS), title=None),
         color=alt.Color("status:N", legend=None, scale=alt.Scale(domain=list(STATUS_COLOURS),
                                                                  range=list(STATUS_COLOURS.values()))),
