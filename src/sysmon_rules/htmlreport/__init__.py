@@ -5,7 +5,7 @@
 
 ``collect(...)`` gathers the facts (JSON-able dicts: :class:`Report`), ``Report.to_html()`` draws
 them; each section is present when its inputs are: the config always, the replay with ``events``,
-the comparison with ``compare``.
+the comparison with ``compare``, detection readiness with ``coverage``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .page import render_page
 from .replay import replay
 from .section_compare import compare_section
 from .section_config import config_section
+from .section_readiness import readiness_section
 from .section_replay import replay_section
 
 __all__ = ["Report", "collect", "html_report"]
@@ -37,6 +38,7 @@ class Report:
     config: Facts
     compare: Facts | None = None
     replay: dict[str, Any] | None = None
+    coverage: dict[str, Any] | None = None  # the `coverage --format json` document
     sources: tuple[str, ...] = ()
     platform: Platform = "windows"
     generated: str = ""
@@ -49,6 +51,8 @@ class Report:
         if self.compare is not None:
             parts.append(("compare", "Comparison", compare_section(self.config, self.compare, self.replay,
                                                                    figures, self.platform)))
+        if self.coverage is not None:
+            parts.append(("readiness", "Readiness", readiness_section(self.coverage, figures)))
         name = Path(str(self.config["path"])).name
         return render_page(f"Sysmon config report: {name}", self._subtitle(),
                            [(a, label) for a, label, _ in parts], "".join(b for _, _, b in parts), figures)

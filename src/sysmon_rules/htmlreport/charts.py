@@ -8,6 +8,7 @@ green-amber-red. Each function takes rows of plain dicts and returns a JSON-able
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -145,20 +146,28 @@ def readiness_statuses(rows: Rows) -> Spec:
     return _finish(chart)
 
 
-def attack_heatmap(rows: Rows, tactics: list[str]) -> Spec:
-    """ATT&CK techniques per tactic, coloured by the share of their Sigma rules fully logged.
+def attack_heatmap(rows: Rows, line_labels: dict[str, str]) -> Spec:
+    """ATT&CK techniques by tactic, coloured by the share of their applicable Sigma rules logged.
 
-    rows: tactic, technique, rules, logged, share (0..1), row (position within the tactic).
+    rows: tactic, technique, rules, logged, partial, dropped, share (0..1 or None), line, slot;
+    ``line_labels``: line number -> the tactic named beside it.
     """
+    labels_expr = f"{json.dumps(line_labels)}[datum.value] || ''"
     base = alt.Chart(_data(rows)).encode(
-        x=alt.X("tactic:N", sort=tactics, title="ATT&CK tactic", axis=alt.Axis(orient="top", labelAngle=-35)),
-        y=alt.Y("row:O", title=None, axis=None),
+        x=alt.X("slot:O", title=None, axis=None),
+        y=alt.Y("line:O", title=None, axis=alt.Axis(labelExpr=labels_expr, ticks=False, domain=False,
+                                                    labelFontWeight=600, labelPadding=8)),
     )
+    shade = alt.Color("share:Q", title="Share of rules logged", legend=alt.Legend(format="%", orient="top"),
+                      scale=alt.Scale(domain=[0, 0.5, 1], range=[NEWLY_DROPPED, STATUS_COLOURS["partial"],
+                                                                 NEWLY_LOGGED]))
+    # Grey under every tile shows where no rule could be judged (share null: Vega-Lite leaves those out).
+    under = base.mark_rect(stroke="white", strokeWidth=2, color=DROPPED)
     tiles = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=alt.Color("share:Q", title="Share of rules logged", legend=alt.Legend(format="%"),
-                        scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen")),
+        color=shade,
         tooltip=[alt.Tooltip("technique:N"), alt.Tooltip("tactic:N"), alt.Tooltip("rules:Q", title="Sigma rules"),
-                 alt.Tooltip("logged:Q", title="logged"), alt.Tooltip("share:Q", title="share logged", format=".0%")],
+                 alt.Tooltip("logged:Q"), alt.Tooltip("partial:Q"), alt.Tooltip("dropped:Q"),
+                 alt.Tooltip("share:Q", title="share logged", format=".0%")],
     )
-    labels = base.mark_text(fontSize=10, color="#111827").encode(text="technique:N")
-    return _finish(alt.layer(tiles, labels).properties(height=_bars(rows, "row", 24)))
+    text = base.mark_text(fontSize=11, color="white", fontWeight=600).encode(text="technique:N")
+    return _finish(alt.layer(under, tiles, text).properties(height=_bars(rows, "line", 24)))

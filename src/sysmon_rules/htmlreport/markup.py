@@ -31,9 +31,11 @@ def pointer(*parts: object) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-def number(value: int, source: str | None = None) -> Cell:
-    """A count with thousands separators; ``source`` is its JSON Pointer in the replay document."""
-    attr = f' data-json="{text(source)}"' if source is not None else ""
+def number(value: int, source: str | None = None, *, document: str = "json") -> Cell:
+    """A count with thousands separators; ``source`` is its JSON Pointer in the document it comes
+    from: ``data-json`` for the replay (`evaluate --format json`), ``data-coverage`` for readiness
+    (`coverage --format json`)."""
+    attr = f' data-{document}="{text(source)}"' if source is not None else ""
     return f'<span class="num"{attr}>{value:,}</span>'
 
 
