@@ -8,11 +8,16 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """Where an event came from: a file (or "-") and its record id or line number."""
+    """Where an event came from: a file (or "-"), its record id or line number, and the host.
+
+    ``computer`` is the record's ``<System><Computer>`` (the host that logged it), which is not
+    part of EventData: the volume report counts events per host with it.
+    """
 
     source: str
     record: int | None = None
     line: int | None = None
+    computer: str | None = None
 
     def __str__(self) -> str:
         where = self.source

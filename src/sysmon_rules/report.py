@@ -1,5 +1,6 @@
-"""What a config does to a stream of events: counts per event id and RuleName, and the rule sets
-that never matched; and, for two configs over the same events, what changes between them.
+"""What a config does to a stream of events: counts per event id and RuleName, the rule sets
+that never matched and the volume over time and hosts (:mod:`.volume`); and, for two configs
+over the same events, what changes between them.
 
 Aggregation only keeps counters (bounded by event ids, RuleNames and rule sets), never events,
 so a report over any number of events takes constant memory.
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .events import Event
+from .volume import Volume
 
 if TYPE_CHECKING:
     from .collectors import EventStream
@@ -30,9 +32,11 @@ class Summary:
     rule_names: Counter[str] = field(default_factory=Counter)  # RuleName -> events decided under it
     name_decisions: dict[str, Counter[str]] = field(default_factory=dict)  # RuleName -> include/exclude
     matched: set[int] = field(default_factory=set)  # id() of the rule sets that decided an event
+    volume: Volume = field(default_factory=Volume)  # per day/hour, event type, RuleName and host
 
     def add(self, event: Event, decision: Decision) -> None:
         self.events += 1
+        add_volume(self.volume, event, decision)
         counts = self.by_id.get(event.event_id)
         if counts is None:
             counts = self.by_id[event.event_id] = Counter()
@@ -55,7 +59,7 @@ class Summary:
         """``(position in the rule table, set)`` of every rule set no event matched."""
         return [(i, s) for i, s in enumerate(evaluator.table.rule_sets) if id(s) not in self.matched]
 
-    def as_dict(self, evaluator: Evaluator, *, top: int | None = None) -> dict[str, object]:
+    def as_dict(self, evaluator: Evaluator, *, top: int | None = None, budget: int | None = None) -> dict[str, object]:
         return {
             "events": self.events,
             "included": self.included,
@@ -64,7 +68,15 @@ class Summary:
             "rule_names": [{"rule_name": n, "events": c, **dict(self.name_decisions[n])}
                            for n, c in self.rule_names.most_common(top)],
             "never_matched": [describe_set(i, s) for i, s in self.never_matched(evaluator)],
+            "volume": self.volume.as_dict(budget=budget, top=top),
         }
+
+
+def add_volume(volume: Volume, event: Event, decision: Decision) -> None:
+    """Count one decided event in ``volume`` by its UtcTime field and its origin's host."""
+    origin = event.origin
+    volume.add(event.fields.get("UtcTime"), origin.computer if origin is not None else None,
+               event.event_id, decision.rule_name, decision.decision)
 
 
 def describe_set(index: int, rule_set: RuleSet) -> dict[str, object]:
@@ -84,9 +96,11 @@ class Comparison:
     names_a: Counter[str] = field(default_factory=Counter)
     names_b: Counter[str] = field(default_factory=Counter)
     changed: int = 0  # events whose decision or RuleName differs
+    volume: Volume = field(default_factory=Volume)  # the second config's volume
 
     def add(self, event: Event, a: Decision, b: Decision) -> None:
         self.events += 1
+        add_volume(self.volume, event, b)
         self.by_id.setdefault(event.event_id, Counter())[a.decision, b.decision] += 1
         if a.rule_name:
             self.names_a[a.rule_name] += 1
@@ -117,18 +131,19 @@ class Comparison:
         rows.sort(key=lambda r: (-abs(int(str(r["delta"]))), str(r["rule_name"])))
         return rows
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, *, top: int | None = None, budget: int | None = None) -> dict[str, object]:
         return {"events": self.events, "changed": self.changed, "by_event_id": self.id_rows(),
-                "rule_names": self.name_rows()}
+                "rule_names": self.name_rows(), "volume": self.volume.as_dict(budget=budget, top=top)}
 
 
 def replay_document(summary: Summary, evaluator: Evaluator, stream: EventStream,
-                    comparison: Comparison | None = None, compare_name: str = "") -> dict[str, object]:
+                    comparison: Comparison | None = None, compare_name: str = "", *,
+                    budget: int | None = None) -> dict[str, object]:
     """The replay as `evaluate --format json` prints it: the summary, what was read, the comparison."""
-    doc: dict[str, object] = {**summary.as_dict(evaluator), "skipped": stream.stats.skipped,
+    doc: dict[str, object] = {**summary.as_dict(evaluator, budget=budget), "skipped": stream.stats.skipped,
                               "other_records": dict(stream.stats.other),
                               "files": [{"source": s, "collector": c} for s, c in stream.files],
                               "unread": stream.unread}
     if comparison is not None:
-        doc["compare"] = {"config": compare_name, **comparison.as_dict()}
+        doc["compare"] = {"config": compare_name, **comparison.as_dict(budget=budget)}
     return doc

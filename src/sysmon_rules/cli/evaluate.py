@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -102,6 +103,31 @@ def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stre
                          [[s.location or f"set {i}", s.event_id, s.onmatch, len(s.filters)] for i, s in never]))
 
 
+def print_volume(console: Console, volume: dict[str, Any], title: str) -> None:
+    """The volume view (see report.Summary.as_dict's "volume"): noisiest first, budget breaches."""
+    budget = volume["budget"]
+    console.print(f"{title}: {volume['days']} day(s) {volume['first_day'] or ''}..{volume['last_day'] or ''}, "
+                  f"{volume['hosts']} host(s), without UtcTime: {volume['unknown_time']:,}, "
+                  f"without host: {volume['unknown_host']:,}"
+                  + (f", budget {budget:,}/host/day" if budget is not None else ""))
+    for kind, key, label in (("rule_names", "rule_name", "RuleName"), ("event_types", "event_id", "event id")):
+        rows = [r for r in volume[kind] if r["logged"]][:TOP_NAMES]
+        console.print(_table(f"Noisiest by {label} (logged events)",
+                             [label, "logged", "hosts", "peak host-day", "host-days over budget"],
+                             [[r[key] or "(none)", r["logged"], r["hosts"], _peak(r["peak"]),
+                               r["host_days_over_budget"]] for r in rows]))
+    if budget is not None:
+        over = volume["over_budget"]
+        console.print(_table(f"Over budget ({len(over):,})", ["event id / RuleName", "day", "host", "logged"],
+                             [[r[r["kind"]], r["day"], r["host"] or "-", r["logged"]] for r in over[:TOP_NAMES]]))
+
+
+def _peak(peak: object) -> str:
+    if not isinstance(peak, dict):
+        return "-"
+    return f"{peak['logged']:,} ({peak['host'] or '-'}, {peak['day']})"
+
+
 def print_comparison(console: Console, comparison: Comparison, names: tuple[str, str]) -> None:
     console.print(f"A = {names[0]}\nB = {names[1]}\n{comparison.changed:,} of {comparison.events:,} events "
                   "change decision or RuleName")
@@ -124,7 +150,7 @@ def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
-         compare: str | None, strict: bool, platform: str, env: dict[str, str]) -> None:
+         compare: str | None, strict: bool, platform: str, env: dict[str, str], budget: int | None = None) -> None:
     evaluator = load_evaluator(config, platform, env)
     other = load_evaluator(compare, platform, env) if compare else None
     err = Console(stderr=True)
@@ -149,19 +175,22 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
                 out.write(f"{event.origin or '-'}\n{decision.trace}\n")
             if summary.events % 100 == 0:
                 tick()
-    _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""))
+    _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
+            budget)
 
 
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
-            stream: EventStream, names: tuple[str, str]) -> None:
+            stream: EventStream, names: tuple[str, str], budget: int | None) -> None:
     if fmt == "json":
-        doc = replay_document(summary, evaluator, stream, comparison, names[1])
+        doc = replay_document(summary, evaluator, stream, comparison, names[1], budget=budget)
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif fmt == "summary":
         console = Console(width=None if sys.stdout.isatty() else 120)
         print_summary(console, summary, evaluator, stream)
+        print_volume(console, summary.volume.as_dict(budget=budget), "Volume")
         if comparison is not None:
             print_comparison(console, comparison, names)
+            print_volume(console, comparison.volume.as_dict(budget=budget), "Volume with B")
     elif stream.stats.skipped:
         click.echo(f"warning: {stream.stats.skipped} damaged record(s) skipped", err=True)
 
@@ -179,11 +208,13 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 @click.option("--env", "env", multiple=True, metavar="NAME=VALUE",
               help="A session environment variable for %VAR% expansion in rule values (Windows).")
+@click.option("--budget", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Flag event types and RuleNames logging more than N events per host per day.")
 def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
-            compare: str | None, strict: bool, platform: str, env: tuple[str, ...]) -> None:
+            compare: str | None, strict: bool, platform: str, env: tuple[str, ...], budget: int | None) -> None:
     """Decide every Sysmon event in SOURCE... with CONFIG (XML or rule blob) and report.
 
     SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder of them, or - for stdin.
     A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
     """
-    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env))
+    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), budget)

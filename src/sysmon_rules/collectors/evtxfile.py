@@ -40,6 +40,9 @@ def event_from_json(body: Mapping[str, Any], origin: Origin) -> tuple[Event | No
     if provider != PROVIDER:
         return None, as_text(system.get("Channel")) or as_text(provider)
     data = body.get("EventData") or {}
+    computer = system.get("Computer")
+    if computer is not None:
+        origin = Origin(origin.source, origin.record, origin.line, as_text(computer))
     return Event(int(as_text(system.get("EventID"))), _fields(data) if isinstance(data, dict) else {}, origin), ""
 
 

@@ -2,7 +2,8 @@
 
 Used to build realistic inputs from real events (and to prove the collectors read each shape
 back unchanged): ``"".join(export(events, "wevtutil"))``. Metadata that the shapes carry but an
-:class:`~sysmon_rules.events.Event` does not (host, times) is filled with fixed placeholders.
+:class:`~sysmon_rules.events.Event` does not (times, and the host when its origin has none) is
+filled with fixed placeholders.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def _record(event: Event, index: int) -> int:
     return origin.record if origin is not None and origin.record is not None else index
 
 
+def _host(event: Event) -> str:
+    origin = event.origin
+    return origin.computer if origin is not None and origin.computer else HOST
+
+
 def event_data_xml(event: Event, *, namespace: bool = False) -> str:
     xmlns = f" xmlns='{EVENT_NS}'" if namespace else ""
     data = "".join(f"<Data Name='{_escape(k, True)}'>{_escape(v)}</Data>" for k, v in event.fields.items())
@@ -56,7 +62,7 @@ def event_xml(event: Event, record: int, *, linux: bool = False) -> str:
             f"<Level>4</Level><Task>{event.event_id}</Task><Opcode>0</Opcode><Keywords>0x8000000000000000"
             f"</Keywords><TimeCreated SystemTime='{TIME}'/><EventRecordID>{record}</EventRecordID>"
             f"<Correlation/><Execution ProcessID='4' ThreadID='8'/><Channel>{channel}</Channel>"
-            f"<Computer>{HOST}</Computer><Security UserID='S-1-5-18'/></System>"
+            f"<Computer>{_escape(_host(event))}</Computer><Security UserID='S-1-5-18'/></System>"
             f"{event_data_xml(event)}</Event>")
 
 
@@ -69,7 +75,7 @@ def _splunk(event: Event, record: int) -> str:
 
 
 def _syslog(event: Event, record: int) -> str:
-    return f"Jan  1 00:00:00 {HOST} sysmon: {event_xml(event, record, linux=True)}\n"
+    return f"Jan  1 00:00:00 {_host(event)} sysmon: {event_xml(event, record, linux=True)}\n"
 
 
 def _line(obj: dict[str, object]) -> str:
@@ -77,13 +83,16 @@ def _line(obj: dict[str, object]) -> str:
 
 
 def _canonical(event: Event, record: int) -> str:
-    return _line({"EventID": event.event_id, "fields": dict(event.fields)})
+    obj: dict[str, object] = {"EventID": event.event_id, "fields": dict(event.fields)}
+    if event.origin is not None and event.origin.computer:
+        obj["Computer"] = event.origin.computer
+    return _line(obj)
 
 
 def _nxlog(event: Event, record: int) -> str:
     """NXLog im_msvistalog (and OTRF Security-Datasets 2020, which adds Logstash keys)."""
     meta: dict[str, object] = {
-        "EventTime": "2020-01-01 00:00:00", "Hostname": HOST, "Keywords": -9223372036854775808,
+        "EventTime": "2020-01-01 00:00:00", "Hostname": _host(event), "Keywords": -9223372036854775808,
         "EventType": "INFO", "SeverityValue": 2, "Severity": "INFO", "EventID": event.event_id,
         "SourceName": "Microsoft-Windows-Sysmon", "ProviderGuid": PROVIDER_GUID.upper(), "Version": 5,
         "Task": event.event_id, "OpcodeValue": 0, "RecordNumber": record, "ExecutionProcessID": 4,
@@ -99,7 +108,7 @@ def _otrf2022(event: Event, record: int) -> str:
     meta: dict[str, object] = {
         "EventSourceName": "Microsoft-Windows-Sysmon", "Provider": "Microsoft-Windows-Sysmon",
         "ProviderGuid": PROVIDER_GUID, "Level": "4", "Keywords": "0x8000000000000000", "Channel": CHANNEL,
-        "Computer": HOST, "TimeCreated": TIME, "TimeGenerated": TIME, "EventRecordID": str(record),
+        "Computer": _host(event), "TimeCreated": TIME, "TimeGenerated": TIME, "EventRecordID": str(record),
         "EventID": event.event_id, "Message": "", "EventData": event_data_xml(event, namespace=True),
         "Task": str(event.event_id),
     }
@@ -111,8 +120,8 @@ def _winlogbeat(event: Event, record: int) -> str:
         "@timestamp": TIME,
         "event": {"code": str(event.event_id), "kind": "event", "provider": "Microsoft-Windows-Sysmon",
                   "module": "sysmon"},
-        "host": {"name": HOST},
-        "winlog": {"channel": CHANNEL, "computer_name": HOST, "event_id": str(event.event_id),
+        "host": {"name": _host(event)},
+        "winlog": {"channel": CHANNEL, "computer_name": _host(event), "event_id": str(event.event_id),
                    "provider_name": "Microsoft-Windows-Sysmon", "provider_guid": PROVIDER_GUID,
                    "record_id": record, "api": "wineventlog", "event_data": dict(event.fields)},
     })

@@ -28,6 +28,8 @@ from .base import SYSMON_PROVIDERS, CollectorError, Source, as_text, strip_bom
 
 _PROVIDER_KEYS = ("SourceName", "EventSourceName", "Provider", "ProviderName")
 _RECORD_KEYS = ("RecordNumber", "EventRecordID", "record_id")
+# The logging host: ours and OTRF 2022 say Computer, NXLog and OTRF 2020 Hostname.
+_COMPUTER_KEYS = ("Computer", "Hostname")
 # NXLog's own EventType (the record's level) shares its name with Sysmon's registry/WMI field.
 _NXLOG_EVENT_TYPES = frozenset({"INFO", "WARNING", "ERROR", "CRITICAL", "VERBOSE", "AUDIT_SUCCESS", "AUDIT_FAILURE"})
 
@@ -105,6 +107,18 @@ def _flat(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int 
     return event_id, fields, provider, record
 
 
+def computer_of(obj: Mapping[str, Any]) -> str | None:
+    """The host that logged the record (``<System><Computer>``), whatever the shape, or None."""
+    winlog = obj.get("winlog")
+    if isinstance(winlog, dict) and winlog.get("computer_name"):
+        return as_text(winlog["computer_name"])
+    host = obj.get("host")
+    if isinstance(host, dict) and (host.get("name") or host.get("hostname")):
+        return as_text(host.get("name") or host.get("hostname"))
+    found = next((obj[k] for k in _COMPUTER_KEYS if obj.get(k) and not isinstance(obj[k], list | dict)), None)
+    return as_text(found) if found is not None else None
+
+
 class JsonlCollector:
     """JSON lines: our canonical events, Winlogbeat/ECS documents, NXLog and OTRF flat records."""
 
@@ -139,7 +153,7 @@ class JsonlCollector:
             channel = obj.get("Channel") or (obj.get("winlog") or {}).get("channel") or provider
             source.other(as_text(channel))
             return None
-        return Event(event_id, fields, Origin(source.name, record=record, line=number))
+        return Event(event_id, fields, Origin(source.name, record=record, line=number, computer=computer_of(obj)))
 
     @staticmethod
     def _bad(source: Source, where: str, reason: str, whole: bool) -> None:

@@ -93,7 +93,9 @@ def event_from_element(root: etree._Element, origin_name: str, line: int) -> tup
     data = next((c for c in root if _local(c.tag) == "EventData"), None)
     fields = {d.get("Name", ""): d.text or "" for d in (data if data is not None else ())
               if _local(d.tag) == "Data" and d.get("Name")}
-    return Event(event_id, fields, Origin(origin_name, record=record_id, line=line)), ""
+    computer = values.get("Computer")
+    host = (computer.text or "").strip() or None if computer is not None else None
+    return Event(event_id, fields, Origin(origin_name, record=record_id, line=line, computer=host)), ""
 
 
 class XmlCollector:

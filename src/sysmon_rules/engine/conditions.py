@@ -53,6 +53,13 @@ def c_string(text: str) -> str:
     return text if cut < 0 else text[:cut]
 
 
+def folded_value(raw: str) -> str:
+    """An event value as every test sees it: cut at NUL, folded, and ``-`` when empty or absent."""
+    if "\0" in raw:
+        raw = c_string(raw)
+    return fold(raw) if raw else "-"
+
+
 def list_needles(data: str) -> list[str]:
     """The substrings a ``;`` list searches for, empty tokens widened to the remainder."""
     needles: list[str] = []

@@ -13,18 +13,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..events import Event
 from ..model import Config
 from ..ruletable import RuleSet, RuleTable
 from ..schema import newest
 from .compiled import CSet, compile_set
-from .conditions import MATCH, Platform, c_string, fold
+from .conditions import MATCH, Platform, c_string, fold, folded_value
 from .index import Hit, Plan, build_plan
 from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
 from .trace import Trace, trace_event
 from .walk import walk_candidates, walk_set
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from .batch import BatchDecider
 
 DecisionName = Literal["include", "exclude"]
 # Why a decision was taken (Decision.reason).
@@ -72,6 +77,7 @@ class Evaluator:
         self._order: dict[Slot, list[int]] = order_sets(self.table.rule_sets, self._slots)
         self._compiled: dict[int, CSet] = {}
         self._plans: dict[int, Plan] = {}
+        self._batch: BatchDecider | None = None
         # Index every event id the build knows now, so decide() never pays for it.
         for event_id in self._schema.events_by_id:
             if event_id not in NEVER_FILTERED and self._slots.slot(event_id) in self._order:
@@ -109,6 +115,24 @@ class Evaluator:
         if len(sets) == 1:
             return _ONE_SET[sets[0].on_default]
         return _DROPPED
+
+    def decide_batch(self, data: pa.Table | pa.RecordBatch) -> pa.Table:
+        """:meth:`decide` for every row of an Arrow table or record batch, in row order.
+
+        ``data`` has an ``EventID`` column and one column per EventData field (strings,
+        dictionary-encoded or not; null or missing reads as absent). The result has the columns
+        ``decision`` (``include``/``exclude``), ``rule_name`` (null: none) and ``rule_set`` (the
+        deciding set's position in ``table.rule_sets``, null: none): see ``engine.batch``.
+        """
+        if self._batch is None:
+            from .batch import BatchDecider
+
+            self._batch = BatchDecider(self)
+        return self._batch.decide(data)
+
+    def plan(self, event_id: int) -> Plan:
+        """The indexed plan that decides events of this id (built on first use)."""
+        return self._plans.get(event_id) or self._plan(event_id)
 
     def explain(self, event: Event) -> Decision:
         """Like :meth:`decide`, walking every set in full and recording each step in ``trace``.
@@ -170,8 +194,8 @@ class Evaluator:
 def _probe(plan: Plan, fields: Mapping[str, str]) -> tuple[dict[int, str], list[Hit]]:
     """Read and fold each field once, and look it up: the values and the sorted candidates.
 
-    Inlined on purpose (this is the hot loop): reading as in ``_values``, lookups as documented
-    in ``index``.
+    Inlined on purpose (this is the hot loop): reading as ``conditions.folded_value``, lookups as
+    ``index.lookup``.
     """
     values: dict[int, str] = {}
     hits: list[Hit] = list(plan.always)
@@ -208,13 +232,8 @@ def _probe(plan: Plan, fields: Mapping[str, str]) -> tuple[dict[int, str], list[
 
 def _values(plan: Plan, fields: Mapping[str, str]) -> dict[int, str]:
     """The folded value of every field the plan reads: absent or empty reads as ``-``."""
-    values: dict[int, str] = {}
-    for field_id, name in plan.fields:
-        raw = fields.get(name, "") if name is not None else ""  # RuleName is not set yet: "-"
-        if "\0" in raw:
-            raw = c_string(raw)
-        values[field_id] = fold(raw) if raw else "-"
-    return values
+    # RuleName is not set yet: "-"
+    return {field_id: folded_value(fields.get(name, "") if name is not None else "") for field_id, name in plan.fields}
 
 
 def _rule_table(source: object, platform: Platform) -> RuleTable:

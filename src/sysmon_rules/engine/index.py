@@ -108,6 +108,29 @@ Row = tuple[int, str | None, dict[str, list[Hit]] | None, dict[str, list[Hit]] |
             re.Pattern[str] | None, dict[str, list[Hit]]]
 
 
+def lookup(row: Row, value: str) -> list[Hit]:
+    """The hits of one folded value in one field's lookups: every indexed filter that may match.
+
+    ``Evaluator.decide`` inlines exactly this in its hot loop (``evaluate._probe``).
+    """
+    _, _, exact, base, pre_rx, pre_hits, suf_rx, suf_hits, rx, needle_hits = row
+    hits: list[Hit] = []
+    if exact is not None:
+        hits += exact.get(value, ())
+    if base is not None:
+        hits += base.get(value[value.rfind("\\") + 1:], ())
+    if pre_rx is not None and (m := pre_rx.match(value)) is not None:
+        hits += pre_hits[m.group()]
+    if suf_rx is not None and (m := suf_rx.match(value[::-1])) is not None:
+        hits += suf_hits[m.group()]
+    if rx is not None:
+        m = rx.search(value)
+        while m is not None:  # the longest needle at each place one starts
+            hits += needle_hits[m.group()]
+            m = rx.search(value, m.start() + 1)
+    return hits
+
+
 def trie_pattern(words: list[str]) -> str:
     """A regex matching any of ``words``, the longest one at a given position.
 

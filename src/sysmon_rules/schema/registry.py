@@ -85,7 +85,8 @@ class _ToStatements(Transformer[Token, object]):
 @functools.cache
 def _parser() -> Lark:
     grammar = resources.files("sysmon_rules.grammars").joinpath("schema.lark").read_text("utf-8")
-    return Lark(grammar, parser="lalr")
+    # The transformer runs inside the LALR parser: no parse tree is built (a third of the time).
+    return Lark(grammar, parser="lalr", transformer=_ToStatements())
 
 
 def _option(attrs: tuple[tuple[str, str], ...]) -> OptionDef:
@@ -123,22 +124,31 @@ def _event(attrs: tuple[tuple[str, str], ...], data: list[tuple[tuple[str, str],
 
 
 class SchemaRegistry:
-    """Every embedded schema version, oldest first."""
+    """Every embedded schema version, oldest first, each parsed on first use.
+
+    A version is stored as the changes from its ``base``, so using one parses its chain of
+    bases (the newest schema needs them all); nothing is parsed until a version is asked for.
+    """
 
     def __init__(self) -> None:
-        self._versions: dict[str, SchemaVersion] = {}
         files = resources.files("sysmon_rules.schema_data")
-        texts = {p.name[: -len(".txt")]: p.read_text("utf-8") for p in files.iterdir() if p.name.endswith(".txt")}
-        for name in sorted(texts, key=lambda v: parse_version(v) or 0):
-            self._versions[name] = self._apply(name, texts[name])
+        found = [p for p in files.iterdir() if p.name.endswith(".txt")]
+        self._files = {p.name[: -len(".txt")]: p for p in sorted(found, key=lambda p: parse_version(p.name[:-4]) or 0)}
+        self._versions: dict[str, SchemaVersion] = {}
+
+    def _load(self, name: str) -> SchemaVersion:
+        schema = self._versions.get(name)
+        if schema is None:
+            schema = self._versions[name] = self._apply(name, self._files[name].read_text("utf-8"))
+        return schema
 
     def _apply(self, name: str, text: str) -> SchemaVersion:
-        statements = _ToStatements().transform(_parser().parse(text))
+        statements = _parser().parse(text)
         assert isinstance(statements, list)
         kind, (version, header) = statements[0]
         if version != name:
             raise SchemaVersionError(f"schema file {name}.txt declares version {version}")
-        base = self._versions.get(header["base"]) if "base" in header else None
+        base = self._load(header["base"]) if header.get("base") in self._files else None
         default = base.default_condition if base else DEFAULT_CONDITION
         conditions = base.conditions if base else ()
         options = {o.name: o for o in base.options} if base else {}
@@ -159,7 +169,7 @@ class SchemaRegistry:
             elif kind == "event":
                 ev = _event(*payload)
                 events[ev.id] = ev
-        platforms = frozenset({"windows"}) if name in _WINDOWS_ONLY_VERSIONS else frozenset({"windows", "linux"})
+        platforms = _platforms(name)
         return SchemaVersion(
             version=name,
             binary_version=header["binary"],
@@ -171,25 +181,25 @@ class SchemaRegistry:
         )
 
     def __iter__(self) -> Iterator[SchemaVersion]:
-        return iter(self._versions.values())
+        return iter([self._load(name) for name in self._files])
 
     def names(self) -> list[str]:
-        return list(self._versions)
+        return list(self._files)
 
     def get(self, version: str) -> SchemaVersion:
         """The schema named exactly (``"4.90"``) or by the same number (``"4.9"``)."""
-        if version in self._versions:
-            return self._versions[version]
+        if version in self._files:
+            return self._load(version)
         packed = parse_version(version)
-        for schema in self._versions.values():
-            if schema.packed == packed:
-                return schema
+        for name in self._files:
+            if parse_version(name) == packed:
+                return self._load(name)
         raise SchemaVersionError(
-            f"unknown schema version {version!r}; known: {', '.join(self._versions)}"
+            f"unknown schema version {version!r}; known: {', '.join(self._files)}"
         )
 
     def newest(self, platform: Platform = "windows") -> SchemaVersion:
-        return self._versions[_NEWEST[platform]].for_platform(platform)
+        return self._load(_NEWEST[platform]).for_platform(platform)
 
     def dtd_schema_for(self, packed: int, platform: Platform = "windows") -> SchemaVersion:
         """The schema whose DTD a config declaring ``packed`` is validated against.
@@ -198,20 +208,24 @@ class SchemaRegistry:
         schema not above the declared version, never one below 4.0 (those are rejected).
         """
         newest = self.newest(platform)
-        candidates = sorted(
-            (s for s in self._versions.values() if platform in s.platforms and s.packed >= 0x40000),
-            key=lambda s: s.packed,
-            reverse=True,
-        )
         if packed == newest.packed:
             return newest
-        for schema in candidates:
-            if schema.packed < newest.packed and packed >= schema.packed:
-                return schema.for_platform(platform)
+        # Chosen by name and number alone, so only the chosen version's chain is parsed.
+        candidates = sorted(
+            ((parse_version(n) or 0, n) for n in self._files if platform in _platforms(n)),
+            reverse=True,
+        )
+        for number, name in candidates:
+            if 0x40000 <= number < newest.packed and packed >= number:
+                return self._load(name).for_platform(platform)
         raise SchemaVersionError(
             f"Incorrect or unsupported schema version {format_version(packed)}. "
             f"Current Sysmon schema version {newest.label}"
         )
+
+
+def _platforms(name: str) -> frozenset[str]:
+    return frozenset({"windows"}) if name in _WINDOWS_ONLY_VERSIONS else frozenset({"windows", "linux"})
 
 
 @functools.cache

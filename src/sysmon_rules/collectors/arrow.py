@@ -1,0 +1,135 @@
+"""Events as Arrow record batches: the one columnar layout of the Parquet collector and exporter.
+
+Columns (documented in docs/fleet.md, kept stable):
+
+- ``EventID`` int32; ``record`` int64 (the record id, null when the input has none); ``line``
+  int64 (line in a text input, null otherwise); ``source`` and ``Computer`` strings
+  (dictionary-encoded), ``Computer`` null when unknown;
+- one dictionary-encoded string column per EventData field name Sysmon has used in any schema
+  version, null where the event does not carry the field (``UtcTime`` among them);
+- ``extra_fields`` map<string, string>: fields outside Sysmon's names (null when none), so
+  nothing an input held is lost.
+
+Every batch has all of these columns in this order, so batches of any source concatenate and
+stream into one Parquet file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from functools import cache
+
+import pyarrow as pa
+
+from ..events import Event, Origin
+
+META = ("EventID", "record", "line", "source", "Computer")
+EXTRA = "extra_fields"
+BATCH_ROWS = 65_536
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+_EXTRA_TYPE = pa.map_(pa.string(), pa.string())
+
+
+@cache
+def field_names() -> tuple[str, ...]:
+    """Every EventData name of every event type in every schema version, sorted."""
+    from ..schema import all_versions
+
+    return tuple(sorted({n for v in all_versions() for e in v.events for n in e.field_names} - set(META)))
+
+
+@cache
+def schema() -> pa.Schema:
+    meta = [pa.field("EventID", pa.int32(), nullable=False), pa.field("record", pa.int64()),
+            pa.field("line", pa.int64()), pa.field("source", _TEXT), pa.field("Computer", _TEXT)]
+    return pa.schema(meta + [pa.field(n, _TEXT) for n in field_names()] + [pa.field(EXTRA, _EXTRA_TYPE)])
+
+
+def to_batch(events: Sequence[Event]) -> pa.RecordBatch:
+    """One record batch of ``events`` in :func:`schema`'s layout."""
+    count = len(events)
+    known = set(field_names())
+    columns: dict[str, list[str | None]] = {}
+    extra: list[list[tuple[str, str]] | None] = [None] * count
+    for row, event in enumerate(events):
+        for name, value in event.fields.items():
+            if name in known:
+                column = columns.get(name)
+                if column is None:
+                    column = columns[name] = [None] * count
+                column[row] = value
+            else:
+                pairs = extra[row]
+                if pairs is None:
+                    pairs = extra[row] = []
+                pairs.append((name, value))
+    origins = [e.origin or _NO_ORIGIN for e in events]
+    arrays: list[pa.Array] = [
+        pa.array([e.event_id for e in events], pa.int32()),
+        pa.array([o.record for o in origins], pa.int64()),
+        pa.array([o.line for o in origins], pa.int64()),
+        pa.array([o.source for o in origins], pa.string()).dictionary_encode(),
+        pa.array([o.computer for o in origins], pa.string()).dictionary_encode(),
+    ]
+    for name in field_names():
+        values = columns.get(name)
+        arrays.append(pa.array(values, pa.string()).dictionary_encode() if values is not None
+                      else pa.nulls(count, _TEXT))
+    arrays.append(pa.array(extra, _EXTRA_TYPE))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema())
+
+
+def conform(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A batch from elsewhere (a Parquet file of another writer) in :func:`schema`'s layout.
+
+    Missing columns become null and field columns of other types strings (a number as its
+    decimal text). Columns the layout does not name are left out: no filter can read them.
+    """
+    target = schema()
+    arrays = []
+    for field in target:
+        if field.name in batch.schema.names:
+            column = batch.column(field.name)
+            arrays.append(column if column.type == field.type else _cast(column, field.type, field.name))
+        else:
+            arrays.append(pa.nulls(batch.num_rows, field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=target)
+
+
+def _cast(column: pa.Array, target: pa.DataType, name: str) -> pa.Array:
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if pa.types.is_dictionary(target):
+        return column.cast(pa.string()).dictionary_encode()
+    try:
+        return column.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ValueError(f"column {name!r} has type {column.type}, expected {target}") from exc
+
+
+def batches(events: Iterable[Event], rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """Record batches of up to ``rows`` events each, in order."""
+    chunk: list[Event] = []
+    for event in events:
+        chunk.append(event)
+        if len(chunk) >= rows:
+            yield to_batch(chunk)
+            chunk = []
+    if chunk:
+        yield to_batch(chunk)
+
+
+def to_events(batch: pa.RecordBatch) -> Iterator[Event]:
+    """The events of a batch in :func:`schema`'s layout (the inverse of :func:`to_batch`)."""
+    data = batch.to_pydict()
+    names = [n for n in field_names() if n in data and batch.column(n).null_count < batch.num_rows]
+    extra = data.get(EXTRA) or [None] * batch.num_rows
+    for row in range(batch.num_rows):
+        fields = {n: v for n in names if (v := data[n][row]) is not None}
+        if extra[row]:
+            fields.update(extra[row])
+        origin = Origin(data["source"][row] or "", data["record"][row], data["line"][row], data["Computer"][row])
+        yield Event(data["EventID"][row], fields, origin)
+
+
+_NO_ORIGIN = Origin("")
