@@ -60,8 +60,8 @@ def corpus_page(out_dir: Path) -> tuple[Path, dict[str, Any]]:
     """The corpus report (sysmon-modular vs SwiftOnSecurity over every EVTX) and evaluate's JSON of it."""
     assert SHARED is not None
     config, other, evtx = str(SHARED / MODULAR), str(SHARED / SWIFT), str(SHARED / "corpus" / "evtx")
-    page = write_report(out_dir, config, "--events", evtx, "--compare", other)
-    return page, evaluate_json(config, evtx, "--compare", other)
+    page = write_report(out_dir, config, "--events", evtx, "--compare", other, "--budget", "50")
+    return page, evaluate_json(config, evtx, "--compare", other, "--budget", "50")
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +82,12 @@ def test_every_number_from_the_replay_equals_evaluate_json(corpus_report: tuple[
     assert {f"/rule_names/{i}/events" for i in range(len(doc["rule_names"]))} <= pointers
     assert {f"/compare/rule_names/{i}/delta" for i in range(len(doc["compare"]["rule_names"]))} <= pointers
     assert {"/events", "/included", "/excluded", "/skipped", "/compare/changed"} <= pointers
+    volume = doc["volume"]  # per day, per host, per RuleName and over budget (--budget 50)
+    assert {f"/volume/per_day/{i}/logged" for i in range(len(volume["per_day"]))} <= pointers
+    assert {f"/volume/hosts_logged/{i}/logged" for i in range(len(volume["hosts_logged"]))} <= pointers
+    assert {f"/volume/rule_names/{i}/host_days_over_budget" for i in range(len(volume["rule_names"]))} <= pointers
+    assert volume["over_budget"] and {f"/volume/over_budget/{i}/logged"
+                                      for i in range(len(volume["over_budget"]))} <= pointers
     files = tree.xpath("//*[@data-json-count]")
     assert [shown(f.text_content()) for f in files] == [len(doc["files"])]
 
@@ -157,7 +163,8 @@ def test_names_from_the_config_are_escaped(tmp_path: Path) -> None:
     assert "<img" not in data.replace(renderer_script(), "")  # the renderer's own code mentions <img
     tree = lxml.html.fromstring(data)
     assert not tree.xpath("//img") and len(tree.xpath("//script")) == 2
-    assert hostile in tree.xpath("//section[@id='replay']//details//tbody/tr[1]/td[1]")[0].text_content()
+    assert [td.text_content() for td in tree.xpath("//section[@id='replay']//td[contains(., 'onerror')]")] == \
+        [hostile] * 2  # as text in the volume table and in the every-RuleName table
 
 
 def test_library_and_command_make_the_same_page(tmp_path: Path) -> None:

@@ -23,9 +23,11 @@ from .compile import atomic_write, error_line, fail
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the page.")
 @click.option("--collector", default=None, help="Read every SOURCE with this collector instead of recognising it.")
 @click.option("--strict", is_flag=True, help="A damaged record is an error (exit 1) instead of a warning.")
+@click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Flag event types and RuleNames above N logged events per host per day.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 def command(config: str, events: tuple[str, ...], compare: str | None, output: str, collector: str | None,
-            strict: bool, platform: str) -> None:
+            strict: bool, budget: int | None, platform: str) -> None:
     """Write an HTML report on CONFIG: at a glance, replayed over --events, compared with --compare."""
     from ..htmlreport import html_report  # altair loads only when a report is made
 
@@ -38,7 +40,7 @@ def command(config: str, events: tuple[str, ...], compare: str | None, output: s
 
     try:
         page = html_report(config, events=events, compare=compare, collector=collector, strict=strict,
-                           platform="linux" if platform == "linux" else "windows", warn=warn)
+                           platform="linux" if platform == "linux" else "windows", warn=warn, budget=budget)
     except SysmonRulesError as exc:
         if exc.location.path:  # a config's error names its file:line; an input's error names its source
             fail(*error_line(config, exc))

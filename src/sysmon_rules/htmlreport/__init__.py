@@ -68,8 +68,11 @@ class Report:
 
 def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: str | Path | None = None,
             platform: Platform = "windows", collector: str | None = None, strict: bool = False,
-            warn: Callable[[str], None] | None = None) -> Report:
-    """Read the config(s), lint, and replay ``events`` (files, folders, ``-``) through them."""
+            warn: Callable[[str], None] | None = None, budget: int | None = None) -> Report:
+    """Read the config(s), lint, and replay ``events`` (files, folders, ``-``) through them.
+
+    ``budget``: flag event types and RuleNames above this many logged events per host per day.
+    """
     mine, evaluator = load_config(config, platform)
     report = Report(config_facts(config, mine, evaluator), platform=platform,
                     sources=tuple(str(s) for s in events),
@@ -80,13 +83,13 @@ def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: s
         report.compare = config_facts(compare, theirs, other)
     if events:
         report.replay = replay(evaluator, events, other=other, other_name=str(compare or ""),
-                               collector=collector, strict=strict, warn=warn)
+                               collector=collector, strict=strict, warn=warn, budget=budget)
     return report
 
 
 def html_report(config: str | Path, *, events: Sequence[str | Path] = (), compare: str | Path | None = None,
                 platform: Platform = "windows", collector: str | None = None, strict: bool = False,
-                warn: Callable[[str], None] | None = None) -> str:
+                warn: Callable[[str], None] | None = None, budget: int | None = None) -> str:
     """The report page (HTML text) for ``config``; see :func:`collect` for the arguments."""
     return collect(config, events=events, compare=compare, platform=platform, collector=collector,
-                   strict=strict, warn=warn).to_html()
+                   strict=strict, warn=warn, budget=budget).to_html()

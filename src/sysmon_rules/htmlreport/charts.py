@@ -28,12 +28,14 @@ _CONFIG = {"font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
            "view": {"stroke": None}}
 
 
-def _count_axis(title: str, values: list[int]) -> alt.Axis:
-    """A count axis; over a small range, one tick per whole number (Vega would add halves)."""
-    low, high = min(0, *values), max(0, *values)
+def _count_axis(title: str, values: list[int] | None) -> alt.Axis:
+    """A count axis; over a small range of ``values``, one tick per whole number (Vega would add
+    halves). ``None``: the values are Vega's own sums, ticks as Vega picks them."""
+    low, high = (min(0, *values), max(0, *values)) if values else (0, 1000)
     if high - low <= 10:
         return alt.Axis(title=title, format=",d", values=list(range(low, high + 1)), grid=True)
-    return alt.Axis(title=title, format="~s", tickMinStep=1, tickCount=8, grid=True)
+    short = max(abs(low), high) >= 1000  # "12k" reads better than 12,000 on an axis, "0.2k" worse than 200
+    return alt.Axis(title=title, format="~s" if short else ",d", tickMinStep=1, tickCount=8, grid=True)
 
 
 def _totals(rows: Rows, key: str = "label", value: str = "count") -> list[int]:
@@ -120,18 +122,30 @@ def rule_name_moves(rows: Rows) -> Spec:
     return _finish(chart)
 
 
+TIME_UNITS: dict[str, Literal["utcyearmonthdatehours", "utcyearmonthdate", "utcyearweek", "utcyearmonth"]] = {
+    "hour": "utcyearmonthdatehours", "day": "utcyearmonthdate", "week": "utcyearweek", "month": "utcyearmonth"}
+
+
 def volume_over_time(rows: Rows, unit: str) -> Spec:
-    """Logged events per ``unit`` (hour or day) per event type; rows: time (ISO), label, count."""
-    time_unit: Literal["utcyearmonthdatehours", "utcyearmonthdate"] = (
-        "utcyearmonthdatehours" if unit == "hour" else "utcyearmonthdate")
+    """Logged events per ``unit`` (hour, day, week, month) per event type; rows: time (ISO), label, count."""
+    time_unit = TIME_UNITS[unit]
+    # Hours and days are the rows' own buckets; weeks and months are Vega's sums of days.
+    totals = _totals(rows, "time") if unit in ("hour", "day") else None
     chart = alt.Chart(_data(rows)).mark_bar().encode(
         x=alt.X("time:T", timeUnit=time_unit, title=f"Time (UTC, per {unit})"),
-        y=alt.Y("sum(count):Q", axis=_count_axis(f"Logged events per {unit} (count)", _totals(rows, "time"))),
-        color=alt.Color("label:N", title="Event type", scale=alt.Scale(scheme="tableau20")),
+        y=alt.Y("sum(count):Q", axis=_count_axis(f"Logged events per {unit} (count)", totals)),
+        color=alt.Color("label:N", title="Event type", scale=alt.Scale(scheme="tableau20"),
+                        sort=sorted({str(r["label"]) for r in rows}, key=lambda label: int(label.split()[0])),
+                        legend=alt.Legend(orient="right", labelLimit=260)),
         tooltip=[alt.Tooltip("time:T", timeUnit=time_unit, title=unit), alt.Tooltip("label:N", title="Event type"),
-                 alt.Tooltip("sum(count):Q", title="events", format=",")],
-    ).properties(height=260)
+                 alt.Tooltip("sum(count):Q", title="logged events", format=",")],
+    ).properties(height=280)
     return _finish(chart)
+
+
+def decisions_by_host(rows: Rows) -> Spec:
+    """Events logged and dropped per host; rows: label (host), decision, count, order."""
+    return _stacked(rows, "decision", "Host", ["logged", "dropped"], [LOGGED, DROPPED])
 
 
 def readiness_statuses(rows: Rows) -> Spec:

@@ -16,7 +16,7 @@ from ..report import Comparison, Summary, replay_document
 
 def replay(evaluator: Evaluator, sources: Sequence[str | Path], *, other: Evaluator | None = None,
            other_name: str = "", collector: str | None = None, strict: bool = False,
-           warn: Callable[[str], None] | None = None) -> dict[str, object]:
+           warn: Callable[[str], None] | None = None, budget: int | None = None) -> dict[str, object]:
     """Decide every event of ``sources`` with ``evaluator`` (and ``other``): the summary document."""
     stream = EventStream(sources, collector=collector, strict=strict, warn=warn)
     summary, comparison = Summary(), Comparison()
@@ -25,4 +25,5 @@ def replay(evaluator: Evaluator, sources: Sequence[str | Path], *, other: Evalua
         summary.add(event, decision)
         if other is not None:
             comparison.add(event, decision, other.decide(event))
-    return replay_document(summary, evaluator, stream, comparison if other is not None else None, other_name)
+    return replay_document(summary, evaluator, stream, comparison if other is not None else None, other_name,
+                           budget=budget)

@@ -12,6 +12,7 @@ from . import charts
 from .facts import event_label
 from .figures import Figures
 from .markup import code, details, heading, limited, note, number, percent, pointer, section, table, text, tiles
+from .section_volume import volume_part
 
 TOP = 15  # bars in a "noisiest" plot; the tables below them list everything
 Doc = dict[str, Any]
@@ -27,6 +28,8 @@ def replay_section(doc: Doc, figures: Figures, platform: Platform) -> str:
     if doc["unread"]:
         body += note(f"{len(doc['unread']):,} file(s) in the folders given were not recognised and were left out.")
     body += _decisions(doc, figures, platform)
+    if "volume" in doc:
+        body += volume_part(doc, figures, platform)
     body += _rule_names(doc, figures)
     body += _never_matched(doc, platform)
     return section("replay", "Replay: what the config logs", body)
