@@ -68,7 +68,7 @@ def test_corpus_report_in_chromium(shared_dir: Path, browser: Any, tmp_path: Pat
         "e.dataset.chart, e.dataset.drawn, e.querySelectorAll('svg .mark-rect path, svg .mark-text text').length,"
         "e.getBoundingClientRect().height])")
     assert {name for name, *_ in charts} == {"filters-by-event", "decisions-by-event", "logged-over-time", "hosts",
-                                             "noisiest-rule-names", "flips-by-event", "rule-name-moves"}
+                                             "noisiest-rule-names", "flips-by-event", "volume-compared", "rule-name-moves"}
     for name, drawn, marks, height in charts:
         assert drawn == "true" and marks > 0 and height > 50, (name, drawn, marks, height)
     # The numbers as the browser shows them (rendered text, collapsed sections included).

@@ -143,6 +143,20 @@ def volume_over_time(rows: Rows, unit: str) -> Spec:
     return _finish(chart)
 
 
+def volume_compared(rows: Rows, unit: str) -> Spec:
+    """Logged events per ``unit`` under each config; rows: time (ISO), config ("this"|"other"), count."""
+    time_unit = TIME_UNITS[unit]
+    chart = alt.Chart(_data(rows)).mark_line(point=True, strokeWidth=2).encode(
+        x=alt.X("time:T", timeUnit=time_unit, title=f"Time (UTC, per {unit})"),
+        y=alt.Y("sum(count):Q", axis=_count_axis(f"Logged events per {unit} (count)", None)),
+        color=alt.Color("config:N", title=None, scale=alt.Scale(domain=["this config", "other config"],
+                                                                range=[LOGGED, STATUS_COLOURS["partial"]])),
+        tooltip=[alt.Tooltip("time:T", timeUnit=time_unit, title=unit), alt.Tooltip("config:N"),
+                 alt.Tooltip("sum(count):Q", title="logged events", format=",")],
+    ).properties(height=240)
+    return _finish(chart)
+
+
 def decisions_by_host(rows: Rows) -> Spec:
     """Events logged and dropped per host; rows: label (host), decision, count, order."""
     return _stacked(rows, "decision", "Host", ["logged", "dropped"], [LOGGED, DROPPED])

@@ -13,6 +13,7 @@ from . import charts
 from .facts import Facts, event_label
 from .figures import Figures
 from .markup import code, details, heading, limited, note, number, pointer, section, table, text, tiles
+from .section_volume import compared_rows
 
 TOP = 15
 
@@ -25,6 +26,7 @@ def compare_section(facts: Facts, other: Facts, replay: dict[str, Any] | None, f
         body += note("Give events (--events) to see which events each change logs or drops.")
     else:
         body += _flips(cast(dict[str, Any], replay["compare"]), figures, platform)
+        body += _volume(replay, figures)
         body += _moves(cast(dict[str, Any], replay["compare"]), figures)
     return section("compare", "Comparison with the other config", body)
 
@@ -65,6 +67,17 @@ def _flips(comparison: dict[str, Any], figures: Figures, platform: Platform) -> 
              for i, r in enumerate(rows)]
     return out + table(["Event type", "events", "logged (this)", "logged (other)", "newly logged",
                         "newly dropped"], cells)
+
+
+def _volume(replay: dict[str, Any], figures: Figures) -> str:
+    theirs = cast(dict[str, Any], replay["compare"]).get("volume")
+    if "volume" not in replay or theirs is None:
+        return ""
+    rows, unit = compared_rows(cast(dict[str, Any], replay["volume"]), theirs)
+    if not rows:
+        return ""
+    return figures.add("volume-compared", charts.volume_compared(rows, unit),
+                       f"Logged events per {unit} (UTC) under this config and the other, on the same events.")
 
 
 def _moves(comparison: dict[str, Any], figures: Figures) -> str:

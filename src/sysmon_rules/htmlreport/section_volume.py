@@ -37,6 +37,16 @@ def timeline_rows(volume: dict[str, Any], platform: Platform) -> tuple[list[dict
     return rows, unit
 
 
+def compared_rows(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple[list[dict[str, object]], str]:
+    """Logged events per bucket under this config and the other (same events, so the same buckets)."""
+    unit = time_unit(mine["first_day"], mine["last_day"])
+    key = "per_hour" if unit == "hour" else "per_day"
+    rows = [{"time": _iso(p["time"]), "config": name, "count": p["logged"]}
+            for name, volume in (("this config", mine), ("other config", theirs))
+            for p in cast(list[dict[str, Any]], volume[key]) if p["time"] != UNKNOWN]
+    return rows, unit
+
+
 def _iso(bucket: str) -> str:
     """``2024-03-01`` or ``2024-03-01 09`` as an ISO instant in UTC."""
     return f"{bucket[:10]}T{bucket[11:13] or '00'}:00:00Z"
