@@ -28,9 +28,9 @@ def replay_section(doc: Doc, figures: Figures, platform: Platform) -> str:
     if doc["unread"]:
         body += note(f"{len(doc['unread']):,} file(s) in the folders given were not recognised and were left out.")
     body += _decisions(doc, figures, platform)
+    body += _rule_names(doc, figures)
     if "volume" in doc:
         body += volume_part(doc, figures, platform)
-    body += _rule_names(doc, figures)
     body += _never_matched(doc, platform)
     return section("replay", "Replay: what the config logs", body)
 
@@ -53,8 +53,8 @@ def _decisions(doc: Doc, figures: Figures, platform: Platform) -> str:
 
 def _rule_names(doc: Doc, figures: Figures) -> str:
     names = cast(list[dict[str, Any]], doc["rule_names"])
-    out = heading(f"Noisiest rules ({len(names):,} RuleNames)",
-                  "Events decided under each RuleName (the name Sysmon reports with the event).")
+    out = heading(f"Per RuleName ({len(names):,})",
+                  "Events decided under each RuleName (the name Sysmon reports with the event), most first.")
     if not names:
         return out + note("No event was decided under a RuleName.")
     rows = [{"label": n["rule_name"], "decision": name, "count": n.get(key, 0), "order": j}
