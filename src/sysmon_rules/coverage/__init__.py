@@ -1,0 +1,47 @@
+"""Detection readiness: does a Sysmon config log what Sigma rules need?
+
+``coverage(config, sigma_rules)`` reads the rules with pySigma, maps each log source to Sysmon
+event ids and each detection to a formula over Sysmon fields, and decides per rule whether every
+matching event is logged, some are dropped, or none can be logged, with witness events checked
+by the evaluator. See docs/coverage.md.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping
+
+from ..engine import Evaluator
+from ..engine.conditions import Platform
+from ..model import Config
+from .result import STATUSES, CoverageReport, RuleCoverage, Witness
+from .rules import SigmaInput, read_rules
+from .search import DEFAULT_BUDGET
+from .status import Assessor
+
+__all__ = ["STATUSES", "CoverageReport", "RuleCoverage", "SigmaInput", "Witness", "coverage", "read_rules"]
+
+
+def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[object], *,
+             platform: Platform = "windows", environment: Mapping[str, str] | None = None,
+             budget: int = DEFAULT_BUDGET) -> CoverageReport:
+    """Each Sigma rule's status under ``config`` (a Config or a config file path).
+
+    ``sigma_rules``: paths of rule files or folders, pySigma rules or collections, or
+    :class:`SigmaInput` items from :func:`read_rules`.
+    """
+    started = time.perf_counter()
+    name = ""
+    if not isinstance(config, Config):
+        from ..xml.reader import load
+
+        name = os.fspath(config)
+        config = load(name, platform=platform)
+    evaluator = Evaluator(config, environment=environment, platform=platform)
+    items = [r for r in sigma_rules if isinstance(r, SigmaInput)]
+    others = [r for r in sigma_rules if not isinstance(r, SigmaInput)]
+    items += read_rules(others)  # type: ignore[arg-type]
+    assessor = Assessor(evaluator, budget)
+    results = tuple(assessor.assess(item) for item in items)
+    return CoverageReport(results, name, platform, time.perf_counter() - started)
