@@ -7,12 +7,14 @@ event loop), lint findings against `lint_file`, rule-set counts against the XML 
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import lxml.html
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import sysmon_rules
@@ -27,6 +29,7 @@ EXAMPLE = ROOT / "examples" / "sysmonconfig.xml"
 EXAMPLE_EVENTS = ROOT / "examples" / "events.jsonl"
 MODULAR = "corpus/configs/sysmon-modular/sysmonconfig.xml"
 SWIFT = "corpus/configs/swiftonsecurity/sysmonconfig-export.xml"
+SIGMA = ("corpus/sigma/rules/windows/pipe_created", "corpus/sigma/rules/windows/dns_query")
 MAX_BYTES = 5_000_000
 
 
@@ -57,11 +60,22 @@ def write_report(tmp: Path, *args: str) -> Path:
 
 @cache
 def corpus_page(out_dir: Path) -> tuple[Path, dict[str, Any]]:
-    """The corpus report (sysmon-modular vs SwiftOnSecurity over every EVTX) and evaluate's JSON of it."""
+    """The corpus report (sysmon-modular vs SwiftOnSecurity over every EVTX, two folders of Sigma rules)
+    and evaluate's JSON of the same replay."""
     assert SHARED is not None
     config, other, evtx = str(SHARED / MODULAR), str(SHARED / SWIFT), str(SHARED / "corpus" / "evtx")
-    page = write_report(out_dir, config, "--events", evtx, "--compare", other, "--budget", "50")
+    sigma = [arg for path in SIGMA for arg in ("--sigma", str(SHARED / path))]
+    page = write_report(out_dir, config, "--events", evtx, "--compare", other, "--budget", "50", *sigma)
     return page, evaluate_json(config, evtx, "--compare", other, "--budget", "50")
+
+
+@cache
+def corpus_coverage() -> dict[str, Any]:
+    """The readiness of the SIGMA rules under sysmon-modular, straight from the coverage library."""
+    from sysmon_rules.coverage import coverage
+
+    assert SHARED is not None
+    return coverage(SHARED / MODULAR, [str(SHARED / p) for p in SIGMA]).to_json()
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +128,37 @@ def test_corpus_report_is_small_and_self_contained(corpus_report: tuple[Path, di
     tree = lxml.html.fromstring(data)
     assert not tree.xpath("//script[@src] | //link | //img[@src] | //iframe | //object")
     assert not [a for a in tree.xpath("//a/@href") if not a.startswith("#")]
-    assert [s.get("id") for s in tree.xpath("//section")] == ["config", "replay", "compare"]
+    assert [s.get("id") for s in tree.xpath("//section")] == ["config", "replay", "compare", "readiness"]
+
+
+def test_readiness_as_coverage_judges_it(corpus_report: tuple[Path, dict[str, Any]]) -> None:
+    page, _ = corpus_report
+    doc = corpus_coverage()
+    tree = lxml.html.fromstring(page.read_bytes())
+    counts = tree.xpath("//*[@data-coverage]")
+    assert {c.get("data-coverage") for c in counts} == {f"/summary/{k}" for k in doc["summary"]}
+    for cell in counts:
+        assert shown(cell.text_content()) == resolve(doc, cell.get("data-coverage"))
+    rows = tree.xpath("//section[@id='readiness']//table[.//th[.='Sigma rule']]/tbody/tr")
+    shown_status = sorted((r[0].text_content(), r[1].text_content()) for r in rows)
+    assert shown_status == sorted((r["title"] + Path(r["path"]).name, r["status"]) for r in doc["rules"])
+
+
+def test_heatmap_names_every_technique_the_rule_files_tag(corpus_report: tuple[Path, dict[str, Any]]) -> None:
+    page, _ = corpus_report
+    assert SHARED is not None
+    tagged = set()
+    for folder in SIGMA:  # the Sigma files read here with yaml, not through coverage
+        for rule_file in (SHARED / folder).rglob("*.yml"):
+            for rule_tag in yaml.safe_load(rule_file.read_text("utf-8")).get("tags") or ():
+                if re.fullmatch(r"attack\.t\d{4}(\.\d{3})?", rule_tag):
+                    tagged.add(rule_tag[7:12].upper())
+    tree = lxml.html.fromstring(page.read_bytes())
+    specs = json.loads(tree.get_element_by_id("report-specs").text)
+    element = tree.xpath("//div[@data-chart='attack-heatmap']")[0].get("id")
+    tiles = [r for data in specs[element]["datasets"].values() for r in data]
+    assert tagged and {t["technique"] for t in tiles} == tagged
+    assert all(0 <= t["score"] <= 1 for t in tiles if t["score"] is not None)
 
 
 def test_lint_findings_are_listed_with_file_and_line(corpus_report: tuple[Path, dict[str, Any]]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from test_htmlreport import corpus_page, resolve, shown
+from test_htmlreport import corpus_coverage, corpus_page, resolve, shown
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -67,8 +67,9 @@ def test_corpus_report_in_chromium(shared_dir: Path, browser: Any, tmp_path: Pat
         "return Array.from(document.querySelectorAll('.chart')).map(e => ["
         "e.dataset.chart, e.dataset.drawn, e.querySelectorAll('svg .mark-rect path, svg .mark-text text').length,"
         "e.getBoundingClientRect().height])")
-    assert {name for name, *_ in charts} == {"filters-by-event", "decisions-by-event", "logged-over-time", "hosts",
-                                             "noisiest-rule-names", "flips-by-event", "volume-compared", "rule-name-moves"}
+    assert {name for name, *_ in charts} == {
+        "filters-by-event", "decisions-by-event", "logged-over-time", "hosts", "noisiest-rule-names", "flips-by-event",
+        "volume-compared", "rule-name-moves", "readiness-statuses", "attack-heatmap"}
     for name, drawn, marks, height in charts:
         assert drawn == "true" and marks > 0 and height > 50, (name, drawn, marks, height)
     # The numbers as the browser shows them (rendered text, collapsed sections included).
@@ -77,6 +78,11 @@ def test_corpus_report_in_chromium(shared_dir: Path, browser: Any, tmp_path: Pat
     assert len(numbers) > 100
     for pointer, text in numbers:
         assert shown(text) == resolve(doc, pointer), pointer
+    readiness = browser.execute_script(
+        "return Array.from(document.querySelectorAll('[data-coverage]')).map(e => [e.dataset.coverage, e.textContent])")
+    assert len(readiness) == 6
+    for pointer, text in readiness:
+        assert shown(text) == resolve(corpus_coverage(), pointer), pointer
     tiles = browser.execute_script(
         "return Array.from(document.querySelectorAll('#replay .tile')).map(e => e.innerText.split('\\n'))")
     assert [f"{doc['events']:,}", "events read"] in tiles and [f"{doc['included']:,}", "logged"] in tiles

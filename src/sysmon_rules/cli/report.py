@@ -1,4 +1,4 @@
-"""`sysmon-rules report CONFIG [--events SOURCE...] [--compare OTHER] -o report.html`.
+"""`sysmon-rules report CONFIG [--events SOURCE...] [--compare OTHER] [--sigma PATH...] -o report.html`.
 
 One self-contained HTML page (styles, plots and their renderer inlined; nothing fetched when it
 is opened) with a section per input given. Exit 0 written, 1 bad input (one line), 2 usage.
@@ -20,15 +20,18 @@ from .compile import atomic_write, error_line, fail
               help="Replay these events (.evtx, event XML, JSON lines, a folder, - for stdin); repeatable.")
 @click.option("--compare", type=click.Path(dir_okay=False), default=None, metavar="OTHER",
               help="Compare with this config: rule sets side by side and, with --events, what changes.")
+@click.option("--sigma", "sigma", multiple=True, type=click.Path(exists=True), metavar="PATH",
+              help="Judge these Sigma rules (files or folders) against CONFIG: detection readiness; repeatable.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the page.")
 @click.option("--collector", default=None, help="Read every SOURCE with this collector instead of recognising it.")
 @click.option("--strict", is_flag=True, help="A damaged record is an error (exit 1) instead of a warning.")
 @click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
               help="Flag event types and RuleNames above N logged events per host per day.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
-def command(config: str, events: tuple[str, ...], compare: str | None, output: str, collector: str | None,
-            strict: bool, budget: int | None, platform: str) -> None:
-    """Write an HTML report on CONFIG: at a glance, replayed over --events, compared with --compare."""
+def command(config: str, events: tuple[str, ...], compare: str | None, sigma: tuple[str, ...], output: str,
+            collector: str | None, strict: bool, budget: int | None, platform: str) -> None:
+    """Write an HTML report on CONFIG: at a glance, replayed over --events, compared with --compare,
+    and the detection readiness of --sigma rules."""
     from ..htmlreport import html_report  # altair loads only when a report is made
 
     inputs = {Path(p).resolve() for p in (config, compare, *events) if p and p != "-"}
@@ -39,7 +42,7 @@ def command(config: str, events: tuple[str, ...], compare: str | None, output: s
         click.echo(f"warning: {message}", err=True)
 
     try:
-        page = html_report(config, events=events, compare=compare, collector=collector, strict=strict,
+        page = html_report(config, events=events, compare=compare, sigma=sigma, collector=collector, strict=strict,
                            platform="linux" if platform == "linux" else "windows", warn=warn, budget=budget)
     except SysmonRulesError as exc:
         if exc.location.path:  # a config's error names its file:line; an input's error names its source

@@ -63,13 +63,16 @@ class Report:
             inputs += f" over {len(self.sources):,} event source(s)"
         if self.compare is not None:
             inputs += f", compared with {code(self.compare['path'])}"
+        if self.coverage is not None:
+            inputs += f", {len(self.coverage['rules']):,} Sigma rule(s)"
         return f"{inputs} · {text(self.platform)} · sysmon-rules {text(__version__)} · {text(self.generated)}"
 
 
 def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: str | Path | None = None,
-            platform: Platform = "windows", collector: str | None = None, strict: bool = False,
-            warn: Callable[[str], None] | None = None, budget: int | None = None) -> Report:
-    """Read the config(s), lint, and replay ``events`` (files, folders, ``-``) through them.
+            sigma: Sequence[str | Path] = (), platform: Platform = "windows", collector: str | None = None,
+            strict: bool = False, warn: Callable[[str], None] | None = None, budget: int | None = None) -> Report:
+    """Read the config(s), lint, replay ``events`` (files, folders, ``-``) through them, and judge
+    the ``sigma`` rules (files or folders) against the config.
 
     ``budget``: flag event types and RuleNames above this many logged events per host per day.
     """
@@ -84,12 +87,16 @@ def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: s
     if events:
         report.replay = replay(evaluator, events, other=other, other_name=str(compare or ""),
                                collector=collector, strict=strict, warn=warn, budget=budget)
+    if sigma:
+        from ..coverage import coverage  # pySigma loads only when Sigma rules are given
+
+        report.coverage = coverage(mine, [str(p) for p in sigma], platform=platform).to_json()
     return report
 
 
 def html_report(config: str | Path, *, events: Sequence[str | Path] = (), compare: str | Path | None = None,
-                platform: Platform = "windows", collector: str | None = None, strict: bool = False,
-                warn: Callable[[str], None] | None = None, budget: int | None = None) -> str:
+                sigma: Sequence[str | Path] = (), platform: Platform = "windows", collector: str | None = None,
+                strict: bool = False, warn: Callable[[str], None] | None = None, budget: int | None = None) -> str:
     """The report page (HTML text) for ``config``; see :func:`collect` for the arguments."""
-    return collect(config, events=events, compare=compare, platform=platform, collector=collector,
+    return collect(config, events=events, compare=compare, sigma=sigma, platform=platform, collector=collector,
                    strict=strict, warn=warn, budget=budget).to_html()

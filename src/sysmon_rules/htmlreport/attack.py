@@ -2,8 +2,9 @@
 
 Sigma tags a rule ``attack.<tactic>`` (``attack.defense-evasion``) and ``attack.t<id>``
 (``attack.t1059.001``). The heat map shows parent techniques (T1059) under each tactic the
-rules name, coloured by the share of their applicable rules (logged, partial or dropped) that
-the config logs in full.
+rules name, coloured by a readiness score over their applicable rules (logged, partial or
+dropped): logged counts 1, partial 1/2, dropped 0, so all-logged is 1 (green), all-partial 1/2
+(amber) and all-dropped 0 (red, the config blinds those detections).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def tactics_and_techniques(tags: Iterable[str]) -> tuple[list[str], list[str]]:
 
 
 def heat_cells(rules: Iterable[Mapping[str, Any]]) -> list[dict[str, object]]:
-    """One tile per (tactic, technique): rules, per-status counts, share logged, and its place.
+    """One tile per (tactic, technique): rules, per-status counts, readiness score, and its place.
 
     Tactics run down in matrix order, their techniques across in id order, PER_LINE to a line;
     ``line`` numbers the lines of the whole map, ``slot`` is the position within a line.
@@ -56,8 +57,14 @@ def heat_cells(rules: Iterable[Mapping[str, Any]]) -> list[dict[str, object]]:
         previous = tactic
         applicable = sum(c[s] for s in APPLICABLE)
         cells.append({"tactic": tactic, "technique": technique, **c, "line": line, "slot": index % PER_LINE,
-                      "first": index == 0, "share": c["logged"] / applicable if applicable else None})
+                      "first": index == 0, "score": score(c) if applicable else None})
     return cells
+
+
+def score(counts: Mapping[str, int]) -> float:
+    """Readiness of a group of rules: logged 1, partial 1/2, dropped 0, averaged."""
+    applicable = sum(counts[s] for s in APPLICABLE)
+    return (counts["logged"] + counts["partial"] / 2) / applicable
 
 
 def _order(tactic: str) -> int:

@@ -175,9 +175,9 @@ def readiness_statuses(rows: Rows) -> Spec:
 
 
 def attack_heatmap(rows: Rows, line_labels: dict[str, str]) -> Spec:
-    """ATT&CK techniques by tactic, coloured by the share of their applicable Sigma rules logged.
+    """ATT&CK techniques by tactic, coloured by the readiness score of their Sigma rules.
 
-    rows: tactic, technique, rules, logged, partial, dropped, share (0..1 or None), line, slot;
+    rows: tactic, technique, rules, logged, partial, dropped, score (0..1 or None), line, slot;
     ``line_labels``: line number -> the tactic named beside it.
     """
     labels_expr = f"{json.dumps(line_labels)}[datum.value] || ''"
@@ -186,16 +186,17 @@ def attack_heatmap(rows: Rows, line_labels: dict[str, str]) -> Spec:
         y=alt.Y("line:O", title=None, axis=alt.Axis(labelExpr=labels_expr, ticks=False, domain=False,
                                                     labelFontWeight=600, labelPadding=8)),
     )
-    shade = alt.Color("share:Q", title="Share of rules logged", legend=alt.Legend(format="%", orient="top"),
+    shade = alt.Color("score:Q", title="Readiness (logged 1, partial ½, dropped 0)",
+                      legend=alt.Legend(format=".1f", orient="top"),
                       scale=alt.Scale(domain=[0, 0.5, 1], range=[NEWLY_DROPPED, STATUS_COLOURS["partial"],
                                                                  NEWLY_LOGGED]))
-    # Grey under every tile shows where no rule could be judged (share null: Vega-Lite leaves those out).
+    # Grey under every tile shows where no rule could be judged (score null: Vega-Lite leaves those out).
     under = base.mark_rect(stroke="white", strokeWidth=2, color=DROPPED)
     tiles = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=shade,
         tooltip=[alt.Tooltip("technique:N"), alt.Tooltip("tactic:N"), alt.Tooltip("rules:Q", title="Sigma rules"),
                  alt.Tooltip("logged:Q"), alt.Tooltip("partial:Q"), alt.Tooltip("dropped:Q"),
-                 alt.Tooltip("share:Q", title="share logged", format=".0%")],
+                 alt.Tooltip("score:Q", title="readiness", format=".2f")],
     )
     text = base.mark_text(fontSize=11, color="white", fontWeight=600).encode(text="technique:N")
     return _finish(alt.layer(under, tiles, text).properties(height=_bars(rows, "line", 24)))

@@ -40,12 +40,13 @@ def readiness_section(doc: dict[str, Any], figures: Figures) -> str:
 def _heatmap(rules: list[dict[str, Any]], figures: Figures) -> str:
     cells = heat_cells(rules)
     out = heading("ATT&CK heat map", "Each tile is a technique the Sigma rules name (sub-techniques counted "
-                  "with their parent), beside each tactic they name: green when the config logs every event of "
-                  "all their rules, amber half, red none; grey when none of them is a Sysmon rule it can judge.")
+                  "with their parent), beside each tactic they name, coloured by the readiness of those rules: "
+                  "a logged rule counts 1, a partial one 1/2, a dropped one 0, averaged. Green: all logged; "
+                  "amber: partial; red: the config blinds them; grey: no rule there is a Sysmon rule it can judge.")
     if not cells:
         return out + note("No rule carries an ATT&CK tag.")
     return out + figures.add("attack-heatmap", charts.attack_heatmap(cells, line_labels(cells)),
-                             "Share of each technique's applicable Sigma rules whose events are all logged.")
+                             "Readiness per ATT&CK technique and tactic; hover a tile for its rules per status.")
 
 
 def _rules(rules: list[dict[str, Any]]) -> str:

@@ -107,7 +107,8 @@ def _noisiest(volume: dict[str, Any], platform: Platform) -> str:
         out += details(f"Every RuleName ({len(cells):,})", table(columns, limited(cells, len(columns)),
                                                                   numeric={1, 2, 4}))
     types = cast(list[dict[str, Any]], volume["event_types"])
-    return out + heading("Noisiest event types per host and day") + table(["Event type", "logged", "hosts", "worst host-day"],
+    out += heading("Noisiest event types per host and day")
+    return out + table(["Event type", "logged", "hosts", "worst host-day"],
                        [[text(event_label(r["event_id"], platform)),
                          number(r["logged"], pointer("volume", "event_types", i, "logged")),
                          number(r["hosts"], pointer("volume", "event_types", i, "hosts")), _peak(r["peak"])]
