@@ -174,19 +174,19 @@ def readiness_statuses(rows: Rows) -> Spec:
     return _finish(chart)
 
 
-def attack_heatmap(rows: Rows, line_labels: dict[str, str]) -> Spec:
+def attack_heatmap(rows: Rows, line_labels: dict[str, str], per_line: int) -> Spec:
     """ATT&CK techniques by tactic, coloured by the readiness score of their Sigma rules.
 
     rows: tactic, technique, rules, logged, partial, dropped, score (0..1 or None), line, slot;
-    ``line_labels``: line number -> the tactic named beside it.
+    ``line_labels``: line number -> the tactic named beside it; ``per_line`` tiles make a full line.
     """
     labels_expr = f"{json.dumps(line_labels)}[datum.value] || ''"
     base = alt.Chart(_data(rows)).encode(
-        x=alt.X("slot:O", title=None, axis=None),
+        x=alt.X("slot:O", title=None, axis=None, scale=alt.Scale(domain=list(range(per_line)))),
         y=alt.Y("line:O", title=None, axis=alt.Axis(labelExpr=labels_expr, ticks=False, domain=False,
                                                     labelFontWeight=600, labelPadding=8)),
     )
-    shade = alt.Color("score:Q", title="Readiness (logged 1, partial ½, dropped 0)",
+    shade = alt.Color("score:Q", title="Readiness",
                       legend=alt.Legend(format=".1f", orient="top"),
                       scale=alt.Scale(domain=[0, 0.5, 1], range=[NEWLY_DROPPED, STATUS_COLOURS["partial"],
                                                                  NEWLY_LOGGED]))

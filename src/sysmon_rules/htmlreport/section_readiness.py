@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from . import charts
-from .attack import heat_cells, line_labels
+from .attack import PER_LINE, heat_cells, line_labels
 from .figures import Figures
 from .markup import ROW_LIMIT, code, heading, limited, note, number, pointer, section, table, tag, text, tiles
 
@@ -45,7 +45,7 @@ def _heatmap(rules: list[dict[str, Any]], figures: Figures) -> str:
                   "amber: partial; red: the config blinds them; grey: no rule there is a Sysmon rule it can judge.")
     if not cells:
         return out + note("No rule carries an ATT&CK tag.")
-    return out + figures.add("attack-heatmap", charts.attack_heatmap(cells, line_labels(cells)),
+    return out + figures.add("attack-heatmap", charts.attack_heatmap(cells, line_labels(cells), PER_LINE),
                              "Readiness per ATT&CK technique and tactic; hover a tile for its rules per status.")
 
 
