@@ -28,6 +28,7 @@ from .model import Config, EventRules, Filter, Option, Rule, RuleGroup
 if TYPE_CHECKING:
     from .blob.decode import from_blob
     from .blob.encode import to_blob
+    from .diff import ConfigDiff, diff
     from .engine import Decision, Evaluator
     from .htmlreport import html_report
     from .validation import iter_errors, validate
@@ -46,11 +47,14 @@ _LAZY = {
     "Evaluator": "sysmon_rules.engine",
     "Decision": "sysmon_rules.engine",
     "html_report": "sysmon_rules.htmlreport",
+    "diff": "sysmon_rules.diff",
+    "ConfigDiff": "sysmon_rules.diff",
 }
 
 __all__ = [
     "BlobFormatError",
     "Config",
+    "ConfigDiff",
     "ConfigSyntaxError",
     "ConfigValidationError",
     "Decision",
@@ -66,6 +70,7 @@ __all__ = [
     "RuleGroup",
     "SchemaVersionError",
     "SysmonRulesError",
+    "diff",
     "from_blob",
     "html_report",
     "iter_errors",

@@ -28,6 +28,11 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8-sig", "replace")
 
 
+def as_text(data: bytes) -> str:
+    """Text saved by any Windows or Linux tool: UTF-16 (with or without a BOM) or UTF-8."""
+    return _text(data)
+
+
 def _from_reg(text: str) -> bytes:
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if _REG_VALUE.match(line.strip())), None)

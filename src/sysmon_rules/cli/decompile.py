@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from ..blob.decode import decode_blob
+from ..blob.dumptext import blob_from_text
 from ..blob.inputs import read_blob
 from ..blob.reconstruct import rebuild
 from ..errors import SysmonRulesError
 from ..xml.writer import to_xml
-from .compile import atomic_write, fail
+from .compile import atomic_write, error_line, fail
 
 
 def read_input(path: str) -> bytes:
@@ -34,12 +35,15 @@ def read_input(path: str) -> bytes:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the XML here.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 def command(blob: str, output: str | None, platform: str) -> None:
-    """Turn BLOB (raw, .reg export, hex or base64; - for stdin) into XML that compiles back to it."""
+    """Turn BLOB (raw, .reg export, hex, base64 or `sysmon -c` text; - for stdin) into XML that compiles back to it."""
     data = read_input(blob)
     try:
+        from_text = blob_from_text(data, platform="linux" if platform == "linux" else "windows", path=blob)
+        data, lost = from_text if from_text is not None else (data, [])
         config, notes = rebuild(decode_blob(data), "linux" if platform == "linux" else "windows")
+        notes = lost + notes
     except SysmonRulesError as exc:
-        fail(blob, str(exc))
+        fail(*error_line(blob, exc))
         return
     text = to_xml(config, notes=notes)
     if output is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..ruletable import RuleFilter
 from ..schema import CONDITIONS, ascii_lower
+from ..witness import Constraint, solve_field
 
 _IS, _CONTAINS, _BEGIN, _END, _IMAGE = "is", "contains", "begin with", "end with", "image"
 _PLAIN = {_IS, _CONTAINS, _BEGIN, _END}
@@ -51,9 +52,6 @@ def same(a: RuleFilter, b: RuleFilter) -> bool:
 
 def witness(flt: RuleFilter) -> str | None:
     """A value the filter matches (for checking a proof with the evaluator), or None."""
-    name = _name(flt)
-    if name in _PLAIN:
-        return flt.value
-    if name == _IMAGE:
-        return flt.value if "\\" in flt.value else "C:\\any\\" + flt.value
-    return None
+    if not 0 <= flt.condition < len(CONDITIONS):
+        return None
+    return solve_field([Constraint.of(flt.condition, flt.value)]).value
