@@ -161,6 +161,43 @@ def test_heatmap_names_every_technique_the_rule_files_tag(corpus_report: tuple[P
     assert all(0 <= t["score"] <= 1 for t in tiles if t["score"] is not None)
 
 
+def example_variant(folder: Path) -> Path:
+    """The example config without its PowerShell include and with the updater exclude moved elsewhere:
+    the example's PowerShell event (line 1) is newly dropped, the cmd.exe that Google Update starts
+    (line 2) newly logged."""
+    text = EXAMPLE.read_text("utf-8")
+    variant = folder / "variant.xml"
+    variant.write_text(text.replace(next(line for line in text.splitlines(True) if "powershell.exe" in line), "")
+                       .replace(r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe", r"C:\Other\Updater.exe"))
+    return variant
+
+
+def per_change_page(folder: Path) -> Path:
+    return write_report(folder, str(EXAMPLE), "--compare", str(example_variant(folder)), "--events",
+                        str(EXAMPLE_EVENTS), "--per-change")
+
+
+def test_per_change_as_diff_reports_it(tmp_path: Path) -> None:
+    page = per_change_page(tmp_path)
+    variant = tmp_path / "variant.xml"
+    result = CliRunner().invoke(main, ["diff", str(EXAMPLE), str(variant), "--events", str(EXAMPLE_EVENTS),
+                                       "--format", "json"])
+    assert result.exit_code == 1, result.output  # behaviour differs
+    doc = json.loads(result.stdout)
+    tree = lxml.html.fromstring(page.read_bytes())
+    cells = tree.xpath("//*[@data-diff]")
+    assert len(cells) == 4 + 3 * len(doc["replay"]["groups"])
+    for cell in cells:
+        assert shown(cell.text_content()) == resolve(doc, cell.get("data-diff")), cell.get("data-diff")
+    groups = doc["replay"]["groups"]
+    examples = {(e["origin"].rsplit(":", 1)[1], g["newly_dropped"], g["newly_logged"])
+                for g in groups for e in g["examples"]}
+    assert examples == {("1", 1, 0), ("2", 0, 1)}
+    replay = evaluate_json(str(EXAMPLE), str(EXAMPLE_EVENTS), "--compare", str(variant))["compare"]
+    assert sum(g["newly_logged"] for g in groups) == sum(r["now_included"] for r in replay["by_event_id"])
+    assert sum(g["newly_dropped"] for g in groups) == sum(r["now_excluded"] for r in replay["by_event_id"])
+
+
 def test_lint_findings_are_listed_with_file_and_line(corpus_report: tuple[Path, dict[str, Any]]) -> None:
     page, _ = corpus_report
     assert SHARED is not None

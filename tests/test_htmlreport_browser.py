@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from test_htmlreport import corpus_coverage, corpus_page, resolve, shown
+from test_htmlreport import corpus_coverage, corpus_page, per_change_page, resolve, shown
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -59,19 +59,24 @@ def _open(chrome: Any, page: Path) -> None:
         lambda c: c.execute_script("return document.body.dataset.chartsDrawn") == "true")
 
 
+def _drawn(chrome: Any) -> dict[str, tuple[str, int, float]]:
+    """Every plot: whether it drew, its marks (bars, tiles, points, labels) and its height."""
+    charts = chrome.execute_script(
+        "return Array.from(document.querySelectorAll('.chart')).map(e => [e.dataset.chart, e.dataset.drawn,"
+        "e.querySelectorAll('svg .mark-rect path, svg .mark-symbol path, svg .mark-text text').length,"
+        "e.getBoundingClientRect().height])")
+    for name, drawn, marks, height in charts:
+        assert drawn == "true" and marks > 0 and height > 50, (name, drawn, marks, height)
+    return {name: (drawn, marks, height) for name, drawn, marks, height in charts}
+
+
 def test_corpus_report_in_chromium(shared_dir: Path, browser: Any, tmp_path: Path) -> None:
     page, doc = corpus_page(tmp_path)
     _open(browser, page)
     assert browser.get_log("browser") == []  # no error, no warning, nothing logged at all
-    charts = browser.execute_script(
-        "return Array.from(document.querySelectorAll('.chart')).map(e => ["
-        "e.dataset.chart, e.dataset.drawn, e.querySelectorAll('svg .mark-rect path, svg .mark-text text').length,"
-        "e.getBoundingClientRect().height])")
-    assert {name for name, *_ in charts} == {
+    assert set(_drawn(browser)) == {
         "filters-by-event", "decisions-by-event", "logged-over-time", "hosts", "noisiest-rule-names", "flips-by-event",
         "volume-compared", "rule-name-moves", "readiness-statuses", "attack-heatmap"}
-    for name, drawn, marks, height in charts:
-        assert drawn == "true" and marks > 0 and height > 50, (name, drawn, marks, height)
     # The numbers as the browser shows them (rendered text, collapsed sections included).
     numbers = browser.execute_script(
         "return Array.from(document.querySelectorAll('[data-json]')).map(e => [e.dataset.json, e.textContent])")
@@ -95,3 +100,10 @@ def _screenshot(chrome: Any, path: Path) -> None:
     chrome.save_screenshot(str(path))
     chrome.set_window_size(1280, 1000)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 50_000
+
+
+def test_per_change_report_in_chromium(browser: Any, tmp_path: Path) -> None:
+    _open(browser, per_change_page(tmp_path))
+    assert browser.get_log("browser") == []
+    assert {"flips-by-event", "rule-name-moves", "flips-by-change"} <= set(_drawn(browser))
+    _screenshot(browser, tmp_path / "per-change.png")

@@ -20,6 +20,8 @@ from .compile import atomic_write, error_line, fail
               help="Replay these events (.evtx, event XML, JSON lines, a folder, - for stdin); repeatable.")
 @click.option("--compare", type=click.Path(dir_okay=False), default=None, metavar="OTHER",
               help="Compare with this config: rule sets side by side and, with --events, what changes.")
+@click.option("--per-change", is_flag=True,
+              help="With --compare: also diff the configs change by change (witnesses, events per change).")
 @click.option("--sigma", "sigma", multiple=True, type=click.Path(exists=True), metavar="PATH",
               help="Judge these Sigma rules (files or folders) against CONFIG: detection readiness; repeatable.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the page.")
@@ -28,12 +30,14 @@ from .compile import atomic_write, error_line, fail
 @click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
               help="Flag event types and RuleNames above N logged events per host per day.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
-def command(config: str, events: tuple[str, ...], compare: str | None, sigma: tuple[str, ...], output: str,
-            collector: str | None, strict: bool, budget: int | None, platform: str) -> None:
+def command(config: str, events: tuple[str, ...], compare: str | None, per_change: bool, sigma: tuple[str, ...],
+            output: str, collector: str | None, strict: bool, budget: int | None, platform: str) -> None:
     """Write an HTML report on CONFIG: at a glance, replayed over --events, compared with --compare,
     and the detection readiness of --sigma rules."""
     from ..htmlreport import html_report  # altair loads only when a report is made
 
+    if per_change and compare is None:
+        raise click.UsageError("--per-change needs --compare OTHER")
     inputs = {Path(p).resolve() for p in (config, compare, *events) if p and p != "-"}
     if Path(output).resolve() in inputs:
         raise click.BadParameter(f"{output} is one of the inputs; inputs are never overwritten", param_hint="-o")
@@ -43,7 +47,8 @@ def command(config: str, events: tuple[str, ...], compare: str | None, sigma: tu
 
     try:
         page = html_report(config, events=events, compare=compare, sigma=sigma, collector=collector, strict=strict,
-                           platform="linux" if platform == "linux" else "windows", warn=warn, budget=budget)
+                           platform="linux" if platform == "linux" else "windows", warn=warn, budget=budget,
+                           per_change=per_change)
     except SysmonRulesError as exc:
         if exc.location.path:  # a config's error names its file:line; an input's error names its source
             fail(*error_line(config, exc))

@@ -39,6 +39,7 @@ class Report:
     compare: Facts | None = None
     replay: dict[str, Any] | None = None
     coverage: dict[str, Any] | None = None  # the `coverage --format json` document
+    diff: dict[str, Any] | None = None  # the `diff --format json` document (per change)
     sources: tuple[str, ...] = ()
     platform: Platform = "windows"
     generated: str = ""
@@ -50,7 +51,7 @@ class Report:
             parts.append(("replay", "Replay", replay_section(self.replay, figures, self.platform)))
         if self.compare is not None:
             parts.append(("compare", "Comparison", compare_section(self.config, self.compare, self.replay,
-                                                                   figures, self.platform)))
+                                                                   figures, self.platform, self.diff)))
         if self.coverage is not None:
             parts.append(("readiness", "Readiness", readiness_section(self.coverage, figures)))
         name = Path(str(self.config["path"])).name
@@ -70,11 +71,14 @@ class Report:
 
 def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: str | Path | None = None,
             sigma: Sequence[str | Path] = (), platform: Platform = "windows", collector: str | None = None,
-            strict: bool = False, warn: Callable[[str], None] | None = None, budget: int | None = None) -> Report:
+            strict: bool = False, warn: Callable[[str], None] | None = None, budget: int | None = None,
+            per_change: bool = False) -> Report:
     """Read the config(s), lint, replay ``events`` (files, folders, ``-``) through them, and judge
     the ``sigma`` rules (files or folders) against the config.
 
     ``budget``: flag event types and RuleNames above this many logged events per host per day.
+    ``per_change``: with ``compare``, also diff the two configs change by change (structural
+    changes, witnesses, replayed events per change); this can take a minute on unrelated configs.
     """
     mine, evaluator = load_config(config, platform)
     report = Report(config_facts(config, mine, evaluator), platform=platform,
@@ -87,6 +91,10 @@ def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: s
     if events:
         report.replay = replay(evaluator, events, other=other, other_name=str(compare or ""),
                                collector=collector, strict=strict, warn=warn, budget=budget)
+    if per_change and compare is not None:
+        from ..diff import diff
+
+        report.diff = diff(config, compare, events=list(events) or None, platform=platform).as_dict()
     if sigma:
         from ..coverage import coverage  # pySigma loads only when Sigma rules are given
 
@@ -96,7 +104,8 @@ def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: s
 
 def html_report(config: str | Path, *, events: Sequence[str | Path] = (), compare: str | Path | None = None,
                 sigma: Sequence[str | Path] = (), platform: Platform = "windows", collector: str | None = None,
-                strict: bool = False, warn: Callable[[str], None] | None = None, budget: int | None = None) -> str:
+                strict: bool = False, warn: Callable[[str], None] | None = None, budget: int | None = None,
+                per_change: bool = False) -> str:
     """The report page (HTML text) for ``config``; see :func:`collect` for the arguments."""
     return collect(config, events=events, compare=compare, sigma=sigma, platform=platform, collector=collector,
-                   strict=strict, warn=warn, budget=budget).to_html()
+                   strict=strict, warn=warn, budget=budget, per_change=per_change).to_html()

@@ -94,15 +94,16 @@ def noisiest_rule_names(rows: Rows) -> Spec:
     return _stacked(rows, "decision", "RuleName", ["logged", "dropped"], [LOGGED, DROPPED])
 
 
-def flips_by_event(rows: Rows) -> Spec:
-    """Per event type, events newly logged (right) and newly dropped (left) by the other config."""
+def flips_by_event(rows: Rows, what: str = "Event type") -> Spec:
+    """Per ``what`` (event type, change), events newly logged (right) and newly dropped (left) by the
+    other config; rows: label, change (newly logged|newly dropped), count, signed (dropped negative)."""
     chart = alt.Chart(_data(rows)).mark_bar().encode(
         x=alt.X("signed:Q", axis=_count_axis("Events changed (count; left: newly dropped, right: newly logged)",
                                               [int(str(r["signed"])) for r in rows])),
         y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=LABEL_LIMIT)),
         color=alt.Color("change:N", title=None, scale=alt.Scale(domain=["newly logged", "newly dropped"],
                                                                   range=[NEWLY_LOGGED, NEWLY_DROPPED])),
-        tooltip=[alt.Tooltip("label:N", title="Event type"), alt.Tooltip("change:N", title="change"),
+        tooltip=[alt.Tooltip("label:N", title=what), alt.Tooltip("change:N", title="change"),
                  alt.Tooltip("count:Q", title="events", format=",")],
     ).properties(height=_bars(rows))
     return _finish(chart)

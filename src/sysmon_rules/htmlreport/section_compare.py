@@ -13,13 +13,14 @@ from . import charts
 from .facts import Facts, event_label
 from .figures import Figures
 from .markup import code, details, heading, limited, note, number, pointer, section, table, text, tiles
+from .section_changes import changes_part
 from .section_volume import compared_rows
 
 TOP = 15
 
 
 def compare_section(facts: Facts, other: Facts, replay: dict[str, Any] | None, figures: Figures,
-                    platform: Platform) -> str:
+                    platform: Platform, diff: dict[str, Any] | None = None) -> str:
     body = f'<p class="explain">This config: {code(facts["path"])}; the other: {code(other["path"])}</p>'
     body += _structure(facts, other)
     if replay is None or "compare" not in replay:
@@ -28,6 +29,8 @@ def compare_section(facts: Facts, other: Facts, replay: dict[str, Any] | None, f
         body += _flips(cast(dict[str, Any], replay["compare"]), figures, platform)
         body += _volume(replay, figures)
         body += _moves(cast(dict[str, Any], replay["compare"]), figures)
+    if diff is not None:
+        body += changes_part(diff, figures)
     return section("compare", "Comparison with the other config", body)
 
 
