@@ -71,4 +71,4 @@ def test_a_broken_plugin_is_reported_and_the_rest_still_work(third_party: Path) 
     info.write_text("[sysmon_rules.collectors]\ncsv = sysmon_csv:CsvCollector\nbad = sysmon_csv:Missing\n", "utf-8")
     with pytest.warns(CollectorWarning, match="collector 'bad' .* cannot be loaded"):
         names = list(available())
-    assert names == ["evtx", "jsonl", "xml", "csv"]
+    assert names == ["evtx", "jsonl", "xml", "parquet", "csv"]

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .events import Event
 from .volume import Volume
 
 if TYPE_CHECKING:
-    from .collectors import EventStream
+    import pyarrow as pa
+
+    from .collectors import ReadStats
     from .engine import Decision, Evaluator
     from .ruletable import RuleSet
 
@@ -47,6 +49,12 @@ class Summary:
         if decision.rule_set is not None:
             self.matched.add(id(decision.rule_set))
 
+    def add_batch(self, batch: pa.RecordBatch, result: pa.Table, evaluator: Evaluator) -> None:
+        """:meth:`add` for every row of a record batch that ``evaluator.decide_batch`` decided."""
+        from .batch_counts import add_to_summary
+
+        add_to_summary(self, batch, result, evaluator.table.rule_sets)
+
     @property
     def included(self) -> int:
         return sum(c[INCLUDE] for c in self.by_id.values())
@@ -54,6 +62,10 @@ class Summary:
     @property
     def excluded(self) -> int:
         return sum(c[EXCLUDE] for c in self.by_id.values())
+
+    def top_names(self, top: int | None = None) -> list[tuple[str, int]]:
+        """RuleNames by events, most first, ties by name: the same order however events arrived."""
+        return sorted(self.rule_names.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
 
     def never_matched(self, evaluator: Evaluator) -> list[tuple[int, RuleSet]]:
         """``(position in the rule table, set)`` of every rule set no event matched."""
@@ -65,8 +77,9 @@ class Summary:
             "included": self.included,
             "excluded": self.excluded,
             "by_event_id": {str(k): {INCLUDE: v[INCLUDE], EXCLUDE: v[EXCLUDE]} for k, v in sorted(self.by_id.items())},
-            "rule_names": [{"rule_name": n, "events": c, **dict(self.name_decisions[n])}
-                           for n, c in self.rule_names.most_common(top)],
+            "rule_names": [{"rule_name": n, "events": c, **{k: self.name_decisions[n][k] for k in (INCLUDE, EXCLUDE)
+                                                              if k in self.name_decisions[n]}}
+                           for n, c in self.top_names(top)],
             "never_matched": [describe_set(i, s) for i, s in self.never_matched(evaluator)],
             "volume": self.volume.as_dict(budget=budget, top=top),
         }
@@ -109,6 +122,12 @@ class Comparison:
         if (a.decision, a.rule_name) != (b.decision, b.rule_name):
             self.changed += 1
 
+    def add_batch(self, batch: pa.RecordBatch, a: pa.Table, b: pa.Table) -> None:
+        """:meth:`add` for every row of a record batch, decided as ``a`` and as ``b``."""
+        from .batch_counts import add_to_comparison
+
+        add_to_comparison(self, batch, a, b)
+
     def id_rows(self) -> list[dict[str, int]]:
         """Per event id: events, included by each config, and the events that flip each way."""
         rows = []
@@ -136,7 +155,18 @@ class Comparison:
                 "rule_names": self.name_rows(), "volume": self.volume.as_dict(budget=budget, top=top)}
 
 
-def replay_document(summary: Summary, evaluator: Evaluator, stream: EventStream,
+class ReadReport(Protocol):
+    """What reading found (an EventStream, or a distributed Replay): counts and files."""
+
+    @property
+    def stats(self) -> ReadStats: ...
+    @property
+    def files(self) -> list[tuple[str, str]]: ...
+    @property
+    def unread(self) -> list[str]: ...
+
+
+def replay_document(summary: Summary, evaluator: Evaluator, stream: ReadReport,
                     comparison: Comparison | None = None, compare_name: str = "", *,
                     budget: int | None = None) -> dict[str, object]:
     """The replay as `evaluate --format json` prints it: the summary, what was read, the comparison."""

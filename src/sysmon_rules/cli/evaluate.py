@@ -11,38 +11,37 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..blob.inputs import read_blob
 from ..collectors import EventStream
 from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
 from ..events import Event
-from ..report import Comparison, Summary, replay_document
-from ..xml.reader import load
+from ..report import Comparison, ReadReport, Summary, replay_document
 from .compile import error_line, fail
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 TOP_NAMES = 20
 
 
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None) -> Evaluator:
     """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
+    from ..replay import evaluator_from
+
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         fail(path, exc.strerror or str(exc))
         raise
     try:
-        start = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1]
-        if start == b"<":
-            config = load(Path(path), platform=platform)  # by path: rule locations name the file
-            return Evaluator(config, environment=environment, platform=platform)  # type: ignore[arg-type]
-        return Evaluator(read_blob(data), environment=environment, platform=platform)  # type: ignore[arg-type]
+        return evaluator_from(data, path=path, platform=platform, environment=environment)
     except SysmonRulesError as exc:
         fail(*error_line(path, exc))
         raise
@@ -64,15 +63,15 @@ def _line(event: Event, decision: Decision, other: Decision | None, explain: boo
 
 
 @contextmanager
-def _progress(enabled: bool, console: Console) -> Iterator[Callable[[], None]]:
+def _progress(enabled: bool, console: Console) -> Iterator[Callable[[int], None]]:
     """A live count of events read, on a terminal only (stderr), gone when done."""
     if not enabled:
-        yield lambda: None
+        yield lambda count: None
         return
     with Progress(SpinnerColumn(), TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task("reading", total=None)
-        yield lambda: progress.advance(task, 100)
+        yield lambda count: progress.advance(task, count)
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
@@ -84,7 +83,7 @@ def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
     return table
 
 
-def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stream: EventStream) -> None:
+def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stream: ReadReport) -> None:
     stats = stream.stats
     other = sum(stats.other.values())
     console.print(f"events read: {summary.events:,}  included: {summary.included:,}  "
@@ -96,7 +95,7 @@ def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stre
     console.print(_table(f"Top RuleNames (of {len(summary.rule_names):,})",
                          ["RuleName", "events", "include", "exclude"],
                          [[n, c, summary.name_decisions[n]["include"], summary.name_decisions[n]["exclude"]]
-                          for n, c in summary.rule_names.most_common(TOP_NAMES)]))
+                          for n, c in summary.top_names(TOP_NAMES)]))
     never = summary.never_matched(evaluator)
     console.print(_table(f"Rule sets that never matched ({len(never):,} of {len(evaluator.table.rule_sets):,})",
                          ["where", "event id", "onmatch", "filters"],
@@ -150,7 +149,15 @@ def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
-         compare: str | None, strict: bool, platform: str, env: dict[str, str], budget: int | None = None) -> None:
+         compare: str | None, strict: bool, platform: str, env: dict[str, str], budget: int | None = None,
+         output: str | None = None, scheduler: str | None = None) -> None:
+    if fmt == "parquet" and (output is None or output == "-"):
+        raise click.UsageError("--format parquet needs -o OUT.parquet (a file)")
+    if scheduler is not None:
+        if explain:
+            raise click.UsageError("--explain decides event by event in this process; leave out --scheduler")
+        _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler)
+        return
     evaluator = load_evaluator(config, platform, env)
     other = load_evaluator(compare, platform, env) if compare else None
     err = Console(stderr=True)
@@ -159,28 +166,100 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
         err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
     stream = EventStream(sources, collector=collector, strict=strict, warn=warn)
-    summary, comparison = Summary(), Comparison()
-    decide: Callable[[Event], Decision] = evaluator.explain if explain else evaluator.decide
-    out = sys.stdout
     with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
-        for event in stream:
-            decision = decide(event)
-            summary.add(event, decision)
-            theirs = other.decide(event) if other is not None else None
-            if theirs is not None:
-                comparison.add(event, decision, theirs)
-            if fmt == "jsonl":
-                out.write(json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
-            elif explain and fmt == "summary" and decision.trace is not None:
-                out.write(f"{event.origin or '-'}\n{decision.trace}\n")
-            if summary.events % 100 == 0:
-                tick()
+        if explain:
+            summary, comparison = _replay_events(stream, evaluator, other, fmt, tick)
+        else:
+            summary, comparison = _replay_batches(stream, evaluator, other, fmt, output, tick)
     _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
             budget)
 
 
+def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str,
+                   tick: Callable[[int], None]) -> tuple[Summary, Comparison]:
+    """Event by event, with every decision explained (--explain)."""
+    summary, comparison = Summary(), Comparison()
+    out = sys.stdout
+    for event in stream:
+        decision = evaluator.explain(event)
+        summary.add(event, decision)
+        theirs = other.decide(event) if other is not None else None
+        if theirs is not None:
+            comparison.add(event, decision, theirs)
+        if fmt == "jsonl":
+            out.write(json.dumps(_line(event, decision, theirs, True), ensure_ascii=False) + "\n")
+        elif fmt == "summary" and decision.trace is not None:
+            out.write(f"{event.origin or '-'}\n{decision.trace}\n")
+        tick(1)
+    return summary, comparison
+
+
+def _replay_batches(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str,
+                    output: str | None, tick: Callable[[int], None]) -> tuple[Summary, Comparison]:
+    """In record batches, each decided once per config (see sysmon_rules.replay)."""
+    from ..collectors.parquet import ParquetSink
+    from ..replay import jsonl, replay, with_decisions
+
+    if fmt == "parquet":
+        assert output is not None
+        with ParquetSink(output) as sink:
+            done = replay(stream.batches(), evaluator, other, lambda *a: sink.write(with_decisions(*a)), tick)
+            if sink.rows == 0:  # still a file with the layout's columns, and no rows
+                from ..collectors.arrow import to_batch
+
+                empty = to_batch([])
+                sink.write(with_decisions(empty, evaluator.decide_batch(empty),
+                                          other.decide_batch(empty) if other is not None else None))
+    else:
+        def write(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None) -> None:
+            sys.stdout.write(jsonl(batch, result, theirs))
+
+        done = replay(stream.batches(), evaluator, other, write if fmt == "jsonl" else None, tick)
+    return done.summary, done.comparison or Comparison()
+
+
+def _run_distributed(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, compare: str | None,
+                     strict: bool, platform: str, env: dict[str, str], budget: int | None, output: str | None,
+                     scheduler: str) -> None:
+    """The same replay on a Dask cluster (sysmon_rules.distributed), same outputs and report."""
+    from ..collectors.parquet import ParquetSink
+    from ..distributed import evaluate, parse_scheduler
+
+    try:
+        parse_scheduler(scheduler)  # a bad spec is a usage error before any config is read
+    except SysmonRulesError as exc:
+        reason = str(exc).removeprefix(f"--scheduler {scheduler!r}: ")
+        raise click.BadParameter(reason, param_hint="--scheduler") from None
+    load_evaluator(config, platform, env)  # and a bad config or input the usual one-line error
+    if compare:
+        load_evaluator(compare, platform, env)
+    err = Console(stderr=True)
+
+    def warn(message: str) -> None:
+        err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+    options: dict[str, Any] = {"compare": compare, "scheduler": scheduler, "collector": collector, "strict": strict,
+                               "platform": platform, "environment": env, "warn": warn}
+    if fmt == "parquet":
+        assert output is not None
+        with ParquetSink(output) as sink:
+            done = evaluate(config, sources, output="parquet", write=lambda t: _write_table(sink, t), **options)
+    else:
+        def write(text: Any) -> None:
+            sys.stdout.write(text)
+
+        done = evaluate(config, sources, output="jsonl" if fmt == "jsonl" else None,
+                        write=write if fmt == "jsonl" else None, **options)
+    _finish(fmt, done.summary, done.comparison, done.evaluator, done, (config, compare or ""), budget)
+
+
+def _write_table(sink: Any, table: Any) -> None:
+    for batch in table.to_batches():
+        sink.write(batch)
+
+
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
-            stream: EventStream, names: tuple[str, str], budget: int | None) -> None:
+            stream: ReadReport, names: tuple[str, str], budget: int | None) -> None:
     if fmt == "json":
         doc = replay_document(summary, evaluator, stream, comparison, names[1], budget=budget)
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
@@ -199,8 +278,11 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.argument("sources", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--collector", default=None, help="Read SOURCE with this collector instead of recognising it.")
-@click.option("--format", "fmt", type=click.Choice(["summary", "jsonl", "json"]), default="summary",
-              show_default=True, help="summary: tables; jsonl: one decision per event; json: the summary as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["summary", "jsonl", "json", "parquet"]), default="summary",
+              show_default=True, help="summary: tables; jsonl: one decision per event; json: the summary as JSON; "
+              "parquet: the events with their decisions, to -o OUT.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the --format parquet output here (atomically).")
 @click.option("--explain", is_flag=True, help="Show how each event was decided (every rule set and filter tried).")
 @click.option("--compare", "compare", type=click.Path(dir_okay=False), default=None,
               help="Also decide with this config and show what changes.")
@@ -210,11 +292,15 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
               help="A session environment variable for %VAR% expansion in rule values (Windows).")
 @click.option("--budget", type=click.IntRange(min=0), default=None, metavar="N",
               help="Flag event types and RuleNames logging more than N events per host per day.")
-def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
-            compare: str | None, strict: bool, platform: str, env: tuple[str, ...], budget: int | None) -> None:
+@click.option("--scheduler", default=None, metavar="local[:N]|tcp://HOST:PORT",
+              help="Replay on a Dask cluster: N local worker processes, or a running dask scheduler.")
+def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, output: str | None,
+            explain: bool, compare: str | None, strict: bool, platform: str, env: tuple[str, ...],
+            budget: int | None, scheduler: str | None) -> None:
     """Decide every Sysmon event in SOURCE... with CONFIG (XML or rule blob) and report.
 
     SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder of them, or - for stdin.
     A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
     """
-    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), budget)
+    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), budget, output,
+         scheduler)

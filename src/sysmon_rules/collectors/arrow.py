@@ -16,7 +16,7 @@ stream into one Parquet file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 
 import pyarrow as pa
@@ -45,38 +45,74 @@ def schema() -> pa.Schema:
     return pa.schema(meta + [pa.field(n, _TEXT) for n in field_names()] + [pa.field(EXTRA, _EXTRA_TYPE)])
 
 
-def to_batch(events: Sequence[Event]) -> pa.RecordBatch:
-    """One record batch of ``events`` in :func:`schema`'s layout."""
-    count = len(events)
-    known = set(field_names())
-    columns: dict[str, list[str | None]] = {}
-    extra: list[list[tuple[str, str]] | None] = [None] * count
-    for row, event in enumerate(events):
+# Why an event cannot become a row: Arrow strings are UTF-8, which has no lone surrogates.
+UNENCODABLE = "a value or name with a lone UTF-16 surrogate (Arrow strings are UTF-8)"
+
+
+def encodable(event: Event) -> bool:
+    """Can every name and value of the event be written as UTF-8?"""
+    try:
         for name, value in event.fields.items():
-            if name in known:
-                column = columns.get(name)
-                if column is None:
-                    column = columns[name] = [None] * count
-                column[row] = value
+            name.encode("utf-8")
+            value.encode("utf-8")
+        origin = event.origin or _NO_ORIGIN
+        origin.source.encode("utf-8")
+        (origin.computer or "").encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def to_batch(events: Sequence[Event], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch:
+    """One record batch of ``events`` in :func:`schema`'s layout.
+
+    An event Arrow cannot hold (see :data:`UNENCODABLE`) is handed to ``unencodable`` and left
+    out; without that callback it is a ``ValueError``.
+    """
+    try:
+        return _to_batch(events)
+    except UnicodeEncodeError:
+        kept = []
+        for event in events:
+            if encodable(event):
+                kept.append(event)
+            elif unencodable is None:
+                raise ValueError(f"{event.origin or 'an event'}: {UNENCODABLE}") from None
             else:
-                pairs = extra[row]
-                if pairs is None:
-                    pairs = extra[row] = []
-                pairs.append((name, value))
+                unencodable(event)
+        return _to_batch(kept)
+
+
+def _to_batch(events: Sequence[Event]) -> pa.RecordBatch:
     origins = [e.origin or _NO_ORIGIN for e in events]
+    return from_rows([e.event_id for e in events], [e.fields for e in events], [o.record for o in origins],
+                     [o.line for o in origins], [o.source for o in origins], [o.computer for o in origins])
+
+
+def from_rows(event_ids: list[int], fields: Sequence[Mapping[str, str]], records: list[int | None],
+              lines: list[int | None], sources: list[str], computers: list[str | None]) -> pa.RecordBatch:
+    """A batch from per-row lists (the collectors' fast paths build these without Event objects).
+
+    The field dictionaries are turned into columns by Arrow itself (one struct conversion), so
+    no Python loop runs per field; a value that is not a string raises ``pa.ArrowTypeError``.
+    """
+    names = field_names()
+    known = frozenset(names)
+    struct = pa.array(fields, _struct()).flatten()
     arrays: list[pa.Array] = [
-        pa.array([e.event_id for e in events], pa.int32()),
-        pa.array([o.record for o in origins], pa.int64()),
-        pa.array([o.line for o in origins], pa.int64()),
-        pa.array([o.source for o in origins], pa.string()).dictionary_encode(),
-        pa.array([o.computer for o in origins], pa.string()).dictionary_encode(),
+        pa.array(event_ids, pa.int32()), pa.array(records, pa.int64()), pa.array(lines, pa.int64()),
+        pa.array(sources, pa.string()).dictionary_encode(), pa.array(computers, pa.string()).dictionary_encode(),
     ]
-    for name in field_names():
-        values = columns.get(name)
-        arrays.append(pa.array(values, pa.string()).dictionary_encode() if values is not None
-                      else pa.nulls(count, _TEXT))
+    for column in struct:
+        arrays.append(column.dictionary_encode() if column.null_count < len(column) else pa.nulls(len(column), _TEXT))
+    extra = [None if known.issuperset(f) else [(k, v) for k, v in f.items() if k not in known] for f in fields]
     arrays.append(pa.array(extra, _EXTRA_TYPE))
     return pa.RecordBatch.from_arrays(arrays, schema=schema())
+
+
+@cache
+def _struct() -> pa.DataType:
+    return pa.struct([(n, pa.string()) for n in field_names()])
 
 
 def conform(batch: pa.RecordBatch) -> pa.RecordBatch:

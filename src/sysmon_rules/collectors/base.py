@@ -66,11 +66,14 @@ class Source:
     warn: Callable[[str], None] = _default_warn
     stats: ReadStats = field(default_factory=ReadStats)
     _stdin: bytes | None = None  # stdin is read once: kept here so it can be sniffed and re-read
+    url: str | None = None  # an fsspec URL (s3://, gs://, abfs://, file://...): read through fsspec
 
     @classmethod
     def from_arg(cls, arg: str | Path, **options: object) -> Source:
         if str(arg) == "-":
             return cls("-", None, **options)  # type: ignore[arg-type]
+        if is_url(str(arg)):
+            return cls(str(arg), None, url=str(arg), **options)  # type: ignore[arg-type]
         return cls(str(arg), Path(arg), **options)  # type: ignore[arg-type]
 
     def open(self) -> BinaryIO:
@@ -81,6 +84,8 @@ class Source:
         return raw
 
     def _open_raw(self) -> io.BufferedReader:
+        if self.url is not None:
+            return _open_url(self.name, self.url)
         if self.path is None:
             if self._stdin is None:
                 self._stdin = sys.stdin.buffer.read()
@@ -109,6 +114,25 @@ class Source:
     def other(self, channel: str) -> None:
         """Count a record of another provider or channel (skipped silently)."""
         self.stats.other[channel or "unknown"] += 1
+
+
+def is_url(text: str) -> bool:
+    """``s3://bucket/key`` and the like (fsspec protocols); a Windows drive ``C:\\`` is not one."""
+    scheme, sep, _ = text.partition("://")
+    return bool(sep) and len(scheme) > 1 and scheme.replace("+", "").replace("-", "").isalnum()
+
+
+def _open_url(name: str, url: str) -> io.BufferedReader:
+    """An fsspec file (object storage needs its own package: s3fs, gcsfs, adlfs...)."""
+    try:
+        import fsspec
+
+        handle = fsspec.open(url, "rb").open()
+    except ImportError as exc:
+        raise CollectorError(f"{name}: cannot read: {exc} (install the fsspec package for this storage)") from exc
+    except (OSError, ValueError) as exc:
+        raise CollectorError(f"{name}: cannot read: {exc}") from exc
+    return io.BufferedReader(handle)
 
 
 @runtime_checkable

@@ -9,10 +9,11 @@ case). A record the parser cannot read is skipped and named by its position in t
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+import orjson
 
 from ..events import Event, Origin
 from .base import Source, as_text
@@ -52,8 +53,11 @@ def _fields(data: Mapping[str, Any]) -> dict[str, str]:
     for name, value in data.items():
         if name[:1] == "#":  # the element's own attributes, not a field
             continue
-        if type(value) is str and name[-4:] not in _GUID_SUFFIXES:
+        kind = type(value)
+        if kind is str and name[-4:] not in _GUID_SUFFIXES:
             fields[name] = value
+        elif kind is int:  # ids, ports, pids: decimal, as as_text renders them (never a GUID)
+            fields[name] = str(value)
         else:
             fields[name] = render(name, value)
     return fields
@@ -98,8 +102,8 @@ class EvtxCollector:
         record_id = record.get("event_record_id")
         origin = Origin(source.name, record=record_id if isinstance(record_id, int) else None)
         try:
-            event, channel = event_from_json(json.loads(record["data"])["Event"], origin)
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            event, channel = event_from_json(orjson.loads(record["data"])["Event"], origin)
+        except (KeyError, ValueError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
             source.skip(str(origin) if origin.record is not None else f"{source.name}#{position}",
                         f"unreadable record ({type(exc).__name__}: {exc})")
             return

@@ -113,8 +113,7 @@ class BatchDecider:
             radix *= width
         signatures = pc.dictionary_encode(key)
         first = _first_rows(signatures.indices, len(signatures.dictionary))
-        decided = [self._decide_row(batch, row, id_values) for row in first]
-        return self._columns(decided, signatures.indices)
+        return self._columns(self._decide_rows(batch, first), signatures.indices)
 
     def _names(self, id_values: list[int]) -> list[str]:
         names: set[str] = set()
@@ -154,16 +153,18 @@ class BatchDecider:
             classes.append(field.of(values[code] if code < len(values) else None) if field is not None else 0)
         return pc.take(pa.array(classes, pa.int64()), distinct.indices), max(classes) + 1
 
-    def _decide_row(self, batch: pa.RecordBatch, row: int, id_values: list[int]) -> Decision:
-        event_id = batch.column(EVENT_ID)[row].as_py()
-        names = self._classes_for(event_id)
-        fields = {}
-        for name in names:
-            if name in batch.schema.names:
-                value = batch.column(name)[row].as_py()
-                if value is not None:
-                    fields[name] = str(value)
-        return self.evaluator.decide(_event(event_id, fields))
+    def _decide_rows(self, batch: pa.RecordBatch, rows: list[int]) -> list[Decision]:
+        """``decide()`` on the given rows (one per signature), their columns read at once."""
+        picked = batch.take(pa.array(rows, pa.int64()))
+        event_ids = picked.column(EVENT_ID).to_pylist()
+        wanted = set(self._names(sorted(set(event_ids))))
+        columns = {n: picked.column(n).to_pylist() for n in picked.schema.names if n in wanted}
+        decided = []
+        for row, event_id in enumerate(event_ids):
+            names = self._classes_for(event_id)
+            fields = {n: str(columns[n][row]) for n in names if n in columns and columns[n][row] is not None}
+            decided.append(self.evaluator.decide(_event(event_id, fields)))
+        return decided
 
     def _columns(self, decided: list[Decision], signature: pa.Array) -> pa.RecordBatch:
         names = sorted({d.rule_name for d in decided if d.rule_name is not None})

@@ -1,7 +1,8 @@
 """Replay logged events through the config (and the one compared with) for the report.
 
-The result is exactly the document `sysmon-rules evaluate --format json [--compare]` prints
-(``report.replay_document``), so the page and that command never disagree on a number.
+The same batch replay as `sysmon-rules evaluate` (``sysmon_rules.replay``), and the result is
+exactly the document `evaluate --format json [--compare]` prints (``report.replay_document``),
+so the page and that command never disagree on a number.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 from ..collectors import EventStream
 from ..engine import Evaluator
-from ..report import Comparison, Summary, replay_document
+from ..replay import replay as replay_batches
+from ..report import replay_document
 
 
 def replay(evaluator: Evaluator, sources: Sequence[str | Path], *, other: Evaluator | None = None,
@@ -19,11 +21,5 @@ def replay(evaluator: Evaluator, sources: Sequence[str | Path], *, other: Evalua
            warn: Callable[[str], None] | None = None, budget: int | None = None) -> dict[str, object]:
     """Decide every event of ``sources`` with ``evaluator`` (and ``other``): the summary document."""
     stream = EventStream(sources, collector=collector, strict=strict, warn=warn)
-    summary, comparison = Summary(), Comparison()
-    for event in stream:
-        decision = evaluator.decide(event)
-        summary.add(event, decision)
-        if other is not None:
-            comparison.add(event, decision, other.decide(event))
-    return replay_document(summary, evaluator, stream, comparison if other is not None else None, other_name,
-                           budget=budget)
+    done = replay_batches(stream.batches(), evaluator, other)
+    return replay_document(done.summary, evaluator, stream, done.comparison, other_name, budget=budget)

@@ -1,0 +1,198 @@
+"""Fleet-scale replay benchmark (issue 19, item 6): a table of measurements against named targets.
+
+Rows: CLI start-up (``--help``) and end to end on 50k canonical JSON lines (sysmon-modular's
+default config), in-process ``decide`` and ``decide_batch`` decisions/s, EVTX read -> decisions
+against the raw ``evtx`` parser, a Dask LocalCluster of 2 workers against one process on 1M
+events, and peak RSS at 1x/4x/16x input. Each row prints wall time and CPU time (user+sys) and
+the load average next to it: the machine may be shared, and a target missed only under load
+shows as a CPU time that would meet it.
+
+Run ``.venv/bin/python benchmarks/bench_fleet.py [--quick]`` (``--quick``: smaller inputs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench_evaluate import CONFIG, EVTX, read_events
+
+CLI = Path(sys.executable).with_name("sysmon-rules")
+TIME = "/usr/bin/time"
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.2f}"
+
+
+def row(name: str, value: str, target: str, verdict: bool | None, note: str = "") -> None:
+    mark = "-" if verdict is None else ("meets" if verdict else "MISSES")
+    print(f"{name:<44} {value:>24}  {target:<22} {mark:<7} {note} [{load()}]", flush=True)
+
+
+def timed(run: Callable[[], object]) -> tuple[float, float]:
+    """(wall, cpu) seconds of one call in this process (cpu: user+sys, threads included)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    run()
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def child(args: list[str]) -> tuple[float, float, int]:
+    """(wall, user+sys, peak RSS KiB) of one command, through /usr/bin/time."""
+    done = subprocess.run([TIME, "-f", "%e %U %S %M", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, check=True)
+    wall, user, system, rss = done.stderr.strip().splitlines()[-1].split()
+    return float(wall), float(user) + float(system), int(rss)
+
+
+def best(runs: int, measure: Callable[[], tuple[float, ...]]) -> tuple[float, ...]:
+    results = [measure() for _ in range(runs)]
+    return min(results, key=lambda r: r[0])
+
+
+def bench_cli(tmp: Path, lines: list[str], count: int) -> None:
+    wall, cpu, _ = best(5, lambda: child([str(CLI), "--help"]))
+    row("CLI --help", f"{wall:.3f} s (cpu {cpu:.3f})", "< 0.15 s", wall < 0.15)
+    events = tmp / "events.jsonl"
+    events.write_text("\n".join((lines * (count // len(lines) + 1))[:count]) + "\n", encoding="utf-8")
+    wall, cpu, _ = best(3, lambda: child([str(CLI), "evaluate", str(CONFIG), str(events), "--format", "jsonl"]))
+    row(f"CLI evaluate {count:,} JSON lines -> jsonl", f"{wall:.2f} s (cpu {cpu:.2f})", "<= 0.65 s (C engine 1.3 s)",
+        wall <= 0.65, f"{count / wall:,.0f} events/s")
+
+
+def bench_in_process(real: list[object], count: int) -> None:
+    import pyarrow as pa
+
+    from sysmon_rules.collectors.arrow import to_batch
+    from sysmon_rules.engine import Evaluator
+    from sysmon_rules.xml.reader import load as load_config
+
+    evaluator = Evaluator(load_config(CONFIG))
+    stream = (real * (count // len(real) + 1))[:count]
+    for event in real:
+        evaluator.decide(event)  # type: ignore[arg-type]
+    wall, cpu = min(timed(lambda: [evaluator.decide(e) for e in stream[:100_000]]) for _ in range(2))  # type: ignore[arg-type]
+    n = min(count, 100_000)
+    row("decide() in process", f"{n / wall:,.0f}/s (cpu {n / cpu:,.0f})", "-", None)
+    batch = to_batch(real)  # type: ignore[arg-type]
+    table = pa.concat_tables([pa.Table.from_batches([batch])] * (count // len(real) + 1)).slice(0, count)
+    table = table.unify_dictionaries().combine_chunks()
+    evaluator.decide_batch(table.slice(0, 10_000))
+    wall, cpu = min(timed(lambda: evaluator.decide_batch(table)) for _ in range(3))
+    row(f"decide_batch() in process ({count:,} rows)", f"{count / wall:,.0f}/s (cpu {count / cpu:,.0f})",
+        ">= 1,000,000/s", count / wall >= 1_000_000)
+
+
+def bench_evtx() -> None:
+    from evtx import PyEvtxParser
+
+    from sysmon_rules.collectors import EventStream
+    from sysmon_rules.engine import Evaluator
+    from sysmon_rules.xml.reader import load as load_config
+
+    files = sorted(EVTX.rglob("*.evtx"))
+
+    def raw() -> int:
+        count = 0
+        for path in files:
+            for _ in PyEvtxParser(str(path)).records_json():
+                count += 1
+        return count
+
+    records = raw()
+    evaluator = Evaluator(load_config(CONFIG))
+
+    def ours() -> None:
+        for batch in EventStream([EVTX], warn=lambda message: None).batches():
+            evaluator.decide_batch(batch)
+
+    ours()
+    raw_wall, raw_cpu = min(timed(raw) for _ in range(3))
+    our_wall, our_cpu = min(timed(ours) for _ in range(3))
+    ratio = raw_wall / our_wall
+    row(f"EVTX -> decisions vs raw evtx ({records:,} records)",
+        f"{ratio:.0%} ({records / our_wall:,.0f}/s)", ">= 80% of raw", ratio >= 0.8,
+        f"raw {records / raw_wall:,.0f}/s; cpu ratio {raw_cpu / our_cpu:.0%}")
+
+
+def parquet_input(tmp: Path, real: list[object], count: int, name: str) -> Path:
+    from sysmon_rules.collectors.arrow import to_batch
+    from sysmon_rules.collectors.parquet import ParquetSink
+
+    path = tmp / name
+    batch = to_batch(real)  # type: ignore[arg-type]
+    with ParquetSink(path) as sink:
+        written = 0
+        while written < count:
+            piece = batch.slice(0, min(batch.num_rows, count - written))
+            sink.write(piece)
+            written += piece.num_rows
+    return path
+
+
+def bench_dask(tmp: Path, real: list[object], count: int) -> None:
+    from sysmon_rules import distributed
+    from sysmon_rules.collectors import EventStream
+    from sysmon_rules.engine import Evaluator
+    from sysmon_rules.replay import replay
+    from sysmon_rules.xml.reader import load as load_config
+
+    path = parquet_input(tmp, real, count, "dask.parquet")
+    evaluator = Evaluator(load_config(CONFIG))
+    one_wall, one_cpu = timed(lambda: replay(EventStream([path]).batches(), evaluator))
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None)
+    with Client(cluster) as client:
+        distributed.evaluate(CONFIG, [str(path)], scheduler=client)  # workers warm (imports, config)
+        two_wall, _ = timed(lambda: distributed.evaluate(CONFIG, [str(path)], scheduler=client))
+    cluster.close()
+    speedup = one_wall / two_wall
+    row(f"Dask LocalCluster(2) vs one process ({count:,})", f"{speedup:.2f}x ({one_wall:.2f} s / {two_wall:.2f} s)",
+        ">= 1.6x", speedup >= 1.6, f"one process cpu {one_cpu:.2f} s")
+
+
+def bench_memory(tmp: Path, real: list[object], base: int) -> None:
+    results = []
+    for factor in (1, 4, 16):
+        path = parquet_input(tmp, real, base * factor, f"rss{factor}.parquet")
+        _, _, rss = child([str(CLI), "evaluate", str(CONFIG), str(path), "--format", "json"])
+        results.append(rss)
+    flat = results[-1] <= results[0] * 1.25
+    row(f"peak RSS 1x/4x/16x of {base:,} (Parquet)", "/".join(f"{r / 1024:.0f}" for r in results) + " MiB",
+        "flat in input size", flat)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="smaller inputs (CI smoke run)")
+    args = parser.parse_args()
+    if not CONFIG.exists() or not EVTX.exists():
+        print("skipped: corpus not found")
+        return 0
+    real = read_events(EVTX)
+    lines = [json.dumps({"EventID": e.event_id, "fields": dict(e.fields)}) for e in real]
+    million = 100_000 if args.quick else 1_000_000
+    print(f"{'measurement':<44} {'result':>24}  {'target':<22} verdict  [load average, 2 cores]")
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        bench_cli(tmp, lines, 50_000)
+        bench_in_process(real, million)
+        bench_evtx()
+        bench_dask(tmp, real, million)
+        bench_memory(tmp, real, 50_000)
+    print(f"(cpu = user+sys; this process's peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
