@@ -198,6 +198,17 @@ def test_per_change_as_diff_reports_it(tmp_path: Path) -> None:
     assert sum(g["newly_dropped"] for g in groups) == sum(r["now_excluded"] for r in replay["by_event_id"])
 
 
+def test_a_rule_blob_reads_as_the_config_it_was_compiled_from(tmp_path: Path) -> None:
+    blob = tmp_path / "rules.reg"  # what a host runs, as regedit exports it
+    assert CliRunner().invoke(main, ["compile", str(EXAMPLE), "-o", str(blob), "--format", "reg"]).exit_code == 0
+    xml, compiled = collect(EXAMPLE, compare=blob, events=[EXAMPLE_EVENTS]), collect(blob)
+    assert compiled.config["kind"] == "rule blob" and compiled.config["lint"] == []
+    for key in ("schema_version", "binary_version", "rule_sets", "filters", "event_types"):
+        assert compiled.config[key] == xml.config[key], key
+    assert xml.replay is not None and xml.replay["compare"]["changed"] == 0
+    assert xml.replay["compare"]["rule_names"] == []
+
+
 def test_lint_findings_are_listed_with_file_and_line(corpus_report: tuple[Path, dict[str, Any]]) -> None:
     page, _ = corpus_report
     assert SHARED is not None
@@ -262,7 +273,7 @@ def test_library_and_command_make_the_same_page(tmp_path: Path) -> None:
     (["/no/such.xml"], "/no/such.xml: error: cannot read the config"),
     ([str(EXAMPLE), "--events", "/no/such.evtx"], "error: /no/such.evtx: cannot read"),
     ([str(EXAMPLE), "--compare", "/no/other.xml"], "/no/other.xml: error: cannot read the config"),
-    ([str(ROOT / "README.md")], "README.md"),
+    ([str(ROOT / "README.md")], "README.md: error: not an XML config, nor a rule blob"),
 ])
 def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                                message: str) -> None:

@@ -80,14 +80,14 @@ def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: s
     ``per_change``: with ``compare``, also diff the two configs change by change (structural
     changes, witnesses, replayed events per change); this can take a minute on unrelated configs.
     """
-    mine, evaluator = load_config(config, platform)
-    report = Report(config_facts(config, mine, evaluator), platform=platform,
+    mine, evaluator, blob = load_config(config, platform)
+    report = Report(config_facts(config, mine, evaluator, is_blob=blob), platform=platform,
                     sources=tuple(str(s) for s in events),
                     generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     other = None
     if compare is not None:
-        theirs, other = load_config(compare, platform)
-        report.compare = config_facts(compare, theirs, other)
+        theirs, other, other_blob = load_config(compare, platform)
+        report.compare = config_facts(compare, theirs, other, is_blob=other_blob)
     if events:
         report.replay = replay(evaluator, events, other=other, other_name=str(compare or ""),
                                collector=collector, strict=strict, warn=warn, budget=budget)

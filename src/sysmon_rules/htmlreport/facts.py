@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from ..blob.decode import from_blob
+from ..blob.inputs import read_blob
 from ..engine import Evaluator
-from ..errors import Diagnostic
+from ..errors import BlobFormatError, Diagnostic, Location, SysmonRulesError
 from ..lint import lint_file
 from ..model import Config
 from ..schema import format_version, newest
@@ -55,11 +57,15 @@ def diagnostic_row(d: Diagnostic) -> dict[str, object]:
             "message": d.message + (f" ({d.hint})" if d.hint else "")}
 
 
-def config_facts(path: str | Path, config: Config, evaluator: Evaluator) -> Facts:
-    """The config at a glance: versions, options, rule sets per event type and lint findings."""
+def config_facts(path: str | Path, config: Config, evaluator: Evaluator, *, is_blob: bool = False) -> Facts:
+    """The config at a glance: versions, options, rule sets per event type and lint findings.
+
+    A rule blob has no options and no XML to lint: ``kind`` says which it was.
+    """
     table = evaluator.table
     return {
         "path": str(path),
+        "kind": "rule blob" if is_blob else "XML config",
         "schema_version": config.schema_version,
         "binary_version": format_version(table.binary_version),
         "rule_sets": len(table.rule_sets),
@@ -68,11 +74,22 @@ def config_facts(path: str | Path, config: Config, evaluator: Evaluator) -> Fact
         "event_types": rule_sets_per_event(evaluator),
         "logged_by_default": [event_label(e.id, evaluator.platform) for e in newest(evaluator.platform).events
                               if e.rulename and e.default_decision == "include"],
-        "lint": [diagnostic_row(d) for d in lint_file(path)],
+        "lint": [] if is_blob else [diagnostic_row(d) for d in lint_file(path)],
     }
 
 
-def load_config(path: str | Path, platform: Platform = "windows") -> tuple[Config, Evaluator]:
-    """An XML config read by path (so every location names the file) and its evaluator."""
-    config = load(Path(path), platform=platform)
-    return config, Evaluator(config, platform=platform)
+def load_config(path: str | Path, platform: Platform = "windows") -> tuple[Config, Evaluator, bool]:
+    """An XML config read by path (so every location names the file), or a rule blob (raw, .reg,
+    hex, base64: what a host runs) decompiled; its evaluator; and whether it was a blob."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        data = b"<"  # let the reader say, as for any config, that it cannot be read
+    if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
+        config = load(Path(path), platform=platform)
+        return config, Evaluator(config, platform=platform), False
+    try:
+        raw = read_blob(data)
+        return from_blob(raw), Evaluator(raw, platform=platform), True
+    except BlobFormatError as exc:
+        raise SysmonRulesError(f"not an XML config, nor a rule blob: {exc}", Location(str(path))) from exc

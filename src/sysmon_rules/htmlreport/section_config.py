@@ -20,8 +20,11 @@ def config_section(facts: Facts, figures: Figures) -> str:
                   ("filters", number(cast(int, facts["filters"]))),
                   ("lint errors", number(by_severity["error"])),
                   ("lint warnings", number(by_severity["warning"]))])
-    body += f'<p class="explain">File: <code>{text(facts["path"])}</code></p>'
-    body += _options(cast(list[dict[str, str]], facts["options"]))
+    body += f'<p class="explain">File: <code>{text(facts["path"])}</code> ({text(facts["kind"])})</p>'
+    if facts["kind"] == "rule blob":
+        body += note("A rule blob keeps the rules only: no options, and no XML to lint.")
+    else:
+        body += _options(cast(list[dict[str, str]], facts["options"]))
     body += heading("Rule sets per event type", "An include set logs what it matches; an exclude set drops it. "
                     "An event type without a set gets the schema's default: logged for "
                     + ", ".join(cast(list[str], facts["logged_by_default"])) + ", dropped for the others.")
@@ -31,7 +34,8 @@ def config_section(facts: Facts, figures: Figures) -> str:
     body += table(["Config element (event ids)", "include sets", "include filters", "exclude sets", "exclude filters"],
                   [[text(t["event"]), number(t["include_sets"]), number(t["include_filters"]),
                     number(t["exclude_sets"]), number(t["exclude_filters"])] for t in types])
-    body += _lint(lint)
+    if facts["kind"] != "rule blob":
+        body += _lint(lint)
     return section("config", "The config at a glance", body)
 
 
