@@ -70,7 +70,7 @@ def test_invalid_config_writes_nothing_and_exits_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert not out.exists() and list(tmp_path.iterdir()) == [config]
     assert result.output.startswith(f"{config}:3:")  # path:line:column of the bad filter
-    assert ": error: Unknown condition: begins with" in result.output
+    assert ": error[unknown-condition]: Unknown condition: begins with" in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
@@ -102,7 +102,8 @@ def test_decompile_and_dump_reject_garbage_in_one_line(tmp_path: Path) -> None:
     for command in ("decompile", "dump"):
         result = CliRunner().invoke(main, [command, str(junk)])
         assert result.exit_code == 1
-        assert result.output.startswith(f"{junk}: error: ") and len(result.output.splitlines()) == 1
+        assert result.output.startswith(f"{junk}: error[blob-format]: at byte ")
+        assert len(result.output.splitlines()) == 1
 
 
 def test_dump_text(shared_dir: Path, tmp_path: Path) -> None:

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED
-from sysmon_rules import ConfigValidationError, to_blob
+from sysmon_rules import ConfigValidationError, iter_errors, load, to_blob, to_xml
 from sysmon_rules.blob.compile import compile_config
 from sysmon_rules.blob.decode import decode
 from sysmon_rules.model import Config, EventRules, Filter, Rule, RuleGroup
 from sysmon_rules.schema import newest, schema_for
-from sysmon_rules.xml.reader import load
 
 COMPILE_DIR = SHARED / "conformance" / "compile" if SHARED else None
 PAIRS = (sorted(p.name for p in COMPILE_DIR.glob("*.xml") if p.with_name(p.name + ".bin").exists())
@@ -146,7 +145,22 @@ def test_incorrect_field_drops_the_element_and_later_ones_of_that_name() -> None
     ))
     compiled = compile_config(config)
     assert [(s.event_id, s.filters[0].value) for s in compiled.table.rule_sets] == [(1, "a"), (3, "d")]
-    assert [w.code for w in compiled.warnings] == ["incorrect-field"]
+    assert [w.code for w in compiled.warnings] == ["incorrect-field", "dropped-element"]
+
+
+@pytest.mark.parametrize(("attributes", "code"), [
+    ({}, "missing-onmatch"),
+    ({"onmatch": "include", "default": "exclude"}, "onmatch-and-default"),  # xml.cpp: "pick only one"
+])
+def test_compiler_and_validator_give_the_same_findings(attributes: dict[str, str], code: str) -> None:
+    element = EventRules("ProcessCreate", (Filter("Image", "a"),), **attributes)  # type: ignore[arg-type]
+    config = Config(schema_version="4.90", filtering=(
+        element, EventRules("ProcessCreate", (Filter("Image", "b"),), onmatch="include")))
+    compiled = compile_config(config)
+    assert [s.filters[0].value for s in compiled.table.rule_sets] == ["b"]  # Sysmon skips the element
+    xml = to_xml(config).encode()
+    relaxed = [d for d in iter_errors(xml, sysmon_compatible=True) if d.code == code]
+    assert [(w.code, w.message) for w in compiled.warnings] == [(code, relaxed[0].message)]
 
 
 def test_shared_element_takes_first_id_with_every_field() -> None:

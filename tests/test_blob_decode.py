@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED
-from sysmon_rules import BlobFormatError, from_blob, to_blob, to_xml
+from sysmon_rules import BlobFormatError, from_blob, load, loads, to_blob, to_xml
 from sysmon_rules.blob.decode import decode, decode_blob
 from sysmon_rules.blob.dump import dump_json, dump_text
 from sysmon_rules.blob.encode import encode_table
 from sysmon_rules.blob.inputs import read_blob
 from sysmon_rules.blob.reconstruct import rebuild
 from sysmon_rules.schema import parse_version
-from sysmon_rules.xml.reader import load, loads
 
 COMPILE_DIR = SHARED / "conformance" / "compile" if SHARED else None
 BLOBS = sorted(p.name for p in COMPILE_DIR.glob("*.xml.bin")) if COMPILE_DIR else []

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED
-from sysmon_rules import to_blob
+from sysmon_rules import load, loads, to_blob
 from sysmon_rules.model import Config, EventRules, Filter, Option, Rule, RuleGroup
-from sysmon_rules.xml.reader import load, loads
 from sysmon_rules.xml.writer import comment, to_xml
 
 COMPILE_DIR = SHARED / "conformance" / "compile" if SHARED else None

@@ -25,6 +25,7 @@ IDS = [1, 3, 5, 12, 13, 14, 17, 18, 19, 20, 21, 4]
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 text = st.lists(st.sampled_from(PIECES), max_size=3).map("".join)
+xml_text = st.lists(st.sampled_from([p for p in PIECES if "\x00" not in p]), max_size=3).map("".join)  # XML has no NUL
 
 
 @st.composite
@@ -103,7 +104,7 @@ def configs(draw: st.DrawFn) -> Config:
     nodes: list[RuleGroup | EventRules] = []
     for _ in range(draw(st.integers(1, 4))):
         element = draw(st.sampled_from(sorted(FIELDS)))
-        field = st.builds(Filter, st.sampled_from(FIELDS[element]), text.filter(lambda t: "\x00" not in t),
+        field = st.builds(Filter, st.sampled_from(FIELDS[element]), xml_text,
                           CONDITION_NAMES, st.sampled_from([None, "f"]))
         rule = st.builds(Rule, st.lists(field, min_size=1, max_size=3).map(tuple),
                          st.sampled_from([None, "and", "or"]), st.sampled_from([None, "r"]))
@@ -117,10 +118,7 @@ def configs(draw: st.DrawFn) -> Config:
 @SETTINGS
 @given(configs(), st.lists(events(), min_size=1, max_size=6))
 def test_config_and_its_blob_decide_alike(config: Config, evs: list[Event]) -> None:
-    try:
-        compiled = compile_config(config)
-    except ValueError:  # a config Sysmon rejects (e.g. an unknown condition): nothing to compare
-        return
+    compiled = compile_config(config)  # drawn valid: known conditions, short names
     from_xml, from_blob = Evaluator(config), Evaluator(compiled.data)
     reference = Reference(compiled.table)
     for event in evs:

@@ -270,10 +270,10 @@ def test_library_and_command_make_the_same_page(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["/no/such.xml"], "/no/such.xml: error: cannot read the config"),
+    (["/no/such.xml"], "/no/such.xml: error[file-access]: cannot read the file"),
     ([str(EXAMPLE), "--events", "/no/such.evtx"], "error: /no/such.evtx: cannot read"),
-    ([str(EXAMPLE), "--compare", "/no/other.xml"], "/no/other.xml: error: cannot read the config"),
-    ([str(ROOT / "README.md")], "README.md: error: not an XML config, nor a rule blob"),
+    ([str(EXAMPLE), "--compare", "/no/other.xml"], "/no/other.xml: error[file-access]: cannot read the file"),
+    ([str(ROOT / "README.md")], "README.md: error[invalid-input]: not an XML config, nor a rule blob"),
 ])
 def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                                message: str) -> None:
@@ -283,6 +283,13 @@ def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err
     assert exit_info.value.code == 1 and message in err and err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_an_unwritable_output_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run(["report", str(EXAMPLE), "-o", str(tmp_path / "no" / "report.html")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and err.count("\n") == 1 and "report.html: error[file-access]" in err
 
 
 def test_output_never_overwrites_an_input(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from sysmon_rules.cli import main
-from sysmon_rules.lint import RULES, lint_file
+from sysmon_rules.lint import RULES, VALIDATION_CODES, VALIDATION_FAMILY, lint_file
 
 BAD = ('<Sysmon schemaversion="4.90"><EventFiltering><RuleGroup name="" groupRelation="or">\n'
        '<ProcessCreate onmatch="exclude"><Image condition="end with">\\updater.exe</Image></ProcessCreate>\n'
@@ -34,7 +34,8 @@ def test_sarif_has_what_github_code_scanning_requires(tmp_path: Path) -> None:
     driver = sarif["runs"][0]["tool"]["driver"]
     assert driver["name"] == "sysmon-rules"
     ids = [r["id"] for r in driver["rules"]]
-    assert sorted(ids) == sorted(RULES) and len(set(ids)) == len(ids)
+    assert sorted(ids) == sorted((set(RULES) - {VALIDATION_FAMILY}) | set(VALIDATION_CODES))
+    assert len(set(ids)) == len(ids)
     for rule in driver["rules"]:
         assert rule["shortDescription"]["text"] and rule["help"]["text"]
         assert rule["defaultConfiguration"]["level"] in {"error", "warning", "note"}
@@ -58,7 +59,7 @@ def test_text_json_and_exit_codes(tmp_path: Path) -> None:
     assert report[0]["findings"][0]["code"] == "bypassable-exclude"
     assert CliRunner().invoke(main, ["lint", path, "--select", "no-such-code"]).exit_code == 2
     broken = CliRunner().invoke(main, ["lint", _file(tmp_path, "<Sysmon")])
-    assert broken.exit_code == 1 and "error[invalid-config]: [xml-syntax]" in broken.stdout
+    assert broken.exit_code == 1 and ": error[xml-syntax]: malformed XML" in broken.stdout
 
 
 def test_corpus_lints_without_a_crash(shared_dir: Path) -> None:
@@ -67,9 +68,9 @@ def test_corpus_lints_without_a_crash(shared_dir: Path) -> None:
     for path in files:
         counts.update(d.code for d in lint_file(path))
     assert len(files) == 404
-    # The three files Sysmon rejects are reported as invalid, and nothing else is.
-    assert counts["invalid-config"] == 3
-    assert set(counts) <= set(RULES)
+    # The three files Sysmon rejects are reported as invalid (under the validator's codes), and nothing else is.
+    assert sum(counts[code] for code in VALIDATION_CODES) == 3
+    assert set(counts) <= set(RULES) | set(VALIDATION_CODES)
 
 
 def test_docs_show_every_rule_with_the_tested_examples(project_root: Path) -> None:
@@ -90,3 +91,14 @@ def test_docs_show_every_rule_with_the_tested_examples(project_root: Path) -> No
 def test_pre_commit_hook_runs_the_lint_command(project_root: Path) -> None:
     hook = (project_root / ".pre-commit-hooks.yaml").read_text("utf-8")
     assert "id: sysmon-rules-lint" in hook and "entry: sysmon-rules lint" in hook
+
+
+def test_sarif_rule_id_is_the_validators_own_code(tmp_path: Path) -> None:
+    bad = _file(tmp_path, BAD.replace('condition="end with"', 'condition="ends with"'))
+    result = CliRunner().invoke(main, ["lint", "--format", "sarif", bad])
+    assert result.exit_code == 1
+    run = json.loads(result.stdout)["runs"][0]
+    ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    (finding,) = [r for r in run["results"] if r["level"] == "error"]
+    assert finding["ruleId"] == "unknown-condition" == ids[finding["ruleIndex"]]
+    assert CliRunner().invoke(main, ["lint", "--ignore", "invalid-config", bad]).exit_code == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sysmon_rules.lint import RULES, lint_file
+from sysmon_rules.lint import RULES, VALIDATION_CODES, VALIDATION_FAMILY, lint_file
 
 
 def _config(body: str, version: str = "4.90", options: str = "") -> bytes:
@@ -99,10 +99,18 @@ def test_every_rule_has_a_case() -> None:
 def test_rule_fires_and_stays_silent(code: str) -> None:
     bad, good = CASES[code]
     target = "4.50" if code == "needs-newer-sysmon" else None  # FileDeleteDetected came with 4.60
-    fired = [d for d in lint_file(bad, target_sysmon=target) if d.code == code]
+    codes = set(VALIDATION_CODES) if code == VALIDATION_FAMILY else {code}  # the validator's own codes
+    fired = [d for d in lint_file(bad, target_sysmon=target) if d.code in codes]
     assert fired, f"{code} did not fire"
     assert fired[0].location.line >= 1 and fired[0].severity == RULES[code].severity
-    assert [d for d in lint_file(good, target_sysmon=target) if d.code == code] == []
+    assert [d for d in lint_file(good, target_sysmon=target) if d.code in codes] == []
+
+
+def test_validator_findings_keep_their_code_and_the_family_selects_them() -> None:
+    bad = CASES[VALIDATION_FAMILY][0]
+    assert [d.code for d in lint_file(bad)] == ["unknown-condition"]
+    assert [d.code for d in lint_file(bad, select=[VALIDATION_FAMILY])] == ["unknown-condition"]
+    assert lint_file(bad, ignore=[VALIDATION_FAMILY]) == lint_file(bad, ignore=["unknown-condition"]) == []
 
 
 def test_semantic_findings_are_what_the_evaluator_does() -> None:

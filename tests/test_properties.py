@@ -9,8 +9,7 @@ import sysmon_rules
 from sysmon_rules import Config, Evaluator, Event
 from sysmon_rules.testing import strategies as sst
 
-PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                         HealthCheck.filter_too_much])
+PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPS
@@ -18,7 +17,8 @@ PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCh
 def test_xml_blob_xml_round_trip(config: Config) -> None:
     """XML -> blob -> XML -> blob: the decompiled config compiles to the same bytes."""
     blob = sysmon_rules.to_blob(config)
-    again = sysmon_rules.loads(sysmon_rules.to_xml(sysmon_rules.from_blob(blob))) if blob else config
+    assert blob  # every drawn element loads, so it becomes a rule set
+    again = sysmon_rules.loads(sysmon_rules.to_xml(sysmon_rules.from_blob(blob)))
     assert sysmon_rules.to_blob(again) == blob
 
 

@@ -18,7 +18,9 @@ from .errors import (
     ConfigSyntaxError,
     ConfigValidationError,
     Diagnostic,
+    FileAccessError,
     Location,
+    PlatformError,
     SchemaVersionError,
     SysmonRulesError,
 )
@@ -26,24 +28,38 @@ from .events import Event, Origin
 from .model import Config, EventRules, Filter, Option, Rule, RuleGroup
 
 if TYPE_CHECKING:
-    from .blob.decode import from_blob
-    from .blob.encode import to_blob
+    from .api import (
+        CompiledBlob,
+        Decompiled,
+        compile_config,
+        decompile,
+        from_blob,
+        iter_errors,
+        lint_file,
+        load,
+        loads,
+        to_blob,
+        to_xml,
+        validate,
+    )
     from .diff import ConfigDiff, diff
     from .engine import Decision, Evaluator
     from .htmlreport import html_report
-    from .validation import iter_errors, validate
-    from .xml.reader import load, loads
-    from .xml.writer import to_xml
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
 _LAZY = {
-    "load": "sysmon_rules.xml.reader",
-    "loads": "sysmon_rules.xml.reader",
-    "iter_errors": "sysmon_rules.validation",
-    "validate": "sysmon_rules.validation",
-    "to_blob": "sysmon_rules.blob.encode",
-    "from_blob": "sysmon_rules.blob.decode",
-    "to_xml": "sysmon_rules.xml.writer",
+    "load": "sysmon_rules.api",
+    "loads": "sysmon_rules.api",
+    "iter_errors": "sysmon_rules.api",
+    "validate": "sysmon_rules.api",
+    "to_blob": "sysmon_rules.api",
+    "from_blob": "sysmon_rules.api",
+    "to_xml": "sysmon_rules.api",
+    "compile_config": "sysmon_rules.api",
+    "decompile": "sysmon_rules.api",
+    "lint_file": "sysmon_rules.api",
+    "CompiledBlob": "sysmon_rules.api",
+    "Decompiled": "sysmon_rules.api",
     "Evaluator": "sysmon_rules.engine",
     "Decision": "sysmon_rules.engine",
     "html_report": "sysmon_rules.htmlreport",
@@ -53,27 +69,34 @@ _LAZY = {
 
 __all__ = [
     "BlobFormatError",
+    "CompiledBlob",
     "Config",
     "ConfigDiff",
     "ConfigSyntaxError",
     "ConfigValidationError",
     "Decision",
+    "Decompiled",
     "Diagnostic",
     "Evaluator",
     "Event",
     "EventRules",
+    "FileAccessError",
     "Filter",
     "Location",
     "Option",
     "Origin",
+    "PlatformError",
     "Rule",
     "RuleGroup",
     "SchemaVersionError",
     "SysmonRulesError",
+    "compile_config",
+    "decompile",
     "diff",
     "from_blob",
     "html_report",
     "iter_errors",
+    "lint_file",
     "load",
     "loads",
     "to_blob",

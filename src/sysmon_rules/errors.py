@@ -46,14 +46,22 @@ class Diagnostic:
 class SysmonRulesError(ValueError):
     """Base class of every error this library raises on bad input."""
 
+    code = "invalid-input"  # the Diagnostic code this error is reported under
+
     def __init__(self, message: str, location: Location | None = None) -> None:
         self.message = message
         self.location = location or Location()
         super().__init__(f"{self.location}: {message}" if location else message)
 
+    def as_diagnostics(self) -> list[Diagnostic]:
+        """The error as the Diagnostics a command prints, one line each."""
+        return [Diagnostic(self.code, "error", self.message, self.location)]
+
 
 class ConfigSyntaxError(SysmonRulesError):
     """The file is not well-formed XML, or not in an encoding Sysmon reads."""
+
+    code = "xml-syntax"
 
 
 class ConfigValidationError(SysmonRulesError):
@@ -66,13 +74,39 @@ class ConfigValidationError(SysmonRulesError):
         suffix = f" (and {more} more error{'s' if more > 1 else ''})" if more > 0 else ""
         super().__init__(f"error[{first.code}]: {first.message}{suffix}", first.location)
 
+    def as_diagnostics(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"] or list(self.diagnostics)
+
+
+class FileAccessError(SysmonRulesError):
+    """A file that cannot be read or written (missing, unreadable, a folder, no space left).
+
+    Not a syntax error: the content was never seen. The message names the path.
+    """
+
+    code = "file-access"
+
+    def __init__(self, path: str, action: str, exc: OSError) -> None:
+        self.path = path
+        super().__init__(f"cannot {action} the file: {exc.strerror or exc}", Location(path))
+
+
+class PlatformError(SysmonRulesError):
+    """A platform other than the two Sysmon builds, ``windows`` and ``linux``."""
+
+    code = "platform"
+
 
 class SchemaVersionError(SysmonRulesError):
     """A schema version that is malformed or that Sysmon does not support."""
 
+    code = "schema-version"
+
 
 class BlobFormatError(SysmonRulesError):
     """A rule blob that cannot be decoded; names the byte offset and the struct being read."""
+
+    code = "blob-format"
 
     def __init__(self, message: str, offset: int, struct: str) -> None:
         self.offset = offset

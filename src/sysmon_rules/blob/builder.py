@@ -14,8 +14,6 @@ The quirks matter because the blobs Sysmon stores carry them:
 
 from __future__ import annotations
 
-import struct
-
 from .layout import BlobFormat, StructLayout, align8
 
 _GROW_STEP = 0x1000
@@ -57,13 +55,10 @@ class RuleBuilder:
         return offset
 
     def _get(self, base: int, layout: StructLayout, member: str) -> int:
-        pos = base + layout.offset_of(member)
-        return int(struct.unpack_from("<I", self.mem, pos)[0])
+        return layout.get(self.mem, base, member)
 
     def _set(self, base: int, layout: StructLayout, member: str, value: int) -> None:
-        pos = base + layout.offset_of(member)
-        if pos + 4 <= len(self.mem):
-            struct.pack_into("<I", self.mem, pos, value)
+        layout.put(self.mem, base, member, value)
 
     # -- RuleBuilder operations ---------------------------------------------------------------
 

@@ -1,34 +1,32 @@
 """Config -> rule blob, exactly as Sysmon's ``ApplyConfigurationFile`` rules loop builds it.
 
-The order of work is Sysmon's: for each rule element name in manifest order (a "series" such as
-RegistryEvent = 12, 13, 14), every such element in document order; each element is tried against
-the series' event ids in turn, and the first id whose field table has every field wins. A field no
-id has ("Incorrect field") undoes the event and ends that element name: later elements of the same
-name are dropped, and Sysmon still reports success. The bytes come from ``RuleBuilder``, whose
-quirks the builder module reproduces.
+The order of work and what is dropped come from the one walk (``sysmon_rules.walk``), which the
+validator reports from too; this module replays each step's attempts into bytes, including the
+attempts Sysmon undoes (an event id of the series that lacks a field: its aggregation ids stay
+consumed). The bytes come from ``RuleBuilder``, whose quirks the builder module reproduces.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TypeVar
 
 from ..errors import ConfigValidationError, Diagnostic, Location, SysmonRulesError
-from ..model import Config, EventRules, Filter, Rule, RuleGroup
+from ..model import Config, EventRules, RuleGroup
 from ..ruletable import (
     COMBINE_AND,
     COMBINE_OR,
-    MAX_NAME_BYTES,
-    RULE_DEFAULT_EXCLUDE,
-    RULE_DEFAULT_INCLUDE,
+    RULE_DEFAULT_NAMES,
     Aggregation,
     RuleFilter,
     RuleSet,
     RuleTable,
+    combine_of,
+    rule_default_of,
 )
-from ..schema import EventType, SchemaVersion, ascii_lower, condition_index, parse_version
-from ..schema.model import Platform
+from ..schema import EventType, SchemaVersion, ascii_lower, parse_version
+from ..schema.model import as_platform
+from ..walk import Attempt, Placed, PlacedItem, walk
 from .builder import RuleBuilder
 from .layout import (
     AGGREGATION_NAME_UNITS,
@@ -54,36 +52,22 @@ class CompiledBlob:
     warnings: tuple[Diagnostic, ...] = ()
 
 
-class _Outcome(Enum):
-    ADDED = "added"  # the element became a RULE_EVENT
-    SKIPPED = "skipped"  # onmatch/default problem: nothing added, the series goes on
-    RETRY = "retry"  # a field this event id lacks: try the next id of the series
-
-
 def rule_default_for(ev: EventRules, candidate: EventType) -> int:
-    """``GetRuleMatch`` (inverted: onmatch include = drop by default) or legacy ``GetRuleDefault``."""
+    """``GetRuleMatch`` of onmatch, else ``GetRuleDefault`` of the legacy default attribute (which
+    names the RuleDefault itself); a value neither knows means the event's own default."""
     if ev.onmatch is not None:
-        value, include, exclude = ev.onmatch, RULE_DEFAULT_EXCLUDE, RULE_DEFAULT_INCLUDE
+        chosen = rule_default_of(ascii_lower(ev.onmatch))
     else:
-        value, include, exclude = ev.default or "", RULE_DEFAULT_INCLUDE, RULE_DEFAULT_EXCLUDE
-    folded = ascii_lower(value)
-    if folded == "include":
-        return include
-    if folded == "exclude":
-        return exclude
-    return RULE_DEFAULT_INCLUDE if candidate.ruledefault == "include" else RULE_DEFAULT_EXCLUDE
+        chosen = RULE_DEFAULT_NAMES.get(ascii_lower(ev.default or ""))
+    if chosen is None:  # the manifest's ruledefault; none means exclude
+        chosen = RULE_DEFAULT_NAMES.get(candidate.ruledefault or "", RULE_DEFAULT_NAMES["exclude"])
+    return chosen
 
 
 def default_combine(packed_version: int) -> int:
     """Without a RuleGroup relation: AND above 4.1, else OR (Sysmon's own double arithmetic)."""
     as_double = (packed_version >> 16) * 1.0 + (packed_version & 0xFFFF) * 0.01
     return COMBINE_AND if as_double > 4.1 else COMBINE_OR
-
-
-def relation(value: str | None, default: int) -> int:
-    if not value:
-        return default
-    return COMBINE_OR if ascii_lower(value) == "or" else COMBINE_AND
 
 
 def _error(code: str, message: str, location: Location) -> ConfigValidationError:
@@ -113,7 +97,7 @@ class _Compiler:
         self.packed = packed
         self.schema = schema
         self.fmt = format_for_writing(version)
-        self.conditions = conditions_for(version, self.fmt)
+        self.conditions = conditions_for(version)
         self.builder = RuleBuilder(self.fmt, version, packed)
         self.sets: list[_PendingSet] = []
         self.aggregation_id = 0
@@ -122,80 +106,57 @@ class _Compiler:
         self.lost_kinds: set[str] = set()
 
     def run(self, config: Config) -> tuple[bytes, tuple[RuleSet, ...]]:
-        by_name: dict[str, list[tuple[RuleGroup | None, EventRules]]] = {}
-        for group, ev in config.event_rules():
-            by_name.setdefault(ev.element, []).append((group, ev))
-        for rulename, series in self.schema.rule_elements.items():
-            for group, ev in by_name.get(rulename, ()):
-                if not self.element(group, ev, series):
-                    break  # "Incorrect field": the rest of this rule name is dropped
+        for step in walk(config, self.schema, conditions=self.conditions, silent="warning"):
+            if step.fatal:
+                raise ConfigValidationError([step.fatal[0]])  # Sysmon stops at its first
+            self.warnings.extend(step.silent)
+            for attempt in step.attempts:
+                self.attempt(step.group, step.element, attempt)
         return self.builder.detach(), tuple(s.freeze() for s in self.sets)
 
-    def element(self, group: RuleGroup | None, ev: EventRules, series: tuple[EventType, ...]) -> bool:
-        for candidate in series:
-            outcome = self.attempt(group, ev, candidate)
-            if outcome is not _Outcome.RETRY:
-                return True
-        self.warnings.append(Diagnostic("incorrect-field", "warning",
-                                        f"Incorrect field in <{ev.element}>: it and every later "
-                                        f"<{ev.element}> are dropped", ev.location))
-        return False
-
-    def attempt(self, group: RuleGroup | None, ev: EventRules, candidate: EventType) -> _Outcome:
-        combine, group_name = default_combine(self.packed), None
+    def attempt(self, group: RuleGroup | None, ev: EventRules, attempt: Attempt) -> None:
+        """Add the event and what the attempt placed; undo the event if a field broke it."""
+        combine = default_combine(self.packed)
         if group is not None:
-            combine = relation(group.group_relation, combine)
-            group_name = group.name or None
-        if (ev.onmatch is None) == (ev.default is None):
-            self.warnings.append(Diagnostic("missing-onmatch", "warning",
-                                            f"<{ev.element}> needs exactly one of onmatch/default; "
-                                            "Sysmon skips it", ev.location))
-            return _Outcome.SKIPPED
+            combine = combine_of(group.group_relation, combine)
         if not self.fmt.has_combine:
             combine = self.lost("combine", "groupRelation (the format has no combine type; sets are OR)", COMBINE_OR)
-        pending = _PendingSet(candidate.id, rule_default_for(ev, candidate), combine, ev.location)
+        pending = _PendingSet(attempt.event.id, rule_default_for(ev, attempt.event), combine, ev.location)
         self.builder.add_event(pending.event_id, pending.rule_default, combine)
         self.sets.append(pending)
-        for item in ev.items:
-            if not self.item(item, candidate, group_name, pending):
-                self.builder.undo_event()
-                self.sets.pop()
-                return _Outcome.RETRY
-        return _Outcome.ADDED
+        for item in attempt.items:
+            self.item(item, pending)
+        if not attempt.fits:
+            self.builder.undo_event()
+            self.sets.pop()
 
-    def item(self, item: Filter | Rule, candidate: EventType, group_name: str | None, pending: _PendingSet) -> bool:
-        name, aggregation_id, filters = group_name, 0, (item,) if isinstance(item, Filter) else item.filters
-        if isinstance(item, Rule):
-            self.aggregation_id += 1
+    def item(self, item: PlacedItem, pending: _PendingSet) -> None:
+        aggregation_id = 0
+        if item.rule is not None:
+            self.aggregation_id += 1  # consumed even by an attempt that is undone, as in Sysmon
             aggregation_id = self.aggregation_id
-            name = item.name or group_name
-            raw_name = encode_wchar(item.name or "", AGGREGATION_NAME_UNITS)
-            combine = relation(item.group_relation, COMBINE_OR)
+            raw_name = encode_wchar(item.rule.name or "", AGGREGATION_NAME_UNITS)
+            combine = combine_of(item.rule.group_relation, COMBINE_OR)
             self.builder.add_aggregation(aggregation_id, raw_name, combine)
             cut = raw_name.decode("utf-16-le", "surrogatepass").split("\0", 1)[0]
             if self.fmt.aggregation is None:
                 aggregation_id = self.lost("rule", "<Rule> grouping (its filters join the event's set)", 0)
             else:
                 pending.aggregations.append(Aggregation(aggregation_id, cut, combine))
-        for flt in filters:
-            field_id = candidate.field_index.get(flt.field)
-            if field_id is None:
-                return False
-            self.add_filter(flt, field_id, flt.name or name, aggregation_id, pending)
-        return True
+        for placed in item.filters:
+            self.add_filter(placed, aggregation_id, pending)
 
-    def add_filter(self, flt: Filter, field_id: int, name: str | None, aggregation_id: int,
-                   pending: _PendingSet) -> None:
-        if name and len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-            raise _error("name-too-long", f"Rule name is larger than 255 characters: {name[:40]}...",
-                         flt.location)
-        condition = self.condition(flt)
+    def add_filter(self, placed: Placed, aggregation_id: int, pending: _PendingSet) -> None:
+        flt, name, condition = placed.filter, placed.name, placed.condition
+        assert condition is not None  # an unknown condition made the step fatal
         if name and not self.fmt.has_names:
             name = self.lost("name", "rule names (the format stores none)", None)
         value = flt.value.split("\0", 1)[0]
         data = value.encode("utf-16-le", "surrogatepass") + b"\0\0"
-        self.builder.add_filter(field_id, encode_wchar(name or "", NAME_UNITS), condition, data, aggregation_id)
-        pending.filters.append(RuleFilter(field_id, condition, value, name or "", aggregation_id, flt.location))
+        self.builder.add_filter(placed.field_id, encode_wchar(name or "", NAME_UNITS), condition, data,
+                                aggregation_id)
+        pending.filters.append(RuleFilter(placed.field_id, condition, value, name or "", aggregation_id,
+                                          flt.location))
 
     def lost(self, what: str, text: str, value: _T) -> _T:
         """An old format cannot store this: say so once, and use what the blob will hold."""
@@ -205,23 +166,13 @@ class _Compiler:
                                             f"binary {format_name(self.version)} drops {text}"))
         return value
 
-    def condition(self, flt: Filter) -> int:
-        index = condition_index(flt.condition, self.conditions)
-        if index is not None:
-            return index
-        raise _error("unknown-condition",
-                     f"Unknown condition: {flt.condition}. Expected values are {', '.join(self.conditions)}",
-                     flt.location)
-
 
 def compile_config(config: Config, *, binary_version: int | None = None, platform: str = "windows") -> CompiledBlob:
     """Compile as Sysmon would; ``binary_version`` picks an older blob format (default 18.0)."""
     version = BINARY_18 if binary_version is None else binary_version
     if not is_known_version(version):
         raise SysmonRulesError(f"no Sysmon writes binary version {format_name(version)} (0x{version:08x})")
-    if platform not in ("windows", "linux"):
-        raise SysmonRulesError(f"unknown platform {platform!r} (windows or linux)")
-    plat: Platform = "linux" if platform == "linux" else "windows"
+    plat = as_platform(platform)
     compiler = _Compiler(config, version, writer_schema(version, plat, parse_version(config.schema_version)))
     data, sets = compiler.run(config)
     table = RuleTable(binary_version=version, schema_version=compiler.packed, rule_sets=sets)

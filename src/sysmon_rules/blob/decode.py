@@ -14,22 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import BlobFormatError
-from ..model import Config
 from ..ruletable import RULE_DEFAULT_EXCLUDE, RULE_DEFAULT_INCLUDE, Aggregation, RuleFilter, RuleSet, RuleTable
 from .layout import (
-    MODERN,
-    V1,
-    V1_0,
-    V1_0_WORD,
-    V1_01_WORD,
-    V8_EXT,
-    V8_SHORT,
-    V8_WORD,
-    V9_10_WORD,
+    RULE_REG,
+    RULE_REG_V1,
     BlobFormat,
     align8,
     decode_wchar,
     format_name,
+    formats_for,
     is_known_version,
 )
 
@@ -46,30 +39,15 @@ class DecodedBlob:
     data: bytes = field(default=b"", repr=False, compare=False)
 
 
-def _u32(data: bytes, offset: int) -> int:
-    return int.from_bytes(data[offset:offset + 4], "little")
-
-
-def _candidate_formats(data: bytes) -> list[BlobFormat]:
-    """Formats the header allows, most likely first.
-
-    8.00 is stamped by Sysmon 8.x (16-byte events) and Sysmon 9.0x (24-byte events, schema 4.2
-    configs); 9.10 has no surviving sample, so both short-header layouts and the 18 one are tried.
-    """
-    if len(data) < 8:
-        raise BlobFormatError(f"{len(data)} bytes cannot hold a rule blob header", 0, "RULE_REG")
-    word = _u32(data, 0)
+def _candidate_formats(data: bytes) -> tuple[BlobFormat, ...]:
+    """Formats the header allows, most likely first (``layout.formats_for``)."""
+    if len(data) < RULE_REG.size:
+        raise BlobFormatError(f"{len(data)} bytes cannot hold a rule blob header", 0, RULE_REG.name)
+    word = int(RULE_REG.unpack(data, 0)["Version"])
     if not is_known_version(word):
-        raise BlobFormatError(f"unknown binary version word 0x{word:08x}", 0, "RULE_REG")
-    if word == V1_0_WORD:
-        return [V1_0]
-    if word == V1_01_WORD:
-        return [V1]
-    if word in (V8_WORD, V9_10_WORD):
-        schema = _u32(data, 12) if len(data) >= 16 else 0
-        short = [V8_EXT, V8_SHORT] if schema >= 0x40014 else [V8_SHORT, V8_EXT]
-        return [*short, MODERN] if word == V9_10_WORD else short
-    return [MODERN]
+        raise BlobFormatError(f"unknown binary version word 0x{word:08x}", 0, RULE_REG.name)
+    schema = int(RULE_REG_V1.unpack(data, 0)["SchemaVersion"]) if len(data) >= RULE_REG_V1.size else 0
+    return formats_for(word, schema)
 
 
 class _Reader:
@@ -97,7 +75,7 @@ class _Reader:
     def events(self) -> list[tuple[int, dict[str, int | bytes]]]:
         head = self.header()
         count = int(head["RuleCount"])
-        offset = int(head.get("FirstEventOffset", 8))
+        offset = int(head.get("FirstEventOffset", self.fmt.header.size))  # 1.0: events follow RULE_REG
         found: list[tuple[int, dict[str, int | bytes]]] = []
         while count and offset:
             if len(found) == count:
@@ -239,11 +217,4 @@ def decode(data: bytes) -> RuleTable:
     return decode_blob(data).table
 
 
-def from_blob(data: bytes) -> Config:
-    """A canonical config that compiles back to the same blob (see ``blob.reconstruct``)."""
-    from .reconstruct import config_from_decoded
-
-    return config_from_decoded(decode_blob(data))
-
-
-__all__ = ["DecodedBlob", "decode", "decode_blob", "format_name", "from_blob"]
+__all__ = ["DecodedBlob", "decode", "decode_blob", "format_name"]

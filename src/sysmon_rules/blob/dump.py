@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ruletable import COMBINE_AND, COMBINE_OR, RULE_DEFAULT_EXCLUDE, RULE_DEFAULT_INCLUDE, RuleSet, RuleTable
+from ..ruletable import COMBINE_NAMES, COMBINE_OR, RuleSet, RuleTable, onmatch_of
 from ..schema import SchemaVersion, format_version
 from ..schema.model import Platform
 from .decode import decode_blob
@@ -20,11 +20,11 @@ _FIELD_WIDTH = 30
 
 
 def _combine(value: int) -> str:
-    return {COMBINE_OR: "Or", COMBINE_AND: "And"}.get(value, "Unknown")
+    return COMBINE_NAMES.get(value, "unknown").title()  # dumpConfiguration.c capitalises them
 
 
 def _match_name(rule_default: int) -> str:
-    return {RULE_DEFAULT_INCLUDE: "exclude", RULE_DEFAULT_EXCLUDE: "include"}.get(rule_default, "?")
+    return onmatch_of(rule_default) or "?"
 
 
 def _condition(conditions: tuple[str, ...], value: int) -> str:
@@ -59,7 +59,7 @@ def dump_text(data: bytes, platform: Platform = "windows") -> str:
     decoded = decode_blob(data)
     table = decoded.table
     schema = writer_schema(table.binary_version, platform, table.schema_version)
-    conditions = conditions_for(table.binary_version, decoded.fmt)
+    conditions = conditions_for(table.binary_version)
     if table.binary_version >= V1_01_WORD:
         lines = [f"Rule configuration (version {format_version(table.schema_version)}):"]
     else:
@@ -96,7 +96,7 @@ def dump_json(data: bytes, platform: Platform = "windows") -> dict[str, Any]:
     decoded = decode_blob(data)
     table = decoded.table
     schema = writer_schema(table.binary_version, platform, table.schema_version)
-    conditions = conditions_for(table.binary_version, decoded.fmt)
+    conditions = conditions_for(table.binary_version)
     return {
         "binary_version": format_name(table.binary_version),
         "schema_version": format_version(table.schema_version),
@@ -126,10 +126,3 @@ def _set_json(rule_set: RuleSet, schema: SchemaVersion, conditions: tuple[str, .
             "aggregation_id": f.aggregation_id,
         } for f in rule_set.filters],
     }
-
-
-def describe(table: RuleTable) -> str:
-    """One line: versions and counts (for CLI messages)."""
-    filters = sum(len(s.filters) for s in table.rule_sets)
-    return (f"binary {format_name(table.binary_version)}, schema {format_version(table.schema_version)}, "
-            f"{len(table.rule_sets)} rule sets, {filters} filters")

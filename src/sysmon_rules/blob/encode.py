@@ -1,24 +1,15 @@
-"""Config or RuleTable -> blob bytes.
+"""RuleTable -> blob bytes (a Config is compiled by ``blob.compile``, quirks included).
 
-``to_blob`` is the compiler (Sysmon's bytes, quirks included). ``encode_table`` writes a RuleTable
-directly through the same layout and builder: the bytes Sysmon would write for a config whose
-elements produce exactly these rule sets, in this order (aggregations before their filters).
+``encode_table`` writes a RuleTable directly through the same layout and builder as the compiler:
+the bytes Sysmon would write for a config whose elements produce exactly these rule sets, in this
+order (aggregations before their filters).
 """
 
 from __future__ import annotations
 
-from ..model import Config
 from ..ruletable import RuleTable
 from .builder import RuleBuilder
-from .compile import compile_config
 from .layout import AGGREGATION_NAME_UNITS, NAME_UNITS, BlobFormat, encode_wchar, format_for_writing
-
-
-def to_blob(config: Config | RuleTable, *, binary_version: int | None = None) -> bytes:
-    """The rule blob Sysmon stores for this config (binary 18 unless ``binary_version`` says)."""
-    if isinstance(config, RuleTable):
-        return encode_table(config, binary_version=binary_version)
-    return compile_config(config, binary_version=binary_version).data
 
 
 def encode_table(table: RuleTable, *, binary_version: int | None = None, fmt: BlobFormat | None = None) -> bytes:

@@ -84,9 +84,24 @@ class StructLayout:
         return self._struct.size
 
     def offset_of(self, name: str) -> int:
-        """Byte offset of a member inside the struct (for in-place u32 updates)."""
+        """Byte offset of a member inside the struct."""
         index = self.names.index(name)
         return struct.calcsize("<" + "".join(m.code for m in self.members[:index]))
+
+    def _member(self, name: str) -> struct.Struct:
+        return struct.Struct("<" + self.members[self.names.index(name)].code)
+
+    def get(self, buffer: bytes | bytearray, base: int, name: str) -> int:
+        """One integer member of the struct at ``base`` (the builder's in-place reads)."""
+        return int(self._member(name).unpack_from(buffer, base + self.offset_of(name))[0])
+
+    def put(self, buffer: bytearray, base: int, name: str, value: int) -> None:
+        """Overwrite one integer member in place; a write past the buffer lands nowhere, as in
+        RuleBuilder when it writes through a stale offset (see ``builder``)."""
+        member = self._member(name)
+        pos = base + self.offset_of(name)
+        if pos + member.size <= len(buffer):
+            member.pack_into(buffer, pos, value)
 
     def pack(self, **values: int | bytes) -> bytes:
         """The struct's bytes; members not given are zero."""
@@ -105,6 +120,15 @@ def _u32(*names: str) -> tuple[Member, ...]:
     return tuple(Member(n, "I") for n in names)
 
 
+def _wchars(name: str, units: int) -> Member:
+    """A WCHAR[units] array member (UTF-16LE, 2 bytes a unit)."""
+    return Member(name, f"{units * 2}s")
+
+
+NAME_UNITS = 256  # RULE_FILTER.Name, WCHARs including the terminator
+AGGREGATION_NAME_UNITS = 128  # RULE_AGGREGATION.name; a name keeps at most 127 units
+
+
 RULE_REG = StructLayout("RULE_REG", _u32("Version", "RuleCount"))
 # 1.01 .. 9.10: RULE_REG then where events start and the config's packed schema version.
 RULE_REG_V1 = StructLayout("RULE_REG_V1", _u32("Version", "RuleCount", "FirstEventOffset", "SchemaVersion"))
@@ -117,16 +141,13 @@ RULE_EVENT = StructLayout("RULE_EVENT", _u32(
 
 RULE_FILTER_V1 = StructLayout("RULE_FILTER_V1", _u32("FieldId", "FilterType", "NextOffset", "DataSize"))
 RULE_FILTER = StructLayout("RULE_FILTER", (
-    Member("FieldId", "I"), Member("Name", "512s"),
+    Member("FieldId", "I"), _wchars("Name", NAME_UNITS),
     *_u32("FilterType", "NextOffset", "DataSize", "AggregationId", "AggregationOffset")))
 
 RULE_AGGREGATION = StructLayout("RULE_AGGREGATION", (
-    Member("name", "256s"), Member("messageId", "Q"),
+    _wchars("name", AGGREGATION_NAME_UNITS), Member("messageId", "Q"),
     *_u32("aggregationId", "rootRuleOffset", "nextOffset", "ruleCount", "combineType",
           "rulesChecked", "rulesMatched")))
-
-NAME_UNITS = 256  # RULE_FILTER.Name, WCHARs including the terminator
-AGGREGATION_NAME_UNITS = 128  # RULE_AGGREGATION.name
 
 # Filter conditions as numbered by each era's writer (FilterType). From 14.0 the enum is fixed
 # (``schema.CONDITIONS``); 9.20-13.0 writers (schema 4.31/4.32) number the same first 14.
@@ -144,9 +165,11 @@ class BlobFormat:
     event: StructLayout
     filter: StructLayout
     aggregation: StructLayout | None
-    # sizeof(RULE_FILTER) counts Data[1]: a filter occupies align8(sizeof + DataSize) bytes.
-    filter_sizeof: int
-    legacy_conditions: bool  # True: CONDITIONS_V1 numbering, else schema.CONDITIONS
+
+    @property
+    def filter_sizeof(self) -> int:
+        """sizeof(RULE_FILTER) counts ``Data[1]``: a filter occupies align8(sizeof + DataSize) bytes."""
+        return self.filter.size + 1
 
     @property
     def has_names(self) -> bool:
@@ -157,18 +180,13 @@ class BlobFormat:
         return "CombineType" in self.event.names
 
 
-MODERN = BlobFormat("18", RULE_REG_EXT, RULE_EVENT, RULE_FILTER, RULE_AGGREGATION,
-                    RULE_FILTER.size + 1, legacy_conditions=False)
+MODERN = BlobFormat("18", RULE_REG_EXT, RULE_EVENT, RULE_FILTER, RULE_AGGREGATION)
 # Sysmon 9.0x: 16-byte header, 18-style events and (assumed) filters, old condition numbers.
-V8_EXT = BlobFormat("8.00 (Sysmon 9.0x)", RULE_REG_V1, RULE_EVENT, RULE_FILTER, None,
-                    RULE_FILTER.size + 1, legacy_conditions=True)
-V1 = BlobFormat("1.01", RULE_REG_V1, RULE_EVENT_V1, RULE_FILTER_V1, None,
-                RULE_FILTER_V1.size + 1, legacy_conditions=True)
+V8_EXT = BlobFormat("8.00 (Sysmon 9.0x)", RULE_REG_V1, RULE_EVENT, RULE_FILTER, None)
+V1 = BlobFormat("1.01", RULE_REG_V1, RULE_EVENT_V1, RULE_FILTER_V1, None)
 # Sysmon 8.x: the 1.01 structs under the 8.00 version word.
-V8_SHORT = BlobFormat("8.00 (Sysmon 8.x)", RULE_REG_V1, RULE_EVENT_V1, RULE_FILTER_V1, None,
-                      RULE_FILTER_V1.size + 1, legacy_conditions=True)
-V1_0 = BlobFormat("1.0", RULE_REG, RULE_EVENT_V1, RULE_FILTER_V1, None,
-                  RULE_FILTER_V1.size + 1, legacy_conditions=True)
+V8_SHORT = BlobFormat("8.00 (Sysmon 8.x)", RULE_REG_V1, RULE_EVENT_V1, RULE_FILTER_V1, None)
+V1_0 = BlobFormat("1.0", RULE_REG, RULE_EVENT_V1, RULE_FILTER_V1, None)
 
 BINARY_18 = version_word(18, 0)
 BINARY_15 = version_word(15, 0)
@@ -191,22 +209,36 @@ def is_known_version(word: int) -> bool:
     return word in KNOWN_VERSIONS or (11 <= word >> 16 <= 18 and (word & 0xFFFF) < 100)
 
 
+# Which layouts a blob stamped with a version word may have, the one our writer writes first.
+# 8.00 is stamped by Sysmon 8.x (16-byte events) and Sysmon 9.0x (24-byte events); 9.10 has no
+# surviving sample, so both short-header layouts and the 18 one are possible.
+_FORMATS: dict[int, tuple[BlobFormat, ...]] = {
+    V1_0_WORD: (V1_0,), V1_01_WORD: (V1,), V8_WORD: (V8_SHORT, V8_EXT), V9_10_WORD: (V8_EXT, V8_SHORT, MODERN),
+}
+_SCHEMA_4_20 = version_word(4, 20)  # Sysmon 9.0x (24-byte events under 8.00) reads schema 4.2 on
+
+
+def formats_for(word: int, schema_version: int | None = None) -> tuple[BlobFormat, ...]:
+    """The layouts a blob stamped ``word`` may have, most likely first.
+
+    Without ``schema_version``, the first is what a writer of that version produces; with the
+    header's schema version, the short-header layouts are ordered by which Sysmon wrote it.
+    """
+    found = _FORMATS.get(word, (MODERN,))
+    if schema_version is None or V8_EXT not in found:
+        return found
+    short = (V8_EXT, V8_SHORT) if schema_version >= _SCHEMA_4_20 else (V8_SHORT, V8_EXT)
+    return (*short, *(f for f in found if f not in short))
+
+
 def format_for_writing(word: int) -> BlobFormat:
     """The format a writer of this binary version produces (8.00 as Sysmon 8.x wrote it)."""
-    if word == V1_0_WORD:
-        return V1_0
-    if word == V1_01_WORD:
-        return V1
-    if word == V8_WORD:
-        return V8_SHORT
-    if word == V9_10_WORD:
-        return V8_EXT
-    return MODERN
+    return formats_for(word)[0]
 
 
-def conditions_for(word: int, fmt: BlobFormat) -> tuple[str, ...]:
-    """FilterType numbering of a writer: the 9 of 1.01-9.10, 14 up to 14.0, then all 16."""
-    if fmt.legacy_conditions:
+def conditions_for(word: int) -> tuple[str, ...]:
+    """FilterType numbering of a writer: the 9 of 1.0-9.10, 14 from 9.20 up to 14.0, then all 16."""
+    if word < V9_20_WORD:
         return CONDITIONS_V1
     return CONDITIONS if word >= BINARY_15 else CONDITIONS[:14]
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from ..errors import SysmonRulesError
 from ..model import Config, EventRules, Filter, Rule, RuleGroup
-from ..ruletable import COMBINE_AND, COMBINE_OR, RULE_DEFAULT_EXCLUDE, Aggregation, RuleFilter, RuleSet
+from ..ruletable import COMBINE_AND, COMBINE_NAMES, Aggregation, RuleFilter, RuleSet
 from ..schema import EventType, SchemaVersion, format_version
 from ..schema.model import Platform
 from .compile import compile_config, default_combine
 from .decode import DecodedBlob
-from .layout import AGGREGATION_NAME_UNITS, BINARY_15, BINARY_18, conditions_for, format_name, writer_schema
+from .layout import AGGREGATION_NAME_UNITS, BINARY_15, BINARY_18, RULE_REG, conditions_for, format_name, writer_schema
 
 
 class _Rebuilder:
@@ -26,7 +26,7 @@ class _Rebuilder:
         self.decoded = decoded
         self.packed = table.schema_version
         self.schema: SchemaVersion = writer_schema(table.binary_version, platform, table.schema_version)
-        self.conditions = conditions_for(table.binary_version, decoded.fmt)
+        self.conditions = conditions_for(table.binary_version)
         self.notes: list[str] = []
         if table.binary_version not in (BINARY_15, BINARY_18):
             self.notes.append(f"decoded from binary format {format_name(table.binary_version)}; field and "
@@ -58,14 +58,13 @@ class _Rebuilder:
         self._check_id_choice(event, rule_set)
         group_name = _common_name(rule_set)
         items = self.items(event, rule_set, order, group_name or "")
-        onmatch = "include" if rule_set.rule_default == RULE_DEFAULT_EXCLUDE else "exclude"
-        ev = EventRules(element=event.rulename, items=tuple(items), onmatch=onmatch)
+        ev = EventRules(element=event.rulename, items=tuple(items), onmatch=rule_set.onmatch)
         default = default_combine(self.packed)
-        if rule_set.combine not in (COMBINE_OR, COMBINE_AND):
+        if rule_set.combine not in COMBINE_NAMES:
             self._note(f"combine type {rule_set.combine} of a <{event.rulename}> set is neither OR nor AND")
         if rule_set.combine == default and not group_name:
             return ev
-        relation = "and" if rule_set.combine == COMBINE_AND else "or"  # the DTD requires it on RuleGroup
+        relation = COMBINE_NAMES.get(rule_set.combine, "or")  # the DTD requires it on RuleGroup
         return RuleGroup(events=(ev,), group_relation=relation, name=group_name)
 
     def items(self, event: EventType, rule_set: RuleSet, order: tuple[tuple[str, int], ...], inherited: str
@@ -146,7 +145,8 @@ def _recompile_differences(config: Config, decoded: DecodedBlob, platform: Platf
         compiled = compile_config(config, binary_version=decoded.table.binary_version, platform=platform)
     except SysmonRulesError as exc:
         return [f"this config does not compile back: {exc}"]
-    if compiled.data[4:] == decoded.data[4:]:
+    after_version = RULE_REG.offset_of("RuleCount")  # the version word may differ (15.0 stamped, 18 written)
+    if compiled.data[after_version:] == decoded.data[after_version:]:
         return []
     if compiled.table.rule_sets == decoded.table.rule_sets:
         return ["recompiling gives the same rules but not the same bytes (stale bytes or offsets Sysmon "
@@ -155,8 +155,4 @@ def _recompile_differences(config: Config, decoded: DecodedBlob, platform: Platf
             "Sysmon dropped, or layout details XML cannot state)"]
 
 
-def config_from_decoded(decoded: DecodedBlob) -> Config:
-    return rebuild(decoded)[0]
-
-
-__all__ = ["config_from_decoded", "rebuild"]
+__all__ = ["rebuild"]

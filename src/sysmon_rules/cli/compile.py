@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import base64
-import os
-import tempfile
-from pathlib import Path
 
 import click
 
-from ..blob.compile import compile_config
+from ..api import compile_config, load
 from ..blob.layout import KNOWN_VERSIONS, version_word
 from ..blob.regfile import render_reg
-from ..errors import ConfigValidationError, SysmonRulesError
-from ..xml.reader import load
+from ..errors import SysmonRulesError
+from ..io import write_output
+from .messages import echo_diagnostics, fail_with
+from .messages import fail as fail  # commands written against the old home of ``fail`` keep working
 
 
 def parse_binary_version(text: str) -> int:
@@ -30,37 +29,10 @@ def parse_binary_version(text: str) -> int:
     return word
 
 
-def atomic_write(path: str, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename, so OUT is whole or untouched."""
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def error_line(path: str, exc: SysmonRulesError) -> tuple[str, str]:
-    """Where (``path[:line[:column]]``) and what, for the one ``where: error: what`` line."""
-    if isinstance(exc, ConfigValidationError):
-        errors = [d for d in exc.diagnostics if d.severity == "error"] or exc.diagnostics
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        first = errors[0]
-        return (str(first.location) if first.location.path else path), f"{first.message} [{first.code}]{more}"
-    return (str(exc.location) if exc.location.path else path), exc.message
-
-
-def fail(path: str, message: str) -> None:
-    click.echo(f"{path}: error: {message}", err=True)
-    raise SystemExit(1)
-
-
 @click.command("compile")
 @click.argument("config", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the blob.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write the blob (- for standard output).")
 @click.option("--format", "fmt", type=click.Choice(["bin", "reg", "hex", "base64"]), default="bin", show_default=True)
 @click.option("--binary-version", "binary_version", default=None, help="Blob format to write (default 18).")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
@@ -72,12 +44,8 @@ def command(config: str, output: str, fmt: str, binary_version: str | None, plat
     try:
         model = load(config, sysmon_compatible=sysmon_compatible, platform=platform)
         compiled = compile_config(model, binary_version=word, platform=platform)
-    except OSError as exc:
-        fail(config, exc.strerror or str(exc))
-        return
     except SysmonRulesError as exc:
-        fail(*error_line(config, exc))
-        return
+        fail_with(exc, config)
     data = compiled.data
     if fmt == "reg":
         payload = render_reg(model, compiled.table, data).encode("utf-16")
@@ -88,8 +56,7 @@ def command(config: str, output: str, fmt: str, binary_version: str | None, plat
     else:
         payload = data
     try:
-        atomic_write(output, payload)
-    except OSError as exc:
-        fail(output, exc.strerror or str(exc))
-    for warning in compiled.warnings:
-        click.echo(f"{warning.location}: warning: {warning.message}", err=True)
+        write_output(output, payload)
+    except SysmonRulesError as exc:
+        fail_with(exc, output)
+    echo_diagnostics(compiled.warnings, config, err=True)

@@ -12,7 +12,7 @@ import click
 
 from ..diff import diff
 from ..errors import SysmonRulesError
-from .compile import atomic_write, error_line
+from ..io import write_output
 
 _TROUBLE = 2
 
@@ -42,7 +42,7 @@ def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_n
         result = diff(old, new, events=list(events) if events else None, ignore_rule_names=ignore_rule_names,
                       platform="linux" if platform == "linux" else "windows")
     except SysmonRulesError as exc:
-        _fail(*error_line("sysmon-rules diff", exc))
+        _fail(str(exc.location) if exc.location.path else "sysmon-rules diff", exc.message)
         return
     if fmt == "json":
         text = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -54,7 +54,7 @@ def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_n
         click.echo(text, nl=False)
     else:
         try:
-            atomic_write(output, text.encode("utf-8"))
-        except OSError as exc:
-            _fail(output, exc.strerror or str(exc))
+            write_output(output, text)
+        except SysmonRulesError as exc:
+            _fail(output, exc.message)
     raise SystemExit(result.exit_code)

@@ -8,9 +8,9 @@ import click
 
 from ..blob.dump import dump_json, dump_text
 from ..errors import SysmonRulesError
-from ..schema.model import Platform
-from .compile import fail
+from ..schema.model import as_platform
 from .decompile import read_input
+from .messages import fail_with
 
 
 @click.command("dump")
@@ -20,10 +20,9 @@ from .decompile import read_input
 def command(blob: str, fmt: str, platform: str) -> None:
     """Print BLOB's rules as `sysmon -c` does (text) or every rule set in full (json)."""
     data = read_input(blob)
-    plat: Platform = "linux" if platform == "linux" else "windows"
+    plat = as_platform(platform)
     try:
         text = json.dumps(dump_json(data, plat), indent=2) + "\n" if fmt == "json" else dump_text(data, plat)
     except SysmonRulesError as exc:
-        fail(blob, str(exc))
-        return
+        fail_with(exc, blob)
     click.echo(text, nl=False)

@@ -10,7 +10,6 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,8 +21,10 @@ from ..collectors import EventStream
 from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
 from ..events import Event
+from ..io import read_input
 from ..report import Comparison, ReadReport, Summary, replay_document
-from .compile import error_line, fail
+from ..schema.model import as_platform
+from .messages import fail_with
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -36,15 +37,10 @@ def load_evaluator(path: str, platform: str, environment: dict[str, str] | None 
     from ..replay import evaluator_from
 
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        fail(path, exc.strerror or str(exc))
-        raise
-    try:
-        return evaluator_from(data, path=path, platform=platform, environment=environment)
+        data = read_input(path, stdin=False)
+        return evaluator_from(data, path=path, platform=as_platform(platform), environment=environment)
     except SysmonRulesError as exc:
-        fail(*error_line(path, exc))
-        raise
+        fail_with(exc, path)
 
 
 def _origin(event: Event) -> dict[str, object]:

@@ -6,16 +6,16 @@ Exit codes: 0 no finding at or above --fail-on, 1 some finding at or above it, 2
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
-from pathlib import Path
 
 import click
 
-from ..errors import Diagnostic
-from ..lint import RULES, lint_file
+from ..api import lint_file
+from ..errors import Diagnostic, SysmonRulesError
+from ..io import write_output
+from ..lint import known_codes
 from ..lint.sarif import to_sarif
+from .messages import fail_with, render
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -28,18 +28,17 @@ def _write(text: str, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    target = Path(output)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(tmp, target)
+    try:
+        write_output(output, text)
+    except SysmonRulesError as exc:
+        fail_with(exc, output)
 
 
 def _text(findings: dict[str, list[Diagnostic]]) -> str:
     lines = []
     for diagnostics in findings.values():
         for d in diagnostics:
-            lines.append(f"{d.location}: {d.severity}[{d.code}]: {d.message}" + (f" ({d.hint})" if d.hint else ""))
+            lines.append(render(d))
     count = sum(len(v) for v in findings.values())
     files = len(findings)
     lines.append(f"{count} finding{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''}")
@@ -54,12 +53,13 @@ def _text(findings: dict[str, list[Diagnostic]]) -> str:
 @click.option("--select", multiple=True, metavar="CODES", help="Only these codes (comma-separated).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Leave out these codes (comma-separated).")
 @click.option("--target-sysmon", metavar="VERSION", help="Schema version the config must run on, e.g. 4.50.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the report here (atomically; - for standard output).")
 def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, ...], ignore: tuple[str, ...],
             target_sysmon: str | None, output: str | None) -> None:
     """Lint Sysmon configs. Codes and their meaning: docs/lint-rules.md."""
     chosen, dropped = _codes(select), _codes(ignore)
-    unknown = (chosen | dropped) - set(RULES)
+    unknown = (chosen | dropped) - known_codes()
     if unknown:
         raise click.BadParameter(f"unknown code(s) {', '.join(sorted(unknown))}", param_hint="--select/--ignore")
     findings = {path: lint_file(path, select=chosen, ignore=dropped, target_sysmon=target_sysmon)

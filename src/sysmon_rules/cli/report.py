@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from ..errors import SysmonRulesError
-from .compile import atomic_write, error_line, fail
+from ..io import write_output
+from .messages import fail_with
 
 
 @click.command("report")
@@ -51,11 +52,10 @@ def command(config: str, events: tuple[str, ...], compare: str | None, per_chang
                            per_change=per_change)
     except SysmonRulesError as exc:
         if exc.location.path:  # a config's error names its file:line; an input's error names its source
-            fail(*error_line(config, exc))
+            fail_with(exc, config)
         raise
-    data = page.encode("utf-8")
     try:
-        atomic_write(output, data)
-    except OSError as exc:
-        fail(output, f"cannot write: {exc.strerror or exc}")
-    click.echo(f"wrote {output} ({len(data) / 1e6:.2f} MB)", err=True)
+        write_output(output, page)
+    except SysmonRulesError as exc:
+        fail_with(exc, output)
+    click.echo(f"wrote {output} ({len(page.encode('utf-8')) / 1e6:.2f} MB)", err=True)

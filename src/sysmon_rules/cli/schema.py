@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..schema.model import Platform
+from ..schema.model import as_platform
 from ..schema.printer import render, select
 
 
@@ -13,7 +13,7 @@ from ..schema.printer import render, select
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 def command(version: str | None, platform: str) -> None:
     """Print the Sysmon schema (events, fields, options, conditions) as `sysmon -s` does."""
-    plat: Platform = "linux" if platform == "linux" else "windows"
+    plat = as_platform(platform)
     schemas = select(version, plat)
     if not schemas:
         click.echo("There is no schema that matches that version.")

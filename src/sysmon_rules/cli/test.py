@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
 import click
 
 from ..errors import SysmonRulesError
+from ..io import write_output
 from ..testing.testfile import CaseResult, load_test_file, run_test_file
+from .messages import fail_with
 
 FileResults = tuple[str, list[CaseResult], str | None]  # path, results, error that stopped the file
 
@@ -70,23 +69,10 @@ def _junit(results: list[FileResults]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>' + "".join(suites) + "</testsuites>\n"
 
 
-def _write_atomically(path: str, text: str) -> None:
-    """Write beside the target and rename, so a reader never sees half a report."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @click.command("test")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Write the report to this file (atomically) instead of standard output.")
 def command(files: tuple[str, ...], fmt: str, output: str | None) -> None:
     """Run config test files. Exit 0 all cases pass, 1 any case fails or a file is broken."""
@@ -94,9 +80,9 @@ def command(files: tuple[str, ...], fmt: str, output: str | None) -> None:
     report = {"text": _text, "json": _json, "junit": _junit}[fmt](results)
     if output:
         try:
-            _write_atomically(output, report if report.endswith("\n") else report + "\n")
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
+            write_output(output, report if report.endswith("\n") else report + "\n")
+        except SysmonRulesError as exc:
+            fail_with(exc, output)
         if fmt != "text":
             click.echo(_text(results).splitlines()[-1], err=True)
     else:

@@ -7,8 +7,10 @@ from dataclasses import asdict
 
 import click
 
+from ..api import iter_errors
 from ..errors import Diagnostic
-from ..validation import iter_errors
+from ..validation import diagnostic_order
+from .messages import echo_diagnostics
 
 
 def _as_json(path: str, diagnostics: list[Diagnostic]) -> dict[str, object]:
@@ -39,15 +41,13 @@ def command(files: tuple[str, ...], fmt: str, sysmon_compatible: bool, platform:
     reports = []
     any_invalid = False
     for path in files:
-        diagnostics = list(iter_errors(path, sysmon_compatible=sysmon_compatible, platform=platform, dtd=not no_dtd))
+        found = iter_errors(path, sysmon_compatible=sysmon_compatible, platform=platform, dtd=not no_dtd)
+        diagnostics = sorted(found, key=diagnostic_order)
         any_invalid |= any(d.severity == "error" for d in diagnostics)
         if fmt == "json":
             reports.append(_as_json(path, diagnostics))
             continue
-        for d in diagnostics:
-            click.echo(str(d.location) + f": {d.severity}[{d.code}]: {d.message}")
-            if d.hint:
-                click.echo(f"    hint: {d.hint}")
+        echo_diagnostics(diagnostics, path)
         if not any(d.severity == "error" for d in diagnostics):
             click.echo(f"{path}: valid", err=True)
     if fmt == "json":

@@ -9,13 +9,12 @@ filled with fixed placeholders.
 from __future__ import annotations
 
 import json
-import os
-import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..events import Event
+from ..io import write_output
+from ..xml.writer import XML_ILLEGAL
 
 PROVIDER_GUID = "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"
 LINUX_PROVIDER_GUID = "{ff032593-a8d3-4f13-b0d6-01fc615a0f97}"
@@ -23,12 +22,10 @@ CHANNEL = "Microsoft-Windows-Sysmon/Operational"
 EVENT_NS = "http://schemas.microsoft.com/win/2004/08/events/event"
 HOST = "host.example"
 TIME = "2020-01-01T00:00:00.000000Z"
-# XML 1.0 cannot carry these even as character references.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _escape(text: str, quote: bool = False) -> str:
-    if _NOT_XML.search(text):
+    if XML_ILLEGAL.search(text):
         raise ValueError(f"a value XML cannot carry: {text!r}")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     if quote:
@@ -147,16 +144,13 @@ def export(events: Iterable[Event], fmt: str) -> Iterator[str]:
 
 def write_file(events: Iterable[Event], path: str | Path, fmt: str) -> int:
     """Write the events to ``path`` atomically (whole or untouched); returns how many."""
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     count = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            for text in export(events, fmt):
-                handle.write(text)
-                count += 1
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+
+    def counted() -> Iterator[str]:
+        nonlocal count
+        for text in export(events, fmt):
+            count += 1
+            yield text
+
+    write_output(path, counted())
     return count

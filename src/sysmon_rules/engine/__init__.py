@@ -6,15 +6,8 @@
 
 from __future__ import annotations
 
-from .evaluate import (
-    MANY_SETS_DROP,
-    MATCH_REASON,
-    NEVER,
-    NO_RULES,
-    ONE_SET_DEFAULT,
-    Decision,
-    Evaluator,
-)
+from .decision import MANY_SETS_DROP, MATCH_REASON, NEVER, NO_RULES, ONE_SET_DEFAULT, Decision
+from .evaluate import Evaluator
 from .trace import SetTrace, Step, Trace
 
 __all__ = [

@@ -30,7 +30,8 @@ from .slots import NEVER_FILTERED
 
 if TYPE_CHECKING:
     from ..events import Event
-    from .evaluate import Decision, Evaluator
+    from .decision import Decision
+    from .evaluate import Evaluator
     from .index import Plan
 
 EVENT_ID = "EventID"

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..ruletable import COMBINE_AND, COMBINE_OR, RULE_DEFAULT_EXCLUDE, RuleFilter, RuleSet
+from ..blob.layout import conditions_for
+from ..ruletable import COMBINE_AND, COMBINE_OR, OnMatch, RuleFilter, RuleSet, opposite
 from ..schema import CONDITIONS
+from ..schema.model import Platform
 from .conditions import (
     CONDITION_MASK,
     ENVIRONMENT_BIT,
-    Platform,
     Test,
     c_string,
     compile_test,
@@ -26,9 +27,6 @@ from .environment import expand
 
 # Binary 14.1 and older report a <Rule>'s own name over its filters' names.
 _AGGREGATION_NAME_UNTIL = (14 << 16) | 1
-# Writers before 9.20 numbered conditions differently (blob 1.0 to 9.10).
-_LEGACY_CONDITIONS_BEFORE = (9 << 16) | 20
-_LEGACY_NAMES = ("is", "is not", "contains", "excludes", "begin with", "end with", "less than", "more than", "image")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,21 +65,19 @@ class CSet:
     combine: int
     items: tuple[Item, ...]
     rescue: tuple[bool, ...]  # per item: a later top-level filter has the same field (AND rescue)
-    on_match: str  # "include" | "exclude"
-    on_default: str
-
-    @property
-    def empty(self) -> bool:
-        return not self.items
+    on_match: OnMatch
+    on_default: OnMatch
 
 
 def _normalise_condition(raw: int, binary_version: int) -> int:
+    """The FilterType in today's numbering; writers before 9.20 numbered conditions differently."""
     value = raw & CONDITION_MASK
-    if binary_version < _LEGACY_CONDITIONS_BEFORE:
-        if value >= len(_LEGACY_NAMES):
-            return CONDITION_MASK  # unknown in that era: Failed
-        return CONDITIONS.index(_LEGACY_NAMES[value])
-    return value
+    names = conditions_for(binary_version)
+    if names == CONDITIONS[: len(names)]:  # today's numbering, or a prefix of it
+        return value
+    if value >= len(names):
+        return CONDITION_MASK  # unknown in that era: Failed
+    return CONDITIONS.index(names[value])
 
 
 def compile_filter(flt: RuleFilter, position: int, name: str | None, *, binary_version: int,
@@ -125,9 +121,8 @@ def compile_set(rule_set: RuleSet, rank: int, *, binary_version: int, platform: 
             items.append(compiled)
     if run:
         items.append(_group(rule_set, run_id, run))
-    on_match = "include" if rule_set.rule_default == RULE_DEFAULT_EXCLUDE else "exclude"
-    return CSet(rank, rule_set, rule_set.combine, tuple(items), _rescue(items), on_match,
-                "exclude" if on_match == "include" else "include")
+    on_match = rule_set.onmatch
+    return CSet(rank, rule_set, rule_set.combine, tuple(items), _rescue(items), on_match, opposite(on_match))
 
 
 def _group(rule_set: RuleSet, aggregation_id: int, run: list[CFilter]) -> CGroup:

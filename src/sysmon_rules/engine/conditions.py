@@ -13,10 +13,12 @@ for the empty string and so matches every value).
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
-from typing import Literal
 
-Platform = Literal["windows", "linux"]
+from ..schema import ascii_lower
+from ..schema.model import Platform
+
 Test = Callable[[str], bool]
 
 # MatchStatus, in Sysmon's order.
@@ -31,15 +33,8 @@ IMAGE, NOT_BEGIN_WITH, NOT_END_WITH = 13, 14, 15
 ENVIRONMENT_BIT = 0x40000000  # set on load for data holding '%' (Windows user mode only)
 CONDITION_MASK = 0xFFFF  # FilterValue(): the condition proper
 
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_LOWER = "abcdefghijklmnopqrstuvwxyz"
-_TO_LOWER = str.maketrans(_UPPER, _LOWER)
-_TO_UPPER = str.maketrans(_LOWER, _UPPER)
-
-
-def fold(text: str) -> str:
-    """Lowercase ASCII letters only, as Sysmon does (``str.lower`` would also fold e.g. 'İ')."""
-    return text.lower() if text.isascii() else text.translate(_TO_LOWER)
+_TO_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+fold = ascii_lower  # rule data and event values fold as names do: ASCII letters only
 
 
 def fold_upper(text: str) -> str:

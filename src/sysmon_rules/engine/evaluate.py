@@ -12,47 +12,26 @@ Decision(decision='include', rule_name='shell', reason='match')
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from ..events import Event
 from ..model import Config
 from ..ruletable import RuleSet, RuleTable
 from ..schema import newest
+from ..schema.model import Platform, as_platform
 from .compiled import CSet, compile_set
-from .conditions import MATCH, Platform, c_string, fold, folded_value
+from .conditions import MATCH, c_string, fold, folded_value
+from .decision import MANY_SETS_DROP, MATCH_REASON, NEVER, NO_RULES, ONE_SET_DEFAULT, Decision
 from .index import Hit, Plan, build_plan
 from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
 from .trace import Trace, trace_event
 from .walk import walk_candidates, walk_set
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the compiler loads on first use: `import sysmon_rules.engine` stays light
     import pyarrow as pa
 
+    from ..blob.compile import CompiledBlob
     from .batch import BatchDecider
-
-DecisionName = Literal["include", "exclude"]
-# Why a decision was taken (Decision.reason).
-NEVER = "never filtered"  # events 4, 16 and 255
-NO_RULES = "no rule set"  # the event type's default
-MATCH_REASON = "match"  # a set matched: the opposite of its default
-ONE_SET_DEFAULT = "no match: the only set's default"
-MANY_SETS_DROP = "no match in two or more sets: dropped"
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What Sysmon does with an event: ``decision`` and the RuleName it reports (None: none).
-
-    ``reason`` is one of the module constants; ``rule_set`` is the set that matched (if one did);
-    ``trace`` is filled by :meth:`Evaluator.explain` only.
-    """
-
-    decision: DecisionName
-    rule_name: str | None = None
-    reason: str = MATCH_REASON
-    rule_set: RuleSet | None = field(default=None, repr=False, compare=False)
-    trace: Trace | None = field(default=None, repr=False, compare=False)
 
 
 class Evaluator:
@@ -65,11 +44,9 @@ class Evaluator:
     picks the build: field tables, case folding of ``less than``/``more than``, expansion.
     """
 
-    def __init__(self, source: Config | bytes | bytearray | RuleTable | object, *,
+    def __init__(self, source: Config | bytes | bytearray | RuleTable | CompiledBlob, *,
                  environment: Mapping[str, str] | None = None, platform: Platform = "windows") -> None:
-        if platform not in ("windows", "linux"):
-            raise ValueError(f"unknown platform {platform!r} (windows or linux)")
-        self.platform: Platform = platform
+        self.platform: Platform = as_platform(platform)
         self.environment: dict[str, str] = dict(environment or {})
         self.table = _rule_table(source, platform)
         self._schema = newest(platform)
@@ -110,7 +87,7 @@ class Evaluator:
                 decision = plan.decisions.get((k, name))
                 if decision is None:
                     decision = plan.decisions[k, name] = Decision(
-                        cset.on_match, name, MATCH_REASON, cset.rule_set)  # type: ignore[arg-type]
+                        cset.on_match, name, MATCH_REASON, cset.rule_set)
                 return decision
         if len(sets) == 1:
             return _ONE_SET[sets[0].on_default]
@@ -241,7 +218,7 @@ def _values(plan: Plan, fields: Mapping[str, str]) -> dict[int, str]:
     return {field_id: folded_value(fields.get(name, "") if name is not None else "") for field_id, name in plan.fields}
 
 
-def _rule_table(source: object, platform: Platform) -> RuleTable:
+def _rule_table(source: Config | bytes | bytearray | RuleTable | CompiledBlob, platform: Platform) -> RuleTable:
     if isinstance(source, RuleTable):
         return source
     if isinstance(source, bytes | bytearray | memoryview):
@@ -253,9 +230,10 @@ def _rule_table(source: object, platform: Platform) -> RuleTable:
         from ..blob.compile import compile_config
 
         return compile_config(source, platform=platform).table
-    table = getattr(source, "table", None)  # a CompiledBlob
-    if isinstance(table, RuleTable):
-        return table
+    from ..blob.compile import CompiledBlob
+
+    if isinstance(source, CompiledBlob):
+        return source.table
     raise TypeError(f"Evaluator needs a Config, blob bytes or RuleTable, not {type(source).__name__}")
 
 

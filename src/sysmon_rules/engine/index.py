@@ -30,6 +30,7 @@ from .conditions import (
     list_needles,
     list_tokens,
 )
+from .decision import Decision
 
 Hit = tuple[int, int]  # (set index in the plan, item index in the set)
 
@@ -177,7 +178,7 @@ class Plan:
     indexed: tuple[bool, ...]  # per set: decided through candidates (OR sets)
     rows: tuple[Row, ...] = ()  # every field any set reads, with its lookups (if indexed)
     always: tuple[Hit, ...] = ()  # items that are candidates on every event
-    decisions: dict[tuple[int, str | None], Any] = field(default_factory=dict)  # evaluator's cache
+    decisions: dict[tuple[int, str | None], Decision] = field(default_factory=dict)  # evaluator's cache
 
 
 def build_plan(event_id: int, default: str, sets: list[CSet], event_fields: tuple[str, ...],

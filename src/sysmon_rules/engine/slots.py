@@ -12,7 +12,8 @@ from __future__ import annotations
 from ..errors import SysmonRulesError
 from ..ruletable import RULE_DEFAULT_EXCLUDE, RULE_DEFAULT_INCLUDE, RuleSet
 from ..schema import SchemaVersion
-from .conditions import Platform, fold
+from ..schema.model import Platform
+from .conditions import fold
 
 INTERNAL_MASK = 0xF000
 ERROR_EVENT = 255

@@ -9,10 +9,10 @@ from ..errors import Location
 from ..events import Event
 from .compiled import CFilter
 from .conditions import FAILED, MATCH, NO_MATCH
+from .decision import MANY_SETS_DROP, MATCH_REASON, NO_RULES, ONE_SET_DEFAULT, Decision
 from .walk import walk_set
 
 if TYPE_CHECKING:
-    from .evaluate import Decision
     from .index import Plan
 
 _STATUS = {MATCH: "match", NO_MATCH: "no match", FAILED: "failed"}
@@ -97,7 +97,6 @@ def trace_event(event: Event, plan: Plan, values: dict[int, str], names: tuple[s
 
     ``names`` is the event type's field table (for display only).
     """
-    from .evaluate import MANY_SETS_DROP, MATCH_REASON, NO_RULES, ONE_SET_DEFAULT, Decision
     tried: list[SetTrace] = []
     name: str | None = None
     for k, cset in enumerate(plan.sets):
@@ -113,7 +112,7 @@ def trace_event(event: Event, plan: Plan, values: dict[int, str], names: tuple[s
                               tuple(steps), rs.location))
         if status == MATCH:
             trace = Trace(event.event_id, MATCH_REASON, cset.on_match, name, tuple(tried))
-            return Decision(cset.on_match, name, MATCH_REASON, rs, trace)  # type: ignore[arg-type]
+            return Decision(cset.on_match, name, MATCH_REASON, rs, trace)
     if not plan.sets:
         decision, reason = plan.default, NO_RULES
     elif len(plan.sets) == 1:

@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from ..blob.decode import from_blob
+from ..blob.decode import decode_blob
 from ..blob.inputs import read_blob
+from ..blob.reconstruct import rebuild
 from ..engine import Evaluator
-from ..errors import BlobFormatError, Diagnostic, Location, SysmonRulesError
+from ..errors import BlobFormatError, ConfigValidationError, Diagnostic, Location, SysmonRulesError
 from ..lint import lint_file
 from ..model import Config
 from ..schema import format_version, newest
 from ..schema.model import Platform
-from ..xml.reader import load
+from ..validation import check_document, diagnostic_order
+from ..xml.reader import build_config, parse_document
 
 Facts = dict[str, object]
 
@@ -86,10 +88,22 @@ def load_config(path: str | Path, platform: Platform = "windows") -> tuple[Confi
     except OSError:
         data = b"<"  # let the reader say, as for any config, that it cannot be read
     if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
-        config = load(Path(path), platform=platform)
+        config = _validated(Path(path), platform)
         return config, Evaluator(config, platform=platform), False
     try:
         raw = read_blob(data)
-        return from_blob(raw), Evaluator(raw, platform=platform), True
+        config, _ = rebuild(decode_blob(raw), platform)  # the notes say what XML cannot express
+        return config, Evaluator(raw, platform=platform), True
     except BlobFormatError as exc:
         raise SysmonRulesError(f"not an XML config, nor a rule blob: {exc}", Location(str(path))) from exc
+
+
+def _validated(path: Path, platform: Platform) -> Config:
+    """Read and validate as ``api.load`` does (this package sits below the API layer): an error
+    Sysmon would refuse the config for raises, with every diagnostic."""
+    doc = parse_document(path)
+    config = build_config(doc)
+    found = sorted(check_document(doc, config, platform=platform), key=diagnostic_order)
+    if any(d.severity == "error" for d in found):
+        raise ConfigValidationError(found)
+    return config

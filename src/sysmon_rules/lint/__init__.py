@@ -7,17 +7,18 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from ..errors import Diagnostic, SysmonRulesError
-from ..validation import check_document
+from ..model import Config
+from ..validation import check_document, diagnostic_order
+from ..validation.codes import CODES as VALIDATION_CODES
 from ..xml.reader import build_config, parse_document
-from .catalog import RULES, LintRule
+from .catalog import RULES, VALIDATION_FAMILY, LintRule
 from .values import check_values
 from .versions import check_versions
 
-__all__ = ["RULES", "LintRule", "lint_file"]
+__all__ = ["RULES", "VALIDATION_CODES", "VALIDATION_FAMILY", "LintRule", "known_codes", "lint_file"]
 
 
 def _all(path: str | Path | bytes, target: str | None) -> Iterator[Diagnostic]:
@@ -25,11 +26,10 @@ def _all(path: str | Path | bytes, target: str | None) -> Iterator[Diagnostic]:
         doc = parse_document(path)
         config = build_config(doc)
     except SysmonRulesError as exc:
-        yield Diagnostic("invalid-config", "error", f"[xml-syntax] {exc.message}", exc.location)
+        yield from exc.as_diagnostics()
         return
-    found = check_document(doc, config)
-    for d in found:
-        yield replace(d, code="invalid-config", message=f"[{d.code}] {d.message}")
+    found = sorted(check_document(doc, config), key=diagnostic_order)
+    yield from found  # under the validator's own codes
     yield from check_values(config)
     if target:
         yield from check_versions(config, target)
@@ -37,12 +37,12 @@ def _all(path: str | Path | bytes, target: str | None) -> Iterator[Diagnostic]:
         yield from _semantic(config)
 
 
-def _semantic(config: object) -> Iterator[Diagnostic]:
+def _semantic(config: Config) -> Iterator[Diagnostic]:
     from ..blob.compile import compile_config
     from ..engine import Evaluator
     from .sets import SetChecker
 
-    table = compile_config(config).table  # type: ignore[arg-type]
+    table = compile_config(config).table
     yield from SetChecker(table, Evaluator(table)).check()
 
 
@@ -54,9 +54,23 @@ def lint_file(
     target_sysmon: str | None = None,
 ) -> list[Diagnostic]:
     """Every finding for one config, in file order; ``select``/``ignore`` filter by code."""
-    unknown = (set(select) | set(ignore)) - set(RULES)
+    unknown = (set(select) | set(ignore)) - known_codes()
     if unknown:
         raise SysmonRulesError(f"unknown lint code(s): {', '.join(sorted(unknown))}; known: {', '.join(RULES)}")
+    chosen, dropped = _expand(select), _expand(ignore)
     findings = [d for d in _all(path, target_sysmon)
-                if (not select or d.code in select) and d.code not in ignore]
+                if (not chosen or d.code in chosen) and d.code not in dropped]
     return sorted(findings, key=lambda d: (d.location.line, d.location.column, d.code))
+
+
+def known_codes() -> set[str]:
+    """What ``select``/``ignore`` accept: lint's rules, the validator's codes, and their family name."""
+    return set(RULES) | set(VALIDATION_CODES)
+
+
+def _expand(codes: Collection[str]) -> set[str]:
+    """``invalid-config`` stands for every validator code."""
+    expanded = set(codes)
+    if VALIDATION_FAMILY in expanded:
+        expanded |= set(VALIDATION_CODES)
+    return expanded

@@ -22,7 +22,8 @@ class LintRule:
 _RULES = [
     LintRule("invalid-config", "error", "Sysmon would reject this config or silently drop part of it",
              "A finding of the validator (DTD of the declared schema version, unknown condition, name "
-             "too long, incorrect field, missing onmatch, option values); its own code is in the message."),
+             "too long, incorrect field, missing onmatch, option values), reported under the validator's "
+             "own code (e.g. unknown-condition); invalid-config in --select/--ignore names them all."),
     LintRule("semicolon-in-single-value", "warning", "A ';' list given to a condition that takes one value",
              "Only 'contains any', 'contains all', 'excludes any', 'excludes all' and 'is any' split "
              "their value on ';'. Other conditions compare the whole text, ';' included."),
@@ -71,3 +72,4 @@ _RULES = [
 ]
 
 RULES: dict[str, LintRule] = {r.code: r for r in _RULES}
+VALIDATION_FAMILY = "invalid-config"  # not a code of its own: the name of every validator finding

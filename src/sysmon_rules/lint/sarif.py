@@ -7,7 +7,8 @@ from typing import Any
 
 from .. import __version__
 from ..errors import Diagnostic
-from .catalog import RULES
+from ..validation.codes import CODES as VALIDATION_CODES
+from .catalog import RULES, VALIDATION_FAMILY
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -25,12 +26,17 @@ def _uri(path: str | None) -> str:
 
 def to_sarif(findings: dict[str, list[Diagnostic]]) -> dict[str, Any]:
     """One run for all files: ``findings`` maps each linted path to its findings."""
-    codes = list(RULES)
+    family = RULES[VALIDATION_FAMILY]
+    described = {code: (r.summary, r.help, r.severity) for code, r in RULES.items() if code != VALIDATION_FAMILY}
+    described |= {code: (summary, f"{summary}. {family.help}", family.severity)
+                  for code, summary in VALIDATION_CODES.items()}
+    codes = list(described)
     rules = [{"id": code, "name": code.title().replace("-", ""),
-              "shortDescription": {"text": RULES[code].summary},
-              "fullDescription": {"text": RULES[code].help},
-              "help": {"text": RULES[code].help, "markdown": f"**{RULES[code].summary}**\n\n{RULES[code].help}"},
-              "defaultConfiguration": {"level": _LEVEL[RULES[code].severity]}} for code in codes]
+              "shortDescription": {"text": summary},
+              "fullDescription": {"text": text},
+              "help": {"text": text, "markdown": f"**{summary}**\n\n{text}"},
+              "defaultConfiguration": {"level": _LEVEL[severity]}}
+             for code, (summary, text, severity) in described.items()]
     results = []
     for path, diagnostics in findings.items():
         for d in diagnostics:

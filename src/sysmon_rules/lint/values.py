@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ..blob.layout import AGGREGATION_NAME_UNITS
 from ..errors import Diagnostic
 from ..model import Config, Filter, Rule
-from ..schema import ascii_lower
-from ..validation.semantic import filters_of
+from ..schema import LIST_CONDITIONS, ascii_lower
+from ..walk import filters_of
 from .catalog import RULES
 
-LIST_CONDITIONS = frozenset({"contains any", "contains all", "excludes any", "excludes all", "is any"})
 _ENV = re.compile(r"%[A-Za-z_][A-Za-z0-9_()]*%")
-_AGGREGATION_NAME_UNITS = 127
+_AGGREGATION_NAME_UNITS = AGGREGATION_NAME_UNITS - 1  # the terminator takes the last WCHAR
 
 
 def _finding(code: str, message: str, flt: Filter | Rule, hint: str | None = None) -> Diagnostic:

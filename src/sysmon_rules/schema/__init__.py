@@ -19,6 +19,7 @@ from .model import (
 from .registry import (
     CONDITIONS,
     DEFAULT_CONDITION,
+    LIST_CONDITIONS,
     SchemaRegistry,
     all_versions,
     ascii_lower,
@@ -32,6 +33,7 @@ from .registry import (
 __all__ = [
     "CONDITIONS",
     "DEFAULT_CONDITION",
+    "LIST_CONDITIONS",
     "EventType",
     "FieldDef",
     "OptionDef",

@@ -7,7 +7,19 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
+from ..errors import PlatformError
+
 Platform = Literal["windows", "linux"]
+PLATFORMS: tuple[Platform, ...] = ("windows", "linux")
+
+
+def as_platform(value: str) -> Platform:
+    """``value`` as a Platform; PlatformError (a SysmonRulesError) for anything else."""
+    for platform in PLATFORMS:
+        if value == platform:
+            return platform
+    raise PlatformError(f"unknown platform {value!r} (windows or linux)")
+
 
 # Which manifest `target` values each build keeps: Windows Sysmon is the public build, Sysmon for
 # Linux an internal one (so it keeps options tagged "internal").

@@ -18,14 +18,17 @@ CONDITIONS: tuple[str, ...] = (
     "excludes any", "excludes all", "begin with", "end with", "less than", "more than",
     "image", "not begin with", "not end with",
 )  # fmt: skip
+# The conditions whose data is a ';'-separated list.
+LIST_CONDITIONS = frozenset({"contains any", "is any", "contains all", "excludes any", "excludes all"})
 DEFAULT_CONDITION = "is"
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def ascii_lower(text: str) -> str:
-    """Lower-case ASCII letters only, as ``strcasecmp`` does when Sysmon compares names."""
-    return text.translate(_ASCII_LOWER)
+    """Lower-case ASCII letters only, as Sysmon folds names (``strcasecmp``) and rule data
+    (``towlower`` in the C locale); ``str.lower`` alone would also fold e.g. 'İ'."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
 def condition_index(condition: str | None, table: tuple[str, ...] = CONDITIONS) -> int | None:

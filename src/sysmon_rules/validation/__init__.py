@@ -13,14 +13,16 @@ from pathlib import Path
 from ..errors import ConfigValidationError, Diagnostic, SysmonRulesError
 from ..model import Config
 from ..schema import dtd_schema_for, newest, parse_version
-from ..schema.model import Platform
+from ..schema.model import Platform, as_platform
+from ..walk import effective_name, filters_of
 from ..xml.reader import ParsedDocument, build_config, parse_document
 from .dtd import DtdChecker
 from .options import check_options
-from .semantic import check_semantics, effective_name, filters_of
+from .semantic import check_semantics
 
 __all__ = [
     "check_document",
+    "diagnostic_order",
     "effective_name",
     "filters_of",
     "iter_errors",
@@ -39,6 +41,14 @@ def _version_diagnostics(doc: ParsedDocument, config: Config) -> Iterator[Diagno
                          'write it as a number such as "4.90"')
 
 
+def diagnostic_order(diagnostic: Diagnostic) -> tuple[int, int, int]:
+    """The order findings are reported in: errors, then warnings, then notes; each in file order."""
+    return _SEVERITY_RANK[diagnostic.severity], diagnostic.location.line, diagnostic.location.column
+
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
 def check_document(
     doc: ParsedDocument,
     config: Config,
@@ -46,27 +56,30 @@ def check_document(
     sysmon_compatible: bool = False,
     platform: Platform | str = "windows",
     dtd: bool = True,
-) -> list[Diagnostic]:
-    """Every diagnostic for a parsed document, errors first in document order, then warnings."""
-    found = list(_version_diagnostics(doc, config))
-    if found:
-        return found
-    plat: Platform = "linux" if platform == "linux" else "windows"
+) -> Iterator[Diagnostic]:
+    """Every diagnostic for a parsed document, lazily: each stage runs only when reached.
+
+    Sort with ``diagnostic_order`` for the reported order (errors first, each in file order).
+    """
+    version = list(_version_diagnostics(doc, config))
+    if version:
+        yield from version
+        return
+    plat = as_platform(platform)
     packed = parse_version(config.schema_version)
     assert packed is not None
     try:
         schema = dtd_schema_for(packed, plat)
     except SysmonRulesError as exc:
-        return [Diagnostic("schema-version", "error", exc.message, doc.location(doc.root),
-                           "Sysmon supports schema 4.0 and later in config files")]
+        yield Diagnostic("schema-version", "error", exc.message, doc.location(doc.root),
+                         "Sysmon supports schema 4.0 and later in config files")
+        return
     structural = DtdChecker(doc, schema).check()
     # The newest open-source engine does not validate against the DTD: the same findings hold,
     # but Sysmon built from it loads the file anyway.
-    found.extend(structural if dtd else (replace(d, severity="warning") for d in structural))
-    found.extend(check_semantics(config, newest(plat), sysmon_compatible=sysmon_compatible))
-    found.extend(check_options(config, newest(plat)))
-    order = {"error": 0, "warning": 1, "info": 2}
-    return sorted(found, key=lambda d: (order[d.severity], d.location.line, d.location.column))
+    yield from (structural if dtd else (replace(d, severity="warning") for d in structural))
+    yield from check_semantics(config, newest(plat), sysmon_compatible=sysmon_compatible)
+    yield from check_options(config, newest(plat))
 
 
 def iter_errors(
@@ -76,15 +89,19 @@ def iter_errors(
     platform: Platform | str = "windows",
     dtd: bool = True,
 ) -> Iterator[Diagnostic]:
-    """Yield every Diagnostic for a config file or bytes; never raises on bad input.
+    """Yield every Diagnostic for a config file or bytes, lazily; never raises on bad input.
 
-    The options mean what they mean for ``sysmon_rules.load``.
+    Nothing is read before the first ``next()``, and each stage (reading, the DTD of the declared
+    schema, Sysmon's rule walk, the options) runs only once the previous one is used up. Within
+    a stage findings come in file order; ``sorted(..., key=diagnostic_order)`` gives the order
+    ``validate`` and the CLI report: errors first, each severity in file order. The options mean
+    what they mean for ``sysmon_rules.load``.
     """
     try:
         doc = parse_document(source)
         config = build_config(doc, dtd=dtd)
     except SysmonRulesError as exc:
-        yield Diagnostic("xml-syntax", "error", exc.message, exc.location)
+        yield from exc.as_diagnostics()
         return
     yield from check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
 
@@ -97,7 +114,8 @@ def validate(
     dtd: bool = True,
 ) -> list[Diagnostic]:
     """Raise ConfigValidationError if Sysmon would reject the config; return the warnings."""
-    diagnostics = list(iter_errors(source, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd))
+    found = iter_errors(source, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
+    diagnostics = sorted(found, key=diagnostic_order)
     if any(d.severity == "error" for d in diagnostics):
         raise ConfigValidationError(diagnostics)
     return diagnostics

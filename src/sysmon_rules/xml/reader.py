@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..errors import ConfigSyntaxError, ConfigValidationError, Location
+from ..errors import ConfigSyntaxError, Location
 from ..model import Config, EventRules, Filter, Option, Rule, RuleGroup
 from .source import DecodedSource, decode_config, read_source
 
@@ -197,34 +197,3 @@ class _ModelReader:
             location=self.doc.location(node),
         )
 
-
-def load(
-    source: str | Path | bytes,
-    *,
-    sysmon_compatible: bool = False,
-    platform: str = "windows",
-    dtd: bool = True,
-) -> Config:
-    """Read and validate a config; raise a SysmonRulesError subclass if Sysmon would not load it.
-
-    With ``sysmon_compatible=True``, what Sysmon only warns about and silently drops (an
-    "Incorrect field", an event element without onmatch) does not raise; the compiler then drops
-    it exactly as Sysmon does. ``platform="linux"`` uses Sysmon for Linux's schema (event 100, no
-    events 27-29). ``dtd=False`` behaves like the newest open-source SysmonCommon engine
-    (pugixml): no DTD validation (those findings become warnings) and only the first text chunk
-    of an element is read.
-    """
-    from ..validation import check_document  # the validator needs the tree as well as the model
-
-    doc = parse_document(source)
-    config = build_config(doc, dtd=dtd)
-    diagnostics = check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
-    if any(d.severity == "error" for d in diagnostics):
-        raise ConfigValidationError(diagnostics)
-    return config
-
-
-def loads(text: str | bytes, **options: object) -> Config:
-    """``load`` for a config held in memory (str is encoded as UTF-8)."""
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    return load(data, **options)  # type: ignore[arg-type]

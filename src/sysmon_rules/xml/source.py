@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigSyntaxError, Location
+from ..io import read_input
 
 MAX_CONFIG_BYTES = 32 * 1024 * 1024  # the largest real configs are under 1 MB
 
@@ -42,13 +43,7 @@ def read_source(source: str | Path | bytes, *, path: str | None = None) -> tuple
         data = bytes(source)
     else:
         path = str(source)
-        try:
-            size = Path(source).stat().st_size
-            if size > MAX_CONFIG_BYTES:
-                raise _too_large(size, path)
-            data = Path(source).read_bytes()
-        except OSError as exc:
-            raise ConfigSyntaxError(f"cannot read the config: {exc.strerror or exc}", Location(path)) from exc
+        data = read_input(source, limit=MAX_CONFIG_BYTES, stdin=False)  # a bounded read: /dev/zero ends too
     if len(data) > MAX_CONFIG_BYTES:
         raise _too_large(len(data), path)
     return data, path

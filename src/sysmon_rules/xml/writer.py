@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from ..model import Config, EventRules, Filter, Option, Rule, RuleGroup
 
 _INDENT = "  "
-# Characters XML 1.0 cannot contain, even as references.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters XML 1.0 cannot contain, even as references (lone surrogates cannot even be encoded).
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _TEXT_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
 _ATTR_ESCAPES = {**_TEXT_ESCAPES, '"': "&quot;", "\t": "&#9;", "\n": "&#10;"}
 _TEXT_RE = re.compile("[&<>\r]")
@@ -29,7 +29,7 @@ class _Writer:
         self.replaced = 0
 
     def clean(self, text: str) -> str:
-        cleaned, count = _ILLEGAL.subn("\ufffd", text)
+        cleaned, count = XML_ILLEGAL.subn("\ufffd", text)
         self.replaced += count
         return cleaned
 
@@ -86,7 +86,7 @@ class _Writer:
 
 def comment(text: str) -> str:
     """An XML comment holding ``text`` (``--`` cannot occur inside one)."""
-    safe = re.sub("-(?=-)", "- ", _ILLEGAL.sub("\ufffd", text))
+    safe = re.sub("-(?=-)", "- ", XML_ILLEGAL.sub("\ufffd", text))
     return f"<!-- {safe.rstrip('-')} -->"
 
 

@@ -1,0 +1,101 @@
+"""The public operations, composed from the layers below (docs/architecture.md).
+
+Each function reads what it needs, runs the layers in Sysmon's order and returns a typed result
+that keeps what the CLI needs too (warnings, notes): ``load``/``loads`` (read + validate),
+``iter_errors``/``validate``, ``lint_file``, ``compile_config``/``to_blob`` (Config -> bytes),
+``decompile``/``from_blob`` (bytes -> Config), ``to_xml``. The package root re-exports them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# Re-exported as they are (``X as X``): the operations that need no composing.
+from .blob.compile import CompiledBlob as CompiledBlob
+from .blob.compile import compile_config as _compile
+from .blob.decode import DecodedBlob, decode_blob
+from .blob.encode import encode_table
+from .blob.reconstruct import rebuild
+from .errors import ConfigValidationError
+from .lint import lint_file as lint_file
+from .model import Config
+from .ruletable import RuleTable
+from .schema.model import Platform, as_platform
+from .validation import check_document, diagnostic_order
+from .validation import iter_errors as iter_errors
+from .validation import validate as validate
+from .xml.reader import build_config, parse_document
+from .xml.writer import to_xml as to_xml
+
+Source = str | Path | bytes
+
+
+def load(source: Source, *, sysmon_compatible: bool = False, platform: Platform | str = "windows",
+         dtd: bool = True) -> Config:
+    """Read and validate a config; raise a SysmonRulesError subclass if Sysmon would not load it.
+
+    With ``sysmon_compatible=True``, what Sysmon only warns about and silently drops (an
+    "Incorrect field", an event element without onmatch) does not raise; the compiler then drops
+    it exactly as Sysmon does. ``platform="linux"`` uses Sysmon for Linux's schema (event 100, no
+    events 27-29). ``dtd=False`` behaves like the newest open-source SysmonCommon engine
+    (pugixml): no DTD validation (those findings become warnings) and only the first text chunk
+    of an element is read. A file that cannot be read raises ``FileAccessError``.
+    """
+    doc = parse_document(source)
+    config = build_config(doc, dtd=dtd)
+    found = sorted(check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd),
+                   key=diagnostic_order)
+    if any(d.severity == "error" for d in found):
+        raise ConfigValidationError(found)
+    return config
+
+
+def loads(text: str | bytes, *, sysmon_compatible: bool = False, platform: Platform | str = "windows",
+          dtd: bool = True) -> Config:
+    """``load`` for a config held in memory (str is encoded as UTF-8)."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return load(data, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
+
+
+def compile_config(config: Config, *, binary_version: int | None = None,
+                   platform: Platform | str = "windows") -> CompiledBlob:
+    """The blob Sysmon builds for ``config``, its rule table and what Sysmon would print (warnings)."""
+    return _compile(config, binary_version=binary_version, platform=platform)
+
+
+def to_blob(config: Config | RuleTable, *, binary_version: int | None = None,
+            platform: Platform | str = "windows") -> bytes:
+    """The rule blob Sysmon stores for this config (binary 18 unless ``binary_version`` says).
+
+    A RuleTable is written as it stands (``blob.encode.encode_table``); a Config is compiled.
+    """
+    if isinstance(config, RuleTable):
+        return encode_table(config, binary_version=binary_version)
+    return compile_config(config, binary_version=binary_version, platform=platform).data
+
+
+@dataclass(frozen=True)
+class Decompiled:
+    """A blob read back: a canonical config, what XML cannot express about it, and the raw decode."""
+
+    config: Config
+    notes: tuple[str, ...]
+    decoded: DecodedBlob
+
+    def to_xml(self) -> str:
+        """The config as XML, the notes as comments before ``<Sysmon>``."""
+        return to_xml(self.config, notes=self.notes)
+
+
+def decompile(data: bytes, *, platform: Platform | str = "windows") -> Decompiled:
+    """Decode a rule blob of any binary version into a config that compiles back to it."""
+    decoded = decode_blob(data)
+    config, notes = rebuild(decoded, as_platform(platform))
+    return Decompiled(config, tuple(notes), decoded)
+
+
+def from_blob(data: bytes, *, platform: Platform | str = "windows") -> Config:
+    """A canonical config that compiles back to the same blob (``decompile`` keeps the notes)."""
+    return decompile(data, platform=platform).config
+

@@ -1,0 +1,38 @@
+"""What the evaluator returns: a Decision, and the reasons it can give.
+
+Its own module so that both the fast path (``evaluate``) and the recorded walk (``trace``) build
+Decisions without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..ruletable import OnMatch, RuleSet
+
+if TYPE_CHECKING:
+    from .trace import Trace
+
+DecisionName = OnMatch
+# Why a decision was taken (Decision.reason).
+NEVER = "never filtered"  # events 4, 16 and 255
+NO_RULES = "no rule set"  # the event type's default
+MATCH_REASON = "match"  # a set matched: the opposite of its default
+ONE_SET_DEFAULT = "no match: the only set's default"
+MANY_SETS_DROP = "no match in two or more sets: dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What Sysmon does with an event: ``decision`` and the RuleName it reports (None: none).
+
+    ``reason`` is one of the module constants; ``rule_set`` is the set that matched (if one did);
+    ``trace`` is filled by :meth:`Evaluator.explain` only.
+    """
+
+    decision: DecisionName
+    rule_name: str | None = None
+    reason: str = MATCH_REASON
+    rule_set: RuleSet | None = field(default=None, repr=False, compare=False)
+    trace: Trace | None = field(default=None, repr=False, compare=False)

@@ -1,0 +1,84 @@
+"""The API layer: typed results that keep warnings and notes, a lazy iter_errors, one platform check."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+
+import sysmon_rules as sr
+from sysmon_rules import api, validation
+
+GOOD = (b'<Sysmon schemaversion="4.90"><EventFiltering><ProcessCreate onmatch="include">'
+        b'<Image condition="end with">\\cmd.exe</Image></ProcessCreate></EventFiltering></Sysmon>')
+DTD_ERROR = GOOD.replace(b"<EventFiltering>", b"<EventFiltering><Bogus/>")
+
+
+def test_the_root_names_are_the_api_layer() -> None:
+    for name in ("load", "loads", "iter_errors", "validate", "to_blob", "from_blob", "to_xml",
+                 "compile_config", "decompile", "lint_file"):
+        assert getattr(sr, name) is getattr(api, name), name
+        assert name in sr.__all__
+
+
+def test_loads_states_its_options() -> None:
+    assert list(inspect.signature(sr.loads).parameters) == ["text", "sysmon_compatible", "platform", "dtd"]
+    assert sr.loads(GOOD.decode(), dtd=False) == sr.loads(GOOD)
+
+
+def test_iter_errors_reads_nothing_until_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = validation.parse_document
+    monkeypatch.setattr(validation, "parse_document", lambda *a, **k: (calls.append("parse"), real(*a, **k))[1])
+    found = sr.iter_errors(GOOD)
+    assert calls == []
+    assert list(found) == [] and calls == ["parse"]
+
+
+def test_iter_errors_runs_a_stage_only_when_reached(monkeypatch: pytest.MonkeyPatch) -> None:
+    def walk_not_reached(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the rule walk ran before the DTD findings were used up")
+
+    monkeypatch.setattr(validation, "check_semantics", walk_not_reached)
+    first = next(sr.iter_errors(DTD_ERROR))
+    assert first.code == "unexpected-element"
+
+
+def test_validate_and_load_report_in_file_order_errors_first() -> None:
+    two = DTD_ERROR.replace(b'condition="end with"', b'condition="ends with"')
+    with pytest.raises(sr.ConfigValidationError) as caught:
+        sr.load(two)
+    codes = [d.code for d in caught.value.diagnostics]
+    assert codes == ["unexpected-element", "unknown-condition"]
+    assert sorted(sr.iter_errors(two), key=validation.diagnostic_order) == caught.value.diagnostics
+
+
+def test_compile_config_keeps_the_warnings_sysmon_prints() -> None:
+    config = sr.loads(GOOD.replace(b"<Image", b"<Rule name='r'><Image").replace(b"</Image>", b"</Image></Rule>"))
+    old = sr.compile_config(config, binary_version=0x0009000A)  # binary 9.10 has no aggregations
+    assert [w.code for w in old.warnings] == ["old-format"]
+    assert old.data == sr.to_blob(config, binary_version=0x0009000A)
+    assert sr.compile_config(config).warnings == ()
+
+
+def test_decompile_keeps_the_notes_from_blob_drops(shared_dir: Path) -> None:
+    versions = json.loads((shared_dir / "reference" / "sysmon-version-blobs.json").read_text("utf-8"))
+    old = next(bytes(v["byteRule"]) for v in versions["versions"] if v["sysmonVersion"] == "9.0")
+    result = sr.decompile(old)
+    assert any("binary format" in note for note in result.notes)  # Sysmon 9.0 numbered conditions otherwise
+    assert result.config == sr.from_blob(old) and result.decoded.data == old
+    text = result.to_xml()
+    assert all(note in text for note in result.notes) and text.index(result.notes[0]) < text.index("<Sysmon")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: sr.to_blob(sr.loads(GOOD), platform="macos"),
+    lambda: list(sr.iter_errors(GOOD, platform="macos")),
+    lambda: sr.Evaluator(sr.loads(GOOD), platform="macos"),  # type: ignore[arg-type]
+    lambda: sr.decompile(sr.to_blob(sr.loads(GOOD)), platform="macos"),
+])
+def test_a_bad_platform_is_one_error_type_everywhere(call: object) -> None:
+    with pytest.raises(sr.PlatformError, match="unknown platform 'macos'"):
+        call()  # type: ignore[operator]
