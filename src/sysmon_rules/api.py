@@ -17,45 +17,17 @@ from .blob.compile import compile_config as _compile
 from .blob.decode import DecodedBlob, decode_blob
 from .blob.encode import encode_table
 from .blob.reconstruct import rebuild
-from .errors import ConfigValidationError
 from .lint import lint_file as lint_file
 from .model import Config
 from .ruletable import RuleTable
 from .schema.model import Platform, as_platform
-from .validation import check_document, diagnostic_order
 from .validation import iter_errors as iter_errors
+from .validation import load as load
+from .validation import loads as loads
 from .validation import validate as validate
-from .xml.reader import build_config, parse_document
 from .xml.writer import to_xml as to_xml
 
 Source = str | Path | bytes
-
-
-def load(source: Source, *, sysmon_compatible: bool = False, platform: Platform | str = "windows",
-         dtd: bool = True) -> Config:
-    """Read and validate a config; raise a SysmonRulesError subclass if Sysmon would not load it.
-
-    With ``sysmon_compatible=True``, what Sysmon only warns about and silently drops (an
-    "Incorrect field", an event element without onmatch) does not raise; the compiler then drops
-    it exactly as Sysmon does. ``platform="linux"`` uses Sysmon for Linux's schema (event 100, no
-    events 27-29). ``dtd=False`` behaves like the newest open-source SysmonCommon engine
-    (pugixml): no DTD validation (those findings become warnings) and only the first text chunk
-    of an element is read. A file that cannot be read raises ``FileAccessError``.
-    """
-    doc = parse_document(source)
-    config = build_config(doc, dtd=dtd)
-    found = sorted(check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd),
-                   key=diagnostic_order)
-    if any(d.severity == "error" for d in found):
-        raise ConfigValidationError(found)
-    return config
-
-
-def loads(text: str | bytes, *, sysmon_compatible: bool = False, platform: Platform | str = "windows",
-          dtd: bool = True) -> Config:
-    """``load`` for a config held in memory (str is encoded as UTF-8)."""
-    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    return load(data, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
 
 
 def compile_config(config: Config, *, binary_version: int | None = None,

@@ -1,5 +1,6 @@
 """Validation: would Sysmon load this config, and what would it silently drop?
 
+``load(source)`` reads and validates (the package root re-exports it from api);
 ``iter_errors(source)`` yields every Diagnostic lazily (a syntax error becomes one too);
 ``validate(source)`` raises on the first error and returns the warnings.
 """
@@ -26,6 +27,8 @@ __all__ = [
     "effective_name",
     "filters_of",
     "iter_errors",
+    "load",
+    "loads",
     "validate",
 ]
 
@@ -119,3 +122,30 @@ def validate(
     if any(d.severity == "error" for d in diagnostics):
         raise ConfigValidationError(diagnostics)
     return diagnostics
+
+
+def load(source: str | Path | bytes, *, sysmon_compatible: bool = False, platform: Platform | str = "windows",
+         dtd: bool = True) -> Config:
+    """Read and validate a config; raise a SysmonRulesError subclass if Sysmon would not load it.
+
+    With ``sysmon_compatible=True``, what Sysmon only warns about and silently drops (an
+    "Incorrect field", an event element without onmatch) does not raise; the compiler then drops
+    it exactly as Sysmon does. ``platform="linux"`` uses Sysmon for Linux's schema (event 100, no
+    events 27-29). ``dtd=False`` behaves like the newest open-source SysmonCommon engine
+    (pugixml): no DTD validation (those findings become warnings) and only the first text chunk
+    of an element is read. A file that cannot be read raises ``FileAccessError``.
+    """
+    doc = parse_document(source)
+    config = build_config(doc, dtd=dtd)
+    found = sorted(check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd),
+                   key=diagnostic_order)
+    if any(d.severity == "error" for d in found):
+        raise ConfigValidationError(found)
+    return config
+
+
+def loads(text: str | bytes, *, sysmon_compatible: bool = False, platform: Platform | str = "windows",
+          dtd: bool = True) -> Config:
+    """``load`` for a config held in memory (str is encoded as UTF-8)."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return load(data, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd)
