@@ -31,8 +31,8 @@ def evaluator_from(data: bytes, *, path: str | None = None, platform: Any = "win
 
     With ``path`` an XML config is read from there, so rule locations name the file.
     """
-    from .api import load  # validated load (main moved it out of xml.reader)
     from .blob.inputs import read_blob
+    from .validation import load
 
     if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
         config = load(Path(path) if path else data, platform=platform)

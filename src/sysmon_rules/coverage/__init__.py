@@ -34,7 +34,7 @@ def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[obje
     started = time.perf_counter()
     name = ""
     if not isinstance(config, Config):
-        from ..api import load  # validated load (main moved it out of xml.reader)
+        from ..validation import load
 
         name = os.fspath(config)
         config = load(name, platform=platform)

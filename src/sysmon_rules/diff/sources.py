@@ -74,8 +74,8 @@ def _from_bytes(data: bytes, path: Path | None, label: str, platform: Platform) 
 def _read(data: bytes, path: Path | None, label: str, platform: Platform, where: str | None) -> Side:
     start = data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1]
     if start == b"<":
-        from ..api import load, loads  # validated (main moved them out of xml.reader)
         from ..blob.compile import compile_config
+        from ..validation import load, loads
 
         config = load(path, platform=platform) if path is not None else loads(data, platform=platform)
         return Side(label, "xml", compile_config(config, platform=platform).table)

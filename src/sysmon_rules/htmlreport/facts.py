@@ -13,13 +13,13 @@ from ..blob.decode import decode_blob
 from ..blob.inputs import read_blob
 from ..blob.reconstruct import rebuild
 from ..engine import Evaluator
-from ..errors import BlobFormatError, ConfigValidationError, Diagnostic, Location, SysmonRulesError
+from ..errors import BlobFormatError, Diagnostic, Location, SysmonRulesError
+from ..io import read_input
 from ..lint import lint_file
 from ..model import Config
 from ..schema import format_version, newest
 from ..schema.model import Platform
-from ..validation import check_document, diagnostic_order
-from ..xml.reader import build_config, parse_document
+from ..validation import load
 
 Facts = dict[str, object]
 
@@ -83,12 +83,9 @@ def config_facts(path: str | Path, config: Config, evaluator: Evaluator, *, is_b
 def load_config(path: str | Path, platform: Platform = "windows") -> tuple[Config, Evaluator, bool]:
     """An XML config read by path (so every location names the file), or a rule blob (raw, .reg,
     hex, base64: what a host runs) decompiled; its evaluator; and whether it was a blob."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        data = b"<"  # let the reader say, as for any config, that it cannot be read
+    data = read_input(path, stdin=False)  # FileAccessError names the file
     if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
-        config = _validated(Path(path), platform)
+        config = load(Path(path), platform=platform)
         return config, Evaluator(config, platform=platform), False
     try:
         raw = read_blob(data)
@@ -97,13 +94,3 @@ def load_config(path: str | Path, platform: Platform = "windows") -> tuple[Confi
     except BlobFormatError as exc:
         raise SysmonRulesError(f"not an XML config, nor a rule blob: {exc}", Location(str(path))) from exc
 
-
-def _validated(path: Path, platform: Platform) -> Config:
-    """Read and validate as ``api.load`` does (this package sits below the API layer): an error
-    Sysmon would refuse the config for raises, with every diagnostic."""
-    doc = parse_document(path)
-    config = build_config(doc)
-    found = sorted(check_document(doc, config, platform=platform), key=diagnostic_order)
-    if any(d.severity == "error" for d in found):
-        raise ConfigValidationError(found)
-    return config
