@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "test",
     "lint",
     "report",
+    "coverage",
     "diff",
 )
 

@@ -28,13 +28,15 @@ def read_input(path: str) -> bytes:
               help="Write the XML here (- or nothing: standard output).")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 def command(blob: str, output: str | None, platform: str) -> None:
-    """Turn BLOB (raw, .reg export, hex, base64 or `sysmon -c` text; - for stdin) into XML that compiles back to it."""
+    """Turn BLOB (raw, .reg export, hex, base64 or `sysmon -c` text; - for stdin) into XML."""
     data = read_input(blob)
-    target = as_platform(platform)
     try:
-        from_text = blob_from_text(data, platform=target, path=blob)
-        data, lost = from_text if from_text is not None else (data, [])
-        result = decompile(data, platform=target)
-        write_output(output or "-", to_xml(result.config, notes=[*lost, *result.notes]))
+        from_text = blob_from_text(data, platform=as_platform(platform), path=blob)
+        if from_text is None:
+            text = decompile(data, platform=platform).to_xml()
+        else:  # what the text could not carry goes first among the notes
+            result = decompile(from_text[0], platform=platform)
+            text = to_xml(result.config, notes=(*from_text[1], *result.notes))
+        write_output(output or "-", text)
     except SysmonRulesError as exc:
         fail_with(exc, blob)  # a FileAccessError names the output itself

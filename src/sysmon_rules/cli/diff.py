@@ -7,18 +7,20 @@ could be proven; 2 for a usage error or an input that cannot be read (like diff(
 from __future__ import annotations
 
 import json
+from typing import NoReturn
 
 import click
 
 from ..diff import diff
 from ..errors import SysmonRulesError
 from ..io import write_output
+from .messages import echo_diagnostics
 
 _TROUBLE = 2
 
 
-def _fail(where: str, message: str) -> None:
-    click.echo(f"{where}: error: {message}", err=True)
+def _fail(exc: SysmonRulesError, path: str) -> NoReturn:
+    echo_diagnostics(exc.as_diagnostics(), path, err=True)
     raise SystemExit(_TROUBLE)
 
 
@@ -42,19 +44,15 @@ def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_n
         result = diff(old, new, events=list(events) if events else None, ignore_rule_names=ignore_rule_names,
                       platform="linux" if platform == "linux" else "windows")
     except SysmonRulesError as exc:
-        _fail(str(exc.location) if exc.location.path else "sysmon-rules diff", exc.message)
-        return
+        _fail(exc, "sysmon-rules diff")
     if fmt == "json":
         text = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "markdown":
         text = result.to_markdown()
     else:
         text = result.to_text()
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            write_output(output, text)
-        except SysmonRulesError as exc:
-            _fail(output, exc.message)
+    try:
+        write_output(output or "-", text)
+    except SysmonRulesError as exc:  # a FileAccessError names the output itself
+        _fail(exc, output or "-")
     raise SystemExit(result.exit_code)

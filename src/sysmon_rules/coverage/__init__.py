@@ -13,14 +13,23 @@ import time
 from collections.abc import Iterable, Mapping
 
 from ..engine import Evaluator
-from ..engine.conditions import Platform
 from ..model import Config
+from ..schema.model import Platform
 from .result import STATUSES, CoverageReport, RuleCoverage, Witness
 from .rules import SigmaInput, read_rules
 from .search import DEFAULT_BUDGET
 from .status import Assessor
 
-__all__ = ["STATUSES", "CoverageReport", "RuleCoverage", "SigmaInput", "Witness", "coverage", "read_rules"]
+__all__ = ["STATUSES", "CoverageReport", "RuleCoverage", "SigmaInput", "Witness", "config_techniques", "coverage",
+           "read_rules"]
+
+
+def _load(config: Config | str | os.PathLike[str], platform: Platform) -> tuple[Config, str]:
+    if isinstance(config, Config):
+        return config, config.source or ""
+    from ..validation import load
+
+    return load(os.fspath(config), platform=platform), os.fspath(config)
 
 
 def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[object], *,
@@ -32,12 +41,7 @@ def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[obje
     :class:`SigmaInput` items from :func:`read_rules`.
     """
     started = time.perf_counter()
-    name = ""
-    if not isinstance(config, Config):
-        from ..validation import load
-
-        name = os.fspath(config)
-        config = load(name, platform=platform)
+    config, name = _load(config, platform)
     evaluator = Evaluator(config, environment=environment, platform=platform)
     items = [r for r in sigma_rules if isinstance(r, SigmaInput)]
     others = [r for r in sigma_rules if not isinstance(r, SigmaInput)]
@@ -45,3 +49,14 @@ def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[obje
     assessor = Assessor(evaluator, budget)
     results = tuple(assessor.assess(item) for item in items)
     return CoverageReport(results, name, platform, time.perf_counter() - started)
+
+
+def config_techniques(config: Config | str | os.PathLike[str], *, platform: Platform = "windows",
+                      environment: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+    """ATT&CK technique id -> places of the include rules naming it that can decide (see navigator)."""
+    from .config import ConfigFormulas
+    from .ruletechniques import deciding_techniques
+
+    loaded, _ = _load(config, platform)
+    formulas = ConfigFormulas(Evaluator(loaded, environment=environment, platform=platform))
+    return deciding_techniques(formulas)[0]

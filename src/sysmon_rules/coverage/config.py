@@ -12,7 +12,8 @@ atom (Sysmon's own predicate) where not.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ..engine import Evaluator
 from ..engine.compiled import CFilter, CGroup, CSet, compile_set
@@ -37,7 +38,7 @@ from ..engine.conditions import (
 from ..engine.slots import NEVER_FILTERED
 from ..ruletable import COMBINE_AND, RuleSet
 from ..schema import newest
-from .formula import FALSE, TRUE, Atom, Formula, conj, disj, negate
+from .formula import FALSE, TRUE, Atom, Formula, conj, disj, negate, substitute
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,10 @@ class EventRules:
     logged: Formula
     sets: tuple[CSet, ...]
     by_construction: str  # why the decision is fixed for every event of this id ("" when it is not)
+    dropped: Formula = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dropped", negate(self.logged))
 
 
 class ConfigFormulas:
@@ -94,34 +99,49 @@ class ConfigFormulas:
                            platform=self.evaluator.platform, environment=self.evaluator.environment)
 
     def _set_formula(self, cset: CSet, names: tuple[str, ...]) -> Formula:
-        own = self.schema.events_by_id.get(cset.rule_set.event_id)
-        own_names = own.field_names if own is not None else ()
-
-        def field(flt: CFilter) -> str | None:
-            # Shared elements: the field must have the same name at that index in this event's table.
-            i = flt.field_id
-            if i >= len(own_names) or i >= len(names) or own_names[i] != names[i]:
-                return None
-            return names[i]
-
-        if not cset.items:
-            return FALSE
-        if cset.combine != COMBINE_AND:
-            return disj([_item(i, field) for i in cset.items])
-        groups: dict[int, list[Formula]] = defaultdict(list)
-        parts: list[Formula] = []
-        for item in cset.items:
-            if isinstance(item, CGroup):
-                parts.append(_item(item, field))
-            else:
-                groups[item.field_id].append(filter_formula(item, field(item)))
-        return conj(parts + [disj(g) for g in groups.values()])
+        return set_formula(self, cset, names)
 
 
-def _item(item: CFilter | CGroup, field: object) -> Formula:
+def _reader(formulas: ConfigFormulas, cset: CSet, names: tuple[str, ...]) -> Callable[[CFilter], str | None]:
+    own = formulas.schema.events_by_id.get(cset.rule_set.event_id)
+    own_names = own.field_names if own is not None else ()
+
+    def field_of(flt: CFilter) -> str | None:
+        # Shared elements: the field must have the same name at that index in this event's table.
+        i = flt.field_id
+        if i >= len(own_names) or i >= len(names) or own_names[i] != names[i]:
+            return None
+        return names[i]
+
+    return field_of
+
+
+def set_formula(formulas: ConfigFormulas, cset: CSet, names: tuple[str, ...]) -> Formula:
+    """When the set matches an event whose type has field ``names`` (Sysmon's walk, as a formula)."""
+    field_of = _reader(formulas, cset, names)
+    if not cset.items:
+        return FALSE
+    if cset.combine != COMBINE_AND:
+        return disj([_item(i, field_of) for i in cset.items])
+    groups: dict[int, list[Formula]] = defaultdict(list)
+    parts: list[Formula] = []
+    for item in cset.items:
+        if isinstance(item, CGroup):
+            parts.append(_item(item, field_of))
+        else:
+            groups[item.field_id].append(filter_formula(item, field_of(item)))
+    return conj(parts + [disj(g) for g in groups.values()])
+
+
+def item_formula(formulas: ConfigFormulas, cset: CSet, item: CFilter | CGroup, names: tuple[str, ...]) -> Formula:
+    """When one item (a top-level filter or a ``<Rule>``) of ``cset`` matches."""
+    return _item(item, _reader(formulas, cset, names))
+
+
+def _item(item: CFilter | CGroup, field_of: Callable[[CFilter], str | None]) -> Formula:
     if isinstance(item, CFilter):
-        return filter_formula(item, field(item))  # type: ignore[operator]
-    inner = [filter_formula(f, field(f)) for f in item.filters]  # type: ignore[operator]
+        return filter_formula(item, field_of(item))
+    inner = [filter_formula(f, field_of(f)) for f in item.filters]
     return conj(inner) if item.combine == COMBINE_AND else disj(inner)
 
 
@@ -129,10 +149,16 @@ def filter_formula(flt: CFilter, field: str | None) -> Formula:
     """One compiled filter as a formula over ``field`` (None: the filter cannot read this event)."""
     if field is None or flt.dead or flt.test is None:
         return FALSE
+    if flt.field_id == 0:  # RuleName is not set while the rules run: it always reads "-"
+        return substitute(_condition_formula(flt, field), field, "-")
+    return _condition_formula(flt, field)
+
+
+def _condition_formula(flt: CFilter, field: str) -> Formula:
     origin = str(flt.source.location) if flt.source.location else ""
     data, cond = flt.data, flt.condition
 
-    def atom(kind: str, value: str, negated: bool = False) -> Atom:
+    def atom(kind: str, value: str, negated: bool = False) -> Formula:
         return Atom(field, kind, value, negated, origin)
 
     if cond in (IS, IS_NOT):

@@ -36,7 +36,7 @@ from sigma.types import (
 
 from ..engine.conditions import fold
 from .fields import EVENT_ID, sysmon_field
-from .formula import FALSE, TRUE, Atom, Formula, Unsupported, conj, disj, negate, substitute
+from .formula import ANY_ONE, ANY_RUN, FALSE, MARKERS, TRUE, Atom, Formula, Unsupported, conj, disj, negate, substitute
 
 EMPTY = "-"  # how Sysmon writes an empty or missing value
 
@@ -98,31 +98,30 @@ def string_formula(field: str, value: SigmaString, origin: str) -> Formula:
     for part in value.s:
         if isinstance(part, str):
             text = fold(part)
-            if parts and parts[-1] not in ("*", "?"):
+            if parts and parts[-1] not in MARKERS:
                 parts[-1] += text
             elif text:
                 parts.append(text)
         elif part == SpecialChars.WILDCARD_MULTI:
-            if not parts or parts[-1] != "*":
-                parts.append("*")
+            if not parts or parts[-1] != ANY_RUN:
+                parts.append(ANY_RUN)
         elif part == SpecialChars.WILDCARD_SINGLE:
-            parts.append("?")
+            parts.append(ANY_ONE)
         else:
             raise Unsupported(f"placeholder {part} in a value of {origin.removeprefix('sigma ')}")
     return _glob_formula(field, tuple(parts), origin)
 
 
 def _glob_formula(field: str, parts: tuple[str, ...], origin: str) -> Formula:
-    literal = [p for p in parts if p not in ("*", "?")]
-    if "?" not in parts:
+    literal = [p for p in parts if p not in MARKERS]
+    if ANY_ONE not in parts:
         if not literal:
             return TRUE if parts else Atom(field, "eq", "", False, origin) if field != EVENT_ID else FALSE
         if parts == (literal[0],):
             return Atom(field, "eq", literal[0], False, origin)
         if len(literal) == 1:
-            kind = {("*", 0): "suffix", (0, "*"): "prefix", ("*", "*"): "contains"}
-            shape = (parts[0] if parts[0] == "*" else 0, parts[-1] if parts[-1] == "*" else 0)
-            return Atom(field, kind[shape], literal[0], False, origin)  # type: ignore[index]
+            kind = {(True, False): "suffix", (False, True): "prefix", (True, True): "contains"}
+            return Atom(field, kind[parts[0] == ANY_RUN, parts[-1] == ANY_RUN], literal[0], False, origin)
     return Atom(field, "glob", parts, False, origin)
 
 

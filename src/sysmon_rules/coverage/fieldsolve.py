@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .formula import CORE, Atom
+from .formula import CORE, MARKERS, Atom
 from .instances import instances as _instances
 
 # Fillers tried in order; one must be absent from every negative string.
@@ -94,7 +94,7 @@ def _literals(pos: list[Atom]) -> list[str]:
     out = [str(a.value) for a in pos if a.kind == "contains"]
     for a in pos:
         if a.kind == "glob" and isinstance(a.value, tuple):
-            out += [p for p in a.value if p not in ("*", "?")]
+            out += [p for p in a.value if p not in MARKERS]
     return out
 
 
@@ -118,7 +118,13 @@ def _candidates(atoms: list[Atom]) -> list[str]:
     middle = [str(a.value) for a in pos if a.kind == "contains"]
     core = prefix + c + "".join(k + c for k in middle) + suffix
     out = [core, prefix + c + c + "".join(k + c for k in middle) + suffix]
-    for a in pos:  # each non-core positive offers its own instance, wrapped in the core parts
-        for instance in _instances(a, c):
-            out += [instance, prefix + instance + suffix, prefix + c + "".join(k + c for k in middle) + instance + c + suffix]
+    extra = [_instances(a, c) for a in pos if a.kind not in CORE]
+    for options in extra:  # each non-core positive offers its own instances, wrapped in the core parts
+        for instance in options:
+            wrapped = prefix + c + "".join(k + c for k in middle) + instance + c + suffix
+            out += [instance, prefix + instance + suffix, wrapped]
+    if len(extra) > 1:  # several: one instance of each, side by side
+        for pick in (0, -1):
+            chosen = [o[pick] for o in extra if o]
+            out.append(prefix + c + "".join(k + c for k in middle) + "".join(i + c for i in chosen) + suffix)
     return out

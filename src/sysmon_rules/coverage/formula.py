@@ -15,17 +15,22 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 from functools import lru_cache
 
 CORE = frozenset({"eq", "prefix", "suffix", "contains"})
+# Glob markers: NUL never occurs in a value Sysmon compares (it reads up to the first NUL).
+ANY_RUN = "\0*"
+ANY_ONE = "\0?"
+MARKERS = (ANY_RUN, ANY_ONE)
 
 
 @dataclass(frozen=True, slots=True)
 class Atom:
     """``field`` satisfies ``kind``/``value`` (or, with ``negated``, does not).
 
-    ``glob`` values are tuples of literal parts and ``"*"``/``"?"`` markers; ``regex`` values are
+    ``glob`` values are tuples of literal parts and ``ANY_RUN``/``ANY_ONE`` markers; ``regex`` values are
     compiled patterns; ``cidr`` values are networks; ``test`` values are predicates. ``origin``
     says where the test came from (a Sigma selection, a config filter) for reasons and witnesses.
     """
@@ -34,7 +39,7 @@ class Atom:
     kind: str
     value: object
     negated: bool = False
-    origin: str = field(default="", compare=False)
+    origin: str = _field(default="", compare=False)
 
     def holds(self, value: str) -> bool:
         """The exact truth of this atom for a folded field value."""
@@ -43,7 +48,7 @@ class Atom:
     def __str__(self) -> str:
         shown = self.value.pattern if isinstance(self.value, re.Pattern) else self.value
         if self.kind == "glob" and isinstance(self.value, tuple):
-            shown = "".join(self.value)
+            shown = "".join("*" if p == ANY_RUN else "?" if p == ANY_ONE else p for p in self.value)
         return f"{self.field} {'not ' if self.negated else ''}{self.kind} {shown!r}"
 
 
@@ -71,11 +76,12 @@ def conj(items: list[Formula] | tuple[Formula, ...]) -> Formula:
     """AND of ``items``, simplified: TRUE drops out, FALSE absorbs, nested ANDs flatten."""
     out: list[Formula] = []
     for item in items:
-        if item == FALSE:
-            return FALSE
-        if isinstance(item, And):
+        if isinstance(item, Const):
+            if not item.value:
+                return FALSE
+        elif isinstance(item, And):
             out.extend(item.items)
-        elif item != TRUE:
+        else:
             out.append(item)
     return TRUE if not out else out[0] if len(out) == 1 else And(tuple(out))
 
@@ -84,11 +90,12 @@ def disj(items: list[Formula] | tuple[Formula, ...]) -> Formula:
     """OR of ``items``, simplified: FALSE drops out, TRUE absorbs, nested ORs flatten."""
     out: list[Formula] = []
     for item in items:
-        if item == TRUE:
-            return TRUE
-        if isinstance(item, Or):
+        if isinstance(item, Const):
+            if item.value:
+                return TRUE
+        elif isinstance(item, Or):
             out.extend(item.items)
-        elif item != FALSE:
+        else:
             out.append(item)
     return FALSE if not out else out[0] if len(out) == 1 else Or(tuple(out))
 
@@ -125,8 +132,8 @@ def atoms(formula: Formula) -> Iterator[Atom]:
 
 @lru_cache(maxsize=4096)
 def glob_regex(parts: tuple[str, ...]) -> re.Pattern[str]:
-    """The anchored regex of a glob: ``"*"`` any run, ``"?"`` one character, the rest literal."""
-    body = "".join(".*" if p == "*" else "." if p == "?" else re.escape(p) for p in parts)
+    """The anchored regex of a glob: ``ANY_RUN`` any run, ``ANY_ONE`` one character, the rest literal."""
+    body = "".join(".*" if p == ANY_RUN else "." if p == ANY_ONE else re.escape(p) for p in parts)
     return re.compile(body, re.DOTALL)
 
 
@@ -139,15 +146,15 @@ def _holds(kind: str, rule: object, value: str) -> bool:
         return value.endswith(str(rule))
     if kind == "contains":
         return str(rule) in value
-    if kind == "glob":
-        return glob_regex(rule).fullmatch(value) is not None  # type: ignore[arg-type]
-    if kind == "regex":
-        return rule.search(value) is not None  # type: ignore[attr-defined]
-    if kind == "cidr":
-        return _in_network(value, rule)  # type: ignore[arg-type]
-    if kind == "test":
-        return bool(rule(value))  # type: ignore[operator]
-    raise ValueError(f"unknown atom kind {kind!r}")
+    if kind == "glob" and isinstance(rule, tuple):
+        return glob_regex(rule).fullmatch(value) is not None
+    if kind == "regex" and isinstance(rule, re.Pattern):
+        return rule.search(value) is not None
+    if kind == "cidr" and isinstance(rule, ipaddress.IPv4Network | ipaddress.IPv6Network):
+        return _in_network(value, rule)
+    if kind == "test" and callable(rule):
+        return bool(rule(value))
+    raise ValueError(f"atom kind {kind!r} with a {type(rule).__name__} value")
 
 
 def _in_network(value: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from re import _parser as sre  # the regex parser behind re (Python >= 3.11)
+from typing import Any
 
-from .formula import Atom
-
-try:  # Python 3.11 spells it sre_parse; 3.13 keeps it under re._parser
-    from re import _parser as sre  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    import sre_parse as sre  # type: ignore[no-redef]
+from .formula import ANY_ONE, ANY_RUN, MARKERS, Atom
 
 _MAX_DEPTH = 40
 
@@ -22,8 +19,8 @@ _MAX_DEPTH = 40
 def instances(atom: Atom, filler: str) -> list[str]:
     """A few folded values ``atom`` (taken positively) should accept."""
     if atom.kind == "glob" and isinstance(atom.value, tuple):
-        return ["".join(filler if p in ("*", "?") else p for p in atom.value),
-                "".join("" if p == "*" else filler if p == "?" else p for p in atom.value)]
+        return ["".join(filler if p in MARKERS else p for p in atom.value),
+                "".join("" if p == ANY_RUN else filler if p == ANY_ONE else p for p in atom.value)]
     if atom.kind == "regex" and isinstance(atom.value, re.Pattern):
         text = regex_instance(atom.value.pattern, filler)
         return [] if text is None else [text.lower(), text]
@@ -50,7 +47,7 @@ class _Give(Exception):
     """The pattern uses something this small generator does not instantiate."""
 
 
-def _emit(items: list[tuple[object, object]], filler: str, depth: int) -> str:
+def _emit(items: list[tuple[Any, Any]], filler: str, depth: int) -> str:
     if depth > _MAX_DEPTH:
         raise _Give
     out = []
@@ -59,47 +56,47 @@ def _emit(items: list[tuple[object, object]], filler: str, depth: int) -> str:
     return "".join(out)
 
 
-def _one(op: str, av: object, filler: str, depth: int) -> str:
+def _one(op: str, av: Any, filler: str, depth: int) -> str:
     if op == "LITERAL":
-        return chr(av)  # type: ignore[arg-type]
+        return chr(av)
     if op == "ANY":
         return filler
     if op == "NOT_LITERAL":
-        return next(c for c in filler + "xqz_0" if c != chr(av))  # type: ignore[arg-type]
+        return next(c for c in filler + "xqz_0" if c != chr(av))
     if op == "CATEGORY":
         return _category(str(av))
     if op == "IN":
-        return _member(av, filler)  # type: ignore[arg-type]
+        return _member(av, filler)
     if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-        low, _high, sub = av  # type: ignore[misc]
-        return _emit(list(sub), filler, depth + 1) * max(int(low), 0)
+        low, _high, sub = av
+        return str(_emit(list(sub), filler, depth + 1)) * max(int(low), 0)
     if op == "SUBPATTERN":
-        sub = av[-1]  # type: ignore[index]
+        sub = av[-1]
         return _emit(list(sub), filler, depth + 1)
     if op == "BRANCH":
-        _, branches = av  # type: ignore[misc]
+        _, branches = av
         return _emit(list(branches[0]), filler, depth + 1)
     if op in ("AT", "ASSERT_NOT"):
         return ""  # anchors and negative lookarounds: the checker decides
     if op == "ATOMIC_GROUP":
-        return _emit(list(av), filler, depth + 1)  # type: ignore[call-overload]
+        return _emit(list(av), filler, depth + 1)
     raise _Give
 
 
-def _member(items: list[tuple[object, object]], filler: str) -> str:
+def _member(items: list[tuple[Any, Any]], filler: str) -> str:
     negate = False
     for op, av in items:
         name = str(op)
         if name == "NEGATE":
             negate = True
         elif name == "LITERAL" and not negate:
-            return chr(av)  # type: ignore[arg-type]
+            return chr(av)
         elif name == "RANGE" and not negate:
-            return chr(av[0])  # type: ignore[index]
+            return chr(av[0])
         elif name == "CATEGORY" and not negate:
             return _category(str(av))
     if negate:
-        excluded = {chr(av) for op, av in items if str(op) == "LITERAL"}  # type: ignore[arg-type]
+        excluded = {chr(av) for op, av in items if str(op) == "LITERAL"}
         return next(c for c in filler + "xqz_0" if c not in excluded)
     raise _Give
 

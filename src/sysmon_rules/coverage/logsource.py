@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mapping
 from sigma.rule import SigmaLogSource
 
-from ..engine.conditions import Platform
 from ..schema import newest
+from ..schema.model import Platform
 
 # Sysmon for Linux: Sigma category -> event id (ProcessCreate, NetworkConnect, FileCreate).
 LINUX_CATEGORIES: dict[str, tuple[int, ...]] = {
@@ -29,7 +29,7 @@ def windows_categories() -> dict[str, tuple[int, ...]]:
     """pySigma's Sysmon table: generic Sigma category -> Sysmon event ids."""
     table: dict[str, tuple[int, ...]] = {}
     for category, ids in sysmon_generic_logsource_eventid_mapping.items():
-        table[category] = tuple(ids) if isinstance(ids, list) else (int(ids),)
+        table[category] = tuple(int(i) for i in ids) if isinstance(ids, list) else (int(str(ids)),)
     return table
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
@@ -59,7 +60,7 @@ def _read_file(path: Path) -> Iterator[SigmaInput]:
     try:
         text = path.read_text(encoding="utf-8")
         collection = SigmaCollection.from_yaml(text, collect_errors=True)
-    except (OSError, UnicodeDecodeError, SigmaError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, SigmaError, ValueError, yaml.YAMLError) as exc:
         yield SigmaInput("", path.stem, str(path), error=f"cannot read: {_one_line(exc)}")
         return
     for error in collection.errors:

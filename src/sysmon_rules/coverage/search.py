@@ -73,14 +73,9 @@ def _run(pending: _Pending, store: _Store, stack: list[tuple[_Pending, _Store]])
 def _add(store: _Store, atom: Atom) -> bool:
     """Add ``atom``; False when its field is now plainly contradictory."""
     known = store.get(atom.field, ())
-    if atom in known:
-        return True
     updated = (*known, atom)
-    if atom.negated:
-        # A new negative atom can only clash with the positives: check against those alone.
-        relevant = [a for a in updated if not a.negated] + [atom]
-    else:
-        relevant = list(updated)
+    # A new negative atom can only clash with the positives: check against those alone.
+    relevant = [a for a in updated if not a.negated] + [atom] if atom.negated else list(updated)
     if quick_conflict(relevant) is not None:
         return False
     store[atom.field] = updated

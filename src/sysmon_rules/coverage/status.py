@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 
 from sigma.exceptions import SigmaError
 
-from ..engine import Evaluator
+from ..engine import Decision, Evaluator
 from ..events import Event
 from ..schema import newest
 from .config import ConfigFormulas
 from .detection import detection_formula
+from .explain import why_decided
 from .fields import EVENT_ID
-from .formula import FALSE, Formula, Unsupported, conj, negate, substitute
+from .formula import FALSE, Formula, Unsupported, conj, disj, substitute
 from .logsource import sysmon_source
 from .result import RuleCoverage, Witness
 from .rules import SigmaInput
@@ -49,24 +50,22 @@ class Assessor:
         self.budget = budget
 
     def assess(self, item: SigmaInput) -> RuleCoverage:
-        base = {"id": item.id, "title": item.title, "path": item.path, "tags": item.tags, "author": item.author}
         if item.rule is None:
-            return RuleCoverage(**base, status="unsupported", reasons=(item.error,))
+            return _result(item, "unsupported", reasons=[item.error])
         source = sysmon_source(item.rule.logsource)
         if source.platform is None:
-            return RuleCoverage(**base, status="not-applicable", reasons=(source.why_not,))
+            return _result(item, "not-applicable", reasons=[source.why_not])
         if source.platform != self.evaluator.platform:
-            return RuleCoverage(**base, status="not-applicable", event_ids=source.event_ids, reasons=(
-                f"a Sysmon for {source.platform.title()} rule; the config is read for {self.evaluator.platform}",))
+            return _result(item, "not-applicable", source.event_ids, [
+                f"a Sysmon for {source.platform.title()} rule; the config is read for {self.evaluator.platform}"])
         try:
-            trees = [c.parsed for c in item.rule.detection.parsed_condition]
+            trees: list[object] = [c.parsed for c in item.rule.detection.parsed_condition]
             verdicts = self._verdicts(trees, source.event_ids)
         except Unsupported as exc:
-            return RuleCoverage(**base, status="unsupported", event_ids=source.event_ids, reasons=(str(exc),))
+            return _result(item, "unsupported", source.event_ids, [str(exc)])
         except SigmaError as exc:
-            return RuleCoverage(**base, status="unsupported", event_ids=source.event_ids,
-                                reasons=(f"pySigma: {' '.join(str(exc).split())}",))
-        return _conclude(base, verdicts)
+            return _result(item, "unsupported", source.event_ids, [f"pySigma: {' '.join(str(exc).split())}"])
+        return _conclude(item, verdicts)
 
     def _verdicts(self, trees: list[object], event_ids: tuple[int, ...]) -> _Verdicts:
         verdicts = _Verdicts()
@@ -76,7 +75,7 @@ class Assessor:
             if event_type is None:
                 continue
             missing: set[str] = set()
-            detection = substitute(_any([detection_formula(t, event_type.field_names, missing)  # type: ignore[arg-type]
+            detection = substitute(disj([detection_formula(t, event_type.field_names, missing)  # type: ignore[arg-type]
                                          for t in trees]), EVENT_ID, str(event_id))
             missing_everywhere = missing if missing_everywhere is None else missing_everywhere & missing
             if detection == FALSE:
@@ -93,7 +92,7 @@ class Assessor:
     def _one_id(self, event_id: int, detection: Formula, trees: list[object], verdicts: _Verdicts) -> None:
         rules = self.formulas.rules(event_id)
         logged = search(conj([detection, rules.logged]), self.budget)
-        dropped = search(conj([detection, negate(rules.logged)]), self.budget)
+        dropped = search(conj([detection, rules.dropped]), self.budget)
         if logged.status == "unsat" and dropped.status == "unsat":
             verdicts.event_ids.remove(event_id)  # no event of this id matches the detection
             return
@@ -128,19 +127,17 @@ class Assessor:
         return Witness(event_id, dict(outcome.values), decision.decision, decision.rule_name,
                        self._why(event, decision)), ""
 
-    def _why(self, event: Event, decision: object) -> str:
-        from .explain import why_decided
-
+    def _why(self, event: Event, decision: Decision) -> str:
         return why_decided(self.evaluator, event, decision)
 
 
-def _any(items: list[Formula]) -> Formula:
-    from .formula import disj
+def _result(item: SigmaInput, status: str, event_ids: tuple[int, ...] = (), reasons: list[str] | None = None,
+            witnesses: tuple[Witness, ...] = ()) -> RuleCoverage:
+    return RuleCoverage(item.id, item.title, item.path, status, event_ids, witnesses,
+                        tuple(dict.fromkeys(reasons or [])), item.tags, item.author)
 
-    return disj(items)
 
-
-def _conclude(base: dict[str, object], v: _Verdicts) -> RuleCoverage:
+def _conclude(item: SigmaInput, v: _Verdicts) -> RuleCoverage:
     ids = tuple(v.event_ids)
     witnesses = tuple(v.logged[:1] + v.dropped)
     if v.logged and v.dropped:
@@ -151,5 +148,4 @@ def _conclude(base: dict[str, object], v: _Verdicts) -> RuleCoverage:
         status, reasons = "dropped", v.proofs + [w.why for w in v.dropped]
     else:
         status, reasons = "unsupported", v.unknown + v.proofs
-    return RuleCoverage(**base, status=status, event_ids=ids, witnesses=witnesses,  # type: ignore[arg-type]
-                        reasons=tuple(dict.fromkeys(reasons)))
+    return _result(item, status, ids, reasons, witnesses)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from ..blob.dump import printed_sets
 from ..blob.dumptext import UNKNOWNS
 from ..engine import Evaluator
-from ..engine.conditions import Platform
 from ..ruletable import RuleTable
 from ..schema import newest
+from ..schema.model import Platform
 from ..witness import distinguish
 from .behaviour import event_ids_of, find_witness, prove_inert
 from .normal import filtered_event_ids, same_plan
