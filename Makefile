@@ -26,6 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	SYSMON_RULES_FUZZ_EXAMPLES=20000 $(PY) -m pytest -q tests/test_blob_fuzz.py
+	SYSMON_RULES_PROCESS_CLUSTER=1 $(PY) -m pytest -q tests/test_distributed.py
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 lint: $(STAMP)

@@ -4,6 +4,7 @@ LocalCluster of two in-process workers on loopback."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 from sysmon_rules import distributed
 from sysmon_rules.cli import main
 from sysmon_rules.collectors.arrow import to_batch
-from sysmon_rules.collectors.parquet import ParquetSink
+from sysmon_rules.collectors.parquet import write_parquet
 from sysmon_rules.errors import SysmonRulesError
 from test_collectors_evtx import corpus
 
@@ -39,9 +40,7 @@ def inputs(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[s
     """A folder of EVTX files and a Parquet file of three row groups."""
     events, _ = corpus()
     path = tmp_path_factory.mktemp("dist") / "part.parquet"
-    with ParquetSink(path) as sink:
-        for start in (0, 400, 800):
-            sink.write(to_batch(events[start:start + 400]))
+    write_parquet(path, (to_batch(events[start:start + 400]) for start in (0, 400, 800)))
     return [str(shared_dir / "corpus" / "evtx" / "Credential Access"), str(path)]
 
 
@@ -87,3 +86,16 @@ def test_scheduler_specs() -> None:
             distributed.parse_scheduler(bad)
     result = CliRunner().invoke(main, ["evaluate", "c.xml", "e.jsonl", "--scheduler", "local:x"])
     assert result.exit_code == 2 and "Invalid value for --scheduler: expected local or local:N" in result.output
+
+
+@pytest.mark.skipif(not os.environ.get("SYSMON_RULES_PROCESS_CLUSTER"),
+                    reason="starts worker processes (seconds): set SYSMON_RULES_PROCESS_CLUSTER=1, as make bench does")
+def test_a_local_cluster_of_worker_processes(shared_dir: Path, tmp_path: Path) -> None:
+    """The default scheduler: worker processes started (and stopped) by the replay itself."""
+    events, _ = corpus()
+    path = tmp_path / "few.parquet"
+    write_parquet(path, [to_batch(events[:50])])
+    done = distributed.evaluate(shared_dir / MODULAR, [str(path)], scheduler="local:1")
+    single = json.loads(_cli(str(shared_dir / MODULAR), str(path), "--format", "json"))
+    assert (done.summary.events, done.summary.included) == (single["events"], single["included"])
+    assert done.summary.events == 50 and done.partitions == 1

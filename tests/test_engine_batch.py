@@ -78,3 +78,7 @@ def test_a_batch_without_event_ids_is_a_clear_error() -> None:
         evaluator.decide_batch(pa.table({"Image": ["x"]}))
     with pytest.raises(SysmonRulesError, match=r"1 row\(s\) without an EventID"):
         evaluator.decide_batch(pa.table({"EventID": [1, None]}))
+    with pytest.raises(SysmonRulesError, match="EventID column holds something other than integers"):
+        evaluator.decide_batch(pa.table({"EventID": ["1", "x"]}))
+    decided = evaluator.decide_batch(pa.table({"EventID": ["1", "3"]}))  # numbers as text, as a SIEM may keep them
+    assert decided.column("decision").to_pylist() == ["include", "exclude"]

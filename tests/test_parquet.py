@@ -18,7 +18,7 @@ from sysmon_rules.cli import main
 from sysmon_rules.collectors import CollectorError, Source, read
 from sysmon_rules.collectors.arrow import encodable, schema, to_batch, to_events
 from sysmon_rules.collectors.jsonl import JsonlCollector
-from sysmon_rules.collectors.parquet import ParquetSink
+from sysmon_rules.collectors.parquet import write_parquet
 from sysmon_rules.events import Event, Origin
 from test_collectors_evtx import corpus
 
@@ -35,10 +35,8 @@ def _origin(e: Event) -> tuple[object, ...]:
 def corpus_parquet(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Path:
     events, _ = corpus()
     path = tmp_path_factory.mktemp("pq") / "corpus.parquet"
-    with ParquetSink(path) as sink:
-        for start in range(0, len(events), 1000):  # several row groups
-            sink.write(to_batch(events[start:start + 1000]))
-    return path
+    write_parquet(path, (to_batch(events[start:start + 1000]) for start in range(0, len(events), 1000)))
+    return path  # four row groups
 
 
 def test_the_layout_round_trips_every_corpus_event(corpus_parquet: Path) -> None:
@@ -89,6 +87,12 @@ def test_format_parquet_writes_decisions_beside_the_input(shared_dir: Path, corp
     assert table.column("compare_rule_name").to_pylist() == [theirs.decide(e).rule_name for e in events]
     assert table.select(schema().names).to_pylist() == pq.read_table(corpus_parquet).to_pylist()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["decided.parquet"]  # no temp file left
+    empty = tmp_path / "none.jsonl"
+    empty.write_text("")
+    assert CliRunner().invoke(main, ["evaluate", str(shared_dir / MODULAR), str(empty), "--collector", "jsonl",
+                                     "--format", "parquet",
+                                     "-o", str(out)]).exit_code == 0
+    assert pq.read_table(out).num_rows == 0 and "rule_name" in pq.read_schema(out).names
 
 
 def test_format_parquet_needs_an_output_file(shared_dir: Path, corpus_parquet: Path) -> None:

@@ -44,6 +44,6 @@ def test_a_schema_version_parses_only_its_chain_of_bases() -> None:
     registry = SchemaRegistry()
     assert registry.get("4.50").version == "4.50"
     parsed = set(registry._versions)
-    names = registry.names()
+    names = list(registry._files)
     assert parsed == set(names[: names.index("4.50") + 1])
     assert [s.version for s in registry] == names  # and iterating parses the rest, oldest first

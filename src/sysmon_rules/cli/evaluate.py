@@ -27,7 +27,7 @@ from ..schema.model import as_platform
 from .messages import fail_with
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    pass
 
 TOP_NAMES = 20
 
@@ -193,33 +193,30 @@ def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator |
 def _replay_batches(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str,
                     output: str | None, tick: Callable[[int], None]) -> tuple[Summary, Comparison]:
     """In record batches, each decided once per config (see sysmon_rules.replay)."""
-    from ..collectors.parquet import ParquetSink
-    from ..replay import jsonl, replay, with_decisions
+    from ..collectors.parquet import write_parquet
+    from ..replay import decided, empty, jsonl, with_decisions
 
+    summary, comparison = Summary(), Comparison()
+    done = decided(stream.batches(), evaluator, summary, other, comparison if other is not None else None, tick)
     if fmt == "parquet":
         assert output is not None
-        with ParquetSink(output) as sink:
-            done = replay(stream.batches(), evaluator, other, lambda *a: sink.write(with_decisions(*a)), tick)
-            if sink.rows == 0:  # still a file with the layout's columns, and no rows
-                from ..collectors.arrow import to_batch
-
-                empty = to_batch([])
-                sink.write(with_decisions(empty, evaluator.decide_batch(empty),
-                                          other.decide_batch(empty) if other is not None else None))
-    else:
-        def write(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None) -> None:
+        write_parquet(output, (with_decisions(*d) for d in done), with_decisions(*empty(evaluator, other)).schema)
+    elif fmt == "jsonl":
+        for batch, result, theirs in done:
             sys.stdout.write(jsonl(batch, result, theirs))
-
-        done = replay(stream.batches(), evaluator, other, write if fmt == "jsonl" else None, tick)
-    return done.summary, done.comparison or Comparison()
+    else:
+        for _ in done:
+            pass
+    return summary, comparison
 
 
 def _run_distributed(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, compare: str | None,
                      strict: bool, platform: str, env: dict[str, str], budget: int | None, output: str | None,
                      scheduler: str) -> None:
     """The same replay on a Dask cluster (sysmon_rules.distributed), same outputs and report."""
-    from ..collectors.parquet import ParquetSink
+    from ..collectors.parquet import write_parquet
     from ..distributed import evaluate, parse_scheduler
+    from ..replay import empty, with_decisions
 
     try:
         parse_scheduler(scheduler)  # a bad spec is a usage error before any config is read
@@ -238,8 +235,10 @@ def _run_distributed(config: str, sources: tuple[str, ...], collector: str | Non
                                "platform": platform, "environment": env, "warn": warn}
     if fmt == "parquet":
         assert output is not None
-        with ParquetSink(output) as sink:
-            done = evaluate(config, sources, output="parquet", write=lambda t: _write_table(sink, t), **options)
+        tables: list[Any] = []  # the partitions' rows, in input order, until the file is written
+        done = evaluate(config, sources, output="parquet", write=tables.append, **options)
+        columns = with_decisions(*empty(done.evaluator, done.other)).schema
+        write_parquet(output, (b for t in tables for b in t.to_batches()), columns)
     else:
         def write(text: Any) -> None:
             sys.stdout.write(text)
@@ -247,11 +246,6 @@ def _run_distributed(config: str, sources: tuple[str, ...], collector: str | Non
         done = evaluate(config, sources, output="jsonl" if fmt == "jsonl" else None,
                         write=write if fmt == "jsonl" else None, **options)
     _finish(fmt, done.summary, done.comparison, done.evaluator, done, (config, compare or ""), budget)
-
-
-def _write_table(sink: Any, table: Any) -> None:
-    for batch in table.to_batches():
-        sink.write(batch)
 
 
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,

@@ -96,23 +96,28 @@ def from_rows(event_ids: list[int], fields: Sequence[Mapping[str, str]], records
     The field dictionaries are turned into columns by Arrow itself (one struct conversion), so
     no Python loop runs per field; a value that is not a string raises ``pa.ArrowTypeError``.
     """
-    names = field_names()
-    known = frozenset(names)
-    struct = pa.array(fields, _struct()).flatten()
+    known = _known()
+    seen: set[str] = set().union(*fields) if fields else set()
+    present = [n for n in field_names() if n in seen]
+    # Only the names present: Arrow looks each struct field up in every row's dictionary.
+    struct = pa.array(fields, pa.struct([(n, pa.string()) for n in present])).flatten() if present else []
+    columns = dict(zip(present, struct, strict=True))
     arrays: list[pa.Array] = [
         pa.array(event_ids, pa.int32()), pa.array(records, pa.int64()), pa.array(lines, pa.int64()),
         pa.array(sources, pa.string()).dictionary_encode(), pa.array(computers, pa.string()).dictionary_encode(),
     ]
-    for column in struct:
-        arrays.append(column.dictionary_encode() if column.null_count < len(column) else pa.nulls(len(column), _TEXT))
+    for name in field_names():
+        column = columns.get(name)
+        arrays.append(column.dictionary_encode() if column is not None and column.null_count < len(column)
+                      else pa.nulls(len(event_ids), _TEXT))
     extra = [None if known.issuperset(f) else [(k, v) for k, v in f.items() if k not in known] for f in fields]
     arrays.append(pa.array(extra, _EXTRA_TYPE))
     return pa.RecordBatch.from_arrays(arrays, schema=schema())
 
 
 @cache
-def _struct() -> pa.DataType:
-    return pa.struct([(n, pa.string()) for n in field_names()])
+def _known() -> frozenset[str]:
+    return frozenset(field_names())
 
 
 def conform(batch: pa.RecordBatch) -> pa.RecordBatch:

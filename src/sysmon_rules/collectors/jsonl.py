@@ -187,6 +187,9 @@ class JsonlCollector:
                 if obj is not None:
                     chunk.append((number, raw, obj))
                 else:
+                    if chunk and isinstance(chunk[-1], tuple):  # earlier lines are checked first
+                        yield self._batch(source, chunk)
+                        chunk = []
                     event = self._raw_line(source, number, raw)
                     if event is not None:
                         chunk.append(event)

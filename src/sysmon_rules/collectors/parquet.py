@@ -4,17 +4,14 @@ Reading takes any Parquet file with an ``EventID`` column and field columns name
 names them (ours, or a SIEM export): the other layout columns are optional. Row groups are read
 one at a time (memory holds one), and are the unit the distributed replay partitions by.
 
-Writing (:class:`ParquetSink`) streams record batches into one file, atomically: the file
-appears whole when the sink closes, or not at all.
+Writing (:func:`write_parquet`) streams record batches into one file through the one atomic
+write of ``io``: the file appears whole when the last batch is written, or not at all.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ..events import Event
@@ -93,42 +90,48 @@ def _with_source(batch: pa.RecordBatch, name: str) -> pa.RecordBatch:
     return batch.set_column(index, pa.field("source", filled.type), filled)
 
 
-class ParquetSink:
-    """``with ParquetSink(path) as sink: sink.write(batch)``; the file appears when it closes."""
+class _Collected:
+    """A write-only file for the Parquet writer that hands over what was written so far."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.rows = 0
-        self._temp: str | None = None
-        self._writer: pq.ParquetWriter | None = None
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.closed = False
 
-    def write(self, batch: pa.RecordBatch) -> None:
-        import pyarrow.parquet as pq
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
 
-        if self._writer is None:
-            try:
-                fd, self._temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-            except OSError as exc:
-                raise CollectorError(f"{self.path}: cannot write: {exc.strerror or exc}") from exc
-            os.close(fd)
-            self._writer = pq.ParquetWriter(self._temp, batch.schema, compression="zstd")
-        self._writer.write_batch(batch)
-        self.rows += batch.num_rows
+    def flush(self) -> None:
+        return None
 
-    def close(self, keep: bool = True) -> None:
-        """Finish the file and move it into place (or drop it when ``keep`` is false)."""
-        if self._writer is not None:
-            self._writer.close()
-        if self._temp is not None:
-            if keep:
-                os.replace(self._temp, self.path)
-            else:
-                Path(self._temp).unlink(missing_ok=True)
-        self._writer = self._temp = None
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
 
-    def __enter__(self) -> ParquetSink:
-        return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close(keep=kind is None)
+def parquet_bytes(batches: Iterable[pa.RecordBatch], schema: pa.Schema | None = None) -> Iterator[bytes]:
+    """A Parquet file of ``batches`` (one row group each), produced piece by piece as they come;
+    with no batch at all, a file of ``schema``'s columns and no rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = _Collected()
+    writer: pq.ParquetWriter | None = None
+    for batch in batches:
+        if writer is None:
+            writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), batch.schema, compression="zstd")
+        writer.write_batch(batch)
+        yield sink.take()
+    if writer is None:
+        if schema is None:
+            raise ValueError("parquet_bytes needs a schema when there is no batch")
+        writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression="zstd")
+    writer.close()
+    yield sink.take()
+
+
+def write_parquet(path: str | Path, batches: Iterable[pa.RecordBatch], schema: pa.Schema | None = None) -> None:
+    """Write the batches to ``path`` through ``io.write_output`` (atomic, mode kept, ``-`` stdout)."""
+    from ..io import write_output
+
+    write_output(path, parquet_bytes(batches, schema))

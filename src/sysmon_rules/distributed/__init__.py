@@ -36,12 +36,14 @@ class Replay:
     """A distributed replay's result: the shape of the single-process one (summary, reading)."""
 
     evaluator: Evaluator
+    other: Evaluator | None = None  # the --compare config's
     summary: Summary = field(default_factory=Summary)
     comparison: Comparison | None = None
     stats: ReadStats = field(default_factory=ReadStats)
     files: list[tuple[str, str]] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
     partitions: int = 0
+    worker_cpu: float = 0.0  # CPU seconds the workers spent on the partitions, added up
 
 
 def parse_scheduler(spec: str) -> tuple[str, int]:
@@ -67,16 +69,17 @@ def evaluate(config: str | Path, sources: list[str] | tuple[str, ...], *, compar
     partition's rows in input order (a string of JSON lines, or a ``pyarrow.Table``). ``warn``
     receives the damaged-record warnings, in input order.
     """
+    from ..io import read_input
     from ..replay import evaluator_from
 
-    data = Path(config).read_bytes()
-    other = Path(compare).read_bytes() if compare is not None else None
+    data = read_input(config, stdin=False)
+    other = read_input(compare, stdin=False) if compare is not None else None
     evaluator = evaluator_from(data, path=str(config), platform=platform, environment=environment)
-    if other is not None:
-        evaluator_from(other, platform=platform, environment=environment)  # a bad config fails here, once
+    # A bad config fails here, once, not on every worker.
+    theirs = evaluator_from(other, path=str(compare), platform=platform, environment=environment) if other else None
     partitions, unread = plan(list(sources), collector, strict)
     job = Job(data, other, platform, environment_items(environment), strict, output)
-    done = Replay(evaluator, comparison=Comparison() if other is not None else None, unread=unread,
+    done = Replay(evaluator, theirs, comparison=Comparison() if other is not None else None, unread=unread,
                   partitions=len(partitions))
     with _client(scheduler) as client:
         for result in in_order(_results(client, partitions, job)):
@@ -120,6 +123,7 @@ def _merge(done: Replay, result: PartResult) -> None:
     if done.comparison is not None and result.comparison is not None:
         _merge_comparison(done.comparison, result.comparison)
     done.stats.add(result.stats)
+    done.worker_cpu += result.cpu
     for entry in result.files:
         if not done.files or done.files[-1] != entry:  # row groups of one file: one entry
             done.files.append(entry)

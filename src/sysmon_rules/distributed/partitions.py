@@ -9,6 +9,7 @@ was asked for, that partition's rows. Configs travel as bytes and are compiled o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,7 +19,7 @@ import pyarrow as pa
 from ..collectors import CollectorError, EventStream, ReadStats
 from ..collectors.registry import expand
 from ..engine import Evaluator
-from ..replay import evaluator_from, jsonl, replay, with_decisions
+from ..replay import decided, evaluator_from, jsonl, with_decisions
 from ..report import Comparison, Summary
 
 
@@ -56,6 +57,7 @@ class PartResult:
     files: list[tuple[str, str]]
     warnings: list[str] = field(default_factory=list)
     rows: str | pa.Table | None = None
+    cpu: float = 0.0  # seconds of this worker thread's CPU the partition took
 
 
 def plan(inputs: list[str], collector: str | None, strict: bool) -> tuple[list[Partition], list[str]]:
@@ -89,22 +91,26 @@ def run_partition(partition: Partition, job: Job) -> PartResult:
     from ..collectors import get
     from ..collectors.parquet import ParquetCollector
 
+    started = time.thread_time()
     evaluator = _evaluator(job.config, job.platform, job.environment)
     other = _evaluator(job.compare, job.platform, job.environment) if job.compare is not None else None
     warnings: list[str] = []
     reader = (ParquetCollector(range(partition.row_group, partition.row_group + 1))
               if partition.row_group is not None else get(partition.collector))
     stream = EventStream([partition.source], collector=reader, strict=job.strict, warn=warnings.append)
+    summary = Summary()
+    comparison = Comparison() if other is not None else None
     parts: list[object] = []
-
-    def keep(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None) -> None:
-        parts.append(jsonl(batch, result, theirs) if job.output == "jsonl" else with_decisions(batch, result, theirs))
-
-    done = replay(stream.batches(), evaluator, other, keep if job.output else None)
-    matched = [i for i, s in enumerate(evaluator.table.rule_sets) if id(s) in done.summary.matched]
-    done.summary.matched = set()
-    return PartResult(partition, done.summary, done.comparison, matched, stream.stats, stream.files, warnings,
-                      _rows(job.output, parts))
+    for batch, result, theirs in decided(stream.batches(), evaluator, summary, other, comparison):
+        if job.output == "jsonl":
+            parts.append(jsonl(batch, result, theirs))
+        elif job.output == "parquet":
+            parts.append(with_decisions(batch, result, theirs))
+    matched = [i for i, s in enumerate(evaluator.table.rule_sets) if id(s) in summary.matched]
+    summary.matched = set()  # object ids mean nothing in another process: positions travel
+    rows = _rows(job.output, parts)
+    return PartResult(partition, summary, comparison, matched, stream.stats, stream.files, warnings,
+                      rows, time.thread_time() - started)
 
 
 def _rows(output: str | None, parts: list[object]) -> str | pa.Table | None:

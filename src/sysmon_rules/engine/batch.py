@@ -23,13 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import SysmonRulesError
+from ..events import Event
 from .compiled import CFilter, CGroup
 from .conditions import folded_value
-from .index import Probe, lookup
+from .index import Probe, Row, lookup
 from .slots import NEVER_FILTERED
 
 if TYPE_CHECKING:
-    from ..events import Event
     from .decision import Decision
     from .evaluate import Evaluator
     from .index import Plan
@@ -52,11 +52,16 @@ class FieldClasses:
 
     def __init__(self, filters: list[CFilter]) -> None:
         self.filters = filters
-        probe = Probe(-1)
-        self.always = [i for i, f in enumerate(filters) if not probe.register(f, (i, 0))]
-        self.row = probe.row("")
         self.ids: dict[frozenset[int], int] = {frozenset(): 0}
         self.memo: dict[str, int] = {}
+        self._index: tuple[Row, list[int]] | None = None  # built when a value first needs it
+
+    def _lookups(self) -> tuple[Row, list[int]]:
+        if self._index is None:
+            probe = Probe(-1)
+            always = [i for i, f in enumerate(self.filters) if not probe.register(f, (i, 0))]
+            self._index = probe.row(""), always
+        return self._index
 
     def of(self, raw: str | None) -> int:
         value = folded_value(raw or "")
@@ -64,7 +69,8 @@ class FieldClasses:
         if found is None:
             if len(self.memo) >= _MEMO_LIMIT:
                 self.memo.clear()
-            candidates = {hit[0] for hit in lookup(self.row, value)}.union(self.always)
+            row, always = self._lookups()
+            candidates = {hit[0] for hit in lookup(row, value)}.union(always)
             passed = frozenset(i for i in candidates if self.filters[i].test(value))  # type: ignore[misc]
             found = self.memo[value] = self.ids.setdefault(passed, len(self.ids))
         return found
@@ -105,7 +111,10 @@ class BatchDecider:
         key = id_codes
         radix = len(id_values)
         for name in self._names(id_values):
-            classes, width = self._classify(batch, name, id_codes, id_values)
+            column = batch.column(name) if name in batch.schema.names else None
+            if column is None or column.null_count == len(column):
+                continue  # absent on every row: one class per event id, which the key already has
+            classes, width = self._classify(column, name, id_codes, id_values)
             if width <= 1:
                 continue
             if radix * width >= _KEY_LIMIT:
@@ -114,7 +123,7 @@ class BatchDecider:
             radix *= width
         signatures = pc.dictionary_encode(key)
         first = _first_rows(signatures.indices, len(signatures.dictionary))
-        return self._columns(self._decide_rows(batch, first), signatures.indices)
+        return self._columns(self._decide_rows(batch, ids, first), signatures.indices)
 
     def _names(self, id_values: list[int]) -> list[str]:
         names: set[str] = set()
@@ -134,15 +143,11 @@ class BatchDecider:
             self._fields[event_id] = found
         return found
 
-    def _classify(self, batch: pa.RecordBatch, name: str, id_codes: pa.Array,
+    def _classify(self, column: pa.Array, name: str, id_codes: pa.Array,
                   id_values: list[int]) -> tuple[pa.Array, int]:
         """Per row, the class of its value of ``name`` (for its event id), and how many there are."""
-        column = batch.column(name) if name in batch.schema.names else None
-        if column is None:
-            codes, values = pa.nulls(batch.num_rows, pa.int64()), []
-        else:
-            encoded = _dictionary(column)
-            codes, values = encoded.indices.cast(pa.int64()), encoded.dictionary.to_pylist()
+        encoded = _dictionary(column)
+        codes, values = encoded.indices.cast(pa.int64()), encoded.dictionary.to_pylist()
         width = len(values) + 1  # the last code stands for an absent value
         pairs = pc.add(pc.multiply(id_codes, width), pc.fill_null(codes, len(values)))
         distinct = pc.dictionary_encode(pairs)
@@ -154,17 +159,18 @@ class BatchDecider:
             classes.append(field.of(values[code] if code < len(values) else None) if field is not None else 0)
         return pc.take(pa.array(classes, pa.int64()), distinct.indices), max(classes) + 1
 
-    def _decide_rows(self, batch: pa.RecordBatch, rows: list[int]) -> list[Decision]:
+    def _decide_rows(self, batch: pa.RecordBatch, ids: pa.DictionaryArray, rows: list[int]) -> list[Decision]:
         """``decide()`` on the given rows (one per signature), their columns read at once."""
-        picked = batch.take(pa.array(rows, pa.int64()))
-        event_ids = picked.column(EVENT_ID).to_pylist()
+        chosen = pa.array(rows, pa.int64())
+        picked = batch.take(chosen)
+        event_ids: list[int] = ids.take(chosen).dictionary_decode().to_pylist()
         wanted = set(self._names(sorted(set(event_ids))))
         columns = {n: picked.column(n).to_pylist() for n in picked.schema.names if n in wanted}
         decided = []
         for row, event_id in enumerate(event_ids):
             names = self._classes_for(event_id)
             fields = {n: str(columns[n][row]) for n in names if n in columns and columns[n][row] is not None}
-            decided.append(self.evaluator.decide(_event(event_id, fields)))
+            decided.append(self.evaluator.decide(Event(event_id, fields)))
         return decided
 
     def _columns(self, decided: list[Decision], signature: pa.Array) -> pa.RecordBatch:
@@ -192,7 +198,10 @@ def _event_ids(batch: pa.RecordBatch) -> pa.DictionaryArray:
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     if not pa.types.is_integer(column.type):
-        column = pc.cast(column, pa.int64())
+        try:
+            column = pc.cast(column, pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SysmonRulesError(f"the {EVENT_ID} column holds something other than integers: {exc}") from None
     return pc.dictionary_encode(column)
 
 
@@ -216,12 +225,6 @@ def _first_rows(signature: pa.Array, count: int) -> list[int]:
     """The first row of each signature, in signature order (``index_in`` answers the first)."""
     found: list[int] = pc.index_in(pa.array(range(count), signature.type), value_set=signature).to_pylist()
     return found
-
-
-def _event(event_id: int, fields: dict[str, str]) -> Event:
-    from ..events import Event
-
-    return Event(event_id, fields)
 
 
 def rows(table: pa.Table | pa.RecordBatch) -> Iterator[tuple[str, str | None]]:

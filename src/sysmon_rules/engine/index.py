@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..ruletable import COMBINE_AND, COMBINE_OR
@@ -92,10 +93,18 @@ def _longest_lookup(table: dict[str, list[Hit]], contained: Callable[[str, str],
     """The longest-match regex over ``table``'s strings, and longest string -> implied hits."""
     if not table:
         return None, {}
-    words = sorted(table, key=len, reverse=True)
-    implied = {w: [h for other in words if contained(w, other) for h in table[other]] for w in words}
+    pattern, implied_words = _matcher(tuple(sorted(table, key=len, reverse=True)), contained)
+    return pattern, {w: [h for other in implied_words[w] for h in table[other]] for w in implied_words}
+
+
+@lru_cache(maxsize=2048)
+def _matcher(words: tuple[str, ...], contained: Callable[[str, str], bool]
+             ) -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
+    """The regex and, per word, the words it contains: the same for every plan (and every batch
+    classifier) that indexes the same strings, so built once (related event ids share sets)."""
+    implied = {w: tuple(other for other in words if contained(w, other)) for w in words}
     try:
-        return re.compile(trie_pattern(words)), implied
+        return re.compile(trie_pattern(list(words))), implied
     except (RecursionError, re.error, OverflowError):
         # Pathologically deep nesting: plain alternatives, longest first, find the same strings.
         return re.compile("|".join(map(re.escape, words))), implied

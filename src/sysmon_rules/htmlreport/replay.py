@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ..collectors import EventStream
 from ..engine import Evaluator
-from ..replay import replay as replay_batches
-from ..report import replay_document
+from ..replay import decided
+from ..report import Comparison, Summary, replay_document
 
 
 def replay(evaluator: Evaluator, sources: Sequence[str | Path], *, other: Evaluator | None = None,
@@ -21,5 +21,7 @@ def replay(evaluator: Evaluator, sources: Sequence[str | Path], *, other: Evalua
            warn: Callable[[str], None] | None = None, budget: int | None = None) -> dict[str, object]:
     """Decide every event of ``sources`` with ``evaluator`` (and ``other``): the summary document."""
     stream = EventStream(sources, collector=collector, strict=strict, warn=warn)
-    done = replay_batches(stream.batches(), evaluator, other)
-    return replay_document(done.summary, evaluator, stream, done.comparison, other_name, budget=budget)
+    summary, comparison = Summary(), Comparison() if other is not None else None
+    for _ in decided(stream.batches(), evaluator, summary, other, comparison):
+        pass  # counting is all the page needs
+    return replay_document(summary, evaluator, stream, comparison, other_name, budget=budget)

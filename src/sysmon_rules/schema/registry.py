@@ -186,9 +186,6 @@ class SchemaRegistry:
     def __iter__(self) -> Iterator[SchemaVersion]:
         return iter([self._load(name) for name in self._files])
 
-    def names(self) -> list[str]:
-        return list(self._files)
-
     def get(self, version: str) -> SchemaVersion:
         """The schema named exactly (``"4.90"``) or by the same number (``"4.9"``)."""
         if version in self._files:
