@@ -58,7 +58,6 @@ def write_report(tmp: Path, *args: str) -> Path:
     return out
 
 
-@cache
 def corpus_page(out_dir: Path) -> tuple[Path, dict[str, Any]]:
     """The corpus report (sysmon-modular vs SwiftOnSecurity over every EVTX, two folders of Sigma rules)
     and evaluate's JSON of the same replay."""
@@ -78,8 +77,9 @@ def corpus_coverage() -> dict[str, Any]:
     return coverage(SHARED / MODULAR, [str(SHARED / p) for p in SIGMA]).to_json()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def corpus_report(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """Made once per session: this module and the browser test read the same page."""
     return corpus_page(tmp_path_factory.mktemp("corpus-report"))
 
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from test_htmlreport import corpus_coverage, corpus_page, per_change_page, resolve, shown
+from test_htmlreport import corpus_coverage, corpus_report, per_change_page, resolve, shown
+
+__all__ = ["corpus_report"]  # the fixture, shared with test_htmlreport
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -70,8 +72,8 @@ def _drawn(chrome: Any) -> dict[str, tuple[str, int, float]]:
     return {name: (drawn, marks, height) for name, drawn, marks, height in charts}
 
 
-def test_corpus_report_in_chromium(shared_dir: Path, browser: Any, tmp_path: Path) -> None:
-    page, doc = corpus_page(tmp_path)
+def test_corpus_report_in_chromium(corpus_report: tuple[Path, dict[str, Any]], browser: Any, tmp_path: Path) -> None:
+    page, doc = corpus_report
     _open(browser, page)
     assert browser.get_log("browser") == []  # no error, no warning, nothing logged at all
     assert set(_drawn(browser)) == {
