@@ -55,6 +55,10 @@ def _iso(bucket: str) -> str:
 def volume_part(doc: dict[str, Any], figures: Figures, platform: Platform) -> str:
     volume = cast(dict[str, Any], doc["volume"])
     out = heading("Volume over time and hosts", "From each event's UtcTime and the host that logged it.")
+    hosts = cast(list[dict[str, Any]], volume["hosts_logged"])
+    if not volume["days"] and all(h["host"] is None for h in hosts):
+        return out + note("These events carry neither a UtcTime nor a host (Computer): nothing to show "
+                          "over time or per host.")
     span = f"{volume['first_day']} to {volume['last_day']}" if volume["first_day"] else "no readable time"
     out += tiles([("days with events", number(volume["days"], pointer("volume", "days"))),
                   ("hosts", number(volume["hosts"], pointer("volume", "hosts"))),
