@@ -62,6 +62,7 @@ def render_page(title: str, subtitle: str, nav: list[tuple[str, str]], body: str
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{text(title)}</title><style>{stylesheet()}</style></head>"
         f'<body><header><h1>{text(title)}</h1><p class="sub">{subtitle}</p><nav>{links}</nav></header>'
+        "<noscript><p class=\"note\">The plots need JavaScript; the tables do not.</p></noscript>"
         f"<main>{body}</main>"
         '<footer>Made by <code>sysmon-rules report</code>. Counts are exact: every event was decided as '
         "Sysmon's rule engine decides it. Hover a bar for its exact figure.</footer>"
