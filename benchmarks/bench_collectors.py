@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from sysmon_rules import load
 from sysmon_rules.collectors import read
 from sysmon_rules.collectors.export import write_file
 from sysmon_rules.engine import Evaluator
-from sysmon_rules.xml.reader import load
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

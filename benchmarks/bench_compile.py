@@ -9,10 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+from sysmon_rules import load
 from sysmon_rules.blob.compile import compile_config
 from sysmon_rules.blob.decode import decode_blob
 from sysmon_rules.blob.reconstruct import rebuild
-from sysmon_rules.xml.reader import load
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT.parent / "shared" / "corpus" / "configs" / "sysmon-modular" / "sysmonconfig.xml"

@@ -14,9 +14,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from sysmon_rules import load
 from sysmon_rules.engine import Evaluator
 from sysmon_rules.events import Event
-from sysmon_rules.xml.reader import load
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -132,7 +132,7 @@ def test_every_import_points_down_the_documented_layers(project_root: Path) -> N
 def test_the_table_is_read_and_names_the_layers_that_exist(project_root: Path) -> None:
     layers = _documented_layers(project_root)
     assert layers["cli"] > layers["api"] > layers["lint"] > layers["engine"] > layers["blob"]
-    assert layers["blob"] > layers["walk"] > layers["errors"]
+    assert layers["blob"] > layers["validation"] > layers["xml"] > layers["walk"] > layers["errors"]
     for coming in ("merge", "diff", "coverage", "htmlreport", "distributed", "witness"):
         assert layers["engine"] < layers[coming] < layers["api"]
 

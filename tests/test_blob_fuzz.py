@@ -94,7 +94,8 @@ def _events(schema: SchemaVersion) -> st.SearchStrategy[EventRules]:
                                              group_relation=st.sampled_from([None, "and", "or"]),
                                              name=st.one_of(st.none(), _TEXT)))
         return EventRules(element, tuple(draw(st.lists(items, max_size=4))),
-                          onmatch=draw(st.sampled_from(["include", "exclude"])))
+                          onmatch=draw(st.sampled_from(["include", "exclude", "include", None])),
+                          default=draw(st.sampled_from([None, None, None, "exclude"])))
 
     return draw()
 

@@ -207,3 +207,9 @@ def test_sigkill_during_compile_keeps_the_old_file_and_leaves_no_temp_file(tmp_p
         assert len(left) == 2 and left[0].startswith(".rules.bin.sysmon-rules-")
         write_output(target, b"next")
         assert sorted(p.name for p in work.iterdir()) == ["rules.bin"]
+
+
+def test_a_missing_test_file_is_a_file_access_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["test", str(tmp_path / "nope.sysmon-test.yaml")])
+    assert result.exit_code == 1
+    assert f"ERROR {tmp_path / 'nope.sysmon-test.yaml'}: cannot read the file: No such file" in result.output

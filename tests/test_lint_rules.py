@@ -44,6 +44,9 @@ CASES: dict[str, tuple[bytes, bytes]] = {
     "empty-list-item": (
         _config(_or(PC_INC.format('<CommandLine condition="contains any">-enc;-nop;</CommandLine>'))),
         _config(_or(PC_INC.format('<CommandLine condition="contains any">-enc;-nop</CommandLine>')))),
+    "is-without-path": (
+        _config(_or(PC_INC.format('<ParentImage condition="is">wsl.exe</ParentImage>'))),
+        _config(_or(PC_INC.format('<ParentImage condition="image">wsl.exe</ParentImage>')))),
     "string-compare-number": (
         _config(_or('<NetworkConnect onmatch="include"><DestinationPort condition="less than">1024'
                     '</DestinationPort></NetworkConnect>')),
@@ -80,6 +83,52 @@ CASES: dict[str, tuple[bytes, bytes]] = {
                                   '<Image condition="end with">cmd.exe</Image>'))),
         _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'),
                     PC_EXC.format('<Image condition="end with">\\conhost.exe</Image>')))),
+    "matches-everything": (
+        _config(_or(PC_INC.format('<User condition="is not">NT AUTHORITY\\SYSTEM</User>'))),
+        _config(_or(PC_INC.format('<Rule groupRelation="and"><User condition="is not">NT AUTHORITY\\SYSTEM</User>'
+                                  '<Image condition="end with">\\cmd.exe</Image></Rule>')))),
+    "or-tautology": (
+        _config(_or(PC_INC.format('<Rule groupRelation="or"><Image condition="begin with">C:\\</Image>'
+                                  '<Image condition="not begin with">C:\\Windows\\</Image></Rule>'))),
+        _config(_or(PC_INC.format('<Rule groupRelation="and"><Image condition="begin with">C:\\</Image>'
+                                  '<Image condition="not begin with">C:\\Windows\\</Image></Rule>')))),
+    "never-matches": (
+        _config(_or(PC_INC.format('<Rule groupRelation="and"><Image condition="is">C:\\a.exe</Image>'
+                                  '<Image condition="is">C:\\b.exe</Image></Rule>'))),
+        _config(_or(PC_INC.format('<Rule groupRelation="or"><Image condition="is">C:\\a.exe</Image>'
+                                  '<Image condition="is">C:\\b.exe</Image></Rule>')))),
+    "excludes-list-inverted": (
+        _config(_or('<ImageLoad onmatch="include"><Rule groupRelation="and"><Image condition="end with">'
+                    '\\powershell.exe</Image><ImageLoaded condition="excludes all">\\clr.dll;\\mscoree.dll'
+                    '</ImageLoaded></Rule></ImageLoad>')),
+        _config(_or('<ImageLoad onmatch="include"><Rule groupRelation="and"><Image condition="end with">'
+                    '\\powershell.exe</Image><ImageLoaded condition="excludes any">\\clr.dll;\\mscoree.dll'
+                    '</ImageLoaded></Rule></ImageLoad>'))),
+    "rule-name-never-surfaces": (
+        _config(_or(PC_INC.format('<User name="not system" condition="is not">NT AUTHORITY\\SYSTEM</User>'
+                                  '<Image name="shell" condition="end with">\\cmd.exe</Image>'))),
+        _config(_or(PC_INC.format('<Image name="shell" condition="end with">\\cmd.exe</Image>'
+                                  '<User name="not system" condition="is not">NT AUTHORITY\\SYSTEM</User>')))),
+    "short-contains": (
+        _config(_or(PC_INC.format('<CommandLine condition="contains any">ls;dir</CommandLine>'))),
+        _config(_or(PC_INC.format('<Rule groupRelation="and"><Image condition="end with">\\cmd.exe</Image>'
+                                  '<CommandLine condition="contains any">ls;dir</CommandLine></Rule>')))),
+    "mixed-onmatch-group": (
+        _config('<RuleGroup name="" groupRelation="or">'
+                + PC_INC.format('<Image condition="end with">\\cmd.exe</Image>')
+                + PC_EXC.format('<User condition="is">NT AUTHORITY\\SYSTEM</User>') + '</RuleGroup>', "4.22"),
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'),
+                    PC_EXC.format('<User condition="is">NT AUTHORITY\\SYSTEM</User>')), "4.22")),
+    "blocks-system-path": (
+        _config(_or('<FileBlockExecutable onmatch="include"><TargetFilename condition="contains">'
+                    '\\AppData\\Local\\Temp\\</TargetFilename></FileBlockExecutable>')),
+        _config(_or('<FileBlockExecutable onmatch="include"><TargetFilename condition="begin with">'
+                    'C:\\Users\\Public\\</TargetFilename></FileBlockExecutable>'))),
+    "bad-suppression": (
+        _config(_or(PC_INC.format('<!-- sysmon-rules: ignore[semicolon-in-single-valeu] -->'
+                                  '<Image condition="end with">\\a.exe;\\b.exe</Image>'))),
+        _config(_or(PC_INC.format('<!-- sysmon-rules: ignore[semicolon-in-single-value] -->'
+                                  '<Image condition="end with">\\a.exe;\\b.exe</Image>')))),
     "empty-include-set": (
         _config(_or('<DnsQuery onmatch="include"/>', '<DnsQuery onmatch="exclude"><QueryName condition="end with">'
                     '.local</QueryName></DnsQuery>')),
@@ -116,9 +165,24 @@ def test_validator_findings_keep_their_code_and_the_family_selects_them() -> Non
 def test_semantic_findings_are_what_the_evaluator_does() -> None:
     import sysmon_rules as sr
 
+    wsl = r"C:\Windows\System32\wsl.exe"
+    bare, fixed = (sr.Evaluator(sr.loads(xml)) for xml in CASES["is-without-path"])
+    assert bare.decide(sr.Event(1, {"ParentImage": wsl})).decision == "exclude"
+    assert fixed.decide(sr.Event(1, {"ParentImage": wsl})).decision == "include"
+
     cancelled = sr.Evaluator(sr.loads(CASES["cancelled-by-exclude"][0]))
     assert cancelled.decide(sr.Event(1, {"Image": r"C:\Windows\System32\cmd.exe"})).decision == "exclude"
     shadowed = sr.Evaluator(sr.loads(CASES["shadowed-filter"][0]))
     assert shadowed.decide(sr.Event(1, {"Image": r"C:\x\powershell_ise.exe"})).rule_name == "any"
     pair = sr.Evaluator(sr.loads(CASES["is-not-pair"][0]))
     assert {pair.decide(sr.Event(1, {"User": u})).decision for u in ("A", "B", "C")} == {"include"}
+
+
+def test_a_trailing_semicolon_hides_every_later_rule_name() -> None:
+    import sysmon_rules as sr
+
+    config = _config(_or(PC_INC.format('<Image name="lolbins" condition="contains any">\\mshta.exe;\\regsvr32.exe;'
+                                       '</Image><Image name="shell" condition="end with">\\cmd.exe</Image>')))
+    assert sorted(d.code for d in lint_file(config)) == ["empty-list-item", "rule-name-never-surfaces"]
+    decided = sr.Evaluator(sr.loads(config)).decide(sr.Event(1, {"Image": r"C:\Windows\System32\cmd.exe"}))
+    assert decided.rule_name == "lolbins"

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .diff import ConfigDiff, diff
     from .engine import Decision, Evaluator
     from .htmlreport import html_report
+    from .merge import MergeResult, merge
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
 _LAZY = {
@@ -65,6 +66,8 @@ _LAZY = {
     "html_report": "sysmon_rules.htmlreport",
     "diff": "sysmon_rules.diff",
     "ConfigDiff": "sysmon_rules.diff",
+    "merge": "sysmon_rules.merge",
+    "MergeResult": "sysmon_rules.merge",
 }
 
 __all__ = [
@@ -83,6 +86,7 @@ __all__ = [
     "FileAccessError",
     "Filter",
     "Location",
+    "MergeResult",
     "Option",
     "Origin",
     "PlatformError",
@@ -99,6 +103,7 @@ __all__ = [
     "lint_file",
     "load",
     "loads",
+    "merge",
     "to_blob",
     "to_xml",
     "validate",

@@ -9,42 +9,21 @@ that keeps what the CLI needs too (warnings, notes): ``load``/``loads`` (read + 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-# Re-exported as they are (``X as X``): the operations that need no composing.
+# Re-exported as they are (``X as X``): the operations that need no composing here.
 from .blob.compile import CompiledBlob as CompiledBlob
-from .blob.compile import compile_config as _compile
+from .blob.compile import compile_config as compile_config
 from .blob.decode import DecodedBlob, decode_blob
-from .blob.encode import encode_table
+from .blob.encode import to_blob as to_blob
 from .blob.reconstruct import rebuild
 from .lint import lint_file as lint_file
 from .model import Config
-from .ruletable import RuleTable
 from .schema.model import Platform, as_platform
 from .validation import iter_errors as iter_errors
 from .validation import load as load
 from .validation import loads as loads
 from .validation import validate as validate
 from .xml.writer import to_xml as to_xml
-
-Source = str | Path | bytes
-
-
-def compile_config(config: Config, *, binary_version: int | None = None,
-                   platform: Platform | str = "windows") -> CompiledBlob:
-    """The blob Sysmon builds for ``config``, its rule table and what Sysmon would print (warnings)."""
-    return _compile(config, binary_version=binary_version, platform=platform)
-
-
-def to_blob(config: Config | RuleTable, *, binary_version: int | None = None,
-            platform: Platform | str = "windows") -> bytes:
-    """The rule blob Sysmon stores for this config (binary 18 unless ``binary_version`` says).
-
-    A RuleTable is written as it stands (``blob.encode.encode_table``); a Config is compiled.
-    """
-    if isinstance(config, RuleTable):
-        return encode_table(config, binary_version=binary_version)
-    return compile_config(config, binary_version=binary_version, platform=platform).data
 
 
 @dataclass(frozen=True)

@@ -159,9 +159,10 @@ def _attempt(group: RuleGroup | None, ev: EventRules, event_type: EventType, con
             if field_id is None:
                 items.append(PlacedItem(rule, tuple(placed)))
                 return Attempt(event_type, tuple(items), fits=False), fatal, flt
-            fatal.extend(_fatal(group, rule, flt, conditions))
-            placed.append(Placed(flt, field_id, condition_index(flt.condition, conditions),
-                                 effective_name(group, rule, flt)))
+            name, condition = effective_name(group, rule, flt), condition_index(flt.condition, conditions)
+            if condition is None or (name is not None and _too_long(name)):
+                fatal.extend(_fatal(group, rule, flt, name, conditions))
+            placed.append(Placed(flt, field_id, condition, name))
         items.append(PlacedItem(rule, tuple(placed)))
     return Attempt(event_type, tuple(items), fits=True), fatal, None
 
@@ -178,10 +179,13 @@ def _onmatch_problem(ev: EventRules, silent: Severity) -> Diagnostic | None:
     return None
 
 
-def _fatal(group: RuleGroup | None, rule: Rule | None, flt: Filter, conditions: tuple[str, ...]
+def _too_long(name: str) -> bool:
+    return len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
+
+
+def _fatal(group: RuleGroup | None, rule: Rule | None, flt: Filter, name: str | None, conditions: tuple[str, ...]
            ) -> Iterator[Diagnostic]:
-    name = effective_name(group, rule, flt)
-    if name is not None and len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+    if name is not None and _too_long(name):
         owner = flt if flt.name else (rule if rule and rule.name else group)
         yield Diagnostic(
             "name-too-long", "error",

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import BlobFormatError
-from ..ruletable import RULE_DEFAULT_EXCLUDE, RULE_DEFAULT_INCLUDE, Aggregation, RuleFilter, RuleSet, RuleTable
+from ..ruletable import COMBINE_NAMES, Aggregation, RuleFilter, RuleSet, RuleTable, onmatch_of
 from .layout import (
     RULE_REG,
     RULE_REG_V1,
     BlobFormat,
+    Record,
     align8,
     decode_wchar,
     format_name,
@@ -43,10 +44,10 @@ def _candidate_formats(data: bytes) -> tuple[BlobFormat, ...]:
     """Formats the header allows, most likely first (``layout.formats_for``)."""
     if len(data) < RULE_REG.size:
         raise BlobFormatError(f"{len(data)} bytes cannot hold a rule blob header", 0, RULE_REG.name)
-    word = int(RULE_REG.unpack(data, 0)["Version"])
+    word = RULE_REG.unpack(data, 0).number("Version")
     if not is_known_version(word):
         raise BlobFormatError(f"unknown binary version word 0x{word:08x}", 0, RULE_REG.name)
-    schema = int(RULE_REG_V1.unpack(data, 0)["SchemaVersion"]) if len(data) >= RULE_REG_V1.size else 0
+    schema = RULE_REG_V1.unpack(data, 0).number("SchemaVersion") if len(data) >= RULE_REG_V1.size else 0
     return formats_for(word, schema)
 
 
@@ -69,14 +70,14 @@ class _Reader:
             raise BlobFormatError("records overlap: more of them than the blob can hold", offset, struct)
         self.seen.add(offset)
 
-    def header(self) -> dict[str, int | bytes]:
+    def header(self) -> Record:
         return self.fmt.header.unpack(self.data, 0)
 
-    def events(self) -> list[tuple[int, dict[str, int | bytes]]]:
+    def events(self) -> list[tuple[int, Record]]:
         head = self.header()
-        count = int(head["RuleCount"])
-        offset = int(head.get("FirstEventOffset", self.fmt.header.size))  # 1.0: events follow RULE_REG
-        found: list[tuple[int, dict[str, int | bytes]]] = []
+        count = head.number("RuleCount")
+        offset = head.number("FirstEventOffset", self.fmt.header.size)  # 1.0: events follow RULE_REG
+        found: list[tuple[int, Record]] = []
         while count and offset:
             if len(found) == count:
                 if offset == len(self.data):  # an undone last event leaves NextOffset at the end
@@ -84,25 +85,25 @@ class _Reader:
                 raise BlobFormatError(f"event chain is longer than RuleCount {count}", offset, "RULE_EVENT")
             self.visit(offset, self.fmt.event.size, self.fmt.event.name)
             record = self.fmt.event.unpack(self.data, offset)
-            if record["RuleDefault"] not in (RULE_DEFAULT_INCLUDE, RULE_DEFAULT_EXCLUDE):
+            if onmatch_of(record.number("RuleDefault")) is None:
                 raise BlobFormatError(f"RuleDefault {record['RuleDefault']!r} is neither 0 nor 1", offset, "RULE_EVENT")
             found.append((offset, record))
-            offset = int(record["NextOffset"])
+            offset = record.number("NextOffset")
         if len(found) != count:
             raise BlobFormatError(f"RuleCount says {count} events, the chain has {len(found)}", 0, "RULE_REG")
         return found
 
-    def filters(self, offset: int, record: dict[str, int | bytes]) -> list[tuple[int, dict[str, int | bytes], str]]:
-        count = int(record["FilterCount"])
-        at = int(record["FirstFilterOffset"]) if self.fmt.has_combine else offset + align8(self.fmt.event.size)
-        found: list[tuple[int, dict[str, int | bytes], str]] = []
+    def filters(self, offset: int, record: Record) -> list[tuple[int, Record, str]]:
+        count = record.number("FilterCount")
+        at = record.number("FirstFilterOffset") if self.fmt.has_combine else offset + align8(self.fmt.event.size)
+        found: list[tuple[int, Record, str]] = []
         while len(found) < count:
             if at == 0:
                 raise BlobFormatError(f"FilterCount says {count}, the chain has {len(found)}", offset, "RULE_EVENT")
             self.visit(at, self.fmt.filter.size, self.fmt.filter.name)
             flt = self.fmt.filter.unpack(self.data, at)
-            found.append((at, flt, self.value(at, int(flt["DataSize"]))))
-            at = int(flt["NextOffset"])
+            found.append((at, flt, self.value(at, flt.number("DataSize"))))
+            at = flt.number("NextOffset")
         if at and self.fmt.has_combine:  # 1.01 filters simply follow their event; no chain end to check
             raise BlobFormatError(f"filter chain is longer than FilterCount {count}", at, self.fmt.filter.name)
         return found
@@ -116,32 +117,33 @@ class _Reader:
             raise BlobFormatError("filter data is not NUL-terminated", start, self.fmt.filter.name)
         return decode_wchar(raw)
 
-    def aggregation(self, offset: int, expected_id: int) -> dict[str, int | bytes]:
+    def aggregation(self, offset: int, expected_id: int) -> Record:
         layout = self.fmt.aggregation
         assert layout is not None
         record = layout.unpack(self.data, offset)
-        if record["aggregationId"] != expected_id:
+        if record.number("aggregationId") != expected_id:
             raise BlobFormatError(f"aggregation id {record['aggregationId']!r} != filter's {expected_id}",
                                   offset, layout.name)
         return record
 
     def loose_aggregations(self, start: int, end: int, known: dict[int, int]
-                           ) -> list[tuple[int, dict[str, int | bytes]]]:
+                           ) -> list[tuple[int, Record]]:
         """Filterless aggregations RuleBuilder put between an event's records (best effort).
 
         ``known`` maps the offsets of the set's records to their aligned sizes; the walk stops at
         the first bytes that are neither a known record nor a plausible empty aggregation.
         """
         layout = self.fmt.aggregation
-        found: list[tuple[int, dict[str, int | bytes]]] = []
+        found: list[tuple[int, Record]] = []
         cursor = start
         while layout is not None and cursor + layout.size <= end:
             if cursor in known:
                 cursor += known[cursor]
                 continue
             record = layout.unpack(self.data, cursor)
-            if not (record["aggregationId"] and record["ruleCount"] == 0 and record["rootRuleOffset"] == 0
-                    and record["combineType"] in (0, 1) and cursor not in self.seen):
+            if not (record.number("aggregationId") and record.number("ruleCount") == 0
+                    and record.number("rootRuleOffset") == 0 and record.number("combineType") in COMBINE_NAMES
+                    and cursor not in self.seen):
                 break
             self.visit(cursor, layout.size, layout.name)
             found.append((cursor, record))
@@ -173,43 +175,40 @@ def _decode_as(data: bytes, fmt: BlobFormat) -> DecodedBlob:
         rule_set, order = _rule_set(reader, offset, record, end if end > offset else len(data))
         sets.append(rule_set)
         orders.append(order)
-    table = RuleTable(binary_version=int(head["Version"]), schema_version=int(head.get("SchemaVersion", 0)),
+    table = RuleTable(binary_version=head.number("Version"), schema_version=head.number("SchemaVersion", 0),
                       rule_sets=tuple(sets))
-    return DecodedBlob(fmt, table, tuple(orders), int(head.get("FirstAggregationOffset", 0)), data)
+    return DecodedBlob(fmt, table, tuple(orders), head.number("FirstAggregationOffset", 0), data)
 
 
-def _rule_set(reader: _Reader, offset: int, record: dict[str, int | bytes], end: int
+def _rule_set(reader: _Reader, offset: int, record: Record, end: int
               ) -> tuple[RuleSet, tuple[tuple[str, int], ...]]:
     fmt = reader.fmt
     known: dict[int, int] = {}  # offset -> aligned size of the set's records
     filters: list[RuleFilter] = []
     aggregations: dict[int, tuple[int, Aggregation]] = {}
     for at, flt, value in reader.filters(offset, record):
-        known[at] = align8(fmt.filter_sizeof + int(flt["DataSize"]))
-        aggregation_id = int(flt.get("AggregationId", 0))
+        known[at] = align8(fmt.filter_sizeof + flt.number("DataSize"))
+        aggregation_id = flt.number("AggregationId", 0)
         if aggregation_id and aggregation_id not in aggregations and fmt.aggregation is not None:
-            where = int(flt["AggregationOffset"])
+            where = flt.number("AggregationOffset")
             reader.visit(where, fmt.aggregation.size, fmt.aggregation.name)
             aggregations[aggregation_id] = (where, _aggregation(reader.aggregation(where, aggregation_id)))
             known[where] = align8(fmt.aggregation.size)
-        name = flt.get("Name", b"")
-        filters.append(RuleFilter(int(flt["FieldId"]), int(flt["FilterType"]), value,
-                                  decode_wchar(name) if isinstance(name, bytes) else "", aggregation_id))
+        filters.append(RuleFilter(flt.number("FieldId"), flt.number("FilterType"), value, flt.text("Name"),
+                                  aggregation_id))
     for where, agg in reader.loose_aggregations(offset + align8(fmt.event.size), end, known):
-        aggregations.setdefault(int(agg["aggregationId"]), (where, _aggregation(agg)))
+        aggregations.setdefault(agg.number("aggregationId"), (where, _aggregation(agg)))
     ordered = sorted(aggregations.values(), key=lambda pair: pair[0])
     filter_offsets = [at for at in known if at not in {where for where, _ in ordered}]
     placed = sorted([(at, "f", i) for i, at in enumerate(filter_offsets)]
                     + [(where, "a", i) for i, (where, _) in enumerate(ordered)])
-    rule_set = RuleSet(int(record["EventId"]), int(record["RuleDefault"]), int(record.get("CombineType", 0)),
+    rule_set = RuleSet(record.number("EventId"), record.number("RuleDefault"), record.number("CombineType", 0),
                        tuple(filters), tuple(agg for _, agg in ordered))
     return rule_set, tuple((kind, index) for _, kind, index in placed)
 
 
-def _aggregation(record: dict[str, int | bytes]) -> Aggregation:
-    name = record["name"]
-    return Aggregation(int(record["aggregationId"]), decode_wchar(name) if isinstance(name, bytes) else "",
-                       int(record["combineType"]))
+def _aggregation(record: Record) -> Aggregation:
+    return Aggregation(record.number("aggregationId"), record.text("name"), record.number("combineType"))
 
 
 def decode(data: bytes) -> RuleTable:

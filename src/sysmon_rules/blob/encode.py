@@ -1,15 +1,27 @@
-"""RuleTable -> blob bytes (a Config is compiled by ``blob.compile``, quirks included).
+"""Config or RuleTable -> blob bytes.
 
-``encode_table`` writes a RuleTable directly through the same layout and builder as the compiler:
-the bytes Sysmon would write for a config whose elements produce exactly these rule sets, in this
-order (aggregations before their filters).
+``to_blob`` compiles a Config (``blob.compile``: Sysmon's bytes, quirks included) or writes a
+RuleTable as it stands. ``encode_table`` writes a RuleTable directly through the same layout and
+builder as the compiler: the bytes Sysmon would write for a config whose elements produce exactly
+these rule sets, in this order (aggregations before their filters).
 """
 
 from __future__ import annotations
 
+from ..model import Config
 from ..ruletable import RuleTable
+from ..schema.model import Platform
 from .builder import RuleBuilder
+from .compile import compile_config
 from .layout import AGGREGATION_NAME_UNITS, NAME_UNITS, BlobFormat, encode_wchar, format_for_writing
+
+
+def to_blob(config: Config | RuleTable, *, binary_version: int | None = None,
+            platform: Platform | str = "windows") -> bytes:
+    """The rule blob Sysmon stores for this config (binary 18 unless ``binary_version`` says)."""
+    if isinstance(config, RuleTable):
+        return encode_table(config, binary_version=binary_version)
+    return compile_config(config, binary_version=binary_version, platform=platform).data
 
 
 def encode_table(table: RuleTable, *, binary_version: int | None = None, fmt: BlobFormat | None = None) -> bytes:

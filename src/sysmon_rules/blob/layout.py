@@ -64,6 +64,26 @@ class Member:
     code: str
 
 
+class Record(dict[str, int | bytes]):
+    """One struct as read: member name -> value, typed by the declaration.
+
+    ``number`` reads an integer member and ``text`` a WCHAR array; ``default`` stands in for a
+    member this format's struct does not have.
+    """
+
+    def number(self, name: str, default: int | None = None) -> int:
+        value = self.get(name, default)
+        if not isinstance(value, int):
+            raise KeyError(f"{name} is not an integer member here")
+        return value
+
+    def text(self, name: str) -> str:
+        value = self.get(name, b"")
+        if not isinstance(value, bytes):
+            raise KeyError(f"{name} is not a WCHAR array")
+        return decode_wchar(value)
+
+
 @dataclass(frozen=True)
 class StructLayout:
     """A packed struct: its members in order; ``pack``/``unpack`` are the only byte access."""
@@ -83,23 +103,31 @@ class StructLayout:
     def size(self) -> int:
         return self._struct.size
 
+    @cached_property
+    def _members(self) -> dict[str, tuple[int, struct.Struct]]:
+        """Each member's offset and its own struct, computed once from the declaration."""
+        found: dict[str, tuple[int, struct.Struct]] = {}
+        offset = 0
+        for member in self.members:
+            one = struct.Struct("<" + member.code)
+            found[member.name] = (offset, one)
+            offset += one.size
+        return found
+
     def offset_of(self, name: str) -> int:
         """Byte offset of a member inside the struct."""
-        index = self.names.index(name)
-        return struct.calcsize("<" + "".join(m.code for m in self.members[:index]))
-
-    def _member(self, name: str) -> struct.Struct:
-        return struct.Struct("<" + self.members[self.names.index(name)].code)
+        return self._members[name][0]
 
     def get(self, buffer: bytes | bytearray, base: int, name: str) -> int:
         """One integer member of the struct at ``base`` (the builder's in-place reads)."""
-        return int(self._member(name).unpack_from(buffer, base + self.offset_of(name))[0])
+        offset, member = self._members[name]
+        return int(member.unpack_from(buffer, base + offset)[0])
 
     def put(self, buffer: bytearray, base: int, name: str, value: int) -> None:
         """Overwrite one integer member in place; a write past the buffer lands nowhere, as in
         RuleBuilder when it writes through a stale offset (see ``builder``)."""
-        member = self._member(name)
-        pos = base + self.offset_of(name)
+        offset, member = self._members[name]
+        pos = base + offset
         if pos + member.size <= len(buffer):
             member.pack_into(buffer, pos, value)
 
@@ -108,12 +136,12 @@ class StructLayout:
         args = [values.get(m.name, b"" if m.code.endswith("s") else 0) for m in self.members]
         return self._struct.pack(*args)
 
-    def unpack(self, data: bytes, offset: int) -> dict[str, int | bytes]:
+    def unpack(self, data: bytes, offset: int) -> Record:
         """Read the struct at ``offset``; BlobFormatError if it does not fit in ``data``."""
         if offset < 0 or offset + self.size > len(data):
             raise BlobFormatError(f"{self.name} ({self.size} bytes) runs past the end ({len(data)} bytes)",
                                   offset, self.name)
-        return dict(zip(self.names, self._struct.unpack_from(data, offset), strict=True))
+        return Record(zip(self.names, self._struct.unpack_from(data, offset), strict=True))
 
 
 def _u32(*names: str) -> tuple[Member, ...]:

@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "report",
     "coverage",
     "diff",
+    "merge",
 )
 
 

@@ -11,8 +11,11 @@ from ..blob.layout import KNOWN_VERSIONS, version_word
 from ..blob.regfile import render_reg
 from ..errors import SysmonRulesError
 from ..io import write_output
+
+# Commands written against the old homes of these keep working.
+from ..io import write_output as atomic_write  # noqa: F401
 from .messages import echo_diagnostics, fail_with
-from .messages import fail as fail  # commands written against the old home of ``fail`` keep working
+from .messages import fail as fail
 
 
 def parse_binary_version(text: str) -> int:

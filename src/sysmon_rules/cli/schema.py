@@ -1,19 +1,35 @@
-"""`sysmon-rules schema`: print the embedded schema like `sysmon -s`."""
+"""`sysmon-rules schema`: print the embedded schema like `sysmon -s`, or as XSD/DTD for editors."""
 
 from __future__ import annotations
 
 import click
 
-from ..schema.model import as_platform
+from ..schema import newest, schema_for
+from ..schema.model import Platform, as_platform
 from ..schema.printer import render, select
+
+
+def _editor_schema(fmt: str, version: str | None, plat: Platform) -> str:
+    from ..validation.dtd_text import dtd_text
+    from ..validation.xsd import xsd_text
+
+    if version == "all":
+        raise click.BadParameter("--format xsd/dtd writes one schema version, not 'all'", param_hint="--version")
+    schema = schema_for(version, plat) if version else newest(plat)
+    return xsd_text(schema) if fmt == "xsd" else dtd_text(schema)
 
 
 @click.command("schema")
 @click.option("--version", "version", metavar="V", help="Schema version (prefix match as Sysmon does), or 'all'.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
-def command(version: str | None, platform: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["manifest", "xsd", "dtd"]), default="manifest", show_default=True,
+              help="manifest: as `sysmon -s` prints it; xsd/dtd: for XML editors to complete and check configs.")
+def command(version: str | None, platform: str, fmt: str) -> None:
     """Print the Sysmon schema (events, fields, options, conditions) as `sysmon -s` does."""
     plat = as_platform(platform)
+    if fmt != "manifest":
+        click.echo(_editor_schema(fmt, version, plat), nl=False)
+        return
     schemas = select(version, plat)
     if not schemas:
         click.echo("There is no schema that matches that version.")

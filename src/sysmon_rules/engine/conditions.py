@@ -17,7 +17,7 @@ import string
 from collections.abc import Callable
 
 from ..schema import ascii_lower
-from ..schema.model import Platform
+from ..schema.model import Platform as Platform  # its old home; schema.model is the one place
 
 Test = Callable[[str], bool]
 

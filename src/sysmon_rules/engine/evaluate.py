@@ -45,7 +45,8 @@ class Evaluator:
     """
 
     def __init__(self, source: Config | bytes | bytearray | RuleTable | CompiledBlob, *,
-                 environment: Mapping[str, str] | None = None, platform: Platform = "windows") -> None:
+                 environment: Mapping[str, str] | None = None, platform: Platform = "windows",
+                 index: bool = True) -> None:
         self.platform: Platform = as_platform(platform)
         self.environment: dict[str, str] = dict(environment or {})
         self.table = _rule_table(source, platform)
@@ -55,8 +56,11 @@ class Evaluator:
         self._compiled: dict[int, CSet] = {}
         self._plans: dict[int, Plan] = {}
         self._batch: BatchDecider | None = None
-        # Index every event id the build knows now, so decide() never pays for it.
-        for event_id in self._schema.events_by_id:
+        # Index every event id the build knows now, so decide() never pays for it. index=False
+        # walks every set with the exact walker instead: for a few decisions on a big config
+        # (lint's witness events) that is cheaper than building the index.
+        self._index = index
+        for event_id in self._schema.events_by_id if index else ():
             if event_id not in NEVER_FILTERED and self._slots.slot(event_id) in self._order:
                 self._plan(event_id)
 
@@ -167,7 +171,7 @@ class Evaluator:
         sets = [self._compiled_set(i) for i in indexes]
         set_fields = [types[s.rule_set.event_id].field_names if s.rule_set.event_id in types else None
                       for s in sets]
-        plan = build_plan(event_id, default, sets, event_fields, set_fields)
+        plan = build_plan(event_id, default, sets, event_fields, set_fields, index=self._index)
         if event_type is not None or sets:  # don't let arbitrary unknown ids grow the cache
             self._plans[event_id] = plan
         return plan

@@ -102,7 +102,7 @@ def _matcher(words: tuple[str, ...], contained: Callable[[str, str], bool]
              ) -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
     """The regex and, per word, the words it contains: the same for every plan (and every batch
     classifier) that indexes the same strings, so built once (related event ids share sets)."""
-    implied = {w: tuple(other for other in words if contained(w, other)) for w in words}
+    implied = _implied(words, contained)
     try:
         return re.compile(trie_pattern(list(words))), implied
     except (RecursionError, re.error, OverflowError):
@@ -110,9 +110,32 @@ def _matcher(words: tuple[str, ...], contained: Callable[[str, str], bool]
         return re.compile("|".join(map(re.escape, words))), implied
 
 
+def _implied(words: tuple[str, ...], contained: Callable[[str, str], bool]) -> dict[str, tuple[str, ...]]:
+    """word -> every word it starts with (``str.startswith``) or contains, in ``words`` order.
+    Found among the word's own prefixes or substrings, so linear in the words rather than
+    pairwise (8,000 filters in one set took a minute the pairwise way)."""
+    rank = {w: i for i, w in enumerate(words)}
+    lengths = sorted({len(w) for w in words})
+    substrings = contained is not str.startswith
+    if substrings and len(lengths) * sum(map(len, words)) > len(words) ** 2:  # pairwise is cheaper here
+        return {w: tuple(other for other in words if contained(w, other)) for w in words}
+    implied: dict[str, tuple[str, ...]] = {}
+    for word in words:
+        if substrings:
+            pieces = {word[i:i + n] for n in lengths if n <= len(word) for i in range(len(word) - n + 1)}
+        else:
+            pieces = {word[:n] for n in lengths if n <= len(word)}
+        implied[word] = tuple(sorted((p for p in pieces if p in rank), key=rank.__getitem__))
+    return implied
+
+
 # One field a plan reads, with its lookups flattened so the hot loop pays no attribute access:
 # (field id, event field name or None for RuleName, exact, image base names,
 #  prefix regex + implied, reversed-suffix regex + implied, needle regex + implied).
+# One field's lookups, flat: (field_id, name, exact, base (by file name), prefix_rx, prefix_hits,
+# suffix_rx (on the reversed value), suffix_hits, needle_rx, needle_hits). A plain tuple on
+# purpose: the hot loop unpacks it, and CPython's fast unpacking path takes exact tuples only (a
+# NamedTuple measured ~7% fewer decisions per second).
 Row = tuple[int, str | None, dict[str, list[Hit]] | None, dict[str, list[Hit]] | None,
             re.Pattern[str] | None, dict[str, list[Hit]], re.Pattern[str] | None, dict[str, list[Hit]],
             re.Pattern[str] | None, dict[str, list[Hit]]]
@@ -191,8 +214,8 @@ class Plan:
 
 
 def build_plan(event_id: int, default: str, sets: list[CSet], event_fields: tuple[str, ...],
-               set_fields: list[tuple[str, ...] | None]) -> Plan:
-    """Index the sets of one event id.
+               set_fields: list[tuple[str, ...] | None], *, index: bool = True) -> Plan:
+    """Index the sets of one event id (``index=False``: none, every set is walked).
 
     ``event_fields`` is the event type's field table; ``set_fields[k]`` the field table of set
     k's own event id (None when that id is unknown, so no name check applies).
@@ -201,7 +224,7 @@ def build_plan(event_id: int, default: str, sets: list[CSet], event_fields: tupl
                                                                                            strict=True))
     used = sorted({f.field_id for k, cset in enumerate(sets) for f in _filters(cset) if f.field_id in valid[k]})
     fields = tuple((fid, None if event_fields[fid] == "RuleName" else event_fields[fid]) for fid in used)
-    indexed = tuple(cset.combine == COMBINE_OR for cset in sets)
+    indexed = tuple(index and cset.combine == COMBINE_OR for cset in sets)
     probes: dict[int, Probe] = {}
     always: list[Hit] = []
     for k, cset in enumerate(sets):

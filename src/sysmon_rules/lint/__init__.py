@@ -1,66 +1,94 @@
 """Lint: valid XML that does not do what its author thinks, found before it is deployed.
 
-``lint_file(path)`` returns Diagnostics whose codes are in ``catalog.RULES``; the CLI
-(`sysmon-rules lint`) prints them as text, JSON or SARIF 2.1.0 for code scanning.
+``lint_file(path)`` returns Diagnostics whose codes are in ``catalog.RULES`` or, for the
+validator's findings, in ``validation.codes.CODES`` (``invalid-config`` names them all in
+select/ignore); ``lint_document`` also gives each finding's fingerprint (for baselines and
+SARIF) and what suppression comments silenced. Only the families of the selected codes run.
+The CLI (`sysmon-rules lint`) prints text, JSON or SARIF 2.1.0 for code scanning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+import difflib
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Diagnostic, SysmonRulesError
-from ..model import Config
-from ..validation import check_document, diagnostic_order
+from ..validation import diagnostic_order
 from ..validation.codes import CODES as VALIDATION_CODES
 from ..xml.reader import build_config, parse_document
+from .baseline import fingerprints
 from .catalog import RULES, VALIDATION_FAMILY, LintRule
-from .values import check_values
-from .versions import check_versions
+from .context import LintContext
+from .suppress import suppressed
 
-__all__ = ["RULES", "VALIDATION_CODES", "VALIDATION_FAMILY", "LintRule", "known_codes", "lint_file"]
+__all__ = ["RULES", "VALIDATION_CODES", "VALIDATION_FAMILY", "LintResult", "LintRule", "check_codes",
+           "known_codes", "lint_document", "lint_file"]
 
-
-def _all(path: str | Path | bytes, target: str | None) -> Iterator[Diagnostic]:
-    try:
-        doc = parse_document(path)
-        config = build_config(doc)
-    except SysmonRulesError as exc:
-        yield from exc.as_diagnostics()
-        return
-    found = sorted(check_document(doc, config), key=diagnostic_order)
-    yield from found  # under the validator's own codes
-    yield from check_values(config)
-    if target:
-        yield from check_versions(config, target)
-    if not any(d.severity == "error" for d in found):
-        yield from _semantic(config)
+Family = Callable[[LintContext], Iterator[Diagnostic]]
 
 
-def _semantic(config: Config) -> Iterator[Diagnostic]:
-    from ..blob.compile import compile_config
-    from ..engine import Evaluator
+def _validator(ctx: LintContext) -> Iterator[Diagnostic]:
+    yield from sorted(ctx.validator_findings, key=diagnostic_order)  # under the validator's own codes
+
+
+def _values(ctx: LintContext) -> Iterator[Diagnostic]:
+    from .values import check_values
+
+    yield from check_values(ctx.config)
+
+
+def _versions(ctx: LintContext) -> Iterator[Diagnostic]:
+    from .versions import check_versions
+
+    if ctx.target:
+        yield from check_versions(ctx, ctx.target)
+
+
+def _within_sets(ctx: LintContext) -> Iterator[Diagnostic]:
     from .sets import SetChecker
 
-    table = compile_config(config).table
-    yield from SetChecker(table, Evaluator(table)).check()
+    if ctx.valid:
+        checker = SetChecker(ctx)
+        for rule_set in ctx.table.rule_sets:
+            yield from checker.within_set(rule_set)
 
 
-def lint_file(
-    path: str | Path | bytes,
-    *,
-    select: Collection[str] = (),
-    ignore: Collection[str] = (),
-    target_sysmon: str | None = None,
-) -> list[Diagnostic]:
-    """Every finding for one config, in file order; ``select``/``ignore`` filter by code."""
-    unknown = (set(select) | set(ignore)) - known_codes()
-    if unknown:
-        raise SysmonRulesError(f"unknown lint code(s): {', '.join(sorted(unknown))}; known: {', '.join(RULES)}")
-    chosen, dropped = _expand(select), _expand(ignore)
-    findings = [d for d in _all(path, target_sysmon)
-                if (not chosen or d.code in chosen) and d.code not in dropped]
-    return sorted(findings, key=lambda d: (d.location.line, d.location.column, d.code))
+def _across_sets(ctx: LintContext) -> Iterator[Diagnostic]:
+    from .sets import SetChecker
+
+    if ctx.valid:
+        yield from SetChecker(ctx).across_sets()
+
+
+def _logic(ctx: LintContext) -> Iterator[Diagnostic]:
+    from .logic import check_logic
+
+    if ctx.valid:
+        yield from check_logic(ctx)
+
+
+def _structure(ctx: LintContext) -> Iterator[Diagnostic]:
+    from .structure import check_structure
+
+    yield from check_structure(ctx)
+
+
+# Each family: the codes it can produce, and the check. A family runs only if one of its codes
+# is wanted, so `--select empty-value` never compiles the rule table or builds the evaluator.
+FAMILIES: tuple[tuple[frozenset[str], Family], ...] = (
+    (frozenset(VALIDATION_CODES), _validator),
+    (frozenset({"semicolon-in-single-value", "single-token-list", "empty-list-item", "string-compare-number",
+                "environment-variable", "whitespace-in-value", "empty-value", "long-rule-name", "is-without-path"}),
+     _values),
+    (frozenset({"needs-newer-sysmon"}), _versions),
+    (frozenset({"duplicate-filter", "and-repeated-field", "is-not-pair", "bypassable-exclude"}), _within_sets),
+    (frozenset({"shadowed-filter", "cancelled-by-exclude", "empty-include-set"}), _across_sets),
+    (frozenset({"matches-everything", "never-matches", "or-tautology", "excludes-list-inverted",
+                "rule-name-never-surfaces", "short-contains"}), _logic),
+    (frozenset({"mixed-onmatch-group", "blocks-system-path"}), _structure),
+)  # fmt: skip
 
 
 def known_codes() -> set[str]:
@@ -74,3 +102,62 @@ def _expand(codes: Collection[str]) -> set[str]:
     if VALIDATION_FAMILY in expanded:
         expanded |= set(VALIDATION_CODES)
     return expanded
+
+
+def check_codes(codes: Collection[str]) -> None:
+    """Raise a SysmonRulesError naming unknown codes, with the closest known one for each."""
+    known = sorted(known_codes())
+    unknown = sorted(set(codes) - set(known))
+    if not unknown:
+        return
+    parts = []
+    for code in unknown:
+        close = difflib.get_close_matches(code, known, n=1, cutoff=0.5)
+        parts.append(f"{code} (did you mean {close[0]}?)" if close else code)
+    raise SysmonRulesError(f"unknown lint code(s): {', '.join(parts)}; `sysmon-rules lint --list-rules` lists them")
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """The findings of one config in file order, their fingerprints, and how many comments silenced."""
+
+    findings: list[Diagnostic]
+    fingerprints: list[str]
+    suppressed: int = 0
+
+
+def lint_document(
+    path: str | Path | bytes,
+    *,
+    select: Collection[str] = (),
+    ignore: Collection[str] = (),
+    target_sysmon: str | None = None,
+) -> LintResult:
+    """Every finding for one config; ``select``/``ignore`` filter by code (and decide what runs)."""
+    check_codes(set(select) | set(ignore))
+    wanted = (_expand(select) or known_codes()) - _expand(ignore)
+    try:
+        doc = parse_document(path)
+        ctx = LintContext(doc, build_config(doc), target_sysmon)
+    except SysmonRulesError as exc:
+        found = [d for d in exc.as_diagnostics() if d.code in wanted]
+        return LintResult(found, ["" for _d in found])
+    if target_sysmon:
+        from ..schema.releases import resolve_target
+
+        resolve_target(target_sysmon)  # a bad target is an error even when its rule is not selected
+    found = [d for codes, family in FAMILIES if codes & wanted for d in family(ctx) if d.code in wanted]
+    found.sort(key=lambda d: (d.location.line, d.location.column, d.code))
+    kept, silenced = suppressed(ctx, found, wanted)
+    return LintResult(kept, fingerprints(ctx, kept), silenced)
+
+
+def lint_file(
+    path: str | Path | bytes,
+    *,
+    select: Collection[str] = (),
+    ignore: Collection[str] = (),
+    target_sysmon: str | None = None,
+) -> list[Diagnostic]:
+    """Every finding for one config, in file order; ``select``/``ignore`` filter by code."""
+    return lint_document(path, select=select, ignore=ignore, target_sysmon=target_sysmon).findings

@@ -39,6 +39,11 @@ _RULES = [
     LintRule("empty-list-item", "warning", "An empty item in a ';' list",
              "A trailing ';' makes 'contains any' match every value; ';;' makes Sysmon search for the "
              "rest of the text starting at ';'."),
+    LintRule("is-without-path", "warning", "'is' with a bare file name on a field that holds a full path",
+             "Image, ParentImage, SourceImage, TargetImage, ImageLoaded and TargetFilename hold full paths, "
+             "and 'is' compares the whole value: 'is' wab.exe never matches C:\\Windows\\System32\\wab.exe. "
+             "Use condition=\"image\" (it compares the file name when the value has no backslash) or "
+             "'end with' \\wab.exe."),
     LintRule("string-compare-number", "warning", "'less than'/'more than' on a number compares text",
              "Sysmon compares values as case-insensitive strings: port 1024 is 'less than' 443."),
     LintRule("environment-variable", "warning", "A %VARIABLE% in a rule value",
@@ -52,8 +57,10 @@ _RULES = [
     LintRule("long-rule-name", "warning", "A <Rule> name longer than the 127 characters Sysmon keeps",
              "The RULE_AGGREGATION record keeps 127 UTF-16 units of a <Rule> name; Sysmon up to binary "
              "14.1 reports that cut name, and `sysmon -c` prints it cut."),
-    LintRule("needs-newer-sysmon", "error", "An event or option the target Sysmon does not know",
-             "With --target-sysmon, events and options that first appear in a later schema version."),
+    LintRule("needs-newer-sysmon", "error", "Something the target Sysmon does not know",
+             "With --target-sysmon (a Sysmon version such as 15.15 or 13.33, or a schema version such as "
+             "4.50): an event element, option, field or condition that is not in the schema the target "
+             "validates the file against, so that Sysmon rejects the whole file."),
     LintRule("bypassable-exclude", "warning", "An exclusion a renamed or relocated binary bypasses",
              "Excluding on an image field by file name alone (end with, contains, image without a path) "
              "excludes any binary of that name anywhere; match the full path with 'is'."),
@@ -66,6 +73,38 @@ _RULES = [
     LintRule("cancelled-by-exclude", "warning", "An include filter whose every match an exclude drops",
              "Exclude sets are tried before include sets: every event this filter matches is matched by an "
              "exclude filter first, so it is never logged."),
+    LintRule("matches-everything", "warning", "A filter that alone matches almost every event",
+             "In an OR set or <Rule groupRelation=\"or\">, one 'is not', 'excludes', 'not begin with' or "
+             "'not end with' filter, or a 'contains' of one character, matches nearly every value: the set "
+             "logs (or, as an exclude, drops) almost every event of its type."),
+    LintRule("or-tautology", "warning", "Two OR-ed filters on one field that together match every value",
+             "A filter and its opposite ('is X' or 'is not X', 'begin with C:\\' or 'not begin with "
+             "C:\\Windows', two different 'is not') combined with OR: every value matches one of them, "
+             "so the set or <Rule> always matches."),
+    LintRule("never-matches", "warning", "An AND <Rule> whose filters on one field contradict each other",
+             "No value is both 'is A' and 'is B', or begins with two different texts neither of which "
+             "starts the other: the <Rule groupRelation=\"and\"> never matches."),
+    LintRule("excludes-list-inverted", "warning", "'excludes all' that matches the very values it lists",
+             "'excludes all' is true when any one item of its list is missing, so a value holding one item "
+             "(but not all) matches: it keeps out none of them. For \"none of these\", use 'excludes any'; "
+             "for \"one of these\", 'is any' or 'contains any'."),
+    LintRule("rule-name-never-surfaces", "warning", "RuleNames hidden because an earlier filter always answers",
+             "An include filter that matches (almost) every event is tried before these named filters: "
+             "the event is logged under the earlier filter's RuleName, so these names never appear."),
+    LintRule("short-contains", "warning", "A 'contains' token of one or two characters",
+             "A very short piece occurs in far more values than meant ('contains' 'ps' matches every "
+             "path with 'https' or 'apps')."),
+    LintRule("mixed-onmatch-group", "warning", "One RuleGroup holds include and exclude elements for one event",
+             "Sysmon 10 honoured only the include element of such a group (SwiftOnSecurity/sysmon-config "
+             "#81, #87). Checked in files declaring schema 4.23 or older (Sysmon 10's); later releases build "
+             "both rule sets. Give each onmatch its own <RuleGroup>."),
+    LintRule("blocks-system-path", "warning", "A blocking rule that blocks Windows Update, installers or Sysinternals",
+             "FileBlockExecutable and FileBlockShredding include rules block what they match. Checked with the "
+             "evaluator against files Windows Update, the servicing stack, Windows Installer, setup "
+             "bootstrappers and Sysinternals tools write."),
+    LintRule("bad-suppression", "warning", "A suppression comment with an unknown code, or that silences nothing",
+             "<!-- sysmon-rules: ignore[code] --> applies to the element it ends the line of, or else the next "
+             "one; a comment naming an unknown code or matching no finding there is stale."),
     LintRule("empty-include-set", "warning", "An event type whose include set is empty while it has exclusions",
              "With two or more rule sets and no match Sysmon drops the event; an empty include set next "
              "to exclusions therefore logs nothing of this event type."),

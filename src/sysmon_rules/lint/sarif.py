@@ -1,52 +1,87 @@
-"""SARIF 2.1.0, the subset GitHub code scanning reads: tool.driver.rules, results with locations."""
+"""SARIF 2.1.0, the subset GitHub code scanning reads: rules with helpUri, results with locations
+relative to ``%SRCROOT%`` (the working directory) and partialFingerprints that survive line moves.
+
+The validator's findings keep their own codes as ``ruleId``; each is described with the
+``invalid-config`` family's help and points at its paragraph.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import Diagnostic
+from ..errors import Diagnostic, Severity
 from ..validation.codes import CODES as VALIDATION_CODES
 from .catalog import RULES, VALIDATION_FAMILY
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+# Where each rule's paragraph lives (docs/lint-rules.md, one heading per code); override with
+# SYSMON_RULES_DOCS_URL when the docs are published elsewhere.
+DOCS_URL = "https://github.com/sysmon-rules/sysmon-rules/blob/main/docs/lint-rules.md"
+ROOT_ID = "SRCROOT"
+FINGERPRINT_KEY = "sysmonRulesFinding/v1"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def _uri(path: str | None) -> str:
-    if not path:
-        return "config.xml"
-    p = Path(path)
+def docs_url() -> str:
+    return os.environ.get("SYSMON_RULES_DOCS_URL", DOCS_URL)
+
+
+def help_uri(code: str) -> str:
+    """The rule's heading in the docs: GitHub's anchor of "`code` (severity)"."""
+    heading = code if code in RULES else VALIDATION_FAMILY
+    return f"{docs_url()}#{heading}-{RULES[heading].severity}"
+
+
+def _artifact(path: str | None, root: Path) -> dict[str, str]:
+    """A URI relative to the working directory (with uriBaseId), else an absolute file URI."""
+    p = Path(path or "config.xml")
     try:
-        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return {"uri": p.resolve().relative_to(root).as_posix(), "uriBaseId": ROOT_ID}
     except ValueError:
-        return p.as_posix()
+        return {"uri": p.resolve().as_uri()}
 
 
-def to_sarif(findings: dict[str, list[Diagnostic]]) -> dict[str, Any]:
-    """One run for all files: ``findings`` maps each linted path to its findings."""
+def _described() -> dict[str, tuple[str, str, Severity]]:
+    """Code -> (summary, help, severity): lint's rules and, for the family, each validator code."""
     family = RULES[VALIDATION_FAMILY]
     described = {code: (r.summary, r.help, r.severity) for code, r in RULES.items() if code != VALIDATION_FAMILY}
     described |= {code: (summary, f"{summary}. {family.help}", family.severity)
                   for code, summary in VALIDATION_CODES.items()}
+    return described
+
+
+def _rule(code: str, summary: str, text: str, severity: Severity) -> dict[str, Any]:
+    return {"id": code, "name": code.title().replace("-", ""),
+            "shortDescription": {"text": summary}, "fullDescription": {"text": text},
+            "help": {"text": text, "markdown": f"**{summary}**\n\n{text}"},
+            "helpUri": help_uri(code), "defaultConfiguration": {"level": _LEVEL[severity]}}
+
+
+def to_sarif(findings: dict[str, list[Diagnostic]], fingerprints: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """One run for all files: ``findings`` maps each linted path to its findings, ``fingerprints``
+    to theirs (same order; see baseline.fingerprints)."""
+    described = _described()
     codes = list(described)
-    rules = [{"id": code, "name": code.title().replace("-", ""),
-              "shortDescription": {"text": summary},
-              "fullDescription": {"text": text},
-              "help": {"text": text, "markdown": f"**{summary}**\n\n{text}"},
-              "defaultConfiguration": {"level": _LEVEL[severity]}}
-             for code, (summary, text, severity) in described.items()]
+    root = Path.cwd().resolve()
     results = []
     for path, diagnostics in findings.items():
-        for d in diagnostics:
+        prints = (fingerprints or {}).get(path, [])
+        for i, d in enumerate(diagnostics):
             region = {"startLine": max(d.location.line, 1), "startColumn": max(d.location.column, 1)}
-            results.append({
+            result: dict[str, Any] = {
                 "ruleId": d.code, "ruleIndex": codes.index(d.code), "level": _LEVEL[d.severity],
                 "message": {"text": d.message + (f" ({d.hint})" if d.hint else "")},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(d.location.path or path)},
+                "locations": [{"physicalLocation": {"artifactLocation": _artifact(d.location.path or path, root),
                                                     "region": region}}],
-            })
-    return {"version": "2.1.0", "$schema": SCHEMA,
-            "runs": [{"tool": {"driver": {"name": "sysmon-rules", "version": __version__, "rules": rules}},
-                      "results": results}]}
+            }
+            if i < len(prints) and prints[i]:
+                result["partialFingerprints"] = {FINGERPRINT_KEY: prints[i]}
+            results.append(result)
+    run = {"tool": {"driver": {"name": "sysmon-rules", "version": __version__, "informationUri": docs_url(),
+                               "rules": [_rule(code, *described[code]) for code in codes]}},
+           "originalUriBaseIds": {ROOT_ID: {"uri": root.as_uri() + "/"}},
+           "results": results}
+    return {"version": "2.1.0", "$schema": SCHEMA, "runs": [run]}

@@ -6,19 +6,29 @@ sets, each in reverse document order), so "earlier" here is what the driver does
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 
 from ..engine import Evaluator
+from ..engine.conditions import fold
+from ..engine.cover import covers, same, witness
 from ..errors import Diagnostic, Location
 from ..events import Event
-from ..ruletable import COMBINE_AND, COMBINE_OR, RuleFilter, RuleSet, RuleTable
+from ..ruletable import COMBINE_AND, COMBINE_OR, RuleFilter, RuleSet
 from ..schema import CONDITIONS, newest
 from .catalog import RULES
-from .cover import covers, same, witness
+from .context import LintContext
+from .coverindex import CoverIndex
 
 IMAGE_FIELDS = frozenset({"Image", "ParentImage", "SourceImage", "TargetImage"})
 _BYPASSABLE = frozenset({"end with", "contains", "contains any", "image"})
+
+
+@functools.cache
+def _field_names() -> dict[int, tuple[str, ...]]:
+    """Event id -> field names of the writer build: blob field ids index these."""
+    return {e.id: e.field_names for e in newest("windows").events}
 
 
 def _finding(code: str, message: str, where: Location | None, hint: str | None = None) -> Diagnostic:
@@ -26,10 +36,14 @@ def _finding(code: str, message: str, where: Location | None, hint: str | None =
 
 
 class SetChecker:
-    def __init__(self, table: RuleTable, evaluator: Evaluator) -> None:
-        self.table = table
-        self.evaluator = evaluator
-        self.fields = {e.id: e.field_names for e in newest(evaluator.platform).events}
+    def __init__(self, ctx: LintContext) -> None:
+        self.ctx = ctx
+        self.table = ctx.table
+        self.fields = _field_names()
+
+    @property
+    def evaluator(self) -> Evaluator:
+        return self.ctx.evaluator
 
     def field(self, rule_set: RuleSet, flt: RuleFilter) -> str:
         names = self.fields.get(rule_set.event_id, ())
@@ -38,17 +52,15 @@ class SetChecker:
     def describe(self, rule_set: RuleSet, flt: RuleFilter) -> str:
         return f"<{self.field(rule_set, flt)} condition=\"{CONDITIONS[flt.condition & 0xFFFF]}\">{flt.value}"
 
-    def check(self) -> Iterator[Diagnostic]:
-        for rule_set in self.table.rule_sets:
-            yield from self.within_set(rule_set)
-        yield from self.across_sets()
-
     def within_set(self, rule_set: RuleSet) -> Iterator[Diagnostic]:
         top = [f for f in rule_set.filters if f.aggregation_id == 0]
-        for i, flt in enumerate(rule_set.filters):
-            if any(same(earlier, flt) for earlier in rule_set.filters[:i]):
+        seen: set[tuple[int, int, int, str]] = set()
+        for flt in rule_set.filters:
+            key = (flt.field_id, flt.condition, flt.aggregation_id, fold(flt.value))
+            if key in seen:
                 yield _finding("duplicate-filter", f"{self.describe(rule_set, flt)} appears twice in this set",
                                flt.location)
+            seen.add(key)
         if rule_set.combine == COMBINE_AND:
             by_field: dict[int, list[RuleFilter]] = defaultdict(list)
             for flt in top:
@@ -74,20 +86,23 @@ class SetChecker:
 
     def across_sets(self) -> Iterator[Diagnostic]:
         for event_id in sorted({s.event_id for s in self.table.rule_sets}):
-            ordered = [s for s in self.evaluator.rule_sets_for(event_id) if s.event_id == event_id]
+            ordered = [s for s in self.ctx.rule_sets_for(event_id) if s.event_id == event_id]
             yield from self.empty_include(ordered)
             deciders: list[tuple[RuleSet, RuleFilter]] = []
-            for rule_set in ordered:
-                alone = rule_set.combine == COMBINE_OR
+            index: dict[int, CoverIndex] = defaultdict(CoverIndex)
+            for rule_set in (s for s in ordered if s.combine == COMBINE_OR):
                 for flt in (f for f in rule_set.filters if f.aggregation_id == 0):
-                    if alone:
-                        yield from self.covered(event_id, rule_set, flt, deciders)
-                        deciders.append((rule_set, flt))
+                    by_field = index[flt.field_id]
+                    earlier = [deciders[i] for i in by_field.candidates(flt)]
+                    yield from self.covered(event_id, rule_set, flt, earlier)
+                    by_field.add(len(deciders), flt)
+                    deciders.append((rule_set, flt))
 
     def covered(self, event_id: int, rule_set: RuleSet, flt: RuleFilter,
                 deciders: list[tuple[RuleSet, RuleFilter]]) -> Iterator[Diagnostic]:
+        """``deciders``: the earlier filters on this field that may cover ``flt``, in Sysmon's order."""
         for earlier_set, earlier in deciders:
-            if earlier.field_id != flt.field_id or not covers(earlier, flt) or same(earlier, flt):
+            if not covers(earlier, flt) or same(earlier, flt):
                 continue
             if not self.confirmed(event_id, rule_set, flt, earlier_set):
                 continue

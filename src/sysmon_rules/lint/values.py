@@ -40,6 +40,19 @@ def _stray_space(condition: str, value: str) -> bool:
     return False
 
 
+# Fields that always hold a full path (or a pseudo-process name such as "System", which has no
+# extension): 'is' with a bare file name there compares it with the whole path and never matches.
+PATH_FIELDS = frozenset({"Image", "ParentImage", "SourceImage", "TargetImage", "ImageLoaded", "TargetFilename"})
+_BARE_FILE = re.compile(r"[^\\/:]+\.[A-Za-z0-9]{2,4}")
+
+
+def _bare_names(condition: str, flt: Filter) -> list[str]:
+    if flt.field not in PATH_FIELDS or condition not in ("is", "is any"):
+        return []
+    items = flt.value.split(";") if condition == "is any" else [flt.value]
+    return [i for i in items if _BARE_FILE.fullmatch(i)]
+
+
 def check_filter(flt: Filter) -> Iterator[Diagnostic]:
     condition, value = _condition(flt), flt.value
     where = f"<{flt.field} condition=\"{condition}\">"
@@ -63,6 +76,11 @@ def check_filter(flt: Filter) -> Iterator[Diagnostic]:
     if _stray_space(condition, value):
         yield _finding("whitespace-in-value", f"{where} value {value!r} has white space at its ends", flt,
                        "Sysmon does not trim values")
+    bare = _bare_names(condition, flt)
+    if bare:
+        yield _finding("is-without-path", f"{where}{bare[0]} never matches: {flt.field} holds the full path "
+                       f"(C:\\...\\{bare[0]}), and '{condition}' compares all of it", flt,
+                       f"use condition=\"image\" (file name) or 'end with' \\{bare[0]}")
     if value == "":
         yield _finding("empty-value", f"{where} has an empty value (an absent field reads as '-')", flt)
 

@@ -201,13 +201,16 @@ class SchemaRegistry:
     def newest(self, platform: Platform = "windows") -> SchemaVersion:
         return self._load(_NEWEST[platform]).for_platform(platform)
 
-    def dtd_schema_for(self, packed: int, platform: Platform = "windows") -> SchemaVersion:
+    def dtd_schema_for(self, packed: int, platform: Platform = "windows", *,
+                       newest_packed: int | None = None) -> SchemaVersion:
         """The schema whose DTD a config declaring ``packed`` is validated against.
 
         Sysmon's ``GetDtdFormat``: the newest schema only on an exact match; otherwise the newest
         schema not above the declared version, never one below 4.0 (those are rejected).
+        ``newest_packed`` asks what an older Sysmon, whose newest schema that is, would pick.
         """
-        newest = self.newest(platform)
+        newest = self.newest(platform) if newest_packed is None else \
+            self.get(format_version(newest_packed)).for_platform(platform)
         if packed == newest.packed:
             return newest
         # Chosen by name and number alone, so only the chosen version's chain is parsed.
@@ -243,8 +246,20 @@ def schema_for(version: str, platform: Platform | None = None) -> SchemaVersion:
 
 
 def newest(platform: Platform = "windows") -> SchemaVersion:
+    return _cached_newest(platform)
+
+
+def dtd_schema_for(packed: int, platform: Platform = "windows", *, newest_packed: int | None = None) -> SchemaVersion:
+    return _cached_dtd_schema(packed, platform, newest_packed)
+
+
+# Cached: narrowing to a platform builds a new SchemaVersion, whose derived tables (rule elements,
+# field indexes) would otherwise be rebuilt for every config validated.
+@functools.cache
+def _cached_newest(platform: Platform) -> SchemaVersion:
     return registry().newest(platform)
 
 
-def dtd_schema_for(packed: int, platform: Platform = "windows") -> SchemaVersion:
-    return registry().dtd_schema_for(packed, platform)
+@functools.cache
+def _cached_dtd_schema(packed: int, platform: Platform, newest_packed: int | None) -> SchemaVersion:
+    return registry().dtd_schema_for(packed, platform, newest_packed=newest_packed)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SysmonRulesError
+from ..io import read_input
 
 if TYPE_CHECKING:
     from ..engine import Evaluator
@@ -105,11 +106,9 @@ def load_test_file(path: str | Path) -> TestFile:
     import yaml
 
     where = str(path)
+    text = read_input(path, stdin=False).decode("utf-8")  # FileAccessError names the file
     try:
-        text = Path(path).read_text(encoding="utf-8")
         data = yaml.load(text, Loader=_line_loader())
-    except OSError as exc:
-        raise TestFileError(f"cannot read test file: {exc.strerror or exc}", Location(where)) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0

@@ -1,21 +1,23 @@
 """When does one filter match every value another matches? (on the same field, case-insensitive)
 
-Used to prove that a filter never decides: an earlier filter that covers it decides first. Only
+Used by the linter to prove that a filter never decides (an earlier filter that covers it
+decides first) and by the merge to prove that another module excludes every match of an include
+filter. Only
 conditions whose relation is plain string logic are compared; anything else is "not known to
 cover", which keeps the lint rules free of false positives.
 """
 
 from __future__ import annotations
 
+from ..engine.conditions import fold as ascii_lower
 from ..ruletable import RuleFilter
-from ..schema import CONDITIONS, ascii_lower
-from ..witness import Constraint, solve_field
+from ..schema import CONDITIONS
 
 _IS, _CONTAINS, _BEGIN, _END, _IMAGE = "is", "contains", "begin with", "end with", "image"
 _PLAIN = {_IS, _CONTAINS, _BEGIN, _END}
 
 
-def _name(flt: RuleFilter) -> str:
+def cond_name(flt: RuleFilter) -> str:
     return CONDITIONS[flt.condition] if 0 <= flt.condition < len(CONDITIONS) else ""
 
 
@@ -25,7 +27,7 @@ def _tail(path: str) -> str:
 
 def covers(a: RuleFilter, b: RuleFilter) -> bool:
     """True when every value ``b`` matches is matched by ``a`` (same field id assumed)."""
-    ca, cb = _name(a), _name(b)
+    ca, cb = cond_name(a), cond_name(b)
     x, y = ascii_lower(a.value), ascii_lower(b.value)
     if ca == _IS:
         return cb == _IS and x == y
@@ -52,6 +54,9 @@ def same(a: RuleFilter, b: RuleFilter) -> bool:
 
 def witness(flt: RuleFilter) -> str | None:
     """A value the filter matches (for checking a proof with the evaluator), or None."""
-    if not 0 <= flt.condition < len(CONDITIONS):
-        return None
-    return solve_field([Constraint.of(flt.condition, flt.value)]).value
+    name = cond_name(flt)
+    if name in _PLAIN:
+        return flt.value
+    if name == _IMAGE:
+        return flt.value if "\\" in flt.value else "C:\\any\\" + flt.value
+    return None

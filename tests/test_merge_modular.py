@@ -1,0 +1,192 @@
+"""``merge --style sysmon-modular``: upstream's own build outputs, reproduced from its own tree and script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import sysmon_rules as sr
+from sysmon_rules.cli import main
+from sysmon_rules.merge import merge
+from sysmon_rules.merge.psscript import ScriptError, read_script
+from sysmon_rules.merge.sources import read_list
+
+A9FF298 = "corpus/sysmon-modular-a9ff298"
+HEAD = "corpus/configs/sysmon-modular"
+LISTS = "0_custom_configuration"
+
+# The committed config -> the invocation that rebuilds it (template, include list, exclude list).
+INVOCATIONS = {
+    "sysmonconfig-with-filedelete.xml": (None, None, None),
+    "sysmonconfig.xml": (None, None, "file_delete_modules.txt"),
+    "sysmonconfig-excludes-only.xml": ("VerboseLogging", "all_exclude_modules.txt", None),
+    "sysmonconfig-mde-augment.xml": ("MDEaugment", None, None),
+}
+
+
+@pytest.fixture(scope="module")
+def tree(shared_dir: Path) -> Path:
+    return shared_dir / A9FF298
+
+
+@pytest.mark.parametrize("committed", sorted(INVOCATIONS))
+def test_rebuilds_each_committed_config_byte_for_byte(tree: Path, committed: str) -> None:
+    template, include, exclude = INVOCATIONS[committed]
+    result = merge([tree], style="sysmon-modular", template=template,
+                   include_list=str(tree / LISTS / include) if include else None,
+                   exclude_list=str(tree / LISTS / exclude) if exclude else None)
+    expected = (tree / committed).read_bytes()
+    assert sr.to_blob(result.config) == sr.to_blob(sr.load(tree / committed))
+    assert result.data() == expected
+
+
+def test_cli_plain_build_is_the_ci_step(tree: Path, tmp_path: Path) -> None:
+    # `Merge-AllSysmonXml -Path (Get-ChildItem '[0-9]*\*.xml')`: every module, general template.
+    out = tmp_path / "X.xml"
+    run = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(tree), "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    assert out.read_bytes() == (tree / "sysmonconfig-with-filedelete.xml").read_bytes()
+    # sysmonconfig.xml lacks exactly the 23_file_delete modules, which that build includes.
+    assert sr.to_blob(sr.load(out)) != sr.to_blob(sr.load(tree / "sysmonconfig.xml"))
+
+
+def test_check_names_the_modules_changed_since_the_head_trees_build(shared_dir: Path, tree: Path) -> None:
+    head = shared_dir / HEAD
+    args = ["merge", "--style", "sysmon-modular", str(head), "--script", str(tree / "Merge-SysmonXml.ps1"),
+            "--exclude-list", str(tree / LISTS / "file_delete_modules.txt"),
+            "--check", str(head / "sysmonconfig.xml")]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 1
+    named = {line.split(":")[0] for line in run.stdout.splitlines() if "missing or different" in line}
+    assert str(head / "7_image_load" / "include_minidumpwritedump.xml") in named
+    assert str(head / "17_18_pipe_event" / "include_Havoc_C2.xml") in named
+    assert all(Path(p).is_file() for p in named) and len(named) >= 5
+
+
+def test_check_passes_on_the_config_the_build_committed(tree: Path) -> None:
+    args = ["merge", "--style", "sysmon-modular", str(tree), "--template", "MDEaugment",
+            "--check", str(tree / "sysmonconfig-mde-augment.xml")]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 0, run.output
+    assert "up to date" in run.stdout
+
+
+def test_templates_are_read_from_the_checkouts_script(tree: Path, tmp_path: Path) -> None:
+    # A fork whose general template logs ClipboardChange differently and hashes with md5 only.
+    text = (tree / "Merge-SysmonXml.ps1").read_text("utf-8")
+    fork = text.replace("<HashAlgorithms>*</HashAlgorithms>", "<HashAlgorithms>md5</HashAlgorithms>", 1)
+    script = tmp_path / "Merge-SysmonXml.ps1"
+    script.write_text(fork, "utf-8")
+    folder = tree / "1_process_creation"
+    result = merge([folder / "include_bitsadmin.xml", folder / "exclude_splunk.xml"], style="sysmon-modular",
+                   script=str(script))
+    assert result.config.option("HashAlgorithms").value == "md5"  # type: ignore[union-attr]
+    parsed = read_script(tree / "Merge-SysmonXml.ps1")
+    assert set(parsed.templates) == {"general", "VerboseLogging", "MDEaugment"}
+    assert parsed.event_keys[0] == "ProcessCreate" and "FileExecutableDetected" in parsed.event_keys
+
+
+def test_a_script_without_the_known_merge_loop_is_refused(tmp_path: Path) -> None:
+    script = tmp_path / "Merge-SysmonXml.ps1"
+    script.write_text("function Merge-AllSysmonXml { }\n", "utf-8")
+    with pytest.raises(ScriptError, match=r"Merge-SysmonXml\.ps1"):
+        read_script(script)
+
+
+def test_module_lists_in_both_encodings(tree: Path, tmp_path: Path) -> None:
+    utf16 = read_list(tree / LISTS / "all_exclude_modules.txt")  # UTF-16LE, BOM, CRLF, backslashes
+    assert utf16[0] == (1, "1_process_creation/exclude_adobe_acrobat.xml")
+    utf8 = read_list(tree / LISTS / "file_delete_modules.txt")  # UTF-8, LF, slashes
+    assert all(entry.startswith("23_file_delete/") for _, entry in utf8) and len(utf8) == 8
+    no_bom = tmp_path / "l.txt"
+    no_bom.write_bytes("\\7_image_load\\include_lsass.xml\r\n".encode("utf-16-le"))
+    assert read_list(no_bom) == [(1, "7_image_load/include_lsass.xml")]
+
+
+MODULE = """<Sysmon schemaversion="4.22">
+  <HashAlgorithms>md5</HashAlgorithms>
+  <EventFiltering>
+    <RuleGroup name="pair" groupRelation="and">
+      <ProcessCreate onmatch="include">
+        <Image condition="end with">a.exe</Image>
+        <User condition="is">x</User>
+      </ProcessCreate>
+    </RuleGroup>
+    <RuleGroup groupRelation="or">
+      <NetworkConnect>
+        <DestinationPort condition="is">22</DestinationPort>
+      </NetworkConnect>
+    </RuleGroup>
+    <DnsQuery onmatch="exclude">
+      <QueryName condition="end with">.local</QueryName>
+    </DnsQuery>
+  </EventFiltering>
+</Sysmon>
+"""
+
+
+def test_every_change_of_meaning_is_a_warning_with_file_and_line(tmp_path: Path, tree: Path) -> None:
+    module = tmp_path / "1_x" / "m.xml"
+    module.parent.mkdir()
+    module.write_text(MODULE, "utf-8")
+    other = tree / "1_process_creation" / "include_bitsadmin.xml"
+    result = merge([module, other], style="sysmon-modular", script=str(tree / "Merge-SysmonXml.ps1"))
+    found = {(d.code, d.location.line) for d in result.diagnostics if d.location.path == str(module)}
+    assert found == {("options-dropped", 2), ("schemaversion-dropped", 1), ("relation-widened", 4),
+                     ("name-dropped", 4), ("onmatch-defaulted", 11), ("filters-dropped", 15)}
+    evaluator = sr.Evaluator(result.config)
+    # Widened: either filter alone now includes, and the RuleGroup's name is gone.
+    assert evaluator.decide(sr.Event(1, {"Image": "C:\\a.exe"})).decision == "include"
+    assert evaluator.decide(sr.Event(1, {"Image": "C:\\a.exe"})).rule_name is None
+    alone = sr.Evaluator(sr.load(module, sysmon_compatible=True))
+    assert alone.decide(sr.Event(1, {"Image": "C:\\a.exe"})).decision == "exclude"
+
+
+def test_fewer_than_two_modules_is_upstreams_error(tree: Path) -> None:
+    with pytest.raises(sr.SysmonRulesError, match="At least 2"):
+        merge([tree / "1_process_creation" / "include_bitsadmin.xml"], style="sysmon-modular",
+              script=str(tree / "Merge-SysmonXml.ps1"))
+
+
+def test_provenance_names_module_and_line(tree: Path) -> None:
+    folder = tree / "1_process_creation"
+    modules = [folder / "include_bitsadmin.xml", folder / "exclude_splunk.xml"]
+    result = merge(modules, style="sysmon-modular", script=str(tree / "Merge-SysmonXml.ps1"))
+    where = {flt.value: loc for flt, loc in result.origins}
+    assert where["bitsadmin.exe"].path == modules[0].as_posix()
+    line = where["bitsadmin.exe"].line
+    assert "bitsadmin.exe" in modules[0].read_text("utf-8").splitlines()[line - 1]
+
+
+def test_annotated_output_names_modules_and_compiles_the_same(tree: Path) -> None:
+    folder = tree / "1_process_creation"
+    modules = [folder / "include_bitsadmin.xml", folder / "exclude_splunk.xml"]
+    plain = merge(modules, style="sysmon-modular", script=str(tree / "Merge-SysmonXml.ps1"))
+    annotated = merge(modules, style="sysmon-modular", script=str(tree / "Merge-SysmonXml.ps1"), annotate=True)
+    assert sr.to_blob(plain.config) == sr.to_blob(annotated.config)
+    assert all(f"<!-- module: {m.as_posix()} -->" in annotated.text for m in modules)
+
+
+def test_module_docstring_examples_run() -> None:
+    import doctest
+
+    from sysmon_rules.merge import sources
+
+    result = doctest.testmod(sources)
+    assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize(("order", "first"), [("lower", "include_a_b.xml"), ("upper", "include_ab.xml")])
+def test_module_order_folds_case_as_upstreams_builds_did(tmp_path: Path, tree: Path, order: str, first: str) -> None:
+    folder = tmp_path / "1_process_creation"
+    folder.mkdir()
+    for name in ("include_ab.xml", "include_a_b.xml"):
+        (folder / name).write_text(
+            f'<Sysmon schemaversion="4.90"><EventFiltering><RuleGroup groupRelation="or">'
+            f'<ProcessCreate onmatch="include"><Image name="{name}" condition="end with">x.exe</Image>'
+            f"</ProcessCreate></RuleGroup></EventFiltering></Sysmon>", "utf-8")
+    result = merge([tmp_path], style="sysmon-modular", script=str(tree / "Merge-SysmonXml.ps1"), order=order)
+    assert Path(result.modules[0]).name == first
+    assert sr.Evaluator(result.config).decide(sr.Event(1, {"Image": "C:\\x.exe"})).rule_name == first
