@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "evaluate",
     "test",
     "lint",
+    "report",
     "coverage",
     "diff",
     "merge",
