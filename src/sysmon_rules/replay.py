@@ -91,6 +91,11 @@ def _json_text(column: pa.Array) -> pa.Array:
     return pc.fill_null(text, "null")
 
 
+def set_locations(evaluator: Evaluator) -> list[str | None]:
+    """Each rule set's location, by its position in the table (the batches' ``rule_set`` column)."""
+    return [str(s.location) if s.location is not None else None for s in evaluator.table.rule_sets]
+
+
 def jsonl(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None,
           locations: list[str | None] | None = None) -> str:
     """One JSON line per row, as the per-event output writes them (same keys, order and spacing),
