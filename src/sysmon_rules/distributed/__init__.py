@@ -81,7 +81,7 @@ def evaluate(config: str | Path, sources: list[str] | tuple[str, ...], *, compar
     # A bad config fails here, once, not on every worker.
     theirs = evaluator_from(other, path=str(compare), **loading) if other else None
     partitions, unread = plan(list(sources), collector, strict)
-    job = Job(data, other, platform, environment_items(environment), strict, output, tuple(set_locations(evaluator)),
+    job = Job(data, other, platform, environment_items(environment), strict, output, set_locations(evaluator),
               sysmon_compatible)
     done = Replay(evaluator, theirs, comparison=Comparison() if other is not None else None, unread=unread,
                   partitions=len(partitions))

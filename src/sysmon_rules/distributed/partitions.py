@@ -43,7 +43,7 @@ class Job:
     environment: tuple[tuple[str, str], ...]
     strict: bool
     output: str | None  # None (counts only), "jsonl" or "parquet"
-    locations: tuple[str | None, ...] = ()  # each rule set's place in the client's config file
+    locations: tuple[str | None, ...] = ()  # the rule sets' locations as the caller reads CONFIG (by path)
     sysmon_compatible: bool = False  # load the configs as Sysmon does (drop what it drops)
 
 
@@ -107,7 +107,7 @@ def run_partition(partition: Partition, job: Job) -> PartResult:
     parts: list[object] = []
     for batch, result, theirs in decided(stream.batches(), evaluator, summary, other, comparison):
         if job.output == "jsonl":
-            parts.append(jsonl(batch, result, theirs, list(job.locations)))
+            parts.append(jsonl(batch, result, theirs, job.locations))
         elif job.output == "parquet":
             parts.append(with_decisions(batch, result, theirs))
     matched = [i for i, s in enumerate(evaluator.table.rule_sets) if id(s) in summary.matched]
