@@ -168,7 +168,8 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
     if scheduler is not None:
         if explain:
             raise click.UsageError("--explain decides event by event in this process; leave out --scheduler")
-        _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler)
+        _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler,
+                         sysmon_compatible)
         return
     evaluator = load_evaluator(config, platform, env, sysmon_compatible)
     other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
@@ -234,7 +235,7 @@ def _replay_batches(stream: EventStream, evaluator: Evaluator, other: Evaluator 
 
 def _run_distributed(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, compare: str | None,
                      strict: bool, platform: str, env: dict[str, str], budget: int | None, output: str | None,
-                     scheduler: str) -> None:
+                     scheduler: str, sysmon_compatible: bool = False) -> None:
     """The same replay on a Dask cluster (sysmon_rules.distributed), same outputs and report."""
     from ..collectors.parquet import write_parquet
     from ..distributed import evaluate, parse_scheduler
@@ -245,16 +246,17 @@ def _run_distributed(config: str, sources: tuple[str, ...], collector: str | Non
     except SysmonRulesError as exc:
         reason = str(exc).removeprefix(f"--scheduler {scheduler!r}: ")
         raise click.BadParameter(reason, param_hint="--scheduler") from None
-    load_evaluator(config, platform, env)  # and a bad config or input the usual one-line error
+    load_evaluator(config, platform, env, sysmon_compatible)  # and a bad config the usual one-line error
     if compare:
-        load_evaluator(compare, platform, env)
+        load_evaluator(compare, platform, env, sysmon_compatible)
     err = Console(stderr=True)
 
     def warn(message: str) -> None:
         err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
     options: dict[str, Any] = {"compare": compare, "scheduler": scheduler, "collector": collector, "strict": strict,
-                               "platform": platform, "environment": env, "warn": warn}
+                               "platform": platform, "environment": env, "warn": warn,
+                               "sysmon_compatible": sysmon_compatible}
     if fmt == "parquet":
         assert output is not None
         tables: list[Any] = []  # the partitions' rows, in input order, until the file is written

@@ -64,7 +64,7 @@ def evaluate(config: str | Path, sources: list[str] | tuple[str, ...], *, compar
              scheduler: Any = None, collector: str | None = None, strict: bool = False,
              platform: str = "windows", environment: dict[str, str] | None = None,
              output: str | None = None, write: Callable[[str | Any], None] | None = None,
-             warn: Callable[[str], None] | None = None) -> Replay:
+             warn: Callable[[str], None] | None = None, sysmon_compatible: bool = False) -> Replay:
     """Replay ``sources`` through ``config`` (and ``compare``) on a Dask cluster.
 
     ``output`` is None (counts only), ``"jsonl"`` or ``"parquet"``; ``write`` then receives each
@@ -76,11 +76,13 @@ def evaluate(config: str | Path, sources: list[str] | tuple[str, ...], *, compar
 
     data = read_input(config, stdin=False)
     other = read_input(compare, stdin=False) if compare is not None else None
-    evaluator = evaluator_from(data, path=str(config), platform=platform, environment=environment)
+    loading: dict[str, Any] = {"platform": platform, "environment": environment, "sysmon_compatible": sysmon_compatible}
+    evaluator = evaluator_from(data, path=str(config), **loading)
     # A bad config fails here, once, not on every worker.
-    theirs = evaluator_from(other, path=str(compare), platform=platform, environment=environment) if other else None
+    theirs = evaluator_from(other, path=str(compare), **loading) if other else None
     partitions, unread = plan(list(sources), collector, strict)
-    job = Job(data, other, platform, environment_items(environment), strict, output, set_locations(evaluator))
+    job = Job(data, other, platform, environment_items(environment), strict, output, set_locations(evaluator),
+              sysmon_compatible)
     done = Replay(evaluator, theirs, comparison=Comparison() if other is not None else None, unread=unread,
                   partitions=len(partitions))
     with _client(scheduler) as client:

@@ -44,6 +44,7 @@ class Job:
     strict: bool
     output: str | None  # None (counts only), "jsonl" or "parquet"
     locations: tuple[str | None, ...] = ()  # the rule sets' locations as the caller reads CONFIG (by path)
+    sysmon_compatible: bool = False  # load the configs as Sysmon does (drop what it drops)
 
 
 @dataclass
@@ -83,8 +84,9 @@ def plan(inputs: list[str], collector: str | None, strict: bool) -> tuple[list[P
 
 
 @lru_cache(maxsize=4)
-def _evaluator(data: bytes, platform: str, environment: tuple[tuple[str, str], ...]) -> Evaluator:
-    return evaluator_from(data, platform=platform, environment=dict(environment))
+def _evaluator(data: bytes, platform: str, environment: tuple[tuple[str, str], ...],
+               sysmon_compatible: bool) -> Evaluator:
+    return evaluator_from(data, platform=platform, environment=dict(environment), sysmon_compatible=sysmon_compatible)
 
 
 def run_partition(partition: Partition, job: Job) -> PartResult:
@@ -93,8 +95,9 @@ def run_partition(partition: Partition, job: Job) -> PartResult:
     from ..collectors.parquet import ParquetCollector
 
     started = time.process_time()
-    evaluator = _evaluator(job.config, job.platform, job.environment)
-    other = _evaluator(job.compare, job.platform, job.environment) if job.compare is not None else None
+    evaluator = _evaluator(job.config, job.platform, job.environment, job.sysmon_compatible)
+    other = (_evaluator(job.compare, job.platform, job.environment, job.sysmon_compatible)
+             if job.compare is not None else None)
     warnings: list[str] = []
     reader = (ParquetCollector(range(partition.row_group, partition.row_group + 1))
               if partition.row_group is not None else get(partition.collector))
