@@ -189,3 +189,17 @@ def test_documented_github_actions_job_uses_real_options(project_root: Path) -> 
     for call in calls:
         args = call[call.index("diff") + 1:]
         assert {a for a in args if a.startswith("-")} <= known
+
+
+def test_cli_replays_event_files_and_counts_damage(project_root: Path, tmp_path: Path) -> None:
+    example = project_root / "examples" / "sysmonconfig.xml"
+    edited = tmp_path / "edited.xml"
+    edited.write_bytes(example.read_bytes().replace(b'onmatch="include"', b'onmatch="exclude"', 1))
+    events = tmp_path / "events.jsonl"
+    good = json.dumps({"EventID": 1, "fields": {"Image": "C:\\Windows\\System32\\cmd.exe"}})
+    events.write_text(good + "\n" + good[:20], "utf-8")  # a last line cut short: a damaged record
+    code, out, _ = _cli(str(example), str(edited), "--events", str(events), "--format", "json")
+    replay = json.loads(out)["replay"]
+    assert code == 1 and replay["events"] == 1 and replay["skipped"] == 1
+    code, out, err = _cli(str(example), str(edited), "--events", str(events), "--strict")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "events.jsonl" in err

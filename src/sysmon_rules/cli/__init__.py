@@ -27,9 +27,9 @@ _COMMAND_MODULES = (
     "evaluate",
     "test",
     "lint",
-    "coverage",
-    "diff",
     "merge",
+    "diff",
+    "coverage",
 )
 
 

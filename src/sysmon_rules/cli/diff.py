@@ -33,16 +33,18 @@ def _fail(exc: SysmonRulesError, path: str) -> NoReturn:
               show_default=True, help="markdown is made for a pull-request comment.")
 @click.option("--ignore-rule-names", is_flag=True, help="Compare include/exclude decisions only.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
+@click.option("--strict", is_flag=True, help="A damaged event record is an error (exit 2), not skipped and counted.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here.")
 def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_names: bool, platform: str,
-            output: str | None) -> None:
+            strict: bool, output: str | None) -> None:
     """Compare OLD and NEW (XML config, blob, .reg, hex/base64 or `sysmon -c` text) by behaviour.
 
     Exit 0: proven equivalent; 1: behaviour differs; 2: usage or unreadable input; 3: unknown.
     """
     try:
         result = diff(old, new, events=list(events) if events else None, ignore_rule_names=ignore_rule_names,
-                      platform="linux" if platform == "linux" else "windows")
+                      platform="linux" if platform == "linux" else "windows", strict=strict,
+                      warn=lambda message: click.echo(f"warning: {message}", err=True))
     except SysmonRulesError as exc:
         _fail(exc, "sysmon-rules diff")
     if fmt == "json":

@@ -18,7 +18,7 @@ from ..engine import Evaluator
 from ..engine.compiled import CFilter, CGroup, CSet
 from ..events import Event
 from ..ruletable import COMBINE_AND, COMBINE_OR, RuleSet
-from ..witness import Constraint, Target, disjoint, distinguish
+from ..witness import Constraint, Target, disjoint, distinguish, distinguish_along
 from .isolate import Outcome, hybrid
 from .normal import filter_form, same_plan
 from .structure import BEHAVIOUR, NONE, Change, filter_key
@@ -59,6 +59,17 @@ def _targets(evaluator: Evaluator, event_id: int, set_index: int | None, filter_
     return [Target(k, j) for j in range(min(len(cset.items), _ITEM_TARGETS))] + [Target(None)]
 
 
+def _pairs(evaluator: Evaluator, event_id: int, change: Change) -> list[list[tuple[int, Target]]]:
+    """Paths on the old side where the moved filter and another item of its set both match."""
+    found = _position(evaluator, event_id, change.old_set) if change.old_set is not None else None
+    if found is None or change.old_filter is None:
+        return []
+    k, cset = found
+    mine = _item_of(cset, change.old_filter)
+    others = [j for j in range(len(cset.items)) if j != mine][:_ITEM_TARGETS]
+    return [[(0, Target(k, min(mine, j))), (0, Target(k, max(mine, j), alone=True))] for j in others]
+
+
 def _crossed(evaluator: Evaluator, event_id: int, set_index: int | None, side: int) -> list[tuple[int, Target]]:
     found = _position(evaluator, event_id, set_index) if set_index is not None else None
     if found is None:
@@ -95,6 +106,9 @@ def find_witness(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_
             return before.decision != after[0] or (not ignore_rule_names and before.rule_name != after[1])
 
         witness = distinguish(old, new, event_id, ignore_rule_names=ignore_rule_names, only=only, require=caused)
+        if witness is None and change.kind == "filter-moved":  # it and a filter it crossed, both matching
+            witness = distinguish_along(old, new, event_id, _pairs(old, event_id, change), require=caused,
+                                        ignore_rule_names=ignore_rule_names)
         if witness is not None:
             change.witness, change.effect = witness, BEHAVIOUR
             return True
@@ -161,7 +175,7 @@ def _move_proof(me: CFilter, cset: CSet, change: Change, old: Evaluator, new: Ev
         return ""  # (an expanded value depends on the session)
     before = _order(old.table.rule_sets[change.old_set])
     after = _order(new.table.rule_sets[change.new_set])
-    if before is None or after is None or before[me.position] not in after:
+    if before[me.position] not in after:
         return ""
     mine = before[me.position]
     for other in cset.items:
@@ -176,9 +190,15 @@ def _move_proof(me: CFilter, cset: CSet, change: Change, old: Evaluator, new: Ev
     return "every filter it crossed can never match together with it, or reports the same name"
 
 
-def _order(rule_set: RuleSet) -> list[tuple[Hashable, str]] | None:
-    keys = [(filter_key(rule_set, f), f.name) for f in rule_set.filters]
-    return keys if len(set(keys)) == len(keys) else None
+def _order(rule_set: RuleSet) -> list[tuple[Hashable, str, int]]:
+    """Each filter as (what it tests, its name, which occurrence of the two): unique per set."""
+    seen: dict[tuple[Hashable, str], int] = {}
+    keys = []
+    for f in rule_set.filters:
+        key = (filter_key(rule_set, f), f.name)
+        seen[key] = seen.get(key, 0) + 1
+        keys.append((*key, seen[key]))
+    return keys
 
 
 def _harmless_crossing(me: CFilter, other: CFilter, in_or: bool, evaluator: Evaluator) -> bool:

@@ -133,13 +133,16 @@ def replay(old: Evaluator, new: Evaluator, events: Iterable[Event], changes: Seq
 EventInput = Iterable[Event] | Sequence[str | Path]
 
 
-def event_source(events: EventInput, *, strict: bool = False) -> tuple[Iterable[Event], EventStream | None]:
-    """Events as given, or read from files and folders by the collectors (the stream keeps stats)."""
-    items = list(events)
-    if items and all(isinstance(i, str | Path) for i in items):
-        stream = EventStream([str(i) for i in items], strict=strict)
+def event_source(events: EventInput, *, strict: bool = False, warn: Callable[[str], None] | None = None
+                 ) -> tuple[Iterable[Event], EventStream | None]:
+    """Events as given (streamed), or read from files and folders by the collectors (the stream
+    keeps the read statistics)."""
+    if isinstance(events, str | Path):
+        events = [events]
+    if isinstance(events, list | tuple) and events and all(isinstance(i, str | Path) for i in events):
+        stream = EventStream([str(i) for i in events], strict=strict, warn=warn)
         return stream, stream
-    return [i for i in items if isinstance(i, Event)], None
+    return (e for e in events if isinstance(e, Event)), None
 
 
 __all__ = [

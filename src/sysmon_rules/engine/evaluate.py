@@ -142,10 +142,6 @@ class Evaluator:
                 return rule_set.onmatch == "exclude"
         return True
 
-    def plan(self, event_id: int) -> Plan:
-        """The compiled sets of one event id in evaluation order, with the field ids each resolves."""
-        return self._plans.get(event_id) or self._plan(event_id)
-
     def sharing_sets_with(self, event_id: int) -> list[int]:
         """The known event ids whose events the sets of ``event_id`` decide (its series, e.g. 12-14)."""
         slot = self._slots.slot(event_id)

@@ -233,6 +233,24 @@ def distinguish(first: Evaluator, second: Evaluator, event_id: int, *, ignore_ru
     return None
 
 
+def distinguish_along(first: Evaluator, second: Evaluator, event_id: int,
+                      paths: Iterable[Sequence[tuple[int, Target]]], *, ignore_rule_names: bool = False,
+                      require: Callable[[Event], bool] | None = None) -> Witness | None:
+    """Like :func:`distinguish`, over events that take several paths at once (each path a list of
+    ``(side, target)``; side 0 is ``first``): e.g. two filters of one set both matching."""
+    sides = (first, second)
+
+    def wanted(event: Event) -> bool:
+        return _differs(first, second, event, ignore_rule_names) and (require is None or require(event))
+
+    for path in paths:
+        for event in combined_events([(sides[side], target) for side, target in path], event_id):
+            if wanted(event):
+                event = minimal(event, wanted)
+                return Witness(event, (first.decide(event), second.decide(event)), path[0][1])
+    return None
+
+
 def _partners(mine: Evaluator, other: Evaluator, event_id: int, target: Target) -> list[Target]:
     """Paths of the other side worth combining with ``target``: "nothing matches there", then
     paths through sets of the opposite onmatch, then the rest."""
