@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .coverage import CoverageReport, coverage
     from .diff import ConfigDiff, diff
     from .engine import Decision, Evaluator
+    from .htmlreport import html_report
     from .merge import MergeResult, merge
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
@@ -67,6 +68,7 @@ _LAZY = {
     "ConfigDiff": "sysmon_rules.diff",
     "coverage": "sysmon_rules.coverage",
     "CoverageReport": "sysmon_rules.coverage",
+    "html_report": "sysmon_rules.htmlreport",
     "merge": "sysmon_rules.merge",
     "MergeResult": "sysmon_rules.merge",
 }
@@ -101,6 +103,7 @@ __all__ = [
     "decompile",
     "diff",
     "from_blob",
+    "html_report",
     "iter_errors",
     "lint_file",
     "load",

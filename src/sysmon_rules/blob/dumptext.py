@@ -30,7 +30,7 @@ from ..ruletable import (
     RuleSet,
     RuleTable,
 )
-from ..schema import CONDITIONS, EventType, SchemaVersion, pack_version
+from ..schema import CONDITIONS, EventType, SchemaVersion, parse_version
 from ..schema.model import Platform
 from .layout import BINARY_18, version_word, writer_schema
 
@@ -135,7 +135,7 @@ class _Builder:
             return DumpText(RuleTable(BINARY_18, 0, ()), tuple(self.unknowns), self.platform)
         header, *sets = body.children
         assert isinstance(header, Tree)
-        binary, version = _header(header)
+        binary, version = _header(header, self.path)
         rule_sets = tuple(self.rule_set(s) for s in sets if isinstance(s, Tree))
         table = RuleTable(binary, version, rule_sets)
         return DumpText(table, tuple(dict.fromkeys(self.unknowns)), self.platform)
@@ -199,13 +199,17 @@ class _Builder:
                           aggregation, Location(self.path, field.line or 0, field.column or 0))
 
 
-def _header(node: Tree[Token]) -> tuple[int, int]:
+def _header(node: Tree[Token], path: str | None = None) -> tuple[int, int]:
     tokens = [t for t in node.children if isinstance(t, Token)]
     version = next(t for t in tokens if t.type == "VERSION")
     major, minor = (int(p) for p in str(version).split("."))
     if any(t.type == "BINARY" for t in tokens):  # writers before 1.01 print their binary version
         return version_word(major, minor), 0
-    return BINARY_18, pack_version(str(version))
+    packed = parse_version(str(version))
+    if packed is None:  # found by the fuzz harness: "version 0.30" ended in a ValueError
+        raise DumpTextError(f"no Sysmon schema has version {version}", Location(path, version.line or 0,
+                                                                               version.column or 0))
+    return BINARY_18, packed
 
 
 __all__ = ["UNKNOWNS", "DumpText", "DumpTextError", "blob_from_text", "looks_like_dump", "read_dump_text"]
