@@ -17,7 +17,7 @@ from sigma.exceptions import SigmaError
 from ..engine import Decision, Evaluator
 from ..events import Event
 from ..schema import newest
-from .config import ConfigFormulas
+from .config import ConfigFormulas, item_formula
 from .detection import detection_formula
 from .explain import why_decided
 from .fields import EVENT_ID
@@ -27,6 +27,9 @@ from .result import RuleCoverage, Witness
 from .rules import SigmaInput
 from .search import DEFAULT_BUDGET, Outcome, search
 from .sigmacheck import sigma_matches
+
+MORE_DROPPED = 2  # extra dropped witnesses per event id, each dropped by a different exclude
+_MORE_TRIES = 40  # exclude items tried for them
 
 
 @dataclass
@@ -106,6 +109,8 @@ class Assessor:
             elif outcome.status == "unknown":
                 verdicts.unknown.append(f"event {event_id}: cannot tell whether a matching event is "
                                         f"{'logged' if want == 'include' else 'dropped'}: {outcome.why}")
+        if dropped.status == "sat" and verdicts.dropped:
+            self._more_dropped(event_id, detection, trees, verdicts)
         if dropped.status == "unsat":
             verdicts.always_logged += 1
             verdicts.proofs.append(f"event {event_id}: every matching event is logged ("
@@ -116,6 +121,27 @@ class Assessor:
             verdicts.proofs.append(f"event {event_id}: no matching event is logged ("
                                    + (rules.by_construction or "every case of the detection meets an exclude "
                                       "or no include: exhaustive case split") + ")")
+
+    def _more_dropped(self, event_id: int, detection: Formula, trees: list[object], verdicts: _Verdicts) -> None:
+        """Up to ``MORE_DROPPED`` more dropped witnesses, each by another exclude item (tried in order)."""
+        names = self.schema.events_by_id[event_id].field_names
+        seen = {w.why for w in verdicts.dropped}
+        found = tried = 0
+        for cset in self.formulas.rules(event_id).sets:
+            if cset.on_match != "exclude":
+                continue
+            for node in cset.items:
+                if found >= MORE_DROPPED or tried >= _MORE_TRIES:
+                    return
+                tried += 1
+                outcome = search(conj([detection, item_formula(self.formulas, cset, node, names)]), 200)
+                if outcome.status != "sat":
+                    continue
+                witness, _ = self._witness(event_id, outcome, "exclude", trees)
+                if witness is not None and witness.why not in seen:
+                    seen.add(witness.why)
+                    verdicts.dropped.append(witness)
+                    found += 1
 
     def _witness(self, event_id: int, outcome: Outcome, want: str, trees: list[object]) -> tuple[Witness | None, str]:
         event = Event(event_id, dict(outcome.values))
