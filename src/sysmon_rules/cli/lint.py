@@ -73,8 +73,8 @@ def _min_versions(files: tuple[str, ...]) -> str:
     from ..xml.reader import build_config, parse_document
 
     lines = []
-    for path in files:
-        found = min_version(build_config(parse_document(path)))
+    for path, source in config_sources(files):  # a folder: its *.xml files; -: stdin
+        found = min_version(build_config(parse_document(source, path=path)))
         if found.release is None:
             lines.append(f"{path}: {found.reason}")
         else:
