@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(CLI) dump $(VENV)/demo-rules.bin
 	$(CLI) evaluate examples/sysmonconfig.xml examples/events.jsonl --format jsonl
 	$(CLI) test examples/sysmonconfig.sysmon-test.yaml
+	$(CLI) report examples/sysmonconfig.xml --events examples/events.jsonl -o $(VENV)/demo-report.html
 	$(CLI) lint examples/lint-mistakes.xml --fail-on never
 	$(CLI) merge examples/modules -o $(VENV)/demo-merged.xml
 

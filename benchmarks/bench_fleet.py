@@ -71,9 +71,9 @@ def bench_cli(tmp: Path, lines: list[str], count: int) -> None:
 def bench_in_process(real: list[object], count: int) -> None:
     import pyarrow as pa
 
+    from sysmon_rules import load as load_config
     from sysmon_rules.collectors.arrow import to_batch
     from sysmon_rules.engine import Evaluator
-    from sysmon_rules.xml.reader import load as load_config
 
     evaluator = Evaluator(load_config(CONFIG))
     stream = (real * (count // len(real) + 1))[:count]
@@ -94,9 +94,9 @@ def bench_in_process(real: list[object], count: int) -> None:
 def bench_evtx() -> None:
     from evtx import PyEvtxParser
 
+    from sysmon_rules import load as load_config
     from sysmon_rules.collectors import EventStream
     from sysmon_rules.engine import Evaluator
-    from sysmon_rules.xml.reader import load as load_config
 
     files = sorted(EVTX.rglob("*.evtx"))
 
@@ -140,11 +140,11 @@ def parquet_input(tmp: Path, real: list[object], count: int, name: str, group: i
 
 def bench_dask(tmp: Path, real: list[object], count: int) -> None:
     from sysmon_rules import distributed
+    from sysmon_rules import load as load_config
     from sysmon_rules.collectors import EventStream
     from sysmon_rules.engine import Evaluator
     from sysmon_rules.replay import decided
     from sysmon_rules.report import Summary
-    from sysmon_rules.xml.reader import load as load_config
 
     path = parquet_input(tmp, real, count, "dask.parquet")
     evaluator = Evaluator(load_config(CONFIG))
@@ -172,9 +172,10 @@ def bench_memory(tmp: Path, real: list[object], base: int) -> None:
         path = parquet_input(tmp, real, base * factor, f"rss{factor}.parquet")
         _, _, rss = child([str(CLI), "evaluate", str(CONFIG), str(path), "--format", "json"])
         results.append(rss)
-    flat = results[-1] <= results[0] * 1.25
+    # 1x is less than one 64k-row batch; from 4x on every run holds the same batches at a time.
+    flat = results[-1] <= results[1] * 1.1
     row(f"peak RSS 1x/4x/16x of {base:,} (Parquet)", "/".join(f"{r / 1024:.0f}" for r in results) + " MiB",
-        "flat in input size", flat)
+        "flat in input size", flat, "16x within 10% of 4x")
 
 
 def main() -> int:

@@ -104,7 +104,7 @@ def test_change_reported_iff_some_event_differs(case: tuple[RuleTable, RuleTable
     if result.verdict == "equivalent":
         assert not differing, (result.reason, differing[0])
     if differing:
-        assert result.verdict == "different", (result.verdict, result.reason, differing[0])
+        assert result.verdict == "different", (result.verdict, result.reason, differing[0], result.to_text())
     for change in result.witnesses:
         assert change.witness is not None
         event = change.witness.event

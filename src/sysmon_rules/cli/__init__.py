@@ -34,6 +34,8 @@ _COMMAND_MODULES = (
     "evaluate",
     "test",
     "lint",
+    "report",
+    "coverage",
     "diff",
     "merge",
 )

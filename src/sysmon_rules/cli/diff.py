@@ -7,6 +7,7 @@ could be proven; 2 for a usage error or an input that cannot be read (like diff(
 from __future__ import annotations
 
 import json
+from typing import NoReturn
 
 import click
 
@@ -18,8 +19,8 @@ from .messages import echo_diagnostics
 _TROUBLE = 2
 
 
-def _fail(exc: SysmonRulesError, where: str) -> None:
-    echo_diagnostics(exc.as_diagnostics(), where, err=True)  # one line each, as every command prints them
+def _fail(exc: SysmonRulesError, path: str) -> NoReturn:
+    echo_diagnostics(exc.as_diagnostics(), path, err=True)
     raise SystemExit(_TROUBLE)
 
 
@@ -32,30 +33,28 @@ def _fail(exc: SysmonRulesError, where: str) -> None:
               show_default=True, help="markdown is made for a pull-request comment.")
 @click.option("--ignore-rule-names", is_flag=True, help="Compare include/exclude decisions only.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
+@click.option("--strict", is_flag=True, help="A damaged event record is an error (exit 2), not skipped and counted.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here.")
 def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_names: bool, platform: str,
-            output: str | None) -> None:
+            strict: bool, output: str | None) -> None:
     """Compare OLD and NEW (XML config, blob, .reg, hex/base64 or `sysmon -c` text) by behaviour.
 
     Exit 0: proven equivalent; 1: behaviour differs; 2: usage or unreadable input; 3: unknown.
     """
     try:
         result = diff(old, new, events=list(events) if events else None, ignore_rule_names=ignore_rule_names,
-                      platform="linux" if platform == "linux" else "windows")
+                      platform="linux" if platform == "linux" else "windows", strict=strict,
+                      warn=lambda message: click.echo(f"warning: {message}", err=True))
     except SysmonRulesError as exc:
         _fail(exc, "sysmon-rules diff")
-        return
     if fmt == "json":
         text = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "markdown":
         text = result.to_markdown()
     else:
         text = result.to_text()
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            write_output(output, text)
-        except SysmonRulesError as exc:
-            _fail(exc, output)
+    try:
+        write_output(output or "-", text)
+    except SysmonRulesError as exc:  # a FileAccessError names the output itself
+        _fail(exc, output or "-")
     raise SystemExit(result.exit_code)

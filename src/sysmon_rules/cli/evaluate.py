@@ -1,7 +1,9 @@
 """`sysmon-rules evaluate CONFIG SOURCE...`: replay logged events through a config and report.
 
-SOURCE is an .evtx file, rendered event XML or JSON lines (gzip or not, ``-`` for stdin), or a
-folder or .zip of them; the format is recognised by content unless ``--collector`` names one.
+SOURCE is an .evtx file, rendered event XML, JSON lines (gzip or not, ``-`` for stdin) or
+Parquet, a folder or .zip of them, or an fsspec URL; the format is recognised by content unless
+``--collector`` names one. Events are decided in record batches (``sysmon_rules.replay``),
+event by event with ``--explain``, and on a Dask cluster with ``--scheduler``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -18,29 +20,19 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..blob.inputs import MAX_BLOB_INPUT
-from ..collectors import EventStream, ReadStats
+from ..collectors import EventStream
 from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
 from ..events import Event
 from ..io import read_input
-from ..report import Comparison, Summary
+from ..report import Comparison, ReadReport, Summary, replay_document
+from ..schema.model import as_platform
 from .messages import fail, fail_with
 
 if TYPE_CHECKING:
     pass
 
 TOP_NAMES = 20
-
-
-class ReadReport(Protocol):
-    """What reading found (an EventStream, or a distributed Replay): counts and files."""
-
-    @property
-    def stats(self) -> ReadStats: ...
-    @property
-    def files(self) -> list[tuple[str, str]]: ...
-    @property
-    def unread(self) -> list[str]: ...
 
 
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None,
@@ -52,7 +44,7 @@ def load_evaluator(path: str, platform: str, environment: dict[str, str] | None 
         data = read_input(path, limit=MAX_BLOB_INPUT, stdin=False)  # bounded: /dev/zero, sparse files
         if len(data) > MAX_BLOB_INPUT:
             fail(path, f"more than {MAX_BLOB_INPUT >> 20} MiB: too large to be a config or a rule blob")
-        return evaluator_from(data, path=path, platform=platform, environment=environment,
+        return evaluator_from(data, path=path, platform=as_platform(platform), environment=environment,
                               sysmon_compatible=sysmon_compatible)
     except SysmonRulesError as exc:
         fail_with(exc, path)
@@ -286,12 +278,7 @@ def _run_distributed(config: str, sources: tuple[str, ...], collector: str | Non
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
             stream: ReadReport, names: tuple[str, str], budget: int | None) -> None:
     if fmt == "json":
-        doc: dict[str, object] = {**summary.as_dict(evaluator, budget=budget), "skipped": stream.stats.skipped,
-                                  "other_records": dict(stream.stats.other),
-                                  "files": [{"source": s, "collector": c} for s, c in stream.files],
-                                  "unread": stream.unread}
-        if comparison is not None:
-            doc["compare"] = {"config": names[1], **comparison.as_dict(budget=budget)}
+        doc = replay_document(summary, evaluator, stream, comparison, names[1], budget=budget)
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif fmt == "summary":
         console = Console(width=None if sys.stdout.isatty() else 120)
@@ -334,7 +321,8 @@ def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: s
             budget: int | None, scheduler: str | None, sysmon_compatible: bool) -> None:
     """Decide every Sysmon event in SOURCE... with CONFIG (XML or rule blob) and report.
 
-    SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder or .zip of them, or - for stdin.
+    SOURCE: .evtx, event XML, JSON lines (gzip or not) or Parquet, a folder or .zip of them, an
+    fsspec URL (s3://bucket/logs/), or - for stdin.
     A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
     """
     _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), budget, output,

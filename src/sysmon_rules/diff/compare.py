@@ -10,14 +10,15 @@ hide become "set-hidden" changes of unknown effect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..blob.dump import printed_sets
 from ..blob.dumptext import UNKNOWNS
 from ..engine import Evaluator
-from ..engine.conditions import Platform
 from ..ruletable import RuleTable
 from ..schema import newest
+from ..schema.model import Platform
 from ..witness import distinguish
 from .behaviour import event_ids_of, find_witness, prove_inert
 from .normal import filtered_event_ids, same_plan
@@ -99,8 +100,13 @@ def _unknowns(side: Side) -> list[str]:
 
 
 def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_rule_names: bool = False,
-         platform: Platform = "windows") -> ConfigDiff:
-    """Compare two configs in any form (path, bytes, Config, RuleTable) by what they do to events."""
+         platform: Platform = "windows", strict: bool = False,
+         warn: Callable[[str], None] | None = None) -> ConfigDiff:
+    """Compare two configs in any form (path, bytes, Config, RuleTable) by what they do to events.
+
+    ``strict``: a damaged record in ``events`` files is an error instead of skipped and counted;
+    ``warn`` receives the message for each one skipped (default: a ``CollectorWarning``).
+    """
     a, b = load_side(old, platform=platform), load_side(new, platform=platform)
     names = not ignore_rule_names and a.has_rule_names and b.has_rule_names
     compared = ("decisions", "rule names") if names else ("decisions",)
@@ -116,7 +122,7 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
     verdict, reason = _verdict(changes, proven, bool(old_hidden or new_hidden))
     result = ConfigDiff(a, b, verdict, reason, compared, _unknowns(a) + _unknowns(b), changes)
     if events is not None:
-        source, stream = event_source(events)
+        source, stream = event_source(events, strict=strict, warn=warn)
         result.replay = replay(old_ev, new_ev, source, changes, ignore_rule_names=not names)
         result.skipped_events = stream.stats.skipped if stream is not None else 0
     return result

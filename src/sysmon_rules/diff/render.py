@@ -91,6 +91,8 @@ def to_text(result: ConfigDiff) -> str:
             lines.append(f"    old: {_show(old)}; new: {_show(new)}")
     if result.replay is not None:
         lines += _replay_text(result.replay)
+        if result.skipped_events:
+            lines.append(f"  {result.skipped_events} damaged record(s) skipped")
     return "\n".join(lines) + "\n"
 
 

@@ -2,13 +2,15 @@
 
 Counting is ``report.Comparison``'s (per event id, per RuleName). An event decided differently
 is charged to the changes of the rule sets that decided it on either side (the set that matched
-in the old config and the one in the new); when neither set changed (say a new exclude set now
-wins), to the changes of the event's slot. Each group keeps a few example events.
+in the old config and the one in the new); when neither set changed, to the changes of the
+event's slot. Of those, changes proven inert are dropped, and when a few remain, the ones that
+alone (old config plus just that change, ``isolate``) already alter the event are kept. Each
+group keeps a few example events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +19,11 @@ from ..engine import Decision, Evaluator
 from ..events import Event
 from ..report import Comparison
 from ..witness import differ
-from .structure import Change
+from .isolate import Outcome, hybrid
+from .structure import NONE, Change
 
 EXAMPLES = 3
+_NARROW_UP_TO = 8  # candidate changes tried one by one per event (more: charged to them all)
 NEWLY_DROPPED, NEWLY_LOGGED, RENAMED = "newly dropped", "newly logged", "RuleName changed"
 
 
@@ -62,14 +66,18 @@ class Replay:
 class _Charger:
     """Which change ids an event decided differently is charged to."""
 
-    def __init__(self, old: Evaluator, new: Evaluator, changes: Sequence[Change]) -> None:
+    def __init__(self, old: Evaluator, new: Evaluator, changes: Sequence[Change], names: bool) -> None:
+        self.old, self.new, self.names = old, new, names
         self.old_sets = {id(s): i for i, s in enumerate(old.table.rule_sets)}
         self.new_sets = {id(s): i for i, s in enumerate(new.table.rule_sets)}
         self.by_old: dict[int, set[int]] = {}
         self.by_new: dict[int, set[int]] = {}
         self.by_event: dict[int, set[int]] = {}
-        self.evaluator = old
+        self.changes = {c.id: c for c in changes}
+        self.alone: dict[tuple[int, int], Callable[[Event], Outcome] | None] = {}
         for change in changes:
+            if change.effect == NONE:
+                continue  # proven not to alter any decision: never the cause
             if change.old_set is not None:
                 self.by_old.setdefault(change.old_set, set()).add(change.id)
             if change.new_set is not None:
@@ -83,16 +91,33 @@ class _Charger:
         if new.rule_set is not None:
             ids |= self.by_new.get(self.new_sets.get(id(new.rule_set), -1), set())
         if not ids:
-            for event_id in self.evaluator.sharing_sets_with(event.event_id):
+            for event_id in self.old.sharing_sets_with(event.event_id):
                 ids |= self.by_event.get(event_id, set())
-        return tuple(sorted(ids))
+        return tuple(sorted(self.narrow(event, old, ids)))
+
+    def narrow(self, event: Event, old: Decision, ids: set[int]) -> set[int]:
+        """The candidates that alone (old + that change) already change the event, when any do."""
+        if len(ids) <= 1 or len(ids) > _NARROW_UP_TO:
+            return ids
+        causes = {i for i in ids if self._alone_differs(i, event, old)}
+        return causes or ids
+
+    def _alone_differs(self, change_id: int, event: Event, old: Decision) -> bool:
+        key = (change_id, event.event_id)
+        if key not in self.alone:
+            self.alone[key] = hybrid(self.changes[change_id], self.old, self.new, event.event_id)
+        decide = self.alone[key]
+        if decide is None:
+            return False
+        decision, name = decide(event)
+        return decision != old.decision or (self.names and name != old.rule_name)
 
 
 def replay(old: Evaluator, new: Evaluator, events: Iterable[Event], changes: Sequence[Change], *,
            ignore_rule_names: bool = False) -> Replay:
     """Decide every event with both evaluators and group what differs by change."""
     result = Replay()
-    charge = _Charger(old, new, changes)
+    charge = _Charger(old, new, changes, not ignore_rule_names)
     for event in events:
         a, b = old.decide(event), new.decide(event)
         result.comparison.add(event, a, b)
@@ -108,13 +133,16 @@ def replay(old: Evaluator, new: Evaluator, events: Iterable[Event], changes: Seq
 EventInput = Iterable[Event] | Sequence[str | Path]
 
 
-def event_source(events: EventInput, *, strict: bool = False) -> tuple[Iterable[Event], EventStream | None]:
-    """Events as given, or read from files and folders by the collectors (the stream keeps stats)."""
-    items = list(events)
-    if items and all(isinstance(i, str | Path) for i in items):
-        stream = EventStream([str(i) for i in items], strict=strict)
+def event_source(events: EventInput, *, strict: bool = False, warn: Callable[[str], None] | None = None
+                 ) -> tuple[Iterable[Event], EventStream | None]:
+    """Events as given (streamed), or read from files and folders by the collectors (the stream
+    keeps the read statistics)."""
+    if isinstance(events, str | Path):
+        events = [events]
+    if isinstance(events, list | tuple) and events and all(isinstance(i, str | Path) for i in events):
+        stream = EventStream([str(i) for i in events], strict=strict, warn=warn)
         return stream, stream
-    return [i for i in items if isinstance(i, Event)], None
+    return (e for e in events if isinstance(e, Event)), None
 
 
 __all__ = [

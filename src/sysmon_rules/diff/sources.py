@@ -14,10 +14,10 @@ from pathlib import Path
 from ..blob.decode import decode
 from ..blob.dumptext import looks_like_dump, read_dump_text
 from ..blob.inputs import as_text, read_blob
-from ..engine.conditions import Platform
 from ..errors import Location, SysmonRulesError
 from ..model import Config
 from ..ruletable import RuleTable
+from ..schema.model import Platform
 
 DUMP_TEXT = "sysmon -c text"
 

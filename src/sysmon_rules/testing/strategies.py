@@ -76,27 +76,30 @@ _CONDS = ("is", "is not", "contains", "contains any", "begin with", "end with", 
 def configs(version: str | None = None, *, max_events: int = 4) -> st.SearchStrategy[Config]:
     """Random configs Sysmon loads: XML text is built from the schema and loaded.
 
-    Every draw is valid by construction (an element's fields come from one event id of its series,
-    so no "Incorrect field"); nothing is drawn and thrown away.
+    Every draw is valid by construction: an element's fields are ones the declared version's DTD
+    allows and one event id of the writer's series has (so no "Incorrect field"); nothing is drawn
+    and thrown away.
     """
 
     @st.composite
     def draw_config(draw: st.DrawFn) -> Config:
         from .. import loads
-        from ..schema import dtd_schema_for, parse_version
+        from ..schema import dtd_schema_for, newest, parse_version
 
         ver = version or draw(schema_versions())
         schema = dtd_schema_for(parse_version(ver) or 0, "windows")  # what Windows Sysmon's DTD allows
-        elements = sorted(schema.rule_elements)
+        writer = newest("windows").rule_elements  # whose field tables Sysmon checks the fields against
+        elements = sorted(set(schema.rule_elements) & set(writer))
         parts = []
         for _ in range(draw(st.integers(1, max_events))):
             element = draw(st.sampled_from(elements))
-            fields = sorted(draw(st.sampled_from(schema.rule_elements[element])).field_names)
+            allowed = {f for e in schema.rule_elements[element] for f in e.field_names}
+            fields = sorted(set(draw(st.sampled_from(writer[element])).field_names) & allowed)
             conds = [c for c in _CONDS if c in schema.conditions]
             filters = "".join(
                 _filter_xml(draw(st.sampled_from(fields)), draw(st.sampled_from(conds)), draw(_VALUE),
                             draw(st.one_of(st.none(), st.sampled_from(["alpha", "beta", "t1"]))))
-                for _ in range(draw(st.integers(0, 4))))
+                for _ in range(draw(st.integers(0, 4) if fields else st.just(0))))
             onmatch = draw(st.sampled_from(["include", "exclude"]))
             relation = draw(st.sampled_from(["or", "and"]))
             parts.append(f'<RuleGroup groupRelation="{relation}"><{element} onmatch="{onmatch}">{filters}'

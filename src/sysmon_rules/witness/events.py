@@ -24,6 +24,7 @@ from .solve import FOUND, IMPOSSIBLE, FieldSolution, solve_field
 # Bounds that keep one search small; raising them finds more, never wrong ones.
 _SOLVES_PER_TARGET = 48
 _EVENTS_PER_TARGET = 3
+_State = dict[int, dict[Constraint, None]]  # per field id, its constraints (an ordered set)
 _PARTNERS = 12  # paths of the other side combined with one path, when single paths show nothing
 _ABSENT = "-"  # what the evaluator reads for a field that is absent (or RuleName, before a match)
 
@@ -67,7 +68,7 @@ class _Search:
         fixed, branching = _split(needs)
         if fixed is None:
             return
-        state: dict[int, list[Constraint]] = {fid: list(cs) for fid, cs in self.extra.items()}
+        state: _State = {fid: dict.fromkeys(cs) for fid, cs in self.extra.items()}
         _add(state, fixed)
         budget = self.solves + _SOLVES_PER_TARGET
         for produced, values in enumerate(self._dfs(state, branching, 0, budget), 1):
@@ -76,7 +77,7 @@ class _Search:
             if produced >= limit:
                 return
 
-    def _dfs(self, state: dict[int, list[Constraint]], branching: list[Alternatives], depth: int,
+    def _dfs(self, state: _State, branching: list[Alternatives], depth: int,
              budget: int) -> Iterator[dict[int, str]]:
         if self.solves > budget:
             return
@@ -88,16 +89,16 @@ class _Search:
         for clause in branching[depth]:
             if clause is None:
                 continue
-            trial = {fid: list(cs) for fid, cs in state.items()}
+            trial = {fid: dict(cs) for fid, cs in state.items()}
             _add(trial, clause)
-            if any(self.solve(trial[fid], fid).status == IMPOSSIBLE for fid, _ in clause):
+            if any(self.solve(list(trial[fid]), fid).status == IMPOSSIBLE for fid, _ in clause):
                 continue
             yield from self._dfs(trial, branching, depth + 1, budget)
 
-    def _values(self, state: dict[int, list[Constraint]]) -> dict[int, str] | None:
+    def _values(self, state: _State) -> dict[int, str] | None:
         values: dict[int, str] = {}
         for fid, constraints in state.items():
-            solution = self.solve(constraints, fid)
+            solution = self.solve(list(constraints), fid)
             if solution.value is None:
                 return None
             values[fid] = solution.value
@@ -119,11 +120,9 @@ def _split(needs: list[Alternatives]) -> tuple[Clause | None, list[Alternatives]
     return tuple(fixed), branching
 
 
-def _add(state: dict[int, list[Constraint]], clause: Clause) -> None:
+def _add(state: _State, clause: Clause) -> None:
     for fid, constraint in clause:
-        bucket = state.setdefault(fid, [])
-        if constraint not in bucket:
-            bucket.append(constraint)
+        state.setdefault(fid, {})[constraint] = None
 
 
 def _search(evaluator: Evaluator, event_id: int, fields: Mapping[str, Iterable[Constraint]] | None,
@@ -198,22 +197,27 @@ def set_event(rule_set: RuleSet, *, match: bool = True, binary_version: int = 0x
 
 
 def distinguish(first: Evaluator, second: Evaluator, event_id: int, *, ignore_rule_names: bool = False,
-                only: Iterable[tuple[int, Target]] | None = None) -> Witness | None:
+                only: Iterable[tuple[int, Target]] | None = None,
+                require: Callable[[Event], bool] | None = None) -> Witness | None:
     """An event the two evaluators decide differently (decision, or RuleName unless ignored).
 
     Targets come from both sides; ``only`` restricts them to ``(side, target)`` pairs (side 0 is
     ``first``). When no single path shows a difference, each is combined with paths of the other
     side: "no set matches there" (a filter whose condition changed), paths through sets of the
     opposite onmatch (a new exclude filter only shows on an event the old config logs), then the
-    rest. Both decisions are in the witness, re-checked.
+    rest. ``require`` is a further test the event must pass (the diff uses it to attribute a
+    witness to one change). Both decisions are in the witness, re-checked.
     """
     sides = (first, second)
     chosen = list(only) if only is not None else [(s, t) for s in (0, 1) for t in event_targets(sides[s], event_id)]
 
+    def wanted(event: Event) -> bool:
+        return _differs(first, second, event, ignore_rule_names) and (require is None or require(event))
+
     def check(events: Iterable[Event], target: Target) -> Witness | None:
         for event in events:
-            if _differs(first, second, event, ignore_rule_names):
-                event = minimal(event, lambda e: _differs(first, second, e, ignore_rule_names))
+            if wanted(event):
+                event = minimal(event, wanted)
                 return Witness(event, (first.decide(event), second.decide(event)), target)
         return None
 
@@ -226,6 +230,24 @@ def distinguish(first: Evaluator, second: Evaluator, event_id: int, *, ignore_ru
             found = check(combined_events(((sides[side], target), (sides[1 - side], partner)), event_id), target)
             if found is not None:
                 return found
+    return None
+
+
+def distinguish_along(first: Evaluator, second: Evaluator, event_id: int,
+                      paths: Iterable[Sequence[tuple[int, Target]]], *, ignore_rule_names: bool = False,
+                      require: Callable[[Event], bool] | None = None) -> Witness | None:
+    """Like :func:`distinguish`, over events that take several paths at once (each path a list of
+    ``(side, target)``; side 0 is ``first``): e.g. two filters of one set both matching."""
+    sides = (first, second)
+
+    def wanted(event: Event) -> bool:
+        return _differs(first, second, event, ignore_rule_names) and (require is None or require(event))
+
+    for path in paths:
+        for event in combined_events([(sides[side], target) for side, target in path], event_id):
+            if wanted(event):
+                event = minimal(event, wanted)
+                return Witness(event, (first.decide(event), second.decide(event)), path[0][1])
     return None
 
 

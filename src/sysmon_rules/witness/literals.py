@@ -25,7 +25,6 @@ from ..engine.conditions import (
     IS_NOT,
     NOT_BEGIN_WITH,
     NOT_END_WITH,
-    Platform,
     Test,
     c_string,
     compile_test,
@@ -33,6 +32,7 @@ from ..engine.conditions import (
 )
 from ..errors import SysmonRulesError
 from ..schema import CONDITIONS, condition_index
+from ..schema.model import Platform
 
 # Conditions that are exact complements of another over every value an event can carry (the
 # evaluator never tests an empty value: absent and empty read as "-").

@@ -29,11 +29,16 @@ _MAX_ALTERNATIVES = 16
 class Target:
     """Where the walk ends: ``position`` in evaluation order and ``item`` of that set matching.
 
-    ``position=None`` is "no set matches" (the event then gets the default decision).
+    In an AND set ``item`` (optional) is a top-level filter that should match first on its field
+    (so its RuleName is the one reported). ``position=None`` is "no set matches" (the event then
+    gets the default decision).
     """
 
     position: int | None
     item: int | None = None
+    # Only "this item matches", whatever the rest of the walk does: a filter's RuleName survives
+    # in a set that then fails, and is reported if a later set matches.
+    alone: bool = False
 
 
 def _literal(flt: CFilter, valid: frozenset[int], wanted: bool) -> Clause | None:
@@ -97,8 +102,12 @@ def set_matches(cset: CSet, valid: frozenset[int], item: int | None = None) -> l
     wanted = cset.items[item] if item is not None else None
     obligations: list[Alternatives] = []
     for run in runs.values():
-        first = [f for f in run if f is wanted] + [f for f in run if f is not wanted]
-        obligations.append(tuple(_literal(f, valid, True) for f in first[:_MAX_ALTERNATIVES]))
+        # The run's first matching filter decides its RuleName: each way is "this one matches,
+        # the ones before it do not" (the wanted filter's way first).
+        ways = [_join([_literal(f, valid, True)] + [_literal(e, valid, False) for e in run[:i]])
+                for i, f in enumerate(run[:_MAX_ALTERNATIVES])]
+        order = sorted(range(len(ways)), key=lambda i: run[i] is not wanted)
+        obligations.append(tuple(ways[i] for i in order))
     obligations += [item_matches(g, valid) for g in groups]
     return obligations
 
@@ -116,8 +125,29 @@ def set_misses(cset: CSet, valid: frozenset[int]) -> list[Alternatives]:
     return [tuple(ways[:_MAX_ALTERNATIVES])] if cset.combine == COMBINE_AND else []
 
 
+def reached_and_matched(cset: CSet, valid: frozenset[int], item: int) -> list[Alternatives]:
+    """Item ``item`` of ``cset`` is tried and matches, whatever the set then does.
+
+    In an AND set the walk reaches it when every earlier item matched or was rescued (a later
+    top-level filter has its field) and no earlier filter of its own field matched (that would
+    skip it).
+    """
+    target = cset.items[item]
+    needs = [item_matches(target, valid)]
+    if cset.combine != COMBINE_AND:
+        return needs
+    for j, earlier in enumerate(cset.items[:item]):
+        if isinstance(earlier, CFilter) and isinstance(target, CFilter) and earlier.field_id == target.field_id:
+            needs.append(item_misses(earlier, valid))
+        elif isinstance(earlier, CGroup) or not cset.rescue[j]:
+            needs.append(item_matches(earlier, valid))
+    return needs
+
+
 def obligations(sets: tuple[CSet, ...], valid: tuple[frozenset[int], ...], target: Target) -> list[Alternatives]:
     """Everything an event must satisfy to end its walk at ``target``."""
+    if target.alone and target.position is not None and target.item is not None:
+        return reached_and_matched(sets[target.position], valid[target.position], target.item)
     stop = len(sets) if target.position is None else target.position
     found: list[Alternatives] = []
     for k in range(stop):

@@ -33,10 +33,10 @@ from ..engine.conditions import (
     IS_ANY,
     LESS_THAN,
     MORE_THAN,
-    Platform,
     list_needles,
     list_tokens,
 )
+from ..schema.model import Platform
 from .literals import Constraint
 
 Status = Literal["found", "impossible", "unknown"]
@@ -128,6 +128,10 @@ def _add_unwanted(shape: _Shape, condition: int, data: str) -> None:
         shape.forbidden_prefixes.append(data)
     elif condition == END_WITH:
         shape.forbidden_suffixes.append(data)
+    elif condition == LESS_THAN:  # at least data
+        shape.seeds += [data, data + "0", data + "a", *_above(data)]
+    elif condition == MORE_THAN:  # at most data
+        shape.seeds += [data, *_below(data)]
 
 
 def _below(data: str) -> list[str]:
@@ -185,9 +189,18 @@ def _refute(shape: _Shape) -> str | None:
         return f"two 'end with' values disagree: {sorted(set(shape.suffixes))}"
     if len(set(shape.basenames)) > 1:
         return f"two 'image' file names disagree: {sorted(set(shape.basenames))}"
+    if shape.basenames and suffix and not _name_fits(shape.basenames[0], suffix):
+        return f"a value ending with {suffix!r} cannot have the file name {shape.basenames[0]!r}"
     if "" in shape.forbidden or "" in shape.forbidden_prefixes or "" in shape.forbidden_suffixes:
         return "an empty needle is in every value, so it cannot be excluded"
     return _forced_forbidden(prefix, suffix, shape.needles, shape)
+
+
+def _name_fits(name: str, suffix: str) -> bool:
+    """Can a value ending with ``suffix`` have the file name ``name`` (text after the last ``\\``)?"""
+    if "\\" in suffix:
+        return suffix[suffix.rfind("\\") + 1:] == name
+    return name.endswith(suffix)
 
 
 def _forced_forbidden(prefix: str, suffix: str, needles: list[str], shape: _Shape) -> str | None:
@@ -245,7 +258,7 @@ def _assemble(prefix: str, needles: list[str], suffix: str, seeds: list[str]) ->
 
 def _needed(needles: list[str], around: str) -> list[str]:
     """The needles not already inside the fixed parts or another needle, longest first."""
-    unique = sorted({n for n in needles if n and n not in around}, key=len, reverse=True)
+    unique = sorted({n for n in needles if n and n not in around}, key=lambda n: (-len(n), n))
     return [n for i, n in enumerate(unique) if not any(n in other for other in unique[:i])]
 
 
