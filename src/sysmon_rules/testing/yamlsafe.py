@@ -116,7 +116,7 @@ def load_yaml(path: str | Path) -> Any:
     import yaml
 
     where = str(path)
-    data = read_input(path, stdin=False)  # a FileAccessError names the file
+    data = read_input(path, stdin=False)  # an unreadable file is io's FileAccessError, as everywhere
     text = _decode(data, where)
     try:
         _check_depth(text, where)
