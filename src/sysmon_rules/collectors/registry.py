@@ -121,7 +121,10 @@ def _zip_members(path: Path) -> Iterator[tuple[Source, bool]]:
 def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
     if info.flag_bits & 0x1:  # zipfile says RuntimeError ("password required"): it is damage here
         raise zipfile.BadZipFile("encrypted, a password is needed")
-    return archive.open(info)
+    try:
+        return archive.open(info)
+    except (UnicodeDecodeError, ValueError, struct.error) as exc:  # a damaged local header (its name)
+        raise zipfile.BadZipFile(f"damaged member header ({exc})") from exc
 
 
 def walk_files(top: Path) -> Iterator[Path]:

@@ -208,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             print(format_row(report), flush=True)
             for sig, count in report.unexpected.most_common():
                 print(f"    {count} x {sig} (first: input {report.examples[sig]})")
+            if "hang" in report.examples:
+                print(f"    first hang: input {report.examples['hang']}")
             failed |= bool(report.unexpected or report.hangs)
     return 1 if failed else 0
 

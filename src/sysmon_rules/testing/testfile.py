@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import Location, SysmonRulesError
+from ..hints import shown
 from .yamlsafe import YamlError, load_yaml
 
 if TYPE_CHECKING:
@@ -167,7 +168,8 @@ def _case(raw: object, where: str, top: Location, platform: str, number: int) ->
     loc = Location(where, int(raw.pop("__line__", top.line)))
     problems: list[TestFileError] = []
     name = raw.get("name")
-    label = str(name) if isinstance(name, _SCALARS) and name else f"case {number}"
+    # escaped: a name is quoted in one-line messages and report lines (a newline would split them)
+    label = shown(str(name)) if isinstance(name, _SCALARS) and name else f"case {number}"
     if not isinstance(name, _SCALARS):
         problems.append(TestFileError(f"{label}: 'name' must be text, not {_show(name)}", loc))
     unknown = _unknown_keys(raw, _CASE_KEYS)
