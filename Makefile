@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(CLI) dump $(VENV)/demo-rules.bin
 	$(CLI) evaluate examples/sysmonconfig.xml examples/events.jsonl --format jsonl
 	$(CLI) test examples/sysmonconfig.sysmon-test.yaml
+	$(CLI) report examples/sysmonconfig.xml --events examples/events.jsonl -o $(VENV)/demo-report.html
 	$(CLI) lint examples/lint-mistakes.xml --fail-on never
 	$(CLI) merge examples/modules -o $(VENV)/demo-merged.xml
 
@@ -27,6 +28,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	SYSMON_RULES_FUZZ_EXAMPLES=20000 $(PY) -m pytest -q tests/test_blob_fuzz.py
+	SYSMON_RULES_FUZZ_INPUTS=3000 $(PY) -m pytest -q tests/test_fuzz_surfaces.py
 	SYSMON_RULES_MERGE_FULL=1 SYSMON_RULES_MERGE_EXAMPLES=1000 $(PY) -m pytest -q tests/test_merge_union.py
 	SYSMON_RULES_PROCESS_CLUSTER=1 $(PY) -m pytest -q tests/test_distributed.py
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done

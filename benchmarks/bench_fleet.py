@@ -172,9 +172,10 @@ def bench_memory(tmp: Path, real: list[object], base: int) -> None:
         path = parquet_input(tmp, real, base * factor, f"rss{factor}.parquet")
         _, _, rss = child([str(CLI), "evaluate", str(CONFIG), str(path), "--format", "json"])
         results.append(rss)
-    flat = results[-1] <= results[0] * 1.25
+    # 1x is less than one 64k-row batch; from 4x on every run holds the same batches at a time.
+    flat = results[-1] <= results[1] * 1.1
     row(f"peak RSS 1x/4x/16x of {base:,} (Parquet)", "/".join(f"{r / 1024:.0f}" for r in results) + " MiB",
-        "flat in input size", flat)
+        "flat in input size", flat, "16x within 10% of 4x")
 
 
 def main() -> int:

@@ -112,5 +112,6 @@ def test_dump_text(shared_dir: Path, tmp_path: Path) -> None:
     path.write_bytes(blob)
     result = CliRunner().invoke(main, ["dump", str(path)])
     assert result.exit_code == 0
-    assert result.output.startswith("Rule configuration (version ")
+    assert result.output.startswith("Current configuration:\n")  # the options header, as sysmon -c
+    assert "\n\nRule configuration (version " in result.output
     assert " - ProcessAccess                      onmatch: include" in result.output

@@ -45,19 +45,23 @@ def test_cli_gives_sysmons_decision_per_line(tmp_path: Path, case: dict[str, obj
     assert [g["line"] for g in got] == list(range(1, len(want) + 1))
 
 
-def test_malformed_line_is_named(tmp_path: Path) -> None:
+def test_malformed_line_is_named_skipped_and_an_error_under_strict(tmp_path: Path) -> None:
     config = tmp_path / "c.xml"
     config.write_text('<Sysmon schemaversion="4.90"><EventFiltering/></Sysmon>', encoding="utf-8")
     events = tmp_path / "e.jsonl"
     events.write_text('{"EventID": 1, "fields": {}}\n\n{"EventID": 1, "fields": {"Image": 3}}\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["evaluate", str(config), str(events), "--format", "jsonl"])
+    assert result.exit_code == 0
+    assert f"warning: {events}:3: damaged record skipped" in result.stderr
+    assert len(result.stdout.splitlines()) == 1
+    result = CliRunner().invoke(main, ["evaluate", str(config), str(events), "--strict"])
     assert result.exit_code == 1
     assert isinstance(result.exception, sr.SysmonRulesError)
     assert f"{events}:3:" in str(result.exception)
     broken = tmp_path / "b.jsonl"
     broken.write_text("{not json\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["evaluate", str(config), str(broken)])
-    assert f"{broken}:1: not JSON" in str(result.exception)
+    result = CliRunner().invoke(main, ["evaluate", str(config), str(broken), "--strict"])
+    assert f"{broken}:1: damaged record: not JSON" in str(result.exception)
 
 
 def test_blob_config_stdin_gzip_and_explain(tmp_path: Path, project_root: Path) -> None:

@@ -99,11 +99,15 @@ def test_jsonl_shapes_per_line_and_other_providers(tmp_path: Path) -> None:
     assert stream.stats.other == {"Security": 1}
 
 
-def test_jsonl_malformed_line_is_an_error_but_a_cut_last_line_is_skipped(tmp_path: Path) -> None:
+def test_jsonl_malformed_line_is_skipped_counted_and_an_error_under_strict(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"EventID": 1, "fields": {}}\n{"EventID": 1, "fields": \n{"EventID": 2, "fields": {}}\n', "utf-8")
-    with pytest.raises(CollectorError, match=r"bad.jsonl:2: not JSON"):
-        list(read(bad))
+    stream = read(bad)
+    with pytest.warns(UserWarning, match=r"bad.jsonl:2: damaged record skipped: not JSON"):
+        assert [e.event_id for e in stream] == [1, 2]
+    assert stream.stats.skipped == 1
+    with pytest.raises(CollectorError, match=r"bad.jsonl:2: damaged record: not JSON"):
+        list(read(bad, strict=True))
     cut = tmp_path / "cut.jsonl"
     cut.write_text('{"EventID": 1, "fields": {}}\n{"EventID": 1, "fie', "utf-8")
     stream = read(cut)

@@ -99,3 +99,10 @@ def test_a_local_cluster_of_worker_processes(shared_dir: Path, tmp_path: Path) -
     single = json.loads(_cli(str(shared_dir / MODULAR), str(path), "--format", "json"))
     assert (done.summary.events, done.summary.included) == (single["events"], single["included"])
     assert done.summary.events == 50 and done.partitions == 1
+
+
+@pytest.mark.skipif(not os.environ.get("SYSMON_RULES_PROCESS_CLUSTER"),
+                    reason="waits out the connect timeout (10 s): set SYSMON_RULES_PROCESS_CLUSTER=1")
+def test_an_unreachable_scheduler_is_one_clear_error(shared_dir: Path, inputs: list[str]) -> None:
+    with pytest.raises(SysmonRulesError, match=r"--scheduler tcp://127\.0\.0\.1:9: cannot reach the scheduler"):
+        distributed.evaluate(shared_dir / MODULAR, inputs, scheduler="tcp://127.0.0.1:9")

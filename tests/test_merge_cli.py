@@ -101,3 +101,20 @@ def test_the_docs_sysmon_modular_example_prints_what_it_says(project_root: Path,
     code, err = _run("merge", "--style", "sysmon-modular", *modules, "--script", str(script),
                      "-o", str(tmp_path / "o.xml"))
     assert code == 0 and err.splitlines() == expected
+
+
+def test_check_names_the_changed_module_of_a_union(tmp_path: Path, project_root: Path) -> None:
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    for module in (project_root / "examples" / "modules").glob("*.xml"):
+        (modules / module.name).write_bytes(module.read_bytes())
+    built = tmp_path / "merged.xml"
+    assert _run("merge", str(modules), "-o", str(built))[0] == 0
+    assert _run("merge", str(modules), "--check", str(built))[0] == 0
+    shells = modules / "include_shells.xml"
+    shells.write_text(shells.read_text("utf-8").replace("powershell.exe", "pwsh.exe"), "utf-8")
+    result = CliRunner().invoke(main, ["merge", str(modules), "--check", str(built)])
+    assert result.exit_code == 1
+    assert f"{shells.as_posix()}: 1 rule(s) missing or different in {built}" in result.stdout
+    line = next(n for n, text in enumerate(built.read_text("utf-8").splitlines(), 1) if "powershell.exe" in text)
+    assert f"{built}:{line}:9: rule no module has now" in result.stdout

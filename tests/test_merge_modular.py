@@ -190,3 +190,47 @@ def test_module_order_folds_case_as_upstreams_builds_did(tmp_path: Path, tree: P
     result = merge([tmp_path], style="sysmon-modular", script=str(tree / "Merge-SysmonXml.ps1"), order=order)
     assert Path(result.modules[0]).name == first
     assert sr.Evaluator(result.config).decide(sr.Event(1, {"Image": "C:\\x.exe"})).rule_name == first
+
+
+def test_what_upstreams_build_changes_in_the_a9ff298_modules(tree: Path) -> None:
+    result = merge([tree], style="sysmon-modular")
+    found = {(d.code, d.severity, Path(d.location.path or "").name) for d in result.diagnostics
+             if d.code != "schemaversion-dropped"}
+    assert found == {
+        ("options-dropped", "warning", "include_windowsupdate_autostart.xml"),  # HashAlgorithms, CheckRevocation
+        ("options-dropped", "warning", "include_interesting_files.xml"),  # ArchiveDirectory
+        ("name-dropped", "warning", "include_windows_disabling_security_services.xml"),
+        ("name-dropped", "info", "exclude_rdp_over_udp.xml"),  # an exclude set: the name is never seen
+        ("misplaced-rules", "warning", "include_cve_2021_40444.xml"),  # <FileCreate> where EventFiltering belongs
+    }
+    # The dropped RuleGroup name, as the module alone and the build's own output report it:
+    event = sr.Event(13, {"TargetObject": "HKLM\\SOFTWARE\\Microsoft\\Windows Script\\Settings\\AmsiEnable"})
+    module = tree / "12_13_14_registry_event" / "include_windows_disabling_security_services.xml"
+    assert sr.Evaluator(sr.load(module)).decide(event).rule_name == "Disabling Security Service"
+    assert sr.Evaluator(sr.load(tree / "sysmonconfig.xml")).decide(event) == sr.Decision("include", None)
+
+
+def test_the_mde_template_drops_what_dns_and_driver_excludes_leave(tree: Path) -> None:
+    result = merge([tree], style="sysmon-modular", template="MDEaugment")
+    rest = sorted(d.message.split("<")[1].split(" ")[0] for d in result.diagnostics if d.code == "template-drops-rest")
+    assert rest == ["DnsQuery", "DriverLoad"]
+    committed = sr.Evaluator(sr.load(tree / "sysmonconfig-mde-augment.xml"))
+    query = sr.Event(22, {"QueryName": "evil.example.com", "Image": "C:\\x.exe"})
+    assert committed.decide(query).decision == "exclude"  # no match in two sets: dropped
+    assert sr.Evaluator(sr.load(tree / "sysmonconfig.xml")).decide(query).decision == "include"
+
+
+def test_event_types_missing_from_the_scripts_list_vanish_with_a_warning(tree: Path, tmp_path: Path,
+                                                                        project_root: Path) -> None:
+    # An older or forked script without DnsQuery in $Rules: its rules are never merged.
+    text = (tree / "Merge-SysmonXml.ps1").read_text("utf-8")
+    block = "        DnsQuery = [ordered]@{\n            include = @()\n            exclude = @()\n        }\n"
+    assert block in text.replace("\r\n", "\n")
+    script = tmp_path / "Merge-SysmonXml.ps1"
+    script.write_text(text.replace("\r\n", "\n").replace(block, ""), "utf-8")
+    assert "DnsQuery" not in read_script(script).event_keys
+    modules = [project_root / "examples" / "modules" / n for n in ("exclude_updates.xml", "include_shells.xml")]
+    result = merge(modules, style="sysmon-modular", script=str(script))
+    dropped = [d for d in result.diagnostics if d.code == "event-dropped"]
+    assert [(Path(d.location.path or "").name, d.location.line) for d in dropped] == [("exclude_updates.xml", 5)]
+    assert not any(ev.element == "DnsQuery" and ev.items for _, ev in result.config.event_rules())

@@ -130,3 +130,23 @@ def _draw_versions() -> set[str]:
     collect()
     assert len(found) > 3
     return found
+
+
+def test_events_matching_builds_evaluators_only_for_rules_it_draws(shared_dir: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config's every rule got its own evaluator up front (157 s for sysmon-modular's config
+    before the first example); now one is built when its rule is first drawn."""
+    config = sysmon_rules.load(shared_dir / "corpus" / "configs" / "sysmon-modular" / "sysmonconfig.xml")
+    built: list[object] = []
+    real = sst._alone
+
+    def counting(*args: object) -> Evaluator:
+        built.append(args[1])
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sst, "_alone", counting)
+    strategy = sst.events_matching(config)
+    assert built == []
+    assert _draws(strategy, 10)
+    assert 0 < len(built) < 200  # of the config's ~1,500 rules
+    assert len(built) == len({id(target) for target in built})  # each rule's evaluator built once

@@ -42,7 +42,10 @@ if TYPE_CHECKING:
         to_xml,
         validate,
     )
+    from .coverage import CoverageReport, coverage
+    from .diff import ConfigDiff, diff
     from .engine import Decision, Evaluator
+    from .htmlreport import html_report
     from .merge import MergeResult, merge
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
@@ -61,6 +64,11 @@ _LAZY = {
     "Decompiled": "sysmon_rules.api",
     "Evaluator": "sysmon_rules.engine",
     "Decision": "sysmon_rules.engine",
+    "diff": "sysmon_rules.diff",
+    "ConfigDiff": "sysmon_rules.diff",
+    "coverage": "sysmon_rules.coverage",
+    "CoverageReport": "sysmon_rules.coverage",
+    "html_report": "sysmon_rules.htmlreport",
     "merge": "sysmon_rules.merge",
     "MergeResult": "sysmon_rules.merge",
 }
@@ -69,8 +77,10 @@ __all__ = [
     "BlobFormatError",
     "CompiledBlob",
     "Config",
+    "ConfigDiff",
     "ConfigSyntaxError",
     "ConfigValidationError",
+    "CoverageReport",
     "Decision",
     "Decompiled",
     "Diagnostic",
@@ -89,8 +99,11 @@ __all__ = [
     "SchemaVersionError",
     "SysmonRulesError",
     "compile_config",
+    "coverage",
     "decompile",
+    "diff",
     "from_blob",
+    "html_report",
     "iter_errors",
     "lint_file",
     "load",

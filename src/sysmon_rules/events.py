@@ -35,3 +35,12 @@ class Event:
     event_id: int
     fields: Mapping[str, str] = field(default_factory=dict)
     origin: Origin | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # Checked here, once: a wrong type otherwise fails deep inside the evaluator.
+        if type(self.event_id) is not int:
+            raise TypeError(f"Event: event_id must be an int, got {type(self.event_id).__name__} "
+                            f"{self.event_id!r}" + (" (use int(...))" if isinstance(self.event_id, str) else ""))
+        if not isinstance(self.fields, Mapping):
+            raise TypeError(f"Event: fields must be a mapping of field name to string, "
+                            f"got {type(self.fields).__name__}")

@@ -28,7 +28,7 @@ Decided = tuple[pa.RecordBatch, pa.Table, "pa.Table | None"]  # a batch, its dec
 
 
 def evaluator_from(data: bytes, *, path: str | None = None, platform: Any = "windows",
-                   environment: dict[str, str] | None = None) -> Evaluator:
+                   environment: dict[str, str] | None = None, sysmon_compatible: bool = False) -> Evaluator:
     """The evaluator of an XML config (validated as Sysmon would) or a rule blob (raw, .reg, hex,
     base64), told apart by content. With ``path`` an XML config is read from there, so rule
     locations name the file."""
@@ -36,7 +36,7 @@ def evaluator_from(data: bytes, *, path: str | None = None, platform: Any = "win
     from .validation import load
 
     if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
-        config = load(Path(path) if path else data, platform=platform)
+        config = load(Path(path) if path else data, platform=platform, sysmon_compatible=sysmon_compatible)
         return Evaluator(config, environment=environment, platform=as_platform(platform))
     return Evaluator(read_blob(data), environment=environment, platform=as_platform(platform))
 
@@ -91,7 +91,8 @@ def _json_text(column: pa.Array) -> pa.Array:
     return pc.fill_null(text, "null")
 
 
-def jsonl(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None) -> str:
+def jsonl(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None,
+          locations: list[str | None] | None = None) -> str:
     """One JSON line per row, as the per-event output writes them (same keys, order and spacing),
     assembled by Arrow's string kernels rather than a Python loop per row."""
     if batch.num_rows == 0:
@@ -102,6 +103,8 @@ def jsonl(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None) -> s
         ', "event_id": ', _json_text(batch.column("EventID")), ', "source": ', _json_text(batch.column("source")),
         ', "record": ', _json_text(batch.column("record")), ', "line": ', _json_text(batch.column("line")),
     ]
+    if locations is not None:  # where the deciding set is written, by its position (see cli.evaluate)
+        parts += [', "rule_set": ', _json_text(pc.take(pa.array(locations, pa.string()), _array(result, "rule_set")))]
     if theirs is not None:
         parts += [', "compare": {"decision": ', _json_text(_array(theirs, "decision")),
                   ', "rule_name": ', _json_text(_array(theirs, "rule_name")), "}"]

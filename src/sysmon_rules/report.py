@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .events import Event
 from .volume import Volume
@@ -18,6 +18,7 @@ from .volume import Volume
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from .collectors import ReadStats
     from .engine import Decision, Evaluator
     from .ruletable import RuleSet
 
@@ -152,3 +153,27 @@ class Comparison:
     def as_dict(self, *, top: int | None = None, budget: int | None = None) -> dict[str, object]:
         return {"events": self.events, "changed": self.changed, "by_event_id": self.id_rows(),
                 "rule_names": self.name_rows(), "volume": self.volume.as_dict(budget=budget, top=top)}
+
+
+class ReadReport(Protocol):
+    """What reading found (an EventStream, or a distributed Replay): counts and files."""
+
+    @property
+    def stats(self) -> ReadStats: ...
+    @property
+    def files(self) -> list[tuple[str, str]]: ...
+    @property
+    def unread(self) -> list[str]: ...
+
+
+def replay_document(summary: Summary, evaluator: Evaluator, stream: ReadReport,
+                    comparison: Comparison | None = None, compare_name: str = "", *,
+                    budget: int | None = None) -> dict[str, object]:
+    """The replay as `evaluate --format json` prints it: the summary, what was read, the comparison."""
+    doc: dict[str, object] = {**summary.as_dict(evaluator, budget=budget), "skipped": stream.stats.skipped,
+                              "other_records": dict(stream.stats.other),
+                              "files": [{"source": s, "collector": c} for s, c in stream.files],
+                              "unread": stream.unread}
+    if comparison is not None:
+        doc["compare"] = {"config": compare_name, **comparison.as_dict(budget=budget)}
+    return doc

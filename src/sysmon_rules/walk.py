@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
+from . import hints
 from .errors import Diagnostic, Severity
 from .model import Config, EventRules, Filter, Rule, RuleGroup
 from .ruletable import MAX_NAME_BYTES
@@ -195,21 +196,19 @@ def _fatal(group: RuleGroup | None, rule: Rule | None, flt: Filter, name: str | 
         close = difflib.get_close_matches((flt.condition or "").lower(), conditions, n=1)
         yield Diagnostic(
             "unknown-condition", "error",
-            f"Unknown condition: {flt.condition}. Expected values are {', '.join(conditions)}",
+            f"Unknown condition: {hints.shown(flt.condition or '')}. Expected values are {', '.join(conditions)}",
             flt.location, f"did you mean '{close[0]}'?" if close else None,
         )
 
 
 def _incorrect_field(ev: EventRules, series: tuple[EventType, ...], breaking: Filter, silent: Severity
                      ) -> Diagnostic:
-    known = sorted({f.name for e in series for f in e.fields})
-    close = difflib.get_close_matches(breaking.field, known, n=1)
     ids = "/".join(str(e.id) for e in series)
     return Diagnostic(
         "incorrect-field", silent,
         f"Incorrect field {breaking.field}: no {ev.element} event (id {ids}) has all the fields this "
         f"element uses; Sysmon drops this element and every later <{ev.element}>",
-        breaking.location, f"did you mean <{close[0]}>?" if close else None,
+        breaking.location, hints.incorrect_field(breaking.field, [f.field for _, f in filters_of(ev)], series),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ruletable import COMBINE_NAMES, COMBINE_OR, RuleSet, onmatch_of
+from ..ruletable import COMBINE_NAMES, COMBINE_OR, RuleSet, RuleTable, onmatch_of
 from ..schema import SchemaVersion, format_version
 from ..schema.model import Platform
 from .decode import decode_blob
@@ -66,18 +66,29 @@ def dump_text(data: bytes, platform: Platform = "windows") -> str:
         lines = [f"Rule configuration (binary version {format_version(table.binary_version)}):"]
     if not table.rule_sets:
         return "No rules installed\n"
-    previous: tuple[str, int] | None = None
     state = {"aggregation": 0}
-    for rule_set in table.rule_sets:
+    for index in printed_sets(table, schema):
+        lines += _set_lines(table.rule_sets[index], schema, conditions, state)
+    return "\n".join(lines) + "\n"
+
+
+def printed_sets(table: RuleTable, schema: SchemaVersion) -> list[int]:
+    """Indexes of the rule sets ``sysmon -c`` prints: known events, no repeat of the set before.
+
+    Sysmon's "don't repeat overloaded event type names": a set whose event's rule name and
+    default equal the previously printed set's is not printed at all, filters and all.
+    """
+    shown: list[int] = []
+    previous: tuple[str, int] | None = None
+    for index, rule_set in enumerate(table.rule_sets):
         event = schema.events_by_id.get(rule_set.event_id)
         if event is None:
             continue
         key = (event.rulename or "", rule_set.rule_default)
-        if key == previous:
-            continue  # Sysmon's "don't repeat overloaded event type names"
+        if key != previous:
+            shown.append(index)
         previous = key
-        lines += _set_lines(rule_set, schema, conditions, state)
-    return "\n".join(lines) + "\n"
+    return shown
 
 
 def dump_json(data: bytes, platform: Platform = "windows") -> dict[str, Any]:

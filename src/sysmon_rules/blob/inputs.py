@@ -12,40 +12,54 @@ import binascii
 import re
 
 from ..errors import BlobFormatError
+from .regvalues import reg_values
 
 _HEX_ONLY = re.compile(rb"[0-9a-fA-F\s,:]+")
 _B64_ONLY = re.compile(rb"[A-Za-z0-9+/=\s]+")
 _LIST = re.compile(rb"\[\s*\d+(?:\s*,\s*\d+)*\s*,?\s*\]")
-_REG_VALUE = re.compile(r'^"Rules"\s*=\s*hex(?:\(3\))?:(.*)$', re.IGNORECASE | re.MULTILINE)
-_MAX_TEXT = 256 * 1024 * 1024
+_REG_VALUE = re.compile(r'^[ \t]*"Rules"[ \t]*=[ \t]*hex(?:\(3\))?:', re.IGNORECASE | re.MULTILINE)
+_NOT_DIGITS = re.compile(r"[\s,]")
+# A compiled Rules value is a few MB (sysmon-modular's is 1.3 MB) and its .reg/hex text about six
+# bytes per blob byte: far above both, far below what would strain memory. Inputs are read to it.
+MAX_BLOB_INPUT = 64 * 1024 * 1024
 
 
 def _text(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:  # an odd length or a lone surrogate: a damaged export
+            raise BlobFormatError(f"starts like a .reg export but is not valid UTF-16 ({exc.reason})",
+                                  exc.start, "input") from exc
     if len(data) > 1 and data[1:2] == b"\0" and data[:1] != b"\0":
         return data.decode("utf-16-le", "replace")
     return data.decode("utf-8-sig", "replace")
 
 
+def as_text(data: bytes) -> str:
+    """Text saved by any Windows or Linux tool: UTF-16 (with or without a BOM) or UTF-8."""
+    return _text(data)
+
+
 def _from_reg(text: str) -> bytes:
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if _REG_VALUE.match(line.strip())), None)
-    if start is None:
+    """The Rules value's bytes, line by line from where it starts: no copy of the whole text."""
+    match = _REG_VALUE.search(text)
+    if match is None:
         raise BlobFormatError('no "Rules"=hex:... value in this .reg file', 0, "input")
-    match = _REG_VALUE.match(lines[start].strip())
-    assert match is not None
-    parts = [match.group(1).strip()]
-    for line in lines[start + 1:]:
-        if not parts[-1].endswith("\\"):
-            break
-        parts[-1] = parts[-1][:-1]
-        parts.append(line.strip())
-    digits = re.sub(r"[\s,]", "", "".join(parts))
-    try:
-        return bytes.fromhex(digits)
-    except ValueError as exc:
-        raise BlobFormatError(f"the Rules value is not hex: {exc}", 0, "input") from exc
+    out, carry, position = bytearray(), "", match.end()
+    while True:
+        end = text.find("\n", position)
+        line = text[position:end if end >= 0 else len(text)].strip()
+        more = line.endswith("\\") and end >= 0
+        digits = carry + _NOT_DIGITS.sub("", line[:-1] if more else line)
+        carry = digits[-1] if len(digits) % 2 and more else ""  # a byte cut across lines
+        try:
+            out += bytes.fromhex(digits[:len(digits) - len(carry)])
+        except ValueError as exc:
+            raise BlobFormatError(f"the Rules value is not hex: {exc}", 0, "input") from exc
+        if not more:
+            return bytes(out)
+        position = end + 1
 
 
 def _is_probably_binary(data: bytes) -> bool:
@@ -54,11 +68,20 @@ def _is_probably_binary(data: bytes) -> bool:
 
 def read_blob(data: bytes) -> bytes:
     """The blob inside ``data``: raw bytes as they are, or decoded from .reg, hex, base64 or a list."""
-    if not data or _is_probably_binary(data) or len(data) > _MAX_TEXT:
-        return data
+    return read_blob_and_values(data)[0]
+
+
+def read_blob_and_values(data: bytes) -> tuple[bytes, dict[str, str | int]]:
+    """The blob, and the registry values beside it when ``data`` is a .reg export (else none)."""
+    if not data or _is_probably_binary(data):
+        return data, {}
     text = _text(data)
     if "Windows Registry Editor" in text[:200] or "REGEDIT" in text[:20].upper() or _REG_VALUE.search(text):
-        return _from_reg(text)
+        return _from_reg(text), reg_values(text)
+    return _from_text(data, text), {}
+
+
+def _from_text(data: bytes, text: str) -> bytes:
     stripped = text.strip().encode("ascii", "replace")
     if stripped.startswith(b"0x"):
         stripped = stripped[2:]

@@ -21,7 +21,10 @@ from .messages import fail as fail
 def parse_binary_version(text: str) -> int:
     """``18``, ``15.0``, ``9.20``, ``1.01`` or a raw word such as ``0x00120000``."""
     if text.lower().startswith("0x"):
-        return int(text, 16)
+        try:
+            return int(text, 16)
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not a hexadecimal version word such as 0x00120000") from None
     major, _, minor = text.partition(".")
     if not major.isdigit() or (minor and not minor.isdigit()):
         raise click.BadParameter(f"{text!r} is not a version such as 18, 15.0 or 9.20")

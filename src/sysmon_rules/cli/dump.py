@@ -1,4 +1,4 @@
-"""`sysmon-rules dump BLOB`: the rules listing `sysmon -c` prints, or the same as JSON."""
+"""`sysmon-rules dump BLOB`: what `sysmon -c` prints (the options, then the rules), or the rules as JSON."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import json
 
 import click
 
+from ..blob.decode import decode_blob
 from ..blob.dump import dump_json, dump_text
+from ..blob.dumptext import blob_from_text
+from ..blob.regvalues import options_header
 from ..errors import SysmonRulesError
 from ..schema.model import as_platform
-from .decompile import read_input
+from .decompile import read_input_and_values
 from .messages import fail_with
 
 
@@ -19,10 +22,15 @@ from .messages import fail_with
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 def command(blob: str, fmt: str, platform: str) -> None:
     """Print BLOB's rules as `sysmon -c` does (text) or every rule set in full (json)."""
-    data = read_input(blob)
+    data, values = read_input_and_values(blob)
     plat = as_platform(platform)
     try:
-        text = json.dumps(dump_json(data, plat), indent=2) + "\n" if fmt == "json" else dump_text(data, plat)
+        from_text = blob_from_text(data, platform=plat, path=blob)  # `sysmon -c` text: its rules again
+        data = from_text[0] if from_text is not None else data
+        if fmt == "json":
+            text = json.dumps(dump_json(data, plat), indent=2) + "\n"
+        else:  # sysmon -c: the options, then the rules
+            text = options_header(decode_blob(data).table, values) + dump_text(data, plat)
     except SysmonRulesError as exc:
         fail_with(exc, blob)
     click.echo(text, nl=False)

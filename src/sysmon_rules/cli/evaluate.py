@@ -1,7 +1,9 @@
 """`sysmon-rules evaluate CONFIG SOURCE...`: replay logged events through a config and report.
 
-SOURCE is an .evtx file, rendered event XML or JSON lines (gzip or not, ``-`` for stdin), or a
-folder of them; the format is recognised by content unless ``--collector`` names one.
+SOURCE is an .evtx file, rendered event XML, JSON lines (gzip or not, ``-`` for stdin) or
+Parquet, a folder or .zip of them, or an fsspec URL; the format is recognised by content unless
+``--collector`` names one. Events are decided in record batches (``sysmon_rules.replay``),
+event by event with ``--explain``, and on a Dask cluster with ``--scheduler``.
 """
 
 from __future__ import annotations
@@ -10,20 +12,22 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..collectors import EventStream, ReadStats
+from ..blob.inputs import MAX_BLOB_INPUT
+from ..collectors import EventStream
 from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
 from ..events import Event
 from ..io import read_input
-from ..report import Comparison, Summary
-from .messages import fail_with
+from ..report import Comparison, ReadReport, Summary, replay_document
+from ..schema.model import as_platform
+from .messages import fail, fail_with
 
 if TYPE_CHECKING:
     pass
@@ -31,24 +35,17 @@ if TYPE_CHECKING:
 TOP_NAMES = 20
 
 
-class ReadReport(Protocol):
-    """What reading found (an EventStream, or a distributed Replay): counts and files."""
-
-    @property
-    def stats(self) -> ReadStats: ...
-    @property
-    def files(self) -> list[tuple[str, str]]: ...
-    @property
-    def unread(self) -> list[str]: ...
-
-
-def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None) -> Evaluator:
+def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None,
+                   sysmon_compatible: bool = False) -> Evaluator:
     """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
     from ..replay import evaluator_from
 
     try:
-        data = read_input(path, stdin=False)
-        return evaluator_from(data, path=path, platform=platform, environment=environment)
+        data = read_input(path, limit=MAX_BLOB_INPUT, stdin=False)  # bounded: /dev/zero, sparse files
+        if len(data) > MAX_BLOB_INPUT:
+            fail(path, f"more than {MAX_BLOB_INPUT >> 20} MiB: too large to be a config or a rule blob")
+        return evaluator_from(data, path=path, platform=as_platform(platform), environment=environment,
+                              sysmon_compatible=sysmon_compatible)
     except SysmonRulesError as exc:
         fail_with(exc, path)
 
@@ -58,14 +55,28 @@ def _origin(event: Event) -> dict[str, object]:
     return {"source": o.source, "record": o.record, "line": o.line} if o is not None else {}
 
 
-def _line(event: Event, decision: Decision, other: Decision | None, explain: bool) -> dict[str, object]:
+def _line(event: Event, decision: Decision, other: Decision | None, explain: str | None) -> dict[str, object]:
     row: dict[str, object] = {"decision": decision.decision, "rule_name": decision.rule_name,
-                              "event_id": event.event_id, **_origin(event)}
+                              "event_id": event.event_id, **_origin(event), "rule_set": _set_location(decision)}
+    trace = decision.trace
+    if trace is not None and trace.matched_filter is not None and trace.matched_filter.location is not None:
+        row["filter"] = str(trace.matched_filter.location)  # only the exact walk (--explain) knows it
     if other is not None:
         row["compare"] = {"decision": other.decision, "rule_name": other.rule_name}
-    if explain and decision.trace is not None:
-        row["explanation"] = str(decision.trace)
+    if explain and trace is not None:
+        row["explanation"] = trace.render() if explain == "full" else trace.summary()
     return row
+
+
+def _set_location(decision: Decision) -> str | None:
+    """Where the set that decided is written (``config.xml:7:7``), None when no set matched."""
+    rule_set = decision.rule_set
+    return str(rule_set.location) if rule_set is not None and rule_set.location is not None else None
+
+
+def set_locations(evaluator: Evaluator) -> list[str | None]:
+    """Each rule set's location, by its position in the table (the batches' ``rule_set`` column)."""
+    return [str(s.location) if s.location is not None else None for s in evaluator.table.rule_sets]
 
 
 @contextmanager
@@ -154,9 +165,9 @@ def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
     return env
 
 
-def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: bool,
+def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: str | None,
          compare: str | None, strict: bool, platform: str, env: dict[str, str], budget: int | None = None,
-         output: str | None = None, scheduler: str | None = None) -> None:
+         output: str | None = None, scheduler: str | None = None, sysmon_compatible: bool = False) -> None:
     if fmt == "parquet" and (output is None or output == "-"):
         raise click.UsageError("--format parquet needs -o OUT.parquet (a file)")
     if scheduler is not None:
@@ -164,27 +175,34 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
             raise click.UsageError("--explain decides event by event in this process; leave out --scheduler")
         _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler)
         return
-    evaluator = load_evaluator(config, platform, env)
-    other = load_evaluator(compare, platform, env) if compare else None
+    evaluator = load_evaluator(config, platform, env, sysmon_compatible)
+    other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
     err = Console(stderr=True)
 
     def warn(message: str) -> None:
         err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
     stream = EventStream(sources, collector=collector, strict=strict, warn=warn)
-    with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
-        if explain:
-            summary, comparison = _replay_events(stream, evaluator, other, fmt, tick)
-        else:
-            summary, comparison = _replay_batches(stream, evaluator, other, fmt, output, tick)
+    summary, comparison = Summary(), Comparison()
+    try:
+        with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
+            if explain:
+                _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
+            else:
+                _replay_batches(stream, evaluator, other, fmt, output, tick, summary, comparison)
+    except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
+        sys.stdout.flush()
+        warn(f"interrupted after {summary.events:,} events: the summary below is partial")
+        _finish(fmt, summary, comparison if other is not None else None, evaluator, stream,
+                (config, compare or ""), budget)
+        raise SystemExit(130) from None
     _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
             budget)
 
 
-def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str,
-                   tick: Callable[[int], None]) -> tuple[Summary, Comparison]:
-    """Event by event, with every decision explained (--explain)."""
-    summary, comparison = Summary(), Comparison()
+def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str, explain: str,
+                   tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> None:
+    """Event by event, with every decision explained (--explain: concise; --explain=full: every set)."""
     out = sys.stdout
     for event in stream:
         decision = evaluator.explain(event)
@@ -193,31 +211,30 @@ def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator |
         if theirs is not None:
             comparison.add(event, decision, theirs)
         if fmt == "jsonl":
-            out.write(json.dumps(_line(event, decision, theirs, True), ensure_ascii=False) + "\n")
+            out.write(json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
         elif fmt == "summary" and decision.trace is not None:
-            out.write(f"{event.origin or '-'}\n{decision.trace}\n")
+            trace = decision.trace.render() if explain == "full" else decision.trace.summary()
+            out.write(f"{event.origin or '-'}\n{trace}\n")
         tick(1)
-    return summary, comparison
 
 
 def _replay_batches(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str,
-                    output: str | None, tick: Callable[[int], None]) -> tuple[Summary, Comparison]:
+                    output: str | None, tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> None:
     """In record batches, each decided once per config (see sysmon_rules.replay)."""
     from ..collectors.parquet import write_parquet
     from ..replay import decided, empty, jsonl, with_decisions
 
-    summary, comparison = Summary(), Comparison()
     done = decided(stream.batches(), evaluator, summary, other, comparison if other is not None else None, tick)
     if fmt == "parquet":
         assert output is not None
         write_parquet(output, (with_decisions(*d) for d in done), with_decisions(*empty(evaluator, other)).schema)
     elif fmt == "jsonl":
+        locations = set_locations(evaluator)
         for batch, result, theirs in done:
-            sys.stdout.write(jsonl(batch, result, theirs))
+            sys.stdout.write(jsonl(batch, result, theirs, locations))
     else:
         for _ in done:
             pass
-    return summary, comparison
 
 
 def _run_distributed(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, compare: str | None,
@@ -261,12 +278,7 @@ def _run_distributed(config: str, sources: tuple[str, ...], collector: str | Non
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
             stream: ReadReport, names: tuple[str, str], budget: int | None) -> None:
     if fmt == "json":
-        doc: dict[str, object] = {**summary.as_dict(evaluator, budget=budget), "skipped": stream.stats.skipped,
-                                  "other_records": dict(stream.stats.other),
-                                  "files": [{"source": s, "collector": c} for s, c in stream.files],
-                                  "unread": stream.unread}
-        if comparison is not None:
-            doc["compare"] = {"config": names[1], **comparison.as_dict(budget=budget)}
+        doc = replay_document(summary, evaluator, stream, comparison, names[1], budget=budget)
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif fmt == "summary":
         console = Console(width=None if sys.stdout.isatty() else 120)
@@ -277,6 +289,8 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
             print_volume(console, comparison.volume.as_dict(budget=budget), "Volume with B")
     elif stream.stats.skipped:
         click.echo(f"warning: {stream.stats.skipped} damaged record(s) skipped", err=True)
+    for name in stream.unread:  # named, not only counted: a mistyped log should be noticed
+        click.echo(f"warning: {name}: not recognised by any collector, left out", err=True)
 
 
 @click.command("evaluate")
@@ -288,7 +302,9 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
               "parquet: the events with their decisions, to -o OUT.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the --format parquet output here (atomically).")
-@click.option("--explain", is_flag=True, help="Show how each event was decided (every rule set and filter tried).")
+@click.option("--explain", type=click.Choice(["short", "full"]), is_flag=False, flag_value="short", default=None,
+              help="Show how each event was decided: the deciding set and filter (--explain), or every rule set "
+                   "and filter tried (--explain=full).")
 @click.option("--compare", "compare", type=click.Path(dir_okay=False), default=None,
               help="Also decide with this config and show what changes.")
 @click.option("--strict", is_flag=True, help="A damaged record is an error (exit 1) instead of a warning.")
@@ -299,13 +315,15 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
               help="Flag event types and RuleNames logging more than N events per host per day.")
 @click.option("--scheduler", default=None, metavar="local[:N]|tcp://HOST:PORT",
               help="Replay on a Dask cluster: N local worker processes, or a running dask scheduler.")
+@click.option("--sysmon-compatible", is_flag=True, help="Load CONFIG as Sysmon does: drop what it silently drops.")
 def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, output: str | None,
-            explain: bool, compare: str | None, strict: bool, platform: str, env: tuple[str, ...],
-            budget: int | None, scheduler: str | None) -> None:
+            explain: str | None, compare: str | None, strict: bool, platform: str, env: tuple[str, ...],
+            budget: int | None, scheduler: str | None, sysmon_compatible: bool) -> None:
     """Decide every Sysmon event in SOURCE... with CONFIG (XML or rule blob) and report.
 
-    SOURCE: .evtx, event XML or JSON lines (gzip or not), a folder of them, or - for stdin.
+    SOURCE: .evtx, event XML, JSON lines (gzip or not) or Parquet, a folder or .zip of them, an
+    fsspec URL (s3://bucket/logs/), or - for stdin.
     A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
     """
     _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), budget, output,
-         scheduler)
+         scheduler, sysmon_compatible)

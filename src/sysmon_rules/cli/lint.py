@@ -19,6 +19,7 @@ from ..lint import RULES, VALIDATION_CODES, VALIDATION_FAMILY, LintResult, check
 from ..lint.baseline import Baseline, render_baseline
 from ..lint.sarif import to_sarif
 from .messages import fail_with, render
+from .sources import config_sources
 
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
@@ -151,7 +152,7 @@ def _target(value: str | None) -> None:
 
 
 @click.command("lint")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True,
               help="Exit 1 when a finding of this severity or worse is found.")
@@ -186,8 +187,8 @@ def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, .
     if min_version:
         _write(_min_versions(files), output)
         return
-    results = {path: lint_document(path, select=chosen, ignore=dropped, target_sysmon=target_sysmon)
-               for path in files}
+    results = {path: lint_document(source, select=chosen, ignore=dropped, target_sysmon=target_sysmon)
+               for path, source in config_sources(files)}  # a folder: its *.xml files; -: stdin
     if update_baseline:
         assert baseline_path is not None
         _save(baseline_path, render_baseline({p: (r.findings, r.fingerprints) for p, r in results.items()}))

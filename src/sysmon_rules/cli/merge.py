@@ -25,7 +25,7 @@ from .messages import echo_diagnostics, fail_with
 @click.option("--exclude-list", type=click.Path(exists=True, dir_okay=False), help="Leave the listed modules out.")
 @click.option("--script", type=click.Path(exists=True, dir_okay=False),
               help="The Merge-SysmonXml.ps1 to read templates from (default: the checkout's own).")
-@click.option("--check", "existing", type=click.Path(exists=True, dir_okay=False),
+@click.option("--check", "existing", type=click.Path(exists=True, dir_okay=False), metavar="EXISTING",
               help="Exit 1 unless EXISTING compiles to the same rule blob; name the modules that differ.")
 @click.option("--format", "fmt", type=click.Choice(["xml", "json"]), default="xml", show_default=True)
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)

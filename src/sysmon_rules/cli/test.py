@@ -1,33 +1,52 @@
-"""`sysmon-rules test FILE...`: run config test files (``*.sysmon-test.yaml``) and report."""
+"""`sysmon-rules test FILE|DIR...`: run config test files (``*.sysmon-test.yaml``) and report.
+
+A folder stands for every ``*.sysmon-test.yaml`` under it; every mistake of a broken test file is
+listed (one ``ERROR file:line: ...`` each), not only the first.
+"""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
 import click
 
+from ..collectors.registry import walk_files
 from ..errors import SysmonRulesError
 from ..io import write_output
-from ..testing.testfile import CaseResult, load_test_file, run_test_file
+from ..testing.testfile import CaseResult, TestFileError, load_test_file, run_test_file
 from .messages import fail_with
 
-FileResults = tuple[str, list[CaseResult], str | None]  # path, results, error that stopped the file
+FileResults = tuple[str, list[CaseResult], list[str]]  # path, results, errors that stopped the file
+SUFFIX = ".sysmon-test.yaml"
 
 
-def _run(path: str) -> FileResults:
+def _run(path: str, sysmon_compatible: bool = False) -> FileResults:
     try:
-        return path, run_test_file(load_test_file(path)), None
-    except SysmonRulesError as exc:  # a broken test file or config fails that file, not the run
-        return path, [], str(exc)
+        return path, run_test_file(load_test_file(path), sysmon_compatible=sysmon_compatible), []
+    except TestFileError as exc:  # a broken test file fails that file, not the run: all its mistakes
+        return path, [], [str(problem) for problem in exc.problems]
+    except SysmonRulesError as exc:  # so does a broken config
+        return path, [], [str(exc)]
+
+
+def test_files(args: tuple[str, ...]) -> list[str]:
+    """The files named, a folder giving every ``*.sysmon-test.yaml`` under it (sorted)."""
+    found: list[str] = []
+    for arg in args:
+        if Path(arg).is_dir():
+            found += sorted(str(p) for p in walk_files(Path(arg)) if p.name.endswith(SUFFIX))
+        else:
+            found.append(arg)
+    return found
 
 
 def _text(results: list[FileResults]) -> str:
     lines: list[str] = []
-    for path, cases, error in results:
-        if error:
-            lines.append(f"ERROR {error}")  # the message starts with file:line
+    for path, cases, errors in results:
+        lines += [f"ERROR {error}" for error in errors]  # each message starts with file:line
         for r in cases:
             lines.append(f"{'PASS' if r.passed else 'FAIL'} {path}::{r.case.name}")
             if not r.passed:
@@ -35,13 +54,13 @@ def _text(results: list[FileResults]) -> str:
                 lines += ["    " + line for line in r.explanation.splitlines()]
     passed = sum(r.passed for _, cases, _ in results for r in cases)
     failed = sum(not r.passed for _, cases, _ in results for r in cases)
-    errors = sum(1 for *_, e in results if e)
-    lines.append(f"{passed} passed, {failed} failed, {errors} error{'s' if errors != 1 else ''}")
+    broken = sum(len(e) for *_, e in results)
+    lines.append(f"{passed} passed, {failed} failed, {broken} error{'s' if broken != 1 else ''}")
     return "\n".join(lines)
 
 
 def _json(results: list[FileResults]) -> str:
-    out = [{"path": p, "error": e,
+    out = [{"path": p, "error": e[0] if e else None, "errors": e,
             "cases": [{"name": r.case.name, "passed": r.passed, "line": r.case.location.line,
                        "expect": r.case.expect, "decision": r.decision, "rule_name": r.rule_name,
                        "message": None if r.passed else r.message, "explanation": r.explanation or None}
@@ -51,7 +70,7 @@ def _json(results: list[FileResults]) -> str:
 
 def _junit(results: list[FileResults]) -> str:
     suites = []
-    for path, cases, error in results:
+    for path, cases, errors in results:
         body = []
         for r in cases:
             head = f"<testcase classname={quoteattr(path)} name={quoteattr(r.case.name)}"
@@ -60,32 +79,38 @@ def _junit(results: list[FileResults]) -> str:
             else:
                 text = xml_escape(f"{r.case.location}: {r.message}\n{r.explanation}")
                 body.append(f"{head}><failure message={quoteattr(r.message)}>{text}</failure></testcase>")
-        if error:
+        for error in errors:
             body.append(f"<testcase classname={quoteattr(path)} name=\"load\">"
                         f"<error message={quoteattr(error)}/></testcase>")
         failures = sum(not r.passed for r in cases)
-        suites.append(f"<testsuite name={quoteattr(path)} tests=\"{len(cases) + bool(error)}\" "
-                      f"failures=\"{failures}\" errors=\"{int(bool(error))}\">" + "".join(body) + "</testsuite>")
+        suites.append(f"<testsuite name={quoteattr(path)} tests=\"{len(cases) + len(errors)}\" "
+                      f"failures=\"{failures}\" errors=\"{len(errors)}\">" + "".join(body) + "</testsuite>")
     return '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>' + "".join(suites) + "</testsuites>\n"
 
 
 @click.command("test")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Write the report to this file (atomically) instead of standard output.")
-def command(files: tuple[str, ...], fmt: str, output: str | None) -> None:
-    """Run config test files. Exit 0 all cases pass, 1 any case fails or a file is broken."""
-    results = [_run(path) for path in files]
+@click.option("--sysmon-compatible", is_flag=True, help="Load configs as Sysmon does: drop what it silently drops.")
+def command(files: tuple[str, ...], fmt: str, output: str | None, sysmon_compatible: bool) -> None:
+    """Run config test files (a folder: every *.sysmon-test.yaml in it). Exit 0 all cases pass,
+    1 any case fails or a file is broken."""
+    paths = test_files(files)
+    if not paths:
+        raise click.UsageError(f"no *{SUFFIX} file in {', '.join(files)}")
+    results = [_run(path, sysmon_compatible) for path in paths]
     report = {"text": _text, "json": _json, "junit": _junit}[fmt](results)
     if output:
-        try:
-            write_output(output, report if report.endswith("\n") else report + "\n")
+        text = report if report.endswith("\n") else report + "\n"
+        try:  # a lone surrogate (from a YAML escape) is written escaped, never a crash
+            write_output(output, text.encode("utf-8", "backslashreplace"))
         except SysmonRulesError as exc:
             fail_with(exc, output)
         if fmt != "text":
             click.echo(_text(results).splitlines()[-1], err=True)
     else:
         click.echo(report)
-    ok = all(e is None and all(r.passed for r in cases) for _, cases, e in results)
+    ok = all(not e and all(r.passed for r in cases) for _, cases, e in results)
     raise SystemExit(0 if ok else 1)

@@ -11,6 +11,7 @@ from ..api import iter_errors
 from ..errors import Diagnostic
 from ..validation import diagnostic_order
 from .messages import echo_diagnostics
+from .sources import config_sources
 
 
 def _as_json(path: str, diagnostics: list[Diagnostic]) -> dict[str, object]:
@@ -26,7 +27,7 @@ def _as_json(path: str, diagnostics: list[Diagnostic]) -> dict[str, object]:
 
 
 @click.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--sysmon-compatible", is_flag=True,
               help="Report what Sysmon silently drops (incorrect fields, missing onmatch) as warnings, "
@@ -37,11 +38,12 @@ def _as_json(path: str, diagnostics: list[Diagnostic]) -> dict[str, object]:
               help="Behave like the newest open-source engine: no DTD validation (those findings become "
                    "warnings), only the first text chunk of an element read.")
 def command(files: tuple[str, ...], fmt: str, sysmon_compatible: bool, platform: str, no_dtd: bool) -> None:
-    """Check configs as DTD-validating Windows Sysmon would. Exit 0 all valid, 1 any invalid, 2 usage."""
+    """Check configs (files, folders of *.xml, - for stdin) as DTD-validating Windows Sysmon would.
+    Exit 0 all valid, 1 any invalid, 2 usage."""
     reports = []
     any_invalid = False
-    for path in files:
-        found = iter_errors(path, sysmon_compatible=sysmon_compatible, platform=platform, dtd=not no_dtd)
+    for path, source in config_sources(files):  # a folder: its *.xml files; -: stdin
+        found = iter_errors(source, sysmon_compatible=sysmon_compatible, platform=platform, dtd=not no_dtd)
         diagnostics = sorted(found, key=diagnostic_order)
         any_invalid |= any(d.severity == "error" for d in diagnostics)
         if fmt == "json":

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import gzip
 import io
+import stat
 import sys
 import warnings
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import IO, BinaryIO, Protocol, runtime_checkable
 
 from ..errors import SysmonRulesError
 from ..events import Event
@@ -28,6 +31,16 @@ SYSMON_PROVIDERS = frozenset({"Microsoft-Windows-Sysmon", "Linux-Sysmon"})
 
 class CollectorError(SysmonRulesError):
     """An input that cannot be read: unknown collector or format, unreadable file, damage under --strict."""
+
+
+class DamagedInput(CollectorError):
+    """An input whose container (gzip, a zip member) is damaged before any record could be read."""
+
+
+# What a damaged gzip stream or zip member raises while it is read (zipfile: a bad header, a CRC
+# mismatch, a compression method it does not know).
+DAMAGE_ERRORS: tuple[type[Exception], ...] = (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile,
+                                              NotImplementedError)
 
 
 class CollectorWarning(UserWarning):
@@ -58,6 +71,9 @@ class Source:
 
     Collectors call :meth:`skip` for a damaged record and :meth:`other` for a record that is not
     a Sysmon event; with ``strict`` a damaged record raises :class:`CollectorError` instead.
+    A regular file is opened afresh for each :meth:`open`; stdin, a FIFO or a device can be read
+    only once, so it is opened once, its head kept for sniffing and then replayed before the rest
+    of the stream: nothing is slurped, and nothing is lost to a second open.
     """
 
     name: str
@@ -65,8 +81,9 @@ class Source:
     strict: bool = False
     warn: Callable[[str], None] = _default_warn
     stats: ReadStats = field(default_factory=ReadStats)
-    _stdin: bytes | None = None  # stdin is read once: kept here so it can be sniffed and re-read
+    opener: Callable[[], IO[bytes]] | None = None  # a member of an archive: opened afresh each time
     url: str | None = None  # an fsspec URL (s3://, gs://, abfs://, file://...): read through fsspec
+    _stream: _OnceStream | None = None
 
     @classmethod
     def from_arg(cls, arg: str | Path, **options: object) -> Source:
@@ -83,29 +100,54 @@ class Source:
             return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
         return raw
 
-    def _open_raw(self) -> io.BufferedReader:
-        if self.url is not None:
-            return _open_url(self.name, self.url)
-        if self.path is None:
-            if self._stdin is None:
-                self._stdin = sys.stdin.buffer.read()
-            return io.BufferedReader(io.BytesIO(self._stdin))
+    @property
+    def replayable(self) -> bool:
+        """Whether the input can be opened again (a regular file), or only read once (stdin, FIFO)."""
+        return self._once() is None
+
+    def _once(self) -> _OnceStream | None:
+        if self.opener is not None or self.url is not None:
+            return None
+        if self._stream is None and (self.path is None or not _is_regular(self.path)):
+            self._stream = _OnceStream(self._open_path() if self.path is not None else sys.stdin.buffer)
+        return self._stream
+
+    def _open_path(self) -> BinaryIO:
+        assert self.path is not None
         try:
             return self.path.open("rb")
         except OSError as exc:
             raise CollectorError(f"{self.name}: cannot read: {exc.strerror or exc}") from exc
 
+    def _open_raw(self) -> io.BufferedReader:
+        if self.opener is not None:
+            return self.opener()  # type: ignore[return-value]  # a zip member: seekable, with peek
+        if self.url is not None:
+            return _open_url(self.name, self.url)
+        once = self._once()
+        if once is None:
+            return self._open_path()  # type: ignore[return-value]
+        return io.BufferedReader(once.take(self.name))
+
     def head(self, size: int = HEAD_SIZE) -> bytes:
-        """The first ``size`` bytes (decompressed), for recognising the format."""
+        """The first ``size`` bytes (decompressed, as far as a damaged gzip allows), for recognising
+        the format; the damage itself is reported when the events are read."""
         try:
-            with self.open() as stream:
-                return stream.read(size)
-        except (OSError, EOFError) as exc:
-            raise CollectorError(f"{self.name}: cannot read: {exc}") from exc
+            once = self._once()
+            if once is not None:
+                return _gunzip_head(once.prefix, size)
+            with self._open_raw() as stream:
+                return _gunzip_head(stream.read(_OnceStream.PREFIX), size)
+        except DAMAGE_ERRORS as exc:
+            kind = "zip member" if isinstance(exc, zipfile.BadZipFile | NotImplementedError) else "gzip stream"
+            raise DamagedInput(f"{self.name}: damaged {kind} ({exc or type(exc).__name__})") from exc
+        except OSError as exc:
+            raise CollectorError(f"{self.name}: cannot read: {exc.strerror or exc}") from exc
 
     def skip(self, where: str, reason: str) -> None:
         """Count a damaged record and warn (or raise under ``strict``); ``where`` names it."""
-        message = f"{where}: damaged record skipped: {reason}"
+        lines = reason.strip().splitlines()  # parsers' details (excerpts of the record) stay out
+        message = f"{where}: damaged record skipped: {lines[0] if lines else 'unreadable'}"
         if self.strict:
             raise CollectorError(message.replace("damaged record skipped", "damaged record"))
         self.stats.skipped += 1
@@ -169,3 +211,76 @@ def strip_bom(head: bytes) -> bytes:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
     return head.removeprefix(b"\xef\xbb\xbf").lstrip()
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return True  # let the open report why it cannot be read
+
+
+def _gunzip_head(prefix: bytes, size: int) -> bytes:
+    """The first ``size`` bytes of ``prefix``, decompressed when it is gzip: a cut or corrupt
+    stream gives what decompressed before the damage."""
+    if not prefix.startswith(GZIP_MAGIC):
+        return prefix[:size]
+    inflate, out = zlib.decompressobj(wbits=31), b""
+    for start in range(0, len(prefix), 512):
+        try:
+            out += inflate.decompress(prefix[start:start + 512], size - len(out))
+        except zlib.error:
+            if not out:
+                raise  # damaged before its first byte: nothing to recognise it by
+            break
+        if len(out) >= size or inflate.eof:
+            break
+    return out
+
+
+class _OnceStream(io.RawIOBase):
+    """A stream that can be read once: its first bytes are kept (for sniffing), then replayed."""
+
+    PREFIX = 64 * 1024  # enough compressed bytes for a 4 KiB gunzipped head
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__()
+        self._stream = stream
+        # Only what sniffing needs: a live stream (tail -f) must not wait for 64 KiB to start.
+        self.prefix = _read_up_to(stream, HEAD_SIZE)
+        if self.prefix.startswith(GZIP_MAGIC) and len(self.prefix) == HEAD_SIZE:
+            self.prefix += _read_up_to(stream, self.PREFIX - HEAD_SIZE)
+        self._offset = 0
+        self._taken = False
+
+    def take(self, name: str) -> _OnceStream:
+        if self._taken:
+            raise CollectorError(f"{name}: can be read only once (a pipe or device), and it was read already")
+        self._taken = True
+        return self
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        if self._offset < len(self.prefix):
+            chunk = self.prefix[self._offset:self._offset + len(view)]
+            self._offset += len(chunk)
+            view[:len(chunk)] = chunk
+            return len(chunk)
+        chunk = self._stream.read1(len(view)) if hasattr(self._stream, "read1") else self._stream.read(len(view))
+        view[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes: a pipe answers in pieces, so read until ``size`` or the end."""
+    parts, total = [], 0
+    while total < size:
+        chunk = stream.read1(size - total) if hasattr(stream, "read1") else stream.read(size - total)
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)

@@ -77,8 +77,12 @@ class EvtxCollector:
 
         with source.open() as stream:
             # A plain file is handed over by path (the parser maps it); stdin and gzip as a stream.
-            plain = source.path is not None and not isinstance(stream, gzip.GzipFile)
-            parser = PyEvtxParser(str(source.path) if plain else stream, number_of_threads=1)
+            plain = source.path is not None and source.opener is None and not isinstance(stream, gzip.GzipFile)
+            try:
+                parser = PyEvtxParser(str(source.path) if plain else stream, number_of_threads=1)
+            except (RuntimeError, OSError, ValueError) as exc:  # cut inside its 4 KiB header, or not EVTX
+                source.skip(source.name, f"not an EVTX file, or its header is damaged ({_first_line(exc)})")
+                return
             yield from self._records(source, parser.records_json())
 
     def _records(self, source: Source, records: Iterator[Any]) -> Iterator[Event]:
@@ -91,7 +95,7 @@ class EvtxCollector:
                 return
             except (RuntimeError, OSError, ValueError) as exc:  # the parser reports damage this way
                 failures += 1
-                source.skip(f"{source.name}#{position}", str(exc).splitlines()[0] if str(exc) else repr(exc))
+                source.skip(f"{source.name}#{position}", _first_line(exc))
                 if failures >= _MAX_FAILURES:
                     return
                 continue
@@ -111,3 +115,9 @@ class EvtxCollector:
             source.other(channel)
             return
         yield event
+
+
+def _first_line(exc: BaseException) -> str:
+    """The parser's message without its multi-line detail (a hex dump, a backtrace)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -11,7 +11,8 @@ Shapes:
   that event id (in any schema version) are taken as fields.
 
 Records of other providers are counted, not read; a line that is not a JSON object with an
-event id is a damaged record, named by its line number.
+event id, or is longer than 16 MiB, is a damaged record named by its line number: skipped with a
+warning and counted, an error under ``strict``.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 from lxml import etree
 
 from ..events import Event, Origin
-from .base import SYSMON_PROVIDERS, CollectorError, Source, as_text, strip_bom
+from .base import SYSMON_PROVIDERS, Source, as_text, strip_bom
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -38,6 +39,9 @@ _COMPUTER_KEYS = ("Computer", "Hostname")
 _CANONICAL_KEYS = frozenset({"EventID", "fields", "record", "Computer"})
 # NXLog's own EventType (the record's level) shares its name with Sysmon's registry/WMI field.
 _NXLOG_EVENT_TYPES = frozenset({"INFO", "WARNING", "ERROR", "CRITICAL", "VERBOSE", "AUDIT_SUCCESS", "AUDIT_FAILURE"})
+# A line longer than this is not an event record (the XML collector's cap): skipped unbuffered.
+MAX_LINE = 16 << 20
+_CHUNK = 1 << 16
 
 
 @cache
@@ -55,11 +59,21 @@ def sysmon_fields(event_id: int) -> frozenset[str]:
 
 def _int(value: object) -> int | None:
     text = as_text(value).strip()
-    return int(text) if text.isdigit() else None
+    # isdigit() also accepts "²" or "٣", which int() refuses or reads as another number.
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
-def _strings(data: Mapping[str, Any]) -> dict[str, str]:
-    return {str(k): as_text(v) for k, v in data.items() if not isinstance(v, list | dict)}
+def _object(value: object, name: str) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, {} when absent; anything else is a damaged record."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f'"{name}" must be an object, got {type(value).__name__}')
+    return value
+
+
+def _strings(data: object, name: str) -> dict[str, str]:
+    return {str(k): as_text(v) for k, v in _object(data, name).items() if not isinstance(v, list | dict)}
 
 
 def _event_data_xml(text: str) -> dict[str, str]:
@@ -74,18 +88,19 @@ def parse_object(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | Non
         return _canonical(obj)
     winlog = obj.get("winlog")
     if isinstance(winlog, dict):
-        event_id = _int(winlog.get("event_id", (obj.get("event") or {}).get("code")))
+        raw_id = winlog["event_id"] if "event_id" in winlog else _object(obj.get("event"), "event").get("code")
+        event_id = _int(raw_id)
         if event_id is None:
             raise ValueError('"winlog.event_id" is not a number')
-        data = winlog.get("event_data") or {}
-        return event_id, _strings(data), as_text(winlog.get("provider_name")) or None, _int(winlog.get("record_id"))
+        return (event_id, _strings(winlog.get("event_data"), "winlog.event_data"),
+                as_text(winlog.get("provider_name")) or None, _int(winlog.get("record_id")))
     return _flat(obj)
 
 
 def _canonical(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int | None]:
     """Ours is written by tools, so it is read strictly: an integer id and an object of strings."""
     event_id = obj.get("EventID", obj.get("event_id"))
-    if isinstance(event_id, str) and event_id.isdigit():
+    if isinstance(event_id, str) and event_id.isascii() and event_id.isdigit():
         event_id = int(event_id)
     if not isinstance(event_id, int) or isinstance(event_id, bool):
         raise ValueError(f'"EventID" must be an integer, got {event_id!r}')
@@ -104,8 +119,8 @@ def _flat(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int 
     embedded = obj.get("EventData")
     if isinstance(embedded, str) and embedded.lstrip().startswith("<"):
         return event_id, _event_data_xml(embedded), provider, record
-    if isinstance(embedded, dict):
-        return event_id, _strings(embedded), provider, record
+    if embedded is not None and not isinstance(embedded, str):
+        return event_id, _strings(embedded, "EventData"), provider, record
     names = sysmon_fields(event_id)
     fields = {k: as_text(v) for k, v in obj.items() if k in names and not isinstance(v, list | dict)}
     if fields.get("EventType") in _NXLOG_EVENT_TYPES:
@@ -163,11 +178,14 @@ class JsonlCollector:
 
     def events(self, source: Source) -> Iterator[Event]:
         with source.open() as stream:
-            for number, raw in enumerate(stream, 1):
+            for number, raw in lines(stream):
+                if raw is None:
+                    source.skip(f"{source.name}:{number}", f"line longer than {MAX_LINE >> 20} MiB")
+                    continue
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8", "replace").strip()
                 if not line:
                     continue
-                event = self._line(source, number, line, raw.endswith(b"\n"))
+                event = self._line(source, number, line)
                 if event is not None:
                     yield event
 
@@ -182,7 +200,10 @@ class JsonlCollector:
         size = rows or BATCH_ROWS
         chunk: list[tuple[int, bytes, dict[str, Any]] | Event] = []
         with source.open() as stream:
-            for number, raw in enumerate(stream, 1):
+            for number, raw in lines(stream):
+                if raw is None:
+                    source.skip(f"{source.name}:{number}", f"line longer than {MAX_LINE >> 20} MiB")
+                    continue
                 obj = _canonical_fast(raw)
                 if obj is not None:
                     chunk.append((number, raw, obj))
@@ -201,7 +222,7 @@ class JsonlCollector:
 
     def _raw_line(self, source: Source, number: int, raw: bytes) -> Event | None:
         line = raw.decode("utf-8-sig" if number == 1 else "utf-8", "replace").strip()
-        return self._line(source, number, line, raw.endswith(b"\n")) if line else None
+        return self._line(source, number, line) if line else None
 
     def _batch(self, source: Source, chunk: list[tuple[int, bytes, dict[str, Any]] | Event]) -> pa.RecordBatch:
         import pyarrow as pa
@@ -219,7 +240,7 @@ class JsonlCollector:
         events = [row if isinstance(row, Event) else self._raw_line(source, row[0], row[1]) for row in chunk]
         return to_batch([e for e in events if e is not None], lambda e: source.skip(str(e.origin), UNENCODABLE))
 
-    def _line(self, source: Source, number: int, line: str, whole: bool) -> Event | None:
+    def _line(self, source: Source, number: int, line: str) -> Event | None:
         where = f"{source.name}:{number}"
         try:
             obj = _loads(line)
@@ -227,20 +248,33 @@ class JsonlCollector:
                 raise ValueError("expected a JSON object")
             event_id, fields, provider, record = parse_object(obj)
         except json.JSONDecodeError as exc:
-            return self._bad(source, where, f"not JSON ({exc.msg} at column {exc.colno})", whole)
+            source.skip(where, f"not JSON ({exc.msg} at column {exc.colno})")
+            return None
+        except RecursionError:
+            source.skip(where, "JSON nested too deeply")
+            return None
         except (ValueError, etree.XMLSyntaxError) as exc:
-            return self._bad(source, where, str(exc), whole)
+            source.skip(where, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return None
         if provider is not None and provider not in SYSMON_PROVIDERS:
-            channel = obj.get("Channel") or (obj.get("winlog") or {}).get("channel") or provider
-            source.other(as_text(channel))
+            winlog = obj.get("winlog")
+            channel = obj.get("Channel") or (winlog.get("channel") if isinstance(winlog, dict) else None)
+            source.other(as_text(channel or provider))
             return None
         return Event(event_id, fields, Origin(source.name, record=record, line=number, computer=computer_of(obj)))
 
-    @staticmethod
-    def _bad(source: Source, where: str, reason: str, whole: bool) -> None:
-        """A malformed line is an error naming it (JSON lines are written by tools: a bad line means
-        a wrong input, and going on would report on half of it); only a last line cut short, the
-        usual damage of a log copied while written, is skipped as a damaged record."""
-        if whole:
-            raise CollectorError(f"{where}: {reason}")
-        source.skip(where, reason)
+
+def lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """``(number, line)`` for each line; None for a line over :data:`MAX_LINE`, read past unbuffered."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) <= MAX_LINE or raw.endswith(b"\n"):
+            yield number, raw
+            continue
+        while raw and not raw.endswith(b"\n"):  # the rest of the over-long line, chunk by chunk
+            raw = stream.readline(_CHUNK)
+        yield number, None

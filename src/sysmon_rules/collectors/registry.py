@@ -7,14 +7,27 @@ where ``Mine`` is a :class:`~sysmon_rules.collectors.base.Collector` class or in
 
 from __future__ import annotations
 
+import os
+import struct
 import warnings
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from ..events import Event
-from .base import Collector, CollectorError, CollectorWarning, ReadStats, Source, is_url
+from .base import (
+    DAMAGE_ERRORS,
+    Collector,
+    CollectorError,
+    CollectorWarning,
+    DamagedInput,
+    ReadStats,
+    Source,
+    is_url,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -22,6 +35,8 @@ if TYPE_CHECKING:
 GROUP = "sysmon_rules.collectors"
 # Sniffing order: the built-ins are unambiguous about their formats, so they go first.
 BUILTIN_ORDER = ("evtx", "jsonl", "xml", "parquet")
+ZIP_MAGIC = b"PK\x03\x04"
+T = TypeVar("T")
 
 
 def available() -> dict[str, Collector]:
@@ -71,10 +86,59 @@ def expand(args: Iterable[str | Path]) -> Iterator[tuple[Source, bool]]:
             continue
         path = Path(arg)
         if str(arg) != "-" and path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                yield Source(str(child), child), True
+            for child in sorted(walk_files(path)):
+                yield from _zip_members(child) if is_zip(child) else [(Source(str(child), child), True)]
+        elif str(arg) != "-" and is_zip(path):
+            yield from _zip_members(path)
         else:
             yield Source.from_arg(arg), False
+
+
+def is_zip(path: Path) -> bool:
+    """A regular file starting with a zip local header (a pipe cannot be a zip: it needs seeking)."""
+    try:
+        if not path.is_file():
+            return False
+        with path.open("rb") as stream:
+            return stream.read(4) == ZIP_MAGIC
+    except OSError:
+        return False
+
+
+def _zip_members(path: Path) -> Iterator[tuple[Source, bool]]:
+    """Each file in a .zip as an implicit input (like a folder's files), named ``archive!member``."""
+    try:
+        archive = zipfile.ZipFile(path)
+    # zipfile reads a damaged directory with whatever fails first (an index, a struct, a value)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, IndexError, struct.error, NotImplementedError) as exc:
+        raise CollectorError(f"{path}: damaged zip archive ({exc or type(exc).__name__})") from exc
+    with archive:
+        # not ZipInfo.is_dir(): it fails on the empty name a damaged directory entry can have
+        for info in sorted((i for i in archive.infolist() if not i.filename.endswith("/")), key=lambda i: i.filename):
+            yield Source(f"{path}!{info.filename}", opener=partial(_open_member, archive, info)), True
+
+
+def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
+    if info.flag_bits & 0x1:  # zipfile says RuntimeError ("password required"): it is damage here
+        raise zipfile.BadZipFile("encrypted, a password is needed")
+    return archive.open(info)
+
+
+def walk_files(top: Path) -> Iterator[Path]:
+    """Every file under ``top``, at any depth: an explicit stack (no recursion limit), and links to
+    folders are not followed (they could loop)."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # an unreadable sub-folder: its files cannot be read anyway
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif entry.is_file() or (entry.is_symlink() and not entry.is_dir()):  # a broken link: named
+                yield Path(entry.path)
 
 
 def _expand_url(url: str) -> Iterator[tuple[Source, bool]]:
@@ -104,18 +168,32 @@ class EventStream:
     """
 
     def __init__(self, inputs: Iterable[str | Path], *, collector: str | Collector | None = None,
-                 strict: bool = False, warn: Callable[[str], None] | None = None) -> None:
+                 strict: bool = False, warn: Callable[[str], None] | None = None,
+                 collectors: dict[str, Collector] | None = None) -> None:
         self.inputs = list(inputs)
         self.strict = strict
         self.warn = warn
         self.stats = ReadStats()
         self.files: list[tuple[str, str]] = []  # (input, collector name) in reading order
         self.unread: list[str] = []
-        self._collectors = available()
-        self._forced = get(collector) if isinstance(collector, str) else collector
+        self._collectors = available() if collectors is None else collectors  # given: no entry-point scan
+        self._forced = self._collectors.get(collector) if isinstance(collector, str) else collector
+        if isinstance(collector, str) and self._forced is None:
+            get(collector)  # the error listing what is available
 
     def pick(self, source: Source, implicit: bool) -> Collector | None:
-        """The collector for one input; None for a file in a folder that nothing recognises."""
+        """The collector for one input; None for a file in a folder that nothing recognises, or
+        for a damaged or unreadable one there (skipped: counted, warned, an error under strict)."""
+        try:
+            return self._recognise(source, implicit)
+        except CollectorError as exc:
+            if not implicit and not isinstance(exc, DamagedInput):
+                raise  # a file named on the command line that cannot be read is an error
+            # a damaged zip member or gzip header, or an unreadable file in a folder: skipped
+            source.skip(source.name, exc.message.removeprefix(f"{source.name}: "))
+            return None
+
+    def _recognise(self, source: Source, implicit: bool) -> Collector | None:
         if self._forced is not None:
             if implicit and not self._forced.recognizes(source.head(), source.name):
                 return None
@@ -134,17 +212,20 @@ class EventStream:
                 source.warn = self.warn
             collector = self.pick(source, implicit)
             if collector is None:
-                self.unread.append(source.name)
+                if not source.stats.skipped:  # a damaged one is counted as skipped, not as unread
+                    self.unread.append(source.name)
+                self.stats.add(source.stats)
                 continue
             self.files.append((source.name, collector.name))
             try:
                 yield source, collector
             finally:
                 self.stats.add(source.stats)
+            _warn_if_no_sysmon(source)
 
     def __iter__(self) -> Iterator[Event]:
         for source, collector in self._opened():
-            for event in collector.events(source):
+            for event in guarded(collector.events(source), source):
                 source.stats.events += 1
                 yield event
 
@@ -164,11 +245,11 @@ class EventStream:
                 if pending:
                     yield self._batch(pending)
                     pending = []
-                for batch in own(source):
+                for batch in guarded(own(source), source):
                     source.stats.events += batch.num_rows
                     yield batch
                 continue
-            for event in collector.events(source):
+            for event in guarded(collector.events(source), source):
                 source.stats.events += 1
                 pending.append(event)
                 if len(pending) >= size:
@@ -194,3 +275,20 @@ class EventStream:
 def read(*inputs: str | Path, collector: str | None = None, strict: bool = False) -> EventStream:
     """``for event in read("Sysmon.evtx", "more/"): ...``; formats are recognised by content."""
     return EventStream(inputs, collector=collector, strict=strict)
+
+
+def guarded(items: Iterator[T], source: Source) -> Iterator[T]:
+    """The source's events (or batches); a stream damaged past repair (gzip cut or corrupt, a
+    damaged zip member) ends that file as one skipped record, after what was read before it."""
+    try:
+        yield from items
+    except DAMAGE_ERRORS as exc:
+        kind = "zip member" if isinstance(exc, zipfile.BadZipFile | NotImplementedError) else "gzip stream"
+        source.skip(source.name, f"damaged {kind} ({exc or type(exc).__name__}), the rest of the file is lost")
+
+
+def _warn_if_no_sysmon(source: Source) -> None:
+    """A file with records but no Sysmon event is most likely the wrong log: say so."""
+    if source.stats.events == 0 and source.stats.other:
+        channels = ", ".join(f"{name} ({count:,})" for name, count in source.stats.other.most_common(3))
+        source.warn(f"{source.name}: no Sysmon events, only records of other channels: {channels}")

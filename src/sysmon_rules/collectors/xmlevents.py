@@ -37,40 +37,46 @@ def _local(tag: object) -> str:
 
 def _decoder(first: bytes) -> codecs.IncrementalDecoder:
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return codecs.getincrementaldecoder("utf-16")()
+        return codecs.getincrementaldecoder("utf-16")(errors="replace")  # a lone surrogate: U+FFFD
     return codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
 
 
 def chunks(stream: BinaryIO) -> Iterator[tuple[int, str | None]]:
-    """``(line, text)`` for each ``<Event>...</Event>`` in the stream; text None when truncated."""
+    """``(line, text)`` for each ``<Event>...</Event>`` in the stream; text None when truncated.
+
+    An open record waiting for more input is searched only in what arrived since the last
+    search (less a tag's length), so a long unterminated record costs linear time, not quadratic.
+    """
     first = stream.read(_CHUNK)
     decoder = _decoder(first)
-    buffer, line, data = "", 1, first
+    buffer, line, data, scanned = "", 1, first, 1
     while True:
         buffer += decoder.decode(data, final=not data)
         while True:
-            start = _START.search(buffer)
-            if start is None:
-                line += buffer.count("\n", 0, max(0, len(buffer) - 64))
-                buffer = buffer[max(0, len(buffer) - 64):]  # keep a tail: a tag may be cut in two
-                break
-            line += buffer.count("\n", 0, start.start())
-            buffer = buffer[start.start():]
-            end = _END.search(buffer)
-            restart = _START.search(buffer, 1)
+            start = _START.search(buffer) if scanned == 1 else None
+            if scanned == 1:
+                if start is None:
+                    line += buffer.count("\n", 0, max(0, len(buffer) - 64))
+                    buffer = buffer[max(0, len(buffer) - 64):]  # keep a tail: a tag may be cut in two
+                    break
+                line += buffer.count("\n", 0, start.start())
+                buffer = buffer[start.start():]
+            end = _END.search(buffer, scanned)
+            restart = _START.search(buffer, scanned)
             if restart is not None and (end is None or restart.start() < end.start()):
                 yield line, None  # the next record starts before this one ends
                 line += buffer.count("\n", 0, restart.start())
-                buffer = buffer[restart.start():]
+                buffer, scanned = buffer[restart.start():], 1
                 continue
             if end is None:
+                scanned = max(1, len(buffer) - 64)
                 if not data or len(buffer) > _MAX_EVENT:
                     yield line, None
-                    buffer = ""
+                    buffer, scanned = "", 1
                 break
             yield line, buffer[:end.end()]
             line += buffer.count("\n", 0, end.end())
-            buffer = buffer[end.end():]
+            buffer, scanned = buffer[end.end():], 1
         if not data:
             return
         data = stream.read(_CHUNK)

@@ -13,6 +13,7 @@ those of ``sysmon-rules evaluate`` in one process. ``scheduler`` is ``"local"`` 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = ["Replay", "evaluate", "parse_scheduler"]
 # A worker that dies or disconnects gets its partition sent to another; a config or input that
 # fails raises there and here alike (the first error stops the replay).
 DEFAULT_WORKERS = 2
+CONNECT_TIMEOUT = "10s"  # a scheduler that does not answer by then is reported, not waited for
 
 
 @dataclass
@@ -101,7 +103,8 @@ def _results(client: Any, partitions: list[Partition], job: Job) -> Iterator[Par
     if not partitions:
         return
     job_future = client.scatter(job, broadcast=True)
-    futures = [client.submit(run_partition, p, job_future, key=f"sysmon-rules-{id(job)}-{p.index}", pure=False)
+    run = uuid.uuid4().hex  # task keys unique to this replay, whatever else the cluster runs
+    futures = [client.submit(run_partition, p, job_future, key=f"sysmon-rules-{run}-{p.index}", pure=False)
                for p in partitions]
     for future in as_completed(futures):  # type: ignore[no-untyped-call]
         yield future.result()
@@ -158,7 +161,10 @@ class _client:
             self.owned.append(cluster)
             client = Client(cluster)  # type: ignore[no-untyped-call]
         else:
-            client = Client(self.scheduler)  # type: ignore[no-untyped-call]
+            try:
+                client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
+            except (OSError, TimeoutError) as exc:
+                raise SysmonRulesError(f"--scheduler {self.scheduler}: cannot reach the scheduler ({exc})") from None
         self.owned.insert(0, client)
         return client
 

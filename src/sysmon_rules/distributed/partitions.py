@@ -57,7 +57,7 @@ class PartResult:
     files: list[tuple[str, str]]
     warnings: list[str] = field(default_factory=list)
     rows: str | pa.Table | None = None
-    cpu: float = 0.0  # seconds of this worker thread's CPU the partition took
+    cpu: float = 0.0  # CPU seconds of the worker process while it ran the partition (one task at a time)
 
 
 def plan(inputs: list[str], collector: str | None, strict: bool) -> tuple[list[Partition], list[str]]:
@@ -91,7 +91,7 @@ def run_partition(partition: Partition, job: Job) -> PartResult:
     from ..collectors import get
     from ..collectors.parquet import ParquetCollector
 
-    started = time.thread_time()
+    started = time.process_time()
     evaluator = _evaluator(job.config, job.platform, job.environment)
     other = _evaluator(job.compare, job.platform, job.environment) if job.compare is not None else None
     warnings: list[str] = []
@@ -110,7 +110,7 @@ def run_partition(partition: Partition, job: Job) -> PartResult:
     summary.matched = set()  # object ids mean nothing in another process: positions travel
     rows = _rows(job.output, parts)
     return PartResult(partition, summary, comparison, matched, stream.stats, stream.files, warnings,
-                      rows, time.thread_time() - started)
+                      rows, time.process_time() - started)
 
 
 def _rows(output: str | None, parts: list[object]) -> str | pa.Table | None:

@@ -183,7 +183,8 @@ class BatchDecider:
                                  for d in decided], pa.int32()), signature)
         return pa.RecordBatch.from_arrays([
             pa.DictionaryArray.from_arrays(verdict, pa.array(DECISIONS)),
-            pa.DictionaryArray.from_arrays(named, pa.array(names, pa.string())),
+            # Arrow strings are UTF-8: a lone surrogate (a blob's RuleName) is written escaped, as stdout does.
+            pa.DictionaryArray.from_arrays(named, pa.array([_utf8(n) for n in names], pa.string())),
             sets,
         ], schema=RESULT_SCHEMA)
 
@@ -230,3 +231,12 @@ def _first_rows(signature: pa.Array, count: int) -> list[int]:
 def rows(table: pa.Table | pa.RecordBatch) -> Iterator[tuple[str, str | None]]:
     """``(decision, rule_name)`` per row of a :data:`RESULT_SCHEMA` table, for tests and printing."""
     yield from zip(table.column("decision").to_pylist(), table.column("rule_name").to_pylist(), strict=True)
+
+
+def _utf8(text: str) -> str:
+    """``text``, or its lone surrogates as ``\\udXXX`` escapes when it has any (not UTF-8 encodable)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

@@ -142,6 +142,11 @@ class Evaluator:
                 return rule_set.onmatch == "exclude"
         return True
 
+    def sharing_sets_with(self, event_id: int) -> list[int]:
+        """The known event ids whose events the sets of ``event_id`` decide (its series, e.g. 12-14)."""
+        slot = self._slots.slot(event_id)
+        return [e for e in sorted(self._schema.events_by_id) if self._slots.slot(e) == slot]
+
     def rule_sets_for(self, event_id: int) -> list[RuleSet]:
         """The rule sets applied to events of this id, in the order Sysmon tries them."""
         return [self.table.rule_sets[i] for i in self._order.get(self._slots.slot(event_id), [])]

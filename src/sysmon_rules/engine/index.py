@@ -69,7 +69,7 @@ class Probe:
         elif cond == END_WITH and data:
             self.suffixes.setdefault(data[::-1], []).append(hit)
         elif cond in (CONTAINS, CONTAINS_ANY, CONTAINS_ALL):
-            needles = list_needles(data)
+            needles = list_needles(data, every=cond == CONTAINS_ALL)
             if "" in needles:
                 return False
             # contains all needs every needle: its longest one missing already proves NoMatch.

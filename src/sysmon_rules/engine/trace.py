@@ -80,6 +80,27 @@ class Trace:
         """The set whose match decided, if one did (always the last one tried)."""
         return self.sets[-1] if self.sets and self.sets[-1].status == "match" else None
 
+    @property
+    def matched_filter(self) -> Step | None:
+        """The last filter that matched in the deciding set (the one that completed the match)."""
+        decided = self.decided_by
+        return next((s for s in reversed(decided.steps) if s.status == "match"), None) if decided else None
+
+    def summary(self) -> str:
+        """Two or three lines: the decision, the set that decided it (or how many were tried) and
+        the filter that matched; :meth:`render` has every set and filter."""
+        lines = [f"event {self.event_id}: {self.decision} ({self.reason}), RuleName={self.rule_name!r}"]
+        decided = self.decided_by
+        if decided is None:
+            lines.append(f"  no rule set matched ({len(self.sets)} tried)")
+            return "\n".join(lines)
+        where = f" @ {decided.location}" if decided.location else ""
+        lines.append(f"  decided by set {decided.index} (onmatch={decided.onmatch}, {decided.combine}){where}"
+                     f", after {len(self.sets) - 1} other set(s)")
+        if self.matched_filter is not None:
+            lines.append(str(self.matched_filter))
+        return "\n".join(lines)
+
     def render(self, *, steps: bool = True) -> str:
         """Human-readable text; ``steps=False`` keeps only matching or failing filters."""
         lines = [f"event {self.event_id}: {self.decision} ({self.reason}), RuleName={self.rule_name!r}"]

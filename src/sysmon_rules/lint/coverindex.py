@@ -45,6 +45,15 @@ class CoverIndex:
         elif name == "image" and "\\" not in value:
             self.image[value].append(order)
 
+    def inside_of(self, value: str) -> list[int]:
+        """Orders of the 'contains' tokens inside ``value``: by its substrings or by the tokens,
+        whichever is fewer to try."""
+        slices = sum(len(value) - n + 1 for n in self.inside_lengths if n <= len(value))
+        if len(self.inside) <= slices:
+            return [o for token, orders in self.inside.items() if token in value for o in orders]
+        return [o for n in self.inside_lengths for i in range(len(value) - n + 1)
+                for o in self.inside.get(value[i:i + n], ())]
+
     def candidates(self, flt: RuleFilter) -> list[int]:
         """Orders of the added filters that may cover ``flt``, ascending (cover.covers decides)."""
         name, value = cond_name(flt), fold(flt.value)
@@ -58,9 +67,7 @@ class CoverIndex:
             for start in range(len(value) + 1):
                 found.update(self.suffix.get(value[start:], ()))
         if name in ("is", "contains", "begin with", "end with"):
-            for length in self.inside_lengths:
-                for start in range(len(value) - length + 1):
-                    found.update(self.inside.get(value[start:start + length], ()))
+            found.update(self.inside_of(value))
         if name == "is":
             found.update(self.image.get(basename(value), ()))
         elif name == "image" and "\\" not in value:

@@ -17,7 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import Diagnostic, Location, SysmonRulesError
-from ..model import Config
 from ..validation import load, loads
 from . import conflicts, modular, psscript, union
 from .dotnet import load_module as load_module_dom
@@ -114,11 +113,20 @@ def _origin(modules: list[str], origins: dict[int, tuple[int, int]], flt: object
     return Location(modules[found[0]], found[1]) if found else Location()
 
 
-def _reload(text: str, what: str, platform: str) -> Config:
+def _in_module(annotated: str, platform: str) -> SysmonRulesError:
+    """The error of a merged union Sysmon rejects, placed at the module its line came from."""
     try:
-        return loads(text, platform=platform)
+        loads(annotated, platform=platform)
     except SysmonRulesError as exc:
-        raise SysmonRulesError(f"{what} is one Sysmon rejects: {exc}") from exc
+        failed = exc
+    else:  # only the text without module comments fails: say so without a module
+        return SysmonRulesError("the merged config is one Sysmon rejects")
+    lines = annotated.splitlines()[: max(failed.location.line, 1)]
+    marker = "<!-- module: "
+    module = next((line.strip()[len(marker):-4] for line in reversed(lines) if line.strip().startswith(marker)), None)
+    where = Location(module) if module else Location()
+    return SysmonRulesError(f"the merged config is one Sysmon rejects (line {failed.location.line}): "
+                            f"{failed.message}", where)
 
 
 # -- union ---------------------------------------------------------------------------------------
@@ -155,7 +163,10 @@ def _union(paths: list[str], template: str | None, platform: str, skip_invalid: 
               "match, the module first in merge order (last here) names the event",
               f"options: {'from the template ' + template if template else 'the first module setting each'}"]
     text = render_union(version, options, sections, header, annotate=annotate)
-    config = _reload(text, "the merged config", platform)
+    try:
+        config = loads(text, platform=platform)
+    except SysmonRulesError as exc:  # e.g. one module's option that the output's version lacks
+        raise _in_module(render_union(version, options, sections, header, annotate=True), platform) from exc
     origins = tuple((flt, src.location if src.location.path else Location())
                     for (_, flt), src in zip(iter_filters(config), union.section_filters(sections), strict=True))
     diagnostics = (*notes, *option_notes, *set_notes, *conflicts.conflicts([s for s in reversed(sections) if s.module]))

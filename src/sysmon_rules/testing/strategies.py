@@ -161,7 +161,7 @@ def _satisfy(condition: str | None, data: str, draw: st.DrawFn) -> str:
     elif cond in ("contains", "contains any"):
         value = pre + data + post
     elif cond == "contains all":
-        value = pre + post.join(list_needles(data)) + post
+        value = pre + post.join(list_needles(data, every=True)) + post
     elif cond == "begin with":
         value = data + post
     elif cond == "end with":
@@ -253,15 +253,18 @@ def _strategy(config: Config, rule: Filter | Rule | None, platform: str, *,
     if rule is not None and not targets:
         raise ValueError("the rule is not part of this config (pass an item of config.event_rules())")
     evaluator: Evaluator = Evaluator(config, platform=platform)  # type: ignore[arg-type]
-    usable = [(t, ids, _alone(config, t, platform)) for t in targets if (ids := _event_ids(t.rules, platform))]
+    usable = [(i, t, ids) for i, t in enumerate(targets) if (ids := _event_ids(t.rules, platform))]
     if not usable:
         raise ValueError("no rule of this config filters an event type of this platform")
+    alone_for: dict[int, Evaluator] = {}  # built when a target is first drawn: a big config has
+    # thousands of rules, and one evaluator each up front took 157 s before the first example
 
     @st.composite
     def draw_event(draw: st.DrawFn) -> Event:
         from hypothesis import reject
 
-        target, ids, alone = draw(st.sampled_from(usable))
+        index, target, ids = draw(st.sampled_from(usable))
+        alone = alone_for.get(index) or alone_for.setdefault(index, _alone(config, target, platform))
         for _ in range(_ATTEMPTS):
             event = _build(target, ids, draw, miss=miss)
             if accept(evaluator.decide(event), alone.decide(event), target):

@@ -10,18 +10,24 @@ A test file names a config and lists cases::
         expect: include
         rule_name: technique_id=T1059.001,technique_name=PowerShell
 
-Every mistake in the file is reported as ``file:line: message`` (a TestFileError), never as a
-traceback; the engine is imported only when cases run, so the pytest plugin stays light.
+Every mistake in the file is reported as ``file:line: message`` (a TestFileError listing all
+of them at once), never as a traceback; the engine is imported only when cases run, so the
+pytest plugin stays light.
+
+``rule_name`` matches the reported RuleName exactly, or, when it is a bare MITRE technique id
+(``T1059`` or ``T1059.001``), the ``technique_id=`` part of a sysmon-modular style RuleName.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import Location, SysmonRulesError
-from ..io import read_input
+from .yamlsafe import YamlError, load_yaml
 
 if TYPE_CHECKING:
     from ..engine import Evaluator
@@ -30,12 +36,26 @@ EXPECTATIONS = ("include", "exclude")
 _CASE_KEYS = {"name", "event", "fields", "expect", "rule_name", "platform"}
 _FILE_KEYS = {"config", "cases", "platform"}
 _NO_NAME = object()  # rule_name not given: not checked (distinct from rule_name: null)
+_TECHNIQUE_ID = re.compile(r"T\d{4}(?:\.\d{3})?")
+_SCALARS = (str, int, float, bool, type(None))
 
 
 class TestFileError(SysmonRulesError):
-    """A test file that cannot be read: its message names file:line."""
+    """A test file that cannot be read: its message names file:line; ``problems`` lists every
+    mistake found in the file (the message shows the first and how many more)."""
 
     __test__ = False  # not a pytest test class despite the name
+
+    def __init__(self, message: str, location: Location | None = None,
+                 problems: list[TestFileError] | None = None) -> None:
+        super().__init__(message, location)
+        self.problems = problems or [self]
+
+    @classmethod
+    def of(cls, problems: list[TestFileError]) -> TestFileError:
+        first, more = problems[0], len(problems) - 1
+        suffix = f" (and {more} more mistake{'s' if more > 1 else ''})" if more else ""
+        return cls(first.message + suffix, first.location, problems)
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,15 @@ class Case:
     @property
     def checks_rule_name(self) -> bool:
         return self.rule_name is not _NO_NAME
+
+    def rule_name_matches(self, reported: str | None) -> bool:
+        """Exactly, or by technique id: ``T1059.001`` matches ``technique_id=T1059.001,...``."""
+        if reported == self.rule_name or not isinstance(self.rule_name, str) or reported is None:
+            return reported == self.rule_name
+        if not _TECHNIQUE_ID.fullmatch(self.rule_name):
+            return False
+        parts = dict(p.partition("=")[::2] for p in reported.split(","))
+        return parts.get("technique_id", "").strip() == self.rule_name
 
 
 @dataclass(frozen=True)
@@ -86,77 +115,105 @@ class CaseResult:
         return f"expected {want}, got {self.decision} with RuleName={self.rule_name!r}"
 
 
-def _line_loader() -> type:
-    import yaml
+def _show(value: object) -> str:
+    """A value for a message: scalars as written, a list or mapping only by its type (an alias
+    bomb must never be expanded into a string)."""
+    return repr(value) if isinstance(value, _SCALARS) else f"a {type(value).__name__}"
 
-    class Loader(yaml.SafeLoader):
-        """SafeLoader that remembers the line of every mapping (for file:line messages)."""
 
-    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-        mapping = loader.construct_mapping(node, deep=True)
-        mapping["__line__"] = node.start_mark.line + 1
-        return mapping
-
-    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-    return Loader
+def _unknown_keys(data: dict[object, object], known: set[str]) -> list[str]:
+    return [_show(k) for k in sorted(set(data) - known - {"__line__"}, key=str)]
 
 
 def load_test_file(path: str | Path) -> TestFile:
-    """Parse and validate a test file; raise TestFileError naming file:line on any mistake."""
-    import yaml
-
+    """Parse and validate a test file; raise TestFileError naming file:line, with every mistake."""
     where = str(path)
-    text = read_input(path, stdin=False).decode("utf-8")  # FileAccessError names the file
     try:
-        data = yaml.load(text, Loader=_line_loader())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        raise TestFileError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}", Location(where, line)) from exc
+        data = load_yaml(path)
+    except YamlError as exc:
+        raise TestFileError(exc.message, exc.location) from exc
     if not isinstance(data, dict):
         raise TestFileError("a test file is a mapping with 'config' and 'cases'", Location(where, 1))
     top = Location(where, int(data.pop("__line__", 1)))
-    unknown = sorted(set(data) - _FILE_KEYS)
+    problems: list[TestFileError] = []
+    unknown = _unknown_keys(data, _FILE_KEYS)
     if unknown:
-        raise TestFileError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_FILE_KEYS))})", top)
+        problems.append(TestFileError(f"unknown key {unknown[0]} (known: {', '.join(sorted(_FILE_KEYS))})", top))
     config = data.get("config")
     if not isinstance(config, str) or not config:
-        raise TestFileError("'config' (the config file to test, relative to this file) is missing", top)
+        problems.append(TestFileError("'config' (the config file to test, relative to this file) is missing", top))
     platform = data.get("platform", "windows")
     if platform not in ("windows", "linux"):
-        raise TestFileError(f"unknown platform {platform!r} (windows or linux)", top)
+        problems.append(TestFileError(f"unknown platform {_show(platform)} (windows or linux)", top))
+        platform = "windows"
     raw_cases = data.get("cases")
     if not isinstance(raw_cases, list) or not raw_cases:
-        raise TestFileError("'cases' must be a non-empty list of cases", top)
-    cases = tuple(_case(raw, where, top, platform, i) for i, raw in enumerate(raw_cases, 1))
-    return TestFile(where, Path(path).parent / config, cases, platform)
+        problems.append(TestFileError("'cases' must be a non-empty list of cases", top))
+        raw_cases = []
+    cases = []
+    for number, raw in enumerate(raw_cases, 1):
+        try:
+            cases.append(_case(raw, where, top, str(platform), number))
+        except TestFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise TestFileError.of(problems)
+    return TestFile(where, Path(path).parent / str(config), tuple(cases), str(platform))
 
 
 def _case(raw: object, where: str, top: Location, platform: str, number: int) -> Case:
     if not isinstance(raw, dict):
         raise TestFileError(f"case {number} is not a mapping", top)
     loc = Location(where, int(raw.pop("__line__", top.line)))
-    unknown = sorted(set(raw) - _CASE_KEYS)
+    problems: list[TestFileError] = []
+    name = raw.get("name")
+    label = str(name) if isinstance(name, _SCALARS) and name else f"case {number}"
+    if not isinstance(name, _SCALARS):
+        problems.append(TestFileError(f"{label}: 'name' must be text, not {_show(name)}", loc))
+    unknown = _unknown_keys(raw, _CASE_KEYS)
     if unknown:
-        raise TestFileError(f"case {number}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_CASE_KEYS))})", loc)
-    name = str(raw.get("name") or f"case {number}")
+        problems.append(TestFileError(f"{label}: unknown key {unknown[0]} (known: {', '.join(sorted(_CASE_KEYS))})",
+                                      loc))
     expect = raw.get("expect")
-    if expect not in EXPECTATIONS:
-        raise TestFileError(f"{name}: unknown expectation {expect!r} (include or exclude)", loc)
-    event_id, field_names = resolve_event(raw.get("event"), platform, name, loc)
-    fields = raw.get("fields") or {}
-    if not isinstance(fields, dict):
-        raise TestFileError(f"{name}: 'fields' must be a mapping of field name to value", loc)
-    fields.pop("__line__", None)
-    for key in fields:
-        if key not in field_names:
-            raise TestFileError(f"{name}: unknown field {key!r} for event {event_id} "
-                                f"(known: {', '.join(field_names)})", loc)
-    values = {str(k): "" if v is None else str(v) for k, v in fields.items()}
+    if not isinstance(expect, str) or expect not in EXPECTATIONS:
+        problems.append(TestFileError(f"{label}: unknown expectation {_show(expect)} (include or exclude)", loc))
+    try:
+        event_id, field_names = resolve_event(raw.get("event"), platform, label, loc)
+        values = _values(raw.get("fields"), field_names, event_id, label, loc, problems)
+    except TestFileError as exc:
+        problems.append(exc)
     rule_name = raw.get("rule_name", _NO_NAME)
     if rule_name is not _NO_NAME and rule_name is not None:
-        rule_name = str(rule_name)
-    return Case(name, event_id, values, str(expect), rule_name, loc)
+        if not isinstance(rule_name, _SCALARS):
+            problems.append(TestFileError(f"{label}: 'rule_name' must be text, not {_show(rule_name)}", loc))
+        rule_name = str(rule_name) if isinstance(rule_name, _SCALARS) else None
+    if problems:
+        raise TestFileError.of(problems)
+    return Case(label, event_id, values, str(expect), rule_name, loc)
+
+
+def _values(fields: object, field_names: tuple[str, ...], event_id: int, label: str, loc: Location,
+            problems: list[TestFileError]) -> dict[str, str]:
+    """The case's fields as strings; each unknown name or non-scalar value is one problem."""
+    fields = fields or {}
+    if not isinstance(fields, dict):
+        raise TestFileError(f"{label}: 'fields' must be a mapping of field name to value", loc)
+    fields.pop("__line__", None)
+    values: dict[str, str] = {}
+    for key, value in fields.items():
+        if key not in field_names:
+            problems.append(TestFileError(f"{label}: unknown field {_show(key)} for event {event_id}"
+                                          f"{_did_you_mean(str(key), field_names)}", loc))
+        elif not isinstance(value, _SCALARS):
+            problems.append(TestFileError(f"{label}: field {key!r} must be text, not {_show(value)}", loc))
+        else:
+            values[str(key)] = "" if value is None else str(value)
+    return values
+
+
+def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(choices)})"
 
 
 def resolve_event(event: object, platform: str, case: str, loc: Location) -> tuple[int, tuple[str, ...]]:
@@ -175,8 +232,11 @@ def resolve_event(event: object, platform: str, case: str, loc: Location) -> tup
         else:
             found = next((e for e in schema.events if text in (e.rulename, e.name)), None)
     if found is None:
-        known = ", ".join(sorted({e.rulename for e in schema.events if e.rulename}))
-        raise TestFileError(f"{case}: unknown event {event!r} (an id or one of {known})", loc)
+        names = sorted({n for e in schema.events for n in (e.rulename, e.name) if n})
+        close = difflib.get_close_matches(str(event), names, n=1, cutoff=0.6) if isinstance(event, str) else []
+        hint = f"did you mean {close[0]!r}?" if close else "an id or one of " + ", ".join(
+            sorted({e.rulename for e in schema.events if e.rulename}))
+        raise TestFileError(f"{case}: unknown event {_show(event)} ({hint})", loc)
     return found.id, found.field_names
 
 
@@ -188,7 +248,7 @@ def run_case(evaluator: Evaluator, case: Case) -> CaseResult:
     decision = evaluator.decide(event)
     passed = decision.decision == case.expect
     if passed and case.checks_rule_name:
-        passed = decision.rule_name == case.rule_name
+        passed = case.rule_name_matches(decision.rule_name)
     explanation = ""
     if not passed:
         explained = evaluator.explain(event)
@@ -196,17 +256,25 @@ def run_case(evaluator: Evaluator, case: Case) -> CaseResult:
     return CaseResult(case, passed, decision.decision, decision.rule_name, explanation)
 
 
-def evaluator_for(test_file: TestFile) -> Evaluator:
-    """Load the tested config (validated as Sysmon would) and build its evaluator."""
+def evaluator_for(test_file: TestFile, *, sysmon_compatible: bool = False) -> Evaluator:
+    """Load the tested config (validated as Sysmon would; ``sysmon_compatible``: dropping what
+    Sysmon silently drops) and build its evaluator."""
     from .. import Evaluator, load
 
-    if not test_file.config_path.is_file():
+    try:
+        found = test_file.config_path.is_file()
+    except OSError as exc:  # e.g. a name longer than the system allows
+        shown = str(test_file.config_path)
+        shown = shown if len(shown) <= 100 else shown[:100] + "..."
+        raise TestFileError(f"config {shown!r} cannot be read: {exc.strerror or exc}",
+                            Location(test_file.path, 1)) from exc
+    if not found:
         raise TestFileError(f"config {str(test_file.config_path)!r} not found", Location(test_file.path, 1))
-    config = load(test_file.config_path, platform=test_file.platform)
+    config = load(test_file.config_path, platform=test_file.platform, sysmon_compatible=sysmon_compatible)
     return Evaluator(config, platform=test_file.platform)  # type: ignore[arg-type]
 
 
-def run_test_file(test_file: TestFile) -> list[CaseResult]:
+def run_test_file(test_file: TestFile, *, sysmon_compatible: bool = False) -> list[CaseResult]:
     """Run every case of a loaded test file against its config."""
-    evaluator = evaluator_for(test_file)
+    evaluator = evaluator_for(test_file, sysmon_compatible=sysmon_compatible)
     return [run_case(evaluator, case) for case in test_file.cases]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from .. import hints
 from ..errors import Diagnostic
 from ..schema import SchemaVersion
 from ..xml.reader import Element, ParsedDocument, child_elements, element_text, local_name
@@ -75,20 +76,20 @@ class DtdChecker:
             if choices is not None and value not in choices:
                 yield self._error(
                     "attribute-value", element,
-                    f'Value "{value}" for attribute {name} of {owner} is not among the enumerated set '
+                    f'Value "{hints.shown(value)}" for attribute {name} of {owner} is not among the enumerated set '
                     f"({'|'.join(choices)})",
                     f"use {' or '.join(repr(c) for c in choices)} (lower case)",
                 )
 
     def _children(self, element: Element, allowed: list[str], owner: str) -> Iterator[Diagnostic]:
-        expecting = " | ".join(allowed)
         for child in child_elements(element):
             name = local_name(child)
             if name not in allowed:
                 yield self._error(
                     "unexpected-element", child,
-                    f"Element {owner} content does not follow the DTD, expecting ({expecting})*, got ({name})",
-                    _did_you_mean(name, allowed),
+                    f"Element {owner} content does not follow the DTD, expecting "
+                    f"({hints.expecting(allowed, name)})*, got ({name})",
+                    hints.unexpected_element(name, allowed, self.schema),
                 )
         yield from self._no_text(element, owner)
 

@@ -54,7 +54,7 @@ def parse_document(source: str | Path | bytes, *, path: str | None = None) -> Pa
         root = etree.fromstring(decoded.text, _parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if hasattr(exc, "position") else (exc.lineno or 0, exc.offset or 0)
-        message = re.sub(r",? line \d+, column \d+$", "", exc.msg or str(exc))
+        message = re.sub(r",? line \d+, column \d+$", "", (exc.msg or str(exc)).strip().split("\n")[0].strip())
         raise ConfigSyntaxError(f"malformed XML: {message}", Location(path, line or 0, column or 0)) from exc
     except ValueError as exc:  # e.g. lxml refusing a string it cannot take
         raise ConfigSyntaxError(f"malformed XML: {exc}", Location(path, 1, 1)) from exc

@@ -1,0 +1,65 @@
+"""`sysmon-rules coverage CONFIG --sigma PATH...`: does the config log what Sigma rules need?
+
+Exit codes: 0 done (whatever the statuses), 1 bad input, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..errors import SysmonRulesError
+from ..io import write_output
+from .messages import fail_with
+
+
+@click.command("coverage")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--sigma", "sigma", multiple=True, type=click.Path(),
+              help="Sigma rule file or folder (repeatable; required except for --format navigator-config).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "navigator", "navigator-config"]),
+              default="text", show_default=True,
+              help="navigator: ATT&CK layer of the Sigma rules' techniques by readiness; navigator-config: "
+                   "layer of the techniques the config's deciding include rules name.")
+@click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
+@click.option("--suggest", is_flag=True,
+              help="For partial/dropped rules, a config snippet re-checked by assessing the rule again with it.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
+def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, suggest: bool, output: str | None) -> None:
+    """Status per Sigma rule (logged, partial, dropped, not-applicable, unsupported). See docs/coverage.md."""
+    from ..coverage import coverage
+    from ..coverage.navigator import config_layer, sigma_layer
+    from ..coverage.output import to_json, to_markdown, to_text
+
+    if fmt == "navigator-config":
+        from ..coverage import config_techniques
+
+        try:
+            counted = config_techniques(config, platform=platform)  # type: ignore[arg-type]
+        except SysmonRulesError as exc:
+            fail_with(exc, config)
+        _emit(json.dumps(config_layer(counted, config), indent=2) + "\n", output)
+        return
+    if not sigma:
+        raise click.UsageError("--sigma PATH is required (a Sigma rule file or folder)")
+    try:
+        report = coverage(config, list(sigma), platform=platform, suggest=suggest)  # type: ignore[arg-type]
+    except SysmonRulesError as exc:
+        fail_with(exc, config)
+    if fmt == "json":
+        text = to_json(report)
+    elif fmt == "markdown":
+        text = to_markdown(report)
+    elif fmt == "navigator":
+        text = json.dumps(sigma_layer(report), indent=2) + "\n"
+    else:
+        text = to_text(report)
+    _emit(text, output)
+
+
+def _emit(text: str, output: str | None) -> None:
+    try:
+        write_output(output or "-", text)
+    except SysmonRulesError as exc:  # a FileAccessError names the output itself
+        fail_with(exc, output or "-")

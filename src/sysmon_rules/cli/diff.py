@@ -1,0 +1,60 @@
+"""`sysmon-rules diff OLD NEW`: what a config change does to events, with proof.
+
+Exit 0 when proven equivalent, 1 when behaviour differs (a witness shows it), 3 when neither
+could be proven; 2 for a usage error or an input that cannot be read (like diff(1)'s "trouble").
+"""
+
+from __future__ import annotations
+
+import json
+from typing import NoReturn
+
+import click
+
+from ..diff import diff
+from ..errors import SysmonRulesError
+from ..io import write_output
+from .messages import echo_diagnostics
+
+_TROUBLE = 2
+
+
+def _fail(exc: SysmonRulesError, path: str) -> NoReturn:
+    echo_diagnostics(exc.as_diagnostics(), path, err=True)
+    raise SystemExit(_TROUBLE)
+
+
+@click.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False, exists=True))
+@click.argument("new", type=click.Path(dir_okay=False, exists=True))
+@click.option("--events", "events", multiple=True, type=click.Path(exists=True),
+              help="Replay these events (EVTX, event XML, JSON lines; files or folders) through both.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="markdown is made for a pull-request comment.")
+@click.option("--ignore-rule-names", is_flag=True, help="Compare include/exclude decisions only.")
+@click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
+@click.option("--strict", is_flag=True, help="A damaged event record is an error (exit 2), not skipped and counted.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here.")
+def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_names: bool, platform: str,
+            strict: bool, output: str | None) -> None:
+    """Compare OLD and NEW (XML config, blob, .reg, hex/base64 or `sysmon -c` text) by behaviour.
+
+    Exit 0: proven equivalent; 1: behaviour differs; 2: usage or unreadable input; 3: unknown.
+    """
+    try:
+        result = diff(old, new, events=list(events) if events else None, ignore_rule_names=ignore_rule_names,
+                      platform="linux" if platform == "linux" else "windows", strict=strict,
+                      warn=lambda message: click.echo(f"warning: {message}", err=True))
+    except SysmonRulesError as exc:
+        _fail(exc, "sysmon-rules diff")
+    if fmt == "json":
+        text = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "markdown":
+        text = result.to_markdown()
+    else:
+        text = result.to_text()
+    try:
+        write_output(output or "-", text)
+    except SysmonRulesError as exc:  # a FileAccessError names the output itself
+        _fail(exc, output or "-")
+    raise SystemExit(result.exit_code)

@@ -1,0 +1,94 @@
+"""Detection readiness: does a Sysmon config log what Sigma rules need?
+
+``coverage(config, sigma_rules)`` reads the rules with pySigma, maps each log source to Sysmon
+event ids and each detection to a formula over Sysmon fields, and decides per rule whether every
+matching event is logged, some are dropped, or none can be logged, with witness events checked
+by the evaluator. See docs/coverage.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import types
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..engine import Evaluator
+from ..model import Config
+from ..schema.model import Platform
+from .result import STATUSES, CoverageReport, RuleCoverage, Witness
+from .rules import SigmaInput, read_rules
+from .search import DEFAULT_BUDGET
+from .status import Assessor
+
+__all__ = ["STATUSES", "CoverageReport", "RuleCoverage", "SigmaInput", "Witness", "config_techniques", "coverage",
+           "read_rules"]
+
+
+def _load(config: Config | str | os.PathLike[str], platform: Platform) -> tuple[Config, str]:
+    if isinstance(config, Config):
+        return config, config.source or ""
+    from ..validation import load
+
+    return load(os.fspath(config), platform=platform), os.fspath(config)
+
+
+def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[object], *,
+             platform: Platform = "windows", environment: Mapping[str, str] | None = None,
+             budget: int = DEFAULT_BUDGET, suggest: bool = False) -> CoverageReport:
+    """Each Sigma rule's status under ``config`` (a Config or a config file path).
+
+    ``sigma_rules``: paths of rule files or folders, pySigma rules or collections, or
+    :class:`SigmaInput` items from :func:`read_rules`. ``suggest``: for partial and dropped rules,
+    a config snippet re-checked by assessing the rule again with it applied (one config build per
+    round, so about a second per rule on a large config).
+    """
+    started = time.perf_counter()
+    config, name = _load(config, platform)
+    evaluator = Evaluator(config, environment=environment, platform=platform)
+    items = [r for r in sigma_rules if isinstance(r, SigmaInput)]
+    others = [r for r in sigma_rules if not isinstance(r, SigmaInput)]
+    items += read_rules(others)  # type: ignore[arg-type]
+    assessor = Assessor(evaluator, budget)
+    results = [assessor.assess(item) for item in items]
+    if suggest:
+        results = [_with_suggestion(config, evaluator, budget, item, r) for item, r in zip(items, results, strict=True)]
+    return CoverageReport(tuple(results), name, platform, time.perf_counter() - started)
+
+
+def _with_suggestion(config: Config, evaluator: Evaluator, budget: int, item: SigmaInput,
+                     result: RuleCoverage) -> RuleCoverage:
+    import dataclasses
+
+    from .suggest import suggest
+
+    if result.status not in ("partial", "dropped"):
+        return result
+    found = suggest(evaluator, config, item, result, lambda ev, it: Assessor(ev, budget).assess(it))
+    if found is None:
+        return result
+    return dataclasses.replace(result, suggestion=found.snippet, suggestion_checked=found.status)
+
+
+def config_techniques(config: Config | str | os.PathLike[str], *, platform: Platform = "windows",
+                      environment: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+    """ATT&CK technique id -> places of the include rules naming it that can decide (see navigator)."""
+    from .config import ConfigFormulas
+    from .ruletechniques import deciding_techniques
+
+    loaded, _ = _load(config, platform)
+    formulas = ConfigFormulas(Evaluator(loaded, environment=environment, platform=platform))
+    return deciding_techniques(formulas)[0]
+
+
+class _CallableModule(types.ModuleType):
+    """``sysmon_rules.coverage`` is both this package and the function (importing the package binds
+    the package to the name), so calling it calls :func:`coverage`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> CoverageReport:
+        return coverage(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,142 @@
+"""A Sigma detection (pySigma's condition tree, modifiers applied) as a formula over Sysmon fields.
+
+Values are folded as Sysmon compares them (ASCII lowercase; Sigma matching is case-insensitive).
+A Sigma string becomes ``eq`` / ``prefix`` / ``suffix`` / ``contains`` when its wildcards sit at
+the ends, a ``glob`` otherwise. ``null`` is the empty field, which Sysmon writes as ``-``. What
+cannot be expressed (keywords, field references, numeric comparisons, case-sensitive strings,
+placeholders, fields the event does not have) raises :class:`Unsupported` naming it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionItem,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.types import (
+    SigmaBool,
+    SigmaCasedString,
+    SigmaCIDRExpression,
+    SigmaExists,
+    SigmaExpansion,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SigmaType,
+    SpecialChars,
+)
+
+from ..engine.conditions import fold
+from .fields import EVENT_ID, sysmon_field
+from .formula import ANY_ONE, ANY_RUN, FALSE, MARKERS, TRUE, Atom, Formula, Unsupported, conj, disj, negate, substitute
+
+EMPTY = "-"  # how Sysmon writes an empty or missing value
+
+_Node = ConditionItem | ConditionFieldEqualsValueExpression | ConditionValueExpression | None
+
+
+def detection_formula(tree: _Node, event_fields: tuple[str, ...], missing: set[str] | None = None) -> Formula:
+    """The formula of a parsed condition tree, against one event type's field names.
+
+    A field this event type lacks reads as empty (``-``), as in Sysmon's own events; its name is
+    added to ``missing`` (when given) so the caller can tell a rule none of whose ids has it.
+    """
+    missing = set() if missing is None else missing
+    if tree is None:
+        raise Unsupported("empty condition")
+    if isinstance(tree, ConditionAND):
+        return conj([detection_formula(a, event_fields, missing) for a in tree.args])
+    if isinstance(tree, ConditionOR):
+        return disj([detection_formula(a, event_fields, missing) for a in tree.args])
+    if isinstance(tree, ConditionNOT):
+        return negate(detection_formula(tree.args[0], event_fields, missing))
+    if isinstance(tree, ConditionValueExpression):
+        raise Unsupported(f"keyword search {_shown(tree.value)} (not bound to a field)")
+    if isinstance(tree, ConditionFieldEqualsValueExpression):
+        name = sysmon_field(tree.field, event_fields)
+        if name is None:
+            missing.add(str(tree.field))
+            return substitute(value_formula(str(tree.field), tree.value, str(tree.field)), str(tree.field), EMPTY)
+        return value_formula(name, tree.value, tree.field)
+    raise Unsupported(f"condition element {type(tree).__name__}")
+
+
+def value_formula(field: str, value: SigmaType, sigma_field: str) -> Formula:
+    """``field`` (a Sysmon field, or EventID) compared with one Sigma value."""
+    origin = f"sigma {sigma_field}"
+    if isinstance(value, SigmaExpansion):
+        return disj([value_formula(field, v, sigma_field) for v in value.values])
+    if isinstance(value, SigmaCasedString):
+        raise Unsupported(f"case-sensitive match on {sigma_field} (Sysmon folds case)")
+    if isinstance(value, SigmaString):
+        return string_formula(field, value, origin)
+    if isinstance(value, SigmaNumber):
+        return Atom(field, "eq", str(value.number), False, origin)
+    if isinstance(value, SigmaBool):
+        return Atom(field, "eq", "true" if value.boolean else "false", False, origin)
+    if isinstance(value, SigmaNull):
+        return Atom(field, "eq", EMPTY, False, origin)
+    if isinstance(value, SigmaExists):
+        return Atom(field, "eq", EMPTY, value.exists, origin)
+    if isinstance(value, SigmaRegularExpression):
+        return Atom(field, "regex", _regex(value, sigma_field), False, origin)
+    if isinstance(value, SigmaCIDRExpression):
+        return Atom(field, "cidr", value.network, False, origin)
+    raise Unsupported(f"{type(value).__name__} value on {sigma_field}")
+
+
+def string_formula(field: str, value: SigmaString, origin: str) -> Formula:
+    parts: list[str] = []
+    for part in value.s:
+        if isinstance(part, str):
+            text = fold(part)
+            if parts and parts[-1] not in MARKERS:
+                parts[-1] += text
+            elif text:
+                parts.append(text)
+        elif part == SpecialChars.WILDCARD_MULTI:
+            if not parts or parts[-1] != ANY_RUN:
+                parts.append(ANY_RUN)
+        elif part == SpecialChars.WILDCARD_SINGLE:
+            parts.append(ANY_ONE)
+        else:
+            raise Unsupported(f"placeholder {part} in a value of {origin.removeprefix('sigma ')}")
+    return _glob_formula(field, tuple(parts), origin)
+
+
+def _glob_formula(field: str, parts: tuple[str, ...], origin: str) -> Formula:
+    literal = [p for p in parts if p not in MARKERS]
+    if ANY_ONE not in parts:
+        if not literal:
+            return TRUE if parts else Atom(field, "eq", "", False, origin) if field != EVENT_ID else FALSE
+        if parts == (literal[0],):
+            return Atom(field, "eq", literal[0], False, origin)
+        if len(literal) == 1:
+            kind = {(True, False): "suffix", (False, True): "prefix", (True, True): "contains"}
+            return Atom(field, kind[parts[0] == ANY_RUN, parts[-1] == ANY_RUN], literal[0], False, origin)
+    return Atom(field, "glob", parts, False, origin)
+
+
+def _regex(value: SigmaRegularExpression, sigma_field: str) -> re.Pattern[str]:
+    flags = 0
+    for flag in value.flags:
+        flags |= {SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE,
+                  SigmaRegularExpressionFlag.MULTILINE: re.MULTILINE,
+                  SigmaRegularExpressionFlag.DOTALL: re.DOTALL}.get(flag, 0)
+    try:
+        return re.compile(str(value.regexp), flags)
+    except re.error as exc:
+        raise Unsupported(f"regular expression on {sigma_field} Python cannot compile: {exc}") from exc
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")

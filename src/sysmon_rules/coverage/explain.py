@@ -1,0 +1,30 @@
+"""Which filter or default decided a witness event, as ``path:line`` text for people."""
+
+from __future__ import annotations
+
+from ..engine import Decision, Evaluator
+from ..events import Event
+
+
+def why_decided(evaluator: Evaluator, event: Event, decision: Decision) -> str:
+    """``excluded by <Image end with '\\x.exe'> at file:line`` or the default that applied."""
+    verb = "logged" if decision.decision == "include" else "dropped"
+    if decision.rule_set is None:
+        return f"{verb}: {decision.reason}" + _include_sets(evaluator, event.event_id, decision)
+    trace = evaluator.explain(event).trace
+    set_trace = trace.decided_by if trace is not None else None
+    if set_trace is not None:
+        matched = [s for s in set_trace.steps if s.status == "match"]
+        if matched:
+            step = matched[-1] if set_trace.combine == "and" else matched[0]
+            how = f"{set_trace.onmatch} {step.field} {step.condition} {step.data!r}"
+            return f"{verb} by {how} at {step.location or set_trace.location}"
+        return f"{verb} by the {set_trace.onmatch} set at {set_trace.location}"
+    return f"{verb} by the {decision.rule_set.onmatch} set at {decision.rule_set.location}"
+
+
+def _include_sets(evaluator: Evaluator, event_id: int, decision: Decision) -> str:
+    if decision.decision != "exclude":
+        return ""
+    places = [str(s.location) for s in evaluator.rule_sets_for(event_id) if s.onmatch == "include" and s.location]
+    return f" (include sets at {', '.join(places)})" if places else ""

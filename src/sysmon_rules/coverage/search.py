@@ -1,0 +1,92 @@
+"""Is a formula satisfiable? A depth-first case split over its ORs, one field solver per field.
+
+``search(formula)`` gives ``sat`` with folded field values that make the formula true, ``unsat``
+(every case split ends in a field with no possible value: a proof, because the field solver is
+exact where it says "proven"), or ``unknown`` with the reason (a test the solver cannot reason
+about, or the search budget ran out). The caller re-checks every ``sat`` answer on the real
+event with the real evaluators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .fieldsolve import quick_conflict, solve_field
+from .formula import And, Atom, Const, Formula, Or
+
+DEFAULT_BUDGET = 20_000
+
+# A persistent list of formulas still to satisfy: (head, tail) pairs, None at the end.
+_Pending = tuple[Formula, "_Pending"] | None
+_Store = dict[str, tuple[Atom, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """``status`` is "sat", "unsat" or "unknown"; ``values`` the folded fields of a solution."""
+
+    status: str
+    values: dict[str, str] = field(default_factory=dict)
+    why: str = ""
+    atoms: tuple[Atom, ...] = ()
+
+
+def search(formula: Formula, budget: int = DEFAULT_BUDGET) -> Outcome:
+    """Find field values making ``formula`` (in negation normal form) true, or prove there are none."""
+    stack: list[tuple[_Pending, _Store]] = [((formula, None), {})]
+    steps = 0
+    unknown = ""
+    while stack:
+        pending, store = stack.pop()
+        steps += 1
+        if steps > budget:
+            return Outcome("unknown", why=f"search budget of {budget} case splits exhausted")
+        result = _run(pending, store, stack)
+        if result is None:
+            continue
+        if result.status == "sat":
+            return result
+        unknown = unknown or result.why
+    return Outcome("unknown", why=unknown) if unknown else Outcome("unsat")
+
+
+def _run(pending: _Pending, store: _Store, stack: list[tuple[_Pending, _Store]]) -> Outcome | None:
+    """Follow ``pending`` until it branches (alternatives pushed) or ends (a leaf solved)."""
+    store = dict(store)
+    while pending is not None:
+        head, pending = pending
+        if isinstance(head, Atom):
+            if not _add(store, head):
+                return None
+        elif isinstance(head, And):
+            for item in reversed(head.items):
+                pending = (item, pending)
+        elif isinstance(head, Or):
+            for item in reversed(head.items):
+                stack.append(((item, pending), store))
+            return None
+        elif isinstance(head, Const) and not head.value:
+            return None
+    return _leaf(store)
+
+
+def _add(store: _Store, atom: Atom) -> bool:
+    """Add ``atom``; False when its field is now plainly contradictory."""
+    known = store.get(atom.field, ())
+    updated = (*known, atom)
+    # A new negative atom can only clash with the positives: check against those alone.
+    relevant = [a for a in updated if not a.negated] + [atom] if atom.negated else list(updated)
+    if quick_conflict(relevant) is not None:
+        return False
+    store[atom.field] = updated
+    return True
+
+
+def _leaf(store: _Store) -> Outcome | None:
+    values: dict[str, str] = {}
+    for name, field_atoms in store.items():
+        result = solve_field(list(field_atoms))
+        if result.value is None:
+            return None if result.proven else Outcome("unknown", why=f"{name}: {result.why}")
+        values[name] = result.value
+    return Outcome("sat", values, atoms=tuple(a for atoms in store.values() for a in atoms))

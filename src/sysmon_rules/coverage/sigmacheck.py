@@ -1,0 +1,97 @@
+"""Does an event satisfy a Sigma detection? Evaluated on pySigma's own tree, apart from the solver.
+
+Independent of ``detection.py`` on purpose: strings go through pySigma's ``SigmaString.to_regex``
+(its own reading of wildcards and escapes) and are matched case-insensitively over the whole
+value, as Sigma specifies; regular expressions are searched with their flags. A field the event
+lacks reads as Sysmon writes an empty value (``-``), which is also what ``null`` matches.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+)
+from sigma.types import (
+    SigmaBool,
+    SigmaCIDRExpression,
+    SigmaExists,
+    SigmaExpansion,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SigmaType,
+)
+
+_EMPTY = ("", "-")
+
+
+def sigma_matches(tree: object, event_id: int, fields: Mapping[str, str]) -> bool:
+    """The truth of a pySigma condition tree for an event (Sigma field names -> raw values)."""
+    if isinstance(tree, ConditionAND):
+        return all(sigma_matches(a, event_id, fields) for a in tree.args)
+    if isinstance(tree, ConditionOR):
+        return any(sigma_matches(a, event_id, fields) for a in tree.args)
+    if isinstance(tree, ConditionNOT):
+        return not sigma_matches(tree.args[0], event_id, fields)
+    if isinstance(tree, ConditionFieldEqualsValueExpression):
+        name = str(tree.field)
+        value = str(event_id) if name.lower() == "eventid" else _lookup(fields, name)
+        return value_matches(tree.value, value)
+    raise TypeError(f"cannot evaluate {type(tree).__name__}")
+
+
+def value_matches(expected: SigmaType, value: str) -> bool:
+    if isinstance(expected, SigmaExpansion):
+        return any(value_matches(v, value) for v in expected.values)
+    if isinstance(expected, SigmaString):
+        return _string_regex(expected).fullmatch(value) is not None
+    if isinstance(expected, SigmaNumber):
+        return value == str(expected.number)
+    if isinstance(expected, SigmaBool):
+        return value.lower() == ("true" if expected.boolean else "false")
+    if isinstance(expected, SigmaNull):
+        return value in _EMPTY
+    if isinstance(expected, SigmaExists):
+        return (value not in _EMPTY) == expected.exists
+    if isinstance(expected, SigmaRegularExpression):
+        return _regex(str(expected.regexp), frozenset(expected.flags)).search(value) is not None
+    if isinstance(expected, SigmaCIDRExpression):
+        try:
+            return ipaddress.ip_address(value) in expected.network
+        except ValueError:
+            return False
+    raise TypeError(f"cannot evaluate a {type(expected).__name__}")
+
+
+def _lookup(fields: Mapping[str, str], name: str) -> str:
+    if name in fields:
+        return fields[name]
+    lowered = name.lower()
+    return next((v for k, v in fields.items() if k.lower() == lowered), "-")
+
+
+def _string_regex(value: SigmaString) -> re.Pattern[str]:
+    return _compiled(str(value.to_regex().regexp))
+
+
+@lru_cache(maxsize=8192)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE | re.DOTALL)
+
+
+@lru_cache(maxsize=2048)
+def _regex(pattern: str, flags: frozenset[SigmaRegularExpressionFlag]) -> re.Pattern[str]:
+    bits = 0
+    for flag in flags:
+        bits |= SigmaRegularExpression.sigma_to_python_flags.get(flag, 0)
+    return re.compile(pattern, bits)

@@ -1,0 +1,151 @@
+"""Per Sigma rule and event id: can a matching event be logged, can one be dropped? Then a status.
+
+Two searches per event id: detection AND logged, detection AND NOT logged. ``logged`` needs the
+second to be impossible (proven by the exhaustive case split, see ``search``); ``dropped`` needs
+the first to be impossible; ``partial`` needs a witness of each. Every witness is replayed through
+the evaluator (decision, RuleName) and through the independent Sigma check before it counts; an
+answer the search could not give, or a witness that fails its re-check, makes the rule
+``unsupported`` with the reason, never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sigma.exceptions import SigmaError
+
+from ..engine import Decision, Evaluator
+from ..events import Event
+from ..schema import newest
+from .config import ConfigFormulas
+from .detection import detection_formula
+from .explain import why_decided
+from .fields import EVENT_ID
+from .formula import FALSE, Formula, Unsupported, conj, disj, substitute
+from .logsource import sysmon_source
+from .result import RuleCoverage, Witness
+from .rules import SigmaInput
+from .search import DEFAULT_BUDGET, Outcome, search
+from .sigmacheck import sigma_matches
+
+
+@dataclass
+class _Verdicts:
+    logged: list[Witness] = field(default_factory=list)
+    dropped: list[Witness] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    proofs: list[str] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)
+    never_logged: int = 0  # event ids where no matching event can be logged
+    always_logged: int = 0  # event ids where every matching event is logged
+
+
+class Assessor:
+    """Assesses Sigma rules against one config (its evaluator and formulas, built once)."""
+
+    def __init__(self, evaluator: Evaluator, budget: int = DEFAULT_BUDGET) -> None:
+        self.evaluator = evaluator
+        self.formulas = ConfigFormulas(evaluator)
+        self.schema = newest(evaluator.platform)
+        self.budget = budget
+
+    def assess(self, item: SigmaInput) -> RuleCoverage:
+        if item.rule is None:
+            return _result(item, "unsupported", reasons=[item.error])
+        source = sysmon_source(item.rule.logsource)
+        if source.platform is None:
+            return _result(item, "not-applicable", reasons=[source.why_not])
+        if source.platform != self.evaluator.platform:
+            return _result(item, "not-applicable", source.event_ids, [
+                f"a Sysmon for {source.platform.title()} rule; the config is read for {self.evaluator.platform}"])
+        try:
+            trees: list[object] = [c.parsed for c in item.rule.detection.parsed_condition]
+            verdicts = self._verdicts(trees, source.event_ids)
+        except Unsupported as exc:
+            return _result(item, "unsupported", source.event_ids, [str(exc)])
+        except SigmaError as exc:
+            return _result(item, "unsupported", source.event_ids, [f"pySigma: {' '.join(str(exc).split())}"])
+        return _conclude(item, verdicts)
+
+    def _verdicts(self, trees: list[object], event_ids: tuple[int, ...]) -> _Verdicts:
+        verdicts = _Verdicts()
+        missing_everywhere: set[str] | None = None
+        for event_id in event_ids:
+            event_type = self.schema.events_by_id.get(event_id)
+            if event_type is None:
+                continue
+            missing: set[str] = set()
+            detection = substitute(disj([detection_formula(t, event_type.field_names, missing)  # type: ignore[arg-type]
+                                         for t in trees]), EVENT_ID, str(event_id))
+            missing_everywhere = missing if missing_everywhere is None else missing_everywhere & missing
+            if detection == FALSE:
+                continue
+            verdicts.event_ids.append(event_id)
+            self._one_id(event_id, detection, trees, verdicts)
+        if not verdicts.event_ids:
+            if missing_everywhere:
+                raise Unsupported(f"field {', '.join(sorted(missing_everywhere))} is not in Sysmon's event "
+                                  f"{'/'.join(map(str, event_ids))}")
+            raise Unsupported("the detection matches no Sysmon event of its log source")
+        return verdicts
+
+    def _one_id(self, event_id: int, detection: Formula, trees: list[object], verdicts: _Verdicts) -> None:
+        rules = self.formulas.rules(event_id)
+        logged = search(conj([detection, rules.logged]), self.budget)
+        dropped = search(conj([detection, rules.dropped]), self.budget)
+        if logged.status == "unsat" and dropped.status == "unsat":
+            verdicts.event_ids.remove(event_id)  # no event of this id matches the detection
+            return
+        for outcome, want, bucket in ((logged, "include", verdicts.logged), (dropped, "exclude", verdicts.dropped)):
+            if outcome.status == "sat":
+                witness, problem = self._witness(event_id, outcome, want, trees)
+                if witness is not None:
+                    bucket.append(witness)
+                else:
+                    verdicts.unknown.append(f"event {event_id}: {problem}")
+            elif outcome.status == "unknown":
+                verdicts.unknown.append(f"event {event_id}: cannot tell whether a matching event is "
+                                        f"{'logged' if want == 'include' else 'dropped'}: {outcome.why}")
+        if dropped.status == "unsat":
+            verdicts.always_logged += 1
+            verdicts.proofs.append(f"event {event_id}: every matching event is logged ("
+                                   + (rules.by_construction or "no case of the detection meets an exclude "
+                                      "and each meets an include: exhaustive case split") + ")")
+        if logged.status == "unsat":
+            verdicts.never_logged += 1
+            verdicts.proofs.append(f"event {event_id}: no matching event is logged ("
+                                   + (rules.by_construction or "every case of the detection meets an exclude "
+                                      "or no include: exhaustive case split") + ")")
+
+    def _witness(self, event_id: int, outcome: Outcome, want: str, trees: list[object]) -> tuple[Witness | None, str]:
+        event = Event(event_id, dict(outcome.values))
+        decision = self.evaluator.decide(event)
+        if decision.decision != want:
+            return None, f"internal: witness {outcome.values} expected {want}, evaluator says {decision.decision}"
+        if not any(sigma_matches(t, event_id, event.fields) for t in trees):
+            return None, f"internal: witness {outcome.values} does not satisfy the Sigma detection"
+        return Witness(event_id, dict(outcome.values), decision.decision, decision.rule_name,
+                       self._why(event, decision)), ""
+
+    def _why(self, event: Event, decision: Decision) -> str:
+        return why_decided(self.evaluator, event, decision)
+
+
+def _result(item: SigmaInput, status: str, event_ids: tuple[int, ...] = (), reasons: list[str] | None = None,
+            witnesses: tuple[Witness, ...] = ()) -> RuleCoverage:
+    return RuleCoverage(item.id, item.title, item.path, status, event_ids, witnesses,
+                        tuple(dict.fromkeys(reasons or [])), item.tags, item.author)
+
+
+def _conclude(item: SigmaInput, v: _Verdicts) -> RuleCoverage:
+    ids = tuple(v.event_ids)
+    witnesses = tuple(v.logged[:1] + v.dropped)
+    if v.logged and v.dropped:
+        status, reasons = "partial", [f"{w.why}" for w in v.dropped]
+    elif not v.unknown and v.always_logged == len(ids):
+        status, reasons = "logged", v.proofs
+    elif not v.unknown and v.never_logged == len(ids):
+        status, reasons = "dropped", v.proofs + [w.why for w in v.dropped]
+    else:
+        status, reasons = "unsupported", v.unknown + v.proofs
+    return _result(item, status, ids, reasons, witnesses)

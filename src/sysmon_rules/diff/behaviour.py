@@ -1,0 +1,211 @@
+"""The behavioural pass: for each structural change, a witness event or a proof that it is inert.
+
+A change's witness is searched along the walk paths through the changed set and filter, on the
+side(s) where they exist (``witness.distinguish`` with ``only=``), for each event id the set's
+slot serves; it is kept only when the two evaluators decide it differently and the old config
+with only this change applied (``isolate``) does too, so another change is not the cause. Without a witness
+a change is "none" when a proof applies — the event ids it touches have equal normal forms
+(``normal.same_plan``), a move inside an OR set crosses only filters it cannot match together
+with or that report the same name, a filter equal to an earlier one of its OR set (which it can
+never outrun) — and "unknown" otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+from ..engine import Evaluator
+from ..engine.compiled import CFilter, CGroup, CSet
+from ..events import Event
+from ..ruletable import COMBINE_AND, COMBINE_OR, RuleSet
+from ..witness import Constraint, Target, disjoint, distinguish, distinguish_along
+from .isolate import Outcome, hybrid
+from .normal import filter_form, same_plan
+from .structure import BEHAVIOUR, NONE, Change, filter_key
+
+_ITEM_TARGETS = 40  # per set-level change: paths through this many items of the set
+
+
+def _position(evaluator: Evaluator, event_id: int, set_index: int) -> tuple[int, CSet] | None:
+    for k, cset in enumerate(evaluator.plan(event_id).sets):
+        if cset.rank == set_index:
+            return k, cset
+    return None
+
+
+def _item_of(cset: CSet, filter_index: int) -> int:
+    for j, item in enumerate(cset.items):
+        members = item.filters if isinstance(item, CGroup) else (item,)
+        if any(f.position == filter_index for f in members):
+            return j
+    return 0
+
+
+def _targets(evaluator: Evaluator, event_id: int, set_index: int | None, filter_index: int | None) -> list[Target]:
+    if set_index is None:
+        return []
+    found = _position(evaluator, event_id, set_index)
+    if found is None:
+        return []
+    k, cset = found
+    if filter_index is not None:
+        item = _item_of(cset, filter_index)
+        # The set matching through this filter (in an AND set: first on its field), or just the
+        # filter matching (its RuleName outlives a set that fails, when a later set matches).
+        return [Target(k, item), Target(k, item, alone=True)]
+    if cset.combine != COMBINE_OR:
+        return [Target(k, None), Target(None)]
+    # A whole set: paths through its items, and "no set matches" (its presence changes the default).
+    return [Target(k, j) for j in range(min(len(cset.items), _ITEM_TARGETS))] + [Target(None)]
+
+
+def _pairs(evaluator: Evaluator, event_id: int, change: Change) -> list[list[tuple[int, Target]]]:
+    """Paths on the old side where the moved filter and another item of its set both match."""
+    found = _position(evaluator, event_id, change.old_set) if change.old_set is not None else None
+    if found is None or change.old_filter is None:
+        return []
+    k, cset = found
+    mine = _item_of(cset, change.old_filter)
+    others = [j for j in range(len(cset.items)) if j != mine][:_ITEM_TARGETS]
+    return [[(0, Target(k, min(mine, j))), (0, Target(k, max(mine, j), alone=True))] for j in others]
+
+
+def _crossed(evaluator: Evaluator, event_id: int, set_index: int | None, side: int) -> list[tuple[int, Target]]:
+    found = _position(evaluator, event_id, set_index) if set_index is not None else None
+    if found is None:
+        return []
+    k, cset = found
+    return [(side, Target(k, j, alone=True)) for j in range(min(len(cset.items), _ITEM_TARGETS // 4))]
+
+
+def event_ids_of(evaluator: Evaluator, event_id: int) -> list[int]:
+    """The event ids a set of ``event_id`` decides: its own first, then the rest of its slot."""
+    return [event_id, *(e for e in evaluator.sharing_sets_with(event_id) if e != event_id)]
+
+
+def find_witness(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_names: bool) -> bool:
+    """Search a witness for ``change``; True when one was found (and stored on the change)."""
+    set_level = change.kind.startswith("set-")
+    for event_id in event_ids_of(old, change.event_id):
+        only: list[tuple[int, Target]] = []
+        for side, (evaluator, set_index, filter_index) in enumerate(
+                ((old, change.old_set, change.old_filter), (new, change.new_set, change.new_filter))):
+            if set_level or filter_index is not None:  # a filter change: paths through that filter only
+                only += [(side, t) for t in _targets(evaluator, event_id, set_index, None if set_level
+                                                     else filter_index)]
+        if change.kind == "filter-moved":  # the filters it crossed matter as much as itself
+            only += _crossed(old, event_id, change.old_set, 0) + _crossed(new, event_id, change.new_set, 1)
+        if not only:
+            continue
+        alone = hybrid(change, old, new, event_id)
+
+        def caused(event: Event, alone: Callable[[Event], Outcome] | None = alone) -> bool:
+            if alone is None:
+                return True
+            before, after = old.decide(event), alone(event)
+            return before.decision != after[0] or (not ignore_rule_names and before.rule_name != after[1])
+
+        witness = distinguish(old, new, event_id, ignore_rule_names=ignore_rule_names, only=only, require=caused)
+        if witness is None and change.kind == "filter-moved":  # it and a filter it crossed, both matching
+            witness = distinguish_along(old, new, event_id, _pairs(old, event_id, change), require=caused,
+                                        ignore_rule_names=ignore_rule_names)
+        if witness is not None:
+            change.witness, change.effect = witness, BEHAVIOUR
+            return True
+    return False
+
+
+def prove_inert(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_names: bool) -> bool:
+    """Store a proof on ``change`` that it alone cannot alter a decision or RuleName, if one applies."""
+    ids = event_ids_of(old, change.event_id)
+    if all(same_plan(old, new, e, names=not ignore_rule_names) for e in ids):
+        change.effect, change.proof = NONE, "every event id it touches has the same normal form on both sides"
+        return True
+    if change.kind == "filter-renamed" and ignore_rule_names:
+        change.effect, change.proof = NONE, "RuleNames are ignored"
+        return True
+    proof = _local_proof(change, old, new, ignore_rule_names=ignore_rule_names)
+    if proof:
+        change.effect, change.proof = NONE, proof
+        return True
+    return False
+
+
+def _local_proof(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_names: bool) -> str:
+    side, set_index, filter_index = (new, change.new_set, change.new_filter) if change.kind == "filter-added" \
+        else (old, change.old_set, change.old_filter)
+    if set_index is None or filter_index is None:
+        return ""
+    found = _position(side, change.event_id, set_index)
+    if found is None:
+        return ""
+    k, cset = found
+    if change.kind == "filter-moved":
+        return _move_proof(cset.items[_item_of(cset, filter_index)], cset, change, old, new,  # type: ignore[arg-type]
+                           ignore_rule_names=ignore_rule_names) if cset.combine in (COMBINE_OR, COMBINE_AND) else ""
+    if cset.combine != COMBINE_OR:
+        return ""
+    valid = side.plan(change.event_id).valid[k]
+    top = [i for i in cset.items if isinstance(i, CFilter)]
+    me = next((f for f in top if f.position == filter_index), None)
+    if me is None:
+        return ""
+    earlier = top[: top.index(me)]
+    key = filter_form(me, valid, side.platform, names=False)
+    if change.kind in ("filter-added", "filter-removed") and \
+            any(filter_form(f, valid, side.platform, names=False) == key for f in earlier):
+        return "an equal filter comes earlier in the same OR set, so this one never matches first"
+    return ""
+
+
+def _move_proof(me: CFilter, cset: CSet, change: Change, old: Evaluator, new: Evaluator, *,
+                ignore_rule_names: bool) -> str:
+    """A move that cannot change the first match of a run, nor which name is reported last.
+
+    Crossing a filter of the same field is harmless when no value matches both or both report
+    the same name; crossing one of another field is harmless in an OR set when the names are
+    equal, and in an AND set only when neither has a name (a failing AND set keeps the names
+    matched before the failure).
+    """
+    if not all(isinstance(i, CFilter) and i.test is not None for i in cset.items):
+        return ""
+    if ignore_rule_names:
+        return "a set of plain filters decides the same events in any order"
+    if change.old_set is None or change.new_set is None or "%" in me.source.value:
+        return ""  # (an expanded value depends on the session)
+    before = _order(old.table.rule_sets[change.old_set])
+    after = _order(new.table.rule_sets[change.new_set])
+    if before[me.position] not in after:
+        return ""
+    mine = before[me.position]
+    for other in cset.items:
+        assert isinstance(other, CFilter)
+        theirs = before[other.position]
+        if other is me or theirs not in after:  # (a filter added or removed is a change of its own)
+            continue
+        if (other.position < me.position) == (after.index(theirs) < after.index(mine)):
+            continue
+        if not _harmless_crossing(me, other, cset.combine == COMBINE_OR, old):
+            return ""
+    return "every filter it crossed can never match together with it, or reports the same name"
+
+
+def _order(rule_set: RuleSet) -> list[tuple[Hashable, str, int]]:
+    """Each filter as (what it tests, its name, which occurrence of the two): unique per set."""
+    seen: dict[tuple[Hashable, str], int] = {}
+    keys = []
+    for f in rule_set.filters:
+        key = (filter_key(rule_set, f), f.name)
+        seen[key] = seen.get(key, 0) + 1
+        keys.append((*key, seen[key]))
+    return keys
+
+
+def _harmless_crossing(me: CFilter, other: CFilter, in_or: bool, evaluator: Evaluator) -> bool:
+    if other.field_id == me.field_id:
+        return other.name == me.name or ("%" not in other.source.value and disjoint(
+            Constraint(me.condition, me.data), Constraint(other.condition, other.data), evaluator.platform))
+    return other.name == me.name if in_or else not other.name and not me.name
+
+
+__all__ = ["event_ids_of", "find_witness", "prove_inert"]
