@@ -91,8 +91,13 @@ def _json_text(column: pa.Array) -> pa.Array:
     return pc.fill_null(text, "null")
 
 
+def set_locations(evaluator: Evaluator) -> tuple[str | None, ...]:
+    """Each rule set's location, by its position in the table (the batches' ``rule_set`` column)."""
+    return tuple(str(s.location) if s.location is not None else None for s in evaluator.table.rule_sets)
+
+
 def jsonl(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None,
-          locations: list[str | None] | None = None) -> str:
+          locations: tuple[str | None, ...]) -> str:
     """One JSON line per row, as the per-event output writes them (same keys, order and spacing),
     assembled by Arrow's string kernels rather than a Python loop per row."""
     if batch.num_rows == 0:
@@ -103,8 +108,8 @@ def jsonl(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None,
         ', "event_id": ', _json_text(batch.column("EventID")), ', "source": ', _json_text(batch.column("source")),
         ', "record": ', _json_text(batch.column("record")), ', "line": ', _json_text(batch.column("line")),
     ]
-    if locations is not None:  # where the deciding set is written, by its position (see cli.evaluate)
-        parts += [', "rule_set": ', _json_text(pc.take(pa.array(locations, pa.string()), _array(result, "rule_set")))]
+    # where the deciding set is written, by its position (``set_locations``)
+    parts += [', "rule_set": ', _json_text(pc.take(pa.array(locations, pa.string()), _array(result, "rule_set")))]
     if theirs is not None:
         parts += [', "compare": {"decision": ', _json_text(_array(theirs, "decision")),
                   ', "rule_name": ', _json_text(_array(theirs, "rule_name")), "}"]

@@ -74,11 +74,6 @@ def _set_location(decision: Decision) -> str | None:
     return str(rule_set.location) if rule_set is not None and rule_set.location is not None else None
 
 
-def set_locations(evaluator: Evaluator) -> list[str | None]:
-    """Each rule set's location, by its position in the table (the batches' ``rule_set`` column)."""
-    return [str(s.location) if s.location is not None else None for s in evaluator.table.rule_sets]
-
-
 @contextmanager
 def _progress(enabled: bool, console: Console) -> Iterator[Callable[[int], None]]:
     """A live count of events read, on a terminal only (stderr), gone when done."""
@@ -222,7 +217,7 @@ def _replay_batches(stream: EventStream, evaluator: Evaluator, other: Evaluator 
                     output: str | None, tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> None:
     """In record batches, each decided once per config (see sysmon_rules.replay)."""
     from ..collectors.parquet import write_parquet
-    from ..replay import decided, empty, jsonl, with_decisions
+    from ..replay import decided, empty, jsonl, set_locations, with_decisions
 
     done = decided(stream.batches(), evaluator, summary, other, comparison if other is not None else None, tick)
     if fmt == "parquet":

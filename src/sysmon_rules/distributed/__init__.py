@@ -72,7 +72,7 @@ def evaluate(config: str | Path, sources: list[str] | tuple[str, ...], *, compar
     receives the damaged-record warnings, in input order.
     """
     from ..io import read_input
-    from ..replay import evaluator_from
+    from ..replay import evaluator_from, set_locations
 
     data = read_input(config, stdin=False)
     other = read_input(compare, stdin=False) if compare is not None else None
@@ -80,7 +80,7 @@ def evaluate(config: str | Path, sources: list[str] | tuple[str, ...], *, compar
     # A bad config fails here, once, not on every worker.
     theirs = evaluator_from(other, path=str(compare), platform=platform, environment=environment) if other else None
     partitions, unread = plan(list(sources), collector, strict)
-    job = Job(data, other, platform, environment_items(environment), strict, output)
+    job = Job(data, other, platform, environment_items(environment), strict, output, set_locations(evaluator))
     done = Replay(evaluator, theirs, comparison=Comparison() if other is not None else None, unread=unread,
                   partitions=len(partitions))
     with _client(scheduler) as client:

@@ -43,6 +43,7 @@ class Job:
     environment: tuple[tuple[str, str], ...]
     strict: bool
     output: str | None  # None (counts only), "jsonl" or "parquet"
+    locations: tuple[str | None, ...] = ()  # the rule sets' locations as the caller reads CONFIG (by path)
 
 
 @dataclass
@@ -103,7 +104,7 @@ def run_partition(partition: Partition, job: Job) -> PartResult:
     parts: list[object] = []
     for batch, result, theirs in decided(stream.batches(), evaluator, summary, other, comparison):
         if job.output == "jsonl":
-            parts.append(jsonl(batch, result, theirs))
+            parts.append(jsonl(batch, result, theirs, job.locations))
         elif job.output == "parquet":
             parts.append(with_decisions(batch, result, theirs))
     matched = [i for i, s in enumerate(evaluator.table.rule_sets) if id(s) in summary.matched]

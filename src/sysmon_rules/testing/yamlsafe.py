@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Location, SysmonRulesError
+from ..io import read_input
 
 # Test files nest four levels (file, cases, case, fields); far deeper is damage or an attack,
 # and PyYAML composes recursively (2,000 levels took 2-5 s to end in RecursionError).
@@ -115,10 +116,7 @@ def load_yaml(path: str | Path) -> Any:
     import yaml
 
     where = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise YamlError(f"cannot read test file: {exc.strerror or exc}", Location(where)) from exc
+    data = read_input(path, stdin=False)  # an unreadable file is io's FileAccessError, as everywhere
     text = _decode(data, where)
     try:
         _check_depth(text, where)
