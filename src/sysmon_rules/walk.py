@@ -22,6 +22,7 @@ import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from . import hints
 from .errors import Diagnostic, Severity
@@ -38,8 +39,7 @@ class Outcome(Enum):
     FATAL = "fatal"  # Sysmon refuses the whole config (see ``fatal``)
 
 
-@dataclass(frozen=True)
-class Placed:
+class Placed(NamedTuple):  # NamedTuples: one per filter per attempt, so cheap to make
     """One filter as an attempt places it: field id in the attempt's event, FilterType, RuleName.
 
     ``condition`` is None only in a fatal step (an unknown condition).
@@ -51,16 +51,14 @@ class Placed:
     name: str | None
 
 
-@dataclass(frozen=True)
-class PlacedItem:
+class PlacedItem(NamedTuple):
     """A direct filter (``rule`` None, one filter) or a ``<Rule>`` and the filters placed from it."""
 
     rule: Rule | None
     filters: tuple[Placed, ...]
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(NamedTuple):
     """The element tried as one event id; ``fits`` False: ``items`` stop before the breaking field."""
 
     event: EventType
