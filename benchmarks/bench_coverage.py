@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-from sysmon_rules.coverage import STATUSES, coverage, read_rules
+from sysmon_rules.readiness import STATUSES, coverage, read_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

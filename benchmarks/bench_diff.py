@@ -39,7 +39,7 @@ def main() -> int:
     if not CORPUS.exists():
         print("skipped: corpus not found")
         return 0
-    from sysmon_rules.diff import diff
+    from sysmon_rules.diffing import diff
 
     print(f"load average: {os.getloadavg()[0]:.2f}")
     print(f"{'pair':<42} {'replay':>6} {'s':>7} {'changes':>8} {'witness':>8} {'none':>5} {'unknown':>8} verdict")

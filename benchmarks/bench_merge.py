@@ -1,7 +1,7 @@
 """Merge benchmark and full proof run on the sysmon-modular trees in ../shared.
 
 Prints: build times (targets: sysmon-modular style < 5 s, union < 3 s for ~400 modules); the
-union checked against its formula (sysmon_rules.merge.oracle) on every real event of
+union checked against its formula (sysmon_rules.merging.oracle) on every real event of
 ``corpus/evtx`` and on witnesses drawn for every module (``events_matching``); and where the
 upstream build (``--style sysmon-modular``) decides or names those events differently from the
 union, i.e. what the upstream build changes. Exits 1 when a target or a check fails.
@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 import sysmon_rules as sr
 from sysmon_rules.collectors import read
-from sysmon_rules.merge import merge
-from sysmon_rules.merge.modules import load_module
-from sysmon_rules.merge.oracle import UnionOracle
+from sysmon_rules.merging import merge
+from sysmon_rules.merging.modules import load_module
+from sysmon_rules.merging.oracle import UnionOracle
 from sysmon_rules.testing import strategies as sst
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sysmon_rules import Config, Evaluator, Event, Rule
-from sysmon_rules.coverage.config import ConfigFormulas
-from sysmon_rules.coverage.formula import evaluate
-from sysmon_rules.coverage.search import search
 from sysmon_rules.engine.conditions import fold
+from sysmon_rules.readiness.config import ConfigFormulas
+from sysmon_rules.readiness.formula import evaluate
+from sysmon_rules.readiness.search import search
 from sysmon_rules.schema import newest
 from sysmon_rules.testing.strategies import configs
 

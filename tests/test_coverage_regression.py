@@ -17,13 +17,13 @@ import yaml
 
 import sysmon_rules as sr
 from sysmon_rules.collectors import read
-from sysmon_rules.coverage import coverage, read_rules
-from sysmon_rules.coverage.config import ConfigFormulas
-from sysmon_rules.coverage.detection import detection_formula
-from sysmon_rules.coverage.fields import EVENT_ID
-from sysmon_rules.coverage.formula import disj, evaluate, substitute
-from sysmon_rules.coverage.sigmacheck import sigma_matches
 from sysmon_rules.engine.conditions import fold
+from sysmon_rules.readiness import coverage, read_rules
+from sysmon_rules.readiness.config import ConfigFormulas
+from sysmon_rules.readiness.detection import detection_formula
+from sysmon_rules.readiness.fields import EVENT_ID
+from sysmon_rules.readiness.formula import disj, evaluate, substitute
+from sysmon_rules.readiness.sigmacheck import sigma_matches
 from sysmon_rules.schema import newest
 
 CONFIGS = ["sysmon-modular/sysmonconfig.xml"]

@@ -13,8 +13,8 @@ from sigma.collection import SigmaCollection
 from sigma.rule import SigmaRule
 
 import sysmon_rules as sr
-from sysmon_rules.coverage import RuleCoverage, coverage
-from sysmon_rules.coverage.sigmacheck import sigma_matches
+from sysmon_rules.readiness import RuleCoverage, coverage
+from sysmon_rules.readiness.sigmacheck import sigma_matches
 
 WGET = """
 title: Wget download

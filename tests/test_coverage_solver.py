@@ -12,9 +12,9 @@ import itertools
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sysmon_rules.coverage.fieldsolve import solve_field
-from sysmon_rules.coverage.formula import Atom, Or, conj, disj, evaluate, negate
-from sysmon_rules.coverage.search import search
+from sysmon_rules.readiness.fieldsolve import solve_field
+from sysmon_rules.readiness.formula import Atom, Or, conj, disj, evaluate, negate
+from sysmon_rules.readiness.search import search
 
 ALPHABET = "ab"
 KINDS = ("eq", "prefix", "suffix", "contains")

@@ -15,7 +15,7 @@ from sysmon_rules.blob.compile import compile_config
 from sysmon_rules.blob.dump import dump_text
 from sysmon_rules.blob.regfile import render_reg
 from sysmon_rules.cli import main
-from sysmon_rules.diff import ConfigDiff, diff
+from sysmon_rules.diffing import ConfigDiff, diff
 from sysmon_rules.engine import Evaluator
 from sysmon_rules.errors import SysmonRulesError
 from test_engine_corpus import corpus_events

@@ -14,7 +14,7 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sysmon_rules.diff import diff
+from sysmon_rules.diffing import diff
 from sysmon_rules.engine import Evaluator
 from sysmon_rules.events import Event
 from sysmon_rules.ruletable import Aggregation, RuleFilter, RuleSet, RuleTable

@@ -71,7 +71,7 @@ def corpus_page(out_dir: Path) -> tuple[Path, dict[str, Any]]:
 @cache
 def corpus_coverage() -> dict[str, Any]:
     """The readiness of the SIGMA rules under sysmon-modular, straight from the coverage library."""
-    from sysmon_rules.coverage import coverage
+    from sysmon_rules.readiness import coverage
 
     assert SHARED is not None
     return coverage(SHARED / MODULAR, [str(SHARED / p) for p in SIGMA]).to_json()

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 import sysmon_rules as sr
 from sysmon_rules.cli import main
-from sysmon_rules.merge import merge
-from sysmon_rules.merge.psscript import ScriptError, read_script
-from sysmon_rules.merge.sources import read_list
+from sysmon_rules.merging import merge
+from sysmon_rules.merging.psscript import ScriptError, read_script
+from sysmon_rules.merging.sources import read_list
 
 A9FF298 = "corpus/sysmon-modular-a9ff298"
 HEAD = "corpus/configs/sysmon-modular"
@@ -172,7 +172,7 @@ def test_annotated_output_names_modules_and_compiles_the_same(tree: Path) -> Non
 def test_module_docstring_examples_run() -> None:
     import doctest
 
-    from sysmon_rules.merge import sources
+    from sysmon_rules.merging import sources
 
     result = doctest.testmod(sources)
     assert result.attempted > 0 and result.failed == 0

@@ -1,5 +1,5 @@
 """``merge --style union`` is exact: the merged config decides as the formula over the modules' own
-decisions says (sysmon_rules.merge.oracle), checked by the evaluator on random module sets and on
+decisions says (sysmon_rules.merging.oracle), checked by the evaluator on random module sets and on
 the real sysmon-modular trees with every real event and witnesses drawn for each module.
 
 Heavy variants: SYSMON_RULES_MERGE_FULL=1 replays every real event and draws witnesses for every
@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 import sysmon_rules as sr
 from sysmon_rules.collectors import read
-from sysmon_rules.merge import merge
-from sysmon_rules.merge.modules import load_module
-from sysmon_rules.merge.oracle import UnionOracle
+from sysmon_rules.merging import merge
+from sysmon_rules.merging.modules import load_module
+from sysmon_rules.merging.oracle import UnionOracle
 from sysmon_rules.testing import strategies as sst
 
 FULL = bool(os.environ.get("SYSMON_RULES_MERGE_FULL"))
@@ -247,7 +247,7 @@ def test_option_policy_and_conflicts_are_reported(tmp_path: Path) -> None:
 
 
 def test_a_merged_union_sysmon_rejects_names_the_module_of_the_failing_line() -> None:
-    from sysmon_rules.merge import _in_module
+    from sysmon_rules.merging import _in_module
 
     text = ('<Sysmon schemaversion="4.90"><EventFiltering>\n<!-- module: m/a.xml -->\n<RuleGroup groupRelation="or">'
             '<ProcessCreate onmatch="include"><Image condition="ends with">x</Image></ProcessCreate></RuleGroup>\n'

@@ -42,11 +42,11 @@ if TYPE_CHECKING:
         to_xml,
         validate,
     )
-    from .coverage import CoverageReport, coverage
-    from .diff import ConfigDiff, diff
+    from .diffing import ConfigDiff, diff
     from .engine import Decision, Evaluator
     from .htmlreport import html_report
-    from .merge import MergeResult, merge
+    from .merging import MergeResult, merge
+    from .readiness import CoverageReport, coverage
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
 _LAZY = {
@@ -64,13 +64,13 @@ _LAZY = {
     "Decompiled": "sysmon_rules.api",
     "Evaluator": "sysmon_rules.engine",
     "Decision": "sysmon_rules.engine",
-    "diff": "sysmon_rules.diff",
-    "ConfigDiff": "sysmon_rules.diff",
-    "coverage": "sysmon_rules.coverage",
-    "CoverageReport": "sysmon_rules.coverage",
+    "diff": "sysmon_rules.diffing",
+    "ConfigDiff": "sysmon_rules.diffing",
+    "coverage": "sysmon_rules.readiness",
+    "CoverageReport": "sysmon_rules.readiness",
     "html_report": "sysmon_rules.htmlreport",
-    "merge": "sysmon_rules.merge",
-    "MergeResult": "sysmon_rules.merge",
+    "merge": "sysmon_rules.merging",
+    "MergeResult": "sysmon_rules.merging",
 }
 
 __all__ = [

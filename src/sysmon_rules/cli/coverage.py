@@ -28,12 +28,12 @@ from .messages import fail_with
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
 def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, suggest: bool, output: str | None) -> None:
     """Status per Sigma rule (logged, partial, dropped, not-applicable, unsupported). See docs/coverage.md."""
-    from ..coverage import coverage
-    from ..coverage.navigator import config_layer, sigma_layer
-    from ..coverage.output import to_json, to_markdown, to_text
+    from ..readiness import coverage
+    from ..readiness.navigator import config_layer, sigma_layer
+    from ..readiness.output import to_json, to_markdown, to_text
 
     if fmt == "navigator-config":
-        from ..coverage import config_techniques
+        from ..readiness import config_techniques
 
         try:
             counted = config_techniques(config, platform=platform)  # type: ignore[arg-type]

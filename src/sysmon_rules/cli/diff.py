@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import click
 
-from ..diff import diff
+from ..diffing import diff
 from ..errors import SysmonRulesError
 from ..io import write_output
 from .messages import echo_diagnostics

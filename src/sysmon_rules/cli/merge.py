@@ -7,10 +7,10 @@ import click
 from ..api import load
 from ..errors import SysmonRulesError
 from ..io import write_output
-from ..merge import STYLES, MergeResult, merge
-from ..merge.check import check
-from ..merge.psscript import TEMPLATE_NAMES
-from ..merge.sources import ORDERS
+from ..merging import STYLES, MergeResult, merge
+from ..merging.check import check
+from ..merging.psscript import TEMPLATE_NAMES
+from ..merging.sources import ORDERS
 from .messages import echo_diagnostics, fail_with
 
 

@@ -92,11 +92,11 @@ def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: s
         report.replay = replay(evaluator, events, other=other, other_name=str(compare or ""),
                                collector=collector, strict=strict, warn=warn, budget=budget)
     if per_change and compare is not None:
-        from ..diff import diff
+        from ..diffing import diff
 
         report.diff = diff(config, compare, events=list(events) or None, platform=platform).as_dict()
     if sigma:
-        from ..coverage import coverage  # pySigma loads only when Sigma rules are given
+        from ..readiness import coverage  # pySigma loads only when Sigma rules are given
 
         report.coverage = coverage(mine, [str(p) for p in sigma], platform=platform).to_json()
     return report

@@ -10,10 +10,6 @@ See docs/diff.md for the JSON form, the Markdown PR comment and the GitHub Actio
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import Any
-
 from .compare import DIFFERENT, EQUIVALENT, EXIT_CODES, ConfigDiff, diff
 from .sources import DUMP_TEXT, Side, SourceError, load_side
 from .structure import BEHAVIOUR, NONE, UNKNOWN, Change, structural_changes
@@ -34,14 +30,3 @@ __all__ = [
     "load_side",
     "structural_changes",
 ]
-
-
-class _CallableModule(types.ModuleType):
-    """``sysmon_rules.diff`` is both this package and the function: importing the package makes
-    Python bind the package to the name, so calling it calls :func:`diff`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ConfigDiff:
-        return diff(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

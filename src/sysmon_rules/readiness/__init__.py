@@ -9,11 +9,8 @@ by the evaluator. See docs/coverage.md.
 from __future__ import annotations
 
 import os
-import sys
 import time
-import types
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from ..engine import Evaluator
 from ..model import Config
@@ -81,14 +78,3 @@ def config_techniques(config: Config | str | os.PathLike[str], *, platform: Plat
     loaded, _ = _load(config, platform)
     formulas = ConfigFormulas(Evaluator(loaded, environment=environment, platform=platform))
     return deciding_techniques(formulas)[0]
-
-
-class _CallableModule(types.ModuleType):
-    """``sysmon_rules.coverage`` is both this package and the function (importing the package binds
-    the package to the name), so calling it calls :func:`coverage`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> CoverageReport:
-        return coverage(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

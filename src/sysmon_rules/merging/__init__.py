@@ -10,8 +10,6 @@ config with what the merge builds now.
 from __future__ import annotations
 
 import os
-import sys
-import types
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -171,15 +169,3 @@ def _union(paths: list[str], template: str | None, platform: str, skip_invalid: 
                     for (_, flt), src in zip(iter_filters(config), union.section_filters(sections), strict=True))
     diagnostics = (*notes, *option_notes, *set_notes, *conflicts.conflicts([s for s in reversed(sections) if s.module]))
     return MergeResult("union", config, text, tuple(m.path for m in modules), origins, diagnostics)
-
-
-class _CallableModule(types.ModuleType):
-    """``sysmon_rules.merge`` names both this package and :func:`merge`: importing a submodule
-    (``import sysmon_rules.merge.check``) rebinds the name on ``sysmon_rules`` to the package,
-    so calling the package must merge too."""
-
-    def __call__(self, *args: object, **kwargs: object) -> MergeResult:
-        return merge(*args, **kwargs)  # type: ignore[arg-type]
-
-
-sys.modules[__name__].__class__ = _CallableModule
