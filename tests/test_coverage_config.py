@@ -35,7 +35,7 @@ def _event_ids(config: Config) -> list[int]:
     return sorted(ids) or [1]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs("4.90", max_events=4), st.data())
 def test_logged_formula_decides_as_the_evaluator(config: Config, data: st.DataObject) -> None:
     evaluator = Evaluator(config)
@@ -51,7 +51,7 @@ def test_logged_formula_decides_as_the_evaluator(config: Config, data: st.DataOb
         assert logged == (evaluator.decide(event).decision == "include"), (fields, evaluator.explain(event).trace)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs("4.90", max_events=4))
 def test_search_solutions_are_decided_as_claimed(config: Config) -> None:
     evaluator = Evaluator(config)
