@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(CLI) validate examples/sysmonconfig.xml
 	$(CLI) compile examples/sysmonconfig.xml -o $(VENV)/demo-rules.bin
 	$(CLI) dump $(VENV)/demo-rules.bin
+	$(CLI) diff examples/sysmonconfig.xml $(VENV)/demo-rules.bin
 	$(CLI) evaluate examples/sysmonconfig.xml examples/events.jsonl --format jsonl
 	$(CLI) test examples/sysmonconfig.sysmon-test.yaml
 	$(CLI) report examples/sysmonconfig.xml --events examples/events.jsonl -o $(VENV)/demo-report.html
