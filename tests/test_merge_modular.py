@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,27 @@ def test_event_types_missing_from_the_scripts_list_vanish_with_a_warning(tree: P
     dropped = [d for d in result.diagnostics if d.code == "event-dropped"]
     assert [(Path(d.location.path or "").name, d.location.line) for d in dropped] == [("exclude_updates.xml", 5)]
     assert not any(ev.element == "DnsQuery" and ev.items for _, ev in result.config.event_rules())
+
+
+def test_check_without_a_script_reads_the_template_back_from_the_build(shared_dir: Path, tree: Path,
+                                                                      tmp_path: Path) -> None:
+    # A checkout without Merge-SysmonXml.ps1: the build being checked holds the general template.
+    bare = tmp_path / "tree"
+    shutil.copytree(tree, bare, ignore=shutil.ignore_patterns("Merge-SysmonXml.ps1"))
+    plain = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(bare),
+                                      "--check", str(bare / "sysmonconfig-with-filedelete.xml")])
+    assert plain.exit_code == 0, plain.output
+    listed = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(bare), "--exclude-list",
+                                       str(bare / LISTS / "file_delete_modules.txt"),
+                                       "--check", str(bare / "sysmonconfig.xml")])
+    assert listed.exit_code == 0, listed.output
+    head = shared_dir / HEAD
+    assert not (head / "Merge-SysmonXml.ps1").exists()
+    stale = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(head),
+                                      "--check", str(head / "sysmonconfig.xml")])
+    assert stale.exit_code == 1
+    named = {line.split(":")[0] for line in stale.stdout.splitlines() if "missing or different" in line}
+    assert str(head / "17_18_pipe_event" / "include_Havoc_C2.xml") in named
+    # Without --check there is nothing to read a template from: the one-line error stays.
+    build = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(head), "-o", str(tmp_path / "x.xml")])
+    assert build.exit_code == 1 and "no Merge-SysmonXml.ps1 in the checkout" in build.output

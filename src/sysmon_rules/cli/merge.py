@@ -44,7 +44,7 @@ def command(sources: tuple[str, ...], output: str | None, style: str, template: 
     try:
         result = merge(list(sources), style=style, template=template, include_list=include_list,
                        exclude_list=exclude_list, script=script, platform=platform,
-                       skip_invalid=skip_invalid, annotate=annotate, order=order)
+                       skip_invalid=skip_invalid, annotate=annotate, order=order, template_from=existing)
     except SysmonRulesError as exc:
         fail_with(exc, sources[0])
     echo_diagnostics((d for d in result.diagnostics if verbose or d.severity != "info"), err=True)

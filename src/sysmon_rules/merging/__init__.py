@@ -32,13 +32,16 @@ _OUT_FILE_ENCODING = "utf-8-sig"
 def merge(sources: Sequence[str | os.PathLike[str]], *, style: str = "union", template: str | None = None,
           include_list: str | None = None, exclude_list: str | None = None, script: str | None = None,
           platform: str = "windows", skip_invalid: bool = False, annotate: bool | None = None,
-          order: str = "lower") -> MergeResult:
+          order: str = "lower", template_from: str | None = None) -> MergeResult:
     """Merge module files, folders or sysmon-modular checkouts (see docs/merge.md).
 
     ``template``: for ``union`` a config file whose options (and schemaversion) the output takes;
     for ``sysmon-modular`` ``general``, ``VerboseLogging``, ``MDEaugment`` or an XML file.
     ``include_list`` / ``exclude_list``: module lists relative to the (first) checkout.
     ``script``: the Merge-SysmonXml.ps1 to read (default: the checkout's own).
+    ``template_from``: with no script in the checkout and none given, a build of it (the config
+    ``--check`` compares) whose emptied event elements are the general template (see
+    :func:`.psscript.script_from_build`).
     ``skip_invalid``: a module Sysmon rejects is skipped with a warning instead of an error.
     ``annotate``: comments naming each module (default: on for union, off for sysmon-modular,
     whose default output is upstream's, byte for byte).
@@ -61,25 +64,28 @@ def merge(sources: Sequence[str | os.PathLike[str]], *, style: str = "union", te
         raise SourceError("the module lists leave no module to merge", Location(include_list or exclude_list))
     names = [m.as_posix() for m in modules]
     if style == "sysmon-modular":
-        return _modular(names, base, template, script, bool(annotate))
+        return _modular(names, base, template, script, bool(annotate), template_from)
     return _union(names, template, platform, skip_invalid, True if annotate is None else annotate)
 
 
 # -- sysmon-modular ------------------------------------------------------------------------------
 
-def _script_for(base: Path | None, script: str | None) -> psscript.ModularScript:
+def _script_for(base: Path | None, script: str | None, template_from: str | None) -> psscript.ModularScript:
     if script is None:
-        if base is None or not (base / psscript.SCRIPT_NAME).is_file():
-            where = str(base) if base else None
+        own = base / psscript.SCRIPT_NAME if base is not None else None
+        if own is not None and own.is_file():
+            script = str(own)
+        elif template_from is not None:
+            return psscript.script_from_build(template_from)
+        else:
             raise psscript.ScriptError(f"no {psscript.SCRIPT_NAME} in the checkout: give one with --script",
-                                       Location(where))
-        script = str(base / psscript.SCRIPT_NAME)
+                                       Location(str(base) if base else None))
     return psscript.read_script(script)
 
 
 def _modular(modules: list[str], base: Path | None, template: str | None, script: str | None,
-             annotate: bool) -> MergeResult:
-    parsed = _script_for(base, script)
+             annotate: bool, template_from: str | None = None) -> MergeResult:
+    parsed = _script_for(base, script, template_from)
     name = template or psscript.GENERAL
     if name not in psscript.TEMPLATE_NAMES:  # a template file of one's own
         try:

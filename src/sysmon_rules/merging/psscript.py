@@ -82,6 +82,39 @@ def read_script(path: str | Path) -> ModularScript:
     return ModularScript(where, templates, lines, _event_keys(text, where))
 
 
+def script_from_build(path: str | Path) -> ModularScript:
+    """What ``--check`` knows when the checkout has no script: the build being checked holds its
+    template, since the merge only appends module children inside the template's event elements.
+    Those emptied give back the template when its own event elements were empty (as the general
+    and VerboseLogging templates' are); their names, in order, are the event list."""
+    from .dotnet import parse_text
+
+    where = str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ScriptError(f"cannot read the config to check: {exc.strerror or exc}", Location(where)) from exc
+    except UnicodeDecodeError as exc:
+        raise ScriptError(f"the config to check is not UTF-8: {exc.reason}", Location(where)) from exc
+    root = parse_text(text, Location(where, 1))
+    keys: list[str] = []
+    for group in root.iter("RuleGroup"):
+        for event in group:
+            if not isinstance(event.tag, str):  # a comment between event elements
+                continue
+            if event.tag not in keys:
+                keys.append(event.tag)
+            for child in list(event):
+                event.remove(child)
+            event.text = None
+    if not keys:
+        raise ScriptError("no //RuleGroup/<event> element to read a template back from", Location(where))
+    from lxml import etree
+
+    template = etree.tostring(root.getroottree(), encoding="unicode")
+    return ModularScript(where, {GENERAL: template}, {GENERAL: 1}, tuple(keys))
+
+
 def _selected(text: str, strings: dict[str, tuple[str, int]]) -> dict[str, str]:
     """Switch name -> template variable, from the script's ``$newDoc = $x`` selection."""
     chosen = {}
