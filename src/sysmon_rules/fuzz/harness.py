@@ -108,6 +108,7 @@ def run_range(surface: str, shared: str | None, start: int, stop: int, workdir: 
     seeds = seeds_for(surface, Path(shared) if shared else None)
     run = SURFACES[surface]
     report = Report(surface)
+    Path(workdir).mkdir(parents=True, exist_ok=True)
     outcome(run, seeds[0], Path(workdir))  # warm-up, not counted: a new process parses the schemas once
     for index in range(start, stop):
         result = outcome(run, make_input(surface, seeds, index), Path(workdir))
@@ -148,8 +149,10 @@ def run_campaign(surface: str, inputs: int, *, shared: Path | None, workdir: Pat
                  chunk: int = 500) -> Report:
     """``inputs`` inputs of ``surface`` over ``workers`` processes, each under MEMORY_LIMIT."""
     started = time.perf_counter()
-    jobs = [(surface, str(shared) if shared else None, start, min(start + chunk, inputs), str(workdir))
-            for start in range(0, inputs, chunk)]
+    # Each chunk gets a folder of its own: commands write there (-o) and read back what earlier
+    # inputs of the same chunk wrote, so two workers sharing one would make findings unrepeatable.
+    jobs = [(surface, str(shared) if shared else None, start, min(start + chunk, inputs),
+             str(workdir / f"{surface}-{start}")) for start in range(0, inputs, chunk)]
     total = Report(surface)
     # Import everything the surface uses here, once: forked workers inherit it, and a source file
     # edited while a long campaign runs cannot change what later workers run.
