@@ -59,16 +59,20 @@ class ModularScript:
         return self.templates[name]
 
 
+def _read_text(path: str | Path, what: str) -> str:
+    """A UTF-8 file's text (BOM dropped); ScriptError naming the file when it cannot be had."""
+    try:
+        return Path(path).read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ScriptError(f"cannot read {what}: {exc.strerror or exc}", Location(str(path))) from exc
+    except UnicodeDecodeError as exc:
+        raise ScriptError(f"{what} is not UTF-8: {exc.reason}", Location(str(path))) from exc
+
+
 def read_script(path: str | Path) -> ModularScript:
     """Parse a Merge-SysmonXml.ps1; ScriptError naming the file when it is not one this reads."""
     where = str(path)
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise ScriptError(f"cannot read {SCRIPT_NAME}: {exc.strerror or exc}", Location(where)) from exc
-    except UnicodeDecodeError as exc:
-        raise ScriptError(f"{SCRIPT_NAME} is not UTF-8: {exc.reason}", Location(where)) from exc
-    text = text.replace("\r\n", "\n")
+    text = _read_text(path, SCRIPT_NAME).replace("\r\n", "\n")
     if not all(marker.lower() in text.lower() for marker in _MARKERS):
         raise ScriptError("not a Merge-SysmonXml.ps1 whose merge loop this project knows "
                           "(//RuleGroup/$Key clones appended to [@onmatch = '$matchType'])", Location(where))
@@ -90,13 +94,7 @@ def script_from_build(path: str | Path) -> ModularScript:
     from .dotnet import parse_text
 
     where = str(path)
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise ScriptError(f"cannot read the config to check: {exc.strerror or exc}", Location(where)) from exc
-    except UnicodeDecodeError as exc:
-        raise ScriptError(f"the config to check is not UTF-8: {exc.reason}", Location(where)) from exc
-    root = parse_text(text, Location(where, 1))
+    root = parse_text(_read_text(path, "the config to check"), Location(where, 1))
     keys: list[str] = []
     for group in root.iter("RuleGroup"):
         for event in group:
