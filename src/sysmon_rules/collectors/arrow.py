@@ -160,6 +160,12 @@ def batches(events: Iterable[Event], rows: int = BATCH_ROWS) -> Iterator[pa.Reco
         yield to_batch(chunk)
 
 
+def concat_batches(parts: Sequence[pa.RecordBatch]) -> pa.RecordBatch:
+    """One batch of the rows of ``parts`` (all in :func:`schema`'s layout), in order."""
+    table = pa.Table.from_batches(parts, schema()).unify_dictionaries().combine_chunks()
+    return table.to_batches()[0] if table.num_rows else parts[0]
+
+
 def to_events(batch: pa.RecordBatch) -> Iterator[Event]:
     """The events of a batch in :func:`schema`'s layout (the inverse of :func:`to_batch`)."""
     data = batch.to_pydict()

@@ -15,13 +15,16 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, BinaryIO, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
 from ..errors import SysmonRulesError
 from ..events import Event
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # How much of an input collectors see to recognise it (after gzip is undone).
 HEAD_SIZE = 4096
@@ -191,6 +194,15 @@ class Collector(Protocol):
     def recognizes(self, head: bytes, name: str) -> bool: ...
 
     def events(self, source: Source) -> Iterator[Event]: ...
+
+
+class Row(Protocol):
+    """What a collector's ``gather(source)`` may yield in place of an event: a record read but
+    not yet made an event, which ``EventStream.batches`` turns into columns with the rows of
+    other files (``type(row).to_batch(rows, unencodable)``; EVTX's ``EvtxRow``)."""
+
+    @staticmethod
+    def to_batch(rows: Sequence[Any], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch: ...
 
 
 def as_text(value: object) -> str:

@@ -11,17 +11,20 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
 from ..events import Event, Origin
 from .base import Source, as_text
 
+if TYPE_CHECKING:
+    from .evtxcolumns import EvtxRow
+
 MAGIC = b"ElfFile\x00"
 PROVIDER = "Microsoft-Windows-Sysmon"
 _BARE_GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
-_GUID_SUFFIXES = frozenset({"Guid", "GUID", "guid"})
+GUID_SUFFIXES = frozenset({"Guid", "GUID", "guid"})
 # A parser that keeps failing on one file has lost its place: stop there instead of spinning.
 _MAX_FAILURES = 1000
 
@@ -29,32 +32,41 @@ _MAX_FAILURES = 1000
 def render(name: str, value: object) -> str:
     """One EventData value as event XML shows it (``name`` tells a GUID field)."""
     text = as_text(value)
-    if name[-4:] in _GUID_SUFFIXES and _BARE_GUID.fullmatch(text):
+    if name[-4:] in GUID_SUFFIXES and _BARE_GUID.fullmatch(text):
         return "{" + text.lower() + "}"
     return text
 
 
 def event_from_json(body: Mapping[str, Any], origin: Origin) -> tuple[Event | None, str]:
     """The Sysmon event in one parsed record, or None and the record's channel."""
-    system = body.get("System") or {}
-    provider = (system.get("Provider") or {}).get("#attributes", {}).get("Name")
+    system, provider = _system(body)
     if provider != PROVIDER:
-        return None, as_text(system.get("Channel")) or as_text(provider)
+        return None, _channel(system, provider)
     data = body.get("EventData") or {}
     computer = system.get("Computer")
     if computer is not None:
         origin = Origin(origin.source, origin.record, origin.line, as_text(computer))
-    return Event(int(as_text(system.get("EventID"))), _fields(data) if isinstance(data, dict) else {}, origin), ""
+    return Event(int(as_text(system.get("EventID"))), fields_of(data) if isinstance(data, dict) else {}, origin), ""
 
 
-def _fields(data: Mapping[str, Any]) -> dict[str, str]:
+def _system(body: Mapping[str, Any]) -> tuple[Mapping[str, Any], object]:
+    """The record's System element and its provider's name (raising as the record's shape dictates)."""
+    system = body.get("System") or {}
+    return system, (system.get("Provider") or {}).get("#attributes", {}).get("Name")
+
+
+def _channel(system: Mapping[str, Any], provider: object) -> str:
+    return as_text(system.get("Channel")) or as_text(provider)
+
+
+def fields_of(data: Mapping[str, Any]) -> dict[str, str]:
     """``render`` over EventData, with the common case (a plain string, not a GUID) inlined: hot loop."""
     fields: dict[str, str] = {}
     for name, value in data.items():
         if name[:1] == "#":  # the element's own attributes, not a field
             continue
         kind = type(value)
-        if kind is str and name[-4:] not in _GUID_SUFFIXES:
+        if kind is str and name[-4:] not in GUID_SUFFIXES:
             fields[name] = value
         elif kind is int:  # ids, ports, pids: decimal, as as_text renders them (never a GUID)
             fields[name] = str(value)
@@ -73,19 +85,32 @@ class EvtxCollector:
         return head.startswith(MAGIC)
 
     def events(self, source: Source) -> Iterator[Event]:
+        return cast("Iterator[Event]", self._read(source, None))  # without row_type, only events
+
+    def gather(self, source: Source) -> Iterator[Event | EvtxRow]:
+        """:meth:`events`, with each Sysmon record of the usual shape left as an ``EvtxRow``:
+        ``EventStream.batches`` turns the rows of many files into one batch at a time."""
+        from .evtxcolumns import EvtxRow
+
+        return self._read(source, EvtxRow)
+
+    def _read(self, source: Source, rows: type[EvtxRow] | None) -> Iterator[Event | EvtxRow]:
         from evtx import PyEvtxParser
 
         with source.open() as stream:
-            # A plain file is handed over by path (the parser maps it); stdin and gzip as a stream.
-            plain = source.path is not None and source.opener is None and not isinstance(stream, gzip.GzipFile)
+            # A plain file is handed over by path (the parser maps it); stdin, gzip and a name
+            # that is not UTF-8 (the parser would look for another file) as a stream.
+            plain = (source.path is not None and source.opener is None and not isinstance(stream, gzip.GzipFile)
+                     and _utf8(str(source.path)))
             try:
                 parser = PyEvtxParser(str(source.path) if plain else stream, number_of_threads=1)
             except (RuntimeError, OSError, ValueError) as exc:  # cut inside its 4 KiB header, or not EVTX
                 source.skip(source.name, f"not an EVTX file, or its header is damaged ({_first_line(exc)})")
                 return
-            yield from self._records(source, parser.records_json())
+            yield from self._records(source, parser.records_json(), rows)
 
-    def _records(self, source: Source, records: Iterator[Any]) -> Iterator[Event]:
+    def _records(self, source: Source, records: Iterator[Any], rows: type[EvtxRow] | None,
+                 ) -> Iterator[Event | EvtxRow]:
         position, failures = 0, 0
         while True:
             position += 1
@@ -100,21 +125,47 @@ class EvtxCollector:
                     return
                 continue
             if record is not None:
-                yield from self._event(source, record, position)
+                item = self._item(source, record, position, rows)
+                if item is not None:
+                    yield item
 
-    def _event(self, source: Source, record: Mapping[str, Any], position: int) -> Iterator[Event]:
+    def _item(self, source: Source, record: Mapping[str, Any], position: int,
+              rows: type[EvtxRow] | None) -> Event | EvtxRow | None:
         record_id = record.get("event_record_id")
         origin = Origin(source.name, record=record_id if isinstance(record_id, int) else None)
         try:
-            event, channel = event_from_json(orjson.loads(record["data"])["Event"], origin)
+            body = orjson.loads(record["data"])["Event"]
+            row = _row(body, origin, rows) if rows is not None else None
+            if row is not None:
+                return row
+            event, channel = event_from_json(body, origin)
         except (KeyError, ValueError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
             source.skip(str(origin) if origin.record is not None else f"{source.name}#{position}",
                         f"unreadable record ({type(exc).__name__}: {exc})")
-            return
+            return None
         if event is None:
             source.other(channel)
-            return
-        yield event
+        return event
+
+
+def _row(body: Mapping[str, Any], origin: Origin, row: type[EvtxRow]) -> EvtxRow | None:
+    """The record as an ``EvtxRow`` when it is a Sysmon event of the usual shape, else None
+    (``event_from_json`` then reads it, or names its channel)."""
+    system, provider = _system(body)
+    event_id, computer = system.get("EventID"), system.get("Computer")
+    if provider != PROVIDER or type(event_id) is not int or not (computer is None or type(computer) is str):
+        return None
+    data = body.get("EventData")
+    return row(event_id, data if isinstance(data, dict) and data else None, origin.record, origin.source,
+               computer)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _first_line(exc: BaseException) -> str:

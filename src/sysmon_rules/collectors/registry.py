@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from importlib.metadata import entry_points
+from itertools import groupby
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 
@@ -25,6 +26,7 @@ from .base import (
     CollectorWarning,
     DamagedInput,
     ReadStats,
+    Row,
     Source,
     is_url,
 )
@@ -236,12 +238,14 @@ class EventStream:
         """The same events as record batches (``collectors.arrow`` layout) of up to ``rows`` each.
 
         Batches run across file boundaries, so a folder of small files still gives full batches;
-        a collector with a ``batches(source)`` method of its own (Parquet) hands its batches over.
+        a collector with a ``batches(source)`` method of its own (Parquet) hands its batches over;
+        one with ``gather(source)`` (EVTX) hands over events or rows of its own kind, whose
+        ``to_batch`` turns the rows of many files into one batch.
         """
         from .arrow import BATCH_ROWS
 
         size = rows or BATCH_ROWS
-        pending: list[Event] = []
+        pending: list[Event | Row] = []
         for source, collector in self._opened():
             own = getattr(collector, "batches", None)
             if own is not None:
@@ -252,7 +256,8 @@ class EventStream:
                     source.stats.events += batch.num_rows
                     yield batch
                 continue
-            for event in guarded(collector.events(source), source):
+            gather = getattr(collector, "gather", None)
+            for event in guarded(gather(source) if gather is not None else collector.events(source), source):
                 source.stats.events += 1
                 pending.append(event)
                 if len(pending) >= size:
@@ -261,8 +266,8 @@ class EventStream:
         if pending:
             yield self._batch(pending)
 
-    def _batch(self, events: list[Event]) -> pa.RecordBatch:
-        from .arrow import UNENCODABLE, to_batch
+    def _batch(self, events: list[Event | Row]) -> pa.RecordBatch:
+        from .arrow import UNENCODABLE, concat_batches, to_batch
 
         def unencodable(event: Event) -> None:  # a damaged record of a file already counted
             where = Source(event.origin.source if event.origin else "-", strict=self.strict)
@@ -272,7 +277,14 @@ class EventStream:
             self.stats.events -= 1
             self.stats.add(where.stats)
 
-        return to_batch(events, unencodable)
+        # Runs of one kind of item: events, or a gathering collector's rows (one to_batch per run).
+        parts = [(kind.to_batch if kind is not None else to_batch)(list(run), unencodable)  # type: ignore[arg-type]
+                 for kind, run in groupby(events, _row_kind)]
+        return parts[0] if len(parts) == 1 else concat_batches(parts)
+
+
+def _row_kind(item: Event | Row) -> type[Row] | None:
+    return None if isinstance(item, Event) else type(item)
 
 
 def read(*inputs: str | Path, collector: str | None = None, strict: bool = False) -> EventStream:

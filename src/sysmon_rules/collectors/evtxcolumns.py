@@ -1,0 +1,155 @@
+"""EVTX records straight to Arrow columns: the ``evtx`` collector's batch path.
+
+Building an :class:`~sysmon_rules.events.Event` per record and then a batch from the events
+costs about 30 us of Python per record, twice the ``evtx`` parser itself. Here a Sysmon record
+of the usual shape (an integer ``EventID``, a text ``Computer``, EventData an object) stays an
+:class:`EvtxRow` holding its parsed EventData, and many rows, of many files, become one batch:
+
+- rows are grouped by their EventData names (records of one event type and schema version share
+  them, in order), so each group's values are split into columns by ``zip`` in C, not per field;
+- each column is rendered as :func:`evtxfile.render` renders one value, by Arrow when all of its
+  values are of one JSON type (strings, GUIDs, integers, booleans, nulls), and by ``render``
+  itself value by value otherwise (floats, ``#text`` objects, mixed types);
+- the groups' columns are concatenated and put back in input order with one ``take``.
+
+So the batch is, value for value, what ``arrow.to_batch`` gives for the events
+:meth:`EvtxRow.event` builds (the differential tests hold it to that over the whole corpus and
+drawn records); anything Arrow refuses (a file name that is not UTF-8) takes that exact path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..events import Event, Origin
+from .arrow import EXTRA, field_names, schema, to_batch
+from .evtxfile import GUID_SUFFIXES, fields_of, render
+
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+# evtxfile's bare-GUID pattern as a whole-value RE2 match (RE2's $ is the end of the text only).
+_BARE_GUID = pc.MatchSubstringOptions("^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+# Typed scalars: pyarrow converting a bare Python value looks for dateutil on every call (~0.1 ms).
+_NONE = type(None)
+_OPEN, _CLOSE, _EMPTY = (pa.scalar(text, pa.string()) for text in ("{", "}", ""))
+
+
+class EvtxRow:
+    """One Sysmon record, parsed but not yet an event: turned into columns with others."""
+
+    __slots__ = ("computer", "data", "event_id", "record", "source")
+
+    def __init__(self, event_id: int, data: dict[str, Any] | None, record: int | None, source: str,
+                 computer: str | None) -> None:
+        self.event_id = event_id
+        self.data = data  # the EventData object as parsed; None when it has no fields
+        self.record = record
+        self.source = source
+        self.computer = computer
+
+    def event(self) -> Event:
+        """The event ``EvtxCollector.events`` gives for this record."""
+        return Event(self.event_id, fields_of(self.data) if self.data else {},
+                     Origin(self.source, self.record, None, self.computer))
+
+    @staticmethod
+    def to_batch(rows: Sequence[EvtxRow], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch:
+        """The rows as one batch in ``arrow.schema()``'s layout, in order."""
+        try:
+            return _columns(rows)
+        except UnicodeEncodeError:  # a source name Arrow cannot hold: the events' path names each one
+            return to_batch([row.event() for row in rows], unencodable)
+
+
+def _columns(rows: Sequence[EvtxRow]) -> pa.RecordBatch:
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for position, row in enumerate(rows):
+        groups.setdefault(tuple(row.data) if row.data else (), []).append(position)
+    order: list[int] = []
+    parts: dict[str, list[tuple[int, pa.Array]]] = {}  # name -> (group start in `order`, its values)
+    extras: dict[int, list[tuple[str, str]]] = {}
+    known = frozenset(field_names())
+    for names, members in groups.items():
+        start = len(order)
+        order.extend(members)
+        if not names:
+            continue
+        values = zip(*[tuple(rows[i].data.values()) for i in members], strict=True)  # type: ignore[union-attr]
+        for name, column in zip(names, values, strict=True):
+            if name[:1] == "#":  # the element's own attributes, not a field
+                continue
+            rendered = _render(name, column)
+            if name in known:
+                parts.setdefault(name, []).append((start, rendered))
+            else:
+                for i, value in zip(members, rendered.to_pylist(), strict=True):
+                    extras.setdefault(i, []).append((name, value))
+    return _assemble(rows, order, parts, extras)
+
+
+def _render(name: str, values: tuple[Any, ...]) -> pa.Array:
+    """``render(name, value)`` for each value, by Arrow when the values share one JSON type."""
+    kinds = set(map(type, values))
+    nulls = _NONE in kinds
+    guid = name[-4:] in GUID_SUFFIXES
+    try:
+        if kinds <= {str, _NONE}:
+            column = pa.array(values, pa.string())
+            if guid:
+                column = _braced_guids(column)
+        elif kinds <= {int, _NONE}:  # bool is its own type here: never mixed in
+            column = pa.array(values, pa.int64()).cast(pa.string())
+        elif kinds <= {bool, _NONE}:
+            column = pa.array(values, pa.bool_()).cast(pa.string())  # Arrow writes true/false, as Windows
+        else:
+            return pa.array([render(name, v) for v in values], pa.string())
+    except OverflowError:  # an integer beyond 64 bits: Python's own decimal text
+        return pa.array([render(name, v) for v in values], pa.string())
+    return pc.fill_null(column, _EMPTY) if nulls else column  # null renders as empty text
+
+
+def _braced_guids(column: pa.Array) -> pa.Array:
+    """Bare GUIDs as ``{lower-case}``, the rest untouched (``render`` for GUID-named fields)."""
+    bare = pc.match_substring_regex(column, options=_BARE_GUID)
+    if not pc.any(bare).as_py():
+        return column
+    braced = pc.binary_join_element_wise(_OPEN, pc.utf8_lower(column), _CLOSE, _EMPTY)
+    return pc.if_else(bare, braced, column)
+
+
+def _assemble(rows: Sequence[EvtxRow], order: list[int], parts: dict[str, list[tuple[int, pa.Array]]],
+              extras: dict[int, list[tuple[str, str]]]) -> pa.RecordBatch:
+    count = len(rows)
+    back = pc.sort_indices(pa.array(order, pa.int64())) if order != list(range(count)) else None
+    arrays: list[pa.Array] = [
+        pa.array([r.event_id for r in rows], pa.int32()), pa.array([r.record for r in rows], pa.int64()),
+        pa.nulls(count, pa.int64()), pa.array([r.source for r in rows], pa.string()).dictionary_encode(),
+        pa.array([r.computer for r in rows], pa.string()).dictionary_encode(),
+    ]
+    for name in field_names():
+        pieces = parts.get(name)
+        if pieces is None:
+            arrays.append(pa.nulls(count, _TEXT))
+            continue
+        column = _spread(pieces, count)
+        arrays.append((column.take(back) if back is not None else column).dictionary_encode())
+    arrays.append(pa.array([extras.get(i) for i in range(count)], pa.map_(pa.string(), pa.string()))
+                  if extras else pa.nulls(count, schema().field(EXTRA).type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema())
+
+
+def _spread(pieces: list[tuple[int, pa.Array]], count: int) -> pa.Array:
+    """One column in group order: each group's values, nulls for the groups without the field."""
+    chunks: list[pa.Array] = []
+    at = 0
+    for start, values in pieces:
+        if start > at:
+            chunks.append(pa.nulls(start - at, pa.string()))
+        chunks.append(values)
+        at = start + len(values)
+    if at < count:
+        chunks.append(pa.nulls(count - at, pa.string()))
+    return pa.concat_arrays(chunks) if len(chunks) > 1 else chunks[0]

@@ -1,0 +1,157 @@
+"""The EVTX batch path (records straight to columns) against the event path it must equal.
+
+Oracle: ``EventStream.batches`` over the events ``EvtxCollector.events`` yields (the per-record
+path, itself checked field by field against the records in test_collectors_evtx.py). Every record of
+the corpus, batch boundaries inside and across files, damaged records, other channels, file
+names Arrow cannot hold, and drawn EventData of every JSON shape the parser can print.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sysmon_rules.collectors import EventStream
+from sysmon_rules.collectors.arrow import batches
+from sysmon_rules.collectors.base import Source
+from sysmon_rules.collectors.evtxcolumns import EvtxRow
+from sysmon_rules.collectors.evtxfile import PROVIDER, EvtxCollector, _row, event_from_json
+from sysmon_rules.collectors.registry import available
+from sysmon_rules.events import Event, Origin
+
+SAMPLE = "Privilege Escalation/Sysmon_UACME_64.evtx"  # 530 Sysmon records
+
+
+class EventsOnly:
+    """The evtx collector without ``gather``: the stream batches its events (the oracle)."""
+
+    name, description = EvtxCollector.name, EvtxCollector.description
+
+    def __init__(self) -> None:
+        self._inner = EvtxCollector()
+
+    def recognizes(self, head: bytes, name: str) -> bool:
+        return self._inner.recognizes(head, name)
+
+    def events(self, source: Source) -> Iterator[Event]:
+        return self._inner.events(source)
+
+
+def _both(inputs: list[Path], rows: int | None = None) -> tuple[Any, ...]:
+    """(table, stats, warnings, batch sizes) from the batch path and from the event path."""
+    found = []
+    for collectors in (available(), {**available(), "evtx": EventsOnly()}):
+        warned: list[str] = []
+        stream = EventStream(inputs, warn=warned.append, collectors=collectors)
+        produced = list(stream.batches(rows))
+        table = pa.Table.from_batches(produced) if produced else None
+        found.append((table.to_pydict() if table is not None else None, stream.stats, warned,
+                      [b.num_rows for b in produced]))
+    return tuple(found)
+
+
+def test_whole_corpus_equals_the_event_path(shared_dir: Path) -> None:
+    columnar, events = _both([shared_dir / "corpus" / "evtx"])
+    assert columnar == events
+    table, stats, warned, sizes = columnar
+    assert sizes == [3241] and stats.events == 3241 and stats.other == {"Security": 19} and not warned
+    assert sum(v is not None for v in table["ProcessGuid"]) > 1000  # GUIDs braced on both sides
+
+
+def test_batch_boundaries_inside_and_across_files(shared_dir: Path) -> None:
+    columnar, events = _both([shared_dir / "corpus" / "evtx"], rows=97)
+    assert columnar == events
+    assert set(columnar[3][:-1]) == {97}
+
+
+def test_damaged_records_are_skipped_and_named_alike(shared_dir: Path, tmp_path: Path) -> None:
+    data = bytearray((shared_dir / "corpus" / "evtx" / SAMPLE).read_bytes())
+    starts = [m.start() for m in re.finditer(rb"\*\*\x00\x00", bytes(data))]
+    for record in (5, 40):
+        data[starts[record] + 24:starts[record] + 80] = b"\xff" * 56
+    (tmp_path / "damaged.evtx").write_bytes(bytes(data))
+    columnar, events = _both([tmp_path])
+    assert columnar == events
+    assert columnar[1].skipped == 2 and len(columnar[2]) == 2 and "#6: damaged record skipped" in columnar[2][0]
+
+
+def test_events_of_other_collectors_join_the_same_batch(shared_dir: Path, tmp_path: Path) -> None:
+    shutil.copy(shared_dir / "corpus" / "evtx" / SAMPLE, tmp_path / "a.evtx")
+    (tmp_path / "b.xml").write_text(
+        '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+        f'<Provider Name="{PROVIDER}"/><EventID>1</EventID><Computer>WS1</Computer></System>'
+        '<EventData><Data Name="Image">C:\\x.exe</Data><Data Name="Custom">1</Data></EventData></Event>\n')
+    shutil.copy(shared_dir / "corpus" / "evtx" / SAMPLE, tmp_path / "c.evtx")
+    columnar, events = _both([tmp_path])
+    assert columnar == events
+    assert columnar[3] == [1061] and columnar[0]["extra_fields"][530] == [("Custom", "1")]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a file name that is not UTF-8 needs a POSIX file system")
+def test_a_file_name_arrow_cannot_hold_is_skipped_record_by_record(shared_dir: Path, tmp_path: Path) -> None:
+    name = os.fsdecode(b"bad\xff.evtx")
+    try:
+        shutil.copy(shared_dir / "corpus" / "evtx" / SAMPLE, tmp_path / name)
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system refuses names that are not UTF-8")
+    columnar, events = _both([tmp_path])
+    assert columnar == events
+    assert columnar[1].skipped == 530 and columnar[1].events == 0 and "lone UTF-16 surrogate" in columnar[2][0]
+
+
+# Drawn records: every JSON shape a value can take in a parsed record's EventData.
+NAMES = st.sampled_from(["Image", "ProcessGuid", "ParentProcessGuid", "LogonGuid", "SourceProcessGUID",
+                         "ProcessId", "Initiated", "RuleName", "Hashes", "Custom", "customguid", "#attributes"])
+GUIDS = st.from_regex(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", fullmatch=True)
+SCALARS = st.one_of(st.text(max_size=8), GUIDS, GUIDS.map(lambda g: g + "\n"), GUIDS.map(lambda g: "{" + g + "}"),
+                    st.integers(-(2**63), 2**64 - 1), st.booleans(), st.none(),  # serde's range: u64 overflows int64
+                    st.floats(allow_nan=False, allow_infinity=False))
+VALUES = st.one_of(SCALARS, st.fixed_dictionaries({"#text": SCALARS}), st.lists(SCALARS, max_size=2),
+                   st.fixed_dictionaries({"#attributes": st.fixed_dictionaries({"Name": st.text(max_size=3)})}))
+# Records of a few shapes each (so they group), with shared values and names in drawn orders.
+EVENT_DATA = st.one_of(st.none(), st.just({}), st.text(max_size=3),
+                       st.dictionaries(NAMES, VALUES, max_size=5))
+SYSTEM = st.fixed_dictionaries({"EventID": st.sampled_from([1, 3, 10]),
+                                "Computer": st.one_of(st.none(), st.sampled_from(["WS1", "dc.corp"]))})
+
+
+def _bodies(draw: st.DrawFn) -> list[dict[str, Any]]:
+    shapes = draw(st.lists(st.tuples(SYSTEM, EVENT_DATA), min_size=1, max_size=4))
+    picks = draw(st.lists(st.integers(0, len(shapes) - 1), min_size=1, max_size=30))
+    return [{"System": {"Provider": {"#attributes": {"Name": PROVIDER}}, **shapes[i][0]}, "EventData": shapes[i][1]}
+            for i in picks]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.composite(_bodies)())
+def test_drawn_records_give_the_events_batch(bodies: list[dict[str, Any]]) -> None:
+    rows, expected = [], []
+    for record, body in enumerate(bodies):
+        body = orjson.loads(orjson.dumps(body))  # as the collector sees it: parsed JSON
+        origin = Origin("log.evtx", record=record)
+        row = _row(body, origin, EvtxRow)
+        assert row is not None
+        assert row.event() == event_from_json(body, origin)[0]
+        rows.append(row)
+        expected.append(row.event())
+    assert EvtxRow.to_batch(rows).to_pydict() == next(batches(expected)).to_pydict()
+
+
+def test_unusual_system_shapes_take_the_event_path() -> None:
+    origin = Origin("log.evtx", record=1)
+    for system in ({"EventID": {"#text": 1, "#attributes": {"Qualifiers": 0}}}, {"EventID": "1"},
+                   {"EventID": True}, {"EventID": 1, "Computer": 7}):
+        body = {"System": {"Provider": {"#attributes": {"Name": PROVIDER}}, **system}, "EventData": {"Image": "x"}}
+        assert _row(body, origin, EvtxRow) is None
+    other = {"System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}}, "EventID": 4624}}
+    assert _row(other, origin, EvtxRow) is None
