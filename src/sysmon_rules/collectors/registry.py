@@ -174,8 +174,9 @@ class EventStream:
 
     def __init__(self, inputs: Iterable[str | Path], *, collector: str | Collector | None = None,
                  strict: bool = False, warn: Callable[[str], None] | None = None,
-                 collectors: dict[str, Collector] | None = None) -> None:
+                 collectors: dict[str, Collector] | None = None, workers: int | None = None) -> None:
         self.inputs = list(inputs)
+        self.workers = workers  # batches(): processes reading files (None: by input size, 1: this one)
         self.strict = strict
         self.warn = warn
         self.stats = ReadStats()
@@ -209,9 +210,10 @@ class EventStream:
             raise CollectorError(f"{source.name}: cannot tell the format; give --collector ({names})")
         return found
 
-    def _opened(self) -> Iterator[tuple[Source, Collector]]:
-        """Each input with the collector that reads it; its counts join ``stats`` once read."""
-        for source, implicit in expand(self.inputs):
+    def _opened(self, found: Iterable[tuple[Source, bool]] | None = None) -> Iterator[tuple[Source, Collector]]:
+        """Each input (or each of ``found``) with the collector that reads it; its counts join
+        ``stats`` once read."""
+        for source, implicit in expand(self.inputs) if found is None else found:
             source.strict = self.strict
             if self.warn is not None:
                 source.warn = self.warn
@@ -240,13 +242,23 @@ class EventStream:
         Batches run across file boundaries, so a folder of small files still gives full batches;
         a collector with a ``batches(source)`` method of its own (Parquet) hands its batches over;
         one with ``gather(source)`` (EVTX) hands over events or rows of its own kind, whose
-        ``to_batch`` turns the rows of many files into one batch.
+        ``to_batch`` turns the rows of many files into one batch. Many plain files of 8 MiB or
+        more in all are read by a worker process per core (``workers``; see ``collectors.forked``).
         """
+        from . import forked
         from .arrow import BATCH_ROWS
 
         size = rows or BATCH_ROWS
+        chunks = forked.plan(self, self.workers) if self.workers != 1 else None
+        if chunks is not None:
+            yield from forked.batches(self, chunks, size, self.workers)
+        else:
+            yield from self.serial_batches(None, size)
+
+    def serial_batches(self, found: Iterable[tuple[Source, bool]] | None, size: int) -> Iterator[pa.RecordBatch]:
+        """:meth:`batches` in this process, of the inputs (or of ``found``), ``size`` rows at most."""
         pending: list[Event | Row] = []
-        for source, collector in self._opened():
+        for source, collector in self._opened(found):
             own = getattr(collector, "batches", None)
             if own is not None:
                 if pending:

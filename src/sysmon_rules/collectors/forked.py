@@ -1,0 +1,200 @@
+"""Reading many files on every core: ``EventStream.batches`` in forked worker processes.
+
+Reading EVTX is CPU-bound Python around the Rust parser, so one process reads one core's worth.
+A big enough input of many plain files is cut into chunks of consecutive files; worker ``w``
+reads chunks ``w``, ``w + W``, ``w + 2W``... with the single-process code (forked, so it starts
+in about a millisecond with everything already imported) and sends each chunk's record batches
+(Arrow IPC) with its counts, warnings and file lists. The parent hands them on in input order,
+replays the warnings and adds the counts, so the stream's batches, ``stats``, ``files``,
+``unread`` and warnings are those of the single-process run; only where batches are cut differs
+(a batch never spans two chunks). Memory stays bounded: a worker blocks on its pipe until the
+parent has taken its previous chunk.
+
+A damaged record under ``strict`` (or any error) ends the worker's chunk; the parent raises it
+after the batches before it, as the single-process run would.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, Pipe
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from .base import CollectorError, ReadStats, Source, is_url
+
+if TYPE_CHECKING:
+    from .registry import EventStream
+
+# Below this much input, forking costs more than it saves (benchmarks/bench_fleet.py measures both).
+PARALLEL_BYTES = 128 << 20
+# A chunk's batches are held until the parent takes them: about 8,000 records, 10-20 MB of Arrow.
+CHUNK_BYTES = 32 << 20
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    """What a worker read from one chunk of files."""
+
+    batches: list[bytes] = field(default_factory=list)  # Arrow IPC streams, one batch each
+    stats: ReadStats = field(default_factory=ReadStats)
+    files: list[tuple[str, str]] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def plan(stream: EventStream, workers: int | None) -> list[list[tuple[Source, bool]]] | None:
+    """The chunks to read in parallel, or None to read in this process.
+
+    Parallel needs fork (Linux), more than one core (or ``workers`` > 1), and only plain files:
+    stdin and pipes can be read once, zip members and URLs hold open handles.
+    """
+    from .registry import expand
+
+    count = cores() if workers is None else workers
+    if count < 2 or sys.platform != "linux" or any(str(a) == "-" or is_url(str(a)) for a in stream.inputs):
+        return None
+    if workers is None and threading.active_count() > 1:  # another thread may hold a lock a fork would copy
+        return None
+    try:
+        sources = list(expand(stream.inputs))
+    except CollectorError:  # a damaged zip: reported in its place by the single-process run
+        return None
+    if any(s.opener is not None or s.path is None or not s.path.is_file() for s, _ in sources):
+        return None
+    sizes = [_size(s.path) for s, _ in sources]  # type: ignore[arg-type]
+    total = sum(sizes)
+    if len(sources) < 2 or (workers is None and total < PARALLEL_BYTES):
+        return None
+    return _chunks(sources, sizes, CHUNK_BYTES)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _chunks(sources: list[tuple[Source, bool]], sizes: list[int], target: int) -> list[list[tuple[Source, bool]]]:
+    chunks: list[list[tuple[Source, bool]]] = [[]]
+    filled = 0
+    for source, size in zip(sources, sizes, strict=True):
+        if filled >= target:
+            chunks.append([])
+            filled = 0
+        chunks[-1].append(source)
+        filled += size
+    return chunks
+
+
+def batches(stream: EventStream, chunks: list[list[tuple[Source, bool]]], rows: int,
+            workers: int | None) -> Iterator[pa.RecordBatch]:
+    """The stream's batches, read by forked workers, in input order (see the module docstring)."""
+    count = min(len(chunks), cores() if workers is None else workers)
+    children: list[tuple[int, Connection]] = []
+    finished = False
+    try:
+        for worker in range(count):
+            children.append(_fork(stream, chunks[worker::count], rows))
+        for index in range(len(chunks)):
+            yield from _merge(stream, _receive(children[index % count]))
+        finished = True
+    finally:
+        for pid, connection in children:
+            connection.close()
+            _end(pid, finished)
+
+
+def _receive(child: tuple[int, Connection]) -> ChunkResult:
+    try:
+        result: ChunkResult = pickle.loads(child[1].recv_bytes())
+    except EOFError:
+        raise CollectorError(f"a reading worker (process {child[0]}) ended before sending its files") from None
+    return result
+
+
+def _fork(stream: EventStream, chunks: list[list[tuple[Source, bool]]], rows: int) -> tuple[int, Connection]:
+    receive, send = Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # the worker: read its chunks, send each, and leave without the parent's exit handlers
+        receive.close()
+        status = 0
+        try:
+            for chunk in chunks:
+                send.send_bytes(pickle.dumps(_read(stream, chunk, rows)))
+        except BaseException:  # the parent went away (a closed pipe, Ctrl-C): nothing to report to
+            status = 1
+        finally:
+            os._exit(status)
+    send.close()
+    return pid, receive
+
+
+def _read(stream: EventStream, chunk: list[tuple[Source, bool]], rows: int) -> ChunkResult:
+    """One chunk read by the single-process code, on this forked copy of the stream."""
+    result = ChunkResult()
+    stream.stats, stream.files, stream.unread = result.stats, result.files, result.unread
+    stream.warn = result.warnings.append
+    try:
+        for batch in stream.serial_batches(chunk, rows):
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, batch.schema) as writer:
+                writer.write_batch(batch)
+            result.batches.append(sink.getvalue().to_pybytes())
+    except Exception as exc:  # raised in the parent, in its place
+        result.error = exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}")
+    return result
+
+
+def _picklable(exc: BaseException) -> bool:
+    try:
+        pickle.dumps(exc)
+    except Exception:
+        return False
+    return True
+
+
+def _merge(stream: EventStream, result: ChunkResult) -> Iterator[pa.RecordBatch]:
+    """One chunk's outcome, into the parent's stream, as the single-process run reports it."""
+    for message in result.warnings:
+        if stream.warn is not None:
+            stream.warn(message)
+        else:
+            from .base import _default_warn
+
+            _default_warn(message)
+    stream.stats.add(result.stats)
+    stream.files.extend(result.files)
+    stream.unread.extend(result.unread)
+    for data in result.batches:
+        yield pa.ipc.open_stream(data).read_next_batch()
+    if result.error is not None:
+        raise result.error
+
+
+def _end(pid: int, finished: bool) -> None:
+    """Reap a worker; when the consumer stopped early, the worker is stopped first."""
+    try:
+        if not finished and os.waitpid(pid, os.WNOHANG)[0] == 0:
+            os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
