@@ -139,7 +139,7 @@ def test_drawn_records_give_the_events_batch(bodies: list[dict[str, Any]]) -> No
     for record, body in enumerate(bodies):
         body = orjson.loads(orjson.dumps(body))  # as the collector sees it: parsed JSON
         origin = Origin("log.evtx", record=record)
-        row = _row(body, origin, EvtxRow)
+        row = _row(body, record, origin.source, EvtxRow)
         assert row is not None
         assert row.event() == event_from_json(body, origin)[0]
         rows.append(row)
@@ -148,10 +148,9 @@ def test_drawn_records_give_the_events_batch(bodies: list[dict[str, Any]]) -> No
 
 
 def test_unusual_system_shapes_take_the_event_path() -> None:
-    origin = Origin("log.evtx", record=1)
     for system in ({"EventID": {"#text": 1, "#attributes": {"Qualifiers": 0}}}, {"EventID": "1"},
                    {"EventID": True}, {"EventID": 1, "Computer": 7}):
         body = {"System": {"Provider": {"#attributes": {"Name": PROVIDER}}, **system}, "EventData": {"Image": "x"}}
-        assert _row(body, origin, EvtxRow) is None
+        assert _row(body, 1, "log.evtx", EvtxRow) is None
     other = {"System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}}, "EventID": 4624}}
-    assert _row(other, origin, EvtxRow) is None
+    assert _row(other, 1, "log.evtx", EvtxRow) is None

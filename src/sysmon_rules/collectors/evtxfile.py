@@ -132,32 +132,35 @@ class EvtxCollector:
     def _item(self, source: Source, record: Mapping[str, Any], position: int,
               rows: type[EvtxRow] | None) -> Event | EvtxRow | None:
         record_id = record.get("event_record_id")
-        origin = Origin(source.name, record=record_id if isinstance(record_id, int) else None)
+        if not isinstance(record_id, int):
+            record_id = None
         try:
             body = orjson.loads(record["data"])["Event"]
-            row = _row(body, origin, rows) if rows is not None else None
+            row = _row(body, record_id, source.name, rows) if rows is not None else None
             if row is not None:
                 return row
-            event, channel = event_from_json(body, origin)
+            event, channel = event_from_json(body, Origin(source.name, record=record_id))
         except (KeyError, ValueError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
-            source.skip(str(origin) if origin.record is not None else f"{source.name}#{position}",
-                        f"unreadable record ({type(exc).__name__}: {exc})")
+            where = str(Origin(source.name, record=record_id)) if record_id is not None else f"{source.name}#{position}"
+            source.skip(where, f"unreadable record ({type(exc).__name__}: {exc})")
             return None
         if event is None:
             source.other(channel)
         return event
 
 
-def _row(body: Mapping[str, Any], origin: Origin, row: type[EvtxRow]) -> EvtxRow | None:
+def _row(body: Mapping[str, Any], record: int | None, name: str, row: type[EvtxRow]) -> EvtxRow | None:
     """The record as an ``EvtxRow`` when it is a Sysmon event of the usual shape, else None
-    (``event_from_json`` then reads it, or names its channel)."""
+    (``event_from_json`` then reads it, or names its channel; a record of another shape fails
+    in ``_system`` as it fails there)."""
     system, provider = _system(body)
+    if provider != PROVIDER:
+        return None
     event_id, computer = system.get("EventID"), system.get("Computer")
-    if provider != PROVIDER or type(event_id) is not int or not (computer is None or type(computer) is str):
+    if type(event_id) is not int or not (computer is None or type(computer) is str):
         return None
     data = body.get("EventData")
-    return row(event_id, data if isinstance(data, dict) and data else None, origin.record, origin.source,
-               computer)
+    return row(event_id, data if isinstance(data, dict) and data else None, record, name, computer)
 
 
 def _utf8(text: str) -> bool:

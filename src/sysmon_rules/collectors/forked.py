@@ -19,13 +19,13 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pyarrow as pa
 
@@ -60,8 +60,12 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def plan(stream: EventStream, workers: int | None) -> list[list[tuple[Source, bool]]] | None:
-    """The chunks to read in parallel, or None to read in this process.
+Listed = list[tuple[Source, bool]]
+
+
+def plan(stream: EventStream, workers: int | None) -> tuple[list[Listed] | None, Listed | None]:
+    """The chunks to read in parallel (None: read in this process), and the inputs' sources when
+    they had to be listed to decide and can be read from that list.
 
     Parallel needs fork (Linux), more than one core (or ``workers`` > 1), and only plain files:
     stdin and pipes can be read once, zip members and URLs hold open handles.
@@ -70,31 +74,35 @@ def plan(stream: EventStream, workers: int | None) -> list[list[tuple[Source, bo
 
     count = cores() if workers is None else workers
     if count < 2 or sys.platform != "linux" or any(str(a) == "-" or is_url(str(a)) for a in stream.inputs):
-        return None
+        return None, None
     if workers is None and threading.active_count() > 1:  # another thread may hold a lock a fork would copy
-        return None
+        return None, None
     try:
         sources = list(expand(stream.inputs))
     except CollectorError:  # a damaged zip: reported in its place by the single-process run
-        return None
-    if any(s.opener is not None or s.path is None or not s.path.is_file() for s, _ in sources):
-        return None
-    sizes = [_size(s.path) for s, _ in sources]  # type: ignore[arg-type]
-    total = sum(sizes)
-    if len(sources) < 2 or (workers is None and total < PARALLEL_BYTES):
-        return None
-    return _chunks(sources, sizes, CHUNK_BYTES)
+        return None, None
+    sizes = [_plain_size(s) for s, _ in sources]
+    if None in sizes:  # a zip member (its archive is closed now: list again), a pipe, a device
+        return None, None
+    plain = cast("list[int]", sizes)
+    if len(sources) < 2 or (workers is None and sum(plain) < PARALLEL_BYTES):
+        return None, sources
+    return _chunks(sources, plain, CHUNK_BYTES), None
 
 
-def _size(path: Path) -> int:
+def _plain_size(source: Source) -> int | None:
+    """The size of a regular file, None for anything else."""
+    if source.opener is not None or source.path is None:
+        return None
     try:
-        return path.stat().st_size
+        status = source.path.stat()
     except OSError:
-        return 0
+        return 0  # the read names why it cannot be opened
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
-def _chunks(sources: list[tuple[Source, bool]], sizes: list[int], target: int) -> list[list[tuple[Source, bool]]]:
-    chunks: list[list[tuple[Source, bool]]] = [[]]
+def _chunks(sources: Listed, sizes: list[int], target: int) -> list[Listed]:
+    chunks: list[Listed] = [[]]
     filled = 0
     for source, size in zip(sources, sizes, strict=True):
         if filled >= target:
@@ -105,7 +113,7 @@ def _chunks(sources: list[tuple[Source, bool]], sizes: list[int], target: int) -
     return chunks
 
 
-def batches(stream: EventStream, chunks: list[list[tuple[Source, bool]]], rows: int,
+def batches(stream: EventStream, chunks: list[Listed], rows: int,
             workers: int | None) -> Iterator[pa.RecordBatch]:
     """The stream's batches, read by forked workers, in input order (see the module docstring)."""
     count = min(len(chunks), cores() if workers is None else workers)
@@ -131,7 +139,7 @@ def _receive(child: tuple[int, Connection]) -> ChunkResult:
     return result
 
 
-def _fork(stream: EventStream, chunks: list[list[tuple[Source, bool]]], rows: int) -> tuple[int, Connection]:
+def _fork(stream: EventStream, chunks: list[Listed], rows: int) -> tuple[int, Connection]:
     receive, send = Pipe(duplex=False)
     pid = os.fork()
     if pid == 0:  # the worker: read its chunks, send each, and leave without the parent's exit handlers
@@ -148,7 +156,7 @@ def _fork(stream: EventStream, chunks: list[list[tuple[Source, bool]]], rows: in
     return pid, receive
 
 
-def _read(stream: EventStream, chunk: list[tuple[Source, bool]], rows: int) -> ChunkResult:
+def _read(stream: EventStream, chunk: Listed, rows: int) -> ChunkResult:
     """One chunk read by the single-process code, on this forked copy of the stream."""
     result = ChunkResult()
     stream.stats, stream.files, stream.unread = result.stats, result.files, result.unread

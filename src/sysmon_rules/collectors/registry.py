@@ -249,11 +249,11 @@ class EventStream:
         from .arrow import BATCH_ROWS
 
         size = rows or BATCH_ROWS
-        chunks = forked.plan(self, self.workers) if self.workers != 1 else None
+        chunks, listed = forked.plan(self, self.workers) if self.workers != 1 else (None, None)
         if chunks is not None:
             yield from forked.batches(self, chunks, size, self.workers)
         else:
-            yield from self.serial_batches(None, size)
+            yield from self.serial_batches(listed, size)
 
     def serial_batches(self, found: Iterable[tuple[Source, bool]] | None, size: int) -> Iterator[pa.RecordBatch]:
         """:meth:`batches` in this process, of the inputs (or of ``found``), ``size`` rows at most."""
