@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from bench_evaluate import CONFIG, EVTX, read_events
@@ -91,7 +92,7 @@ def bench_in_process(real: list[object], count: int) -> None:
         ">= 1,000,000/s", count / wall >= 1_000_000)
 
 
-def bench_evtx() -> None:
+def bench_evtx(tmp: Path, copies: int) -> None:
     from evtx import PyEvtxParser
 
     from sysmon_rules import load as load_config
@@ -100,27 +101,60 @@ def bench_evtx() -> None:
 
     files = sorted(EVTX.rglob("*.evtx"))
 
-    def raw() -> int:
+    def raw(paths: list[Path]) -> int:
         count = 0
-        for path in files:
+        for path in paths:
             for _ in PyEvtxParser(str(path)).records_json():
                 count += 1
         return count
 
-    records = raw()
+    records = raw(files)
     evaluator = Evaluator(load_config(CONFIG))
 
-    def ours() -> None:
-        for batch in EventStream([EVTX], warn=lambda message: None).batches():
+    def ours(inputs: list[Path], workers: int | None = None) -> None:
+        for batch in EventStream(inputs, warn=lambda message: None, workers=workers).batches():
             evaluator.decide_batch(batch)
 
-    ours()
-    raw_wall, raw_cpu = min(timed(raw) for _ in range(3))
-    our_wall, our_cpu = min(timed(ours) for _ in range(3))
+    ours([EVTX])
+    raw_wall, raw_cpu = min(timed(lambda: raw(files)) for _ in range(3))
+    our_wall, our_cpu = min(timed(lambda: ours([EVTX])) for _ in range(3))
     ratio = raw_wall / our_wall
     row(f"EVTX -> decisions vs raw evtx ({records:,} records)",
         f"{ratio:.0%} ({records / our_wall:,.0f}/s)", ">= 80% of raw", ratio >= 0.8,
-        f"raw {records / raw_wall:,.0f}/s; cpu ratio {raw_cpu / our_cpu:.0%}")
+        f"raw {records / raw_wall:,.0f}/s; cpu ratio {raw_cpu / our_cpu:.0%}; one process")
+    batches = list(EventStream([EVTX], warn=lambda message: None).batches())
+    read_wall, _ = min(timed(lambda: list(EventStream([EVTX], warn=lambda message: None).batches())) for _ in range(3))
+    decide_wall, _ = min(timed(lambda: [evaluator.decide_batch(b) for b in batches]) for _ in range(3))
+    row("  of which: read -> batches / decide_batch", f"{read_wall * 1e3:.0f} ms / {decide_wall * 1e3:.0f} ms", "-",
+        None, f"raw parser {raw_wall * 1e3:.0f} ms")
+    bench_evtx_parallel(tmp, copies, raw)
+
+
+def bench_evtx_parallel(tmp: Path, copies: int, raw: Callable[[list[Path]], int]) -> None:
+    """The corpus copied ``copies`` times (above the size that reads on a worker per core): raw
+    parser against one process and forked workers, each in a fresh process as the CLI runs."""
+    import shutil
+
+    big = tmp / "evtx-copies"
+    for copy in range(copies):
+        shutil.copytree(EVTX, big / str(copy))
+    files = sorted(big.rglob("*.evtx"))
+    records = raw(files)
+    raw_wall = min(timed(lambda: raw(files))[0] for _ in range(3))
+    script = ("import sys; from sysmon_rules import load; from sysmon_rules.collectors import EventStream;"
+              "from sysmon_rules.engine import Evaluator; e = Evaluator(load(sys.argv[1]));"
+              "[e.decide_batch(b) for b in EventStream([sys.argv[2]], warn=print, workers=int(sys.argv[3]) or None)"
+              ".batches()]")
+    size = sum(p.stat().st_size for p in files) >> 20
+    (tmp / "empty").mkdir()
+    start_up, _, _ = best(3, lambda: child([sys.executable, "-c", script, str(CONFIG), str(tmp / "empty"), "1"]))
+    for workers, label in (("1", "one process"), ("0", "workers by size")):
+        command = [sys.executable, "-c", script, str(CONFIG), str(big), workers]
+        wall, cpu, _ = best(3, partial(child, command))
+        net = wall - start_up
+        row(f"EVTX x{copies} ({size} MiB) -> decisions, {label}", f"{raw_wall / net:.0%} ({records / net:,.0f}/s)",
+            ">= 80% of raw", raw_wall / net >= 0.8, f"{wall:.2f} s - {start_up:.2f} s start-up (cpu {cpu:.2f}); "
+            f"raw {raw_wall:.2f} s")
 
 
 def parquet_input(tmp: Path, real: list[object], count: int, name: str, group: int = 65_536) -> Path:
@@ -196,7 +230,7 @@ def main() -> int:
         rows: dict[str, Callable[[], None]] = {
             "cli": lambda: bench_cli(tmp, lines, 50_000),
             "in-process": lambda: bench_in_process(real, million),
-            "evtx": bench_evtx,
+            "evtx": lambda: bench_evtx(tmp, 2 if args.quick else 12),
             "dask": lambda: bench_dask(tmp, real, million),
             "memory": lambda: bench_memory(tmp, real, 50_000),
         }
