@@ -13,7 +13,7 @@ import pytest
 
 from conftest import SHARED
 from sysmon_rules.collectors import CollectorError, read
-from sysmon_rules.collectors.evtxfile import render
+from sysmon_rules.collectors.evtxvalues import render
 from sysmon_rules.events import Event
 
 SAMPLE = "Privilege Escalation/Sysmon_UACME_64.evtx"  # 530 Sysmon records

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from sysmon_rules.collectors import CollectorError, EventStream, forked
+from sysmon_rules.collectors.registry import expand
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked: Linux only")
 
@@ -52,7 +53,7 @@ def test_workers_read_what_one_process_reads(folder: Path, monkeypatch: pytest.M
     assert single[1].skipped == 1 and single[1].other and single[3] == [str(folder / "2a-notes.txt")]
     monkeypatch.setattr(forked, "PARALLEL_BYTES", 1)  # by input size, on as many workers as cores
     monkeypatch.setattr(forked, "cores", lambda: 2)
-    assert forked.plan(EventStream([folder]), None)[0] is not None
+    assert forked.plan(EventStream([folder]), None, expand)[0] is not None
     assert _read(folder, None)[:5] == single[:5]
 
 
@@ -88,11 +89,12 @@ def test_a_consumer_that_stops_early_leaves_no_worker(folder: Path, monkeypatch:
 
 def test_small_or_unsplittable_inputs_are_read_in_this_process(folder: Path, shared_dir: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    assert forked.plan(EventStream([shared_dir / "corpus" / "evtx"]), None)[0] is None  # 13 MB: below the threshold
-    assert forked.plan(EventStream([folder, "-"]), 2) == (None, None)  # stdin is read once
-    assert forked.plan(EventStream([folder / "0.evtx"]), 2)[0] is None  # one file
+    corpus = EventStream([shared_dir / "corpus" / "evtx"])
+    assert forked.plan(corpus, None, expand)[0] is None  # 13 MB: below the threshold
+    assert forked.plan(EventStream([folder, "-"]), 2, expand) == (None, None)  # stdin is read once
+    assert forked.plan(EventStream([folder / "0.evtx"]), 2, expand)[0] is None  # one file
     archive = shutil.make_archive(str(folder.parent / "logs"), "zip", folder)
     shutil.move(archive, folder / "logs.zip")
-    assert forked.plan(EventStream([folder]), 2) == (None, None)  # zip members hold the archive open
+    assert forked.plan(EventStream([folder]), 2, expand) == (None, None)  # zip members hold the archive open
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
     assert _read(folder, 1)[1].events > 0

@@ -7,7 +7,7 @@ of the usual shape (an integer ``EventID``, a text ``Computer``, EventData an ob
 
 - rows are grouped by their EventData names (records of one event type and schema version share
   them, in order), so each group's values are split into columns by ``zip`` in C, not per field;
-- each column is rendered as :func:`evtxfile.render` renders one value, by Arrow when all of its
+- each column is rendered as :func:`evtxvalues.render` renders one value, by Arrow when all of its
   values are of one JSON type (strings, GUIDs, integers, booleans, nulls), and by ``render``
   itself value by value otherwise (floats, ``#text`` objects, mixed types);
 - the groups' columns are concatenated and put back in input order with one ``take``.
@@ -27,11 +27,11 @@ import pyarrow.compute as pc
 
 from ..events import Event, Origin
 from .arrow import EXTRA, field_names, schema, to_batch
-from .evtxfile import GUID_SUFFIXES, fields_of, render
+from .evtxvalues import BARE_GUID, GUID_SUFFIXES, fields_of, render
 
 _TEXT = pa.dictionary(pa.int32(), pa.string())
-# evtxfile's bare-GUID pattern as a whole-value RE2 match (RE2's $ is the end of the text only).
-_BARE_GUID = pc.MatchSubstringOptions("^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+# The bare-GUID pattern as a whole-value RE2 match (RE2's $ is the end of the text only).
+_BARE_GUID = pc.MatchSubstringOptions(f"^{BARE_GUID}$")
 # Typed scalars: pyarrow converting a bare Python value looks for dateutil on every call (~0.1 ms).
 _NONE = type(None)
 _OPEN, _CLOSE, _EMPTY = (pa.scalar(text, pa.string()) for text in ("{", "}", ""))
@@ -81,7 +81,7 @@ def _columns(rows: Sequence[EvtxRow]) -> pa.RecordBatch:
         for name, column in zip(names, values, strict=True):
             if name[:1] == "#":  # the element's own attributes, not a field
                 continue
-            rendered = _render(name, column)
+            rendered = _render(name, column, braces=name not in known)  # known names: braced once, below
             if name in known:
                 parts.setdefault(name, []).append((start, rendered))
             else:
@@ -90,15 +90,15 @@ def _columns(rows: Sequence[EvtxRow]) -> pa.RecordBatch:
     return _assemble(rows, order, parts, extras)
 
 
-def _render(name: str, values: tuple[Any, ...]) -> pa.Array:
-    """``render(name, value)`` for each value, by Arrow when the values share one JSON type."""
+def _render(name: str, values: tuple[Any, ...], braces: bool) -> pa.Array:
+    """``render(name, value)`` for each value, by Arrow when the values share one JSON type;
+    without ``braces``, bare GUIDs in text are left for :func:`_braced_dictionary`."""
     kinds = set(map(type, values))
     nulls = _NONE in kinds
-    guid = name[-4:] in GUID_SUFFIXES
     try:
         if kinds <= {str, _NONE}:
             column = pa.array(values, pa.string())
-            if guid:
+            if braces and name[-4:] in GUID_SUFFIXES:
                 column = _braced_guids(column)
         elif kinds <= {int, _NONE}:  # bool is its own type here: never mixed in
             column = pa.array(values, pa.int64()).cast(pa.string())
@@ -109,6 +109,16 @@ def _render(name: str, values: tuple[Any, ...]) -> pa.Array:
     except OverflowError:  # an integer beyond 64 bits: Python's own decimal text
         return pa.array([render(name, v) for v in values], pa.string())
     return pc.fill_null(column, _EMPTY) if nulls else column  # null renders as empty text
+
+
+def _braced_dictionary(column: pa.DictionaryArray) -> pa.DictionaryArray:
+    """:func:`_braced_guids` over the distinct values only. Exact on a whole column: what is not
+    text rendered a bare GUID already has its braces (``render``), and no other rendering
+    (digits, true/false, a float, a list) is a bare GUID."""
+    braced = _braced_guids(column.dictionary)
+    if braced is column.dictionary:
+        return column
+    return braced.take(column.indices).dictionary_encode()  # braces can make two values one
 
 
 def _braced_guids(column: pa.Array) -> pa.Array:
@@ -135,7 +145,8 @@ def _assemble(rows: Sequence[EvtxRow], order: list[int], parts: dict[str, list[t
             arrays.append(pa.nulls(count, _TEXT))
             continue
         column = _spread(pieces, count)
-        arrays.append((column.take(back) if back is not None else column).dictionary_encode())
+        encoded = (column.take(back) if back is not None else column).dictionary_encode()
+        arrays.append(_braced_dictionary(encoded) if name[-4:] in GUID_SUFFIXES else encoded)
     arrays.append(pa.array([extras.get(i) for i in range(count)], pa.map_(pa.string(), pa.string()))
                   if extras else pa.nulls(count, schema().field(EXTRA).type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema())

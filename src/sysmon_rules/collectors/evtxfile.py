@@ -9,7 +9,6 @@ case). A record the parser cannot read is skipped and named by its position in t
 from __future__ import annotations
 
 import gzip
-import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -17,24 +16,15 @@ import orjson
 
 from ..events import Event, Origin
 from .base import Source, as_text
+from .evtxvalues import fields_of
 
 if TYPE_CHECKING:
     from .evtxcolumns import EvtxRow
 
 MAGIC = b"ElfFile\x00"
 PROVIDER = "Microsoft-Windows-Sysmon"
-_BARE_GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
-GUID_SUFFIXES = frozenset({"Guid", "GUID", "guid"})
 # A parser that keeps failing on one file has lost its place: stop there instead of spinning.
 _MAX_FAILURES = 1000
-
-
-def render(name: str, value: object) -> str:
-    """One EventData value as event XML shows it (``name`` tells a GUID field)."""
-    text = as_text(value)
-    if name[-4:] in GUID_SUFFIXES and _BARE_GUID.fullmatch(text):
-        return "{" + text.lower() + "}"
-    return text
 
 
 def event_from_json(body: Mapping[str, Any], origin: Origin) -> tuple[Event | None, str]:
@@ -57,22 +47,6 @@ def _system(body: Mapping[str, Any]) -> tuple[Mapping[str, Any], object]:
 
 def _channel(system: Mapping[str, Any], provider: object) -> str:
     return as_text(system.get("Channel")) or as_text(provider)
-
-
-def fields_of(data: Mapping[str, Any]) -> dict[str, str]:
-    """``render`` over EventData, with the common case (a plain string, not a GUID) inlined: hot loop."""
-    fields: dict[str, str] = {}
-    for name, value in data.items():
-        if name[:1] == "#":  # the element's own attributes, not a field
-            continue
-        kind = type(value)
-        if kind is str and name[-4:] not in GUID_SUFFIXES:
-            fields[name] = value
-        elif kind is int:  # ids, ports, pids: decimal, as as_text renders them (never a GUID)
-            fields[name] = str(value)
-        else:
-            fields[name] = render(name, value)
-    return fields
 
 
 class EvtxCollector:

@@ -22,9 +22,10 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import pyarrow as pa
@@ -63,15 +64,16 @@ def cores() -> int:
 Listed = list[tuple[Source, bool]]
 
 
-def plan(stream: EventStream, workers: int | None) -> tuple[list[Listed] | None, Listed | None]:
-    """The chunks to read in parallel (None: read in this process), and the inputs' sources when
-    they had to be listed to decide and can be read from that list.
+Lister = Callable[[list[str | Path]], Iterable[tuple[Source, bool]]]
+
+
+def plan(stream: EventStream, workers: int | None, expand: Lister) -> tuple[list[Listed] | None, Listed | None]:
+    """The chunks to read in parallel (None: read in this process), and the inputs' sources
+    (listed by ``expand``) when they had to be listed to decide and can be read from that list.
 
     Parallel needs fork (Linux), more than one core (or ``workers`` > 1), and only plain files:
     stdin and pipes can be read once, zip members and URLs hold open handles.
     """
-    from .registry import expand
-
     count = cores() if workers is None else workers
     if count < 2 or sys.platform != "linux" or any(str(a) == "-" or is_url(str(a)) for a in stream.inputs):
         return None, None

@@ -249,7 +249,7 @@ class EventStream:
         from .arrow import BATCH_ROWS
 
         size = rows or BATCH_ROWS
-        chunks, listed = forked.plan(self, self.workers) if self.workers != 1 else (None, None)
+        chunks, listed = forked.plan(self, self.workers, expand) if self.workers != 1 else (None, None)
         if chunks is not None:
             yield from forked.batches(self, chunks, size, self.workers)
         else:
