@@ -96,5 +96,13 @@ def test_small_or_unsplittable_inputs_are_read_in_this_process(folder: Path, sha
     archive = shutil.make_archive(str(folder.parent / "logs"), "zip", folder)
     shutil.move(archive, folder / "logs.zip")
     assert forked.plan(EventStream([folder]), 2, expand) == (None, None)  # zip members hold the archive open
+    lines = folder.parent / "lines"
+    lines.mkdir()
+    for name in ("a.jsonl", "b.jsonl"):
+        (lines / name).write_text('{"EventID": 1, "fields": {"Image": "x"}}\n' * 100)
+    monkeypatch.setattr(forked, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    assert forked.plan(EventStream([lines]), None, expand)[0] is None  # by size counts EVTX only
+    assert forked.plan(EventStream([lines]), 2, expand)[0] is not None  # asked for: any plain files
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
     assert _read(folder, 1)[1].events > 0

@@ -1,7 +1,7 @@
 """Reading many files on every core: ``EventStream.batches`` in forked worker processes.
 
 Reading EVTX is CPU-bound Python around the Rust parser, so one process reads one core's worth.
-A big enough input of many plain files is cut into chunks of consecutive files; worker ``w``
+An input of many plain files with enough EVTX in them is cut into chunks of consecutive files; worker ``w``
 reads chunks ``w``, ``w + W``, ``w + 2W``... with the single-process code (forked, so it starts
 in about a millisecond with everything already imported) and sends each chunk's record batches
 (Arrow IPC) with its counts, warnings and file lists. The parent hands them on in input order,
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, cast
 import pyarrow as pa
 
 from .base import CollectorError, ReadStats, Source, is_url
+from .evtxfile import MAGIC
 
 if TYPE_CHECKING:
     from .registry import EventStream
@@ -87,9 +88,22 @@ def plan(stream: EventStream, workers: int | None, expand: Lister) -> tuple[list
     if None in sizes:  # a zip member (its archive is closed now: list again), a pipe, a device
         return None, None
     plain = cast("list[int]", sizes)
-    if len(sources) < 2 or (workers is None and sum(plain) < PARALLEL_BYTES):
+    if len(sources) < 2 or (workers is None and _evtx_bytes(sources, plain) < PARALLEL_BYTES):
         return None, sources
     return _chunks(sources, plain, CHUNK_BYTES), None
+
+
+def _evtx_bytes(sources: Listed, sizes: list[int]) -> int:
+    """How much of the input is plain EVTX: what workers read faster (JSON lines and Parquet are
+    not CPU-bound enough to pay for sending their batches back)."""
+    total = 0
+    for (source, _), size in zip(sources, sizes, strict=True):
+        try:
+            with source.path.open("rb") as stream:  # type: ignore[union-attr]  # plain files only
+                total += size if stream.read(len(MAGIC)) == MAGIC else 0
+        except OSError:
+            continue
+    return total
 
 
 def _plain_size(source: Source) -> int | None:

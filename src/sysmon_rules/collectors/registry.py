@@ -242,8 +242,8 @@ class EventStream:
         Batches run across file boundaries, so a folder of small files still gives full batches;
         a collector with a ``batches(source)`` method of its own (Parquet) hands its batches over;
         one with ``gather(source)`` (EVTX) hands over events or rows of its own kind, whose
-        ``to_batch`` turns the rows of many files into one batch. Many plain files of 8 MiB or
-        more in all are read by a worker process per core (``workers``; see ``collectors.forked``).
+        ``to_batch`` turns the rows of many files into one batch. Plain files holding 128 MiB or
+        more of EVTX are read by a worker process per core (``workers``; ``collectors.forked``).
         """
         from . import forked
         from .arrow import BATCH_ROWS
