@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..errors import Diagnostic, Location
 from ..model import Config, EventRules, Filter, Option, Rule, RuleGroup
-from ..xml.writer import _Writer, comment
+from ..xml.writer import Writer, comment
 from .union import Section
 
 
@@ -59,7 +59,7 @@ def iter_filters(config: Config) -> Iterator[tuple[EventRules, Filter]]:
 def render_union(version: str, options: Sequence[Option], sections: Sequence[Section],
                  notes: Sequence[str], *, annotate: bool = True) -> str:
     """The union output: header notes, options, then each module's nodes after a comment naming it."""
-    writer = _Writer()
+    writer = Writer()
     writer.emit(0, f'<Sysmon{writer.attrs([("schemaversion", version)])}>')
     for option in options:
         writer.option(option)
