@@ -1,9 +1,9 @@
 """Reading many files on every core: ``EventStream.batches`` in forked worker processes.
 
 Reading EVTX is CPU-bound Python around the Rust parser, so one process reads one core's worth.
-An input of many plain files with enough EVTX in them is cut into chunks of consecutive files; worker ``w``
-reads chunks ``w``, ``w + W``, ``w + 2W``... with the single-process code (forked, so it starts
-in about a millisecond with everything already imported) and sends each chunk's record batches
+An input of many plain files with enough EVTX in them is cut into chunks of consecutive files;
+worker ``w`` reads chunks ``w``, ``w + W``, ``w + 2W``... with the single-process code (forked,
+so it starts in about a millisecond with everything imported) and sends each chunk's batches
 (Arrow IPC) with its counts, warnings and file lists. The parent hands them on in input order,
 replays the warnings and adds the counts, so the stream's batches, ``stats``, ``files``,
 ``unread`` and warnings are those of the single-process run; only where batches are cut differs
