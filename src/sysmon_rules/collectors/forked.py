@@ -88,7 +88,8 @@ def plan(stream: EventStream, workers: int | None, expand: Lister) -> tuple[list
     if None in sizes:  # a zip member (its archive is closed now: list again), a pipe, a device
         return None, None
     plain = cast("list[int]", sizes)
-    if len(sources) < 2 or (workers is None and _evtx_bytes(sources, plain) < PARALLEL_BYTES):
+    if len(sources) < 2 or (workers is None and (sum(plain) < PARALLEL_BYTES  # no file opened to say so
+                                                 or _evtx_bytes(sources, plain) < PARALLEL_BYTES)):
         return None, sources
     return _chunks(sources, plain, CHUNK_BYTES), None
 
