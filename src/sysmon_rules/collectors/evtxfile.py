@@ -59,7 +59,7 @@ class EvtxCollector:
         return head.startswith(MAGIC)
 
     def events(self, source: Source) -> Iterator[Event]:
-        return cast("Iterator[Event]", self._read(source, None))  # without row_type, only events
+        return cast("Iterator[Event]", self._read(source, None))  # no row type: events only
 
     def gather(self, source: Source) -> Iterator[Event | EvtxRow]:
         """:meth:`events`, with each Sysmon record of the usual shape left as an ``EvtxRow``:
