@@ -118,18 +118,22 @@ SCALARS = st.one_of(st.text(max_size=8), GUIDS, GUIDS.map(lambda g: g + "\n"), G
                     st.floats(allow_nan=False, allow_infinity=False))
 VALUES = st.one_of(SCALARS, st.fixed_dictionaries({"#text": SCALARS}), st.lists(SCALARS, max_size=2),
                    st.fixed_dictionaries({"#attributes": st.fixed_dictionaries({"Name": st.text(max_size=3)})}))
-# Records of a few shapes each (so they group), with shared values and names in drawn orders.
-EVENT_DATA = st.one_of(st.none(), st.just({}), st.text(max_size=3),
-                       st.dictionaries(NAMES, VALUES, max_size=5))
 SYSTEM = st.fixed_dictionaries({"EventID": st.sampled_from([1, 3, 10]),
                                 "Computer": st.one_of(st.none(), st.sampled_from(["WS1", "dc.corp"]))})
+ODD_EVENT_DATA = st.one_of(st.none(), st.just({}), st.text(max_size=3), st.lists(SCALARS, max_size=2))
 
 
 def _bodies(draw: st.DrawFn) -> list[dict[str, Any]]:
-    shapes = draw(st.lists(st.tuples(SYSTEM, EVENT_DATA), min_size=1, max_size=4))
-    picks = draw(st.lists(st.integers(0, len(shapes) - 1), min_size=1, max_size=30))
-    return [{"System": {"Provider": {"#attributes": {"Name": PROVIDER}}, **shapes[i][0]}, "EventData": shapes[i][1]}
-            for i in picks]
+    """Records of a few EventData shapes (names in drawn orders, so rows group), each with its own
+    values: a group's column can mix every JSON type."""
+    shapes = draw(st.lists(st.lists(NAMES, unique=True, max_size=5), min_size=1, max_size=3))
+    bodies = []
+    for _ in range(draw(st.integers(1, 25))):
+        names = draw(st.sampled_from(shapes))
+        data = draw(ODD_EVENT_DATA) if draw(st.integers(0, 9)) == 0 else {n: draw(VALUES) for n in names}
+        bodies.append({"System": {"Provider": {"#attributes": {"Name": PROVIDER}}, **draw(SYSTEM)},
+                       "EventData": data})
+    return bodies
 
 
 @settings(max_examples=300, deadline=None)
