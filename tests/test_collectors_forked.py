@@ -106,3 +106,10 @@ def test_small_or_unsplittable_inputs_are_read_in_this_process(folder: Path, sha
     assert forked.plan(EventStream([lines]), 2, expand)[0] is not None  # asked for: any plain files
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
     assert _read(folder, 1)[1].events > 0
+
+
+def test_a_worker_that_dies_is_a_clear_error(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forked, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(forked, "_read", lambda *args: os._exit(3))  # as if killed (out of memory)
+    with pytest.raises(CollectorError, match=r"reading worker \(process \d+\) ended before sending its files"):
+        list(EventStream([folder], workers=2).batches())
