@@ -10,8 +10,8 @@ of the usual shape (an integer ``EventID``, a text ``Computer``, EventData an ob
 - each column is rendered as :func:`evtxvalues.render` renders one value, by Arrow when all of its
   values are of one JSON type (strings, GUIDs, integers, booleans, nulls), and by ``render``
   itself value by value otherwise (floats, ``#text`` objects, mixed types);
-- the groups' columns are concatenated and put back in input order with one ``take`` each, and
-  bare GUIDs braced once per column, on its distinct values.
+- the groups' columns are concatenated, dictionary-encoded and put back in input order with one
+  ``take`` each, and bare GUIDs braced once per column, on its distinct values.
 
 So the batch is, value for value, what ``arrow.to_batch`` gives for the events
 :meth:`EvtxRow.event` builds (the differential tests hold it to that over the whole corpus and
@@ -144,8 +144,9 @@ def _assemble(rows: Sequence[EvtxRow], order: list[int], parts: dict[str, list[t
         if pieces is None:
             arrays.append(pa.nulls(count, layout.field(name).type))
             continue
-        column = _spread(pieces, count)
-        encoded = (column.take(back) if back is not None else column).dictionary_encode()
+        encoded = _spread(pieces, count).dictionary_encode()  # then take moves indices, not text
+        if back is not None:
+            encoded = encoded.take(back)
         arrays.append(_braced_dictionary(encoded) if name[-4:] in GUID_SUFFIXES else encoded)
     extra = layout.field(EXTRA).type
     arrays.append(pa.array([extras.get(i) for i in range(count)], extra) if extras else pa.nulls(count, extra))
