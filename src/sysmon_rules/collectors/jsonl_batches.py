@@ -1,0 +1,238 @@
+"""JSON lines as record batches: canonical lines a block at a time through Arrow's JSON reader.
+
+``JsonlCollector.batches`` gives the batches of its line-by-line reading (same rows, same batch
+boundaries, same warnings and counts). Most inputs are our canonical lines, and parsing those
+one at a time (orjson, then Arrow from Python dictionaries) was most of the replay's time, so a
+block of lines is handed to Arrow's own JSON reader (C++, which also lets another thread run).
+
+Exact or not taken: :func:`parse_block` answers only when every line of the block is one that
+the line-by-line reading would take as canonical, with the very values it would read; any doubt
+(a value that is not a string, a null, a duplicate key, an unknown field, a BOM, blank lines,
+trailing spaces, invalid UTF-8, a lone surrogate, an id beyond int32, ...) sends the block's
+lines the line-by-line way. Why the checks suffice is said beside each of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from ..events import Event
+from .arrow import EXTRA, UNENCODABLE, field_names, from_columns, plain_columns, schema, to_batch
+from .base import Source
+from .lines import Block
+
+# Bytes per block: big enough that the reader's fixed cost (about 1 ms a call) is small, small
+# enough that a block with one odd line costs little when it is read line by line instead.
+BLOCK_BYTES = 4 << 20
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+Fast = Callable[[bytes], "dict[str, Any] | None"]  # the line-by-line test: the object of a canonical line
+Slow = Callable[[int, bytes], "Event | None"]  # the line-by-line reading of any line
+
+
+@cache
+def _parse_options() -> pj.ParseOptions:
+    fields = pa.struct([(name, pa.string()) for name in field_names()])
+    layout = pa.schema([("EventID", pa.int64()), ("record", pa.int64()), ("Computer", pa.string()),
+                        ("fields", fields)])
+    # "error": a key outside the layout (an extra field, "event_id", ...) is the per-line path's.
+    return pj.ParseOptions(explicit_schema=layout, unexpected_field_behavior="error")
+
+
+def parse_block(data: bytes, count: int) -> pa.Table | None:
+    """The ``count`` lines of ``data`` as columns ``EventID``, ``record``, ``Computer``,
+    ``fields`` (one row per line), or None unless each is a canonical line read exactly."""
+    if not _one_object_per_line(data, count) or _may_hold_null(data):
+        return None
+    try:
+        # Arrow's reader stores string bytes unchecked: the block must be UTF-8 (as orjson requires).
+        pa.array([data], pa.binary()).cast(pa.string())
+        table = pj.read_json(pa.py_buffer(data), parse_options=_parse_options(),
+                             read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1))
+    except pa.ArrowInvalid:  # not JSON, a duplicate key, a value of another type, a lone surrogate
+        return None
+    return table.combine_chunks() if table.num_rows == count and _canonical(table) else None
+
+
+def _one_object_per_line(data: bytes, count: int) -> bool:
+    """Every line starts with '{' and ends with '}' (before its newline, or '\\r\\n').
+
+    With the reader's row count equal to the line count, this makes each line exactly one JSON
+    object: a raw newline cannot be inside a string, and after a '}' nothing but ',' '}' ']' or
+    the end of the top-level object may follow, so no object reaches into the next line.
+    """
+    body = data[:-1] if data.endswith(b"\n") else data
+    inner = count - 1
+    return (data.startswith(b"{") and body.endswith((b"}", b"}\r"))
+            and body.count(b"\n") == inner and body.count(b"}\n{") + body.count(b"}\r\n{") == inner)
+
+
+def _may_hold_null(data: bytes) -> bool:
+    """Is there a JSON null? Arrow reads it as an absent key, the line-by-line test refuses it.
+
+    A null is a value, so it follows ':' ',' or '[' (and spaces); "null" after anything else is
+    inside a text ("/dev/null", "x=null"). Spaces too long to look past count as a null.
+    """
+    at = data.find(b"null")
+    while at >= 0:
+        before = data[max(0, at - 16):at].rstrip(b" \t\r\n")
+        if not before or before[-1] in b":,[":
+            return True
+        at = data.find(b"null", at + 4)
+    return False
+
+
+def _canonical(table: pa.Table) -> bool:
+    """What the line-by-line test asks beyond Arrow's types: an id (int32, as the layout holds
+    it) and the fields on every line, a record id not below 0, a host that is not empty. With
+    no null token in the block, a null here is a key that is absent."""
+    ids, fields = table.column("EventID"), table.column("fields")
+    if ids.null_count or fields.null_count:
+        return False
+    low, high = pc.min_max(ids).values()
+    records, computers = table.column("record"), table.column("Computer")
+    if not (_INT32[0] <= low.as_py() and high.as_py() <= _INT32[1]):
+        return False
+    if records.null_count < len(records) and pc.min(records).as_py() < 0:
+        return False
+    return computers.null_count == len(computers) or bool(pc.min(pc.binary_length(computers)).as_py() > 0)
+
+
+@dataclass
+class _Piece:
+    """Rows of one block that the reader parsed: a slice of its table, with the lines it came from."""
+
+    table: pa.Table
+    block: Block
+    offset: int
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        for number, raw in self.block.lines():
+            if self.offset <= number - self.block.first < self.offset + self.table.num_rows:
+                yield number, raw
+
+
+_Row = tuple[int, bytes, "dict[str, Any]"]  # a canonical line read by the line-by-line test
+
+
+class Batcher:
+    """The batches of the line-by-line reading, from blocks of lines and single lines.
+
+    A batch gathers up to ``size`` rows; like the line-by-line reading, a line that is not
+    canonical ends a batch that ends in a canonical line, and a batch of canonical lines only is
+    built from columns (else each of its lines is read the line-by-line way).
+    """
+
+    def __init__(self, source: Source, size: int, fast: Fast, slow: Slow) -> None:
+        self.source, self.size, self._fast, self._slow = source, size, fast, slow
+        self._items: list[_Piece | _Row | Event] = []
+        self._rows = 0
+        self._events = 0  # how many of the items are events (not canonical lines)
+
+    def block(self, block: Block) -> Iterator[pa.RecordBatch]:
+        """The batches completed by one block of lines."""
+        assert block.data is not None
+        table = parse_block(block.data, block.count)
+        if table is None:
+            for number, raw in block.lines():
+                yield from self.line(number, raw)
+            return
+        offset = 0
+        while offset < block.count:
+            taken = min(block.count - offset, self.size - self._rows)
+            self._add(_Piece(table.slice(offset, taken), block, offset), taken)
+            offset += taken
+            if self._rows >= self.size:
+                yield self.flush()
+
+    def line(self, number: int, raw: bytes) -> Iterator[pa.RecordBatch]:
+        """The batches completed by one line (the line-by-line reading's step)."""
+        obj = self._fast(raw)
+        if obj is not None:
+            self._add((number, raw, obj), 1)
+        else:
+            if self._items and not isinstance(self._items[-1], Event):
+                yield self.flush()  # earlier lines are checked first
+            event = self._slow(number, raw)
+            if event is not None:
+                self._items.append(event)
+                self._rows += 1
+                self._events += 1
+        if self._rows >= self.size:
+            yield self.flush()
+
+    def _add(self, item: _Piece | _Row, rows: int) -> None:
+        self._items.append(item)
+        self._rows += rows
+
+    def flush(self) -> pa.RecordBatch:
+        """The batch of the rows gathered so far (there must be some), and a fresh start."""
+        items, self._items, self._rows, events, self._events = self._items, [], 0, self._events, 0
+        if not events:
+            try:
+                return _columns(items, self.source.name)
+            except (pa.ArrowTypeError, pa.ArrowInvalid, UnicodeEncodeError):
+                pass  # a value that is not a string, or not UTF-8: the exact path below names the line
+        read: list[Event | None] = []
+        for item in items:
+            if isinstance(item, Event):
+                read.append(item)
+            elif isinstance(item, _Piece):
+                read += [self._slow(number, raw) for number, raw in item.lines()]
+            else:
+                read.append(self._slow(item[0], item[1]))
+        return to_batch([e for e in read if e is not None],
+                        lambda e: self.source.skip(str(e.origin), UNENCODABLE))
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+
+def _columns(items: list[_Piece | _Row | Event], source: str) -> pa.RecordBatch:
+    """One batch from parsed pieces and canonical line objects: the batch ``arrow.from_rows``
+    builds from the objects of all those lines (each part's plain columns, end to end)."""
+    parts: list[dict[str, pa.Array]] = []
+    rows: list[_Row] = []
+    for item in [*items, None]:
+        if isinstance(item, tuple):
+            rows.append(item)
+            continue
+        if rows:
+            objs = [obj for _, _, obj in rows]
+            parts.append(plain_columns([o["EventID"] for o in objs], [o["fields"] for o in objs],
+                                       [o.get("record") for o in objs], [n for n, _, _ in rows],
+                                       [o.get("Computer") for o in objs]))
+            rows = []
+        if isinstance(item, _Piece):
+            parts.append(_piece_columns(item))
+    lengths = [len(p["EventID"]) for p in parts]
+    names = {name for p in parts for name in p}
+    columns = {name: _concat([p.get(name) for p in parts], lengths) for name in names}
+    columns["source"] = pa.array([source] * sum(lengths), pa.string())
+    return from_columns(columns)
+
+
+def _piece_columns(piece: _Piece) -> dict[str, pa.Array]:
+    """A piece's plain columns, as ``arrow.plain_columns`` gives them for the same lines."""
+    table, first = piece.table, piece.block.first + piece.offset
+    fields = table.column("fields").combine_chunks()
+    columns = {f.name: column for f, column in zip(fields.type, fields.flatten(), strict=True)
+               if column.null_count < len(column)}
+    columns["EventID"] = table.column("EventID").combine_chunks().cast(pa.int32())
+    columns["record"] = table.column("record").combine_chunks()
+    columns["Computer"] = table.column("Computer").combine_chunks()
+    columns["line"] = pa.array(range(first, first + table.num_rows), pa.int64())
+    columns[EXTRA] = pa.nulls(table.num_rows, schema().field(EXTRA).type)
+    return columns
+
+
+def _concat(arrays: list[pa.Array | None], lengths: list[int]) -> pa.Array:
+    """The parts' arrays end to end; a part without the column (a field) gives nulls."""
+    filled = [a if a is not None else pa.nulls(n, pa.string()) for a, n in zip(arrays, lengths, strict=True)]
+    return filled[0] if len(filled) == 1 else pa.concat_arrays(filled)
