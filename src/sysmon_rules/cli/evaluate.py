@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +25,13 @@ from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
 from ..events import Event
 from ..io import read_input
+from ..replay import ReadAhead
 from ..report import Comparison, ReadReport, Summary, replay_document
 from ..schema.model import as_platform
 from .messages import fail, fail_with
 
 if TYPE_CHECKING:
-    pass
+    import pyarrow as pa
 
 TOP_NAMES = 20
 
@@ -171,21 +172,34 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
         _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler,
                          sysmon_compatible)
         return
-    evaluator = load_evaluator(config, platform, env, sysmon_compatible)
-    other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
     err = Console(stderr=True)
 
     def warn(message: str) -> None:
         err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
-    stream = EventStream(sources, collector=collector, strict=strict, warn=warn)
+    # Batches are read on a thread from the start, while the configs load (see replay.ReadAhead);
+    # what reading says and raises still comes out in the order it did before.
+    ahead = None if explain else ReadAhead(warn)
+    try:
+        stream: EventStream | None = EventStream(sources, collector=collector, strict=strict,
+                                                 warn=ahead.warn if ahead is not None else warn)
+        unknown: SysmonRulesError | None = None
+    except SysmonRulesError as exc:  # told after the configs' own errors, as before
+        stream, unknown = None, exc
+    if ahead is not None and stream is not None:
+        ahead.start(stream.batches())
+    evaluator = load_evaluator(config, platform, env, sysmon_compatible)
+    other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
+    if unknown is not None:
+        raise unknown
+    assert stream is not None
     summary, comparison = Summary(), Comparison()
     try:
         with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
-            if explain:
-                _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
+            if ahead is None:
+                _replay_events(stream, evaluator, other, fmt, explain or "short", tick, summary, comparison)
             else:
-                _replay_batches(stream, evaluator, other, fmt, output, tick, summary, comparison)
+                _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
     except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
         sys.stdout.flush()
         warn(f"interrupted after {summary.events:,} events: the summary below is partial")
@@ -214,13 +228,13 @@ def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator |
         tick(1)
 
 
-def _replay_batches(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str,
+def _replay_batches(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, other: Evaluator | None, fmt: str,
                     output: str | None, tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> None:
     """In record batches, each decided once per config (see sysmon_rules.replay)."""
     from ..collectors.parquet import write_parquet
     from ..replay import decided, empty, jsonl, set_locations, with_decisions
 
-    done = decided(stream.batches(), evaluator, summary, other, comparison if other is not None else None, tick)
+    done = decided(batches, evaluator, summary, other, comparison if other is not None else None, tick)
     if fmt == "parquet":
         assert output is not None
         write_parquet(output, (with_decisions(*d) for d in done), with_decisions(*empty(evaluator, other)).schema)

@@ -195,16 +195,16 @@ class JsonlCollector:
         (other shapes, damage, a BOM, invalid UTF-8) takes the path of :meth:`events`.
         """
         from .arrow import BATCH_ROWS
-        from .jsonl_batches import BLOCK_BYTES, Batcher
+        from .jsonl_batches import BLOCK_BYTES, Batcher, parsed
 
         batcher = Batcher(source, rows or BATCH_ROWS, _canonical_fast,
                           lambda number, raw: self._raw_line(source, number, raw))
         with source.open() as stream:
-            for block in blocks(stream, BLOCK_BYTES):
+            for block, table in parsed(blocks(stream, BLOCK_BYTES)):
                 if block.data is None:
                     source.skip(f"{source.name}:{block.first}", f"line longer than {MAX_LINE >> 20} MiB")
                 else:
-                    yield from batcher.block(block)
+                    yield from batcher.block(block, table)
         if batcher:
             yield batcher.flush()
 

@@ -14,7 +14,10 @@ lines the line-by-line way. Why the checks suffice is said beside each of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -28,6 +31,8 @@ from .arrow import EXTRA, UNENCODABLE, field_names, from_columns, plain_columns,
 from .base import Source
 from .lines import Block
 
+# Threads parsing blocks (Arrow's JSON reader releases the GIL); more would only queue here.
+WORKERS = min(2, os.cpu_count() or 1)
 # Bytes per block: big enough that the reader's fixed cost (about 1 ms a call) is small, small
 # enough that a block with one odd line costs little when it is read line by line instead.
 BLOCK_BYTES = 4 << 20
@@ -61,16 +66,20 @@ def parse_block(data: bytes, count: int) -> pa.Table | None:
 
 
 def _one_object_per_line(data: bytes, count: int) -> bool:
-    """Every line starts with '{' and ends with '}' (before its newline, or '\\r\\n').
+    """Every line starts with '{' and ends with '}' (before its newline, or '\r\n').
 
     With the reader's row count equal to the line count, this makes each line exactly one JSON
     object: a raw newline cannot be inside a string, and after a '}' nothing but ',' '}' ']' or
-    the end of the top-level object may follow, so no object reaches into the next line.
+    the end of the top-level object may follow, so no object reaches into the next line. (The
+    ``count - 1`` newlines between the lines are the block's: ``lines.Block`` counted them.)
     """
     body = data[:-1] if data.endswith(b"\n") else data
-    inner = count - 1
-    return (data.startswith(b"{") and body.endswith((b"}", b"}\r"))
-            and body.count(b"\n") == inner and body.count(b"}\n{") + body.count(b"}\r\n{") == inner)
+    if not (data.startswith(b"{") and body.endswith((b"}", b"}\r"))):
+        return False
+    joints = body.count(b"}\n{")
+    if joints != count - 1 and b"\r" in body:
+        joints += body.count(b"}\r\n{")
+    return joints == count - 1
 
 
 def _may_hold_null(data: bytes) -> bool:
@@ -104,6 +113,34 @@ def _canonical(table: pa.Table) -> bool:
     return computers.null_count == len(computers) or bool(pc.min(pc.binary_length(computers)).as_py() > 0)
 
 
+def parsed(blocks: Iterable[Block], workers: int = WORKERS) -> Iterator[tuple[Block, pa.Table | None]]:
+    """Each block with its :func:`parse_block` (None for a line over the limit), in order.
+
+    Blocks are parsed ahead on worker threads: Arrow's reader runs without the GIL, so blocks
+    parse side by side, and beside whatever the caller does with the ones before.
+    """
+    with ThreadPoolExecutor(workers) as pool:
+        ahead: deque[tuple[Block, Future[pa.Table | None] | None]] = deque()
+        failure: Exception | None = None
+        try:
+            for block in blocks:
+                work = pool.submit(parse_block, block.data, block.count) if block.data is not None else None
+                ahead.append((block, work))
+                if len(ahead) > workers:
+                    yield _done(ahead.popleft())
+        except Exception as exc:  # the stream failed: the blocks read before it first, then the failure
+            failure = exc
+        while ahead:
+            yield _done(ahead.popleft())
+        if failure is not None:
+            raise failure
+
+
+def _done(item: tuple[Block, Future[pa.Table | None] | None]) -> tuple[Block, pa.Table | None]:
+    block, work = item
+    return block, work.result() if work is not None else None
+
+
 @dataclass
 class _Piece:
     """Rows of one block that the reader parsed: a slice of its table, with the lines it came from."""
@@ -135,10 +172,8 @@ class Batcher:
         self._rows = 0
         self._events = 0  # how many of the items are events (not canonical lines)
 
-    def block(self, block: Block) -> Iterator[pa.RecordBatch]:
-        """The batches completed by one block of lines."""
-        assert block.data is not None
-        table = parse_block(block.data, block.count)
+    def block(self, block: Block, table: pa.Table | None) -> Iterator[pa.RecordBatch]:
+        """The batches completed by one block of lines, given its :func:`parse_block`."""
         if table is None:
             for number, raw in block.lines():
                 yield from self.line(number, raw)
@@ -197,6 +232,18 @@ class Batcher:
 def _columns(items: list[_Piece | _Row | Event], source: str) -> pa.RecordBatch:
     """One batch from parsed pieces and canonical line objects: the batch ``arrow.from_rows``
     builds from the objects of all those lines (each part's plain columns, end to end)."""
+    if all(isinstance(item, _Piece) for item in items):  # the usual case: one table, no per-column joins
+        pieces = [item for item in items if isinstance(item, _Piece)]
+        table = pa.concat_tables([p.table for p in pieces]).combine_chunks() if len(pieces) > 1 else pieces[0].table
+        numbers = [range(p.block.first + p.offset, p.block.first + p.offset + p.table.num_rows) for p in pieces]
+        columns = _table_columns(table, [n for r in numbers for n in r])
+    else:
+        columns = _joined(items)
+    columns["source"] = pa.array([source] * len(columns["EventID"]), pa.string())
+    return from_columns(columns)
+
+
+def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
     parts: list[dict[str, pa.Array]] = []
     rows: list[_Row] = []
     for item in [*items, None]:
@@ -210,24 +257,22 @@ def _columns(items: list[_Piece | _Row | Event], source: str) -> pa.RecordBatch:
                                        [o.get("Computer") for o in objs]))
             rows = []
         if isinstance(item, _Piece):
-            parts.append(_piece_columns(item))
+            first = item.block.first + item.offset
+            parts.append(_table_columns(item.table, range(first, first + item.table.num_rows)))
     lengths = [len(p["EventID"]) for p in parts]
     names = {name for p in parts for name in p}
-    columns = {name: _concat([p.get(name) for p in parts], lengths) for name in names}
-    columns["source"] = pa.array([source] * sum(lengths), pa.string())
-    return from_columns(columns)
+    return {name: _concat([p.get(name) for p in parts], lengths) for name in names}
 
 
-def _piece_columns(piece: _Piece) -> dict[str, pa.Array]:
-    """A piece's plain columns, as ``arrow.plain_columns`` gives them for the same lines."""
-    table, first = piece.table, piece.block.first + piece.offset
+def _table_columns(table: pa.Table, numbers: range | list[int]) -> dict[str, pa.Array]:
+    """Parsed lines' plain columns, as ``arrow.plain_columns`` gives them for the same lines."""
     fields = table.column("fields").combine_chunks()
     columns = {f.name: column for f, column in zip(fields.type, fields.flatten(), strict=True)
                if column.null_count < len(column)}
     columns["EventID"] = table.column("EventID").combine_chunks().cast(pa.int32())
     columns["record"] = table.column("record").combine_chunks()
     columns["Computer"] = table.column("Computer").combine_chunks()
-    columns["line"] = pa.array(range(first, first + table.num_rows), pa.int64())
+    columns["line"] = pa.array(numbers, pa.int64())
     columns[EXTRA] = pa.nulls(table.num_rows, schema().field(EXTRA).type)
     return columns
 
