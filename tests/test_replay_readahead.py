@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
+import sysmon_rules as sr
 from sysmon_rules.collectors import CollectorError
+from sysmon_rules.collectors.arrow import to_batch
 from sysmon_rules.replay import ReadAhead
+from test_collectors_evtx import corpus
 
 
 def _batch(n: int) -> pa.RecordBatch:
@@ -72,3 +77,34 @@ def test_reading_runs_on_its_own_thread_one_batch_ahead() -> None:
     consumed += [b.column("n")[0].as_py() for b in ahead]
     assert consumed == [0, 1, 2, 3, 4] and release.is_set()
     assert set(threads) == {"sysmon-rules read-ahead"}
+
+
+def test_spare_work_runs_only_while_no_batch_is_waiting() -> None:
+    go = threading.Event()
+    steps: list[int] = []
+
+    def reading() -> Iterator[pa.RecordBatch]:
+        go.wait(10)
+        yield _batch(1)
+
+    def spare() -> Iterator[int]:
+        for n in range(100):
+            steps.append(n)
+            if n == 3:
+                go.set()  # the batch is read from now on
+            time.sleep(0.01)
+            yield n
+
+    ahead = ReadAhead(lambda message: None).start(reading()).meanwhile(spare())
+    assert [b.num_rows for b in ahead] == [1]
+    assert 4 <= len(steps) < 50  # it started waiting, and stopped once the batch was there
+
+
+def test_an_evaluator_prepared_for_batches_decides_them_alike(shared_dir: Path) -> None:
+    events, _ = corpus()
+    config = sr.load(shared_dir / "corpus/configs/sysmon-modular/sysmonconfig.xml")
+    prepared, plain = sr.Evaluator(config), sr.Evaluator(config)
+    ids = list(prepared.prepare_batches())
+    assert ids and set(ids) <= set(prepared._schema.events_by_id)
+    batch = to_batch(events)
+    assert prepared.decide_batch(batch).equals(plain.decide_batch(batch))

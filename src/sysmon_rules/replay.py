@@ -18,10 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .engine import Evaluator
-from .schema.model import as_platform
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine loads with the first config: reading (ReadAhead) can start without it
+    from .engine import Evaluator
     from .report import Comparison, Summary
 
 DECISION_COLUMNS = ("decision", "rule_name", "rule_set")
@@ -35,6 +33,8 @@ def evaluator_from(data: bytes, *, path: str | None = None, platform: Any = "win
     base64), told apart by content. With ``path`` an XML config is read from there, so rule
     locations name the file."""
     from .blob.inputs import read_blob
+    from .engine import Evaluator
+    from .schema.model import as_platform
     from .validation import load
 
     if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
@@ -135,6 +135,7 @@ class ReadAhead:
 
     def __init__(self, warn: Callable[[str], None]) -> None:
         self._warn = warn
+        self._spare: Iterator[object] | None = None
         self._said: list[str] = []
         self._queue: queue.Queue[tuple[list[str], object]] = queue.Queue(maxsize=1)  # one batch ahead
 
@@ -146,6 +147,12 @@ class ReadAhead:
     def start(self, batches: Iterable[pa.RecordBatch]) -> ReadAhead:
         # A daemon: an error or Ctrl-C in the consumer ends the run without waiting for the reading.
         threading.Thread(target=self._read, args=(batches,), name="sysmon-rules read-ahead", daemon=True).start()
+        return self
+
+    def meanwhile(self, steps: Iterator[object]) -> ReadAhead:
+        """Work to do, a step at a time, while the consumer waits for the next batch (such as
+        ``Evaluator.prepare_batches``): none of it is done once a batch is waiting."""
+        self._spare = steps
         return self
 
     def _hand_over(self, item: object) -> None:
@@ -163,6 +170,9 @@ class ReadAhead:
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         while True:
+            while self._spare is not None and self._queue.empty():
+                if next(self._spare, None) is None:
+                    self._spare = None
             said, item = self._queue.get()
             for message in said:
                 self._warn(message)

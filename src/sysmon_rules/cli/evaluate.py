@@ -15,23 +15,21 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ..blob.inputs import MAX_BLOB_INPUT
-from ..collectors import EventStream
-from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
-from ..events import Event
-from ..io import read_input
-from ..replay import ReadAhead
-from ..report import Comparison, ReadReport, Summary, replay_document
-from ..schema.model import as_platform
 from .messages import fail, fail_with
 
+# Imported where used: reading starts (on its own thread) before the engine and the config
+# loader are imported, and rich only when something is printed with it.
 if TYPE_CHECKING:
     import pyarrow as pa
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..collectors import EventStream
+    from ..engine import Decision, Evaluator
+    from ..events import Event
+    from ..report import Comparison, ReadReport, Summary
 
 TOP_NAMES = 20
 
@@ -39,7 +37,10 @@ TOP_NAMES = 20
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None,
                    sysmon_compatible: bool = False) -> Evaluator:
     """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
+    from ..blob.inputs import MAX_BLOB_INPUT
+    from ..io import read_input
     from ..replay import evaluator_from
+    from ..schema.model import as_platform
 
     try:
         data = read_input(path, limit=MAX_BLOB_INPUT, stdin=False)  # bounded: /dev/zero, sparse files
@@ -75,12 +76,33 @@ def _set_location(decision: Decision) -> str | None:
     return str(rule_set.location) if rule_set is not None and rule_set.location is not None else None
 
 
+class _Stderr:
+    """The rich console on stderr for warnings and the progress display, made on first use."""
+
+    def __init__(self) -> None:
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+        return self._console
+
+    def warn(self, message: str) -> None:
+        self.console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
 @contextmanager
-def _progress(enabled: bool, console: Console) -> Iterator[Callable[[int], None]]:
+def _progress(enabled: bool, err: _Stderr) -> Iterator[Callable[[int], None]]:
     """A live count of events read, on a terminal only (stderr), gone when done."""
     if not enabled:
         yield lambda count: None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = err.console
     with Progress(SpinnerColumn(), TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task("reading", total=None)
@@ -88,6 +110,8 @@ def _progress(enabled: bool, console: Console) -> Iterator[Callable[[int], None]
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(columns):
         table.add_column(column, justify="left" if i == 0 and column != "event id" else "right")
@@ -172,11 +196,11 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
         _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler,
                          sysmon_compatible)
         return
-    err = Console(stderr=True)
+    from ..collectors import EventStream
+    from ..replay import ReadAhead
 
-    def warn(message: str) -> None:
-        err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
-
+    err = _Stderr()
+    warn = err.warn
     # Batches are read on a thread from the start, while the configs load (see replay.ReadAhead);
     # what reading says and raises still comes out in the order it did before.
     ahead = None if explain else ReadAhead(warn)
@@ -193,12 +217,15 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
     if unknown is not None:
         raise unknown
     assert stream is not None
+    from ..report import Comparison, Summary
+
     summary, comparison = Summary(), Comparison()
     try:
         with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
             if ahead is None:
                 _replay_events(stream, evaluator, other, fmt, explain or "short", tick, summary, comparison)
-            else:
+            else:  # the classifiers' lookups are built while the first batch is still being read
+                ahead.meanwhile(evaluator.prepare_batches())
                 _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
     except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
         sys.stdout.flush()
@@ -263,11 +290,7 @@ def _run_distributed(config: str, sources: tuple[str, ...], collector: str | Non
     load_evaluator(config, platform, env, sysmon_compatible)  # and a bad config the usual one-line error
     if compare:
         load_evaluator(compare, platform, env, sysmon_compatible)
-    err = Console(stderr=True)
-
-    def warn(message: str) -> None:
-        err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
-
+    warn = _Stderr().warn
     options: dict[str, Any] = {"compare": compare, "scheduler": scheduler, "collector": collector, "strict": strict,
                                "platform": platform, "environment": env, "warn": warn,
                                "sysmon_compatible": sysmon_compatible}
@@ -289,9 +312,13 @@ def _run_distributed(config: str, sources: tuple[str, ...], collector: str | Non
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
             stream: ReadReport, names: tuple[str, str], budget: int | None) -> None:
     if fmt == "json":
+        from ..report import replay_document
+
         doc = replay_document(summary, evaluator, stream, comparison, names[1], budget=budget)
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif fmt == "summary":
+        from rich.console import Console
+
         console = Console(width=None if sys.stdout.isatty() else 120)
         print_summary(console, summary, evaluator, stream)
         print_volume(console, summary.volume.as_dict(budget=budget), "Volume")
