@@ -32,10 +32,6 @@ if TYPE_CHECKING:
     from ..report import Comparison, ReadReport, Summary
 
 TOP_NAMES = 20
-# Rows per batch when the output keeps no batches (jsonl, json, summary: the same bytes for any
-# size): smaller than the layout's BATCH_ROWS, so deciding one overlaps with reading the next.
-# Parquet keeps BATCH_ROWS: its batches are the file's row groups.
-PIPELINE_ROWS = 16_384
 
 
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None,
@@ -201,7 +197,6 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
                          sysmon_compatible)
         return
     from ..collectors import EventStream
-    from ..collectors.arrow import BATCH_ROWS
     from ..replay import ReadAhead
 
     err = _Stderr()
@@ -216,7 +211,7 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
     except SysmonRulesError as exc:  # told after the configs' own errors, as before
         stream, unknown = None, exc
     if ahead is not None and stream is not None:
-        ahead.start(stream.batches(BATCH_ROWS if fmt == "parquet" else PIPELINE_ROWS))
+        ahead.start(stream.batches())
     evaluator = load_evaluator(config, platform, env, sysmon_compatible)
     other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
     if unknown is not None:
