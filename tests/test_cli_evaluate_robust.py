@@ -20,8 +20,10 @@ EVENT = json.dumps({"EventID": 1, "fields": {"Image": "C:\\Windows\\System32\\cm
 
 def test_ctrl_c_exits_130_after_the_partial_summary(project_root: Path) -> None:
     config = project_root / "examples" / "sysmonconfig.xml"
+    # A shell's background job (nohup ... &) ignores SIGINT, and a child inherits that: restore it.
     with subprocess.Popen([*CLI, "evaluate", str(config), "-", "--format", "json"], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
         assert proc.stdin is not None
         started, written = time.monotonic(), 0
         # an endless stream, as from a live log: past a few record batches before the interrupt

@@ -44,6 +44,7 @@ def test_a_bad_module_is_one_line_naming_it(tmp_path: Path, good: Path, name: st
     extra = ["--script", str(script)] if style == "sysmon-modular" else []
     code, err = _run("merge", "--style", style, *extra, str(good), str(bad), "-o", str(out))
     assert code == 1 and where in err and len(err.strip().splitlines()) == 1, err
+    assert err.count("error[") == 1, err  # the validator's own code, said once
     assert not out.exists()
 
 

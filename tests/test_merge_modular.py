@@ -11,8 +11,9 @@ from click.testing import CliRunner
 import sysmon_rules as sr
 from sysmon_rules.cli import main
 from sysmon_rules.merging import merge
+from sysmon_rules.merging.builds import BUILDS
 from sysmon_rules.merging.psscript import ScriptError, read_script
-from sysmon_rules.merging.sources import read_list
+from sysmon_rules.merging.sources import SourceError, read_list
 
 A9FF298 = "corpus/sysmon-modular-a9ff298"
 HEAD = "corpus/configs/sysmon-modular"
@@ -35,7 +36,7 @@ def tree(shared_dir: Path) -> Path:
 @pytest.mark.parametrize("committed", sorted(INVOCATIONS))
 def test_rebuilds_each_committed_config_byte_for_byte(tree: Path, committed: str) -> None:
     template, include, exclude = INVOCATIONS[committed]
-    result = merge([tree], style="sysmon-modular", template=template,
+    result = merge([tree], style="sysmon-modular", template=template or "general",
                    include_list=str(tree / LISTS / include) if include else None,
                    exclude_list=str(tree / LISTS / exclude) if exclude else None)
     expected = (tree / committed).read_bytes()
@@ -43,14 +44,52 @@ def test_rebuilds_each_committed_config_byte_for_byte(tree: Path, committed: str
     assert result.data() == expected
 
 
-def test_cli_plain_build_is_the_ci_step(tree: Path, tmp_path: Path) -> None:
-    # `Merge-AllSysmonXml -Path (Get-ChildItem '[0-9]*\*.xml')`: every module, general template.
+@pytest.mark.parametrize("name", sorted(BUILDS))
+def test_each_published_build_is_its_committed_config(tree: Path, name: str) -> None:
+    # The named build is the explicit invocation above, and rebuilds its committed config.
+    result = merge([tree], style="sysmon-modular", build=name)
+    assert result.build == name
+    assert result.data() == (tree / BUILDS[name].config).read_bytes()
+
+
+def test_cli_plain_build_is_the_published_default(tree: Path, tmp_path: Path) -> None:
+    # No build, template or list: upstream's default, every module but the FileDelete list's.
     out = tmp_path / "X.xml"
     run = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(tree), "-o", str(out)])
     assert run.exit_code == 0, run.output
-    assert out.read_bytes() == (tree / "sysmonconfig-with-filedelete.xml").read_bytes()
-    # sysmonconfig.xml lacks exactly the 23_file_delete modules, which that build includes.
-    assert sr.to_blob(sr.load(out)) != sr.to_blob(sr.load(tree / "sysmonconfig.xml"))
+    assert "build default: 8 module(s) left out by file_delete_modules.txt" in run.stderr
+    assert sr.to_blob(sr.load(out)) == sr.to_blob(sr.load(tree / "sysmonconfig.xml"))
+    every = merge([tree], style="sysmon-modular", template="general")  # the CI step: every module
+    assert every.build is None and every.data() == (tree / "sysmonconfig-with-filedelete.xml").read_bytes()
+    left_out = set(every.modules) - set(merge([tree], style="sysmon-modular").modules)
+    assert {Path(m).parent.name for m in left_out} == {"23_file_delete"} and len(left_out) == 8
+
+
+def test_a_tree_without_the_filedelete_list_merges_every_module_into_its_default(tree: Path,
+                                                                                tmp_path: Path) -> None:
+    bare = tmp_path / "tree"
+    shutil.copytree(tree, bare, ignore=shutil.ignore_patterns("file_delete_modules.txt"))
+    result = merge([bare], style="sysmon-modular")
+    assert result.build == "default"
+    assert "every module, the checkout has no 0_custom_configuration/file_delete_modules.txt" in \
+        next(d.message for d in result.diagnostics if d.code == "build")
+    assert result.data() == (tree / "sysmonconfig-with-filedelete.xml").read_bytes()
+    # The excludes-only build needs its include list: without it, a one-line error naming the checkout.
+    lacking = tmp_path / "lacking"
+    shutil.copytree(tree, lacking, ignore=shutil.ignore_patterns("all_exclude_modules.txt"))
+    with pytest.raises(SourceError, match=r"no 0_custom_configuration/all_exclude_modules\.txt") as raised:
+        merge([lacking], style="sysmon-modular", build="excludes-only")
+    assert raised.value.location.path == str(lacking)
+
+
+def test_a_build_and_a_template_or_list_together_are_refused(tree: Path) -> None:
+    with pytest.raises(SourceError, match="not both"):
+        merge([tree], style="sysmon-modular", build="default", template="MDEaugment")
+    with pytest.raises(SourceError, match="style sysmon-modular"):
+        merge([tree], build="default")
+    run = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(tree), "--build", "mde-augment",
+                                    "--exclude-list", str(tree / LISTS / "file_delete_modules.txt"), "-o", "x.xml"])
+    assert run.exit_code == 1 and len(run.stderr.strip().splitlines()) == 1 and "not both" in run.stderr
 
 
 def test_check_names_the_modules_changed_since_the_head_trees_build(shared_dir: Path, tree: Path) -> None:
@@ -194,9 +233,9 @@ def test_module_order_folds_case_as_upstreams_builds_did(tmp_path: Path, tree: P
 
 
 def test_what_upstreams_build_changes_in_the_a9ff298_modules(tree: Path) -> None:
-    result = merge([tree], style="sysmon-modular")
+    result = merge([tree], style="sysmon-modular", build="with-filedelete")  # every module
     found = {(d.code, d.severity, Path(d.location.path or "").name) for d in result.diagnostics
-             if d.code != "schemaversion-dropped"}
+             if d.code not in ("schemaversion-dropped", "build")}
     assert found == {
         ("options-dropped", "warning", "include_windowsupdate_autostart.xml"),  # HashAlgorithms, CheckRevocation
         ("options-dropped", "warning", "include_interesting_files.xml"),  # ArchiveDirectory
@@ -243,8 +282,11 @@ def test_check_without_a_script_reads_the_template_back_from_the_build(shared_di
     bare = tmp_path / "tree"
     shutil.copytree(tree, bare, ignore=shutil.ignore_patterns("Merge-SysmonXml.ps1"))
     plain = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(bare),
-                                      "--check", str(bare / "sysmonconfig-with-filedelete.xml")])
+                                      "--check", str(bare / "sysmonconfig.xml")])
     assert plain.exit_code == 0, plain.output
+    every = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(bare), "--build", "with-filedelete",
+                                      "--check", str(bare / "sysmonconfig-with-filedelete.xml")])
+    assert every.exit_code == 0, every.output
     listed = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(bare), "--exclude-list",
                                        str(bare / LISTS / "file_delete_modules.txt"),
                                        "--check", str(bare / "sysmonconfig.xml")])

@@ -8,6 +8,7 @@ from ..api import load
 from ..errors import SysmonRulesError
 from ..io import write_output
 from ..merging import STYLES, MergeResult, merge
+from ..merging.builds import BUILDS
 from ..merging.check import check
 from ..merging.psscript import TEMPLATE_NAMES
 from ..merging.sources import ORDERS
@@ -19,6 +20,9 @@ from .messages import echo_diagnostics, fail_with
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Where to write the merged config (atomically).")
 @click.option("--style", type=click.Choice(STYLES), default="union", show_default=True,
               help="union: what the modules mean together; sysmon-modular: upstream's PowerShell build.")
+@click.option("--build", type=click.Choice(list(BUILDS)), default=None,
+              help="sysmon-modular: the published config to build (default for a checkout: default, "
+                   "sysmonconfig.xml); sets the template and lists.")
 @click.option("--template", help=f"union: a config supplying the options; sysmon-modular: "
                                  f"{', '.join(TEMPLATE_NAMES)} or an XML file.")
 @click.option("--include-list", type=click.Path(exists=True, dir_okay=False), help="Merge only the listed modules.")
@@ -35,7 +39,7 @@ from .messages import echo_diagnostics, fail_with
 @click.option("--order", type=click.Choice(ORDERS), default="lower", show_default=True,
               help="Module order's case folding: lower (upstream builds since 2021-09-29) or upper (before).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print informational notes.")
-def command(sources: tuple[str, ...], output: str | None, style: str, template: str | None,
+def command(sources: tuple[str, ...], output: str | None, style: str, build: str | None, template: str | None,
             include_list: str | None, exclude_list: str | None, script: str | None, existing: str | None,
             fmt: str, platform: str, skip_invalid: bool, annotate: bool | None, order: str, verbose: bool) -> None:
     """Merge module files, folders or sysmon-modular checkouts into one config."""
@@ -44,12 +48,15 @@ def command(sources: tuple[str, ...], output: str | None, style: str, template: 
     try:
         result = merge(list(sources), style=style, template=template, include_list=include_list,
                        exclude_list=exclude_list, script=script, platform=platform,
-                       skip_invalid=skip_invalid, annotate=annotate, order=order, template_from=existing)
+                       skip_invalid=skip_invalid, annotate=annotate, order=order, template_from=existing,
+                       build=build)
     except SysmonRulesError as exc:
         fail_with(exc, sources[0])
-    echo_diagnostics((d for d in result.diagnostics if verbose or d.severity != "info"), err=True)
+    echo_diagnostics((d for d in result.diagnostics if (verbose or d.severity != "info") and d.code != "build"),
+                     err=True)
     skipped = sum(1 for d in result.diagnostics if d.code == "module-skipped")
-    click.echo(f"merged {len(result.modules)} module(s) ({style})" + (f", {skipped} skipped" if skipped else ""),
+    how = ", ".join([style, *(d.message for d in result.diagnostics if d.code == "build")])
+    click.echo(f"merged {len(result.modules)} module(s) ({how})" + (f", {skipped} skipped" if skipped else ""),
                err=True)
     if output is not None:
         data = result.to_json().encode("utf-8") if fmt == "json" else result.data()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import Diagnostic, Location, SysmonRulesError
 from ..validation import load, loads
-from . import conflicts, modular, psscript, union
+from . import builds, conflicts, modular, psscript, union
 from .dotnet import load_module as load_module_dom
 from .modules import Module, load_module
 from .result import MergeResult, iter_filters, render_union
@@ -32,7 +32,7 @@ _OUT_FILE_ENCODING = "utf-8-sig"
 def merge(sources: Sequence[str | os.PathLike[str]], *, style: str = "union", template: str | None = None,
           include_list: str | None = None, exclude_list: str | None = None, script: str | None = None,
           platform: str = "windows", skip_invalid: bool = False, annotate: bool | None = None,
-          order: str = "lower", template_from: str | None = None) -> MergeResult:
+          order: str = "lower", template_from: str | None = None, build: str | None = None) -> MergeResult:
     """Merge module files, folders or sysmon-modular checkouts (see docs/merge.md).
 
     ``template``: for ``union`` a config file whose options (and schemaversion) the output takes;
@@ -47,6 +47,8 @@ def merge(sources: Sequence[str | os.PathLike[str]], *, style: str = "union", te
     whose default output is upstream's, byte for byte).
     ``order``: how module paths fold case when sorted, ``lower`` (upstream's builds since 2021-09-29)
     or ``upper`` (before); see :mod:`.sources`.
+    ``build``: one of sysmon-modular's published builds (:mod:`.builds`), which sets the template
+    and lists; a checkout merged with none of build, template or lists gets ``default``.
     """
     if style not in STYLES:
         raise SysmonRulesError(f"unknown merge style {style!r} (one of {', '.join(STYLES)})")
@@ -54,7 +56,11 @@ def merge(sources: Sequence[str | os.PathLike[str]], *, style: str = "union", te
     if not paths:
         raise SourceError("no SOURCE given")
     base = next((p for p in paths if is_checkout(p)), None)
-    modules = discover(paths, order)
+    chosen = _build_for(style, build, base, template, include_list, exclude_list)
+    if chosen is not None:
+        template, include_list, exclude_list = chosen.template, chosen.include_list, chosen.exclude_list
+    found = discover(paths, order)
+    modules = found
     if include_list or exclude_list:
         if base is None:
             raise SourceError("a module list needs a sysmon-modular checkout among the sources",
@@ -64,11 +70,31 @@ def merge(sources: Sequence[str | os.PathLike[str]], *, style: str = "union", te
         raise SourceError("the module lists leave no module to merge", Location(include_list or exclude_list))
     names = [m.as_posix() for m in modules]
     if style == "sysmon-modular":
-        return _modular(names, base, template, script, bool(annotate), template_from)
+        result = _modular(names, base, template, script, bool(annotate), template_from)
+        if chosen is None:
+            return result
+        note = Diagnostic("build", "info", chosen.summary(len(modules), len(found)),
+                          Location(chosen.exclude_list or chosen.include_list))
+        return replace(result, build=chosen.build, diagnostics=(note, *result.diagnostics))
     return _union(names, template, platform, skip_invalid, True if annotate is None else annotate)
 
 
 # -- sysmon-modular ------------------------------------------------------------------------------
+
+def _build_for(style: str, build: str | None, base: Path | None, template: str | None,
+               include_list: str | None, exclude_list: str | None) -> builds.Invocation | None:
+    """The published build a sysmon-modular merge repeats, if any (see :mod:`.builds`)."""
+    custom = template is not None or include_list is not None or exclude_list is not None
+    if build is None:
+        if style != "sysmon-modular" or base is None or custom:
+            return None
+        build = "default"
+    elif style != "sysmon-modular":
+        raise SourceError("a build is one of sysmon-modular's: it needs style sysmon-modular")
+    elif custom:
+        raise SourceError(f"build {build!r} sets the template and module lists: give the build or those, not both")
+    return builds.invocation(build, base)
+
 
 def _script_for(base: Path | None, script: str | None, template_from: str | None) -> psscript.ModularScript:
     if script is None:
@@ -100,8 +126,11 @@ def _modular(modules: list[str], base: Path | None, template: str | None, script
         found = built.origins.get(exc.location.line)
         if found is None:
             raise SysmonRulesError(f"the merged config is one Sysmon rejects: {exc}") from exc
-        where = Location(modules[found[0]], found[1])
-        raise SysmonRulesError(f"{exc.message} (line {exc.location.line} of the merged config)", where) from exc
+        first = exc.as_diagnostics()[0]
+        placed = SysmonRulesError(f"{first.message} (line {exc.location.line} of the merged config)",
+                                  Location(modules[found[0]], found[1]))
+        placed.code = first.code  # the validator's own code, not a generic one
+        raise placed from exc
     origins = tuple((flt, _origin(modules, built.origins, flt)) for _, flt in iter_filters(config))
     changes: list[Diagnostic] = list(built.changes)
     for path in modules:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..errors import Diagnostic, Location
 from ..model import Config, EventRules, Filter, Option, Rule, RuleGroup
-from ..xml.writer import _Writer, comment
+from ..xml.writer import Writer, comment
 from .union import Section
 
 
@@ -19,7 +19,8 @@ class MergeResult:
     ``config`` is the output as Sysmon reads it back (locations point into ``text``); ``origins``
     pairs every filter of ``config``, in document order, with the module file:line it came from
     (``Location()`` for a filter the merge itself added); ``modules`` lists the module files in
-    merge order; ``encoding`` is how ``text`` is written to a file.
+    merge order; ``encoding`` is how ``text`` is written to a file; ``build`` names the
+    sysmon-modular published build it repeats (:mod:`.builds`), if any.
     """
 
     style: str
@@ -29,6 +30,7 @@ class MergeResult:
     origins: tuple[tuple[Filter, Location], ...]
     diagnostics: tuple[Diagnostic, ...] = ()
     encoding: str = "utf-8"
+    build: str | None = None
 
     def data(self) -> bytes:
         """The bytes to write: deterministic for the same inputs."""
@@ -41,8 +43,8 @@ class MergeResult:
              "value": flt.value, "name": flt.name, "module": loc.path, "line": loc.line}
             for (ev, flt), (_, loc) in zip(iter_filters(self.config), self.origins, strict=True)
         ]
-        body = {"style": self.style, "schemaversion": self.config.schema_version, "modules": list(self.modules),
-                "diagnostics": [str(d) for d in self.diagnostics], "filters": filters}
+        body = {"style": self.style, "build": self.build, "schemaversion": self.config.schema_version,
+                "modules": list(self.modules), "diagnostics": [str(d) for d in self.diagnostics], "filters": filters}
         return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -57,7 +59,7 @@ def iter_filters(config: Config) -> Iterator[tuple[EventRules, Filter]]:
 def render_union(version: str, options: Sequence[Option], sections: Sequence[Section],
                  notes: Sequence[str], *, annotate: bool = True) -> str:
     """The union output: header notes, options, then each module's nodes after a comment naming it."""
-    writer = _Writer()
+    writer = Writer()
     writer.emit(0, f'<Sysmon{writer.attrs([("schemaversion", version)])}>')
     for option in options:
         writer.option(option)

@@ -23,7 +23,12 @@ _TEXT_RE = re.compile("[&<>\r]")
 _ATTR_RE = re.compile('[&<>\r"\t\n]')
 
 
-class _Writer:
+class Writer:
+    """Lines of XML being written; counts the characters it had to replace (``replaced``).
+
+    Shared by ``to_xml`` and the merge's union output, so both escape and indent alike.
+    """
+
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.replaced = 0
@@ -92,7 +97,7 @@ def comment(text: str) -> str:
 
 def to_xml(config: Config, *, notes: Sequence[str] = ()) -> str:
     """The config as XML text (UTF-8 declared); ``notes`` become comments before ``<Sysmon>``."""
-    writer = _Writer()
+    writer = Writer()
     writer.emit(0, f'<Sysmon{writer.attrs([("schemaversion", config.schema_version)])}>')
     for option in config.options:
         writer.option(option)
