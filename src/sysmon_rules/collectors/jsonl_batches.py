@@ -73,7 +73,7 @@ def _utf8_checked(data: bytes) -> None:
 
 
 def _one_object_per_line(data: bytes, count: int) -> bool:
-    """Every line starts with '{' and ends with '}' (before its newline, or '\r\n').
+    """Every line starts with '{' and ends with '}' (before its newline, or its CR LF).
 
     With the reader's row count equal to the line count, this makes each line exactly one JSON
     object: a raw newline cannot be inside a string, and after a '}' nothing but ',' '}' ']' or
