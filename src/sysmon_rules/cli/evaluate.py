@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..collectors import EventStream
     from ..engine import Decision, Evaluator
     from ..events import Event
+    from ..replay import ReadAhead
     from ..report import Comparison, ReadReport, Summary
 
 TOP_NAMES = 20
@@ -196,22 +197,9 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
         _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler,
                          sysmon_compatible)
         return
-    from ..collectors import EventStream
-    from ..replay import ReadAhead
-
     err = _Stderr()
     warn = err.warn
-    # Batches are read on a thread from the start, while the configs load (see replay.ReadAhead);
-    # what reading says and raises still comes out in the order it did before.
-    ahead = None if explain else ReadAhead(warn)
-    try:
-        stream: EventStream | None = EventStream(sources, collector=collector, strict=strict,
-                                                 warn=ahead.warn if ahead is not None else warn)
-        unknown: SysmonRulesError | None = None
-    except SysmonRulesError as exc:  # told after the configs' own errors, as before
-        stream, unknown = None, exc
-    if ahead is not None and stream is not None:
-        ahead.start(stream.batches())
+    stream, ahead, unknown = _reading(sources, collector, strict, warn, batches=not explain)
     evaluator = load_evaluator(config, platform, env, sysmon_compatible)
     other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
     if unknown is not None:
@@ -222,9 +210,10 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
     summary, comparison = Summary(), Comparison()
     try:
         with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
-            if ahead is None:
-                _replay_events(stream, evaluator, other, fmt, explain or "short", tick, summary, comparison)
+            if explain:
+                _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
             else:  # the classifiers' lookups are built while the first batch is still being read
+                assert ahead is not None
                 ahead.meanwhile(evaluator.prepare_batches())
                 _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
     except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
@@ -235,6 +224,25 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
         raise SystemExit(130) from None
     _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
             budget)
+
+
+def _reading(sources: tuple[str, ...], collector: str | None, strict: bool, warn: Callable[[str], None], *,
+             batches: bool) -> tuple[EventStream | None, ReadAhead | None, SysmonRulesError | None]:
+    """The event stream and, for ``batches``, its batches being read on a thread from now on,
+    while the configs load (``replay.ReadAhead``: what reading says and raises still comes out
+    in reading order). A bad ``--collector`` is returned, to be told after the configs' errors."""
+    from ..collectors import EventStream
+    from ..replay import ReadAhead
+
+    ahead = ReadAhead(warn) if batches else None
+    try:
+        stream = EventStream(sources, collector=collector, strict=strict,
+                             warn=ahead.warn if ahead is not None else warn)
+    except SysmonRulesError as exc:
+        return None, None, exc
+    if ahead is not None:
+        ahead.start(stream.batches())
+    return stream, ahead, None
 
 
 def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str, explain: str,

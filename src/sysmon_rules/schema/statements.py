@@ -49,6 +49,7 @@ def _grammar() -> str:
 
 @functools.cache
 def _parser() -> Lark:
+    # lark (and its grammar compilation) only on a cache miss: a warm start never imports it.
     from lark import Lark, Token, Transformer
 
     def unquote(token: Token) -> str:
