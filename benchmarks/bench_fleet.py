@@ -67,6 +67,39 @@ def bench_cli(tmp: Path, lines: list[str], count: int) -> None:
     wall, cpu, _ = best(3, lambda: child([str(CLI), "evaluate", str(CONFIG), str(events), "--format", "jsonl"]))
     row(f"CLI evaluate {count:,} JSON lines -> jsonl", f"{wall:.2f} s (cpu {cpu:.2f})", "<= 0.65 s (C engine 1.3 s)",
         wall <= 0.65, f"{count / wall:,.0f} events/s")
+    bench_cli_stages(events)
+
+
+# The CLI's stages one after the other in a fresh process (the CLI overlaps the reading with the
+# imports and the config): where its time goes. Printed as "name wall cpu" lines.
+_STAGES = """
+import sys, time
+def stage(name, run):
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = run()
+    print(name, time.perf_counter() - wall, time.process_time() - cpu, flush=True)
+    return result
+stage("imports", lambda: __import__("sysmon_rules.cli.evaluate") and __import__("sysmon_rules.replay"))
+from sysmon_rules.cli.evaluate import load_evaluator
+from sysmon_rules.collectors import EventStream
+from sysmon_rules.replay import jsonl, set_locations
+from sysmon_rules.report import Summary
+evaluator = stage("config", lambda: load_evaluator(sys.argv[1], "windows", {}))
+batches = stage("read", lambda: list(EventStream([sys.argv[2]]).batches()))
+stage("prepare_batches", lambda: list(evaluator.prepare_batches()))
+results = stage("decide_batch", lambda: [evaluator.decide_batch(b) for b in batches])
+summary = Summary()
+stage("summary", lambda: [summary.add_batch(b, r, evaluator) for b, r in zip(batches, results)])
+stage("jsonl", lambda: [jsonl(b, r, None, set_locations(evaluator)) for b, r in zip(batches, results)])
+"""
+
+
+def bench_cli_stages(events: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _STAGES, str(CONFIG), str(events)], capture_output=True, text=True,
+                          check=True)
+    for line in done.stdout.splitlines():
+        name, wall, cpu = line.split()
+        row(f"  stage alone: {name}", f"{float(wall):.3f} s (cpu {float(cpu):.3f})", "-", None)
 
 
 def bench_in_process(real: list[object], count: int) -> None:

@@ -9,6 +9,8 @@ input columns with the decisions beside them for Parquet. The CLI runs this over
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,10 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .engine import Evaluator
-from .schema.model import as_platform
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine loads with the first config: reading (ReadAhead) can start without it
+    from .engine import Evaluator
     from .report import Comparison, Summary
 
 DECISION_COLUMNS = ("decision", "rule_name", "rule_set")
@@ -33,6 +33,8 @@ def evaluator_from(data: bytes, *, path: str | None = None, platform: Any = "win
     base64), told apart by content. With ``path`` an XML config is read from there, so rule
     locations name the file."""
     from .blob.inputs import read_blob
+    from .engine import Evaluator
+    from .schema.model import as_platform
     from .validation import load
 
     if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
@@ -115,3 +117,74 @@ def jsonl(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None,
                   ', "rule_name": ', _json_text(_array(theirs, "rule_name")), "}"]
     lines = pc.binary_join_element_wise(*parts, "}\n", "")
     return "".join(lines.to_pylist())
+
+
+class ReadAhead:
+    """Batches read on a thread of their own, handed over in order with what reading said.
+
+    Parsing (Arrow's, in C++ without the GIL) then runs while this thread loads the configs
+    and decides the batch before. Nothing is told out of turn: the warnings given to
+    :meth:`warn` while reading come out through the consumer's ``warn`` just before the batch
+    (or the error, or the end) that follows them, and an error is raised where reading stopped,
+    so a run prints what it printed reading in this thread. ``start`` first: pass :meth:`warn`
+    as the reader's warning callback, then start it with the reader's batches.
+    """
+
+    _WARNINGS = 1000  # handed over in parcels of at most this many, so they never pile up
+    _END = object()
+
+    def __init__(self, warn: Callable[[str], None]) -> None:
+        self._warn = warn
+        self._spare: Iterator[object] | None = None
+        self._said: list[str] = []
+        self._queue: queue.Queue[tuple[list[str], object]] = queue.Queue(maxsize=1)  # one batch ahead
+
+    def warn(self, message: str) -> None:
+        self._said.append(message)
+        if len(self._said) >= self._WARNINGS:
+            self._hand_over(None)
+
+    def start(self, batches: Iterable[pa.RecordBatch]) -> ReadAhead:
+        # A daemon: an error or Ctrl-C in the consumer ends the run without waiting for the reading.
+        threading.Thread(target=self._read, args=(batches,), name="sysmon-rules read-ahead", daemon=True).start()
+        return self
+
+    def meanwhile(self, steps: Iterator[object]) -> ReadAhead:
+        """Work to do, a step at a time, while the consumer waits for the next batch (such as
+        ``Evaluator.prepare_batches``): none of it is done once a batch is waiting."""
+        self._spare = steps
+        return self
+
+    def _hand_over(self, item: object) -> None:
+        said, self._said = self._said, []
+        self._queue.put((said, item))
+
+    def _read(self, batches: Iterable[pa.RecordBatch]) -> None:
+        try:
+            for batch in batches:
+                self._hand_over(batch)
+        except BaseException as exc:  # raised again in the consumer, where reading stopped
+            self._hand_over(_Failed(exc))
+            return
+        self._hand_over(self._END)
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        while True:
+            while self._spare is not None and self._queue.empty():
+                if next(self._spare, None) is None:
+                    self._spare = None
+            said, item = self._queue.get()
+            for message in said:
+                self._warn(message)
+            if item is self._END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            if item is not None:
+                assert isinstance(item, pa.RecordBatch)
+                yield item
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error

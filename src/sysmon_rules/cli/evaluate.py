@@ -10,27 +10,27 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ..blob.inputs import MAX_BLOB_INPUT
-from ..collectors import EventStream
-from ..engine import Decision, Evaluator
 from ..errors import SysmonRulesError
-from ..events import Event
-from ..io import read_input
-from ..report import Comparison, ReadReport, Summary, replay_document
-from ..schema.model import as_platform
 from .messages import fail, fail_with
 
+# Imported where used: reading starts (on its own thread) before the engine and the config
+# loader are imported, and rich only when something is printed with it.
 if TYPE_CHECKING:
-    pass
+    import pyarrow as pa
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..collectors import EventStream
+    from ..engine import Decision, Evaluator
+    from ..events import Event
+    from ..replay import ReadAhead
+    from ..report import Comparison, ReadReport, Summary
 
 TOP_NAMES = 20
 
@@ -38,7 +38,10 @@ TOP_NAMES = 20
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None,
                    sysmon_compatible: bool = False) -> Evaluator:
     """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
+    from ..blob.inputs import MAX_BLOB_INPUT
+    from ..io import read_input
     from ..replay import evaluator_from
+    from ..schema.model import as_platform
 
     try:
         data = read_input(path, limit=MAX_BLOB_INPUT, stdin=False)  # bounded: /dev/zero, sparse files
@@ -74,12 +77,33 @@ def _set_location(decision: Decision) -> str | None:
     return str(rule_set.location) if rule_set is not None and rule_set.location is not None else None
 
 
+class _Stderr:
+    """The rich console on stderr for warnings and the progress display, made on first use."""
+
+    def __init__(self) -> None:
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+        return self._console
+
+    def warn(self, message: str) -> None:
+        self.console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
 @contextmanager
-def _progress(enabled: bool, console: Console) -> Iterator[Callable[[int], None]]:
+def _progress(enabled: bool, err: _Stderr) -> Iterator[Callable[[int], None]]:
     """A live count of events read, on a terminal only (stderr), gone when done."""
     if not enabled:
         yield lambda count: None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = err.console
     with Progress(SpinnerColumn(), TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         task = progress.add_task("reading", total=None)
@@ -87,6 +111,8 @@ def _progress(enabled: bool, console: Console) -> Iterator[Callable[[int], None]
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(columns):
         table.add_column(column, justify="left" if i == 0 and column != "event id" else "right")
@@ -171,21 +197,25 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
         _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler,
                          sysmon_compatible)
         return
+    err = _Stderr()
+    warn = err.warn
+    stream, ahead, unknown = _reading(sources, collector, strict, warn, batches=not explain)
     evaluator = load_evaluator(config, platform, env, sysmon_compatible)
     other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
-    err = Console(stderr=True)
+    if unknown is not None:
+        raise unknown
+    assert stream is not None
+    from ..report import Comparison, Summary
 
-    def warn(message: str) -> None:
-        err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
-
-    stream = EventStream(sources, collector=collector, strict=strict, warn=warn)
     summary, comparison = Summary(), Comparison()
     try:
         with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
             if explain:
                 _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
-            else:
-                _replay_batches(stream, evaluator, other, fmt, output, tick, summary, comparison)
+            else:  # the classifiers' lookups are built while the first batch is still being read
+                assert ahead is not None
+                ahead.meanwhile(evaluator.prepare_batches())
+                _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
     except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
         sys.stdout.flush()
         warn(f"interrupted after {summary.events:,} events: the summary below is partial")
@@ -194,6 +224,25 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
         raise SystemExit(130) from None
     _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
             budget)
+
+
+def _reading(sources: tuple[str, ...], collector: str | None, strict: bool, warn: Callable[[str], None], *,
+             batches: bool) -> tuple[EventStream | None, ReadAhead | None, SysmonRulesError | None]:
+    """The event stream and, for ``batches``, its batches being read on a thread from now on,
+    while the configs load (``replay.ReadAhead``: what reading says and raises still comes out
+    in reading order). A bad ``--collector`` is returned, to be told after the configs' errors."""
+    from ..collectors import EventStream
+    from ..replay import ReadAhead
+
+    ahead = ReadAhead(warn) if batches else None
+    try:
+        stream = EventStream(sources, collector=collector, strict=strict,
+                             warn=ahead.warn if ahead is not None else warn)
+    except SysmonRulesError as exc:
+        return None, None, exc
+    if ahead is not None:
+        ahead.start(stream.batches())
+    return stream, ahead, None
 
 
 def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str, explain: str,
@@ -214,13 +263,13 @@ def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator |
         tick(1)
 
 
-def _replay_batches(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str,
+def _replay_batches(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, other: Evaluator | None, fmt: str,
                     output: str | None, tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> None:
     """In record batches, each decided once per config (see sysmon_rules.replay)."""
     from ..collectors.parquet import write_parquet
     from ..replay import decided, empty, jsonl, set_locations, with_decisions
 
-    done = decided(stream.batches(), evaluator, summary, other, comparison if other is not None else None, tick)
+    done = decided(batches, evaluator, summary, other, comparison if other is not None else None, tick)
     if fmt == "parquet":
         assert output is not None
         write_parquet(output, (with_decisions(*d) for d in done), with_decisions(*empty(evaluator, other)).schema)
@@ -249,11 +298,7 @@ def _run_distributed(config: str, sources: tuple[str, ...], collector: str | Non
     load_evaluator(config, platform, env, sysmon_compatible)  # and a bad config the usual one-line error
     if compare:
         load_evaluator(compare, platform, env, sysmon_compatible)
-    err = Console(stderr=True)
-
-    def warn(message: str) -> None:
-        err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
-
+    warn = _Stderr().warn
     options: dict[str, Any] = {"compare": compare, "scheduler": scheduler, "collector": collector, "strict": strict,
                                "platform": platform, "environment": env, "warn": warn,
                                "sysmon_compatible": sysmon_compatible}
@@ -275,9 +320,13 @@ def _run_distributed(config: str, sources: tuple[str, ...], collector: str | Non
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
             stream: ReadReport, names: tuple[str, str], budget: int | None) -> None:
     if fmt == "json":
+        from ..report import replay_document
+
         doc = replay_document(summary, evaluator, stream, comparison, names[1], budget=budget)
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     elif fmt == "summary":
+        from rich.console import Console
+
         console = Console(width=None if sys.stdout.isatty() else 120)
         print_summary(console, summary, evaluator, stream)
         print_volume(console, summary.volume.as_dict(budget=budget), "Volume")

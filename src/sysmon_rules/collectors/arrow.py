@@ -96,22 +96,37 @@ def from_rows(event_ids: list[int], fields: Sequence[Mapping[str, str]], records
     The field dictionaries are turned into columns by Arrow itself (one struct conversion), so
     no Python loop runs per field; a value that is not a string raises ``pa.ArrowTypeError``.
     """
+    columns = plain_columns(event_ids, fields, records, lines, computers)
+    columns["source"] = pa.array(sources, pa.string())
+    return from_columns(columns)
+
+
+def plain_columns(event_ids: list[int], fields: Sequence[Mapping[str, str]], records: list[int | None],
+                  lines: list[int | None], computers: list[str | None]) -> dict[str, pa.Array]:
+    """The columns of :func:`from_rows` but ``source``, before dictionary encoding: one per
+    field name present (null where a row lacks it) and ``extra_fields``."""
     known = _known()
     seen: set[str] = set().union(*fields) if fields else set()
     present = [n for n in field_names() if n in seen]
     # Only the names present: Arrow looks each struct field up in every row's dictionary.
     struct = pa.array(fields, pa.struct([(n, pa.string()) for n in present])).flatten() if present else []
-    columns = dict(zip(present, struct, strict=True))
-    arrays: list[pa.Array] = [
-        pa.array(event_ids, pa.int32()), pa.array(records, pa.int64()), pa.array(lines, pa.int64()),
-        pa.array(sources, pa.string()).dictionary_encode(), pa.array(computers, pa.string()).dictionary_encode(),
-    ]
+    extra = [None if known.issuperset(f) else [(k, v) for k, v in f.items() if k not in known] for f in fields]
+    return {"EventID": pa.array(event_ids, pa.int32()), "record": pa.array(records, pa.int64()),
+            "line": pa.array(lines, pa.int64()), "Computer": pa.array(computers, pa.string()),
+            **dict(zip(present, struct, strict=True)), EXTRA: pa.array(extra, _EXTRA_TYPE)}
+
+
+def from_columns(columns: Mapping[str, pa.Array]) -> pa.RecordBatch:
+    """A batch from plain columns (as :func:`plain_columns` gives, with ``source``): the text
+    columns dictionary-encoded, a field column missing or all null as nulls."""
+    count = len(columns["EventID"])
+    arrays: list[pa.Array] = [columns["EventID"], columns["record"], columns["line"],
+                              columns["source"].dictionary_encode(), columns["Computer"].dictionary_encode()]
     for name in field_names():
         column = columns.get(name)
-        arrays.append(column.dictionary_encode() if column is not None and column.null_count < len(column)
-                      else pa.nulls(len(event_ids), _TEXT))
-    extra = [None if known.issuperset(f) else [(k, v) for k, v in f.items() if k not in known] for f in fields]
-    arrays.append(pa.array(extra, _EXTRA_TYPE))
+        arrays.append(column.dictionary_encode() if column is not None and column.null_count < count
+                      else pa.nulls(count, _TEXT))
+    arrays.append(columns[EXTRA])
     return pa.RecordBatch.from_arrays(arrays, schema=schema())
 
 

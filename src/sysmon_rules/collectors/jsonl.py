@@ -20,13 +20,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from lxml import etree
 
 from ..events import Event, Origin
 from .base import SYSMON_PROVIDERS, Source, as_text, strip_bom
+from .lines import MAX_LINE, blocks, lines
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -39,9 +40,6 @@ _COMPUTER_KEYS = ("Computer", "Hostname")
 _CANONICAL_KEYS = frozenset({"EventID", "fields", "record", "Computer"})
 # NXLog's own EventType (the record's level) shares its name with Sysmon's registry/WMI field.
 _NXLOG_EVENT_TYPES = frozenset({"INFO", "WARNING", "ERROR", "CRITICAL", "VERBOSE", "AUDIT_SUCCESS", "AUDIT_FAILURE"})
-# A line longer than this is not an event record (the XML collector's cap): skipped unbuffered.
-MAX_LINE = 16 << 20
-_CHUNK = 1 << 16
 
 
 @cache
@@ -192,53 +190,27 @@ class JsonlCollector:
     def batches(self, source: Source, rows: int | None = None) -> Iterator[pa.RecordBatch]:
         """The events of :meth:`events` as record batches, same order, same counts and errors.
 
-        A canonical line is parsed with orjson and goes to Arrow without an Event object; every
-        other line (other shapes, damage, a BOM, invalid UTF-8) takes the path of :meth:`events`.
+        Canonical lines go to Arrow without an Event object, a block of them at a time through
+        Arrow's JSON reader where that reads them exactly (``jsonl_batches``); every other line
+        (other shapes, damage, a BOM, invalid UTF-8) takes the path of :meth:`events`.
         """
         from .arrow import BATCH_ROWS
+        from .jsonl_batches import BLOCK_BYTES, Batcher, parsed
 
-        size = rows or BATCH_ROWS
-        chunk: list[tuple[int, bytes, dict[str, Any]] | Event] = []
+        batcher = Batcher(source, rows or BATCH_ROWS, _canonical_fast,
+                          lambda number, raw: self._raw_line(source, number, raw))
         with source.open() as stream:
-            for number, raw in lines(stream):
-                if raw is None:
-                    source.skip(f"{source.name}:{number}", f"line longer than {MAX_LINE >> 20} MiB")
-                    continue
-                obj = _canonical_fast(raw)
-                if obj is not None:
-                    chunk.append((number, raw, obj))
+            for block, table in parsed(blocks(stream, BLOCK_BYTES)):
+                if block.data is None:
+                    source.skip(f"{source.name}:{block.first}", f"line longer than {MAX_LINE >> 20} MiB")
                 else:
-                    if chunk and isinstance(chunk[-1], tuple):  # earlier lines are checked first
-                        yield self._batch(source, chunk)
-                        chunk = []
-                    event = self._raw_line(source, number, raw)
-                    if event is not None:
-                        chunk.append(event)
-                if len(chunk) >= size:
-                    yield self._batch(source, chunk)
-                    chunk = []
-        if chunk:
-            yield self._batch(source, chunk)
+                    yield from batcher.block(block, table)
+        if batcher:
+            yield batcher.flush()
 
     def _raw_line(self, source: Source, number: int, raw: bytes) -> Event | None:
         line = raw.decode("utf-8-sig" if number == 1 else "utf-8", "replace").strip()
         return self._line(source, number, line) if line else None
-
-    def _batch(self, source: Source, chunk: list[tuple[int, bytes, dict[str, Any]] | Event]) -> pa.RecordBatch:
-        import pyarrow as pa
-
-        from .arrow import UNENCODABLE, from_rows, to_batch
-
-        fast = [row for row in chunk if isinstance(row, tuple)]
-        if len(fast) == len(chunk):
-            try:
-                return from_rows([o["EventID"] for _, _, o in fast], [o["fields"] for _, _, o in fast],
-                                 [o.get("record") for _, _, o in fast], [n for n, _, _ in fast],
-                                 [source.name] * len(fast), [o.get("Computer") for _, _, o in fast])
-            except (pa.ArrowTypeError, pa.ArrowInvalid, UnicodeEncodeError):
-                pass  # a value that is not a string, or not UTF-8: the exact path below names the line
-        events = [row if isinstance(row, Event) else self._raw_line(source, row[0], row[1]) for row in chunk]
-        return to_batch([e for e in events if e is not None], lambda e: source.skip(str(e.origin), UNENCODABLE))
 
     def _line(self, source: Source, number: int, line: str) -> Event | None:
         where = f"{source.name}:{number}"
@@ -262,19 +234,3 @@ class JsonlCollector:
             source.other(as_text(channel or provider))
             return None
         return Event(event_id, fields, Origin(source.name, record=record, line=number, computer=computer_of(obj)))
-
-
-def lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
-    """``(number, line)`` for each line; None for a line over :data:`MAX_LINE`, read past unbuffered."""
-    number = 0
-    while True:
-        raw = stream.readline(MAX_LINE + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw) <= MAX_LINE or raw.endswith(b"\n"):
-            yield number, raw
-            continue
-        while raw and not raw.endswith(b"\n"):  # the rest of the over-long line, chunk by chunk
-            raw = stream.readline(_CHUNK)
-        yield number, None

@@ -125,6 +125,11 @@ class BatchDecider:
         first = _first_rows(signatures.indices, len(signatures.dictionary))
         return self._columns(self._decide_rows(batch, ids, first), signatures.indices)
 
+    def prepare(self, event_id: int) -> None:
+        """Build what deciding rows of this id needs (its plan, each field's lookups) ahead of them."""
+        for classes in self._classes_for(event_id).values():
+            classes._lookups()
+
     def _names(self, id_values: list[int]) -> list[str]:
         names: set[str] = set()
         for event_id in id_values:

@@ -11,7 +11,7 @@ Decision(decision='include', rule_name='shell', reason='match')
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from ..events import Event
@@ -105,11 +105,23 @@ class Evaluator:
         ``decision`` (``include``/``exclude``), ``rule_name`` (null: none) and ``rule_set`` (the
         deciding set's position in ``table.rule_sets``, null: none): see ``engine.batch``.
         """
+        return self._batches().decide(data)
+
+    def prepare_batches(self) -> Iterator[int]:
+        """Build :meth:`decide_batch`'s lookups for every event id with rule sets, one id per step
+        (yielded), for a caller with time to spare before its batches arrive; optional."""
+        batches = self._batches()
+        for event_id in self._schema.events_by_id:
+            if event_id not in NEVER_FILTERED and self._slots.slot(event_id) in self._order:
+                batches.prepare(event_id)
+                yield event_id
+
+    def _batches(self) -> BatchDecider:
         if self._batch is None:
             from .batch import BatchDecider
 
             self._batch = BatchDecider(self)
-        return self._batch.decide(data)
+        return self._batch
 
     def plan(self, event_id: int) -> Plan:
         """The indexed plan that decides events of this id (built on first use)."""

@@ -6,10 +6,9 @@ import functools
 from collections.abc import Iterator
 from importlib import resources
 
-from lark import Lark, Token, Transformer
-
 from ..errors import SchemaVersionError
 from .model import EventType, FieldDef, OptionDef, Platform, SchemaVersion, format_version, parse_version
+from .statements import Statement, parse_all
 
 # Filter condition names in FilterType order: the order Sysmon's blob numbers them in from binary
 # version 14.0 on (the 4.60 list, then what 4.70 added at the end). One fact, used by every module.
@@ -45,51 +44,6 @@ def condition_index(condition: str | None, table: tuple[str, ...] = CONDITIONS) 
 _NEWEST = {"windows": "4.91", "linux": "4.90"}
 # Schema versions only Windows Sysmon knows (4.82/4.83: Sysmon 14; 4.91: late Sysmon 15).
 _WINDOWS_ONLY_VERSIONS = frozenset({"4.82", "4.83", "4.91"})
-
-
-def _unquote(token: Token) -> str:
-    text = str(token)
-    if text.startswith('"'):
-        return text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return text
-
-
-class _ToStatements(Transformer[Token, object]):
-    def attr(self, items: list[Token]) -> tuple[str, str]:
-        return str(items[0]), _unquote(items[1])
-
-    def header(self, items: list[object]) -> tuple[str, object]:
-        return "header", (str(items[0]), dict(items[1:]))  # type: ignore[arg-type]
-
-    def filters(self, items: list[object]) -> tuple[str, object]:
-        return "filters", (dict([items[0]]), _unquote(items[1]))  # type: ignore[arg-type]
-
-    def options(self, items: list[Token]) -> tuple[str, object]:
-        return "options", [str(t) for t in items]
-
-    def events(self, items: list[Token]) -> tuple[str, object]:
-        return "events", [str(t) for t in items]
-
-    def option(self, items: list[tuple[str, str]]) -> tuple[str, object]:
-        return "option", tuple(items)
-
-    def data(self, items: list[tuple[str, str]]) -> tuple[str, str, object]:
-        return "data", "", tuple(items)
-
-    def event(self, items: list[object]) -> tuple[str, object]:
-        attrs = tuple(i for i in items if isinstance(i, tuple) and len(i) == 2)
-        data = [i[2] for i in items if isinstance(i, tuple) and len(i) == 3]
-        return "event", (attrs, data)
-
-    def start(self, items: list[object]) -> list[object]:
-        return items
-
-
-@functools.cache
-def _parser() -> Lark:
-    grammar = resources.files("sysmon_rules.grammars").joinpath("schema.lark").read_text("utf-8")
-    # The transformer runs inside the LALR parser: no parse tree is built (a third of the time).
-    return Lark(grammar, parser="lalr", transformer=_ToStatements())
 
 
 def _option(attrs: tuple[tuple[str, str], ...]) -> OptionDef:
@@ -129,8 +83,9 @@ def _event(attrs: tuple[tuple[str, str], ...], data: list[tuple[tuple[str, str],
 class SchemaRegistry:
     """Every embedded schema version, oldest first, each parsed on first use.
 
-    A version is stored as the changes from its ``base``, so using one parses its chain of
-    bases (the newest schema needs them all); nothing is parsed until a version is asked for.
+    A version is stored as the changes from its ``base``, so using one builds its chain of
+    bases (the newest schema needs them all); nothing is read until a version is asked for, and
+    then the files' statements come from ``statements.parse_all`` (cached).
     """
 
     def __init__(self) -> None:
@@ -138,16 +93,17 @@ class SchemaRegistry:
         found = [p for p in files.iterdir() if p.name.endswith(".txt")]
         self._files = {p.name[: -len(".txt")]: p for p in sorted(found, key=lambda p: parse_version(p.name[:-4]) or 0)}
         self._versions: dict[str, SchemaVersion] = {}
+        self._statements: dict[str, list[Statement]] | None = None
 
     def _load(self, name: str) -> SchemaVersion:
         schema = self._versions.get(name)
         if schema is None:
-            schema = self._versions[name] = self._apply(name, self._files[name].read_text("utf-8"))
+            if self._statements is None:
+                self._statements = parse_all({n: p.read_text("utf-8") for n, p in self._files.items()})
+            schema = self._versions[name] = self._apply(name, self._statements[name])
         return schema
 
-    def _apply(self, name: str, text: str) -> SchemaVersion:
-        statements = _parser().parse(text)
-        assert isinstance(statements, list)
+    def _apply(self, name: str, statements: list[Statement]) -> SchemaVersion:
         kind, (version, header) = statements[0]
         if version != name:
             raise SchemaVersionError(f"schema file {name}.txt declares version {version}")

@@ -1,0 +1,290 @@
+"""JSON lines as record batches: canonical lines a block at a time through Arrow's JSON reader.
+
+``JsonlCollector.batches`` gives the batches of its line-by-line reading (same rows, same batch
+boundaries, same warnings and counts). Most inputs are our canonical lines, and parsing those
+one at a time (orjson, then Arrow from Python dictionaries) was most of the replay's time, so a
+block of lines is handed to Arrow's own JSON reader (C++, which also lets another thread run).
+
+Exact or not taken: :func:`parse_block` answers only when every line of the block is one that
+the line-by-line reading would take as canonical, with the very values it would read; any doubt
+(a value that is not a string, a null, a duplicate key, an unknown field, a BOM, blank lines,
+trailing spaces, invalid UTF-8, a lone surrogate, an id beyond int32, ...) sends the block's
+lines the line-by-line way. Why the checks suffice is said beside each of them.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from ..events import Event
+from .arrow import EXTRA, UNENCODABLE, field_names, from_columns, plain_columns, schema, to_batch
+from .base import Source
+from .lines import Block
+
+# Threads parsing blocks (Arrow's JSON reader releases the GIL); more would only queue here.
+WORKERS = min(2, os.cpu_count() or 1)
+# Bytes per block: big enough that the reader's fixed cost (about 1 ms a call) is small, small
+# enough that a block with one odd line costs little when it is read line by line instead.
+BLOCK_BYTES = 4 << 20
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+Fast = Callable[[bytes], "dict[str, Any] | None"]  # the line-by-line test: the object of a canonical line
+Slow = Callable[[int, bytes], "Event | None"]  # the line-by-line reading of any line
+
+
+@cache
+def _parse_options() -> pj.ParseOptions:
+    fields = pa.struct([(name, pa.string()) for name in field_names()])
+    layout = pa.schema([("EventID", pa.int64()), ("record", pa.int64()), ("Computer", pa.string()),
+                        ("fields", fields)])
+    # "error": a key outside the layout (an extra field, "event_id", ...) is the per-line path's.
+    return pj.ParseOptions(explicit_schema=layout, unexpected_field_behavior="error")
+
+
+def parse_block(data: bytes, count: int) -> pa.Table | None:
+    """The ``count`` lines of ``data`` as columns ``EventID``, ``record``, ``Computer``,
+    ``fields`` (one row per line), or None unless each is a canonical line read exactly."""
+    if not _one_object_per_line(data, count) or _may_hold_null(data):
+        return None
+    try:
+        # Arrow's reader stores string bytes unchecked: the block must be UTF-8 (as orjson requires).
+        _utf8_checked(data)
+        table = pj.read_json(pa.py_buffer(data), parse_options=_parse_options(),
+                             read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1))
+    except pa.ArrowInvalid:  # not JSON, a duplicate key, a value of another type, a lone surrogate
+        return None
+    return table.combine_chunks() if table.num_rows == count and _canonical(table) else None
+
+
+def _utf8_checked(data: bytes) -> None:
+    """ArrowInvalid unless ``data`` is UTF-8: Arrow's check, on the bytes as they are (no copy)."""
+    offsets = pa.py_buffer(struct.pack("=ii", 0, len(data)))
+    pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.string())
+
+
+def _one_object_per_line(data: bytes, count: int) -> bool:
+    """Every line starts with '{' and ends with '}' (before its newline, or its CR LF).
+
+    With the reader's row count equal to the line count, this makes each line exactly one JSON
+    object: a raw newline cannot be inside a string, and after a '}' nothing but ',' '}' ']' or
+    the end of the top-level object may follow, so no object reaches into the next line. (The
+    ``count - 1`` newlines between the lines are the block's: ``lines.Block`` counted them.)
+    """
+    end = len(data) - data.endswith(b"\n")  # the last line's end, without copying the block
+    if not (data.startswith(b"{") and data.endswith((b"}", b"}\r"), 0, end)):
+        return False
+    joints = data.count(b"}\n{", 0, end)
+    if joints != count - 1 and data.find(b"\r", 0, end) >= 0:
+        joints += data.count(b"}\r\n{", 0, end)
+    return joints == count - 1
+
+
+def _may_hold_null(data: bytes) -> bool:
+    """Is there a JSON null? Arrow reads it as an absent key, the line-by-line test refuses it.
+
+    A null is a value, so it follows ':' ',' or '[' (and spaces); "null" after anything else is
+    inside a text ("/dev/null", "x=null"). Spaces too long to look past count as a null.
+    """
+    at = data.find(b"null")
+    while at >= 0:
+        before = data[max(0, at - 16):at].rstrip(b" \t\r\n")
+        if not before or before[-1] in b":,[":
+            return True
+        at = data.find(b"null", at + 4)
+    return False
+
+
+def _canonical(table: pa.Table) -> bool:
+    """What the line-by-line test asks beyond Arrow's types: an id (int32, as the layout holds
+    it) and the fields on every line, a record id not below 0, a host that is not empty. With
+    no null token in the block, a null here is a key that is absent."""
+    ids, fields = table.column("EventID"), table.column("fields")
+    if ids.null_count or fields.null_count:
+        return False
+    low, high = pc.min_max(ids).values()
+    records, computers = table.column("record"), table.column("Computer")
+    if not (_INT32[0] <= low.as_py() and high.as_py() <= _INT32[1]):
+        return False
+    if records.null_count < len(records) and pc.min(records).as_py() < 0:
+        return False
+    return computers.null_count == len(computers) or bool(pc.min(pc.binary_length(computers)).as_py() > 0)
+
+
+def parsed(blocks: Iterable[Block], workers: int = WORKERS) -> Iterator[tuple[Block, pa.Table | None]]:
+    """Each block with its :func:`parse_block` (None for a line over the limit), in order.
+
+    Blocks are parsed ahead on worker threads: Arrow's reader runs without the GIL, so blocks
+    parse side by side, and beside whatever the caller does with the ones before.
+    """
+    with ThreadPoolExecutor(workers) as pool:
+        ahead: deque[tuple[Block, Future[pa.Table | None] | None]] = deque()
+        failure: Exception | None = None
+        try:
+            for block in blocks:
+                work = pool.submit(parse_block, block.data, block.count) if block.data is not None else None
+                ahead.append((block, work))
+                if len(ahead) > workers:
+                    yield _done(ahead.popleft())
+        except Exception as exc:  # the stream failed: the blocks read before it first, then the failure
+            failure = exc
+        while ahead:
+            yield _done(ahead.popleft())
+        if failure is not None:
+            raise failure
+
+
+def _done(item: tuple[Block, Future[pa.Table | None] | None]) -> tuple[Block, pa.Table | None]:
+    block, work = item
+    return block, work.result() if work is not None else None
+
+
+@dataclass
+class _Piece:
+    """Rows of one block that the reader parsed: a slice of its table, with the lines it came from."""
+
+    table: pa.Table
+    block: Block
+    offset: int
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        for number, raw in self.block.lines():
+            if self.offset <= number - self.block.first < self.offset + self.table.num_rows:
+                yield number, raw
+
+
+_Row = tuple[int, bytes, "dict[str, Any]"]  # a canonical line read by the line-by-line test
+
+
+class Batcher:
+    """The batches of the line-by-line reading, from blocks of lines and single lines.
+
+    A batch gathers up to ``size`` rows; like the line-by-line reading, a line that is not
+    canonical ends a batch that ends in a canonical line, and a batch of canonical lines only is
+    built from columns (else each of its lines is read the line-by-line way).
+    """
+
+    def __init__(self, source: Source, size: int, fast: Fast, slow: Slow) -> None:
+        self.source, self.size, self._fast, self._slow = source, size, fast, slow
+        self._items: list[_Piece | _Row | Event] = []
+        self._rows = 0
+        self._events = 0  # how many of the items are events (not canonical lines)
+
+    def block(self, block: Block, table: pa.Table | None) -> Iterator[pa.RecordBatch]:
+        """The batches completed by one block of lines, given its :func:`parse_block`."""
+        if table is None:
+            for number, raw in block.lines():
+                yield from self.line(number, raw)
+            return
+        offset = 0
+        while offset < block.count:
+            taken = min(block.count - offset, self.size - self._rows)
+            self._add(_Piece(table.slice(offset, taken), block, offset), taken)
+            offset += taken
+            if self._rows >= self.size:
+                yield self.flush()
+
+    def line(self, number: int, raw: bytes) -> Iterator[pa.RecordBatch]:
+        """The batches completed by one line (the line-by-line reading's step)."""
+        obj = self._fast(raw)
+        if obj is not None:
+            self._add((number, raw, obj), 1)
+        else:
+            if self._items and not isinstance(self._items[-1], Event):
+                yield self.flush()  # earlier lines are checked first
+            event = self._slow(number, raw)
+            if event is not None:
+                self._items.append(event)
+                self._rows += 1
+                self._events += 1
+        if self._rows >= self.size:
+            yield self.flush()
+
+    def _add(self, item: _Piece | _Row, rows: int) -> None:
+        self._items.append(item)
+        self._rows += rows
+
+    def flush(self) -> pa.RecordBatch:
+        """The batch of the rows gathered so far (there must be some), and a fresh start."""
+        items, self._items, self._rows, events, self._events = self._items, [], 0, self._events, 0
+        if not events:
+            try:
+                return _columns(items, self.source.name)
+            except (pa.ArrowTypeError, pa.ArrowInvalid, UnicodeEncodeError):
+                pass  # a value that is not a string, or not UTF-8: the exact path below names the line
+        read: list[Event | None] = []
+        for item in items:
+            if isinstance(item, Event):
+                read.append(item)
+            elif isinstance(item, _Piece):
+                read += [self._slow(number, raw) for number, raw in item.lines()]
+            else:
+                read.append(self._slow(item[0], item[1]))
+        return to_batch([e for e in read if e is not None],
+                        lambda e: self.source.skip(str(e.origin), UNENCODABLE))
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+
+def _columns(items: list[_Piece | _Row | Event], source: str) -> pa.RecordBatch:
+    """One batch from parsed pieces and canonical line objects: the batch ``arrow.from_rows``
+    builds from the objects of all those lines (each part's plain columns, end to end)."""
+    if all(isinstance(item, _Piece) for item in items):  # the usual case: one table, no per-column joins
+        pieces = [item for item in items if isinstance(item, _Piece)]
+        table = pa.concat_tables([p.table for p in pieces]).combine_chunks() if len(pieces) > 1 else pieces[0].table
+        numbers = [range(p.block.first + p.offset, p.block.first + p.offset + p.table.num_rows) for p in pieces]
+        columns = _table_columns(table, [n for r in numbers for n in r])
+    else:
+        columns = _joined(items)
+    columns["source"] = pa.array([source] * len(columns["EventID"]), pa.string())
+    return from_columns(columns)
+
+
+def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
+    parts: list[dict[str, pa.Array]] = []
+    rows: list[_Row] = []
+    for item in [*items, None]:
+        if isinstance(item, tuple):
+            rows.append(item)
+            continue
+        if rows:
+            objs = [obj for _, _, obj in rows]
+            parts.append(plain_columns([o["EventID"] for o in objs], [o["fields"] for o in objs],
+                                       [o.get("record") for o in objs], [n for n, _, _ in rows],
+                                       [o.get("Computer") for o in objs]))
+            rows = []
+        if isinstance(item, _Piece):
+            first = item.block.first + item.offset
+            parts.append(_table_columns(item.table, range(first, first + item.table.num_rows)))
+    lengths = [len(p["EventID"]) for p in parts]
+    names = {name for p in parts for name in p}
+    return {name: _concat([p.get(name) for p in parts], lengths) for name in names}
+
+
+def _table_columns(table: pa.Table, numbers: range | list[int]) -> dict[str, pa.Array]:
+    """Parsed lines' plain columns, as ``arrow.plain_columns`` gives them for the same lines."""
+    fields = table.column("fields").combine_chunks()
+    columns = {f.name: column for f, column in zip(fields.type, fields.flatten(), strict=True)
+               if column.null_count < len(column)}
+    columns["EventID"] = table.column("EventID").combine_chunks().cast(pa.int32())
+    columns["record"] = table.column("record").combine_chunks()
+    columns["Computer"] = table.column("Computer").combine_chunks()
+    columns["line"] = pa.array(numbers, pa.int64())
+    columns[EXTRA] = pa.nulls(table.num_rows, schema().field(EXTRA).type)
+    return columns
+
+
+def _concat(arrays: list[pa.Array | None], lengths: list[int]) -> pa.Array:
+    """The parts' arrays end to end; a part without the column (a field) gives nulls."""
+    filled = [a if a is not None else pa.nulls(n, pa.string()) for a, n in zip(arrays, lengths, strict=True)]
+    return filled[0] if len(filled) == 1 else pa.concat_arrays(filled)

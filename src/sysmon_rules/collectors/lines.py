@@ -1,0 +1,135 @@
+"""The lines of a text input, numbered: one at a time, or as blocks of whole lines.
+
+A line longer than :data:`MAX_LINE` is not an event record (the XML collector's cap): it is
+reported as ``None`` and read past without being held in memory.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+MAX_LINE = 16 << 20
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """``count`` lines from line ``first`` on, as read (newlines kept); ``data`` is None for one
+    line over :data:`MAX_LINE` (``count`` 1)."""
+
+    first: int
+    count: int
+    data: bytes | None
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """``(number, line)`` for each line, its newline kept: what :func:`lines` yields."""
+        assert self.data is not None
+        parts = self.data.split(b"\n")
+        last = parts.pop()  # after the final newline: empty, or a last line without one
+        for offset, part in enumerate(parts):
+            yield self.first + offset, part + b"\n"
+        if last:
+            yield self.first + len(parts), last
+
+
+def lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """``(number, line)`` for each line; None for a line over :data:`MAX_LINE`, read past unbuffered."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) <= MAX_LINE or raw.endswith(b"\n"):
+            yield number, raw
+            continue
+        while raw and not raw.endswith(b"\n"):  # the rest of the over-long line, chunk by chunk
+            raw = stream.readline(_CHUNK)
+        yield number, None
+
+
+def blocks(stream: BinaryIO, size: int) -> Iterator[Block]:
+    """The lines of :func:`lines` in blocks of whole lines of at most ``size`` bytes (a longer
+    line is a block of its own), so a block can be parsed at once instead of line by line.
+
+    A regular file is read ``size`` bytes at a time. Any other stream (gzip, a zip member,
+    stdin) is read line by line as :func:`lines` reads it, so a damaged stream fails at the same
+    line, after the same lines, as when read that way.
+    """
+    assert size <= MAX_LINE  # so every line of a block is within the limit
+    plain = isinstance(stream, io.BufferedReader) and isinstance(stream.raw, io.FileIO)
+    return _read_blocks(stream, size) if plain else _line_blocks(stream, size)
+
+
+def _line_blocks(stream: BinaryIO, size: int) -> Iterator[Block]:
+    held: list[bytes] = []
+    first = total = 0
+    try:
+        for number, raw in lines(stream):
+            if raw is None or total + len(raw) > size:
+                if held:
+                    yield Block(first, len(held), b"".join(held))
+                held, total = [], 0
+            if raw is None:
+                yield Block(number, 1, None)
+                continue
+            if not held:
+                first = number
+            held.append(raw)
+            total += len(raw)
+    except BaseException:
+        if held:  # what was read before the stream failed, then the failure
+            yield Block(first, len(held), b"".join(held))
+        raise
+    if held:
+        yield Block(first, len(held), b"".join(held))
+
+
+def _read_blocks(stream: BinaryIO, size: int) -> Iterator[Block]:
+    buffer, number, ended = b"", 0, False
+    while True:
+        while len(buffer) < size and not ended:
+            data = stream.read(size)
+            ended = not data
+            buffer += data
+        if not buffer:
+            return
+        end = buffer.rfind(b"\n", 0, size) + 1
+        if ended and len(buffer) <= size:
+            end = len(buffer)  # the rest, a last line without a newline included
+        if end == 0:  # the first line does not fit in a block
+            block, buffer = _long_line(stream, buffer, number + 1)
+        else:
+            data, buffer = buffer[:end], buffer[end:]
+            block = Block(number + 1, data.count(b"\n") + (not data.endswith(b"\n")), data)
+        number += block.count
+        yield block
+
+
+def _long_line(stream: BinaryIO, buffer: bytes, number: int) -> tuple[Block, bytes]:
+    """The line at the start of ``buffer`` that is longer than a block, and what follows it."""
+    held, start = bytearray(buffer), 0
+    while True:
+        found = held.find(b"\n", start)
+        if found >= 0:
+            line, rest = bytes(held[:found + 1]), bytes(held[found + 1:])
+            return Block(number, 1, line if len(line) <= MAX_LINE + 1 else None), rest
+        if len(held) > MAX_LINE + 1:  # too long whatever follows: read past it, keeping nothing
+            return Block(number, 1, None), _past_newline(stream)
+        start = len(held)
+        data = stream.read(_CHUNK)
+        if not data:
+            return Block(number, 1, bytes(held) if len(held) <= MAX_LINE else None), b""
+        held += data
+
+
+def _past_newline(stream: BinaryIO) -> bytes:
+    """What follows the next newline in the stream (up to one chunk), the rest left unread."""
+    while True:
+        data = stream.read(_CHUNK)
+        found = data.find(b"\n")
+        if not data or found >= 0:
+            return data[found + 1:] if data else b""

@@ -1,0 +1,110 @@
+"""Reading ahead on a thread hands over batches, warnings and errors exactly in reading order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import sysmon_rules as sr
+from sysmon_rules.collectors import CollectorError
+from sysmon_rules.collectors.arrow import to_batch
+from sysmon_rules.replay import ReadAhead
+from test_collectors_evtx import corpus
+
+
+def _batch(n: int) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pydict({"n": [n]})
+
+
+def test_warnings_batches_and_the_error_come_out_in_reading_order() -> None:
+    told: list[object] = []
+    ahead = ReadAhead(lambda message: told.append(("warning", message, threading.current_thread().name)))
+    main = threading.current_thread().name
+
+    def reading() -> Iterator[pa.RecordBatch]:
+        ahead.warn("before the first")
+        yield _batch(1)
+        ahead.warn("a")
+        ahead.warn("b")
+        yield _batch(2)
+        ahead.warn("before the failure")
+        raise CollectorError("x.jsonl:9: damaged record")
+
+    ahead.start(reading())
+    with pytest.raises(CollectorError, match=r"x\.jsonl:9"):
+        for batch in ahead:
+            told.append(("batch", batch.column("n")[0].as_py()))
+    assert told == [("warning", "before the first", main), ("batch", 1), ("warning", "a", main),
+                    ("warning", "b", main), ("batch", 2), ("warning", "before the failure", main)]
+
+
+def test_warnings_after_the_last_batch_and_many_warnings_are_all_told() -> None:
+    told: list[str] = []
+    ahead = ReadAhead(told.append)
+    many = [f"line {n}" for n in range(2500)]
+
+    def reading() -> Iterator[pa.RecordBatch]:
+        for message in many:  # more than one parcel: handed over while reading goes on
+            ahead.warn(message)
+        yield _batch(1)
+        ahead.warn("no Sysmon events in y.evtx")
+
+    assert [b.num_rows for b in ahead.start(reading())] == [1]
+    assert told == [*many, "no Sysmon events in y.evtx"]
+
+
+def test_reading_runs_on_its_own_thread_one_batch_ahead() -> None:
+    threads: list[str] = []
+    produced: list[int] = []
+    release = threading.Event()
+
+    def reading() -> Iterator[pa.RecordBatch]:
+        for n in range(5):
+            threads.append(threading.current_thread().name)
+            produced.append(n)
+            yield _batch(n)
+        release.set()
+
+    ahead = ReadAhead(lambda message: None).start(reading())
+    consumed = [next(iter(ahead)).column("n")[0].as_py()]
+    assert consumed == [0]
+    assert len(produced) <= 3  # the one handed over, one waiting, one being read: never all of them
+    consumed += [b.column("n")[0].as_py() for b in ahead]
+    assert consumed == [0, 1, 2, 3, 4] and release.is_set()
+    assert set(threads) == {"sysmon-rules read-ahead"}
+
+
+def test_spare_work_runs_only_while_no_batch_is_waiting() -> None:
+    go = threading.Event()
+    steps: list[int] = []
+
+    def reading() -> Iterator[pa.RecordBatch]:
+        go.wait(10)
+        yield _batch(1)
+
+    def spare() -> Iterator[int]:
+        for n in range(100):
+            steps.append(n)
+            if n == 3:
+                go.set()  # the batch is read from now on
+            time.sleep(0.01)
+            yield n
+
+    ahead = ReadAhead(lambda message: None).start(reading()).meanwhile(spare())
+    assert [b.num_rows for b in ahead] == [1]
+    assert 4 <= len(steps) < 50  # it started waiting, and stopped once the batch was there
+
+
+def test_an_evaluator_prepared_for_batches_decides_them_alike(shared_dir: Path) -> None:
+    events, _ = corpus()
+    config = sr.load(shared_dir / "corpus/configs/sysmon-modular/sysmonconfig.xml")
+    prepared, plain = sr.Evaluator(config), sr.Evaluator(config)
+    ids = list(prepared.prepare_batches())
+    assert ids and set(ids) <= set(prepared._schema.events_by_id)
+    batch = to_batch(events)
+    assert prepared.decide_batch(batch).equals(plain.decide_batch(batch))
