@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ def test_workers_read_what_one_process_reads(folder: Path, monkeypatch: pytest.M
     assert single[1].skipped == 1 and single[1].other and single[3] == [str(folder / "2a-notes.txt")]
     monkeypatch.setattr(forked, "PARALLEL_BYTES", 1)  # by input size, on as many workers as cores
     monkeypatch.setattr(forked, "cores", lambda: 2)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # another thread: no fork by size
+    assert forked.plan(EventStream([folder]), None, expand)[0] is None
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     assert forked.plan(EventStream([folder]), None, expand)[0] is not None
     assert _read(folder, None)[:5] == single[:5]
 
@@ -102,6 +106,7 @@ def test_small_or_unsplittable_inputs_are_read_in_this_process(folder: Path, sha
         (lines / name).write_text('{"EventID": 1, "fields": {"Image": "x"}}\n' * 100)
     monkeypatch.setattr(forked, "PARALLEL_BYTES", 1)
     monkeypatch.setattr(forked, "cores", lambda: 2)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     assert forked.plan(EventStream([lines]), None, expand)[0] is None  # by size counts EVTX only
     assert forked.plan(EventStream([lines]), 2, expand)[0] is not None  # asked for: any plain files
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
