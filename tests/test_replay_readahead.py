@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -108,3 +109,29 @@ def test_an_evaluator_prepared_for_batches_decides_them_alike(shared_dir: Path) 
     assert ids and set(ids) <= set(prepared._schema.events_by_id)
     batch = to_batch(events)
     assert prepared.decide_batch(batch).equals(plain.decide_batch(batch))
+
+
+def test_evaluate_leaves_reading_to_forked_workers_when_the_stream_forks(shared_dir: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from sysmon_rules.cli import main
+    from sysmon_rules.collectors import forked
+
+    forks: list[int] = []
+    fork = forked.batches
+
+    def counted(*args: Any, **kwargs: Any) -> Iterator[pa.RecordBatch]:
+        forks.append(1)
+        return fork(*args, **kwargs)
+
+    monkeypatch.setattr(forked, "batches", counted)
+    args = ["evaluate", str(shared_dir / "corpus/configs/sysmon-modular/sysmonconfig.xml"),
+            str(shared_dir / "corpus" / "evtx"), "--format", "jsonl"]
+    monkeypatch.setattr(forked, "PARALLEL_BYTES", 1)  # the corpus counts as big enough to fork for
+    in_workers = CliRunner().invoke(main, args)
+    assert in_workers.exit_code == 0, in_workers.output
+    assert forks  # no read-ahead thread was started first: it would have stopped the fork
+    monkeypatch.setattr(forked, "PARALLEL_BYTES", 1 << 60)
+    here = CliRunner().invoke(main, args)
+    assert len(forks) == 1 and here.stdout == in_workers.stdout

@@ -212,8 +212,9 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
         with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
             if explain:
                 _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
+            elif ahead is None:  # read by forked workers
+                _replay_batches(stream.batches(), evaluator, other, fmt, output, tick, summary, comparison)
             else:  # the classifiers' lookups are built while the first batch is still being read
-                assert ahead is not None
                 ahead.meanwhile(evaluator.prepare_batches())
                 _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
     except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
@@ -230,7 +231,8 @@ def _reading(sources: tuple[str, ...], collector: str | None, strict: bool, warn
              batches: bool) -> tuple[EventStream | None, ReadAhead | None, SysmonRulesError | None]:
     """The event stream and, for ``batches``, its batches being read on a thread from now on,
     while the configs load (``replay.ReadAhead``: what reading says and raises still comes out
-    in reading order). A bad ``--collector`` is returned, to be told after the configs' errors."""
+    in reading order), unless forked workers will read them. A bad ``--collector`` is
+    returned, to be told after the configs' errors."""
     from ..collectors import EventStream
     from ..replay import ReadAhead
 
@@ -240,6 +242,8 @@ def _reading(sources: tuple[str, ...], collector: str | None, strict: bool, warn
                              warn=ahead.warn if ahead is not None else warn)
     except SysmonRulesError as exc:
         return None, None, exc
+    if ahead is not None and stream.forks():  # worker processes read in parallel (a thread would stop the fork)
+        stream.warn, ahead = warn, None
     if ahead is not None:
         ahead.start(stream.batches())
     return stream, ahead, None
