@@ -135,3 +135,43 @@ def test_evaluate_leaves_reading_to_forked_workers_when_the_stream_forks(shared_
     monkeypatch.setattr(forked, "PARALLEL_BYTES", 1 << 60)
     here = CliRunner().invoke(main, args)
     assert len(forks) == 1 and here.stdout == in_workers.stdout
+
+
+def _reading_threads() -> list[threading.Thread]:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        left = [t for t in threading.enumerate() if t.name == "sysmon-rules read-ahead"]
+        if not left:
+            break
+        time.sleep(0.02)
+    return left
+
+
+def test_a_consumer_that_stops_early_stops_the_reading() -> None:
+    closed = threading.Event()
+
+    def reading() -> Iterator[pa.RecordBatch]:
+        try:
+            for n in range(100):
+                yield _batch(n)
+        finally:
+            closed.set()  # the reader's generator is closed, its files and threads released
+
+    with ReadAhead(lambda message: None).start(reading()) as ahead:
+        assert next(iter(ahead)).num_rows == 1
+    assert closed.wait(5)
+    assert _reading_threads() == []
+
+
+def test_a_failed_run_leaves_no_reading_thread_behind(shared_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sysmon_rules.cli import main
+
+    bad = tmp_path / "bad.xml"
+    bad.write_text('<Sysmon schemaversion="4.90"><Bad/></Sysmon>')
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"EventID": 1, "fields": {"Image": "a"}}\n' * 200_000)  # more than one batch
+    result = CliRunner().invoke(main, ["evaluate", str(bad), str(events), "--format", "jsonl"])
+    assert result.exit_code == 1 and "unexpected-element" in result.output
+    assert _reading_threads() == []

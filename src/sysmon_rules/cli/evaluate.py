@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -200,31 +200,32 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
     err = _Stderr()
     warn = err.warn
     stream, ahead, unknown = _reading(sources, collector, strict, warn, batches=not explain)
-    evaluator = load_evaluator(config, platform, env, sysmon_compatible)
-    other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
-    if unknown is not None:
-        raise unknown
-    assert stream is not None
-    from ..report import Comparison, Summary
+    with ahead or nullcontext():  # a run that stops early stops the reading too
+        evaluator = load_evaluator(config, platform, env, sysmon_compatible)
+        other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
+        if unknown is not None:
+            raise unknown
+        assert stream is not None
+        from ..report import Comparison, Summary
 
-    summary, comparison = Summary(), Comparison()
-    try:
-        with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
-            if explain:
-                _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
-            elif ahead is None:  # read by forked workers
-                _replay_batches(stream.batches(), evaluator, other, fmt, output, tick, summary, comparison)
-            else:  # the classifiers' lookups are built while the first batch is still being read
-                ahead.meanwhile(evaluator.prepare_batches())
-                _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
-    except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
-        sys.stdout.flush()
-        warn(f"interrupted after {summary.events:,} events: the summary below is partial")
-        _finish(fmt, summary, comparison if other is not None else None, evaluator, stream,
-                (config, compare or ""), budget)
-        raise SystemExit(130) from None
-    _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
-            budget)
+        summary, comparison = Summary(), Comparison()
+        try:
+            with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
+                if explain:
+                    _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
+                elif ahead is None:  # read by forked workers
+                    _replay_batches(stream.batches(), evaluator, other, fmt, output, tick, summary, comparison)
+                else:  # the classifiers' lookups are built while the first batch is still being read
+                    ahead.meanwhile(evaluator.prepare_batches())
+                    _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
+        except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
+            sys.stdout.flush()
+            warn(f"interrupted after {summary.events:,} events: the summary below is partial")
+            _finish(fmt, summary, comparison if other is not None else None, evaluator, stream,
+                    (config, compare or ""), budget)
+            raise SystemExit(130) from None
+        _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
+                budget)
 
 
 def _reading(sources: tuple[str, ...], collector: str | None, strict: bool, warn: Callable[[str], None], *,
