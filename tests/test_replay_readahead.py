@@ -126,6 +126,8 @@ def test_evaluate_leaves_reading_to_forked_workers_when_the_stream_forks(shared_
         return fork(*args, **kwargs)
 
     monkeypatch.setattr(forked, "batches", counted)
+    # Threads other tests left in this process would stop the fork too: count only the reading one.
+    monkeypatch.setattr(forked.threading, "active_count", lambda: 1 + len(_reading_threads(wait=False)))
     args = ["evaluate", str(shared_dir / "corpus/configs/sysmon-modular/sysmonconfig.xml"),
             str(shared_dir / "corpus" / "evtx"), "--format", "jsonl"]
     monkeypatch.setattr(forked, "PARALLEL_BYTES", 1)  # the corpus counts as big enough to fork for
@@ -137,14 +139,14 @@ def test_evaluate_leaves_reading_to_forked_workers_when_the_stream_forks(shared_
     assert len(forks) == 1 and here.stdout == in_workers.stdout
 
 
-def _reading_threads() -> list[threading.Thread]:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+def _reading_threads(wait: bool = True) -> list[threading.Thread]:
+    """The read-ahead threads still running (after up to 5 s for them to end, with ``wait``)."""
+    deadline = time.monotonic() + (5 if wait else 0)
+    while True:
         left = [t for t in threading.enumerate() if t.name == "sysmon-rules read-ahead"]
-        if not left:
-            break
+        if not left or time.monotonic() >= deadline:
+            return left
         time.sleep(0.02)
-    return left
 
 
 def test_a_consumer_that_stops_early_stops_the_reading() -> None:
