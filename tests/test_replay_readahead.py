@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -108,3 +109,71 @@ def test_an_evaluator_prepared_for_batches_decides_them_alike(shared_dir: Path) 
     assert ids and set(ids) <= set(prepared._schema.events_by_id)
     batch = to_batch(events)
     assert prepared.decide_batch(batch).equals(plain.decide_batch(batch))
+
+
+def test_evaluate_leaves_reading_to_forked_workers_when_the_stream_forks(shared_dir: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from sysmon_rules.cli import main
+    from sysmon_rules.collectors import forked
+
+    forks: list[int] = []
+    fork = forked.batches
+
+    def counted(*args: Any, **kwargs: Any) -> Iterator[pa.RecordBatch]:
+        forks.append(1)
+        return fork(*args, **kwargs)
+
+    monkeypatch.setattr(forked, "batches", counted)
+    # Threads other tests left in this process would stop the fork too: count only the reading one.
+    monkeypatch.setattr(forked.threading, "active_count", lambda: 1 + len(_reading_threads(wait=False)))
+    args = ["evaluate", str(shared_dir / "corpus/configs/sysmon-modular/sysmonconfig.xml"),
+            str(shared_dir / "corpus" / "evtx"), "--format", "jsonl"]
+    monkeypatch.setattr(forked, "PARALLEL_BYTES", 1)  # the corpus counts as big enough to fork for
+    in_workers = CliRunner().invoke(main, args)
+    assert in_workers.exit_code == 0, in_workers.output
+    assert forks  # no read-ahead thread was started first: it would have stopped the fork
+    monkeypatch.setattr(forked, "PARALLEL_BYTES", 1 << 60)
+    here = CliRunner().invoke(main, args)
+    assert len(forks) == 1 and here.stdout == in_workers.stdout
+
+
+def _reading_threads(wait: bool = True) -> list[threading.Thread]:
+    """The read-ahead threads still running (after up to 5 s for them to end, with ``wait``)."""
+    deadline = time.monotonic() + (5 if wait else 0)
+    while True:
+        left = [t for t in threading.enumerate() if t.name == "sysmon-rules read-ahead"]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.02)
+
+
+def test_a_consumer_that_stops_early_stops_the_reading() -> None:
+    closed = threading.Event()
+
+    def reading() -> Iterator[pa.RecordBatch]:
+        try:
+            for n in range(100):
+                yield _batch(n)
+        finally:
+            closed.set()  # the reader's generator is closed, its files and threads released
+
+    with ReadAhead(lambda message: None).start(reading()) as ahead:
+        assert next(iter(ahead)).num_rows == 1
+    assert closed.wait(5)
+    assert _reading_threads() == []
+
+
+def test_a_failed_run_leaves_no_reading_thread_behind(shared_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sysmon_rules.cli import main
+
+    bad = tmp_path / "bad.xml"
+    bad.write_text('<Sysmon schemaversion="4.90"><Bad/></Sysmon>')
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"EventID": 1, "fields": {"Image": "a"}}\n' * 200_000)  # more than one batch
+    result = CliRunner().invoke(main, ["evaluate", str(bad), str(events), "--format", "jsonl"])
+    assert result.exit_code == 1 and "unexpected-element" in result.output
+    assert _reading_threads() == []

@@ -8,6 +8,7 @@ input columns with the decisions beside them for Parquet. The CLI runs this over
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -138,6 +139,18 @@ class ReadAhead:
         self._spare: Iterator[object] | None = None
         self._said: list[str] = []
         self._queue: queue.Queue[tuple[list[str], object]] = queue.Queue(maxsize=1)  # one batch ahead
+        self._closed = threading.Event()
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading (the consumer is done, or gave up on an error): the thread ends after the
+        batch it is reading, its reader closed, instead of waiting forever to hand it over."""
+        self._closed.set()
 
     def warn(self, message: str) -> None:
         self._said.append(message)
@@ -157,16 +170,29 @@ class ReadAhead:
 
     def _hand_over(self, item: object) -> None:
         said, self._said = self._said, []
-        self._queue.put((said, item))
+        while not self._closed.is_set():
+            try:
+                self._queue.put((said, item), timeout=0.1)  # and look again whether the consumer left
+                return
+            except queue.Full:
+                continue
+        raise _Closed
 
     def _read(self, batches: Iterable[pa.RecordBatch]) -> None:
+        reading = iter(batches)
         try:
-            for batch in batches:
+            for batch in reading:
                 self._hand_over(batch)
+            self._hand_over(self._END)
+        except _Closed:
+            pass
         except BaseException as exc:  # raised again in the consumer, where reading stopped
-            self._hand_over(_Failed(exc))
-            return
-        self._hand_over(self._END)
+            with contextlib.suppress(_Closed):
+                self._hand_over(_Failed(exc))
+        finally:
+            close = getattr(reading, "close", None)
+            if close is not None:
+                close()  # a generator's files and worker threads are released now
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         while True:
@@ -183,6 +209,10 @@ class ReadAhead:
             if item is not None:
                 assert isinstance(item, pa.RecordBatch)
                 yield item
+
+
+class _Closed(Exception):
+    """The consumer closed the read-ahead: reading stops."""
 
 
 class _Failed:

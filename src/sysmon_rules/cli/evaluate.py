@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -200,37 +200,40 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
     err = _Stderr()
     warn = err.warn
     stream, ahead, unknown = _reading(sources, collector, strict, warn, batches=not explain)
-    evaluator = load_evaluator(config, platform, env, sysmon_compatible)
-    other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
-    if unknown is not None:
-        raise unknown
-    assert stream is not None
-    from ..report import Comparison, Summary
+    with ahead or nullcontext():  # a run that stops early stops the reading too
+        evaluator = load_evaluator(config, platform, env, sysmon_compatible)
+        other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
+        if unknown is not None:
+            raise unknown
+        assert stream is not None
+        from ..report import Comparison, Summary
 
-    summary, comparison = Summary(), Comparison()
-    try:
-        with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
-            if explain:
-                _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
-            else:  # the classifiers' lookups are built while the first batch is still being read
-                assert ahead is not None
-                ahead.meanwhile(evaluator.prepare_batches())
-                _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
-    except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
-        sys.stdout.flush()
-        warn(f"interrupted after {summary.events:,} events: the summary below is partial")
-        _finish(fmt, summary, comparison if other is not None else None, evaluator, stream,
-                (config, compare or ""), budget)
-        raise SystemExit(130) from None
-    _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
-            budget)
+        summary, comparison = Summary(), Comparison()
+        try:
+            with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
+                if explain:
+                    _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
+                elif ahead is None:  # read by forked workers
+                    _replay_batches(stream.batches(), evaluator, other, fmt, output, tick, summary, comparison)
+                else:  # the classifiers' lookups are built while the first batch is still being read
+                    ahead.meanwhile(evaluator.prepare_batches())
+                    _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
+        except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
+            sys.stdout.flush()
+            warn(f"interrupted after {summary.events:,} events: the summary below is partial")
+            _finish(fmt, summary, comparison if other is not None else None, evaluator, stream,
+                    (config, compare or ""), budget)
+            raise SystemExit(130) from None
+        _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
+                budget)
 
 
 def _reading(sources: tuple[str, ...], collector: str | None, strict: bool, warn: Callable[[str], None], *,
              batches: bool) -> tuple[EventStream | None, ReadAhead | None, SysmonRulesError | None]:
     """The event stream and, for ``batches``, its batches being read on a thread from now on,
     while the configs load (``replay.ReadAhead``: what reading says and raises still comes out
-    in reading order). A bad ``--collector`` is returned, to be told after the configs' errors."""
+    in reading order), unless forked workers will read them. A bad ``--collector`` is
+    returned, to be told after the configs' errors."""
     from ..collectors import EventStream
     from ..replay import ReadAhead
 
@@ -240,6 +243,8 @@ def _reading(sources: tuple[str, ...], collector: str | None, strict: bool, warn
                              warn=ahead.warn if ahead is not None else warn)
     except SysmonRulesError as exc:
         return None, None, exc
+    if ahead is not None and stream.forks():  # worker processes read in parallel (a thread would stop the fork)
+        stream.warn, ahead = warn, None
     if ahead is not None:
         ahead.start(stream.batches())
     return stream, ahead, None

@@ -255,6 +255,16 @@ class EventStream:
         else:
             yield from self.serial_batches(listed, size)
 
+    def forks(self) -> bool:
+        """Would :meth:`batches` read in forked worker processes? Ask before starting a thread:
+        no fork is made while other threads run (``collectors.forked.plan``)."""
+        from . import forked
+
+        try:
+            return self.workers != 1 and forked.plan(self, self.workers, expand)[0] is not None
+        except (CollectorError, OSError):  # an input that cannot be listed: reported when it is read
+            return False
+
     def serial_batches(self, found: Iterable[tuple[Source, bool]] | None, size: int) -> Iterator[pa.RecordBatch]:
         """:meth:`batches` in this process, of the inputs (or of ``found``), ``size`` rows at most."""
         pending: list[Event | Row] = []
