@@ -106,7 +106,7 @@ class BatchDecider:
         if batch.num_rows == 0:
             return pa.RecordBatch.from_pylist([], schema=RESULT_SCHEMA)
         ids = _event_ids(batch)
-        id_codes = pc.fill_null(ids.indices, 0).cast(pa.int64())
+        id_codes = pc.fill_null(ids.indices, pa.scalar(0, ids.indices.type)).cast(pa.int64())
         id_values: list[int] = ids.dictionary.to_pylist()
         key = id_codes
         radix = len(id_values)
@@ -119,7 +119,7 @@ class BatchDecider:
                 continue
             if radix * width >= _KEY_LIMIT:
                 key, radix = _renumber(key)
-            key = pc.add(pc.multiply(key, width), classes)
+            key = pc.add(pc.multiply(key, _int64(width)), classes)
             radix *= width
         signatures = pc.dictionary_encode(key)
         first = _first_rows(signatures.indices, len(signatures.dictionary))
@@ -154,7 +154,7 @@ class BatchDecider:
         encoded = _dictionary(column)
         codes, values = encoded.indices.cast(pa.int64()), encoded.dictionary.to_pylist()
         width = len(values) + 1  # the last code stands for an absent value
-        pairs = pc.add(pc.multiply(id_codes, width), pc.fill_null(codes, len(values)))
+        pairs = pc.add(pc.multiply(id_codes, _int64(width)), pc.fill_null(codes, _int64(len(values))))
         distinct = pc.dictionary_encode(pairs)
         table = [self._classes_for(e) for e in id_values]
         classes = []
@@ -170,7 +170,7 @@ class BatchDecider:
         picked = batch.take(chosen)
         event_ids: list[int] = ids.take(chosen).dictionary_decode().to_pylist()
         wanted = set(self._names(sorted(set(event_ids))))
-        columns = {n: picked.column(n).to_pylist() for n in picked.schema.names if n in wanted}
+        columns = {n: _decoded(picked.column(n)).to_pylist() for n in picked.schema.names if n in wanted}
         decided = []
         for row, event_id in enumerate(event_ids):
             names = self._classes_for(event_id)
@@ -245,3 +245,13 @@ def _utf8(text: str) -> str:
     except UnicodeEncodeError:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
+
+
+def _int64(value: int) -> pa.Scalar:
+    # A typed scalar: a Python int makes pyarrow probe for optional modules on every call.
+    return pa.scalar(value, pa.int64())
+
+
+def _decoded(column: pa.Array) -> pa.Array:
+    # to_pylist() of a dictionary array is many times slower than of its decoded values.
+    return column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
