@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+# An event record's EventID is 16 bits; a value outside is no event (a damaged record when read).
+EVENT_IDS = range(1 << 16)
+
 
 @dataclass(frozen=True, slots=True)
 class Origin:
@@ -41,6 +44,8 @@ class Event:
         if type(self.event_id) is not int:
             raise TypeError(f"Event: event_id must be an int, got {type(self.event_id).__name__} "
                             f"{self.event_id!r}" + (" (use int(...))" if isinstance(self.event_id, str) else ""))
+        if self.event_id not in EVENT_IDS:
+            raise ValueError(f"Event: event id {self.event_id} is outside 0-65535, the range of event ids")
         if not isinstance(self.fields, Mapping):
             raise TypeError(f"Event: fields must be a mapping of field name to string, "
                             f"got {type(self.fields).__name__}")

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from lxml import etree
 
-from ..events import Event, Origin
+from ..events import EVENT_IDS, Event, Origin
 from .base import SYSMON_PROVIDERS, Source, as_text, strip_bom
 from .lines import MAX_LINE, blocks, lines
 
@@ -61,6 +61,13 @@ def _int(value: object) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
+def _event_id(value: int, key: str) -> int:
+    """``value`` when it is an event id; else the record is damaged (it would fit no column)."""
+    if value not in EVENT_IDS:
+        raise ValueError(f'"{key}" {value} is outside 0-65535, the range of event ids')
+    return value
+
+
 def _object(value: object, name: str) -> Mapping[str, Any]:
     """``value`` when it is a JSON object, {} when absent; anything else is a damaged record."""
     if value is None:
@@ -90,7 +97,7 @@ def parse_object(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | Non
         event_id = _int(raw_id)
         if event_id is None:
             raise ValueError('"winlog.event_id" is not a number')
-        return (event_id, _strings(winlog.get("event_data"), "winlog.event_data"),
+        return (_event_id(event_id, "winlog.event_id"), _strings(winlog.get("event_data"), "winlog.event_data"),
                 as_text(winlog.get("provider_name")) or None, _int(winlog.get("record_id")))
     return _flat(obj)
 
@@ -102,6 +109,7 @@ def _canonical(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None,
         event_id = int(event_id)
     if not isinstance(event_id, int) or isinstance(event_id, bool):
         raise ValueError(f'"EventID" must be an integer, got {event_id!r}')
+    _event_id(event_id, "EventID")
     fields = obj["fields"]
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
         raise ValueError('"fields" must be an object of strings')
@@ -112,6 +120,7 @@ def _flat(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int 
     event_id = _int(obj.get("EventID"))
     if event_id is None:
         raise ValueError('no "EventID", "fields" or "winlog" in this object')
+    _event_id(event_id, "EventID")
     provider = next((as_text(obj[k]) for k in _PROVIDER_KEYS if k in obj), None)
     record = next((_int(obj[k]) for k in _RECORD_KEYS if k in obj), None)
     embedded = obj.get("EventData")
@@ -155,7 +164,8 @@ def _canonical_fast(raw: bytes) -> dict[str, Any] | None:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    if type(obj) is not dict or not _CANONICAL_KEYS.issuperset(obj) or type(obj.get("EventID")) is not int:
+    if type(obj) is not dict or not _CANONICAL_KEYS.issuperset(obj) or type(obj.get("EventID")) is not int \
+            or obj["EventID"] not in EVENT_IDS:
         return None
     record, computer, fields = obj.get("record"), obj.get("Computer"), obj.get("fields")
     # Arrow turns a null into a missing field; the strict reader rejects it: leave it to that one.

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from ..events import Event
+from ..events import EVENT_IDS, Event
 from .arrow import EXTRA, UNENCODABLE, field_names, from_columns, plain_columns, schema, to_batch
 from .base import Source
 from .lines import Block
@@ -37,7 +37,6 @@ WORKERS = min(2, os.cpu_count() or 1)
 # Bytes per block: big enough that the reader's fixed cost (about 1 ms a call) is small, small
 # enough that a block with one odd line costs little when it is read line by line instead.
 BLOCK_BYTES = 4 << 20
-_INT32 = (-(1 << 31), (1 << 31) - 1)
 Fast = Callable[[bytes], "dict[str, Any] | None"]  # the line-by-line test: the object of a canonical line
 Slow = Callable[[int, bytes], "Event | None"]  # the line-by-line reading of any line
 
@@ -105,15 +104,15 @@ def _may_hold_null(data: bytes) -> bool:
 
 
 def _canonical(table: pa.Table) -> bool:
-    """What the line-by-line test asks beyond Arrow's types: an id (int32, as the layout holds
-    it) and the fields on every line, a record id not below 0, a host that is not empty. With
+    """What the line-by-line test asks beyond Arrow's types: an event id (``EVENT_IDS``) and the
+    fields on every line, a record id not below 0, a host that is not empty. With
     no null token in the block, a null here is a key that is absent."""
     ids, fields = table.column("EventID"), table.column("fields")
     if ids.null_count or fields.null_count:
         return False
     low, high = pc.min_max(ids).values()
     records, computers = table.column("record"), table.column("Computer")
-    if not (_INT32[0] <= low.as_py() and high.as_py() <= _INT32[1]):
+    if not (low.as_py() in EVENT_IDS and high.as_py() in EVENT_IDS):
         return False
     if records.null_count < len(records) and pc.min(records).as_py() < 0:
         return False

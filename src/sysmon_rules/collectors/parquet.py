@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..events import Event
+from ..events import EVENT_IDS, Event
 from .base import CollectorError, Source
 
 if TYPE_CHECKING:
@@ -68,13 +68,35 @@ class ParquetCollector:
                 source.skip(f"{source.name}#rowgroup{index}", str(exc).splitlines()[0])
                 continue
             for batch in table.to_batches():
-                yield _with_source(conform(batch), source.name)
+                yield _with_source(conform(_event_rows(batch, source, index)), source.name)
 
     def events(self, source: Source) -> Iterator[Event]:
         from .arrow import to_events
 
         for batch in self.batches(source):
             yield from to_events(batch)
+
+
+def _event_rows(batch: pa.RecordBatch, source: Source, group: int) -> pa.RecordBatch:
+    """The rows whose EventID is an event id; each other row is a damaged record, skipped."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = batch.column("EventID")
+    if pa.types.is_dictionary(ids.type):
+        ids = ids.dictionary_decode()
+    try:
+        ids = ids.cast(pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise CollectorError(f"{source.name}: column 'EventID' holds {ids.type}, not event ids") from exc
+    valid = pc.fill_null(pc.and_(pc.greater_equal(ids, pa.scalar(EVENT_IDS.start, pa.int64())),
+                                 pc.less(ids, pa.scalar(EVENT_IDS.stop, pa.int64()))), False)
+    if pc.all(valid).as_py():
+        return batch
+    for row in pc.indices_nonzero(pc.invert(valid)).to_pylist():
+        value = ids[row].as_py()
+        source.skip(f"{source.name}#rowgroup{group}", f"row {row}: EventID {value} is not an event id (0-65535)")
+    return batch.filter(valid)
 
 
 def _with_source(batch: pa.RecordBatch, name: str) -> pa.RecordBatch:
