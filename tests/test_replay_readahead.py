@@ -177,3 +177,21 @@ def test_a_failed_run_leaves_no_reading_thread_behind(shared_dir: Path, tmp_path
     result = CliRunner().invoke(main, ["evaluate", str(bad), str(events), "--format", "jsonl"])
     assert result.exit_code == 1 and "unexpected-element" in result.output
     assert _reading_threads() == []
+
+
+def test_a_batch_is_read_only_once_the_consumer_took_the_one_before() -> None:
+    # Two batches in memory at most (the one decided, the one read meanwhile), whatever the input size.
+    read: list[int] = []
+
+    def reading() -> Iterator[pa.RecordBatch]:
+        for n in range(5):
+            read.append(n)
+            yield _batch(n)
+
+    ahead = ReadAhead(lambda message: None).start(reading())
+    taken = []
+    for batch in ahead:
+        time.sleep(0.05)  # a slow consumer: the reader waits, it does not run ahead
+        taken.append(batch.column("n")[0].as_py())
+        assert len(read) <= len(taken) + 1
+    assert taken == read == [0, 1, 2, 3, 4]

@@ -139,6 +139,8 @@ class ReadAhead:
         self._spare: Iterator[object] | None = None
         self._said: list[str] = []
         self._queue: queue.Queue[tuple[list[str], object]] = queue.Queue(maxsize=1)  # one batch ahead
+        # The next batch is read only once the consumer took the one before: two in memory at most.
+        self._room = threading.Semaphore(1)
         self._closed = threading.Event()
 
     def __enter__(self) -> ReadAhead:
@@ -181,7 +183,7 @@ class ReadAhead:
     def _read(self, batches: Iterable[pa.RecordBatch]) -> None:
         reading = iter(batches)
         try:
-            for batch in reading:
+            for batch in self._paced(reading):
                 self._hand_over(batch)
             self._hand_over(self._END)
         except _Closed:
@@ -193,6 +195,16 @@ class ReadAhead:
             close = getattr(reading, "close", None)
             if close is not None:
                 close()  # a generator's files and worker threads are released now
+
+    def _paced(self, reading: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        while True:
+            while not self._room.acquire(timeout=0.1):  # and look again whether the consumer left
+                if self._closed.is_set():
+                    raise _Closed
+            batch = next(reading, None)
+            if batch is None:
+                return
+            yield batch
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         while True:
@@ -208,6 +220,7 @@ class ReadAhead:
                 raise item.error
             if item is not None:
                 assert isinstance(item, pa.RecordBatch)
+                self._room.release()  # the reader may read the next one while this one is decided
                 yield item
 
 
