@@ -72,3 +72,12 @@ def test_an_event_made_in_code_with_an_id_outside_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="outside 0-65535"):
         sr.Event(65536, {})
     assert sr.Event(65535, {}).event_id == 65535
+
+
+def test_a_record_id_beyond_int64_is_a_damaged_record(tmp_path: Path, project_root: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_text(json.dumps({"EventID": 1, "fields": {}, "record": 2**63}) + "\n"
+                      + json.dumps({"EventID": 1, "fields": {}, "record": 2**63 - 1}) + "\n", "utf-8")
+    code, decided, err = _evaluate(project_root, events)
+    assert code == 0 and [d["record"] for d in decided] == [2**63 - 1]
+    assert f'{events}:1: damaged record skipped: "record" {2**63} is too large for a record id' in err

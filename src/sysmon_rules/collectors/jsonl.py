@@ -61,6 +61,14 @@ def _int(value: object) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
+def _record(value: object, key: str) -> int | None:
+    """A record id (what its int64 column holds), None when there is none; a larger one is damage."""
+    record = _int(value)
+    if record is not None and record >= 1 << 63:
+        raise ValueError(f'"{key}" {record} is too large for a record id')
+    return record
+
+
 def _event_id(value: int, key: str) -> int:
     """``value`` when it is an event id; else the record is damaged (it would fit no column)."""
     if value not in EVENT_IDS:
@@ -98,7 +106,7 @@ def parse_object(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | Non
         if event_id is None:
             raise ValueError('"winlog.event_id" is not a number')
         return (_event_id(event_id, "winlog.event_id"), _strings(winlog.get("event_data"), "winlog.event_data"),
-                as_text(winlog.get("provider_name")) or None, _int(winlog.get("record_id")))
+                as_text(winlog.get("provider_name")) or None, _record(winlog.get("record_id"), "winlog.record_id"))
     return _flat(obj)
 
 
@@ -113,7 +121,7 @@ def _canonical(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None,
     fields = obj["fields"]
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
         raise ValueError('"fields" must be an object of strings')
-    return event_id, fields, None, _int(obj.get("record"))
+    return event_id, fields, None, _record(obj.get("record"), "record")
 
 
 def _flat(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int | None]:
@@ -122,7 +130,7 @@ def _flat(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int 
         raise ValueError('no "EventID", "fields" or "winlog" in this object')
     _event_id(event_id, "EventID")
     provider = next((as_text(obj[k]) for k in _PROVIDER_KEYS if k in obj), None)
-    record = next((_int(obj[k]) for k in _RECORD_KEYS if k in obj), None)
+    record = next((_record(obj[k], k) for k in _RECORD_KEYS if k in obj), None)
     embedded = obj.get("EventData")
     if isinstance(embedded, str) and embedded.lstrip().startswith("<"):
         return event_id, _event_data_xml(embedded), provider, record
@@ -170,7 +178,7 @@ def _canonical_fast(raw: bytes) -> dict[str, Any] | None:
     record, computer, fields = obj.get("record"), obj.get("Computer"), obj.get("fields")
     # Arrow turns a null into a missing field; the strict reader rejects it: leave it to that one.
     if type(fields) is not dict or None in fields.values() or not (record is None or (type(record) is int
-                                                                                        and record >= 0)):
+                                                                                        and 0 <= record < 1 << 63)):
         return None
     return obj if computer is None or (type(computer) is str and computer) else None
 
