@@ -132,7 +132,7 @@ def test_every_import_points_down_the_documented_layers(project_root: Path) -> N
 def test_the_table_is_read_and_names_the_layers_that_exist(project_root: Path) -> None:
     layers = _documented_layers(project_root)
     assert layers["cli"] > layers["api"] > layers["lint"] > layers["engine"] > layers["blob"]
-    assert layers["blob"] > layers["validation"] > layers["xml"] > layers["walk"] > layers["errors"]
+    assert layers["blob"] > layers["validation"] > layers["xml"] > layers["configwalk"] > layers["errors"]
     for coming in ("merging", "diffing", "readiness", "htmlreport", "distributed", "witness"):
         assert layers["engine"] < layers[coming] < layers["api"]
 
@@ -165,7 +165,7 @@ def test_every_code_the_validator_emits_is_catalogued() -> None:
     from sysmon_rules.validation.codes import CODES
 
     emitted: set[str] = set()
-    for path in [*(PACKAGE / "validation").glob("*.py"), PACKAGE / "walk.py"]:
+    for path in [*(PACKAGE / "validation").glob("*.py"), PACKAGE / "configwalk.py"]:
         text = path.read_text("utf-8") if path.exists() else ""
         emitted |= set(re.findall(r"(?:Diagnostic\(\s*|_error\(\s*)\"([a-z-]+)\"", text))
         emitted |= set(re.findall(r"^\s+\"([a-z]+-[a-z-]+)\", (?:silent|\"error\"|\"warning\")", text, re.M))

@@ -14,8 +14,8 @@ from sysmon_rules import BlobFormatError, from_blob, load, loads, to_blob, to_xm
 from sysmon_rules.blob.decode import decode, decode_blob
 from sysmon_rules.blob.dump import dump_json, dump_text
 from sysmon_rules.blob.encode import encode_table
-from sysmon_rules.blob.inputs import read_blob
 from sysmon_rules.blob.reconstruct import rebuild
+from sysmon_rules.blob.textforms import read_blob
 from sysmon_rules.schema import parse_version
 
 COMPILE_DIR = SHARED / "conformance" / "compile" if SHARED else None

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import sysmon_rules as sr
-from sysmon_rules.blob.inputs import read_blob
+from sysmon_rules.blob.textforms import read_blob
 from sysmon_rules.errors import BlobFormatError
 
 CLI = [sys.executable, "-c", "from sysmon_rules.cli import run; run()"]

@@ -33,7 +33,7 @@ def evaluator_from(data: bytes, *, path: str | None = None, platform: Any = "win
     """The evaluator of an XML config (validated as Sysmon would) or a rule blob (raw, .reg, hex,
     base64), told apart by content. With ``path`` an XML config is read from there, so rule
     locations name the file."""
-    from .blob.inputs import read_blob
+    from .blob.textforms import read_blob
     from .engine import Evaluator
     from .schema.model import as_platform
     from .validation import load

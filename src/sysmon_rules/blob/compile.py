@@ -1,6 +1,6 @@
 """Config -> rule blob, exactly as Sysmon's ``ApplyConfigurationFile`` rules loop builds it.
 
-The order of work and what is dropped come from the one walk (``sysmon_rules.walk``), which the
+The order of work and what is dropped come from the one walk (``sysmon_rules.configwalk``), which the
 validator reports from too; this module replays each step's attempts into bytes, including the
 attempts Sysmon undoes (an event id of the series that lacks a field: its aggregation ids stay
 consumed). The bytes come from ``RuleBuilder``, whose quirks the builder module reproduces.
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from ..configwalk import Attempt, Placed, PlacedItem, walk
 from ..errors import ConfigValidationError, Diagnostic, Location, SysmonRulesError
 from ..model import Config, EventRules, RuleGroup
 from ..ruletable import (
@@ -26,7 +27,6 @@ from ..ruletable import (
 )
 from ..schema import EventType, SchemaVersion, ascii_lower, parse_version
 from ..schema.model import as_platform
-from ..walk import Attempt, Placed, PlacedItem, walk
 from .builder import RuleBuilder
 from .layout import (
     AGGREGATION_NAME_UNITS,

@@ -103,7 +103,7 @@ def blob_from_text(data: bytes, *, platform: Platform = "windows", path: str | N
                    ) -> tuple[bytes, list[str]] | None:
     """The blob ``sysmon -c`` output in ``data`` describes and notes on what it lost; None if not dump text."""
     from .encode import encode_table
-    from .inputs import as_text
+    from .textforms import as_text
 
     text = as_text(data)
     if not looks_like_dump(text):

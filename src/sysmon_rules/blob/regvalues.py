@@ -23,7 +23,7 @@ _FORMAT = "%-34s%s"  # CONFIG_FMT of Sysmon's configuration dump
 
 
 def reg_values(text: str) -> dict[str, str | int]:
-    """The DWORD and string values of a .reg text (``Rules`` itself is read by blob.inputs)."""
+    """The DWORD and string values of a .reg text (``Rules`` itself is read by blob.textforms)."""
     values: dict[str, str | int] = {}
     for match in _VALUE.finditer(text):
         dword, string = match.group("dword"), match.group("text")

@@ -10,10 +10,10 @@ from ..api import compile_config, load
 from ..blob.layout import KNOWN_VERSIONS, version_word
 from ..blob.regfile import render_reg
 from ..errors import SysmonRulesError
-from ..io import write_output
+from ..fileio import write_output
 
 # Commands written against the old homes of these keep working.
-from ..io import write_output as atomic_write  # noqa: F401
+from ..fileio import write_output as atomic_write  # noqa: F401
 from .messages import echo_diagnostics, fail_with
 from .messages import fail as fail
 

@@ -10,7 +10,7 @@ import json
 import click
 
 from ..errors import SysmonRulesError
-from ..io import write_output
+from ..fileio import write_output
 from .messages import fail_with
 
 

@@ -6,12 +6,12 @@ import click
 
 from ..api import decompile, to_xml
 from ..blob.dumptext import blob_from_text
-from ..blob.inputs import MAX_BLOB_INPUT, read_blob_and_values
 from ..blob.regvalues import options_of, with_options
 from ..blob.sniff import describe
+from ..blob.textforms import MAX_BLOB_INPUT, read_blob_and_values
 from ..errors import SysmonRulesError
-from ..io import read_input as read_file
-from ..io import write_output
+from ..fileio import read_input as read_file
+from ..fileio import write_output
 from ..schema.model import as_platform
 from .messages import fail, fail_with
 

@@ -13,7 +13,7 @@ import click
 
 from ..diffing import diff
 from ..errors import SysmonRulesError
-from ..io import write_output
+from ..fileio import write_output
 from .messages import echo_diagnostics
 
 _TROUBLE = 2

@@ -38,8 +38,8 @@ TOP_NAMES = 20
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None,
                    sysmon_compatible: bool = False) -> Evaluator:
     """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
-    from ..blob.inputs import MAX_BLOB_INPUT
-    from ..io import read_input
+    from ..blob.textforms import MAX_BLOB_INPUT
+    from ..fileio import read_input
     from ..replay import evaluator_from
     from ..schema.model import as_platform
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from ..errors import Diagnostic, SysmonRulesError
-from ..io import write_output
+from ..fileio import write_output
 from ..lint import RULES, VALIDATION_CODES, VALIDATION_FAMILY, LintResult, check_codes, lint_document
 from ..lint.baseline import Baseline, render_baseline
 from ..lint.sarif import to_sarif

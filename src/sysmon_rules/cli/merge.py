@@ -6,7 +6,7 @@ import click
 
 from ..api import load
 from ..errors import SysmonRulesError
-from ..io import write_output
+from ..fileio import write_output
 from ..merging import STYLES, MergeResult, merge
 from ..merging.builds import BUILDS
 from ..merging.check import check

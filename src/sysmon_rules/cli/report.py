@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..errors import SysmonRulesError
-from ..io import write_output
+from ..fileio import write_output
 from .messages import fail_with
 
 

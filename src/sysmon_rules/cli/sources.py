@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..collectors.registry import walk_files
-from ..io import read_input
+from ..fileio import read_input
 from ..xml.source import MAX_CONFIG_BYTES
 
 

@@ -15,7 +15,7 @@ import click
 
 from ..collectors.registry import walk_files
 from ..errors import SysmonRulesError
-from ..io import write_output
+from ..fileio import write_output
 from ..testing.testfile import CaseResult, TestFileError, load_test_file, run_test_file
 from .messages import fail_with
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..events import Event
-from ..io import write_output
+from ..fileio import write_output
 from ..xml.writer import XML_ILLEGAL
 
 PROVIDER_GUID = "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"

@@ -5,7 +5,7 @@ names them (ours, or a SIEM export): the other layout columns are optional. Row 
 one at a time (memory holds one), and are the unit the distributed replay partitions by.
 
 Writing (:func:`write_parquet`) streams record batches into one file through the one atomic
-write of ``io``: the file appears whole when the last batch is written, or not at all.
+write of ``fileio``: the file appears whole when the last batch is written, or not at all.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def parquet_bytes(batches: Iterable[pa.RecordBatch], schema: pa.Schema | None = 
 
 
 def write_parquet(path: str | Path, batches: Iterable[pa.RecordBatch], schema: pa.Schema | None = None) -> None:
-    """Write the batches to ``path`` through ``io.write_output`` (atomic, mode kept, ``-`` stdout)."""
-    from ..io import write_output
+    """Write the batches to ``path`` through ``fileio.write_output`` (atomic, mode kept, ``-`` stdout)."""
+    from ..fileio import write_output
 
     write_output(path, parquet_bytes(batches, schema))

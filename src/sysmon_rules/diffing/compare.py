@@ -20,9 +20,9 @@ from ..ruletable import RuleTable
 from ..schema import newest
 from ..schema.model import Platform
 from ..witness import distinguish
+from .attribution import EventInput, Replay, event_source, replay
 from .behaviour import event_ids_of, find_witness, prove_inert
 from .normal import filtered_event_ids, same_plan
-from .replay import EventInput, Replay, event_source, replay
 from .sources import DUMP_TEXT, Side, Source, load_side
 from .structure import BEHAVIOUR, NONE, UNKNOWN, Change, structural_changes
 

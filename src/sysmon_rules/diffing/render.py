@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..engine import Decision
 from ..errors import Location
-from .replay import NEWLY_DROPPED, NEWLY_LOGGED, RENAMED, Example, Replay
+from .attribution import NEWLY_DROPPED, NEWLY_LOGGED, RENAMED, Example, Replay
 from .structure import Change
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..blob.decode import decode
 from ..blob.dumptext import looks_like_dump, read_dump_text
-from ..blob.inputs import as_text, read_blob
+from ..blob.textforms import as_text, read_blob
 from ..errors import Location, SysmonRulesError
 from ..model import Config
 from ..ruletable import RuleTable

@@ -71,7 +71,7 @@ def evaluate(config: str | Path, sources: list[str] | tuple[str, ...], *, compar
     partition's rows in input order (a string of JSON lines, or a ``pyarrow.Table``). ``warn``
     receives the damaged-record warnings, in input order.
     """
-    from ..io import read_input
+    from ..fileio import read_input
     from ..replay import evaluator_from, set_locations
 
     data = read_input(config, stdin=False)

@@ -23,9 +23,9 @@ from .compiled import CSet, compile_set
 from .conditions import MATCH, c_string, fold, folded_value
 from .decision import MANY_SETS_DROP, MATCH_REASON, NEVER, NO_RULES, ONE_SET_DEFAULT, Decision
 from .index import Hit, Plan, build_plan
+from .setwalk import walk_candidates, walk_set
 from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
 from .trace import Trace, trace_event
-from .walk import walk_candidates, walk_set
 
 if TYPE_CHECKING:  # the compiler loads on first use: `import sysmon_rules.engine` stays light
     import pyarrow as pa

@@ -10,7 +10,7 @@ from ..events import Event
 from .compiled import CFilter
 from .conditions import FAILED, MATCH, NO_MATCH
 from .decision import MANY_SETS_DROP, MATCH_REASON, NO_RULES, ONE_SET_DEFAULT, Decision
-from .walk import walk_set
+from .setwalk import walk_set
 
 if TYPE_CHECKING:
     from .index import Plan

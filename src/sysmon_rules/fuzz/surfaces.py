@@ -77,8 +77,8 @@ def _blob(data: bytes, _workdir: Path) -> None:
     from .. import Evaluator
     from ..blob.decode import decode_blob
     from ..blob.dump import dump_json, dump_text
-    from ..blob.inputs import read_blob
     from ..blob.reconstruct import rebuild
+    from ..blob.textforms import read_blob
     from ..xml.writer import to_xml
 
     blob = read_blob(data)

@@ -10,11 +10,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..blob.decode import decode_blob
-from ..blob.inputs import read_blob
 from ..blob.reconstruct import rebuild
+from ..blob.textforms import read_blob
 from ..engine import Evaluator
 from ..errors import BlobFormatError, Diagnostic, Location, SysmonRulesError
-from ..io import read_input
+from ..fileio import read_input
 from ..lint import lint_file
 from ..model import Config
 from ..schema import format_version, newest

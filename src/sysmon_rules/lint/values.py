@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterator
 
 from ..blob.layout import AGGREGATION_NAME_UNITS
+from ..configwalk import filters_of
 from ..errors import Diagnostic
 from ..model import Config, Filter, Rule
 from ..schema import LIST_CONDITIONS, ascii_lower
-from ..walk import filters_of
 from .catalog import RULES
 
 _ENV = re.compile(r"%[A-Za-z_][A-Za-z0-9_()]*%")

@@ -1,7 +1,7 @@
 """A config's decision for one event id as a formula: "this event is logged".
 
 Built from the rule sets the evaluator applies to the id, in its order, with the semantics of
-Sysmon's matcher (``engine/walk.py``): an OR set matches when one item does; an AND set when
+Sysmon's matcher (``engine/setwalk.py``): an OR set matches when one item does; an AND set when
 every ``<Rule>`` item does and, per field, one of its top-level filters does (a NoMatch is not
 final while a later top-level filter tests the same field). Any exclude set matching drops the
 event; otherwise an include set matching logs it; otherwise one set alone applies its default

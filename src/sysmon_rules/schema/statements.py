@@ -147,7 +147,7 @@ def _read(path: Path, names: Any) -> dict[str, list[Statement]] | None:
 def _write(path: Path, parsed: dict[str, list[Statement]]) -> None:
     """Atomically (a reader sees the whole file or none); a failure only leaves no cache.
 
-    Not ``io.write_output``: that is a layer this one may not import, and a cache needs none of
+    Not ``fileio.write_output``: that is a layer this one may not import, and a cache needs none of
     its care for symlinks, permissions or standard output.
     """
     payload = marshal.dumps(parsed)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Location, SysmonRulesError
-from ..io import read_input
+from ..fileio import read_input
 
 # Test files nest four levels (file, cases, case, fields); far deeper is damage or an attack,
 # and PyYAML composes recursively (2,000 levels took 2-5 s to end in RecursionError).

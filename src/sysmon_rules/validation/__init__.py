@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from ..configwalk import effective_name, filters_of
 from ..errors import ConfigValidationError, Diagnostic, SysmonRulesError
 from ..model import Config
 from ..schema import dtd_schema_for, newest, parse_version
 from ..schema.model import Platform, as_platform
-from ..walk import effective_name, filters_of
 from ..xml.reader import ParsedDocument, build_config, parse_document
 from .dtd import DtdChecker
 from .options import check_options

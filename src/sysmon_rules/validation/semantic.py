@@ -1,6 +1,6 @@
 """The checks Sysmon's own code makes while it turns event elements into rules (``xml.cpp``).
 
-They are the findings of the one walk (``sysmon_rules.walk``) the compiler follows too: fatal in
+They are the findings of the one walk (``sysmon_rules.configwalk``) the compiler follows too: fatal in
 Sysmon, an unknown condition and a rule name over 255 UTF-8 bytes; silent in Sysmon (it prints a
 line, drops rules and still says "Configuration file validated"), an "Incorrect field" (which drops
 that element and every later element of the same name) and an event element with neither or
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..configwalk import walk
 from ..errors import Diagnostic, Location
 from ..model import Config
 from ..schema import SchemaVersion
-from ..walk import walk
 
 
 def check_semantics(config: Config, writer: SchemaVersion, *, sysmon_compatible: bool) -> Iterator[Diagnostic]:

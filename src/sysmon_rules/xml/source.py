@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigSyntaxError, Location
-from ..io import read_input
+from ..fileio import read_input
 
 MAX_CONFIG_BYTES = 32 * 1024 * 1024  # the largest real configs are under 1 MB
 

@@ -1,10 +1,10 @@
-"""The one walk (sysmon_rules.walk): Sysmon's order, its event id choice and what it drops."""
+"""The one walk (sysmon_rules.configwalk): Sysmon's order, its event id choice and what it drops."""
 
 from __future__ import annotations
 
+from sysmon_rules.configwalk import Outcome, walk
 from sysmon_rules.model import Config, EventRules, Filter, Rule, RuleGroup
 from sysmon_rules.schema import newest
-from sysmon_rules.walk import Outcome, walk
 
 WRITER = newest("windows")
 

@@ -1,4 +1,4 @@
-"""The one atomic write (sysmon_rules.io): modes, symlinks, devices, stdout, failures, SIGKILL."""
+"""The one atomic write (sysmon_rules.fileio): modes, symlinks, devices, stdout, failures, SIGKILL."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from sysmon_rules import FileAccessError, SysmonRulesError
 from sysmon_rules.cli import main
-from sysmon_rules.io import read_input, write_output
+from sysmon_rules.fileio import read_input, write_output
 
 CONFIG = (b'<Sysmon schemaversion="4.90"><EventFiltering><ProcessCreate onmatch="include">'
           b'<Image condition="end with">\\cmd.exe</Image></ProcessCreate></EventFiltering></Sysmon>')
