@@ -24,7 +24,6 @@ from .errors import (
     SchemaVersionError,
     SysmonRulesError,
 )
-from .events import Event, Origin
 from .model import Config, EventRules, Filter, Option, Rule, RuleGroup
 
 if TYPE_CHECKING:
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
     )
     from .diffing import ConfigDiff, diff
     from .engine import Decision, Evaluator
+    from .events import Event, Origin
     from .htmlreport import html_report
     from .merging import MergeResult, merge
     from .readiness import CoverageReport, coverage
@@ -62,6 +62,8 @@ _LAZY = {
     "lint_file": "sysmon_rules.api",
     "CompiledBlob": "sysmon_rules.api",
     "Decompiled": "sysmon_rules.api",
+    "Event": "sysmon_rules.events",  # lazy: events type their values by the schema (layer 2)
+    "Origin": "sysmon_rules.events",
     "Evaluator": "sysmon_rules.engine",
     "Decision": "sysmon_rules.engine",
     "diff": "sysmon_rules.diffing",

@@ -40,7 +40,8 @@ def event_from_json(body: Mapping[str, Any], origin: Origin) -> tuple[Event | No
     computer = system.get("Computer")
     if computer is not None:
         origin = Origin(origin.source, origin.record, origin.line, as_text(computer))
-    return Event(int(as_text(system.get("EventID"))), fields_of(data) if isinstance(data, dict) else {}, origin), ""
+    return Event.read(int(as_text(system.get("EventID"))), fields_of(data) if isinstance(data, dict) else {},
+                      origin), ""
 
 
 def _system(body: Mapping[str, Any]) -> tuple[Mapping[str, Any], object]:
