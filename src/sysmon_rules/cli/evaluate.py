@@ -8,7 +8,6 @@ event by event with ``--explain``, and on a Dask cluster with ``--scheduler``.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import SysmonRulesError
+from ..fileio import json_text
 from .messages import fail, fail_with
 
 # Imported where used: reading starts (on its own thread) before the engine and the config
@@ -261,7 +261,7 @@ def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator |
         if theirs is not None:
             comparison.add(event, decision, theirs)
         if fmt == "jsonl":
-            out.write(json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
+            out.write(json_text(_line(event, decision, theirs, explain)) + "\n")
         elif fmt == "summary" and decision.trace is not None:
             trace = decision.trace.render() if explain == "full" else decision.trace.summary()
             out.write(f"{event.origin or '-'}\n{trace}\n")
@@ -328,7 +328,7 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
         from ..report import replay_document
 
         doc = replay_document(summary, evaluator, stream, comparison, names[1], budget=budget)
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(json_text(doc, indent=2))
     elif fmt == "summary":
         from rich.console import Console
 
