@@ -30,6 +30,7 @@ from typing import Any
 from lxml import etree
 
 from ..events import EVENT_IDS, Event, Origin
+from ..schema import field_types
 from .base import SYSMON_PROVIDERS, as_text
 from .evtxfile import event_from_json
 from .xmlevents import event_from_element
@@ -47,14 +48,7 @@ _NXLOG_EVENT_TYPES = frozenset({"INFO", "WARNING", "ERROR", "CRITICAL", "VERBOSE
 @cache
 def sysmon_fields(event_id: int) -> frozenset[str]:
     """Every EventData name Sysmon has used for this event id, in any schema version."""
-    from ..schema import all_versions
-
-    names: set[str] = set()
-    for version in all_versions():
-        event_type = version.events_by_id.get(event_id)
-        if event_type is not None:
-            names.update(event_type.field_names)
-    return frozenset(names)
+    return frozenset(field_types(event_id))
 
 
 def records_of(document: object) -> Iterator[object]:
