@@ -75,6 +75,22 @@ def _splunk(xml: str) -> dict[str, Any]:
             "source": "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational", "sourcetype": "XmlWinEventLog"}
 
 
+def _classic(obj: dict[str, Any], event: Event | None) -> dict[str, Any]:
+    """A Splunk result of sourcetype WinEventLog (classic): the record's header lines and its
+    rendered message (the event type's title, then ``Name: value`` per field, CR LF between)."""
+    from sysmon_rules.schema import newest
+
+    system = obj["Event"]["System"]
+    lines = [f"{k}: {v}" for k, v in (event.fields.items() if event is not None else [])]
+    title = newest().events_by_id[event.event_id].template if event is not None else "Other"
+    raw = "\n".join(["10/05/2020 10:00:00 AM", f"LogName={system['Channel']}", f"EventCode={system['EventID']}",
+                     "EventType=4", f"ComputerName={system['Computer']}", "User=NOT_TRANSLATED", "Sid=S-1-5-18",
+                     f"SourceName={system['Provider']['#attributes']['Name']}", "Type=Information",
+                     f"RecordNumber={system['EventRecordID']}", "Keywords=None", "OpCode=Info",
+                     "Message=" + "\r\n".join([f"{title}:", *lines])])
+    return {"_raw": raw, "_time": "2020-10-05T10:00:00.000+00:00", "sourcetype": "WinEventLog"}
+
+
 def _lines(items: list[Any]) -> str:
     return "".join(json.dumps(item) + "\n" for item in items)
 
@@ -97,6 +113,8 @@ def _shapes(name: str) -> Iterator[tuple[str, str]]:
     yield "elasticsearch hits", _lines([{"_index": "winlogbeat", "_id": str(i), "_source": doc}
                                         for i, doc in enumerate(ecs)])
     yield "splunk export", _lines([{"preview": False, "offset": i, "result": r} for i, r in enumerate(splunk)])
+    yield "splunk classic export", _lines([{"preview": False, "result": _classic(obj, by_record.get(number))}
+                                           for number, obj, _ in records])
     yield "splunk rest", json.dumps({"preview": False, "init_offset": 0, "messages": [], "results": splunk}) + "\n"
 
 

@@ -10,7 +10,8 @@ One JSON object is one record; what its keys are tells its shape:
   {...}}}``, also inside an Elasticsearch hit (``{"_source": {...}}``);
 - Splunk's JSON export (``{"preview": false, "result": {...}}`` per line, or the REST
   ``{"results": [...]}``): the ``_raw`` event XML of ``XmlWinEventLog`` when the result holds it,
-  else the extracted fields as a flat record;
+  else the extracted fields as a flat record, else the classic ``WinEventLog`` ``_raw`` text
+  (its rendered ``Message``'s ``Name: value`` lines);
 - flat EventData keys beside the record's metadata: NXLog ``im_msvistalog`` and OTRF
   Security-Datasets 2020 (``SourceName``, ``RecordNumber``), OTRF 2022 (``EventSourceName``,
   ``EventRecordID``, and ``EventData`` as an XML string, which is used when present), Splunk's
@@ -37,8 +38,9 @@ from .xmlevents import event_from_element
 
 _PROVIDER_KEYS = ("SourceName", "EventSourceName", "Provider", "ProviderName")
 _RECORD_KEYS = ("RecordNumber", "EventRecordID", "record_id")
-# The logging host: ours and OTRF 2022 say Computer, NXLog and OTRF 2020 Hostname.
-_COMPUTER_KEYS = ("Computer", "Hostname")
+# The logging host: ours and OTRF 2022 say Computer, NXLog and OTRF 2020 Hostname, Splunk's
+# classic WinEventLog ComputerName.
+_COMPUTER_KEYS = ("Computer", "Hostname", "ComputerName")
 # Splunk's classic WinEventLog says EventCode where the others say EventID.
 _ID_KEYS = ("EventID", "EventCode")
 # NXLog's own EventType (the record's level) shares its name with Sysmon's registry/WMI field.
@@ -94,6 +96,8 @@ def event_of(obj: object, origin: Origin) -> tuple[Event | None, str]:
     if isinstance(raw, str) and raw.lstrip().startswith(("<Event", "<?xml")):
         root = etree.fromstring(raw.strip().encode("utf-8"), _xml_parser())
         return event_from_element(root, origin.source, origin.line or 0)
+    if isinstance(raw, str) and not any(k in obj for k in _ID_KEYS) and "\nMessage=" in raw:
+        return _flat(_classic(raw), origin)
     winlog = obj.get("winlog")
     if isinstance(winlog, dict):
         return _winlog(obj, winlog, origin)
@@ -200,7 +204,41 @@ def _flat(obj: Mapping[str, Any], origin: Origin) -> tuple[Event | None, str]:
     fields = {k: as_text(v) for k, v in obj.items() if k in names and not isinstance(v, list | dict)}
     if fields.get("EventType") in _NXLOG_EVENT_TYPES:
         del fields["EventType"]
-    return _sysmon(event_id, fields, provider, where, obj.get("Channel"))
+    message = obj.get("Message")
+    if not fields and isinstance(message, str):  # only the rendered message: Splunk's classic WinEventLog
+        fields = _message_fields(message, names)
+    return _sysmon(event_id, fields, provider, where, obj.get("Channel") or obj.get("LogName"))
+
+
+# What a classic WinEventLog record's header says about the record itself (its other lines, such
+# as EventType=4 or User=NOT_TRANSLATED, are the log's metadata, not the event's fields).
+_CLASSIC_KEYS = frozenset({"LogName", "EventCode", "SourceName", "RecordNumber", "ComputerName"})
+
+
+def _classic(raw: str) -> dict[str, str]:
+    """Splunk's classic ``WinEventLog`` text: ``Key=value`` header lines, then ``Message=`` and
+    the rendered message to the end."""
+    header, _, message = raw.partition("\nMessage=")
+    record = {key: value.strip() for key, _, value in (line.partition("=") for line in header.splitlines())
+              if key in _CLASSIC_KEYS}
+    return {**record, "Message": message}
+
+
+def _message_fields(message: str, names: frozenset[str]) -> dict[str, str]:
+    """The ``Name: value`` lines of an event's rendered message (``Process Create:`` and such
+    titles left out); a line that names no field continues the value before it."""
+    fields: dict[str, str] = {}
+    last: str | None = None
+    for line in message.replace("\r\n", "\n").strip("\n").split("\n"):
+        name, sep, value = line.partition(": ")
+        if not sep and line.endswith(":") and line[:-1] in names:
+            name, sep, value = line[:-1], ":", ""  # an empty value: "Name:" alone
+        if sep and name in names and name not in fields:
+            fields[name] = value
+            last = name
+        elif last is not None:
+            fields[last] += "\n" + line
+    return fields
 
 
 def computer_of(obj: Mapping[str, Any]) -> str | None:
