@@ -286,7 +286,8 @@ def _event_json_seeds(shared: Path | None) -> list[bytes]:
              "".join(json.dumps({"_index": "w", "_source": d}) + "\n" for d in ecs[:10]),
              "".join(json.dumps({"preview": False, "result": {"_raw": x, "sourcetype": "XmlWinEventLog"}}) + "\n"
                      for x in xml),
-             json.dumps({"preview": False, "results": [{"_raw": x} for x in xml[:5]]})]
+             json.dumps({"preview": False, "results": [{"_raw": x} for x in xml[:5]]}),
+             "".join(json.dumps({"result": {"_raw": _classic(d)}}) + "\n" for d in ecs[:10])]
     sigma = sorted((shared / "corpus" / "sigma" / "regression_data").rglob("*.json"))
     return [s.encode() for s in seeds] + _files_of(sigma[::20], max_size=32 * 1024)
 
@@ -299,6 +300,14 @@ def _ecs(event: dict[str, Any]) -> dict[str, Any]:
                        "provider_name": system["Provider"]["#attributes"]["Name"], "computer_name": system["Computer"],
                        "event_data": {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}},
             "event": {"code": str(system["EventID"])}}
+
+
+def _classic(ecs: dict[str, Any]) -> str:
+    """Splunk's classic WinEventLog text of a Winlogbeat document: header lines, then the message."""
+    winlog = ecs["winlog"]
+    message = "\r\n".join(["Event:", *(f"{k}: {v}" for k, v in winlog["event_data"].items())])
+    return (f"LogName=Microsoft-Windows-Sysmon/Operational\nEventCode={winlog['event_id']}\nEventType=4\n"
+            f"SourceName={winlog['provider_name']}\nRecordNumber={winlog['record_id']}\nMessage={message}")
 
 
 def _files_of(paths: list[Path], max_size: int) -> list[bytes]:
