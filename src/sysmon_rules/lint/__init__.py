@@ -69,6 +69,13 @@ def _logic(ctx: LintContext) -> Iterator[Diagnostic]:
         yield from check_logic(ctx)
 
 
+def _capture(ctx: LintContext) -> Iterator[Diagnostic]:
+    from .capture import check_capture
+
+    if ctx.valid:
+        yield from check_capture(ctx)
+
+
 def _structure(ctx: LintContext) -> Iterator[Diagnostic]:
     from .structure import check_structure
 
@@ -80,13 +87,15 @@ def _structure(ctx: LintContext) -> Iterator[Diagnostic]:
 FAMILIES: tuple[tuple[frozenset[str], Family], ...] = (
     (frozenset(VALIDATION_CODES), _validator),
     (frozenset({"semicolon-in-single-value", "single-token-list", "empty-list-item", "string-compare-number",
-                "environment-variable", "whitespace-in-value", "empty-value", "long-rule-name", "is-without-path"}),
+                "environment-variable", "whitespace-in-value", "empty-value", "long-rule-name", "is-without-path",
+                "is-not-without-path", "malformed-technique-name"}),
      _values),
     (frozenset({"needs-newer-sysmon"}), _versions),
     (frozenset({"duplicate-filter", "and-repeated-field", "is-not-pair", "bypassable-exclude"}), _within_sets),
     (frozenset({"shadowed-filter", "cancelled-by-exclude", "empty-include-set"}), _across_sets),
     (frozenset({"matches-everything", "never-matches", "or-tautology", "excludes-list-inverted",
                 "rule-name-never-surfaces", "short-contains"}), _logic),
+    (frozenset({"rule-name-captured"}), _capture),
     (frozenset({"mixed-onmatch-group", "blocks-system-path"}), _structure),
 )  # fmt: skip
 

@@ -44,6 +44,11 @@ _RULES = [
              "and 'is' compares the whole value: 'is' wab.exe never matches C:\\Windows\\System32\\wab.exe. "
              "Use condition=\"image\" (it compares the file name when the value has no backslash) or "
              "'end with' \\wab.exe."),
+    LintRule("is-not-without-path", "warning", "'is not' with a bare file name on a field that holds a full path",
+             "Image, ParentImage, SourceImage, TargetImage, ImageLoaded and TargetFilename hold full paths, "
+             "and 'is not' compares the whole value: 'is not' powershell.exe is true for "
+             "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe too, so in a <Rule "
+             "groupRelation=\"and\"> it excludes nothing. Use 'not end with' \\powershell.exe."),
     LintRule("string-compare-number", "warning", "'less than'/'more than' on a number compares text",
              "Sysmon compares values as case-insensitive strings: port 1024 is 'less than' 443."),
     LintRule("environment-variable", "warning", "A %VARIABLE% in a rule value",
@@ -54,6 +59,10 @@ _RULES = [
     LintRule("empty-value", "warning", "An empty value",
              "A missing event field reads as '-', so 'is' an empty value never matches and 'contains' "
              "an empty value always does."),
+    LintRule("malformed-technique-name", "warning", "A RuleName that breaks the technique_id=,technique_name= form",
+             "Names of the form technique_id=T1234,technique_name=Name (sysmon-modular's convention) are "
+             "split on ',' and '=' by SIEM parsers: a key spelled 'technique', an id that is not T1234 or "
+             "T1234.001, an empty technique_name or a part without '=' loses the technique in the SIEM."),
     LintRule("long-rule-name", "warning", "A <Rule> name longer than the 127 characters Sysmon keeps",
              "The RULE_AGGREGATION record keeps 127 UTF-16 units of a <Rule> name; Sysmon up to binary "
              "14.1 reports that cut name, and `sysmon -c` prints it cut."),
@@ -70,6 +79,12 @@ _RULES = [
              "Sysmon tries include sets in reverse document order and filters in order; the first match "
              "decides and names the event. A filter every match of which is matched first by another "
              "never decides and never surfaces its RuleName."),
+    LintRule("rule-name-captured", "warning", "A named filter whose events an earlier rule names first",
+             "Sysmon tries include sets and their items in order; the first match names the event. An "
+             "earlier <Rule groupRelation=\"and\"> (or EventType filter) whose filters follow from a later "
+             "named filter's, or narrow only by EventType (e.g. every CreatePipe event) or by a test almost "
+             "every value passes, takes those events first: they are logged under its RuleName, or none. "
+             "Reported with a witness event the evaluator decides."),
     LintRule("cancelled-by-exclude", "warning", "An include filter whose every match an exclude drops",
              "Exclude sets are tried before include sets: every event this filter matches is matched by an "
              "exclude filter first, so it is never logged."),
@@ -105,6 +120,22 @@ _RULES = [
     LintRule("bad-suppression", "warning", "A suppression comment with an unknown code, or that silences nothing",
              "<!-- sysmon-rules: ignore[code] --> applies to the element it ends the line of, or else the next "
              "one; a comment naming an unknown code or matching no finding there is stale."),
+    LintRule("empty-exclude-beside-include", "warning",
+             "An empty exclude set (log everything) that an include set elsewhere overrides",
+             "An event type whose only exclude set is empty logs every event; an include set of that type "
+             "elsewhere in the file makes Sysmon log only what the include matches. Reported at both sets, "
+             "with an event logged without the include set and dropped with it, when the empty set stands "
+             "alone before the include set (an empty set right beside its include set is a template's "
+             "placeholder)."),
+    LintRule("schema-version-unreleased", "warning", "A schemaversion above every Sysmon release",
+             "Sysmon validates a config that declares a schema version newer than its own against its "
+             "newest schema, silently: a schemaversion above every release (e.g. 5.10 for 4.90) is a typo "
+             "that no Sysmon reports."),
+    LintRule("module-schema-too-old", "warning", "A module declaring an older schema than its content needs",
+             "With --modules TREE: the module uses an event, field or condition newer than its declared "
+             "schemaversion, so Sysmon rejects it standalone; the tree's build writes its template's "
+             "schemaversion, where it loads, so it is reported as a warning and the module is judged at "
+             "the build's version."),
     LintRule("empty-include-set", "warning", "An event type whose include set is empty while it has exclusions",
              "With two or more rule sets and no match Sysmon drops the event; an empty include set next "
              "to exclusions therefore logs nothing of this event type."),
