@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import Diagnostic, SysmonRulesError
@@ -46,6 +46,14 @@ def _versions(ctx: LintContext) -> Iterator[Diagnostic]:
         yield from check_versions(ctx, ctx.target)
 
 
+def _declared(ctx: LintContext) -> Iterator[Diagnostic]:
+    from .versions import check_declared, check_module
+
+    yield from check_declared(ctx.config)
+    if ctx.module_of is not None:
+        yield from check_module(ctx.module_of, ctx.config.schema_version)
+
+
 def _within_sets(ctx: LintContext) -> Iterator[Diagnostic]:
     from .sets import SetChecker
 
@@ -76,6 +84,13 @@ def _capture(ctx: LintContext) -> Iterator[Diagnostic]:
         yield from check_capture(ctx)
 
 
+def _overridden(ctx: LintContext) -> Iterator[Diagnostic]:
+    from .overridden import check_overridden
+
+    if ctx.valid:
+        yield from check_overridden(ctx)
+
+
 def _structure(ctx: LintContext) -> Iterator[Diagnostic]:
     from .structure import check_structure
 
@@ -91,11 +106,13 @@ FAMILIES: tuple[tuple[frozenset[str], Family], ...] = (
                 "is-not-without-path", "malformed-technique-name"}),
      _values),
     (frozenset({"needs-newer-sysmon"}), _versions),
+    (frozenset({"schema-version-unreleased", "module-schema-too-old"}), _declared),
     (frozenset({"duplicate-filter", "and-repeated-field", "is-not-pair", "bypassable-exclude"}), _within_sets),
     (frozenset({"shadowed-filter", "cancelled-by-exclude", "empty-include-set"}), _across_sets),
     (frozenset({"matches-everything", "never-matches", "or-tautology", "excludes-list-inverted",
                 "rule-name-never-surfaces", "short-contains"}), _logic),
     (frozenset({"rule-name-captured"}), _capture),
+    (frozenset({"empty-exclude-beside-include"}), _overridden),
     (frozenset({"mixed-onmatch-group", "blocks-system-path"}), _structure),
 )  # fmt: skip
 
@@ -141,13 +158,24 @@ def lint_document(
     select: Collection[str] = (),
     ignore: Collection[str] = (),
     target_sysmon: str | None = None,
+    build_schema: str | None = None,
 ) -> LintResult:
-    """Every finding for one config; ``select``/``ignore`` filter by code (and decide what runs)."""
+    """Every finding for one config; ``select``/``ignore`` filter by code (and decide what runs).
+
+    ``build_schema``: the file is a module that a build merges into a config declaring this
+    schema version (see ``merging.lint_modules``): it is judged at that version, and a declared
+    version older than its content needs is ``module-schema-too-old``.
+    """
     check_codes(set(select) | set(ignore))
     wanted = (_expand(select) or known_codes()) - _expand(ignore)
     try:
         doc = parse_document(path)
-        ctx = LintContext(doc, build_config(doc), target_sysmon)
+        config = build_config(doc)
+        module = None
+        if build_schema is not None:
+            module, config = config, replace(config, schema_version=build_schema)
+            doc.root.set("schemaversion", build_schema)
+        ctx = LintContext(doc, config, target_sysmon, module_of=module)
     except SysmonRulesError as exc:
         found = [d for d in exc.as_diagnostics() if d.code in wanted]
         return LintResult(found, ["" for _d in found])
