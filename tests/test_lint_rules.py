@@ -47,6 +47,37 @@ CASES: dict[str, tuple[bytes, bytes]] = {
     "is-without-path": (
         _config(_or(PC_INC.format('<ParentImage condition="is">wsl.exe</ParentImage>'))),
         _config(_or(PC_INC.format('<ParentImage condition="image">wsl.exe</ParentImage>')))),
+    "is-not-without-path": (
+        _config(_or('<PipeEvent onmatch="include"><Rule groupRelation="and"><PipeName condition="begin with">\\PSHost'
+                    '</PipeName><Image condition="is not">powershell.exe</Image></Rule></PipeEvent>')),
+        _config(_or('<PipeEvent onmatch="include"><Rule groupRelation="and"><PipeName condition="begin with">\\PSHost'
+                    '</PipeName><Image condition="not end with">\\powershell.exe</Image></Rule></PipeEvent>'))),
+    "malformed-technique-name": (
+        _config(_or(PC_INC.format('<Image name="technique_id=T,technique_name=" condition="image">makecab.exe'
+                                  '</Image>'))),
+        _config(_or(PC_INC.format('<Image name="technique_id=T1105,technique_name=Ingress Tool Transfer" '
+                                  'condition="image">makecab.exe</Image>')))),
+    "rule-name-captured": (
+        _config(_or('<PipeEvent onmatch="include"><Rule groupRelation="and"><PipeName condition="begin with">\\'
+                    '</PipeName><EventType>CreatePipe</EventType></Rule><PipeName name="technique_id=T1021.002" '
+                    'condition="begin with">\\atsvc</PipeName></PipeEvent>')),
+        _config(_or('<PipeEvent onmatch="include"><PipeName name="technique_id=T1021.002" condition="begin with">'
+                    '\\atsvc</PipeName><Rule groupRelation="and"><PipeName condition="begin with">\\</PipeName>'
+                    '<EventType>CreatePipe</EventType></Rule></PipeEvent>'))),
+    "empty-exclude-beside-include": (
+        _config(_or('<DriverLoad onmatch="exclude"/>', PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'),
+                    '<DriverLoad onmatch="include"><Hashes condition="contains">SHA256=0A1B</Hashes></DriverLoad>')),
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'),
+                    '<DriverLoad onmatch="include"><Hashes condition="contains">SHA256=0A1B</Hashes></DriverLoad>',
+                    '<DriverLoad onmatch="exclude"/>'))),
+    "schema-version-unreleased": (
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>')), "5.10"),
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>')), "4.90")),
+    "module-schema-too-old": (
+        _config(_or('<FileDeleteDetected onmatch="exclude"><TargetFilename condition="begin with">C:\\Windows\\'
+                    'Prefetch\\</TargetFilename></FileDeleteDetected>'), "4.30"),
+        _config(_or('<FileDeleteDetected onmatch="exclude"><TargetFilename condition="begin with">C:\\Windows\\'
+                    'Prefetch\\</TargetFilename></FileDeleteDetected>'), "4.60")),
     "string-compare-number": (
         _config(_or('<NetworkConnect onmatch="include"><DestinationPort condition="less than">1024'
                     '</DestinationPort></NetworkConnect>')),
@@ -148,11 +179,12 @@ def test_every_rule_has_a_case() -> None:
 def test_rule_fires_and_stays_silent(code: str) -> None:
     bad, good = CASES[code]
     target = "4.50" if code == "needs-newer-sysmon" else None  # FileDeleteDetected came with 4.60
+    build = "4.90" if code == "module-schema-too-old" else None  # a module a build merges at 4.90
     codes = set(VALIDATION_CODES) if code == VALIDATION_FAMILY else {code}  # the validator's own codes
-    fired = [d for d in lint_file(bad, target_sysmon=target) if d.code in codes]
+    fired = [d for d in lint_file(bad, target_sysmon=target, build_schema=build) if d.code in codes]
     assert fired, f"{code} did not fire"
     assert fired[0].location.line >= 1 and fired[0].severity == RULES[code].severity
-    assert [d for d in lint_file(good, target_sysmon=target) if d.code in codes] == []
+    assert [d for d in lint_file(good, target_sysmon=target, build_schema=build) if d.code in codes] == []
 
 
 def test_validator_findings_keep_their_code_and_the_family_selects_them() -> None:

@@ -195,6 +195,8 @@ def lint_file(
     select: Collection[str] = (),
     ignore: Collection[str] = (),
     target_sysmon: str | None = None,
+    build_schema: str | None = None,
 ) -> list[Diagnostic]:
     """Every finding for one config, in file order; ``select``/``ignore`` filter by code."""
-    return lint_document(path, select=select, ignore=ignore, target_sysmon=target_sysmon).findings
+    return lint_document(path, select=select, ignore=ignore, target_sysmon=target_sysmon,
+                         build_schema=build_schema).findings

@@ -73,7 +73,7 @@ class CaptureChecker:
         items = list(self.items(plan.sets, event_id))
         by_fields: dict[frozenset[int], list[Item]] = {}
         for item in items:
-            if item.group is not None and item.group.combine == COMBINE_AND or self.is_event_type(item, event_id):
+            if (item.group is not None and item.group.combine == COMBINE_AND) or self.is_event_type(item, event_id):
                 by_fields.setdefault(self.specific_fields(item, event_id), []).append(item)
         if not by_fields:
             return
@@ -224,7 +224,7 @@ class CaptureChecker:
             f"{self.describe(earlier, event.event_id)} at line {where.line} matches first (witness: event "
             f"{event.event_id} with {shown_fields} is logged with {logged})",
             self.where(later), "move the named filters before it, or narrow or name the earlier rule",
-            related=(where,))
+            related=(where,), witness=event, claim=(decision.decision, decision.rule_name))
 
 
 def _line_col(flt: CFilter) -> tuple[int, int]:

@@ -142,4 +142,22 @@ _RULES = [
 ]
 
 RULES: dict[str, LintRule] = {r.code: r for r in _RULES}
+
+# GitHub code scanning's security-severity (0-10: low below 4, medium below 7, high below 9) for
+# each rule: events silently lost or never logged rank high, evasion medium, wrong or missing
+# RuleNames and noise low.
+_LOST, _EVASION, _NOISE, _NAMES, _STYLE = 7.5, 5.5, 4.0, 3.0, 1.5
+SECURITY_SEVERITY: dict[str, float] = {
+    "invalid-config": _LOST, "needs-newer-sysmon": _LOST, "cancelled-by-exclude": _LOST,
+    "empty-include-set": _LOST, "empty-exclude-beside-include": _LOST, "never-matches": _LOST,
+    "is-without-path": _LOST, "is-not-without-path": _LOST, "excludes-list-inverted": _LOST,
+    "semicolon-in-single-value": _LOST, "empty-value": _LOST, "whitespace-in-value": _LOST,
+    "environment-variable": _LOST, "mixed-onmatch-group": _LOST, "empty-list-item": _EVASION,
+    "matches-everything": _EVASION, "or-tautology": _EVASION, "is-not-pair": _EVASION,
+    "and-repeated-field": _EVASION, "bypassable-exclude": _EVASION, "blocks-system-path": _EVASION,
+    "string-compare-number": _EVASION, "short-contains": _NOISE, "schema-version-unreleased": _NOISE,
+    "module-schema-too-old": _NOISE, "shadowed-filter": _NAMES, "rule-name-never-surfaces": _NAMES,
+    "rule-name-captured": _NAMES, "malformed-technique-name": _NAMES, "long-rule-name": _NAMES,
+    "single-token-list": _STYLE, "duplicate-filter": _STYLE, "bad-suppression": _STYLE,
+}
 VALIDATION_FAMILY = "invalid-config"  # not a code of its own: the name of every validator finding

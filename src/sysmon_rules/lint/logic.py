@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from ..engine.conditions import CONDITION_MASK, ENVIRONMENT_BIT, Test, compile_test, fold
 from ..engine.cover import cond_name, witness
-from ..errors import Diagnostic, Location
+from ..errors import Diagnostic
 from ..events import Event
 from ..ruletable import COMBINE_AND, COMBINE_OR, RuleFilter, RuleSet
-from .catalog import RULES
 from .context import LintContext
+from .finding import finding, shown
+from .finding import finding as _finding
 from .sets import SetChecker
 
 NEGATIVE = frozenset({"is not", "excludes", "not begin with", "not end with"})
@@ -58,9 +59,6 @@ def everyday(field: str) -> tuple[str, ...]:
 _WITNESS_CAP = 100  # later named filters checked with the evaluator per always-true item
 _SHORT = 2  # characters: a 'contains' token this short matches nearly anything
 
-
-def _finding(code: str, message: str, where: Location | None, hint: str | None = None) -> Diagnostic:
-    return Diagnostic(code, RULES[code].severity, message, where or Location(), hint)
 
 
 def test_of(flt: RuleFilter) -> Test | None:
@@ -195,8 +193,9 @@ class LogicChecker:
             benign = next((v for t in short for v in everyday(self.sets.field(scope.rule_set, flt))
                            if fold(t) in fold(v) and test(fold(v))), None)
             if benign is not None:
+                piece, sample = shown(short[0]), shown(benign)
                 yield _finding("short-contains", f"{self.sets.describe(scope.rule_set, flt)}: the {len(short[0])}-"
-                               f"character piece {short[0]!r} also matches everyday values such as {benign!r}",
+                               f"character piece {piece} also matches everyday values such as {sample}",
                                flt.location, "match a longer, distinctive piece")
 
     def pairs(self, scope: Scope) -> Iterator[tuple[RuleFilter, RuleFilter]]:
@@ -217,7 +216,7 @@ class LogicChecker:
             yield _finding("or-tautology", f"{self.sets.describe(scope.rule_set, a)} OR "
                            f"{self.sets.describe(scope.rule_set, b)} in one {scope.where}: every value matches "
                            "one of them, so this always matches", b.location,
-                           'wrap the two in <Rule groupRelation="and">, or drop the negated one')
+                           'wrap the two in <Rule groupRelation="and">, or drop the negated one', related=(a.location,))
         for flt in scope.filters:
             if id(flt) not in paired and matches_almost_all(flt) and self.confirmed_always(scope, flt):
                 self.everything.add(id(flt))
@@ -260,7 +259,7 @@ class LogicChecker:
                 yield _finding("never-matches", f"{self.sets.describe(scope.rule_set, a)} AND "
                                f"{self.sets.describe(scope.rule_set, b)}: no value matches both, so this "
                                f"{scope.where} never matches", b.location,
-                               'use <Rule groupRelation="or"> if either should do')
+                               'use <Rule groupRelation="or"> if either should do', related=(a.location,))
                 return
 
     def excludes_all(self, scope: Scope) -> Iterator[Diagnostic]:
@@ -271,7 +270,7 @@ class LogicChecker:
             test = test_of(flt) if len(tokens) >= 2 else None
             if test is not None and all(test(t) for t in tokens):
                 yield _finding("excludes-list-inverted", f"{self.sets.describe(scope.rule_set, flt)} matches each "
-                               f"value it lists (e.g. {tokens[0]!r}): 'excludes all' is true when any one item is "
+                               f"value it lists (e.g. {shown(tokens[0])}): 'excludes all' is true when any one item is "
                                "missing", flt.location,
                                "for 'none of these' use 'excludes any'; for 'one of these' use 'is any' or "
                                "'contains any'")
@@ -291,10 +290,11 @@ class LogicChecker:
         if hidden:
             names = sorted({f.name for f in hidden})
             more = "+" if len(later) > len(checked) else ""
-            yield _finding("rule-name-never-surfaces",
-                           f"{len(hidden)}{more} later filter(s) never name the event ({', '.join(names[:3])}"
-                           f"{', ...' if len(names) > 3 else ''}): {self.sets.describe(rule_set, first)} "
-                           f"(line {first.location.line if first.location else 0}) matches first", hidden[0].location)
+            yield finding("rule-name-never-surfaces",
+                          f"{len(hidden)}{more} later filter(s) never name the event ({', '.join(names[:3])}"
+                          f"{', ...' if len(names) > 3 else ''}): {self.sets.describe(rule_set, first)} "
+                          f"(line {first.location.line if first.location else 0}) matches first", hidden[0].location,
+                          related=(first.location,))
 
     def decided_by(self, rule_set: RuleSet, flt: RuleFilter) -> bool:
         value = witness(flt)

@@ -49,18 +49,19 @@ def check_overridden(ctx: LintContext) -> Iterator[Diagnostic]:
         shown = f"event {witness.event_id} with " + (", ".join(f"{k}='{v}'" for k, v in witness.fields.items())
                                                      or "no field set")
         empty_ev = order[empty]
-        lines = ", ".join(str(order[p].location.line) for p in includes)
+        lines = ("lines " if len(includes) > 1 else "line ") + ", ".join(str(order[p].location.line) for p in includes)
         yield finding(_CODE, f"<{element} onmatch=\"exclude\"> is empty, which logs every {element} event, but "
-                      f"the <{element} onmatch=\"include\"> at line {lines} makes Sysmon log only what it matches "
+                      f"the <{element} onmatch=\"include\"> at {lines} makes Sysmon log only what it matches "
                       f"(witness: {shown} is logged without the include set and dropped with it)",
                       empty_ev.location, f"remove the empty set, or remove the include set to log every {element}",
-                      related=tuple(order[p].location for p in includes))
+                      related=tuple(order[p].location for p in includes), witness=witness, claim=("exclude", None))
         for p in includes:
             yield finding(_CODE, f"this <{element} onmatch=\"include\"> turns the empty <{element} "
                           f"onmatch=\"exclude\"> at line {empty_ev.location.line} (log every {element} event) into "
                           f"'log only what this matches' (witness: {shown} is dropped now, logged without it)",
                           order[p].location, "if every event should be logged, drop this set or add its filters "
-                          "as RuleNames elsewhere", related=(empty_ev.location,))
+                          "as RuleNames elsewhere", related=(empty_ev.location,), witness=witness,
+                          claim=("exclude", None))
 
 
 def _witness(ctx: LintContext, empty: EventRules, includes: list[EventRules]) -> Event | None:

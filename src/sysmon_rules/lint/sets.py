@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from ..engine import Evaluator
 from ..engine.conditions import fold
 from ..engine.cover import covers, same, witness
-from ..errors import Diagnostic, Location
+from ..errors import Diagnostic
 from ..events import Event
 from ..ruletable import COMBINE_AND, COMBINE_OR, RuleFilter, RuleSet
 from ..schema import CONDITIONS, newest
-from .catalog import RULES
 from .context import LintContext
 from .coverindex import CoverIndex
+from .finding import finding
+from .finding import finding as _finding
 
 IMAGE_FIELDS = frozenset({"Image", "ParentImage", "SourceImage", "TargetImage"})
 _BYPASSABLE = frozenset({"end with", "contains", "contains any", "image"})
@@ -30,9 +31,6 @@ def _field_names() -> dict[int, tuple[str, ...]]:
     """Event id -> field names of the writer build: blob field ids index these."""
     return {e.id: e.field_names for e in newest("windows").events}
 
-
-def _finding(code: str, message: str, where: Location | None, hint: str | None = None) -> Diagnostic:
-    return Diagnostic(code, RULES[code].severity, message, where or Location(), hint)
 
 
 class SetChecker:
@@ -54,13 +52,16 @@ class SetChecker:
 
     def within_set(self, rule_set: RuleSet) -> Iterator[Diagnostic]:
         top = [f for f in rule_set.filters if f.aggregation_id == 0]
-        seen: set[tuple[int, int, int, str]] = set()
+        seen: dict[tuple[int, int, int, str], RuleFilter] = {}
         for flt in rule_set.filters:
             key = (flt.field_id, flt.condition, flt.aggregation_id, fold(flt.value))
-            if key in seen:
-                yield _finding("duplicate-filter", f"{self.describe(rule_set, flt)} appears twice in this set",
-                               flt.location)
-            seen.add(key)
+            first = seen.get(key)
+            if first is not None:
+                yield finding("duplicate-filter", f"{self.describe(rule_set, flt)} repeats the filter at line "
+                              f"{_line(first)} in this set", flt.location, "remove one copy",
+                              related=(first.location,))
+            else:
+                seen[key] = flt
         if rule_set.combine == COMBINE_AND:
             by_field: dict[int, list[RuleFilter]] = defaultdict(list)
             for flt in top:
@@ -107,13 +108,13 @@ class SetChecker:
             if not self.confirmed(event_id, rule_set, flt, earlier_set):
                 continue
             if earlier_set.onmatch == "exclude" and rule_set.onmatch == "include":
-                yield _finding("cancelled-by-exclude", f"{self.describe(rule_set, flt)} is never logged: "
-                               f"{self.describe(earlier_set, earlier)} (line {_line(earlier)}) excludes every "
-                               "event it matches", flt.location)
+                yield finding("cancelled-by-exclude", f"{self.describe(rule_set, flt)} is never logged: "
+                              f"{self.describe(earlier_set, earlier)} (line {_line(earlier)}) excludes every "
+                              "event it matches", flt.location, related=(earlier.location,))
             elif earlier_set.onmatch == rule_set.onmatch:
-                yield _finding("shadowed-filter", f"{self.describe(rule_set, flt)} never decides: "
-                               f"{self.describe(earlier_set, earlier)} (line {_line(earlier)}) matches every "
-                               "event it matches and is tried first", flt.location)
+                yield finding("shadowed-filter", f"{self.describe(rule_set, flt)} never decides: "
+                              f"{self.describe(earlier_set, earlier)} (line {_line(earlier)}) matches every "
+                              "event it matches and is tried first", flt.location, related=(earlier.location,))
             return
 
     def confirmed(self, event_id: int, rule_set: RuleSet, flt: RuleFilter, earlier_set: RuleSet) -> bool:

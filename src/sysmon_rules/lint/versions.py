@@ -144,8 +144,8 @@ def check_module(config: Config, build_version: str) -> Iterator[Diagnostic]:
     fits = "where it loads" if need.first <= built else "which does not have it either"
     yield Diagnostic(code, RULES[code].severity,
                      f"declares schemaversion=\"{config.schema_version}\" but {need.what} (line "
-                     f"{need.location.line}) needs {release_label(need.first)}: Sysmon rejects the file alone (its DTD check); the "
-                     f"build merges it into schema {build_version}, {fits}", config.location,
+                     f"{need.location.line}) needs {release_label(need.first)}: Sysmon rejects the file alone (its "
+                     f"DTD check); the build merges it into schema {build_version}, {fits}", config.location,
                      f"declare schemaversion=\"{format_version(need.first)}\"")
 
 
