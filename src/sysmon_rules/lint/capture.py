@@ -68,7 +68,24 @@ class CaptureChecker:
         for event_id in sorted({s.event_id for s in self.ctx.table.rule_sets}):
             yield from self.event(event_id)
 
+    def may_capture(self, event_id: int) -> bool:
+        """Whether an include OR set of the id has an AND <Rule> or a top-level EventType filter (the
+        only items that capture): checked on the rule table, before compiling any set."""
+        names = self.sets.fields.get(event_id, ())
+        kinds = {"EventType"}
+        for s in self.ctx.rule_sets_for(event_id):
+            if s.onmatch != "include" or s.combine != COMBINE_OR:
+                continue
+            if any(a.combine == COMBINE_AND for a in s.aggregations):
+                return True
+            if any(f.aggregation_id == 0 and f.field_id < len(names) and names[f.field_id] in kinds
+                   for f in s.filters):
+                return True
+        return False
+
     def event(self, event_id: int) -> Iterator[Diagnostic]:
+        if not self.may_capture(event_id):
+            return
         plan = self.ctx.evaluator.plan(event_id)
         items = list(self.items(plan.sets, event_id))
         by_fields: dict[frozenset[int], list[Item]] = {}

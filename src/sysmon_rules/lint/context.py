@@ -45,7 +45,7 @@ class LintContext:
     def table(self) -> RuleTable:
         from ..blob.compile import compile_config
 
-        return compile_config(self.config).table
+        return compile_config(self.config, table_only=True).table
 
     @cached_property
     def evaluator(self) -> Evaluator:

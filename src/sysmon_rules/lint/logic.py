@@ -198,17 +198,23 @@ class LogicChecker:
                                f"character piece {piece} also matches everyday values such as {sample}",
                                flt.location, "match a longer, distinctive piece")
 
-    def pairs(self, scope: Scope) -> Iterator[tuple[RuleFilter, RuleFilter]]:
+    def pairs(self, scope: Scope, *, negated: bool = False) -> Iterator[tuple[RuleFilter, RuleFilter]]:
+        """Same-field pairs in document order; ``negated``: only pairs with a negative condition (every
+        tautology has one, so the many positive pairs of a long OR list need no look)."""
         by_field: dict[int, list[RuleFilter]] = {}
         for flt in scope.filters:
             by_field.setdefault(flt.field_id, []).append(flt)
         for group in by_field.values():
-            if 1 < len(group) <= 64:  # pairs of a huge same-field list are values, not logic
-                yield from ((a, b) for i, a in enumerate(group) for b in group[i + 1:])
+            if not 1 < len(group) <= 64:  # pairs of a huge same-field list are values, not logic
+                continue
+            if negated and not any(cond_name(f) in NEGATIVE for f in group):
+                continue
+            yield from ((a, b) for i, a in enumerate(group) for b in group[i + 1:]
+                        if not negated or cond_name(a) in NEGATIVE or cond_name(b) in NEGATIVE)
 
     def or_scope(self, scope: Scope) -> Iterator[Diagnostic]:
         paired: set[int] = set()
-        for a, b in self.pairs(scope):
+        for a, b in self.pairs(scope, negated=True):
             if id(a) in paired or id(b) in paired or not tautology(a, b) or not _engine_agrees(a, b, both=False):
                 continue
             paired.update((id(a), id(b)))
