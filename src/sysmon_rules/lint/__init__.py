@@ -49,7 +49,7 @@ def _versions(ctx: LintContext) -> Iterator[Diagnostic]:
 def _declared(ctx: LintContext) -> Iterator[Diagnostic]:
     from .versions import check_declared, check_module
 
-    yield from check_declared(ctx.config)
+    yield from check_declared(ctx.module_of or ctx.config)
     if ctx.module_of is not None:
         yield from check_module(ctx.module_of, ctx.config.schema_version)
 

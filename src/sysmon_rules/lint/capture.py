@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, islice
 
 from ..engine.compiled import CFilter, CGroup, CSet
 from ..engine.conditions import MATCH, fold, folded_value
@@ -36,6 +36,8 @@ EVENT_TYPES: dict[int, tuple[str, ...]] = {
 }
 _TRIES = 4  # values tried per field (a witness the excludes drop is retried with the next)
 _MAX_FIELDS = 6  # a later item testing more fields than this is not searched (subsets of its fields)
+_MAX_CANDIDATES = 256  # earlier items tried per named item: bounds the work on huge configs (a miss, never a
+# wrong finding)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class CaptureChecker:
                 continue
             if later.group is not None and later.group.combine != COMBINE_AND:
                 continue
-            for earlier in self.candidates(later, by_fields):
+            for earlier in islice(self.candidates(later, by_fields), _MAX_CANDIDATES):
                 found = self.captured(event_id, plan.sets, earlier, later)
                 if found is not None:
                     yield found

@@ -132,7 +132,7 @@ _RULES = [
              "newest schema, silently: a schemaversion above every release (e.g. 5.10 for 4.90) is a typo "
              "that no Sysmon reports."),
     LintRule("module-schema-too-old", "warning", "A module declaring an older schema than its content needs",
-             "With --modules TREE: the module uses an event, field or condition newer than its declared "
+             "With --modules TREE: the module uses an event, option or field newer than its declared "
              "schemaversion, so Sysmon rejects it standalone; the tree's build writes its template's "
              "schemaversion, where it loads, so it is reported as a warning and the module is judged at "
              "the build's version."),

@@ -128,7 +128,7 @@ def check_filter(flt: Filter) -> Iterator[Diagnostic]:
     if example is not None:
         yield _finding("is-not-without-path", f"{where}{value} is true for every event, {example} included: "
                        f"{flt.field} holds the full path, which never equals a bare file name", flt,
-                       f"use condition=\"not end with\" \\{value} (or 'image' in an exclude)")
+                       f"use condition=\"not end with\" \\{value}")
     if value == "":
         yield _finding("empty-value", f"{where} has an empty value (an absent field reads as '-')", flt)
 
