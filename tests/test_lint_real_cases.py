@@ -18,6 +18,7 @@ import sysmon_rules as sr
 from sysmon_rules.cli import main
 from sysmon_rules.lint import lint_document, lint_file
 from sysmon_rules.lint.finding import Finding
+from sysmon_rules.merging.lintmodules import lint_modules
 
 BUILDS = ("sysmonconfig.xml", "sysmonconfig-with-filedelete.xml", "sysmonconfig-mde-augment.xml")
 WITNESSED = ["rule-name-captured", "empty-exclude-beside-include"]
@@ -140,7 +141,7 @@ def test_malformed_technique_names_are_those_off_the_convention(shared_dir: Path
     assert [d.location.line for d in found] == off and len(off) == 6
 
 
-def test_modules_are_judged_at_the_schema_their_build_writes(shared_dir: Path) -> None:
+def test_modules_are_judged_at_the_schema_their_build_writes(shared_dir: Path, tmp_path: Path) -> None:
     tree = shared_dir / "corpus" / "sysmon-modular-a9ff298"
     module = tree / "26_file_delete_detected" / "exclude_microsoft_prefetch.xml"
     alone = lint_file(module)
@@ -150,9 +151,21 @@ def test_modules_are_judged_at_the_schema_their_build_writes(shared_dir: Path) -
     assert len(report) == len(list(tree.glob("[0-9]*/*.xml")))
     assert [(f["code"], f["severity"]) for f in report["26_file_delete_detected/exclude_microsoft_prefetch.xml"]] == \
         [("module-schema-too-old", "warning")]
-    errors = sorted(name for name, found in report.items() if any(f["severity"] == "error" for f in found))
-    # What the build itself rejects: rules outside <EventFiltering>, which its XPath never reaches.
-    assert errors == ["11_file_create/include_cve_2021_40444.xml"] and result.exit_code == 1
+    # Nothing the build accepts is an error; what it changes is said, with the merge's own reason.
+    assert not [n for n, found in report.items() if any(f["severity"] == "error" for f in found)]
+    assert result.exit_code == 0
+    misplaced = tree / "11_file_create" / "include_cve_2021_40444.xml"  # <FileCreate> wraps its RuleGroup
+    assert [d.code for d in lint_file(misplaced) if d.severity == "error"] == ["unexpected-element"]
+    assert [(f["code"], f["location"]["line"]) for f in report["11_file_create/include_cve_2021_40444.xml"]] == \
+        [("merged-differently", 2)]
+    # The build takes that RuleGroup: linted as merged, its rules are checked (a planted defect is found).
+    planted = misplaced.read_text("utf-8").replace("\\WINWORD.EXE", "WINWORD.EXE").replace('"end with"', '"is"')
+    copy = tmp_path / "tree"
+    (copy / "11_file_create").mkdir(parents=True)
+    (copy / "sysmonconfig.xml").write_bytes((tree / "sysmonconfig.xml").read_bytes())
+    (copy / "11_file_create" / "module.xml").write_text(planted, "utf-8")
+    (found,) = lint_modules(copy).values()
+    assert sorted(d.code for d in found.findings) == ["is-without-path", "merged-differently"]
     assert lint_document(module, build_schema="4.90", select=["invalid-config"]).findings == []
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from sysmon_rules.errors import Diagnostic
 from sysmon_rules.lint import RULES, VALIDATION_CODES, VALIDATION_FAMILY, lint_file
+from sysmon_rules.merging.lintmodules import lint_modules
 
 
 def _config(body: str, version: str = "4.90", options: str = "") -> bytes:
@@ -78,6 +82,11 @@ CASES: dict[str, tuple[bytes, bytes]] = {
                     'Prefetch\\</TargetFilename></FileDeleteDetected>'), "4.30"),
         _config(_or('<FileDeleteDetected onmatch="exclude"><TargetFilename condition="begin with">C:\\Windows\\'
                     'Prefetch\\</TargetFilename></FileDeleteDetected>'), "4.60")),
+    "merged-differently": (
+        _config(_and(PC_INC.format('<Image condition="end with">\\cmd.exe</Image><Image condition="end with">'
+                                   '\\pwsh.exe</Image>'))),
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image><Image condition="end with">'
+                                  '\\pwsh.exe</Image>')))),
     "string-compare-number": (
         _config(_or('<NetworkConnect onmatch="include"><DestinationPort condition="less than">1024'
                     '</DestinationPort></NetworkConnect>')),
@@ -175,16 +184,30 @@ def test_every_rule_has_a_case() -> None:
     assert sorted(CASES) == sorted(RULES)
 
 
-@pytest.mark.parametrize("code", sorted(CASES))
-def test_rule_fires_and_stays_silent(code: str) -> None:
-    bad, good = CASES[code]
+MODULE_RULES = ("module-schema-too-old", "merged-differently")  # --modules: the config is a module of a tree
+BUILD = _config(_or(PC_INC.format(""), '<RegistryEvent onmatch="include"/>', '<FileDeleteDetected onmatch="exclude"/>'))
+
+
+def _lint(code: str, config: bytes, tmp_path: Path) -> list[Diagnostic]:
     target = "4.50" if code == "needs-newer-sysmon" else None  # FileDeleteDetected came with 4.60
-    build = "4.90" if code == "module-schema-too-old" else None  # a module a build merges at 4.90
+    if code not in MODULE_RULES:
+        return lint_file(config, target_sysmon=target)
+    tree = tmp_path / "tree"
+    (tree / "1_modules").mkdir(parents=True, exist_ok=True)
+    (tree / "sysmonconfig.xml").write_bytes(BUILD)  # the committed build: its template writes 4.90
+    (tree / "1_modules" / "module.xml").write_bytes(config)
+    (result,) = lint_modules(tree).values()
+    return result.findings
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_rule_fires_and_stays_silent(code: str, tmp_path: Path) -> None:
+    bad, good = CASES[code]
     codes = set(VALIDATION_CODES) if code == VALIDATION_FAMILY else {code}  # the validator's own codes
-    fired = [d for d in lint_file(bad, target_sysmon=target, build_schema=build) if d.code in codes]
+    fired = [d for d in _lint(code, bad, tmp_path) if d.code in codes]
     assert fired, f"{code} did not fire"
     assert fired[0].location.line >= 1 and fired[0].severity == RULES[code].severity
-    assert [d for d in lint_file(good, target_sysmon=target, build_schema=build) if d.code in codes] == []
+    assert [d for d in _lint(code, good, tmp_path) if d.code in codes] == []
 
 
 def test_validator_findings_keep_their_code_and_the_family_selects_them() -> None:

@@ -15,16 +15,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import Diagnostic, SysmonRulesError
+from ..model import Config
 from ..validation import diagnostic_order
 from ..validation.codes import CODES as VALIDATION_CODES
-from ..xml.reader import build_config, parse_document
+from ..xml.reader import ParsedDocument, build_config, parse_document
 from .baseline import fingerprints
 from .catalog import RULES, VALIDATION_FAMILY, LintRule
 from .context import LintContext
 from .suppress import suppressed
 
 __all__ = ["RULES", "VALIDATION_CODES", "VALIDATION_FAMILY", "LintResult", "LintRule", "check_codes",
-           "known_codes", "lint_document", "lint_file"]
+           "known_codes", "lint_document", "lint_file", "lint_parsed"]
 
 Family = Callable[[LintContext], Iterator[Diagnostic]]
 
@@ -163,22 +164,45 @@ def lint_document(
     """Every finding for one config; ``select``/``ignore`` filter by code (and decide what runs).
 
     ``build_schema``: the file is a module that a build merges into a config declaring this
-    schema version (see ``merging.lint_modules``): it is judged at that version, and a declared
+    schema version (see ``merging.lintmodules``): it is judged at that version, and a declared
     version older than its content needs is ``module-schema-too-old``.
     """
     check_codes(set(select) | set(ignore))
-    wanted = (_expand(select) or known_codes()) - _expand(ignore)
     try:
         doc = parse_document(path)
+    except SysmonRulesError as exc:
+        return _unreadable(exc, select, ignore)
+    return lint_parsed(doc, select=select, ignore=ignore, target_sysmon=target_sysmon, build_schema=build_schema)
+
+
+def _unreadable(exc: SysmonRulesError, select: Collection[str], ignore: Collection[str]) -> LintResult:
+    wanted = (_expand(select) or known_codes()) - _expand(ignore)
+    found = [d for d in exc.as_diagnostics() if d.code in wanted]
+    return LintResult(found, ["" for _d in found])
+
+
+def lint_parsed(
+    doc: ParsedDocument,
+    *,
+    select: Collection[str] = (),
+    ignore: Collection[str] = (),
+    target_sysmon: str | None = None,
+    build_schema: str | None = None,
+    declared: Config | None = None,
+) -> LintResult:
+    """``lint_document`` of a parsed document (which a module's build may have rearranged first);
+    ``declared``: the module as written, when ``doc`` is what its build makes of it."""
+    check_codes(set(select) | set(ignore))
+    wanted = (_expand(select) or known_codes()) - _expand(ignore)
+    try:
         config = build_config(doc)
         module = None
         if build_schema is not None:
-            module, config = config, replace(config, schema_version=build_schema)
+            module, config = declared or config, replace(config, schema_version=build_schema)
             doc.root.set("schemaversion", build_schema)
         ctx = LintContext(doc, config, target_sysmon, module_of=module)
     except SysmonRulesError as exc:
-        found = [d for d in exc.as_diagnostics() if d.code in wanted]
-        return LintResult(found, ["" for _d in found])
+        return _unreadable(exc, select, ignore)
     if target_sysmon:
         from ..schema.releases import resolve_target
 

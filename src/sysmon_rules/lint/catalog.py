@@ -136,6 +136,11 @@ _RULES = [
              "schemaversion, so Sysmon rejects it standalone; the tree's build writes its template's "
              "schemaversion, where it loads, so it is reported as a warning and the module is judged at "
              "the build's version."),
+    LintRule("merged-differently", "warning", "A module its tree's build merges into something else",
+             "With --modules TREE: the build (sysmon-modular's Merge-SysmonXml.ps1) takes every "
+             "RuleGroup's event elements into its template, so a module's options, elements outside a "
+             "RuleGroup, RuleGroup names and 'and' relations are dropped, and an event element without "
+             "onmatch is merged as include: the module means one thing alone and another in the build."),
     LintRule("empty-include-set", "warning", "An event type whose include set is empty while it has exclusions",
              "With two or more rule sets and no match Sysmon drops the event; an empty include set next "
              "to exclusions therefore logs nothing of this event type."),
@@ -156,7 +161,8 @@ SECURITY_SEVERITY: dict[str, float] = {
     "matches-everything": _EVASION, "or-tautology": _EVASION, "is-not-pair": _EVASION,
     "and-repeated-field": _EVASION, "bypassable-exclude": _EVASION, "blocks-system-path": _EVASION,
     "string-compare-number": _EVASION, "short-contains": _NOISE, "schema-version-unreleased": _NOISE,
-    "module-schema-too-old": _NOISE, "shadowed-filter": _NAMES, "rule-name-never-surfaces": _NAMES,
+    "module-schema-too-old": _NOISE, "merged-differently": _EVASION, "shadowed-filter": _NAMES,
+    "rule-name-never-surfaces": _NAMES,
     "rule-name-captured": _NAMES, "malformed-technique-name": _NAMES, "long-rule-name": _NAMES,
     "single-token-list": _STYLE, "duplicate-filter": _STYLE, "bad-suppression": _STYLE,
 }
