@@ -194,3 +194,28 @@ def test_a_schema_version_above_every_release_loads_silently() -> None:
     assert sr.load(config) is not None  # Sysmon (and the validator) take it as the newest schema
     (found,) = lint_file(config)
     assert found.code == "schema-version-unreleased" and "5.10" in found.message
+
+
+def test_module_names_are_judged_as_the_build_carries_them(tmp_path: Path) -> None:
+    """The build drops a module's RuleGroup name: too long alone (Sysmon rejects it), harmless merged;
+    a filter's own name over the limit stays an error."""
+    tree = tmp_path / "tree"
+    (tree / "1_process_creation").mkdir(parents=True)
+    (tree / "sysmonconfig.xml").write_text('<Sysmon schemaversion="4.90"><EventFiltering><RuleGroup groupRelation='
+                                           '"or"><ProcessCreate onmatch="include"/></RuleGroup></EventFiltering>'
+                                           "</Sysmon>", "utf-8")
+    long = "technique_id=T1059,technique_name=" + "x" * 240
+
+    def module(group: str, own: str) -> list[tuple[str, str]]:
+        (tree / "1_process_creation" / "m.xml").write_text(
+            f'<Sysmon schemaversion="4.90"><EventFiltering><RuleGroup name="{group}" groupRelation="or">'
+            f'<ProcessCreate onmatch="include"><Image name="{own}" condition="end with">\\cmd.exe</Image>'
+            f"<Image condition=\"end with\">\\pwsh.exe</Image></ProcessCreate></RuleGroup></EventFiltering>"
+            "</Sysmon>", "utf-8")
+        alone = [(d.code, d.severity) for d in lint_file(tree / "1_process_creation" / "m.xml")]
+        assert ("name-too-long", "error") in alone
+        (result,) = lint_modules(tree).values()
+        return [(d.code, d.severity) for d in result.findings]
+
+    assert module(long, "shell") == [("merged-differently", "warning")]
+    assert ("name-too-long", "error") in module("", long)

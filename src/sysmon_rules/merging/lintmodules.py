@@ -61,9 +61,11 @@ def _local(node: Element) -> str:
 
 def as_built(doc: ParsedDocument, event_keys: Collection[str]) -> None:
     """Rearrange the parsed module, in place, into what the build takes from it: each RuleGroup that
-    holds an event element the build merges, under one ``<EventFiltering>``; every other element of
-    ``<Sysmon>`` (options, misplaced wrappers) and of ``<EventFiltering>`` (event elements outside a
-    RuleGroup) goes. Elements keep their locations."""
+    holds an event element the build merges, under one ``<EventFiltering>``, as the template's
+    RuleGroup it lands in (``groupRelation="or"``, no name), its event elements without onmatch
+    merged as include and those the build drops gone; every other element of ``<Sysmon>``
+    (options, misplaced wrappers) and of ``<EventFiltering>`` (event elements outside a RuleGroup)
+    goes. Elements keep their locations, so findings point into the module."""
     root = doc.root
     keys = set(event_keys)
     groups = [g for g in root.iter(etree.Element) if _local(g) == "RuleGroup" and any(_local(c) in keys for c in g)]
@@ -73,6 +75,14 @@ def as_built(doc: ParsedDocument, event_keys: Collection[str]) -> None:
     for group in groups:
         if group.getparent() is not filtering:
             filtering.append(group)
+        group.attrib.pop("name", None)
+        group.set("groupRelation", "or")
+        for event in [c for c in group if isinstance(c.tag, str)]:
+            onmatch = (event.get("onmatch") or "include").lower()
+            if _local(event) not in keys or onmatch not in ("include", "exclude"):
+                group.remove(event)
+            else:
+                event.set("onmatch", onmatch)
     for parent, keep in ((root, {id(filtering)}), (filtering, {id(g) for g in groups})):
         for child in list(parent):
             if isinstance(child.tag, str) and id(child) not in keep:
