@@ -75,7 +75,8 @@ def as_built(doc: ParsedDocument, event_keys: Collection[str]) -> None:
     for group in groups:
         if group.getparent() is not filtering:
             filtering.append(group)
-        group.attrib.pop("name", None)
+        if "name" in group.attrib:
+            del group.attrib["name"]
         group.set("groupRelation", "or")
         for event in [c for c in group if isinstance(c.tag, str)]:
             onmatch = (event.get("onmatch") or "include").lower()
