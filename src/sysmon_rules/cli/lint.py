@@ -238,6 +238,15 @@ def _check_usage(files: tuple[str, ...], fail_on: str, select: tuple[str, ...], 
     return chosen, dropped
 
 
+def _json(d: Diagnostic) -> dict[str, object]:
+    """One finding; every finding has the keys a witnessed one has (empty when it names no other
+    element and claims nothing about an event)."""
+    found: dict[str, object] = asdict(d) | {"location": asdict(d.location)}
+    for key, empty in (("related", []), ("witness", None), ("claim", None)):
+        found.setdefault(key, empty)
+    return found
+
+
 def _report(results: dict[str, LintResult], baseline: Baseline | None, fmt: str, output: str | None) -> int:
     """Write the findings the baseline does not accept; the rank of the worst (-1: none)."""
     kept, accepted = _apply_baseline(results, baseline)
@@ -246,8 +255,8 @@ def _report(results: dict[str, LintResult], baseline: Baseline | None, fmt: str,
         prints = {p: [fp for _d, fp in pairs] for p, pairs in kept.items()}
         _write(json.dumps(to_sarif(findings, prints), indent=2), output)
     elif fmt == "json":
-        _write(json.dumps([{"path": p, "findings": [{**asdict(d), "location": asdict(d.location)} for d in ds]}
-                           for p, ds in findings.items()], indent=2), output)
+        _write(json.dumps([{"path": p, "findings": [_json(d) for d in ds]} for p, ds in findings.items()],
+                          indent=2), output)
     else:
         _write(_text(findings, accepted, sum(r.suppressed for r in results.values())), output)
     return max((_RANK[d.severity] for ds in findings.values() for d in ds), default=-1)

@@ -92,6 +92,9 @@ def to_sarif(findings: dict[str, list[Diagnostic]], fingerprints: dict[str, list
                 result["relatedLocations"] = [{"id": n, **_physical(where, path, root),
                                                "message": {"text": f"line {where.line}"}}
                                               for n, where in enumerate(d.related, 1)]
+            if isinstance(d, Finding) and d.witness is not None and d.claim is not None:
+                result["properties"] = {"witness": {"EventID": d.witness.event_id, "fields": dict(d.witness.fields)},
+                                        "claim": {"decision": d.claim[0], "RuleName": d.claim[1]}}
             if i < len(prints) and prints[i]:
                 result["partialFingerprints"] = {FINGERPRINT_KEY: prints[i]}
             results.append(result)
