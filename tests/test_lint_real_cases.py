@@ -50,7 +50,7 @@ def test_sysmon_modulars_pipe_rules_lose_their_names_to_the_first_rule(shared_di
     found = [d for d in lint_file(path, select=["rule-name-captured"])]
     assert [d.location.line for d in found] == named and len(named) >= 12
     assert all(isinstance(d, Finding) and [r.line for r in d.related] == [first.sourceline] for d in found)
-    assert all("every CreatePipe event" in d.message for d in found)
+    assert all("every CreatePipe event it logs" in d.message for d in found)
 
 
 def test_every_witness_is_what_the_evaluator_decides(shared_dir: Path) -> None:

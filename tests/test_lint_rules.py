@@ -8,6 +8,7 @@ import pytest
 
 from sysmon_rules.errors import Diagnostic
 from sysmon_rules.lint import RULES, VALIDATION_CODES, VALIDATION_FAMILY, lint_file
+from sysmon_rules.lint.finding import Finding
 from sysmon_rules.merging.lintmodules import lint_modules
 
 
@@ -241,3 +242,28 @@ def test_a_trailing_semicolon_hides_every_later_rule_name() -> None:
     assert sorted(d.code for d in lint_file(config)) == ["empty-list-item", "rule-name-never-surfaces"]
     decided = sr.Evaluator(sr.loads(config)).decide(sr.Event(1, {"Image": r"C:\Windows\System32\cmd.exe"}))
     assert decided.rule_name == "lolbins"
+
+
+@pytest.mark.parametrize(("element", "event_type", "event_id", "field"), [
+    ("RegistryEvent", "SetValue", 13, '<TargetObject name="technique_id=T1547.001" condition="contains">'
+                                      '\\CurrentVersion\\Run\\</TargetObject>'),
+    ("PipeEvent", "ConnectPipe", 18, '<PipeName name="technique_id=T1021.002" condition="begin with">\\atsvc'
+                                     '</PipeName>'),
+])
+def test_a_capture_by_event_type_is_judged_on_the_series_member_that_carries_it(
+        element: str, event_type: str, event_id: int, field: str) -> None:
+    """One set serves a series of ids (12-14, 17-18); EventType tells them apart, so only the id whose
+    events carry that EventType is captured, and the witness is one of them."""
+    import sysmon_rules as sr
+
+    narrow = '<TargetObject condition="contains">\\</TargetObject>' if element == "RegistryEvent" else \
+        '<PipeName condition="begin with">\\</PipeName>'
+    config = _config(_or(f'<{element} onmatch="include"><Rule groupRelation="and">{narrow}<EventType>{event_type}'
+                         f'</EventType></Rule>{field}</{element}>'))
+    (found,) = lint_file(config, select=["rule-name-captured"])
+    assert f"every {event_type} event it logs" in found.message
+    assert isinstance(found, Finding) and found.witness is not None
+    witness = found.witness
+    assert witness.event_id == event_id and witness.fields["EventType"] == event_type
+    decided = sr.Evaluator(sr.loads(config)).decide(witness)
+    assert decided.decision == "include" and decided.rule_name is None

@@ -65,22 +65,24 @@ class CaptureChecker:
         self.ctx = ctx
         self.sets = SetChecker(ctx)
         self.reported: set[tuple[int, int, int]] = set()
+        # A set's field ids index its own event type's fields; a series (17/18, 12-14) shares sets.
+        self.owner = {id(f): s.event_id for s in ctx.table.rule_sets for f in s.filters}
 
     def check(self) -> Iterator[Diagnostic]:
-        for event_id in sorted({s.event_id for s in self.ctx.table.rule_sets}):
+        ids = {e for s in self.ctx.table.rule_sets for e in self.ctx.evaluator.sharing_sets_with(s.event_id)}
+        for event_id in sorted(ids):
             yield from self.event(event_id)
 
     def may_capture(self, event_id: int) -> bool:
         """Whether an include OR set of the id has an AND <Rule> or a top-level EventType filter (the
         only items that capture): checked on the rule table, before compiling any set."""
-        names = self.sets.fields.get(event_id, ())
-        kinds = {"EventType"}
         for s in self.ctx.rule_sets_for(event_id):
             if s.onmatch != "include" or s.combine != COMBINE_OR:
                 continue
             if any(a.combine == COMBINE_AND for a in s.aggregations):
                 return True
-            if any(f.aggregation_id == 0 and f.field_id < len(names) and names[f.field_id] in kinds
+            names = self.sets.fields.get(s.event_id, ())
+            if any(f.aggregation_id == 0 and f.field_id < len(names) and names[f.field_id] == "EventType"
                    for f in s.filters):
                 return True
         return False
@@ -110,7 +112,7 @@ class CaptureChecker:
     def items(self, sets: tuple[CSet, ...], event_id: int) -> Iterator[Item]:
         order = 0
         for k, cset in enumerate(sets):
-            if cset.on_match != "include" or cset.combine != COMBINE_OR or cset.rule_set.event_id != event_id:
+            if cset.on_match != "include" or cset.combine != COMBINE_OR:
                 continue
             for i, item in enumerate(cset.items):
                 filters = item.filters if isinstance(item, CGroup) else (item,)
@@ -118,7 +120,8 @@ class CaptureChecker:
                 order += 1
 
     def field(self, flt: CFilter, event_id: int) -> str:
-        names = self.sets.fields.get(event_id, ())
+        """The filter's field name, in its own set's event type (``event_id``: the event judged)."""
+        names = self.sets.fields.get(self.owner.get(id(flt.source), event_id), ())
         return names[flt.field_id] if flt.field_id < len(names) else f"field {flt.field_id}"
 
     def is_event_type(self, item: Item, event_id: int) -> bool:
@@ -231,7 +234,7 @@ class CaptureChecker:
         event_types = [event.fields["EventType"] for f in residual if self.field(f, event.event_id) == "EventType"]
         broad = any(self.field(f, event.event_id) != "EventType" for f in residual)
         kind = f"{event_types[0]} event" if event_types else "event"
-        part = f"{'almost ' if broad else ''}every {kind}" + (" it matches" if not residual else "")
+        part = f"{'almost ' if broad else ''}every {kind} it logs"
         decision = self.ctx.evaluator.decide(event)
         logged = f"RuleName {shown(decision.rule_name)}" if decision.rule_name else "no RuleName"
         name = later.name or ""
