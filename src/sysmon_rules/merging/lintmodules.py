@@ -14,7 +14,7 @@ errors only on what the build itself would load wrongly.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 from lxml import etree
@@ -24,7 +24,7 @@ from ..lint import LintResult, lint_document, lint_parsed
 from ..lint.finding import finding
 from ..xml.reader import Element, ParsedDocument, build_config, parse_document
 from . import psscript
-from .modular import meaning_changes
+from .modular import meaning_changes, taken
 from .sources import SourceError, discover, is_checkout
 
 _SCHEMA = re.compile(r"<Sysmon\b[^>]*\bschemaversion\s*=\s*[\"']([^\"']+)[\"']")
@@ -59,16 +59,19 @@ def _local(node: Element) -> str:
     return etree.QName(node).localname if isinstance(node.tag, str) else ""
 
 
-def as_built(doc: ParsedDocument, event_keys: Collection[str]) -> None:
-    """Rearrange the parsed module, in place, into what the build takes from it: each RuleGroup that
-    holds an event element the build merges, under one ``<EventFiltering>``, as the template's
-    RuleGroup it lands in (``groupRelation="or"``, no name), its event elements without onmatch
-    merged as include and those the build drops gone; every other element of ``<Sysmon>``
-    (options, misplaced wrappers) and of ``<EventFiltering>`` (event elements outside a RuleGroup)
-    goes. Elements keep their locations, so findings point into the module."""
+def as_built(doc: ParsedDocument, event_keys: Sequence[str]) -> None:
+    """Rearrange the parsed module, in place, into what the build takes from it (``modular.taken``):
+    the RuleGroups of those event elements, under one ``<EventFiltering>``, as the template's
+    RuleGroup they land in (``groupRelation="or"``, no name), without onmatch merged as include;
+    every other element of ``<Sysmon>`` (options, misplaced wrappers), of ``<EventFiltering>`` and
+    of those RuleGroups goes. Elements keep their locations, so findings point into the module."""
     root = doc.root
-    keys = set(event_keys)
-    groups = [g for g in root.iter(etree.Element) if _local(g) == "RuleGroup" and any(_local(c) in keys for c in g)]
+    events = [e for e in taken(root, event_keys) if (e.get("onmatch") or "include").lower() in ("include", "exclude")]
+    groups: list[Element] = []  # every taken element's parent is a RuleGroup (that is how it is found)
+    for event in events:
+        parent = event.getparent()
+        if parent is not None and all(parent is not g for g in groups):
+            groups.append(parent)
     filtering = next((c for c in root if _local(c) == "EventFiltering"), None)
     if filtering is None:
         filtering = etree.SubElement(root, "EventFiltering")
@@ -78,13 +81,10 @@ def as_built(doc: ParsedDocument, event_keys: Collection[str]) -> None:
         if "name" in group.attrib:
             del group.attrib["name"]
         group.set("groupRelation", "or")
-        for event in [c for c in group if isinstance(c.tag, str)]:
-            onmatch = (event.get("onmatch") or "include").lower()
-            if _local(event) not in keys or onmatch not in ("include", "exclude"):
-                group.remove(event)
-            else:
-                event.set("onmatch", onmatch)
-    for parent, keep in ((root, {id(filtering)}), (filtering, {id(g) for g in groups})):
+    for event in events:
+        event.set("onmatch", (event.get("onmatch") or "include").lower())
+    keep = {id(n) for n in (filtering, *groups, *events)}
+    for parent in (root, filtering, *groups):
         for child in list(parent):
             if isinstance(child.tag, str) and id(child) not in keep:
                 parent.remove(child)
