@@ -10,7 +10,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterator
 
-from ..engine import Evaluator
+from ..engine import Decision, Evaluator
 from ..engine.conditions import fold
 from ..engine.cover import covers, same, witness
 from ..errors import Diagnostic
@@ -20,7 +20,6 @@ from ..schema import CONDITIONS, newest
 from .context import LintContext
 from .coverindex import CoverIndex
 from .finding import finding
-from .finding import finding as _finding
 
 IMAGE_FIELDS = frozenset({"Image", "ParentImage", "SourceImage", "TargetImage"})
 _BYPASSABLE = frozenset({"end with", "contains", "contains any", "image"})
@@ -73,7 +72,7 @@ class SetChecker:
                 code = "is-not-pair" if len(nots) >= 2 else "and-repeated-field"
                 if code == "and-repeated-field" and len(by_field) == 1:
                     continue  # one field only: OR of its filters is what the set does and surely means
-                yield _finding(code, f"{len(group)} filters on {self.field(rule_set, group[0])} in an AND set "
+                yield finding(code, f"{len(group)} filters on {self.field(rule_set, group[0])} in an AND set "
                                "are combined with OR" + (" and so match every value" if code == "is-not-pair" else ""),
                                group[1].location, 'wrap the filters meant together in <Rule groupRelation="and">')
         if rule_set.onmatch == "exclude" and rule_set.combine == COMBINE_OR:
@@ -81,7 +80,7 @@ class SetChecker:
                 condition = CONDITIONS[flt.condition & 0xFFFF]
                 if self.field(rule_set, flt) in IMAGE_FIELDS and condition in _BYPASSABLE and ":\\" not in flt.value \
                         and not (condition == "image" and "\\" in flt.value):
-                    yield _finding("bypassable-exclude",
+                    yield finding("bypassable-exclude",
                                    f"{self.describe(rule_set, flt)} excludes any binary of that name, anywhere",
                                    flt.location, "match the full path with condition=\"is\"")
 
@@ -105,32 +104,40 @@ class SetChecker:
         for earlier_set, earlier in deciders:
             if not covers(earlier, flt) or same(earlier, flt):
                 continue
-            if not self.confirmed(event_id, rule_set, flt, earlier_set):
+            confirmed = self.confirmed(event_id, rule_set, flt, earlier_set)
+            if confirmed is None:
                 continue
+            event, decision = confirmed
+            claim = (decision.decision, decision.rule_name)
             if earlier_set.onmatch == "exclude" and rule_set.onmatch == "include":
                 yield finding("cancelled-by-exclude", f"{self.describe(rule_set, flt)} is never logged: "
                               f"{self.describe(earlier_set, earlier)} (line {_line(earlier)}) excludes every "
-                              "event it matches", flt.location, related=(earlier.location,))
+                              "event it matches", flt.location, related=(earlier.location,), witness=event, claim=claim)
             elif earlier_set.onmatch == rule_set.onmatch:
                 yield finding("shadowed-filter", f"{self.describe(rule_set, flt)} never decides: "
                               f"{self.describe(earlier_set, earlier)} (line {_line(earlier)}) matches every "
-                              "event it matches and is tried first", flt.location, related=(earlier.location,))
+                              "event it matches and is tried first", flt.location, related=(earlier.location,),
+                              witness=event, claim=claim)
             return
 
-    def confirmed(self, event_id: int, rule_set: RuleSet, flt: RuleFilter, earlier_set: RuleSet) -> bool:
-        """The evaluator agrees on an event built to match ``flt``: an earlier set decides it."""
+    def confirmed(self, event_id: int, rule_set: RuleSet, flt: RuleFilter,
+                  earlier_set: RuleSet) -> tuple[Event, Decision] | None:
+        """An event built to match ``flt`` that an earlier set decides (the evaluator's word), or None."""
         value = witness(flt)
         if value is None:
-            return False
-        decision = self.evaluator.decide(Event(event_id, {self.field(rule_set, flt): value}))
-        return (decision.rule_set is not None and decision.rule_set is earlier_set) or (
-            earlier_set is rule_set and decision.rule_set is rule_set)
+            return None
+        event = Event(event_id, {self.field(rule_set, flt): value})
+        decision = self.evaluator.decide(event)
+        if (decision.rule_set is not None and decision.rule_set is earlier_set) or (
+                earlier_set is rule_set and decision.rule_set is rule_set):
+            return event, decision
+        return None
 
     def empty_include(self, ordered: list[RuleSet]) -> Iterator[Diagnostic]:
         includes = [s for s in ordered if s.onmatch == "include"]
         excludes = [s for s in ordered if s.onmatch == "exclude" and s.filters]
         if includes and excludes and not any(s.filters for s in includes):
-            yield _finding("empty-include-set", f"event {includes[0].event_id}: the include set is empty next to "
+            yield finding("empty-include-set", f"event {includes[0].event_id}: the include set is empty next to "
                            f"{len(excludes)} exclude set(s), so nothing of this event type is logged",
                            includes[0].location, 'remove the empty onmatch="include" set to log what is not excluded')
 
