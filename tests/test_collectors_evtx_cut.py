@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sysmon_rules.collectors import CollectorError, read
+from sysmon_rules.collectors import CollectorError, EventStream, read
 from sysmon_rules.collectors.evtxlayout import CHUNK, FILE_HEADER
 
 
@@ -105,6 +105,11 @@ def test_a_cut_gzip_copy_counts_the_same(shared_dir: Path, tmp_path: Path) -> No
     packed.write_bytes(gzip.compress(data))
     assert _counts(packed)[:3] == _counts(plain)[:3]
     assert _counts(plain)[1] > 0
+    for path in (plain, packed):  # the batch path (EVTX rows gathered into columns) counts the same
+        stream = EventStream([path], workers=1)
+        stream.warn = [].append
+        rows = sum(batch.num_rows for batch in stream.batches())
+        assert (rows, stream.stats.skipped) == _counts(plain)[:2]
 
 
 def test_a_cut_file_is_an_error_under_strict(shared_dir: Path, tmp_path: Path, project_root: Path) -> None:
