@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -28,20 +28,16 @@ COMPARE_COLUMNS = ("compare_decision", "compare_rule_name")
 Decided = tuple[pa.RecordBatch, pa.Table, "pa.Table | None"]  # a batch, its decisions, the other's
 
 
-def evaluator_from(data: bytes, *, path: str | None = None, platform: Any = "windows",
+def evaluator_from(data: bytes | str | os.PathLike[str], *, path: str | None = None, platform: Any = "windows",
                    environment: dict[str, str] | None = None, sysmon_compatible: bool = False) -> Evaluator:
-    """The evaluator of an XML config (validated as Sysmon would) or a rule blob (raw, .reg, hex,
-    base64), told apart by content. With ``path`` an XML config is read from there, so rule
-    locations name the file."""
-    from .blob.textforms import read_blob
+    """The evaluator of rules (bytes, or a file path) in any form ``rulesource.load_rules`` reads:
+    an XML config validated as Sysmon would, a rule blob raw, .reg, reg query, hex or base64,
+    `sysmon -c` text. ``path`` names bytes, so rule locations name the file."""
     from .engine import Evaluator
-    from .schema.model import as_platform
-    from .validation import load
+    from .rulesource import load_rules
 
-    if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
-        config = load(Path(path) if path else data, platform=platform, sysmon_compatible=sysmon_compatible)
-        return Evaluator(config, environment=environment, platform=as_platform(platform))
-    return Evaluator(read_blob(data), environment=environment, platform=as_platform(platform))
+    rules = load_rules(data, label=path, platform=platform, sysmon_compatible=sysmon_compatible)
+    return Evaluator(rules.table, environment=environment, platform=rules.platform)
 
 
 def decided(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, summary: Summary,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import SysmonRulesError
-from .messages import fail, fail_with
+from .messages import fail_with
 
 # Imported where used: reading starts (on its own thread) before the engine and the config
 # loader are imported, and rich only when something is printed with it.
@@ -37,18 +37,11 @@ TOP_NAMES = 20
 
 def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None,
                    sysmon_compatible: bool = False) -> Evaluator:
-    """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
-    from ..blob.textforms import MAX_BLOB_INPUT
-    from ..fileio import read_input
+    """The rules at ``path`` in any form (XML config, rule blob, .reg, `sysmon -c` text), told apart by content."""
     from ..replay import evaluator_from
-    from ..schema.model import as_platform
 
     try:
-        data = read_input(path, limit=MAX_BLOB_INPUT, stdin=False)  # bounded: /dev/zero, sparse files
-        if len(data) > MAX_BLOB_INPUT:
-            fail(path, f"more than {MAX_BLOB_INPUT >> 20} MiB: too large to be a config or a rule blob")
-        return evaluator_from(data, path=path, platform=as_platform(platform), environment=environment,
-                              sysmon_compatible=sysmon_compatible)
+        return evaluator_from(path, platform=platform, environment=environment, sysmon_compatible=sysmon_compatible)
     except SysmonRulesError as exc:
         fail_with(exc, path)
 

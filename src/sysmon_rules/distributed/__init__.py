@@ -71,11 +71,11 @@ def evaluate(config: str | Path, sources: list[str] | tuple[str, ...], *, compar
     partition's rows in input order (a string of JSON lines, or a ``pyarrow.Table``). ``warn``
     receives the damaged-record warnings, in input order.
     """
-    from ..fileio import read_input
     from ..replay import evaluator_from, set_locations
+    from ..rulesource import read_rules_input
 
-    data = read_input(config, stdin=False)
-    other = read_input(compare, stdin=False) if compare is not None else None
+    data = read_rules_input(config)  # the loader's one size limit, checked before anything is sent out
+    other = read_rules_input(compare) if compare is not None else None
     loading: dict[str, Any] = {"platform": platform, "environment": environment, "sysmon_compatible": sysmon_compatible}
     evaluator = evaluator_from(data, path=str(config), **loading)
     # A bad config fails here, once, not on every worker.
