@@ -20,7 +20,7 @@ _HEX_ONLY = re.compile(rb"[0-9a-fA-F\s,:]+")
 _B64_ONLY = re.compile(rb"[A-Za-z0-9+/=\s]+")
 _LIST = re.compile(rb"\[\s*\d+(?:\s*,\s*\d+)*\s*,?\s*\]")
 _REG_VALUE = re.compile(r'^[ \t]*"Rules"[ \t]*=[ \t]*hex(?:\(3\))?:', re.IGNORECASE | re.MULTILINE)
-_REG_QUERY = re.compile(r"^[ \t]+Rules[ \t]+REG_BINARY[ \t]+(?P<hex>[0-9A-Fa-f]*)[ \t]*\r?$", re.MULTILINE)
+_REG_QUERY = re.compile(r"^[ \t]+Rules[ \t]+REG_BINARY[ \t]+(?P<hex>[0-9A-Fa-f]*)[ \t\r]*$", re.MULTILINE)
 _NOT_DIGITS = re.compile(r"[\s,]")
 # A compiled Rules value is a few MB (sysmon-modular's is 1.3 MB) and its .reg/hex text about six
 # bytes per blob byte: far above both, far below what would strain memory. Inputs are read to it.
