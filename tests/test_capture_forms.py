@@ -44,12 +44,14 @@ WINDOWS_BANNER = ("\n\nSystem Monitor v15.15 - System activity monitor\nBy Mark 
                   "Using libxml2. libxml2 is Copyright (C) 1998-2012 Daniel Veillard. All Rights Reserved.\n"
                   "Sysinternals - www.sysinternals.com\n\n")
 LINUX_BANNER = ("\nSysmon v1.3.3 - Monitors system events\nSysinternals - www.sysinternals.com\n"
-                "By Mark Russinovich, Thomas Garnier and Kevin Sheldrake\nCopyright (C) 2014-2024 Microsoft Corporation\n"
+                "By Mark Russinovich, Thomas Garnier and Kevin Sheldrake\n"
+                "Copyright (C) 2014-2024 Microsoft Corporation\n"
                 "Licensed under MIT/GPLv2\nUsing libxml2. libxml2 is Copyright (C) 1998-2012 Daniel Veillard. "
                 "All Rights Reserved.\n\n")
 HOST_LINES = (" - Service name:                  Sysmon64\n - Driver name:                   SysmonDrv\n"
               " - Config file:                   C:\\Windows\\sysmon.xml\n"
-              " - Config hash:                   SHA256=2BF6C8FE0B7B1F24E1C3C2C0D9B5E1B8E5D3F1A7C9B2D4E6F8A1B3C5D7E9F1A3\n")
+              " - Config hash:                   "
+              "SHA256=2BF6C8FE0B7B1F24E1C3C2C0D9B5E1B8E5D3F1A7C9B2D4E6F8A1B3C5D7E9F1A3\n")
 
 
 def _with_host_lines(text: str) -> str:
@@ -95,7 +97,8 @@ def _sources(shared: Path, platform: str) -> tuple[tuple[str, bytes], ...]:
     found: list[tuple[str, bytes]] = []
     for path in sorted((shared / "corpus" / "configs").rglob("*.xml")):
         try:
-            found.append((str(path), compile_config(sysmon_rules.load(path, platform=platform), platform=platform).data))
+            config = sysmon_rules.load(path, platform=platform)
+            found.append((str(path), compile_config(config, platform=platform).data))
         except SysmonRulesError:
             continue  # a config this Sysmon rejects has no `sysmon -c`
     return (*found, *_reference_blobs(shared))

@@ -22,6 +22,7 @@ from .errors import (
     Location,
     PlatformError,
     SchemaVersionError,
+    SourceError,
     SysmonRulesError,
 )
 from .events import Event, Origin
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from .htmlreport import html_report
     from .merging import MergeResult, merge
     from .readiness import CoverageReport, coverage
+    from .rulesource import RuleSource, load_rules
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
 _LAZY = {
@@ -71,6 +73,8 @@ _LAZY = {
     "html_report": "sysmon_rules.htmlreport",
     "merge": "sysmon_rules.merging",
     "MergeResult": "sysmon_rules.merging",
+    "load_rules": "sysmon_rules.rulesource",
+    "RuleSource": "sysmon_rules.rulesource",
 }
 
 __all__ = [
@@ -96,7 +100,9 @@ __all__ = [
     "PlatformError",
     "Rule",
     "RuleGroup",
+    "RuleSource",
     "SchemaVersionError",
+    "SourceError",
     "SysmonRulesError",
     "compile_config",
     "coverage",
@@ -107,6 +113,7 @@ __all__ = [
     "iter_errors",
     "lint_file",
     "load",
+    "load_rules",
     "loads",
     "merge",
     "to_blob",

@@ -84,7 +84,8 @@ def _hidden_changes(side: Side, hidden: list[int], is_old: bool, platform: str) 
     for index in hidden:
         rule_set = side.table.rule_sets[index]
         event = newest(platform).events_by_id.get(rule_set.event_id)  # type: ignore[arg-type]
-        why = "after a set of the same type" if event is not None else f"(event {rule_set.event_id} is not a {platform} event)"
+        why = "after a set of the same type" if event is not None else \
+            f"(event {rule_set.event_id} is not a {platform} event)"
         name = (event.rulename or event.name) if event is not None else str(rule_set.event_id)
         change = Change("set-hidden", name, rule_set.event_id, rule_set.onmatch,
                         f"{name} onmatch={rule_set.onmatch}: rule set ({len(rule_set.filters)} filters) "
