@@ -17,7 +17,8 @@ from ..errors import BlobFormatError
 from .regvalues import reg_query_values, reg_values
 
 _HEX_ONLY = re.compile(rb"[0-9a-fA-F\s,:]+")
-_B64_ONLY = re.compile(rb"[A-Za-z0-9+/=\s]+")
+# Base64 lines (wrapped or not, indented or not), never words with spaces between them.
+_B64_ONLY = re.compile(rb"(?:[ \t]*[A-Za-z0-9+/=]+[ \t]*(?:\r?\n|\Z))+")
 _LIST = re.compile(rb"\[\s*\d+(?:\s*,\s*\d+)*\s*,?\s*\]")
 _REG_VALUE = re.compile(r'^[ \t]*"Rules"[ \t]*=[ \t]*hex(?:\(3\))?:', re.IGNORECASE | re.MULTILINE)
 _REG_QUERY = re.compile(r"^[ \t]+Rules[ \t]+REG_BINARY[ \t]+(?P<hex>[0-9A-Fa-f]*)[ \t\r]*$", re.MULTILINE)
