@@ -230,3 +230,14 @@ def test_dump_names_the_sets_it_leaves_out_and_prints_them_on_request(shared_dir
     assert every.exit_code == 0
     back = load_rules(every.stdout.encode()).table
     assert [_shape(s) for s in back.rule_sets] == [_shape(s) for s in table.rule_sets], path
+
+
+def test_diff_of_a_config_and_its_capture_says_what_it_could_compare(shared_dir: Path, tmp_path: Path) -> None:
+    path, blob = _with_hidden_set(shared_dir)
+    hidden = len(load_rules(blob).hidden_sets)
+    capture = tmp_path / "host-sysmon-c.txt"
+    capture.write_bytes(_all_at_once(_dump(blob, "windows")[1]))
+    done = CliRunner().invoke(main, ["diff", str(path), str(capture)])
+    assert done.exit_code == 3, done.output
+    assert (f"verdict: unknown: equivalent on everything the text shows; {hidden} set(s) that `sysmon -c` does not "
+            "print cannot be compared (read the registry value Rules for a complete check)\n") in done.stdout
