@@ -196,6 +196,8 @@ def test_reg_query_output_reads_as_the_blob(shared_dir: Path) -> None:
      "\tImage     filter: is   value: 'x'\nsome note\n", 4, "some note"),
     ("Rule configuration (version 4.90):\n - ProcessCreate   onmatch: include   combine rules using 'Or'\n"
      "\tImage     filter: is   value: 'x", 3, "cut?"),
+    ("Current configuration:\n - ProcessCreate   onmatch: include   combine rules using 'Or'\n"
+     "Rule configuration (version 4.90):\n", 2, "ProcessCreate"),
     ("Current configuration:\n - Service name:   Sysmon64\n\nFailed to open rules configuration with last ruleError 5\n"
      "Rule configuration (version 4.90):\n", 4, "Failed to open"),
 ])

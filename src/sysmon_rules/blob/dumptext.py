@@ -69,7 +69,7 @@ _PREAMBLE = re.compile(r"""(?:
   | Licensed\ under\ .+
   | Using\ (?:libxml2|pugixml)\b.*
   | Current\ configuration:
-  | -\ [A-Za-z][A-Za-z ]*:(?:\s.*)?
+  | -\ (?![^:]*\ onmatch:)[A-Za-z][A-Za-z ]*:(?:\s.*)?   # CONFIG_FMT " - Name:", never a rule set line
 )""", re.VERBOSE)
 _SET = re.compile(r"-\s+(?P<name>\S+)\s+onmatch:\s+(?P<onmatch>\S+)\s+combine rules using '(?P<combine>[^']*)'")
 _COMPOUND = re.compile(r"Compound Rule (?P<label>.+)   combine using (?P<combine>Or|And|Unknown)")
