@@ -29,7 +29,7 @@ from .blob.dump import hidden_sets
 from .blob.dumptext import looks_like_dump, lost_notes, read_dump_text
 from .blob.encode import encode_table
 from .blob.sniff import describe
-from .blob.textforms import MAX_BLOB_INPUT, as_text, is_probably_binary, read_blob_form
+from .blob.textforms import as_text, is_probably_binary, read_blob_form
 from .errors import Location, SourceError, SysmonRulesError
 from .fileio import read_input
 from .ruletable import RuleTable
@@ -39,9 +39,10 @@ if TYPE_CHECKING:
     from .model import Config
 
 XML, BLOB, DUMP_TEXT = "xml", "blob", "sysmon -c text"
-# One limit for every form: a .reg or hex text is about six bytes per blob byte, and the largest
-# real blob is about 1.3 MB (sysmon-modular's); a config is far smaller.
-MAX_RULES_INPUT = MAX_BLOB_INPUT
+# One limit for every form, inputs read up to it: a .reg or hex text is about six bytes per blob
+# byte, and the largest real blob is about 1.3 MB (sysmon-modular's); a config is far smaller. Far
+# below what would strain memory.
+MAX_RULES_INPUT = 64 * 1024 * 1024
 _FORMS = "an XML config, a rule blob (raw, .reg export, reg query output, hex, base64) or `sysmon -c` text"
 _BOMS_AND_BLANKS = b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n"
 

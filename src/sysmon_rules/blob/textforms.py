@@ -23,9 +23,6 @@ _LIST = re.compile(rb"\[\s*\d+(?:\s*,\s*\d+)*\s*,?\s*\]")
 _REG_VALUE = re.compile(r'^[ \t]*"Rules"[ \t]*=[ \t]*hex(?:\(3\))?:', re.IGNORECASE | re.MULTILINE)
 _REG_QUERY = re.compile(r"^[ \t]+Rules[ \t]+REG_BINARY[ \t]+(?P<hex>[0-9A-Fa-f]*)[ \t\r]*$", re.MULTILINE)
 _NOT_DIGITS = re.compile(r"[\s,]")
-# A compiled Rules value is a few MB (sysmon-modular's is 1.3 MB) and its .reg/hex text about six
-# bytes per blob byte: far above both, far below what would strain memory. Inputs are read to it.
-MAX_BLOB_INPUT = 64 * 1024 * 1024
 
 
 def _text(data: bytes) -> str:
