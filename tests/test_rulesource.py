@@ -55,6 +55,19 @@ def test_every_form_reads_as_the_compiled_table(shared_dir: Path) -> None:
     assert checked == 21
 
 
+def test_decompile_reads_what_a_host_holds() -> None:
+    config = sysmon_rules.load(EXAMPLE)
+    compiled = compile_config(config)
+    for form, (kind, data) in _forms(EXAMPLE).items():
+        if kind != BLOB:
+            continue
+        back = sysmon_rules.decompile(data)
+        assert sysmon_rules.to_blob(back.config) == compiled.data, form
+    reg = render_reg(config, compiled.table, compiled.data).encode("utf-16")
+    hashing = config.option("HashAlgorithms")
+    assert hashing is not None and sysmon_rules.from_blob(reg).option("HashAlgorithms") is not None
+
+
 def test_a_path_names_every_location(tmp_path: Path) -> None:
     rules = load_rules(EXAMPLE)
     assert rules.label == str(EXAMPLE) and rules.config is not None

@@ -30,7 +30,7 @@ from .blob.dumptext import looks_like_dump, lost_notes, read_dump_text
 from .blob.encode import encode_table
 from .blob.sniff import describe
 from .blob.textforms import as_text, is_probably_binary, read_blob_form
-from .errors import Location, SourceError, SysmonRulesError
+from .errors import SourceError, SysmonRulesError
 from .fileio import read_input
 from .ruletable import RuleTable
 from .schema.model import Platform, as_platform
@@ -111,13 +111,16 @@ def read_rules_input(path: str | os.PathLike[str], *, stdin: bool = False) -> by
     """The bytes at ``path`` (``-`` = standard input when ``stdin``), refused above the one limit."""
     name = os.fspath(path)
     data = read_input(name, limit=MAX_RULES_INPUT, stdin=stdin)  # bounded: /dev/zero, sparse files
-    _check_size(data, "<stdin>" if stdin and name == "-" else name)
+    try:
+        _check_size(data)
+    except SourceError as exc:
+        raise exc.placed("<stdin>" if stdin and name == "-" else name) from None
     return data
 
 
-def _check_size(data: bytes, label: str) -> None:
+def _check_size(data: bytes) -> None:
     if len(data) > MAX_RULES_INPUT:
-        raise SourceError(f"more than {MAX_RULES_INPUT >> 20} MiB: too large to be {_FORMS}", Location(label))
+        raise SourceError(f"more than {MAX_RULES_INPUT >> 20} MiB: too large to be {_FORMS}")
 
 
 def load_rules(source: str | os.PathLike[str] | bytes | bytearray | memoryview, *, platform: Platform | str = "windows",
@@ -138,18 +141,17 @@ def load_rules(source: str | os.PathLike[str] | bytes | bytearray | memoryview, 
         path = os.fspath(source)
         name = label or ("<stdin>" if stdin and path == "-" else path)
         data = read_rules_input(path, stdin=stdin)
-    where = name or "<bytes>"
-    _check_size(data, where)
     try:
-        return _read(data, name, where, plat, sysmon_compatible, blob_only)
+        _check_size(data)
+        return _read(data, name, name or "<bytes>", plat, sysmon_compatible, blob_only)
     except SysmonRulesError as exc:
-        raise exc.placed(where) from None
+        raise (exc.placed(name) if name else exc) from None
 
 
 def _read(data: bytes, name: str | None, where: str, platform: Platform, sysmon_compatible: bool,
           blob_only: bool) -> RuleSource:
     if not data.strip(_BOMS_AND_BLANKS):
-        raise SourceError(f"empty: no rules in it (expected {_FORMS})", Location(where))
+        raise SourceError(f"empty: no rules in it (expected {_FORMS})")
     if data.lstrip(_BOMS_AND_BLANKS)[:1] == b"<" and not blob_only:
         from .validation import load
 
@@ -157,7 +159,7 @@ def _read(data: bytes, name: str | None, where: str, platform: Platform, sysmon_
         return RuleSource(where, XML, platform, config=config)
     kind = describe(data)
     if kind is not None:
-        raise SourceError(f"this is {kind}" if blob_only else f"this is {kind}; expected {_FORMS}", Location(where))
+        raise SourceError(f"this is {kind}" if blob_only else f"this is {kind}; expected {_FORMS}")
     if not is_probably_binary(data):
         text = as_text(data)
         if looks_like_dump(text):
@@ -167,7 +169,7 @@ def _read(data: bytes, name: str | None, where: str, platform: Platform, sysmon_
     blob, values, form = read_blob_form(data)
     if form is None:
         first = next((line.strip() for line in as_text(data).splitlines() if line.strip()), "")
-        raise SourceError(f"not {_FORMS}: text starting {first[:60]!r}", Location(where))
+        raise SourceError(f"not {_FORMS}: text starting {first[:60]!r}")
     table = decode_blob(blob).table if blob else RuleTable(0, 0, ())
     return RuleSource(where, BLOB, platform, blob=blob, values=values, _table=table)
 

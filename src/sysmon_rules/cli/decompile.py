@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..api import decompile, to_xml
-from ..blob.regvalues import options_of, with_options
+from ..api import to_xml
 from ..errors import SysmonRulesError
 from ..fileio import write_output
 from ..rulesource import RuleSource, load_rules
@@ -32,8 +31,7 @@ def command(blob: str, output: str | None, platform: str) -> None:
     into XML that compiles back to it."""
     rules = read_host_rules(blob, platform)
     try:
-        result = decompile(rules.blob_bytes, platform=platform)
-        config = with_options(result.config, options_of(rules.values))  # a .reg export also holds HashAlgorithms & co.
-        write_output(output or "-", to_xml(config, notes=[*rules.notes, *result.notes]))
+        config, notes = rules.as_config()  # a .reg export also holds HashAlgorithms & co.; a text, what it lost
+        write_output(output or "-", to_xml(config, notes=notes))
     except SysmonRulesError as exc:
         fail_with(exc, blob)  # a FileAccessError names the output itself
