@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .htmlreport import html_report
     from .merging import MergeResult, merge
     from .readiness import CoverageReport, coverage
+    from .replaying import Comparison, ReplayResult, Summary, replay
     from .rulesource import RuleSource, load_rules
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
@@ -75,10 +76,15 @@ _LAZY = {
     "MergeResult": "sysmon_rules.merging",
     "load_rules": "sysmon_rules.rulesource",
     "RuleSource": "sysmon_rules.rulesource",
+    "replay": "sysmon_rules.replaying",
+    "ReplayResult": "sysmon_rules.replaying",
+    "Summary": "sysmon_rules.replaying",
+    "Comparison": "sysmon_rules.replaying",
 }
 
 __all__ = [
     "BlobFormatError",
+    "Comparison",
     "CompiledBlob",
     "Config",
     "ConfigDiff",
@@ -98,11 +104,13 @@ __all__ = [
     "Option",
     "Origin",
     "PlatformError",
+    "ReplayResult",
     "Rule",
     "RuleGroup",
     "RuleSource",
     "SchemaVersionError",
     "SourceError",
+    "Summary",
     "SysmonRulesError",
     "compile_config",
     "coverage",
@@ -116,6 +124,7 @@ __all__ = [
     "load_rules",
     "loads",
     "merge",
+    "replay",
     "to_blob",
     "to_xml",
     "validate",
