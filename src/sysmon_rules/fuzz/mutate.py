@@ -39,7 +39,11 @@ _TOKENS["event"] = [b"true", b"false", b"null", b"-1", b"65536", b"4294967296", 
 _TOKENS["dumptext"] = [b" - ", b"\t", b"    ", b"filter: ", b"value: '", b"'", b"onmatch: ", b"include", b"exclude",
                        b"Compound Rule ", b"combine using And", b"Rule configuration (version 4.90):\n", b"\n",
                        b"[0x0001] ", b"\xff\xfe", b"\\ud800"]
-_TOKENS["cli"] = _TOKENS["config"] + _TOKENS["yaml"] + _TOKENS["eventjson"] + _TOKENS["reg"]
+_TOKENS["capture"] = _TOKENS["dumptext"] + [
+    b"Current configuration:\n", b" - Service name:                  Sysmon64\n", b"\r\n", b"\n\n", b"        ",
+    b"System Monitor v15.15 - System activity monitor\n", b"Sysmon v1.3.3 - Monitors system events\n",
+    b"\x00", b"Windows Registry Editor Version 5.00\r\n", b'"Rules"=hex:00,']
+_TOKENS["cli"] = _TOKENS["config"] + _TOKENS["yaml"] + _TOKENS["eventjson"] + _TOKENS["reg"] + _TOKENS["capture"]
 _TOKENS["zip"] = [b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"\x00" * 4, b"\xff" * 4, b"\x1f\x8b"]
 _INTERESTING = (0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x00120000, 0x0F)
 

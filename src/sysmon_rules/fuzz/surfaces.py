@@ -98,6 +98,19 @@ def _dump_text(data: bytes, _workdir: Path) -> None:
         _blob(found[0], _workdir)
 
 
+def _capture(data: bytes, _workdir: Path) -> None:
+    """Rules as a host holds them, through the one loader: `sysmon -c` captures (banners, host
+    lines, CRLF, UTF-16LE, tabs turned to spaces), blobs and their text forms; then decided."""
+    from .. import Evaluator
+    from ..rulesource import load_rules
+
+    rules = load_rules(data, platform="linux" if len(data) % 4 == 1 else "windows", label="capture")
+    if rules.config is None:
+        rules.blob_bytes  # noqa: B018  # the blob the rules stand for, encoded
+        rules.hidden_sets  # noqa: B018
+    Evaluator(rules.table).decide(PROBE)
+
+
 def _events(suffix: str) -> Callable[[bytes, Path], None]:
     def run(data: bytes, workdir: Path) -> None:
         from ..collectors import EventStream, available
@@ -196,6 +209,7 @@ SURFACES: dict[str, Callable[[bytes, Path], None]] = {
     "blob": _blob,
     "reg": _blob,  # the same path, from .reg/hex/base64 text seeds
     "dumptext": _dump_text,
+    "capture": _capture,  # `sysmon -c` as captured on a host, and every rules form, via rulesource
     "evtx": _events(".evtx"),
     "xml": _events(".xml"),
     "jsonl": _events(".jsonl"),
@@ -347,6 +361,27 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+# What surrounds `sysmon -c` output in a capture (Sysmon's banners, "Current configuration:" host
+# lines), a few lines of each: the loader's tests hold the full forms.
+_BANNERS = ("\n\nSystem Monitor v15.15 - System activity monitor\nSysinternals - www.sysinternals.com\n\n",
+            "\nSysmon v1.3.3 - Monitors system events\nUsing libxml2. libxml2 is Copyright (C) 1998-2012 "
+            "Daniel Veillard. All Rights Reserved.\n\n")
+_HOST_LINES = " - Service name:                  Sysmon64\n - Config hash:                   SHA256=00AB\n"
+
+
+def _captures(texts: list[bytes]) -> list[bytes]:
+    """Each dump text as hosts' captures have it: a banner and host lines, CRLF, UTF-16LE with a
+    BOM (PowerShell 5.1's ``>``), tabs turned to spaces, blank lines between, no final newline."""
+    seeds = []
+    for number, raw in enumerate(texts[:6]):
+        text = raw.decode("utf-8", "replace")
+        hosted = _BANNERS[number % 2] + text.replace("Current configuration:\n",
+                                                        "Current configuration:\n" + _HOST_LINES, 1)
+        seeds += [hosted.encode(), ("\ufeff" + hosted.replace("\n", "\r\n")).encode("utf-16-le"),
+                  text.expandtabs(8).rstrip("\n").encode(), "\n\n".join(text.split("\n")).encode()]
+    return seeds
+
+
 def _yaml_seeds(shared: Path | None) -> list[bytes]:
     seeds = [_SMALL_TEST]
     if shared is not None:
@@ -358,7 +393,7 @@ def _yaml_seeds(shared: Path | None) -> list[bytes]:
 def seeds_for(surface: str, shared: Path | None) -> list[bytes]:
     """The real inputs ``surface`` mutates (never empty)."""
     if surface == "cli":  # every kind of input, each command given each kind
-        return [seed for name in ("config", "blob", "reg", "jsonl", "eventjson", "xml", "yaml")
+        return [seed for name in ("config", "blob", "reg", "capture", "jsonl", "eventjson", "xml", "yaml")
                 for seed in seeds_for(name, shared)]
     if surface == "config":
         return _configs(shared)
@@ -370,6 +405,8 @@ def seeds_for(surface: str, shared: Path | None) -> list[bytes]:
         from ..blob.dump import dump_text
 
         return [dump_text(blob).encode() for blob in _blobs(shared)[:1] + _valid_blobs(shared)]
+    if surface == "capture":
+        return _captures(seeds_for("dumptext", shared)) + seeds_for("reg", shared)[:2] + _blobs(shared)[:2]
     if surface == "yaml":
         return _yaml_seeds(shared)
     if surface == "eventjson":
