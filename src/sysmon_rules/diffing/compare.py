@@ -10,6 +10,7 @@ hide become "set-hidden" changes of unknown effect.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,15 +20,19 @@ from ..engine import Evaluator
 from ..ruletable import RuleTable
 from ..schema import newest
 from ..schema.model import Platform
-from ..witness import distinguish
 from .attribution import EventInput, Replay, event_source, replay
+from .attribution import _Charger
 from .behaviour import event_ids_of, find_witness, prove_inert
-from .normal import filtered_event_ids, same_plan
+from .decide import EQUAL, UNDECIDED, Decider, EventVerdict, event_name
+from .flat import Entry
+from .normal import filtered_event_ids
 from .sources import DUMP_TEXT, Side, Source, load_side
-from .structure import BEHAVIOUR, NONE, UNKNOWN, Change, structural_changes
+from .structure import BEHAVIOUR, NONE, UNKNOWN, Change, describe_filter, structural_changes
 
 EQUIVALENT, DIFFERENT = "equivalent", "different"
 EXIT_CODES = {EQUIVALENT: 0, DIFFERENT: 1, UNKNOWN: 3}
+_PATH_SEARCH_ITEMS = 200  # per side: plans bigger than this get no per-change path search
+_PATH_SEARCH_SECONDS = 3.0  # all per-change path searches of one diff together
 
 
 @dataclass
@@ -43,6 +48,8 @@ class ConfigDiff:
     changes: list[Change] = field(default_factory=list)
     replay: Replay | None = None
     skipped_events: int = 0
+    events: list[EventVerdict] = field(default_factory=list)  # per event id: proven, witness, or why not
+    interrupted: bool = False  # Ctrl-C stopped the deciding: what is here was decided before
 
     @property
     def exit_code(self) -> int:
@@ -101,12 +108,18 @@ def _unknowns(side: Side) -> list[str]:
 
 def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_rule_names: bool = False,
          platform: Platform = "windows", strict: bool = False,
-         warn: Callable[[str], None] | None = None) -> ConfigDiff:
+         warn: Callable[[str], None] | None = None, time_budget: float | None = None,
+         progress: Callable[[str], None] | None = None) -> ConfigDiff:
     """Compare two configs in any form (path, bytes, Config, RuleTable) by what they do to events.
 
     ``strict``: a damaged record in ``events`` files is an error instead of skipped and counted;
     ``warn`` receives the message for each one skipped (default: a ``CollectorWarning``).
+    ``time_budget`` (seconds): event ids not decided by then are "unknown" (reason: the budget);
+    ``progress`` receives one line per event id decided. Ctrl-C (``KeyboardInterrupt``) while
+    deciding stops there: the result holds what was decided, ``interrupted`` is True.
     """
+    started = time.monotonic()
+    deadline = started + time_budget if time_budget is not None else None
     a, b = load_side(old, platform=platform), load_side(new, platform=platform)
     names = not ignore_rule_names and a.has_rule_names and b.has_rule_names
     compared = ("decisions", "rule names") if names else ("decisions",)
@@ -117,10 +130,13 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
     changes += _hidden_changes(a, old_hidden, True, platform) + _hidden_changes(b, new_hidden, False, platform)
     for k, change in enumerate(changes, 1):
         change.id = k
-    proven = all(same_plan(old_ev, new_ev, e, names=names) for e in filtered_event_ids(platform))
-    _behaviour(changes, old_ev, new_ev, proven=proven, names=names)
-    verdict, reason = _verdict(changes, proven, bool(old_hidden or new_hidden))
-    result = ConfigDiff(a, b, verdict, reason, compared, _unknowns(a) + _unknowns(b), changes)
+    decider = Decider(old_ev, new_ev, names=names, deadline=deadline)
+    verdicts, interrupted = _decide_events(decider, platform, deadline, progress, started)
+    _behaviour(changes, decider, verdicts, deadline=deadline)
+    hidden = bool(old_hidden or new_hidden)
+    verdict, reason = _verdict(changes, verdicts, hidden, platform)
+    result = ConfigDiff(a, b, verdict, reason, compared, _unknowns(a) + _unknowns(b), changes,
+                        events=verdicts, interrupted=interrupted)
     if events is not None:
         source, stream = event_source(events, strict=strict, warn=warn)
         result.replay = replay(old_ev, new_ev, source, changes, ignore_rule_names=not names)
@@ -128,47 +144,154 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
     return result
 
 
-def _behaviour(changes: list[Change], old: Evaluator, new: Evaluator, *, proven: bool, names: bool) -> None:
-    if proven:
-        for change in changes:
-            if change.kind != "set-hidden":
-                change.effect, change.proof = NONE, "the configs are proven equivalent"
-        return
+def _decide_events(decider: Decider, platform: str, deadline: float | None,
+                   progress: Callable[[str], None] | None, started: float) -> tuple[list[EventVerdict], bool]:
+    ids = filtered_event_ids(platform)
+    verdicts: list[EventVerdict] = []
+    interrupted = False
+    for k, event_id in enumerate(ids, 1):
+        if interrupted or (deadline is not None and time.monotonic() > deadline):
+            why = "interrupted (Ctrl-C) before this event id was decided" if interrupted else \
+                "the time budget ran out before this event id was decided"
+            verdicts.append(EventVerdict(event_id, UNDECIDED, reason=why))
+            continue
+        try:
+            verdict = decider.decide(event_id)
+        except KeyboardInterrupt:
+            interrupted = True
+            verdicts.append(EventVerdict(event_id, UNDECIDED, reason="interrupted (Ctrl-C) while deciding"))
+            continue
+        verdicts.append(verdict)
+        if progress is not None:
+            progress(f"diff: {k}/{len(ids)} event ids decided ({event_name(event_id, platform)}: "
+                     f"{verdict.status}, {time.monotonic() - started:.1f} s)")
+    return verdicts, interrupted
+
+
+def _behaviour(changes: list[Change], decider: Decider, verdicts: list[EventVerdict], *,
+               deadline: float | None) -> None:
+    """Each change's effect: proven none, shown by a witness, or unknown with its reason."""
+    old, new, names = decider.old, decider.new, decider.names
+    by_id = {v.event_id: v for v in verdicts}
     for change in changes:
         if change.kind == "set-hidden":
+            change.reason = "the `sysmon -c` text does not show whether this set is on the host"
             continue
-        if not find_witness(change, old, new, ignore_rule_names=not names):
-            prove_inert(change, old, new, ignore_rule_names=not names)
-    if not any(c.witness is not None for c in changes):
-        _search_all(changes, old, new, names=names)
-
-
-def _search_all(changes: list[Change], old: Evaluator, new: Evaluator, *, names: bool) -> None:
-    """No change's own paths showed a difference: try every path of the event ids that differ."""
-    for event_id in filtered_event_ids(old.platform):
-        if same_plan(old, new, event_id, names=names):
+        slot = [by_id[e] for e in event_ids_of(old, change.event_id) if e in by_id]
+        if slot and all(v.status == EQUAL for v in slot):
+            change.effect = NONE
+            change.proof = f"{'moved: ' if 'moved' in change.kind else ''}{event_name(change.event_id, old.platform)}" \
+                f" decides every event alike on both sides ({slot[0].proof})"
             continue
-        witness = distinguish(old, new, event_id, ignore_rule_names=not names)
-        if witness is None:
+        if prove_inert(change, old, new, ignore_rule_names=not names) or _covered(change, decider):
             continue
-        slot = set(event_ids_of(old, event_id))
-        change = next((c for c in changes if c.event_id in slot and c.effect == UNKNOWN), None)
-        if change is not None:
-            change.witness, change.effect = witness, BEHAVIOUR
-            change.proof = "found by searching every path of this event type"
-            return
+    _attribute(changes, decider, verdicts)
+    # The path search of one change grows with the sets before it: only for small plans, and
+    # for a few seconds in all (the event ids are decided already; this only attributes).
+    search_until = time.monotonic() + _PATH_SEARCH_SECONDS
+    for change in changes:
+        if change.effect != UNKNOWN or change.kind == "set-hidden":
+            continue
+        now = time.monotonic()
+        if _small(old, new, change.event_id) and now < search_until and (deadline is None or now < deadline):
+            if find_witness(change, old, new, ignore_rule_names=not names):
+                continue
+        change.reason = _change_reason(change, old, by_id)
 
 
-def _verdict(changes: list[Change], proven: bool, hidden: bool) -> tuple[str, str]:
-    if proven and not hidden:
-        return EQUIVALENT, "every event id has the same normal form in both configs"
+def _small(old: Evaluator, new: Evaluator, event_id: int) -> bool:
+    """Plans small enough for the path search of one change (it grows with the sets before it)."""
+    return all(sum(len(s.items) for s in e.plan(event_id).sets) <= _PATH_SEARCH_ITEMS for e in (old, new))
+
+
+def _covered(change: Change, decider: Decider) -> bool:
+    """An added or removed filter that a filter of its own side covers (it never decides there)."""
+    if change.kind not in ("filter-added", "filter-removed"):
+        return False
+    side, set_index, filter_index = (1, change.new_set, change.new_filter) if change.kind == "filter-added" \
+        else (0, change.old_set, change.old_filter)
+    evaluator = decider.old if side == 0 else decider.new
+    covering: list[str] = []
+    for event_id in event_ids_of(evaluator, change.event_id):
+        if set_index not in {s.rank for s in evaluator.plan(event_id).sets}:
+            continue
+        flat = decider.flat(side, event_id)
+        if flat is None:
+            return False
+        # (a plain filter only: an AND <Rule> that gains or loses a filter is another entry)
+        hit = next((cover for entry, cover in flat.dropped if entry.rank == set_index and
+                    [f.position for f in entry.filters] == [filter_index]), None)
+        if hit is None:
+            if any(e.rank == set_index and any(f.position == filter_index for f in e.filters) for e in flat.entries):
+                return False
+            continue  # (this event id cannot read the filter's field: it never matches there)
+        covering.append(_describe_entry(evaluator, hit))
+    if not covering:
+        return False
+    kind = "dead behind" if change.kind == "filter-added" else "was dead behind"
+    change.effect, change.proof = NONE, f"{kind} {covering[0]}: every event it matches, that filter matches " \
+        "first (or decides alike)"
+    return True
+
+
+def _describe_entry(evaluator: Evaluator, entry: Entry) -> str:
+    rule_set = evaluator.table.rule_sets[entry.rank]
+    flt = entry.filters[0].source
+    where = f" at {flt.location}" if flt.location is not None else ""
+    return f"{describe_filter(rule_set, flt, evaluator.platform)} (onmatch={rule_set.onmatch}){where}"
+
+
+def _attribute(changes: list[Change], decider: Decider, verdicts: list[EventVerdict]) -> None:
+    """Charge each event id's witness to the changes that decided it (as the replay charges)."""
+    charge = _Charger(decider.old, decider.new, changes, decider.names)
+    by_number = {c.id: c for c in changes}
+    for verdict in verdicts:
+        w = verdict.witness
+        if w is None:
+            continue
+        ids = [i for i in charge(w.event, w.decisions[0], w.decisions[1]) if by_number[i].effect == UNKNOWN]
+        if not ids:
+            slot = set(event_ids_of(decider.old, verdict.event_id))
+            ids = [c.id for c in changes if c.event_id in slot and c.effect == UNKNOWN][:1]
+        for i in ids:
+            change = by_number[i]
+            if change.witness is None:
+                change.witness, change.effect = w, BEHAVIOUR
+                if len(ids) > 1:
+                    change.proof = f"decided differently along with change(s) {', '.join(f'#{j}' for j in ids)}"
+
+
+def _change_reason(change: Change, old: Evaluator, by_id: dict[int, EventVerdict]) -> str:
+    slot = [by_id[e] for e in event_ids_of(old, change.event_id) if e in by_id]
+    unknown = next((v for v in slot if v.status == UNDECIDED), None)
+    if unknown is not None:
+        return f"{event_name(unknown.event_id, old.platform)} (event {unknown.event_id}) undecided: {unknown.reason}"
+    different = next((v for v in slot if v.status == DIFFERENT), None)
+    if different is not None:
+        return f"{event_name(different.event_id, old.platform)} decides differently (another change's witness), " \
+            "but no event was found that this change alone decides differently, nor a proof that none exists"
+    return "no witness and no proof for this change"
+
+
+def _verdict(changes: list[Change], verdicts: list[EventVerdict], hidden: bool, platform: str) -> tuple[str, str]:
+    equal = [v for v in verdicts if v.status == EQUAL]
+    shown = f"proven equivalent on {len(equal)} of {len(verdicts)} event ids"
+    undecided = [v for v in verdicts if v.status == UNDECIDED]
+    if undecided:
+        first = undecided[0]
+        shown += f"; {event_name(first.event_id, platform)} unknown: {first.reason}"
+        if len(undecided) > 1:
+            shown += f" (and {len(undecided) - 1} more event id(s) unknown)"
+    if len(equal) == len(verdicts) and not hidden:
+        return EQUIVALENT, f"every event id decides alike in both configs ({shown})"
     witnessed = [c for c in changes if c.witness is not None]
-    if witnessed:
-        return DIFFERENT, f"{len(witnessed)} change(s) shown by witness events the evaluator decides differently"
+    differing = [v for v in verdicts if v.status == DIFFERENT]
+    if witnessed or differing:
+        return DIFFERENT, f"{len(witnessed)} change(s) shown by witness events the evaluator decides " \
+            f"differently; {shown}"
     if hidden:
-        return UNKNOWN, "rule sets `sysmon -c` text does not print may or may not be on the host"
-    unknown = sum(1 for c in changes if c.effect == UNKNOWN)
-    return UNKNOWN, f"no witness found and no proof for {unknown} change(s)"
+        return UNKNOWN, f"rule sets `sysmon -c` text does not print may or may not be on the host; {shown}"
+    return UNKNOWN, shown
 
 
 __all__ = ["DIFFERENT", "EQUIVALENT", "EXIT_CODES", "ConfigDiff", "diff"]

@@ -42,6 +42,7 @@ class Change:
     new_location: Location | None = None
     effect: str = UNKNOWN  # behaviour (a witness shows it), none (proven), unknown
     proof: str = ""
+    reason: str = ""  # when unknown: why (the event id's reason, or what was not found)
     witness: Witness | None = field(default=None, repr=False)
     id: int = 0
 
