@@ -21,8 +21,8 @@ from ..ruletable import RuleTable
 from ..schema import newest
 from ..schema.model import Platform
 from .attribution import EventInput, Replay, event_source, replay
-from .attribution import _Charger
-from .behaviour import event_ids_of, find_witness, prove_inert
+from .attribution import Charger
+from .behaviour import event_ids_of, find_witness, prove_inert, quick_witness
 from .decide import EQUAL, UNDECIDED, Decider, EventVerdict, event_name
 from .flat import Entry
 from .normal import filtered_event_ids
@@ -185,12 +185,14 @@ def _behaviour(changes: list[Change], decider: Decider, verdicts: list[EventVerd
             continue
         if prove_inert(change, old, new, ignore_rule_names=not names) or _covered(change, decider):
             continue
-    _attribute(changes, decider, verdicts)
+    charge = _attribute(changes, decider, verdicts)
     # The path search of one change grows with the sets before it: only for small plans, and
     # for a few seconds in all (the event ids are decided already; this only attributes).
     search_until = time.monotonic() + _PATH_SEARCH_SECONDS
     for change in changes:
         if change.effect != UNKNOWN or change.kind == "set-hidden":
+            continue
+        if quick_witness(change, decider, charge):
             continue
         now = time.monotonic()
         if _small(old, new, change.event_id) and now < search_until and (deadline is None or now < deadline):
@@ -241,24 +243,27 @@ def _describe_entry(evaluator: Evaluator, entry: Entry) -> str:
     return f"{describe_filter(rule_set, flt, evaluator.platform)} (onmatch={rule_set.onmatch}){where}"
 
 
-def _attribute(changes: list[Change], decider: Decider, verdicts: list[EventVerdict]) -> None:
-    """Charge each event id's witness to the changes that decided it (as the replay charges)."""
-    charge = _Charger(decider.old, decider.new, changes, decider.names)
+def _attribute(changes: list[Change], decider: Decider, verdicts: list[EventVerdict]) -> Charger:
+    """Give each event id's witness to the changes that, alone, already decide it differently
+    (old config plus only that change, ``isolate``), among those of the sets that decided it."""
+    charge = Charger(decider.old, decider.new, changes, decider.names)
     by_number = {c.id: c for c in changes}
     for verdict in verdicts:
         w = verdict.witness
         if w is None:
             continue
-        ids = [i for i in charge(w.event, w.decisions[0], w.decisions[1]) if by_number[i].effect == UNKNOWN]
-        if not ids:
-            slot = set(event_ids_of(decider.old, verdict.event_id))
-            ids = [c.id for c in changes if c.event_id in slot and c.effect == UNKNOWN][:1]
-        for i in ids:
+        old, new = w.decisions
+        ids = [i for i in charge.candidates(w.event, old, new) if by_number[i].effect == UNKNOWN]
+        confirmed = [i for i in ids if charge.alone_differs(i, w.event, old)]
+        if not confirmed:  # a change whose alone-config cannot be built: the one pair of sets deciding
+            sets = (charge.old_sets.get(id(old.rule_set)), charge.new_sets.get(id(new.rule_set)))
+            confirmed = [i for i in ids if charge.alone.get((i, w.event.event_id)) is None and
+                         (by_number[i].old_set, by_number[i].new_set) == sets][:1]
+        for i in confirmed:
             change = by_number[i]
             if change.witness is None:
                 change.witness, change.effect = w, BEHAVIOUR
-                if len(ids) > 1:
-                    change.proof = f"decided differently along with change(s) {', '.join(f'#{j}' for j in ids)}"
+    return charge
 
 
 def _change_reason(change: Change, old: Evaluator, by_id: dict[int, EventVerdict]) -> str:

@@ -129,7 +129,7 @@ class Decider:
         candidates += [(e, fb, fa) for e in fb.entries if (e.atom, e.label(names)) not in a_keys]
         if not candidates:  # the same entries in another order, or another count of sets
             candidates = [(e, fa, fb) for e in fa.entries] + [(e, fb, fa) for e in fb.entries]
-        field_names = _field_names(event_id, self.old.platform)
+        field_names = field_names_of(event_id, self.old.platform)
         tries = [Event(event_id, {})]
         for entry, mine, theirs in candidates[:_CANDIDATES]:
             tries += self.entry_events(event_id, entry, mine, theirs, field_names)
@@ -147,29 +147,39 @@ class Decider:
     def entry_events(self, event_id: int, entry: Entry, mine: Flat, theirs: Flat,
                      field_names: tuple[str, ...]) -> list[Event]:
         """Events matching ``entry``: alone, past the entries before it, past every other entry."""
-        wanted = _constraints(entry)
+        wanted = constraints_of(entry)
         if wanted is None:
             return []
-        position = mine.entries.index(entry)
-        before = [e for e in mine.entries[:position]]
+        position = mine.entries.index(entry) if entry in mine.entries else 0
+        before = list(mine.entries[:position])
         others = [e for e in (*mine.entries, *theirs.entries) if e.atom != entry.atom]
         events = []
         for avoid in ((), before, others):
-            values: dict[str, str] = {}
-            for fid, positive in wanted.items():
-                negatives = [c.negate() for e in avoid if e.atom[0] == "f" and e.atom[1] == fid  # type: ignore[index]
-                             for c in (_constraints(e) or {}).get(fid, [])]
-                found = solve_field([*positive, *negatives], "linux" if self.old.platform == "linux" else "windows")
-                if found.status != FOUND or found.value is None or fid >= len(field_names):
-                    break
-                if found.value != "-":
-                    values[field_names[fid]] = found.value
-            else:
-                events.append(Event(event_id, values))
+            needs = {fid: list(cs) for fid, cs in wanted.items()}
+            for e in avoid:
+                if e.atom[0] == "f" and e.atom[1] in needs:  # type: ignore[index]
+                    needs[e.atom[1]] += [c.negate() for c in (constraints_of(e) or {}).get(e.atom[1], [])]  # type: ignore[index]
+            event = solve_event(event_id, needs, field_names, self.old.platform)
+            if event is not None:
+                events.append(event)
         return events
 
 
-def _constraints(entry: Entry) -> dict[int, list[Constraint]] | None:
+def solve_event(event_id: int, needs: dict[int, list[Constraint]], field_names: tuple[str, ...],
+                platform: str) -> Event | None:
+    """An event whose fields meet ``needs`` (field id -> constraints), the others absent; None if
+    the solver finds no value for some field."""
+    values: dict[str, str] = {}
+    for fid, constraints in needs.items():
+        found = solve_field(constraints, "linux" if platform == "linux" else "windows")
+        if found.status != FOUND or found.value is None or fid >= len(field_names):
+            return None
+        if found.value != "-":
+            values[field_names[fid]] = found.value
+    return Event(event_id, values)
+
+
+def constraints_of(entry: Entry) -> dict[int, list[Constraint]] | None:
     out: dict[int, list[Constraint]] = {}
     for flt in entry.filters:
         if flt.condition & ENVIRONMENT_BIT or flt.test is None:
@@ -178,9 +188,10 @@ def _constraints(entry: Entry) -> dict[int, list[Constraint]] | None:
     return out
 
 
-def _field_names(event_id: int, platform: str) -> tuple[str, ...]:
+def field_names_of(event_id: int, platform: str) -> tuple[str, ...]:
     event = newest(platform).events_by_id.get(event_id)  # type: ignore[arg-type]
     return event.field_names if event is not None else ()
 
 
-__all__ = ["DIFFERENT", "EQUAL", "UNDECIDED", "Decider", "EventVerdict", "event_name"]
+__all__ = ["DIFFERENT", "EQUAL", "UNDECIDED", "Decider", "EventVerdict", "constraints_of", "event_name",
+           "field_names_of", "solve_event"]

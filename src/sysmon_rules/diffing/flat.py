@@ -228,7 +228,14 @@ def _reduce_ordered(entries: list[Entry]) -> tuple[list[Entry], list[tuple[Entry
             continue
         kept.append(entry)
         index.add(entry)
-    return kept, dropped
+    # Within a run of one label order does not matter: an entry another of its run covers goes.
+    runs: list[list[Entry]] = []
+    for entry in kept:
+        if runs and runs[-1][0].label(True) == entry.label(True):
+            runs[-1].append(entry)
+        else:
+            runs.append([entry])
+    return [e for run in runs for e in _maximal(run, _CoverIndex(), dropped)], dropped
 
 
 def _reduce_unordered(entries: list[Entry]) -> tuple[list[Entry], list[tuple[Entry, Entry]]]:
