@@ -12,6 +12,7 @@ never outrun) — and "unknown" otherwise.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable, Iterator
 
 from ..engine import Evaluator
@@ -22,12 +23,13 @@ from ..witness import Constraint, Target, Witness, disjoint, distinguish, distin
 from ..witness.events import minimal
 from .attribution import Charger
 from .decide import Decider, constraints_of, field_names_of, solve_event
-from .flat import Entry, Flat
+from .flat import Entry, Flat, parts
 from .isolate import Outcome, hybrid
 from .normal import filter_form, same_plan
 from .structure import BEHAVIOUR, NONE, Change, filter_key
 
 _ITEM_TARGETS = 40  # per set-level change: paths through this many items of the set
+_QUICK_EVENTS = 48  # events built from one change's own filters, per side and event id
 
 
 def _position(evaluator: Evaluator, event_id: int, set_index: int) -> tuple[int, CSet] | None:
@@ -230,8 +232,9 @@ def quick_witness(change: Change, decider: Decider, charge: Charger) -> bool:
             if set_index is None or mine is None or theirs is None:
                 continue
             other_set = change.new_set if side == 0 else change.old_set
-            for event in _change_events(decider, event_id, change, (mine, theirs), (set_index, filter_index),
-                                        other_set, field_names):
+            events = _change_events(decider, event_id, change, (mine, theirs), (set_index, filter_index),
+                                    other_set, field_names)
+            for event in itertools.islice(events, _QUICK_EVENTS):
                 if not decider.differs(event):
                     continue
                 if _caused(change, event, decider, charge):
@@ -282,7 +285,7 @@ def _caused(change: Change, event: Event, decider: Decider, charge: Charger) -> 
 
 
 def _parts(entry: Entry) -> set[Hashable]:
-    return {entry.atom} if entry.atom[0] == "f" else set(entry.atom[1:])  # type: ignore[index]
+    return set(parts(entry.atom))
 
 
 def _change_events(decider: Decider, event_id: int, change: Change, flats: tuple[Flat, Flat],

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from ..blob.dump import printed_sets
 from ..blob.dumptext import UNKNOWNS
 from ..engine import Evaluator
-from ..ruletable import RuleTable
+from ..engine.compiled import CGroup
+from ..ruletable import COMBINE_OR, RuleTable
 from ..schema import newest
 from ..schema.model import Platform
-from .attribution import EventInput, Replay, event_source, replay
-from .attribution import Charger
+from .attribution import Charger, EventInput, Replay, event_source, replay
 from .behaviour import event_ids_of, find_witness, prove_inert, quick_witness
 from .decide import EQUAL, UNDECIDED, Decider, EventVerdict, event_name
 from .flat import Entry
@@ -33,6 +33,7 @@ EQUIVALENT, DIFFERENT = "equivalent", "different"
 EXIT_CODES = {EQUIVALENT: 0, DIFFERENT: 1, UNKNOWN: 3}
 _PATH_SEARCH_ITEMS = 200  # per side: plans bigger than this get no per-change path search
 _PATH_SEARCH_SECONDS = 3.0  # all per-change path searches of one diff together
+_QUICK_SECONDS = 5.0  # all witnesses built from changes' own filters, together
 
 
 @dataclass
@@ -125,13 +126,16 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
     compared = ("decisions", "rule names") if names else ("decisions",)
     old_table, old_hidden = _project(a, b, platform)
     new_table, new_hidden = _project(b, a, platform)
-    old_ev, new_ev = Evaluator(old_table, platform=platform), Evaluator(new_table, platform=platform)
+    # Proofs read the plans only: no lookup index until an event has to be decided.
+    old_ev, new_ev = Evaluator(old_table, platform=platform, index=False), \
+        Evaluator(new_table, platform=platform, index=False)
     changes = structural_changes(old_table, new_table, platform, names=names)
     changes += _hidden_changes(a, old_hidden, True, platform) + _hidden_changes(b, new_hidden, False, platform)
     for k, change in enumerate(changes, 1):
         change.id = k
     decider = Decider(old_ev, new_ev, names=names, deadline=deadline)
     verdicts, interrupted = _decide_events(decider, platform, deadline, progress, started)
+    old_ev, new_ev = decider.old, decider.new
     _behaviour(changes, decider, verdicts, deadline=deadline)
     hidden = bool(old_hidden or new_hidden)
     verdict, reason = _verdict(changes, verdicts, hidden, platform)
@@ -146,21 +150,28 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
 
 def _decide_events(decider: Decider, platform: str, deadline: float | None,
                    progress: Callable[[str], None] | None, started: float) -> tuple[list[EventVerdict], bool]:
+    """Every event id: proofs first (plans only), then, with indexed evaluators, the searches."""
     ids = filtered_event_ids(platform)
+    proven = {e: decider.prove(e) for e in ids}
+    if not all(proven.values()):
+        decider.old = Evaluator(decider.old.table, platform=decider.old.platform)
+        decider.new = Evaluator(decider.new.table, platform=decider.new.platform)
     verdicts: list[EventVerdict] = []
     interrupted = False
     for k, event_id in enumerate(ids, 1):
-        if interrupted or (deadline is not None and time.monotonic() > deadline):
+        verdict = proven[event_id]
+        if verdict is None and (interrupted or (deadline is not None and time.monotonic() > deadline)):
             why = "interrupted (Ctrl-C) before this event id was decided" if interrupted else \
                 "the time budget ran out before this event id was decided"
             verdicts.append(EventVerdict(event_id, UNDECIDED, reason=why))
             continue
-        try:
-            verdict = decider.decide(event_id)
-        except KeyboardInterrupt:
-            interrupted = True
-            verdicts.append(EventVerdict(event_id, UNDECIDED, reason="interrupted (Ctrl-C) while deciding"))
-            continue
+        if verdict is None:
+            try:
+                verdict = decider.search(event_id)
+            except KeyboardInterrupt:
+                interrupted = True
+                verdicts.append(EventVerdict(event_id, UNDECIDED, reason="interrupted (Ctrl-C) while deciding"))
+                continue
         verdicts.append(verdict)
         if progress is not None:
             progress(f"diff: {k}/{len(ids)} event ids decided ({event_name(event_id, platform)}: "
@@ -183,22 +194,28 @@ def _behaviour(changes: list[Change], decider: Decider, verdicts: list[EventVerd
             change.proof = f"{'moved: ' if 'moved' in change.kind else ''}{event_name(change.event_id, old.platform)}" \
                 f" decides every event alike on both sides ({slot[0].proof})"
             continue
-        if prove_inert(change, old, new, ignore_rule_names=not names) or _covered(change, decider):
+        if prove_inert(change, old, new, ignore_rule_names=not names) or _covered(change, decider) or \
+                _moved_alike(change, decider):
             continue
     charge = _attribute(changes, decider, verdicts)
+    # Where RuleNames differ, say whether the decisions alone are proven the same.
+    names_aside = Decider(old, new, names=False) if names else None
+    alike = {v.event_id for v in verdicts if v.status != EQUAL and names_aside is not None and
+             names_aside.prove(v.event_id) is not None}
     # The path search of one change grows with the sets before it: only for small plans, and
     # for a few seconds in all (the event ids are decided already; this only attributes).
-    search_until = time.monotonic() + _PATH_SEARCH_SECONDS
+    search_until = time.process_time() + _PATH_SEARCH_SECONDS
+    quick_until = time.process_time() + _QUICK_SECONDS
     for change in changes:
         if change.effect != UNKNOWN or change.kind == "set-hidden":
             continue
-        if quick_witness(change, decider, charge):
+        spent, late = time.process_time(), deadline is not None and time.monotonic() > deadline
+        if spent < quick_until and not late and quick_witness(change, decider, charge):
             continue
-        now = time.monotonic()
-        if _small(old, new, change.event_id) and now < search_until and (deadline is None or now < deadline):
-            if find_witness(change, old, new, ignore_rule_names=not names):
-                continue
-        change.reason = _change_reason(change, old, by_id)
+        if _small(old, new, change.event_id) and time.process_time() < search_until and not late and \
+                find_witness(change, old, new, ignore_rule_names=not names):
+            continue
+        change.reason = _change_reason(change, old, by_id, alike)
 
 
 def _small(old: Evaluator, new: Evaluator, event_id: int) -> bool:
@@ -236,6 +253,26 @@ def _covered(change: Change, decider: Decider) -> bool:
     return True
 
 
+def _moved_alike(change: Change, decider: Decider) -> bool:
+    """Names aside, a filter moved between two OR sets of one onmatch decides what it decided:
+    "some include (exclude) filter matches" does not depend on which set holds it."""
+    if change.kind != "filters-moved" or decider.names or change.old_set is None or change.new_set is None:
+        return False
+    sets = (decider.old.table.rule_sets[change.old_set], decider.new.table.rule_sets[change.new_set])
+    plain = all(s.combine == COMBINE_OR and s.onmatch == sets[0].onmatch for s in sets)
+    wanted = (change.old_set, change.new_set)
+    for side, evaluator in enumerate((decider.old, decider.new)):
+        for event_id in event_ids_of(evaluator, change.event_id):
+            for cset in evaluator.plan(event_id).sets:  # no filter that fails (it ends its set's walk)
+                if cset.rank == wanted[side]:
+                    plain = plain and all(f.test is not None for item in cset.items
+                                          for f in (item.filters if isinstance(item, CGroup) else (item,)))
+    if plain:
+        change.effect, change.proof = NONE, "moved between rule sets of the same onmatch: with names ignored " \
+            "a decision depends only on whether some filter of that onmatch matches"
+    return plain
+
+
 def _describe_entry(evaluator: Evaluator, entry: Entry) -> str:
     rule_set = evaluator.table.rule_sets[entry.rank]
     flt = entry.filters[0].source
@@ -266,8 +303,11 @@ def _attribute(changes: list[Change], decider: Decider, verdicts: list[EventVerd
     return charge
 
 
-def _change_reason(change: Change, old: Evaluator, by_id: dict[int, EventVerdict]) -> str:
+def _change_reason(change: Change, old: Evaluator, by_id: dict[int, EventVerdict], alike: set[int]) -> str:
     slot = [by_id[e] for e in event_ids_of(old, change.event_id) if e in by_id]
+    if slot and all(v.status == EQUAL or v.event_id in alike for v in slot):
+        return f"{event_name(change.event_id, old.platform)} includes and excludes the same events on both sides " \
+            "(proven, names aside); whether this change alters a RuleName reported was not decided"
     unknown = next((v for v in slot if v.status == UNDECIDED), None)
     if unknown is not None:
         return f"{event_name(unknown.event_id, old.platform)} (event {unknown.event_id}) undecided: {unknown.reason}"

@@ -26,7 +26,7 @@ from ..schema import newest
 from ..witness import Constraint, Witness, differ, solve_field
 from ..witness.events import minimal
 from ..witness.solve import FOUND
-from .flat import Entry, Flat, flatten
+from .flat import Entry, Flat, flatten, parts
 from .normal import same_plan
 from .regions import decide_exhaustively
 
@@ -72,13 +72,22 @@ class Decider:
         return self.flats[key]
 
     def decide(self, event_id: int) -> EventVerdict:
-        old, new = self.old, self.new
-        if same_plan(old, new, event_id, names=self.names):
+        return self.prove(event_id) or self.search(event_id)
+
+    def prove(self, event_id: int) -> EventVerdict | None:
+        """A proof from the plans' forms alone (no event decided), or None."""
+        if same_plan(self.old, self.new, event_id, names=self.names):
             return EventVerdict(event_id, EQUAL, "the same rule sets in normal form on both sides")
         fa, fb = self.flat(0, event_id), self.flat(1, event_id)
         if fa is not None and fb is not None and fa.form(self.names) == fb.form(self.names):
             return EventVerdict(event_id, EQUAL, "the same filters decide first on both sides, once the "
                                 "filters a broader one covers are dropped")
+        return None
+
+    def search(self, event_id: int) -> EventVerdict:
+        """A witness, an exhaustive proof, or the reason there is neither."""
+        old, new = self.old, self.new
+        fa, fb = self.flat(0, event_id), self.flat(1, event_id)
         if fa is not None and fb is not None:
             witness = self.flat_witness(event_id, fa, fb)
             if witness is not None:
@@ -94,8 +103,8 @@ class Decider:
                                     "apart decides alike (exhaustive check)")
             return EventVerdict(event_id, UNDECIDED, reason=outcome.reason, filters=outcome.filters)
         if fa is None or fb is None:
-            reason = "search budget: an AND rule set or an AND <Rule> with names in a set too big to " \
-                     f"check exhaustively ({widest} filters on one field)"
+            reason = "search budget: an AND rule set in a plan too big to check exhaustively " \
+                     f"({widest} filters on one field)"
         else:
             reason = f"search budget: no witness among the filters that differ, and {widest} filters on one " \
                      "field are too many to check exhaustively"
@@ -157,8 +166,9 @@ class Decider:
         for avoid in ((), before, others):
             needs = {fid: list(cs) for fid, cs in wanted.items()}
             for e in avoid:
-                if e.atom[0] == "f" and e.atom[1] in needs:  # type: ignore[index]
-                    needs[e.atom[1]] += [c.negate() for c in (constraints_of(e) or {}).get(e.atom[1], [])]  # type: ignore[index]
+                fid = parts(e.atom)[0][1] if e.atom[0] == "f" else -1
+                if fid in needs:
+                    needs[fid] += [c.negate() for c in (constraints_of(e) or {}).get(fid, [])]
             event = solve_event(event_id, needs, field_names, self.old.platform)
             if event is not None:
                 events.append(event)

@@ -20,16 +20,26 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
+from typing import cast
 
 from ..engine.compiled import CFilter, CGroup, CSet
 from ..engine.cover import covers
 from ..engine.index import Plan
 from ..ruletable import COMBINE_AND, COMBINE_OR, RuleFilter
 from ..schema import newest
+from ..schema.model import Platform
 from ..witness import Constraint
 from .normal import filter_form
 
-Atom = Hashable  # ("f", field, condition, data) or ("and", atoms...)
+FAtom = tuple[str, int, int, str, bool]  # ("f", field id, condition, folded data, expanded)
+Atom = tuple[object, ...]  # an FAtom, ("and", FAtom...) for an AND <Rule>, or ("leak", key)
+
+
+def parts(atom: Atom) -> list[FAtom]:
+    """The single-filter atoms an atom needs (itself, or an AND <Rule>'s filters)."""
+    if atom[0] == "f":
+        return [cast(FAtom, atom)]
+    return [cast(FAtom, p) for p in atom[1:]] if atom[0] == "and" else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +81,12 @@ class Flat:
         return (body, self.final)
 
 
-def _atom(flt: CFilter, valid: frozenset[int], platform: str) -> Atom | None:
+def _atom(flt: CFilter, valid: frozenset[int], platform: str) -> FAtom | None:
     form = filter_form(flt, valid, platform, names=False)
     if form == ("never",) or flt.dead:
         return None  # never matches: never decides
-    field_id, condition, data, expands, _ = form  # type: ignore[misc]
-    return ("f", field_id, condition, data, expands)
+    values = cast(tuple[int, int, str, bool, object], form)
+    return ("f", values[0], values[1], values[2], values[3])
 
 
 def _entries(cset: CSet, valid: frozenset[int], platform: str, names: bool) -> list[Entry] | None:
@@ -102,17 +112,18 @@ def _group_entries(group: CGroup, cset: CSet, valid: frozenset[int], platform: s
     if any(f.field_id in valid and f.test is None and not f.dead for f in group.filters):
         return None
     if group.combine == COMBINE_OR:
-        atoms = [(f, _atom(f, valid, platform)) for f in group.filters]
-        return [Entry(a, (f,), cset.rank, cset.on_match, f.name) for f, a in atoms if a is not None]
+        pairs = [(f, _atom(f, valid, platform)) for f in group.filters]
+        return [Entry(a, (f,), cset.rank, cset.on_match, f.name) for f, a in pairs if a is not None]
     if group.combine != COMBINE_AND:
         return None
-    atoms = [_atom(f, valid, platform) for f in group.filters]
+    found = [_atom(f, valid, platform) for f in group.filters]
     named = [f.name for f in group.filters if f.name]
     # A failing AND <Rule> still passes the names of the filters that matched on to the next
     # unnamed match: a marker, so later unnamed entries carry it in their label.
     leak = [Entry(("leak", tuple(filter_form(f, valid, platform, names=True) for f in group.filters)), (),
                   cset.rank, "", None)] if named and names else []
-    if any(a is None for a in atoms):
+    atoms = [a for a in found if a is not None]
+    if len(atoms) < len(found):
         return leak  # one filter never matches: the <Rule> never does
     entry = Entry(("and", *sorted(set(atoms), key=repr)), group.filters, cset.rank, cset.on_match,
                   named[-1] if named else None)
@@ -167,27 +178,27 @@ def _constant_fields(event_id: int, platform: str) -> frozenset[int]:
 
 def _truth(atom: Atom, constant: frozenset[int], platform: str) -> bool | None:
     """True or False when the atom reads only constant fields, else None."""
-    parts = [atom] if atom[0] == "f" else list(atom[1:])  # type: ignore[index]
-    if any(p[1] not in constant or p[4] for p in parts):  # type: ignore[index]
+    needed = parts(atom)
+    if any(p[1] not in constant or p[4] for p in needed):
         return None
-    plat = "linux" if platform == "linux" else "windows"
-    return all(Constraint(p[2], p[3]).test(plat)("-") for p in parts)  # type: ignore[index]
+    plat: Platform = "linux" if platform == "linux" else "windows"
+    return all(Constraint(p[2], p[3]).test(plat)("-") for p in needed)
 
 
 def entry_covers(a: Entry, b: Entry) -> bool:
     """Proven: every event ``b`` matches, ``a`` matches too."""
     if a.atom == b.atom:
         return True
-    if a.atom[0] != "f" or a.atom[4]:  # type: ignore[index]
+    mine = parts(a.atom)
+    if a.atom[0] != "f" or mine[0][4]:
         return False  # an AND <Rule> or an expanded value: no cover proof
-    parts = [b.atom] if b.atom[0] == "f" else list(b.atom[1:])  # type: ignore[index]
     # An AND <Rule> is covered when one of its filters is.
-    return any(_atom_covers(a.atom, p) for p in parts)
+    return any(_atom_covers(mine[0], p) for p in parts(b.atom))
 
 
-def _atom_covers(a: Atom, b: Atom) -> bool:
-    _, fa, ca, da, ea = a  # type: ignore[misc]
-    _, fb, cb, db, eb = b  # type: ignore[misc]
+def _atom_covers(a: FAtom, b: FAtom) -> bool:
+    _, fa, ca, da, ea = a
+    _, fb, cb, db, eb = b
     if fa != fb or ea or eb:
         return False
     return covers(RuleFilter(fa, ca, da), RuleFilter(fb, cb, db))
@@ -197,15 +208,14 @@ class _CoverIndex:
     """Entries kept so far, by field, to find one covering a new entry."""
 
     def __init__(self) -> None:
-        self.by_field: dict[object, list[Entry]] = {}
+        self.by_field: dict[int, list[Entry]] = {}
         self.exact: dict[Atom, Entry] = {}
 
-    def find(self, entry: Entry, label: object | None = None, names: bool = False) -> Entry | None:
+    def find(self, entry: Entry) -> Entry | None:
         same = self.exact.get(entry.atom)
         if same is not None:
             return same
-        fields = {entry.atom[1]} if entry.atom[0] == "f" else {p[1] for p in entry.atom[1:]}  # type: ignore[index]
-        for field_id in fields:
+        for field_id in {p[1] for p in parts(entry.atom)}:
             for other in self.by_field.get(field_id, ()):
                 if entry_covers(other, entry):
                     return other
@@ -214,7 +224,7 @@ class _CoverIndex:
     def add(self, entry: Entry) -> None:
         self.exact.setdefault(entry.atom, entry)
         if entry.atom[0] == "f":
-            self.by_field.setdefault(entry.atom[1], []).append(entry)  # type: ignore[index]
+            self.by_field.setdefault(parts(entry.atom)[0][1], []).append(entry)
 
 
 def _reduce_ordered(entries: list[Entry]) -> tuple[list[Entry], list[tuple[Entry, Entry]]]:
@@ -275,7 +285,7 @@ def _breadth(entry: Entry) -> tuple[int, int]:
     """Broader entries first (an AND rule last; shorter data first), so covers are found."""
     if entry.atom[0] != "f":
         return (2, 0)
-    return (0, len(entry.atom[3]))  # type: ignore[index]
+    return (0, len(parts(entry.atom)[0][3]))
 
 
 def same_flat(a: Plan, b: Plan, platform: str, *, names: bool) -> bool:
@@ -284,4 +294,4 @@ def same_flat(a: Plan, b: Plan, platform: str, *, names: bool) -> bool:
     return fa is not None and fb is not None and fa.form(names) == fb.form(names)
 
 
-__all__ = ["Entry", "Flat", "entry_covers", "flatten", "same_flat"]
+__all__ = ["Atom", "Entry", "FAtom", "Flat", "entry_covers", "flatten", "parts", "same_flat"]

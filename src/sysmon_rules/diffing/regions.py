@@ -13,7 +13,6 @@ config: the cut stops after ``solves`` solver calls, the product after ``events`
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,10 +22,10 @@ from ..engine.compiled import CFilter, CGroup
 from ..engine.conditions import (
     BEGIN_WITH,
     CONTAINS,
-    END_WITH,
-    IMAGE,
     CONTAINS_ALL,
     CONTAINS_ANY,
+    END_WITH,
+    IMAGE,
     IS,
     IS_ANY,
     LESS_THAN,
@@ -36,9 +35,10 @@ from ..engine.conditions import (
     ordering_key,
 )
 from ..engine.cover import covers
-from ..ruletable import RuleFilter
 from ..events import Event
+from ..ruletable import RuleFilter
 from ..schema import newest
+from ..schema.model import Platform
 from ..witness import Constraint, Witness, differ, solve_field
 from ..witness.events import minimal
 from ..witness.solve import FOUND, IMPOSSIBLE
@@ -74,7 +74,7 @@ class _Budget(Exception):
 
 def cut(constraints: Iterable[Constraint], platform: str, budget: list[int]) -> Regions:
     """Regions of one field for ``constraints`` (each taken as a condition that may hold or not)."""
-    plat = "linux" if platform == "linux" else "windows"
+    plat: Platform = "linux" if platform == "linux" else "windows"
     constraints = list(dict.fromkeys(constraints))
     pool: list[str] | None = None
     start = solve_field([], plat)
@@ -99,9 +99,9 @@ def cut(constraints: Iterable[Constraint], platform: str, budget: list[int]) -> 
                 # The solver's shapes found nothing: try values built from every rule string.
                 pool = pool if pool is not None else _pool(constraints)
                 tests = [c.test(plat) for c in other]
-                value = next((v for v in pool if all(t(v) for t in tests)), None)
-                if value is not None:
-                    split.append((other, value))
+                filler = next((v for v in pool if all(t(v) for t in tests)), None)
+                if filler is not None:
+                    split.append((other, filler))
                 else:
                     gaps.append(other)
                     if _DEBUG:
@@ -154,7 +154,7 @@ def _bounds(constraints: tuple[Constraint, ...], platform: str
             ) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
     """Lower and upper bounds ``(key, strict)`` on the key ``less than`` compares (ASCII data
     only); a wanted prefix P bounds the key to [key(P), key(P) with its last character raised)."""
-    plat = "linux" if platform == "linux" else "windows"
+    plat: Platform = "linux" if platform == "linux" else "windows"
     lows: list[tuple[str, bool]] = []
     highs: list[tuple[str, bool]] = []
     for c in constraints:
@@ -182,7 +182,9 @@ def _shared_prefix(lows: list[tuple[str, bool]], highs: list[tuple[str, bool]], 
     """Every value between the bounds begins with their common prefix (Windows keys are the values)."""
     if platform == "linux" or not lows or not highs:
         return ""
-    return os.path.commonprefix([max(lows)[0], min(highs)[0]])
+    low, high = max(lows)[0], min(highs)[0]
+    n = next((i for i, (x, y) in enumerate(zip(low, high, strict=False)) if x != y), min(len(low), len(high)))
+    return low[:n]
 
 
 def _pool(constraints: list[Constraint]) -> list[str]:

@@ -90,14 +90,17 @@ def _stable(pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
     """The pairs that kept their relative order: a longest increasing run of new positions."""
     ordered = sorted(pairs)
     tails: list[int] = []  # tails[n]: index in ordered of the smallest end of a run of length n + 1
+    ends: list[int] = []  # ends[n]: that end's new position (kept beside tails for the bisection)
     back: list[int] = [-1] * len(ordered)
     for k, (_, y) in enumerate(ordered):
-        n = bisect.bisect_left([ordered[t][1] for t in tails], y) if tails else 0
+        n = bisect.bisect_left(ends, y)
         back[k] = tails[n - 1] if n else -1
         if n == len(tails):
             tails.append(k)
+            ends.append(y)
         else:
             tails[n] = k
+            ends[n] = y
     kept: set[tuple[int, int]] = set()
     k = tails[-1] if tails else -1
     while k >= 0:
@@ -220,7 +223,7 @@ class _Differ:
         kept = [c for c in self.changes if not self._consumed(c, used.get(id(c), set()))]
         self.changes = kept
         for (i, j), pairs in moved.items():
-            a, b = self.old.rule_sets[i], self.new.rule_sets[j]
+            a = self.old.rule_sets[i]
             x, y = pairs[0]
             more = f" and {len(pairs) - 1} more" if len(pairs) > 1 else ""
             self.add("filters-moved", a, f"{describe_filter(a, a.filters[x], self.platform)}{more} moved to "
