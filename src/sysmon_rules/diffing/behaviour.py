@@ -121,10 +121,12 @@ def find_witness(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_
     return False
 
 
-def prove_inert(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_names: bool) -> bool:
-    """Store a proof on ``change`` that it alone cannot alter a decision or RuleName, if one applies."""
+def prove_inert(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_names: bool,
+                plans_differ: bool = False) -> bool:
+    """Store a proof on ``change`` that it alone cannot alter a decision or RuleName, if one applies
+    (``plans_differ``: the normal forms of its event ids are known to differ)."""
     ids = event_ids_of(old, change.event_id)
-    if all(same_plan(old, new, e, names=not ignore_rule_names) for e in ids):
+    if not plans_differ and all(same_plan(old, new, e, names=not ignore_rule_names) for e in ids):
         change.effect, change.proof = NONE, "every event id it touches has the same normal form on both sides"
         return True
     if change.kind == "filter-renamed" and ignore_rule_names:
@@ -217,13 +219,17 @@ def _harmless_crossing(me: CFilter, other: CFilter, in_or: bool, evaluator: Eval
 __all__ = ["event_ids_of", "find_witness", "prove_inert", "quick_witness"]
 
 
-def quick_witness(change: Change, decider: Decider, charge: Charger) -> bool:
+def quick_witness(change: Change, decider: Decider, charge: Charger, proven: frozenset[int] = frozenset()) -> bool:
     """A witness for ``change`` from its own filters: events matching the entry it changed, and
     those with each filter of the other side's version of its set refused in turn; kept when the
-    evaluators decide it differently and the old config plus only this change does too."""
+    evaluators decide it differently and the old config plus only this change does too. Event
+    ids in ``proven`` (decided alike) are skipped."""
     old, new = decider.old, decider.new
     together: Event | None = None  # decided differently once the whole set changed, not by this alone
+    seen: set[tuple[str, ...]] = set()
     for event_id in event_ids_of(old, change.event_id):
+        if event_id in proven:  # decided alike there: no witness to find
+            continue
         field_names = field_names_of(event_id, old.platform)
         whole = _whole_set(change, old, new, event_id)
         for side, set_index, filter_index in ((0, change.old_set, change.old_filter),
@@ -235,6 +241,10 @@ def quick_witness(change: Change, decider: Decider, charge: Charger) -> bool:
             events = _change_events(decider, event_id, change, (mine, theirs), (set_index, filter_index),
                                     other_set, field_names)
             for event in itertools.islice(events, _QUICK_EVENTS):
+                key = (str(event_id), *sorted(f"{k}={v}" for k, v in event.fields.items()))
+                if key in seen:
+                    continue
+                seen.add(key)
                 if not decider.differs(event):
                     continue
                 if _caused(change, event, decider, charge):

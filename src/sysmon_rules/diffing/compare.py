@@ -31,9 +31,9 @@ from .structure import BEHAVIOUR, NONE, UNKNOWN, Change, describe_filter, struct
 
 EQUIVALENT, DIFFERENT = "equivalent", "different"
 EXIT_CODES = {EQUIVALENT: 0, DIFFERENT: 1, UNKNOWN: 3}
-_PATH_SEARCH_ITEMS = 200  # per side: plans bigger than this get no per-change path search
-_PATH_SEARCH_SECONDS = 3.0  # all per-change path searches of one diff together
-_QUICK_SECONDS = 5.0  # all witnesses built from changes' own filters, together
+_PATH_SEARCH_ITEMS = 60  # per side: plans bigger than this get no per-change path search
+_PATH_SEARCH_SECONDS = 1.0  # all per-change path searches of one diff together
+_QUICK_SECONDS = 3.0  # all witnesses built from changes' own filters, together
 
 
 @dataclass
@@ -194,10 +194,11 @@ def _behaviour(changes: list[Change], decider: Decider, verdicts: list[EventVerd
             change.proof = f"{'moved: ' if 'moved' in change.kind else ''}{event_name(change.event_id, old.platform)}" \
                 f" decides every event alike on both sides ({slot[0].proof})"
             continue
-        if prove_inert(change, old, new, ignore_rule_names=not names) or _covered(change, decider) or \
+        if prove_inert(change, old, new, ignore_rule_names=not names, plans_differ=True) or _covered(change, decider) or \
                 _moved_alike(change, decider):
             continue
     charge = _attribute(changes, decider, verdicts)
+    proven = frozenset(v.event_id for v in verdicts if v.status == EQUAL)
     # Where RuleNames differ, say whether the decisions alone are proven the same.
     names_aside = Decider(old, new, names=False) if names else None
     alike = {v.event_id for v in verdicts if v.status != EQUAL and names_aside is not None and
@@ -210,7 +211,7 @@ def _behaviour(changes: list[Change], decider: Decider, verdicts: list[EventVerd
         if change.effect != UNKNOWN or change.kind == "set-hidden":
             continue
         spent, late = time.process_time(), deadline is not None and time.monotonic() > deadline
-        if spent < quick_until and not late and quick_witness(change, decider, charge):
+        if spent < quick_until and not late and quick_witness(change, decider, charge, proven):
             continue
         if _small(old, new, change.event_id) and time.process_time() < search_until and not late and \
                 find_witness(change, old, new, ignore_rule_names=not names):

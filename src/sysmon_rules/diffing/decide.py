@@ -32,6 +32,7 @@ from .regions import decide_exhaustively
 
 EQUAL, DIFFERENT, UNDECIDED = "equivalent", "different", "unknown"
 _CANDIDATES = 400  # entries tried for a witness, per event id
+_AVOIDED = 96  # entries a witness event is built to avoid, per kind
 _EXHAUSTIVE_FILTERS = 48  # a field with more filters than this is not cut into regions
 
 
@@ -62,13 +63,21 @@ class Decider:
     def __init__(self, old: Evaluator, new: Evaluator, *, names: bool, deadline: float | None = None) -> None:
         self.old, self.new, self.names, self.deadline = old, new, names, deadline
         self.flats: dict[tuple[int, int], Flat | None] = {}
+        self.shapes: dict[Hashable, Flat | None] = {}
         self.seen: dict[Hashable, EventVerdict] = {}
 
     def flat(self, side: int, event_id: int) -> Flat | None:
         key = (side, event_id)
         if key not in self.flats:
             evaluator = self.old if side == 0 else self.new
-            self.flats[key] = flatten(evaluator.plan(event_id), evaluator.platform, names=self.names)
+            plan = evaluator.plan(event_id)
+            # Ids of one series (RegistryEvent's 12-14) often read the same sets the same way.
+            shape = (side, tuple(zip((s.rank for s in plan.sets), plan.valid, strict=True)),
+                     event_id if any(f == "RuleName" for f in field_names_of(event_id, evaluator.platform)) else 0,
+                     plan.default)
+            if shape not in self.shapes:
+                self.shapes[shape] = flatten(plan, evaluator.platform, names=self.names)
+            self.flats[key] = self.shapes[shape]
         return self.flats[key]
 
     def decide(self, event_id: int) -> EventVerdict:
@@ -160,15 +169,17 @@ class Decider:
         if wanted is None:
             return []
         position = mine.entries.index(entry) if entry in mine.entries else 0
-        before = list(mine.entries[:position])
-        others = [e for e in (*mine.entries, *theirs.entries) if e.atom != entry.atom]
+        # Plain entries on the fields it needs: the ones before it, and every other one (the
+        # nearest _AVOIDED of each, enough to guide; the evaluators check what comes of it).
+        before = [e for e in mine.entries[:position] if e.atom[0] == "f" and parts(e.atom)[0][1] in wanted]
+        others = [e for e in (*mine.entries, *theirs.entries)
+                  if e.atom[0] == "f" and e.atom != entry.atom and parts(e.atom)[0][1] in wanted]
         events = []
-        for avoid in ((), before, others):
+        for avoid in ((), before[-_AVOIDED:], others[:_AVOIDED]):
             needs = {fid: list(cs) for fid, cs in wanted.items()}
             for e in avoid:
-                fid = parts(e.atom)[0][1] if e.atom[0] == "f" else -1
-                if fid in needs:
-                    needs[fid] += [c.negate() for c in (constraints_of(e) or {}).get(fid, [])]
+                fid = parts(e.atom)[0][1]
+                needs[fid] += [c.negate() for c in (constraints_of(e) or {}).get(fid, [])]
             event = solve_event(event_id, needs, field_names, self.old.platform)
             if event is not None:
                 events.append(event)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import cast
 
 from ..engine.compiled import CFilter, CGroup, CSet
@@ -196,6 +197,7 @@ def entry_covers(a: Entry, b: Entry) -> bool:
     return any(_atom_covers(mine[0], p) for p in parts(b.atom))
 
 
+@lru_cache(maxsize=1 << 16)
 def _atom_covers(a: FAtom, b: FAtom) -> bool:
     _, fa, ca, da, ea = a
     _, fb, cb, db, eb = b
@@ -215,9 +217,12 @@ class _CoverIndex:
         same = self.exact.get(entry.atom)
         if same is not None:
             return same
+        texts = [p[3] for p in parts(entry.atom)]
         for field_id in {p[1] for p in parts(entry.atom)}:
             for other in self.by_field.get(field_id, ()):
-                if entry_covers(other, entry):
+                # Every cover but a list's needs the covering data inside the covered one's.
+                data = parts(other.atom)[0][3]
+                if (";" in data or any(data in t for t in texts)) and entry_covers(other, entry):
                     return other
         return None
 
