@@ -13,11 +13,10 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
-from test_diff_properties import _DATA, _EVENTS, COMMAND_LINE, IMAGE
-
 from sysmon_rules.diffing import diff
 from sysmon_rules.engine import Evaluator
 from sysmon_rules.ruletable import Aggregation, RuleFilter, RuleSet, RuleTable
+from test_diff_properties import _DATA, _EVENTS, COMMAND_LINE, IMAGE
 
 PAIRS = 400
 EDITS = ("condition", "value", "name", "order", "onmatch", "relation")

@@ -188,13 +188,15 @@ def _behaviour(changes: list[Change], decider: Decider, verdicts: list[EventVerd
         if change.kind == "set-hidden":
             change.reason = "the `sysmon -c` text does not show whether this set is on the host"
             continue
+        if _covered(change, decider):  # the most telling proof: the filter that covers it, named
+            continue
         slot = [by_id[e] for e in event_ids_of(old, change.event_id) if e in by_id]
         if slot and all(v.status == EQUAL for v in slot):
             change.effect = NONE
             change.proof = f"{'moved: ' if 'moved' in change.kind else ''}{event_name(change.event_id, old.platform)}" \
                 f" decides every event alike on both sides ({slot[0].proof})"
             continue
-        if prove_inert(change, old, new, ignore_rule_names=not names, plans_differ=True) or _covered(change, decider) or \
+        if prove_inert(change, old, new, ignore_rule_names=not names, plans_differ=True) or \
                 _moved_alike(change, decider):
             continue
     charge = _attribute(changes, decider, verdicts)
