@@ -53,7 +53,8 @@ def nextron(shared_dir: Path) -> tuple[str, str]:
                    '<TargetObject name="T1546.015" condition="end with">\\TreatAs\\(Default)</TargetObject>',
                    '<TargetObject name="T1546.015" condition="end with">\\ScriptletURL\\(Default)</TargetObject>')
     for value in ("\\ddeexec\\", "{86C86720-42A0-1069-A2E8-08002B30309D}"):
-        old = old.replace(f'name="T1546.015" condition="contains">{value}', f'name="T1122" condition="contains">{value}')
+        old = old.replace(f'name="T1546.015" condition="contains">{value}',
+                          f'name="T1122" condition="contains">{value}')
     old = old.replace('name="T1546.015" condition="end with">\\InprocServer32',
                       'name="T1122" condition="end with">\\InprocServer32')
     return old, new
@@ -137,6 +138,7 @@ def test_sysmon_modular_pshost_rewrite_has_its_witness(shared_dir: Path) -> None
         assert "powershell" in witness.event.fields["Image"]
         assert [(d.decision, d.rule_name) for d in witness.decisions] == [("include", T1059), ("exclude", None)]
     # The issue's own event, decided by the evaluator.
-    event = Event(17, {"PipeName": "\\PSHost.1", "Image": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"})
+    image = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
+    event = Event(17, {"PipeName": "\\PSHost.1", "Image": image})
     assert Evaluator(loads(old.encode())).decide(event).rule_name == T1059
     assert Evaluator(loads(new.encode())).decide(event).decision == "exclude"

@@ -51,6 +51,7 @@ class ConfigDiff:
     skipped_events: int = 0
     events: list[EventVerdict] = field(default_factory=list)  # per event id: proven, witness, or why not
     interrupted: bool = False  # Ctrl-C stopped the deciding: what is here was decided before
+    platform: str = "windows"
 
     @property
     def exit_code(self) -> int:
@@ -136,11 +137,17 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
     decider = Decider(old_ev, new_ev, names=names, deadline=deadline)
     verdicts, interrupted = _decide_events(decider, platform, deadline, progress, started)
     old_ev, new_ev = decider.old, decider.new
-    _behaviour(changes, decider, verdicts, deadline=deadline)
+    try:
+        _behaviour(changes, decider, verdicts, deadline=deadline)
+    except KeyboardInterrupt:  # what was decided stays; the rest is unknown, and says so
+        interrupted = True
+        for change in changes:
+            if change.effect == UNKNOWN and not change.reason:
+                change.reason = "interrupted (Ctrl-C) before this change was looked at"
     hidden = bool(old_hidden or new_hidden)
     verdict, reason = _verdict(changes, verdicts, hidden, platform)
     result = ConfigDiff(a, b, verdict, reason, compared, _unknowns(a) + _unknowns(b), changes,
-                        events=verdicts, interrupted=interrupted)
+                        events=verdicts, interrupted=interrupted, platform=platform)
     if events is not None:
         source, stream = event_source(events, strict=strict, warn=warn)
         result.replay = replay(old_ev, new_ev, source, changes, ignore_rule_names=not names)
@@ -163,8 +170,7 @@ def _decide_events(decider: Decider, platform: str, deadline: float | None,
         if verdict is None and (interrupted or (deadline is not None and time.monotonic() > deadline)):
             why = "interrupted (Ctrl-C) before this event id was decided" if interrupted else \
                 "the time budget ran out before this event id was decided"
-            verdicts.append(EventVerdict(event_id, UNDECIDED, reason=why))
-            continue
+            verdict = EventVerdict(event_id, UNDECIDED, reason=why)
         if verdict is None:
             try:
                 verdict = decider.search(event_id)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..engine import Decision
+from ..engine.compiled import CFilter
 from ..errors import Location
+from ..schema import CONDITIONS, newest
 from .attribution import NEWLY_DROPPED, NEWLY_LOGGED, RENAMED, Example, Replay
+from .decide import EventVerdict, event_name
 from .structure import Change
 
 if TYPE_CHECKING:
@@ -29,7 +32,29 @@ def change_dict(change: Change) -> dict[str, object]:
         "id": change.id, "kind": change.kind, "event": change.event, "event_id": change.event_id,
         "onmatch": change.onmatch, "description": change.description,
         "old_location": _where(change.old_location), "new_location": _where(change.new_location),
-        "effect": change.effect, "proof": change.proof or None,
+        "effect": change.effect, "proof": change.proof or None, "reason": change.reason or None,
+        "witness": w.as_dict() if w is not None else None,
+        "old_decision": _decision(w.decisions[0]) if w is not None else None,
+        "new_decision": _decision(w.decisions[1]) if w is not None else None,
+    }
+
+
+def filter_text(event_id: int, flt: CFilter, platform: str) -> str:
+    """A compiled filter for people: field, condition, data, and where it is."""
+    event = newest(platform).events_by_id.get(event_id)  # type: ignore[arg-type]
+    fields = event.field_names if event is not None else ()
+    field = fields[flt.field_id] if flt.field_id < len(fields) else f"field {flt.field_id}"
+    condition = CONDITIONS[flt.condition] if flt.condition < len(CONDITIONS) else str(flt.condition)
+    where = f" at {flt.source.location}" if flt.source.location is not None else ""
+    return f"{field} {condition} {flt.source.value!r}{where}"
+
+
+def event_dict(verdict: EventVerdict, platform: str) -> dict[str, object]:
+    w = verdict.witness
+    return {
+        "event_id": verdict.event_id, "event": event_name(verdict.event_id, platform), "status": verdict.status,
+        "proof": verdict.proof or None, "reason": verdict.reason or None,
+        "filters": [filter_text(verdict.event_id, f, platform) for f in verdict.filters],
         "witness": w.as_dict() if w is not None else None,
         "old_decision": _decision(w.decisions[0]) if w is not None else None,
         "new_decision": _decision(w.decisions[1]) if w is not None else None,
@@ -62,6 +87,9 @@ def as_dict(result: ConfigDiff) -> dict[str, object]:
         "new": {"source": result.new.label, "kind": result.new.kind, "rule_sets": len(result.new.table.rule_sets)},
         "summary": {"changes": len(effects), "behaviour": effects.count("behaviour"), "none": effects.count("none"),
                     "unknown": effects.count("unknown"), "witnesses": len(result.witnesses)},
+        "proven_event_ids": sum(1 for v in result.events if v.status == "equivalent"),
+        "events": [event_dict(v, result.platform) for v in result.events],
+        "interrupted": result.interrupted,
         "changes": [change_dict(c) for c in result.changes],
         "replay": replay_dict(result.replay, result.skipped_events) if result.replay is not None else None,
     }
@@ -80,8 +108,16 @@ def to_text(result: ConfigDiff) -> str:
     lines = [f"{result.old.label} ({result.old.kind}) -> {result.new.label} ({result.new.kind})",
              f"verdict: {result.verdict}: {result.reason}", f"compared: {', '.join(result.compared)}"]
     lines += [f"unknown: {u}" for u in result.unknowns]
-    for c in result.changes:
+    if result.interrupted:
+        lines.append("interrupted (Ctrl-C): what follows was decided before")
+    for v in result.events:
+        if v.status == "unknown":
+            lines.append(f"undecided: {event_name(v.event_id, result.platform)} (event {v.event_id}): {v.reason}")
+            lines += [f"    filter: {filter_text(v.event_id, f, result.platform)}" for f in v.filters]
+    for c in _ordered(result.changes):
         lines.append(f"#{c.id} {c.description}  [{c.effect}{': ' + c.proof if c.proof else ''}]")
+        if c.effect == "unknown" and c.reason:
+            lines.append(f"    why unknown: {c.reason}")
         where = " -> ".join(x for x in (_where(c.old_location), _where(c.new_location)) if x)
         if where:
             lines.append(f"    at {where}")
@@ -94,6 +130,12 @@ def to_text(result: ConfigDiff) -> str:
         if result.skipped_events:
             lines.append(f"  {result.skipped_events} damaged record(s) skipped")
     return "\n".join(lines) + "\n"
+
+
+def _ordered(changes: list[Change]) -> list[Change]:
+    """Behaviour changes first, then unknown ones, then those proven without effect."""
+    rank = {"behaviour": 0, "unknown": 1, "none": 2}
+    return sorted(changes, key=lambda c: (rank.get(c.effect, 1), c.id))
 
 
 def _replay_text(replay: Replay) -> list[str]:
@@ -112,22 +154,40 @@ def _md(text: object) -> str:
 
 
 def to_markdown(result: ConfigDiff) -> str:
-    """A pull-request comment: verdict, summary, a table of changes, witnesses, replay counts."""
+    """A pull-request comment: verdict, summary, behaviour changes with their witnesses first,
+    then the unknown ones with their reasons; moves and changes without effect folded away."""
     data = as_dict(result)
     summary = data["summary"]
     assert isinstance(summary, dict)
+    proven = sum(1 for v in result.events if v.status == "equivalent")
     out = [f"### Sysmon config diff: **{result.verdict}**", "",
            f"`{_md(result.old.label)}` → `{_md(result.new.label)}`: {_md(result.reason)} "
            f"(compared: {', '.join(result.compared)}).", "",
            f"{summary['changes']} change(s): {summary['behaviour']} alter events (witness checked with the "
-           f"evaluator), {summary['none']} proven without effect, {summary['unknown']} unknown.", ""]
+           f"evaluator), {summary['none']} proven without effect, {summary['unknown']} unknown; "
+           f"proven equivalent on {proven} of {len(result.events)} event ids.", ""]
     out += [f"> unknown: {_md(u)}" for u in result.unknowns]
-    if result.changes:
-        out += ["", "| # | change | effect | witness | old → new |", "| - | - | - | - | - |"]
-        for c in result.changes[:MARKDOWN_ROWS]:
-            out.append(_md_row(c))
-        if len(result.changes) > MARKDOWN_ROWS:
-            out.append(f"| … | {len(result.changes) - MARKDOWN_ROWS} more (see `--format json`) | | | |")
+    if result.interrupted:
+        out.append("> interrupted (Ctrl-C): this report holds what was decided before")
+    undecided = [v for v in result.events if v.status == "unknown"]
+    if undecided:
+        out += ["", "**Undecided event ids:**", ""]
+        out += [f"- {_md(event_name(v.event_id, result.platform))} ({v.event_id}): {_md(v.reason)}" for v in undecided]
+    rows = MARKDOWN_ROWS
+    for title, effect, fold in (("Behaviour changes", "behaviour", False), ("Unknown", "unknown", False),
+                                ("Moved or without effect", "none", True)):
+        chosen = [c for c in result.changes if c.effect == effect]
+        if not chosen:
+            continue
+        shown, rows = chosen[:max(rows, 0)], rows - len(chosen)
+        table = ["| # | change | witness / reason | old → new |", "| - | - | - | - |",
+                 *(_md_row(c) for c in shown)]
+        if len(chosen) > len(shown):
+            table.append(f"| … | {len(chosen) - len(shown)} more (see `--format json`) | | |")
+        if fold:
+            out += ["", f"<details><summary>{title} ({len(chosen)})</summary>", "", *table, "", "</details>"]
+        else:
+            out += ["", f"**{title} ({len(chosen)})**", "", *table]
     if result.replay is not None:
         out += ["", *_replay_markdown(result.replay)]
     return "\n".join(out) + "\n"
@@ -135,12 +195,15 @@ def to_markdown(result: ConfigDiff) -> str:
 
 def _md_row(c: Change) -> str:
     where = _where(c.new_location) or _where(c.old_location) or ""
-    witness = decisions = ""
+    detail = decisions = ""
     if c.witness is not None:
-        witness = f"`{_md(_fields(dict(c.witness.event.fields)))}` (EventID {c.witness.event.event_id})"
+        detail = f"`{_md(_fields(dict(c.witness.event.fields)))}` (EventID {c.witness.event.event_id})"
         decisions = f"{_md(_show(c.witness.decisions[0]))} → {_md(_show(c.witness.decisions[1]))}"
-    effect = c.effect + (f": {c.proof}" if c.proof and c.effect == "none" else "")
-    return f"| {c.id} | {_md(c.description)}<br>`{_md(where)}` | {_md(effect)} | {witness} | {decisions} |"
+    elif c.effect == "none":
+        detail = _md(c.proof)
+    elif c.reason:
+        detail = _md(c.reason)
+    return f"| {c.id} | {_md(c.description)}<br>`{_md(where)}` | {detail} | {decisions} |"
 
 
 def _replay_markdown(replay: Replay) -> list[str]:
@@ -157,4 +220,4 @@ def _replay_markdown(replay: Replay) -> list[str]:
     return out
 
 
-__all__ = ["as_dict", "change_dict", "replay_dict", "to_markdown", "to_text"]
+__all__ = ["as_dict", "change_dict", "event_dict", "filter_text", "replay_dict", "to_markdown", "to_text"]
