@@ -1,6 +1,7 @@
 """One event id's rule sets as one first-match list, reduced by the lint cover relation.
 
-When every set of a plan is an OR set, Sysmon's walk is a single decision list: the sets in
+When every set of a plan is an OR set (or an AND set of one field's filters, which the
+same-field rescue walks as one), Sysmon's walk is a single decision list: the sets in
 evaluation order, each item in order, and the first item that matches decides (its set's onmatch
 and its RuleName; nothing before it matched, so no other name was threaded). A top-level filter
 that can fail ends its set's walk there (the set then does not match), so the set is cut at it.
@@ -133,7 +134,7 @@ def _group_entries(group: CGroup, cset: CSet, valid: frozenset[int], platform: s
 
 def flatten(plan: Plan, platform: str, *, names: bool) -> Flat | None:
     """The plan as a reduced first-match list, or None when some set is not an OR set."""
-    if not all(s.combine == COMBINE_OR for s in plan.sets):
+    if not all(_or_like(s) for s in plan.sets):
         return None
     raw: list[Entry] = []
     for cset, valid in zip(plan.sets, plan.valid, strict=True):
@@ -169,6 +170,15 @@ def flatten(plan: Plan, platform: str, *, names: bool) -> Flat | None:
     elif final == "include":
         kept = [e for e in kept if e.on_match != "include"]
     return Flat(tuple(kept), tuple(dropped), final)
+
+
+def _or_like(cset: CSet) -> bool:
+    """An OR set, or an AND set whose items are top-level filters of one field: the same-field
+    rescue makes that one an OR walk (a later filter of a matched field is skipped)."""
+    if cset.combine == COMBINE_OR:
+        return True
+    return cset.combine == COMBINE_AND and all(isinstance(i, CFilter) for i in cset.items) and \
+        len({i.field_id for i in cset.items if isinstance(i, CFilter)}) <= 1
 
 
 def _constant_fields(event_id: int, platform: str) -> frozenset[int]:
