@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..engine import Evaluator
 from ..engine.compiled import CFilter, CGroup
-from ..engine.conditions import ENVIRONMENT_BIT
+from ..engine.conditions import CONTAINS, CONTAINS_ANY, ENVIRONMENT_BIT, IS, IS_ANY, list_tokens
 from ..events import Event
 from ..schema import newest
 from ..witness import Constraint, Witness, differ, solve_field
@@ -32,6 +32,7 @@ from .regions import decide_exhaustively
 
 EQUAL, DIFFERENT, UNDECIDED = "equivalent", "different", "unknown"
 _CANDIDATES = 400  # entries tried for a witness, per event id
+_TOKENS = 4  # list tokens tried one by one, the rarest among the lists of that field first
 _AVOIDED = 96  # entries a witness event is built to avoid, per kind
 _EXHAUSTIVE_FILTERS = 48  # a field with more filters than this is not cut into regions
 
@@ -183,6 +184,34 @@ class Decider:
             event = solve_event(event_id, needs, field_names, self.old.platform)
             if event is not None:
                 events.append(event)
+        return events + self.token_events(event_id, wanted, (*mine.entries, *theirs.entries), field_names)
+
+    def token_events(self, event_id: int, wanted: dict[int, list[Constraint]], entries: tuple[Entry, ...],
+                     field_names: tuple[str, ...]) -> list[Event]:
+        """A list condition (``contains any``, ``is any``) met through a token no other entry's list
+        on that field holds: where two versions of one list differ."""
+        seen: dict[int, set[str]] = {}
+        for e in entries:
+            for flt in e.filters:
+                if flt.condition in (CONTAINS_ANY, IS_ANY):
+                    tokens = list_tokens(flt.data)
+                    seen.setdefault(flt.field_id, set()).update(tokens)
+        events = []
+        for fid, constraints in wanted.items():
+            for k, c in enumerate(constraints):
+                if c.condition not in (CONTAINS_ANY, IS_ANY) or c.negated:
+                    continue
+                mine = list_tokens(c.data)
+                counts = {t: sum(1 for e in entries for f in e.filters if f.field_id == fid and
+                                 f.condition in (CONTAINS_ANY, IS_ANY) and t in list_tokens(f.data)) for t in mine}
+                rare = sorted((t for t in mine if t and t in seen.get(fid, set())), key=lambda t: counts[t])
+                for token in rare[:_TOKENS]:
+                    single = Constraint(CONTAINS if c.condition == CONTAINS_ANY else IS, token)
+                    needs = {f: list(cs) for f, cs in wanted.items()}
+                    needs[fid] = [*constraints[:k], single, *constraints[k + 1:]]
+                    event = solve_event(event_id, needs, field_names, self.old.platform)
+                    if event is not None:
+                        events.append(event)
         return events
 
 
