@@ -137,8 +137,8 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
     decider = Decider(old_ev, new_ev, names=names, deadline=deadline)
     verdicts, interrupted = _decide_events(decider, platform, deadline, progress, started)
     old_ev, new_ev = decider.old, decider.new
-    try:
-        _behaviour(changes, decider, verdicts, deadline=deadline)
+    try:  # after Ctrl-C only the cheap proofs run: no more searching
+        _behaviour(changes, decider, verdicts, deadline=time.monotonic() if interrupted else deadline)
     except KeyboardInterrupt:  # what was decided stays; the rest is unknown, and says so
         interrupted = True
         for change in changes:
