@@ -252,7 +252,8 @@ def quick_witness(change: Change, decider: Decider, charge: Charger, proven: fro
                     change.witness = Witness(event, (old.decide(event), new.decide(event)))
                     change.effect = BEHAVIOUR
                     return True
-                if together is None and whole is not None and whole(event) != _outcome(old, event):
+                if together is None and whole is not None and \
+                        _outcome(whole(event), decider.names) != _outcome(_pair(old, event), decider.names):
                     together = event
     if together is None:
         return False
@@ -268,9 +269,13 @@ def quick_witness(change: Change, decider: Decider, charge: Charger, proven: fro
     return True
 
 
-def _outcome(evaluator: Evaluator, event: Event) -> Outcome:
+def _pair(evaluator: Evaluator, event: Event) -> Outcome:
     d = evaluator.decide(event)
     return d.decision, d.rule_name
+
+
+def _outcome(outcome: Outcome, names: bool) -> Outcome:
+    return outcome if names else (outcome[0], None)
 
 
 def _whole_set(change: Change, old: Evaluator, new: Evaluator, event_id: int

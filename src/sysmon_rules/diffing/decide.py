@@ -65,6 +65,7 @@ class Decider:
         self.old, self.new, self.names, self.deadline = old, new, names, deadline
         self.flats: dict[tuple[int, int], Flat | None] = {}
         self.shapes: dict[Hashable, Flat | None] = {}
+        self.forms: tuple[dict[Hashable, Hashable], dict[Hashable, Hashable]] = ({}, {})  # set forms, per side
         self.seen: dict[Hashable, EventVerdict] = {}
 
     def flat(self, side: int, event_id: int) -> Flat | None:
@@ -86,7 +87,7 @@ class Decider:
 
     def prove(self, event_id: int) -> EventVerdict | None:
         """A proof from the plans' forms alone (no event decided), or None."""
-        if same_plan(self.old, self.new, event_id, names=self.names):
+        if same_plan(self.old, self.new, event_id, names=self.names, memos=self.forms):
             return EventVerdict(event_id, EQUAL, "the same rule sets in normal form on both sides")
         fa, fb = self.flat(0, event_id), self.flat(1, event_id)
         if fa is not None and fb is not None and fa.form(self.names) == fb.form(self.names):
