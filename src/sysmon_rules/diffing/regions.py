@@ -32,6 +32,7 @@ from ..engine.conditions import (
     MORE_THAN,
     list_needles,
     list_tokens,
+    fold,
     ordering_key,
 )
 from ..engine.cover import covers
@@ -93,7 +94,7 @@ def cut(constraints: Iterable[Constraint], platform: str, budget: list[int]) -> 
             found = solve_field(other, plat) if not _contradicts(other, plat) else None
             if found is None:
                 continue
-            if found.status == FOUND and found.value is not None:
+            if found.status == FOUND and found.value is not None and fold(found.value) == found.value:
                 split.append((other, found.value))
             elif found.status != IMPOSSIBLE:
                 # The solver's shapes found nothing: try values built from every rule string.
@@ -202,7 +203,9 @@ def _pool(constraints: list[Constraint]) -> list[str]:
     alphabet = sorted({ch for w in words for ch in w} | {"x", "\\"})[:_ALPHABET]
     for n in (1, 2, 3):
         pool.update(dict.fromkeys("".join(p) for p in itertools.product(alphabet, repeat=n)))
-    return [v for v in pool if v]
+    # Only values an event can carry as the evaluator reads them (folded, no NUL): a region's
+    # value must stand for what the evaluator tests.
+    return [v for v in pool if v and "\0" not in v and fold(v) == v]
 
 
 def _filters(evaluator: Evaluator, event_id: int) -> list[tuple[CFilter, frozenset[int]]]:
