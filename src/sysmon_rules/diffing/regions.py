@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..engine import Evaluator
@@ -30,9 +30,9 @@ from ..engine.conditions import (
     IS_ANY,
     LESS_THAN,
     MORE_THAN,
+    fold,
     list_needles,
     list_tokens,
-    fold,
     ordering_key,
 )
 from ..engine.cover import covers
@@ -46,7 +46,6 @@ from ..witness.solve import FOUND, IMPOSSIBLE
 
 SOLVES = 4000  # solver calls for one event id's regions
 EVENTS = 20000  # events decided (by each evaluator) for one event id
-_DEBUG = False
 _SHOWN = 4  # conditions of a gap named in its reason
 _ALPHABET = 12  # characters of the short strings tried when the solver finds no value
 
@@ -105,8 +104,6 @@ def cut(constraints: Iterable[Constraint], platform: str, budget: list[int]) -> 
                     split.append((other, filler))
                 else:
                     gaps.append(other)
-                    if _DEBUG:
-                        print("GAP", [str(c) for c in other])
         regions = split
         # A gap stays a gap when cut further: keep the shortest reason.
     return Regions([v for _, v in regions], gaps)
@@ -276,7 +273,5 @@ def decide_exhaustively(old: Evaluator, new: Evaluator, event_id: int, *, ignore
                        filters=tuple(expanded[:4]))
     return Outcome(proven=True)
 
-
-Check = Callable[[Event], bool]
 
 __all__ = ["EVENTS", "SOLVES", "Outcome", "Regions", "cut", "decide_exhaustively"]
