@@ -92,10 +92,13 @@ def _hidden_changes(side: Side, hidden: list[int], is_old: bool, platform: str) 
     changes = []
     for index in hidden:
         rule_set = side.table.rule_sets[index]
-        event = newest(platform).events_by_id[rule_set.event_id]  # type: ignore[arg-type]
-        change = Change("set-hidden", event.rulename or event.name, rule_set.event_id, rule_set.onmatch,
-                        f"{event.rulename} onmatch={rule_set.onmatch}: rule set ({len(rule_set.filters)} filters) "
-                        "that `sysmon -c` does not print after a set of the same type; unknown on the text side")
+        event = newest(platform).events_by_id.get(rule_set.event_id)  # type: ignore[arg-type]
+        why = "after a set of the same type" if event is not None else \
+            f"(event {rule_set.event_id} is not a {platform} event)"
+        name = (event.rulename or event.name) if event is not None else str(rule_set.event_id)
+        change = Change("set-hidden", name, rule_set.event_id, rule_set.onmatch,
+                        f"{name} onmatch={rule_set.onmatch}: rule set ({len(rule_set.filters)} filters) "
+                        f"that `sysmon -c` does not print {why}; unknown on the text side")
         if is_old:
             change.old_location = rule_set.location
         else:
@@ -144,8 +147,7 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
         for change in changes:
             if change.effect == UNKNOWN and not change.reason:
                 change.reason = "interrupted (Ctrl-C) before this change was looked at"
-    hidden = bool(old_hidden or new_hidden)
-    verdict, reason = _verdict(changes, verdicts, hidden, platform)
+    verdict, reason = _verdict(changes, verdicts, len(old_hidden) + len(new_hidden), platform)
     result = ConfigDiff(a, b, verdict, reason, compared, _unknowns(a) + _unknowns(b), changes,
                         events=verdicts, interrupted=interrupted, platform=platform)
     if events is not None:
@@ -327,7 +329,7 @@ def _change_reason(change: Change, old: Evaluator, by_id: dict[int, EventVerdict
     return "no witness and no proof for this change"
 
 
-def _verdict(changes: list[Change], verdicts: list[EventVerdict], hidden: bool, platform: str) -> tuple[str, str]:
+def _verdict(changes: list[Change], verdicts: list[EventVerdict], hidden: int, platform: str) -> tuple[str, str]:
     equal = [v for v in verdicts if v.status == EQUAL]
     shown = f"proven equivalent on {len(equal)} of {len(verdicts)} event ids"
     undecided = [v for v in verdicts if v.status == UNDECIDED]
@@ -338,6 +340,9 @@ def _verdict(changes: list[Change], verdicts: list[EventVerdict], hidden: bool, 
             shown += f" (and {len(undecided) - 1} more event id(s) unknown)"
     if len(equal) == len(verdicts) and not hidden:
         return EQUIVALENT, f"every event id decides alike in both configs ({shown})"
+    if len(equal) == len(verdicts):  # the text's answer: all it shows is the same, what it does not show is not known
+        return UNKNOWN, (f"equivalent on everything the text shows; {hidden} set(s) that `sysmon -c` does not print "
+                         "cannot be compared (read the registry value Rules for a complete check)")
     witnessed = [c for c in changes if c.witness is not None]
     differing = [v for v in verdicts if v.status == DIFFERENT]
     if witnessed or differing:
