@@ -50,7 +50,7 @@ def main() -> int:
             result = diff(CORPUS / old, CORPUS / new, events=_events() if replay else None)
             spent = time.perf_counter() - started
             worst = max(worst, spent)
-            s = result.as_dict()["summary"]
+            s = result.to_dict()["summary"]
             assert isinstance(s, dict)
             print(f"{label:<42} {'yes' if replay else 'no':>6} {spent:>7.2f} {s['changes']:>8} {s['witnesses']:>8} "
                   f"{s['none']:>5} {s['unknown']:>8} {result.verdict}")

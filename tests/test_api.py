@@ -9,18 +9,25 @@ from pathlib import Path
 import pytest
 
 import sysmon_rules as sr
-from sysmon_rules import api, validation
+from sysmon_rules import validation
 
 GOOD = (b'<Sysmon schemaversion="4.90"><EventFiltering><ProcessCreate onmatch="include">'
         b'<Image condition="end with">\\cmd.exe</Image></ProcessCreate></EventFiltering></Sysmon>')
 DTD_ERROR = GOOD.replace(b"<EventFiltering>", b"<EventFiltering><Bogus/>")
 
 
-def test_the_root_names_are_the_api_layer() -> None:
-    for name in ("load", "loads", "iter_errors", "validate", "to_blob", "from_blob", "to_xml",
-                 "compile_config", "decompile", "lint_file"):
-        assert getattr(sr, name) is getattr(api, name), name
-        assert name in sr.__all__
+def test_the_root_names_are_the_api() -> None:
+    """``__all__`` is the API: each name resolves (lazily) to the one object its module defines."""
+    import importlib
+
+    lazy = {name: getattr(importlib.import_module(module), attribute)
+            for name, (module, attribute) in sr._LAZY.items()}
+    for name in sr.__all__:
+        value = getattr(sr, name)
+        assert name not in lazy or value is lazy[name], name
+        assert getattr(value, "__module__", getattr(value, "__name__", "")).startswith("sysmon_rules"), name
+    assert set(lazy) | set(sr._MODULES) <= set(sr.__all__)
+    assert sr.load is validation.load and sr.read_events.__name__ == "read"
 
 
 def test_loads_states_its_options() -> None:

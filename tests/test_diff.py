@@ -129,7 +129,7 @@ def _cli(*args: str) -> tuple[int, str, str]:
 
 
 def test_markdown_fits_a_pull_request_comment(shared_dir: Path) -> None:
-    comment = _diff(shared_dir, SWIFT, NEXTRON, replay=True).to_markdown()
+    comment = sysmon_rules.to_markdown(_diff(shared_dir, SWIFT, NEXTRON, replay=True))
     assert comment.startswith("### Sysmon config diff: **different**")
     assert "| # | change | effect | witness | old → new |" in comment and "**Replay:** 3" in comment
     assert len(comment) < 65536  # GitHub's limit for a comment

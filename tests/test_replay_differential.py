@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 import sysmon_rules as sr
 from sysmon_rules.cli import main
-from sysmon_rules.replaying import JsonLines, Parquet, load_evaluator
+from sysmon_rules.replaying import JsonLines, ParquetFile, load_evaluator
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CONFIG = str(EXAMPLES / "sysmonconfig.xml")
@@ -81,8 +81,8 @@ def test_cli_library_and_dask_give_the_same_rows(shared_dir: Path, sources: list
 
     files = {name: tmp_path / f"{name}.parquet" for name in ("cli", "library", "dask")}
     _cli(CONFIG, *sources, "--compare", other, "--format", "parquet", "-o", str(files["cli"]))
-    sr.replay(CONFIG, sources, compare=other, sink=Parquet(files["library"]), warn=lambda message: None)
-    sr.replay(CONFIG, sources, compare=other, sink=Parquet(files["dask"]), scheduler=client,
+    sr.replay(CONFIG, sources, compare=other, sink=ParquetFile(files["library"]), warn=lambda message: None)
+    sr.replay(CONFIG, sources, compare=other, sink=ParquetFile(files["dask"]), scheduler=client,
               warn=lambda message: None)
     assert files["cli"].read_bytes() == files["library"].read_bytes()
     import pyarrow.parquet as pq

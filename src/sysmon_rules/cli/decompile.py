@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..api import decompile, to_xml
+from ..blob.decompile import decompile
 from ..blob.dumptext import blob_from_text
 from ..blob.regvalues import options_of, with_options
 from ..blob.sniff import describe
@@ -13,6 +13,7 @@ from ..errors import SysmonRulesError
 from ..fileio import read_input as read_file
 from ..fileio import write_output
 from ..schema.model import as_platform
+from ..xml.writer import to_xml
 from .messages import fail, fail_with
 
 

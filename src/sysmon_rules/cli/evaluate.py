@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import SysmonRulesError
-from ..replaying import ConfigLoadError, Interrupted, JsonLines, Parquet, ReplayResult, Traces, replay
+from ..replaying import ConfigLoadError, Interrupted, JsonLines, ParquetFile, ReplayResult, Traces, replay
 from .messages import fail_with
 
 if TYPE_CHECKING:  # rich is imported only when something is printed with it
@@ -72,7 +72,7 @@ def _sink(fmt: str, explain: str | None, output: str | None) -> Sink | None:
     if fmt == "parquet":
         if output is None or output == "-":
             raise click.UsageError("--format parquet needs -o OUT.parquet (a file)")
-        return None if explain else Parquet(output)  # explained events are not written as rows
+        return None if explain else ParquetFile(output)  # explained events are not written as rows
     if fmt == "jsonl":
         return JsonLines(sys.stdout.write)
     return Traces(sys.stdout.write) if fmt == "summary" and explain else None
@@ -93,7 +93,7 @@ def _check_scheduler(scheduler: str | None, explain: str | None) -> None:
                                  param_hint="--scheduler") from None
 
 
-def _finish(fmt: str, result: ReplayResult, config: str, budget: int | None) -> None:
+def _finish(fmt: str, result: ReplayResult, budget: int | None) -> None:
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(budget=budget), indent=2, ensure_ascii=False))
     elif fmt == "summary":
@@ -101,7 +101,7 @@ def _finish(fmt: str, result: ReplayResult, config: str, budget: int | None) -> 
 
         from ..replaying.render import print_replay
 
-        print_replay(Console(width=None if sys.stdout.isatty() else 120), result, config_name=config, budget=budget)
+        print_replay(Console(width=None if sys.stdout.isatty() else 120), result, budget=budget)
     elif result.stats.skipped:
         click.echo(f"warning: {result.stats.skipped} damaged record(s) skipped", err=True)
     for name in result.unread:  # named, not only counted: a mistyped log should be noticed
@@ -154,6 +154,6 @@ def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: s
     except Interrupted as stop:  # Ctrl-C: what was decided so far is still worth showing
         sys.stdout.flush()
         err.warn(f"interrupted after {stop.result.summary.events:,} events: the summary below is partial")
-        _finish(fmt, stop.result, config, budget)
+        _finish(fmt, stop.result, budget)
         raise SystemExit(130) from None
-    _finish(fmt, result, config, budget)
+    _finish(fmt, result, budget)

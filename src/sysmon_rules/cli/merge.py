@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..api import load
 from ..errors import SysmonRulesError
 from ..fileio import write_output
 from ..merging import STYLES, MergeResult, merge
@@ -12,6 +11,7 @@ from ..merging.builds import BUILDS
 from ..merging.check import check
 from ..merging.psscript import TEMPLATE_NAMES
 from ..merging.sources import ORDERS
+from ..validation import load
 from .messages import echo_diagnostics, fail_with
 
 

@@ -36,3 +36,7 @@ class Decision:
     reason: str = MATCH_REASON
     rule_set: RuleSet | None = field(default=None, repr=False, compare=False)
     trace: Trace | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        """``{"decision": ..., "rule_name": ...}``, the JSON form every output uses."""
+        return {"decision": self.decision, "rule_name": self.rule_name}

@@ -94,7 +94,7 @@ def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: s
     if per_change and compare is not None:
         from ..diffing import diff
 
-        report.diff = diff(config, compare, events=list(events) or None, platform=platform).as_dict()
+        report.diff = diff(config, compare, events=list(events) or None, platform=platform).to_dict()
     if sigma:
         from ..readiness import coverage  # pySigma loads only when Sigma rules are given
 

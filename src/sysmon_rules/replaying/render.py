@@ -14,12 +14,12 @@ if TYPE_CHECKING:
 TOP_NAMES = 20  # rows per table
 
 
-def print_replay(console: Console, result: ReplayResult, *, config_name: str = "", budget: int | None = None) -> None:
+def print_replay(console: Console, result: ReplayResult, *, budget: int | None = None) -> None:
     """The summary tables, the volume and, with a second config, what changes and its volume."""
     print_summary(console, result)
     print_volume(console, result.summary.volume.to_dict(budget=budget), "Volume")
     if result.comparison is not None:
-        print_comparison(console, result.comparison, (config_name, result.compare_name))
+        print_comparison(console, result.comparison, (result.config_name, result.compare_name))
         print_volume(console, result.comparison.volume.to_dict(budget=budget), "Volume with B")
 
 

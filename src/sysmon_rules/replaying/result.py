@@ -29,7 +29,8 @@ class ReplayResult:
     stats: ReadStats = field(default_factory=ReadStats)
     files: list[tuple[str, str]] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
-    compare_name: str = ""  # how the compared config is named in to_dict (its path)
+    config_name: str = ""  # the configs' paths as given ("" for an Evaluator given)
+    compare_name: str = ""
     partitions: int = 0
     worker_cpu: float = 0.0
 
