@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from .blob.compile import CompiledBlob, compile_config
     from .blob.decompile import Decompiled, decompile, from_blob
     from .blob.dump import dump_text
+    from .blob.dumptext import UNKNOWNS as DUMP_TEXT_UNKNOWNS
     from .blob.encode import to_blob
     from .collectors import CollectorError, EventStream, ReadStats
     from .collectors import read as read_events
@@ -62,7 +63,7 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from .schema.releases import release_label, resolve_target
     from .testing import strategies
     from .testing.testfile import load_test_file, run_test_file
-    from .validation import iter_errors, load, loads, validate
+    from .validation import diagnostic_order, iter_errors, load, loads, validate
     from .validation.dtd_text import dtd_text
     from .witness import Constraint, disjoint, distinguish, event_with, implies, set_event, solve_field
     from .xml.writer import to_xml
@@ -72,6 +73,7 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
 _LAZY: dict[str, tuple[str, str]] = {
     # Reading and validating a config
     "load": ("sysmon_rules.validation", "load"),
+    "diagnostic_order": ("sysmon_rules.validation", "diagnostic_order"),
     "loads": ("sysmon_rules.validation", "loads"),
     "iter_errors": ("sysmon_rules.validation", "iter_errors"),
     "validate": ("sysmon_rules.validation", "validate"),
@@ -84,6 +86,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "decompile": ("sysmon_rules.blob.decompile", "decompile"),
     "from_blob": ("sysmon_rules.blob.decompile", "from_blob"),
     "dump_text": ("sysmon_rules.blob.dump", "dump_text"),
+    "DUMP_TEXT_UNKNOWNS": ("sysmon_rules.blob.dumptext", "UNKNOWNS"),
     "RuleFilter": ("sysmon_rules.ruletable", "RuleFilter"),
     "RuleSet": ("sysmon_rules.ruletable", "RuleSet"),
     "RuleTable": ("sysmon_rules.ruletable", "RuleTable"),
@@ -147,6 +150,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 _MODULES = {"strategies": "sysmon_rules.testing.strategies", "fuzz": "sysmon_rules.fuzz"}
 
 __all__ = [
+    "DUMP_TEXT_UNKNOWNS",
     "BlobFormatError",
     "CollectorError",
     "Comparison",
@@ -194,6 +198,7 @@ __all__ = [
     "config_techniques",
     "coverage",
     "decompile",
+    "diagnostic_order",
     "diff",
     "disjoint",
     "distinguish",

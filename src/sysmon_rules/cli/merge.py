@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from ..errors import SysmonRulesError
@@ -59,7 +61,8 @@ def command(sources: tuple[str, ...], output: str | None, style: str, build: str
     click.echo(f"merged {len(result.modules)} module(s) ({how})" + (f", {skipped} skipped" if skipped else ""),
                err=True)
     if output is not None:
-        data = result.to_json().encode("utf-8") if fmt == "json" else result.data()
+        text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n" if fmt == "json" else None
+        data = text.encode("utf-8") if text is not None else result.data()
         try:
             write_output(output, data)
         except SysmonRulesError as exc:

@@ -98,7 +98,7 @@ def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: s
     if sigma:
         from ..readiness import coverage  # pySigma loads only when Sigma rules are given
 
-        report.coverage = coverage(mine, [str(p) for p in sigma], platform=platform).to_json()
+        report.coverage = coverage(mine, [str(p) for p in sigma], platform=platform).to_dict()
     return report
 
 

@@ -109,7 +109,7 @@ def _merge(done: ReplayResult, result: PartResult) -> None:
     done.summary.merge(result.summary)
     if done.comparison is not None and result.comparison is not None:
         done.comparison.merge(result.comparison)
-    done.stats.add(result.stats)
+    done.stats.merge(result.stats)
     done.worker_cpu += result.cpu
     for entry in result.files:
         if not done.files or done.files[-1] != entry:  # row groups of one file: one entry
