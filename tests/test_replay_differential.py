@@ -91,6 +91,15 @@ def test_cli_library_and_dask_give_the_same_rows(shared_dir: Path, sources: list
     assert pq.read_table(files["dask"]).to_pylist() == pq.read_table(files["cli"]).to_pylist()
 
 
+def test_event_by_event_and_in_batches_count_the_same(sources: list[str]) -> None:
+    """``explain`` decides each event alone (Evaluator.explain); the batches decide columns."""
+    traces: list[str] = []
+    alone = sr.replay(CONFIG, sources, explain="full", sink=sr.Traces(traces.append), warn=lambda message: None)
+    batched = sr.replay(CONFIG, sources, warn=lambda message: None)
+    assert alone.to_dict(budget=1) == batched.to_dict(budget=1)
+    assert len(traces) == batched.summary.events and alone.summary.matched
+
+
 def test_the_html_report_replays_as_the_cli_does(shared_dir: Path, sources: list[str]) -> None:
     from sysmon_rules.htmlreport.replay import replay
 

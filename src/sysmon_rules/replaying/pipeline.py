@@ -135,10 +135,9 @@ def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator |
     """Event by event, with every decision explained (concise, or ``"full"``: every set)."""
     from .rows import event_line
 
-    positions = {id(s): i for i, s in enumerate(evaluator.table.rule_sets)}
     for event in stream:
         decision = evaluator.explain(event)
-        summary.add(event, decision, positions.get(id(decision.rule_set)))
+        summary.add(event, decision)
         theirs = other.decide(event) if other is not None else None
         if theirs is not None and comparison is not None:
             comparison.add(event, decision, theirs)
