@@ -10,52 +10,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import SysmonRulesError
 from ..replaying import ConfigLoadError, Interrupted, JsonLines, ParquetFile, ReplayResult, Traces, replay
+from .console import Stderr, progress
 from .messages import fail_with
 
-if TYPE_CHECKING:  # rich is imported only when something is printed with it
-    from rich.console import Console
-
+if TYPE_CHECKING:
     from ..replaying import Sink
-
-
-class _Stderr:
-    """The rich console on stderr for warnings and the progress display, made on first use."""
-
-    def __init__(self) -> None:
-        self._console: Console | None = None
-
-    @property
-    def console(self) -> Console:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(stderr=True)
-        return self._console
-
-    def warn(self, message: str) -> None:
-        self.console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
-
-
-@contextmanager
-def _progress(enabled: bool, err: _Stderr) -> Iterator[Callable[[int], None] | None]:
-    """A live count of events read, on a terminal only (stderr), gone when done."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
-                  console=err.console, transient=True) as progress:
-        task = progress.add_task("reading", total=None)
-        yield lambda count: progress.advance(task, count)
 
 
 def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -143,9 +108,9 @@ def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: s
     environment = _environment(env)
     sink = _sink(fmt, explain, output)
     _check_scheduler(scheduler, explain)
-    err = _Stderr()
+    err = Stderr()
     try:
-        with _progress(fmt == "summary" and scheduler is None and sys.stderr.isatty(), err) as tick:
+        with progress(fmt == "summary" and scheduler is None and sys.stderr.isatty(), err) as tick:
             result = replay(config, sources, compare=compare, collector=collector, strict=strict, platform=platform,
                             environment=environment, sysmon_compatible=sysmon_compatible, sink=sink, progress=tick,
                             scheduler=scheduler, explain=explain, warn=err.warn)
