@@ -258,3 +258,18 @@ def test_the_fact_table_names_things_that_exist(project_root: Path) -> None:
                 missing.append(token)
     assert checked > 30
     assert not missing, f"docs/architecture.md names what the code does not have: {missing}"
+
+
+def test_the_package_imports_public_names_from_where_they_are_defined() -> None:
+    """The root's lazy table is for users: a module importing through it would hide an import
+    (of whatever module the table loads) from the layer check."""
+    import sysmon_rules
+
+    through_root = []
+    for name, path in _modules().items():
+        for node, _ in _import_nodes(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level and name != ROOT_UNIT:
+                package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+                if package.count(".") + 1 == node.level and not node.module:  # ``from .. import x`` of the root
+                    through_root += [f"{name}: {a.name}" for a in node.names if a.name in sysmon_rules._LAZY]
+    assert not through_root, through_root

@@ -261,7 +261,8 @@ def run_case(evaluator: Evaluator, case: Case) -> CaseResult:
 def evaluator_for(test_file: TestFile, *, sysmon_compatible: bool = False) -> Evaluator:
     """Load the tested config (validated as Sysmon would; ``sysmon_compatible``: dropping what
     Sysmon silently drops) and build its evaluator."""
-    from .. import Evaluator, load
+    from ..engine import Evaluator
+    from ..validation import load
 
     try:
         found = test_file.config_path.is_file()
