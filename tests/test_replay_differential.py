@@ -108,3 +108,15 @@ def test_the_html_report_replays_as_the_cli_does(shared_dir: Path, sources: list
                   warn=lambda message: None)
     assert json.dumps(page, indent=2, ensure_ascii=False).encode() + b"\n" == _cli(
         CONFIG, *sources, "--compare", other, "--budget", "3", "--format", "json")
+
+
+def test_replays_of_parts_merge_into_the_replay_of_the_whole(shared_dir: Path) -> None:
+    files = sorted(str(p) for p in (shared_dir / "corpus" / "evtx").rglob("*.evtx"))[:8]
+    if len(files) < 8:
+        pytest.skip("the EVTX corpus is not there")
+    other = str(shared_dir / MODULAR)
+    whole = sr.replay(CONFIG, files, compare=other, warn=lambda message: None)
+    merged = sr.replay(CONFIG, files[:3], compare=other, warn=lambda message: None)
+    merged.merge(sr.replay(CONFIG, files[3:], compare=other, warn=lambda message: None))
+    assert merged.to_dict(budget=2) == whole.to_dict(budget=2)
+    assert whole.summary.events > 0 and whole.comparison is not None and whole.comparison.changed > 0

@@ -106,14 +106,8 @@ def _results(client: Any, partitions: list[Partition], job: Job) -> Iterator[Par
 
 
 def _merge(done: ReplayResult, result: PartResult) -> None:
-    done.summary.merge(result.summary)
-    if done.comparison is not None and result.comparison is not None:
-        done.comparison.merge(result.comparison)
-    done.stats.merge(result.stats)
-    done.worker_cpu += result.cpu
-    for entry in result.files:
-        if not done.files or done.files[-1] != entry:  # row groups of one file: one entry
-            done.files.append(entry)
+    done.merge(ReplayResult(done.evaluator, done.other, result.summary, result.comparison, result.stats,
+                            result.files, worker_cpu=result.cpu))
 
 
 class _client:

@@ -34,6 +34,19 @@ class ReplayResult:
     partitions: int = 0
     worker_cpu: float = 0.0
 
+    def merge(self, other: ReplayResult) -> None:
+        """Add ``other``, a replay of the inputs that follow with the same configs (a partition)."""
+        self.summary.merge(other.summary)
+        if self.comparison is not None and other.comparison is not None:
+            self.comparison.merge(other.comparison)
+        self.stats.merge(other.stats)
+        for entry in other.files:
+            if not self.files or self.files[-1] != entry:  # row groups of one file: one entry
+                self.files.append(entry)
+        self.unread += other.unread
+        self.partitions += other.partitions
+        self.worker_cpu += other.worker_cpu
+
     def to_dict(self, *, budget: int | None = None, top: int | None = None) -> dict[str, object]:
         """The replay as ``sysmon-rules evaluate --format json`` prints it (docs/evaluate.md):
         the summary, what was read and, with a second config, the comparison. ``budget`` flags
