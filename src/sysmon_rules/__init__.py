@@ -22,6 +22,7 @@ from .errors import (
     Location,
     PlatformError,
     SchemaVersionError,
+    SourceError,
     SysmonRulesError,
 )
 from .events import Event, Origin
@@ -30,7 +31,6 @@ from .model import Config, EventRules, Filter, Option, Rule, RuleGroup
 if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from . import fuzz
     from .blob.compile import CompiledBlob, compile_config
-    from .blob.decompile import Decompiled, decompile, from_blob
     from .blob.dump import dump_text
     from .blob.dumptext import UNKNOWNS as DUMP_TEXT_UNKNOWNS
     from .blob.encode import to_blob
@@ -38,12 +38,14 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from .collectors import read as read_events
     from .collectors.arrow import to_batch
     from .collectors.parquet import write_parquet
+    from .decompiling import Decompiled, decompile, from_blob
     from .diffing import ConfigDiff, diff
     from .engine import Decision, Evaluator
     from .htmlreport import Report, html_report
     from .htmlreport import collect as collect_report
     from .lint import LintResult, lint_document, lint_file
     from .merging import MergeResult, merge
+    from .merging.lintmodules import lint_modules
     from .readiness import CoverageReport, config_techniques, coverage
     from .render import to_markdown, to_text
     from .replaying import (
@@ -58,6 +60,7 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
         Volume,
         replay,
     )
+    from .rulesource import RuleSource, load_rules
     from .ruletable import RuleFilter, RuleSet, RuleTable
     from .schema import newest, schema_for
     from .schema.releases import release_label, resolve_target
@@ -82,14 +85,17 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CompiledBlob": ("sysmon_rules.blob.compile", "CompiledBlob"),
     "compile_config": ("sysmon_rules.blob.compile", "compile_config"),
     "to_blob": ("sysmon_rules.blob.encode", "to_blob"),
-    "Decompiled": ("sysmon_rules.blob.decompile", "Decompiled"),
-    "decompile": ("sysmon_rules.blob.decompile", "decompile"),
-    "from_blob": ("sysmon_rules.blob.decompile", "from_blob"),
+    "Decompiled": ("sysmon_rules.decompiling", "Decompiled"),
+    "decompile": ("sysmon_rules.decompiling", "decompile"),
+    "from_blob": ("sysmon_rules.decompiling", "from_blob"),
     "dump_text": ("sysmon_rules.blob.dump", "dump_text"),
     "DUMP_TEXT_UNKNOWNS": ("sysmon_rules.blob.dumptext", "UNKNOWNS"),
     "RuleFilter": ("sysmon_rules.ruletable", "RuleFilter"),
     "RuleSet": ("sysmon_rules.ruletable", "RuleSet"),
     "RuleTable": ("sysmon_rules.ruletable", "RuleTable"),
+    # Rules as a host holds them (XML, blob, .reg, reg query, hex/base64, `sysmon -c` text)
+    "load_rules": ("sysmon_rules.rulesource", "load_rules"),
+    "RuleSource": ("sysmon_rules.rulesource", "RuleSource"),
     # Schemas and releases
     "newest": ("sysmon_rules.schema", "newest"),
     "schema_for": ("sysmon_rules.schema", "schema_for"),
@@ -100,6 +106,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "LintResult": ("sysmon_rules.lint", "LintResult"),
     "lint_document": ("sysmon_rules.lint", "lint_document"),
     "lint_file": ("sysmon_rules.lint", "lint_file"),
+    "lint_modules": ("sysmon_rules.merging.lintmodules", "lint_modules"),
     # Deciding events
     "Decision": ("sysmon_rules.engine", "Decision"),
     "Evaluator": ("sysmon_rules.engine", "Evaluator"),
@@ -187,8 +194,10 @@ __all__ = [
     "RuleFilter",
     "RuleGroup",
     "RuleSet",
+    "RuleSource",
     "RuleTable",
     "SchemaVersionError",
+    "SourceError",
     "Summary",
     "SysmonRulesError",
     "Traces",
@@ -212,7 +221,9 @@ __all__ = [
     "iter_errors",
     "lint_document",
     "lint_file",
+    "lint_modules",
     "load",
+    "load_rules",
     "load_test_file",
     "loads",
     "merge",

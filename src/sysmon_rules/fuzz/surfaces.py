@@ -62,8 +62,8 @@ def _evaluator() -> object:
 
 
 def _config(data: bytes, _workdir: Path) -> None:
-    from ..blob.decompile import from_blob
     from ..blob.encode import to_blob
+    from ..decompiling import from_blob
     from ..engine import Evaluator
     from ..validation import iter_errors, loads
     from ..xml.writer import to_xml
