@@ -25,7 +25,6 @@ from .errors import (
     SourceError,
     SysmonRulesError,
 )
-from .events import Event, Origin
 from .model import Config, EventRules, Filter, Option, Rule, RuleGroup
 
 if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
@@ -41,6 +40,7 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from .decompiling import Decompiled, decompile, from_blob
     from .diffing import ConfigDiff, diff
     from .engine import Decision, Evaluator
+    from .events import Event, Origin
     from .htmlreport import Report, html_report
     from .htmlreport import collect as collect_report
     from .lint import LintResult, lint_document, lint_file
@@ -110,7 +110,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     # Deciding events
     "Decision": ("sysmon_rules.engine", "Decision"),
     "Evaluator": ("sysmon_rules.engine", "Evaluator"),
-    # Reading events
+    # Reading events (Event types its values by the schema, so it loads lazily too)
+    "Event": ("sysmon_rules.events", "Event"),
+    "Origin": ("sysmon_rules.events", "Origin"),
     "CollectorError": ("sysmon_rules.collectors", "CollectorError"),
     "EventStream": ("sysmon_rules.collectors", "EventStream"),
     "ReadStats": ("sysmon_rules.collectors", "ReadStats"),

@@ -8,13 +8,13 @@ parses the options, shows progress and prints the result.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import SysmonRulesError
+from ..fileio import json_text
 from ..replaying import ConfigLoadError, Interrupted, JsonLines, ParquetFile, ReplayResult, Traces, replay
 from .console import Stderr, progress
 from .messages import fail_with
@@ -60,7 +60,7 @@ def _check_scheduler(scheduler: str | None, explain: str | None) -> None:
 
 def _finish(fmt: str, result: ReplayResult, budget: int | None) -> None:
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(budget=budget), indent=2, ensure_ascii=False))
+        click.echo(json_text(result.to_dict(budget=budget), indent=2))
     elif fmt == "summary":
         from rich.console import Console
 

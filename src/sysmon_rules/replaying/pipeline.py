@@ -9,7 +9,6 @@ explanation; with a ``scheduler`` the inputs are split into partitions replayed 
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SysmonRulesError
+from ..fileio import json_text
 from .configs import load_evaluator
 from .result import ReplayResult
 from .sinks import JsonLines, ParquetFile, Sink, Traces
@@ -142,7 +142,7 @@ def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator |
         if theirs is not None and comparison is not None:
             comparison.add(event, decision, theirs)
         if isinstance(sink, JsonLines):
-            sink.write(json.dumps(event_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
+            sink.write(json_text(event_line(event, decision, theirs, explain)) + "\n")
         elif isinstance(sink, Traces) and decision.trace is not None:
             trace = decision.trace.render() if explain == "full" else decision.trace.summary()
             sink.write(f"{event.origin or '-'}\n{trace}\n")
