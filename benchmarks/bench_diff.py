@@ -76,7 +76,7 @@ class Table:
         before = cpu()
         result = run()
         spent = cpu() - before
-        s = result.as_dict()["summary"]  # type: ignore[attr-defined]
+        s = result.to_dict()["summary"]  # type: ignore[attr-defined]
         events = result.events  # type: ignore[attr-defined]
         proven = sum(1 for v in events if v.status == "equivalent")
         verdict = result.verdict  # type: ignore[attr-defined]

@@ -129,7 +129,7 @@ def _cli(*args: str) -> tuple[int, str, str]:
 
 
 def test_markdown_fits_a_pull_request_comment(shared_dir: Path) -> None:
-    comment = _diff(shared_dir, SWIFT, NEXTRON, replay=True).to_markdown()
+    comment = sysmon_rules.to_markdown(_diff(shared_dir, SWIFT, NEXTRON, replay=True))
     assert comment.startswith("### Sysmon config diff: **different**")
     assert "| # | change | witness / reason | old → new |" in comment and "**Replay:** 3" in comment
     # Behaviour changes (with witnesses) come first; moves and changes without effect are folded.

@@ -13,6 +13,7 @@ from typing import NoReturn
 import click
 
 from ..diffing import diff
+from ..diffing.render import to_markdown, to_text
 from ..errors import SysmonRulesError
 from ..fileio import write_output
 from .messages import echo_diagnostics
@@ -63,11 +64,11 @@ def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_n
     except SysmonRulesError as exc:
         _fail(exc, "sysmon-rules diff")
     if fmt == "json":
-        text = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "markdown":
-        text = result.to_markdown()
+        text = to_markdown(result)
     else:
-        text = result.to_text()
+        text = to_text(result)
     try:
         write_output(output or "-", text)
     except SysmonRulesError as exc:  # a FileAccessError names the output itself

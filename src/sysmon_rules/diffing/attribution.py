@@ -33,6 +33,11 @@ class Example:
     old: Decision
     new: Decision
 
+    def to_dict(self) -> dict[str, object]:
+        return {"origin": str(self.event.origin) if self.event.origin else None,
+                "EventID": self.event.event_id, "fields": dict(self.event.fields),
+                "old_decision": self.old.to_dict(), "new_decision": self.new.to_dict()}
+
 
 @dataclass
 class ReplayGroup:
@@ -61,6 +66,20 @@ class Replay:
     @property
     def changed(self) -> int:
         return sum(sum(g.counts.values()) for g in self.groups.values())
+
+    def ranked(self) -> list[ReplayGroup]:
+        """The groups, those altering the most events first."""
+        return sorted(self.groups.values(), key=lambda g: -sum(g.counts.values()))
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form (docs/diff.md, ``replay``)."""
+        return {
+            "events": self.comparison.events, "changed": self.changed, "skipped": self.skipped,
+            "by_event_id": self.comparison.id_rows(),
+            "groups": [{"changes": list(g.changes), "newly_dropped": g.counts[NEWLY_DROPPED],
+                        "newly_logged": g.counts[NEWLY_LOGGED], "rule_name_changed": g.counts[RENAMED],
+                        "examples": [e.to_dict() for e in g.examples]} for g in self.ranked()],
+        }
 
 
 class Charger:

@@ -38,7 +38,8 @@ _QUICK_SECONDS = 3.0  # all witnesses built from changes' own filters, together
 
 @dataclass
 class ConfigDiff:
-    """The result of :func:`diff`; ``as_dict()`` is the stable JSON form (docs/diff.md)."""
+    """The result of :func:`diff`; ``to_dict()`` is the stable JSON form (docs/diff.md), and
+    ``diffing.render`` writes it as text or Markdown."""
 
     old: Side
     new: Side
@@ -62,20 +63,22 @@ class ConfigDiff:
     def witnesses(self) -> list[Change]:
         return [c for c in self.changes if c.witness is not None]
 
-    def as_dict(self) -> dict[str, object]:
-        from .render import as_dict
-
-        return as_dict(self)
-
-    def to_text(self) -> str:
-        from .render import to_text
-
-        return to_text(self)
-
-    def to_markdown(self) -> str:
-        from .render import to_markdown
-
-        return to_markdown(self)
+    def to_dict(self) -> dict[str, object]:
+        effects = [c.effect for c in self.changes]
+        return {
+            "verdict": self.verdict, "reason": self.reason, "compared": list(self.compared),
+            "unknowns": self.unknowns,
+            "old": {"source": self.old.label, "kind": self.old.kind, "rule_sets": len(self.old.table.rule_sets)},
+            "new": {"source": self.new.label, "kind": self.new.kind, "rule_sets": len(self.new.table.rule_sets)},
+            "summary": {"changes": len(effects), "behaviour": effects.count("behaviour"),
+                        "none": effects.count("none"), "unknown": effects.count("unknown"),
+                        "witnesses": len(self.witnesses)},
+            "proven_event_ids": sum(1 for v in self.events if v.status == EQUAL),
+            "events": [v.to_dict(self.platform) for v in self.events],
+            "interrupted": self.interrupted,
+            "changes": [c.to_dict() for c in self.changes],
+            "replay": self.replay.to_dict() if self.replay is not None else None,
+        }
 
 
 def _project(side: Side, other: Side, platform: Platform) -> tuple[RuleTable, list[int]]:
@@ -153,7 +156,7 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
     if events is not None:
         source, stream = event_source(events, strict=strict, warn=warn)
         result.replay = replay(old_ev, new_ev, source, changes, ignore_rule_names=not names)
-        result.skipped_events = stream.stats.skipped if stream is not None else 0
+        result.skipped_events = result.replay.skipped = stream.stats.skipped if stream is not None else 0
     return result
 
 

@@ -22,7 +22,7 @@ from ..engine import Evaluator
 from ..engine.compiled import CFilter, CGroup
 from ..engine.conditions import CONTAINS, CONTAINS_ANY, ENVIRONMENT_BIT, IS, IS_ANY, list_tokens
 from ..events import Event
-from ..schema import newest
+from ..schema import CONDITIONS, newest
 from ..witness import Constraint, Witness, differ, solve_field
 from ..witness.events import minimal
 from ..witness.solve import FOUND
@@ -48,6 +48,18 @@ class EventVerdict:
     reason: str = ""
     filters: tuple[CFilter, ...] = ()
 
+    def to_dict(self, platform: str = "windows") -> dict[str, object]:
+        """The JSON form (docs/diff.md, ``events``)."""
+        w = self.witness
+        return {
+            "event_id": self.event_id, "event": event_name(self.event_id, platform), "status": self.status,
+            "proof": self.proof or None, "reason": self.reason or None,
+            "filters": [filter_text(self.event_id, f, platform) for f in self.filters],
+            "witness": w.to_dict() if w is not None else None,
+            "old_decision": w.decisions[0].to_dict() if w is not None else None,
+            "new_decision": w.decisions[1].to_dict() if w is not None else None,
+        }
+
     @property
     def event(self) -> str:
         return event_name(self.event_id, "windows")
@@ -56,6 +68,15 @@ class EventVerdict:
 def event_name(event_id: int, platform: str) -> str:
     event = newest(platform).events_by_id.get(event_id)  # type: ignore[arg-type]
     return (event.rulename or event.name) if event is not None else f"event {event_id}"
+
+
+def filter_text(event_id: int, flt: CFilter, platform: str) -> str:
+    """A compiled filter for people: field, condition, data, and where it is."""
+    fields = field_names_of(event_id, platform)
+    name = fields[flt.field_id] if flt.field_id < len(fields) else f"field {flt.field_id}"
+    condition = CONDITIONS[flt.condition] if flt.condition < len(CONDITIONS) else str(flt.condition)
+    where = f" at {flt.source.location}" if flt.source.location is not None else ""
+    return f"{name} {condition} {flt.source.value!r}{where}"
 
 
 class Decider:
@@ -245,4 +266,4 @@ def field_names_of(event_id: int, platform: str) -> tuple[str, ...]:
 
 
 __all__ = ["DIFFERENT", "EQUAL", "UNDECIDED", "Decider", "EventVerdict", "constraints_of", "event_name",
-           "field_names_of", "solve_event"]
+           "field_names_of", "filter_text", "solve_event"]

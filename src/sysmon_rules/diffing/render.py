@@ -1,98 +1,18 @@
-"""A ConfigDiff as JSON (stable, documented in docs/diff.md), plain text, or Markdown for a PR comment."""
+"""A ConfigDiff as plain text, or as Markdown for a PR comment (its JSON form is ``ConfigDiff.to_dict``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from ..engine import Decision
-from ..engine.compiled import CFilter
-from ..errors import Location
-from ..schema import CONDITIONS, newest
-from .attribution import NEWLY_DROPPED, NEWLY_LOGGED, RENAMED, Example, Replay
-from .decide import EventVerdict, event_name
-from .structure import Change
+from .attribution import NEWLY_DROPPED, NEWLY_LOGGED, RENAMED, Replay
+from .decide import event_name, filter_text
+from .structure import Change, location_text
 
 if TYPE_CHECKING:
     from .compare import ConfigDiff
 
 MARKDOWN_ROWS = 150  # a PR comment holds 65536 characters: list this many changes, count the rest
-
-
-def _decision(d: Decision | None) -> dict[str, object] | None:
-    return None if d is None else {"decision": d.decision, "rule_name": d.rule_name}
-
-
-def _where(location: Location | None) -> str | None:
-    return str(location) if location is not None else None
-
-
-def change_dict(change: Change) -> dict[str, object]:
-    w = change.witness
-    return {
-        "id": change.id, "kind": change.kind, "event": change.event, "event_id": change.event_id,
-        "onmatch": change.onmatch, "description": change.description,
-        "old_location": _where(change.old_location), "new_location": _where(change.new_location),
-        "effect": change.effect, "proof": change.proof or None, "reason": change.reason or None,
-        "witness": w.as_dict() if w is not None else None,
-        "old_decision": _decision(w.decisions[0]) if w is not None else None,
-        "new_decision": _decision(w.decisions[1]) if w is not None else None,
-    }
-
-
-def filter_text(event_id: int, flt: CFilter, platform: str) -> str:
-    """A compiled filter for people: field, condition, data, and where it is."""
-    event = newest(platform).events_by_id.get(event_id)  # type: ignore[arg-type]
-    fields = event.field_names if event is not None else ()
-    field = fields[flt.field_id] if flt.field_id < len(fields) else f"field {flt.field_id}"
-    condition = CONDITIONS[flt.condition] if flt.condition < len(CONDITIONS) else str(flt.condition)
-    where = f" at {flt.source.location}" if flt.source.location is not None else ""
-    return f"{field} {condition} {flt.source.value!r}{where}"
-
-
-def event_dict(verdict: EventVerdict, platform: str) -> dict[str, object]:
-    w = verdict.witness
-    return {
-        "event_id": verdict.event_id, "event": event_name(verdict.event_id, platform), "status": verdict.status,
-        "proof": verdict.proof or None, "reason": verdict.reason or None,
-        "filters": [filter_text(verdict.event_id, f, platform) for f in verdict.filters],
-        "witness": w.as_dict() if w is not None else None,
-        "old_decision": _decision(w.decisions[0]) if w is not None else None,
-        "new_decision": _decision(w.decisions[1]) if w is not None else None,
-    }
-
-
-def _example(example: Example) -> dict[str, object]:
-    return {"origin": str(example.event.origin) if example.event.origin else None,
-            "EventID": example.event.event_id, "fields": dict(example.event.fields),
-            "old_decision": _decision(example.old), "new_decision": _decision(example.new)}
-
-
-def replay_dict(replay: Replay, skipped: int) -> dict[str, object]:
-    return {
-        "events": replay.comparison.events, "changed": replay.changed, "skipped": skipped,
-        "by_event_id": replay.comparison.id_rows(),
-        "groups": [{"changes": list(g.changes), "newly_dropped": g.counts[NEWLY_DROPPED],
-                    "newly_logged": g.counts[NEWLY_LOGGED], "rule_name_changed": g.counts[RENAMED],
-                    "examples": [_example(e) for e in g.examples]}
-                   for g in sorted(replay.groups.values(), key=lambda g: -sum(g.counts.values()))],
-    }
-
-
-def as_dict(result: ConfigDiff) -> dict[str, object]:
-    effects = [c.effect for c in result.changes]
-    return {
-        "verdict": result.verdict, "reason": result.reason, "compared": list(result.compared),
-        "unknowns": result.unknowns,
-        "old": {"source": result.old.label, "kind": result.old.kind, "rule_sets": len(result.old.table.rule_sets)},
-        "new": {"source": result.new.label, "kind": result.new.kind, "rule_sets": len(result.new.table.rule_sets)},
-        "summary": {"changes": len(effects), "behaviour": effects.count("behaviour"), "none": effects.count("none"),
-                    "unknown": effects.count("unknown"), "witnesses": len(result.witnesses)},
-        "proven_event_ids": sum(1 for v in result.events if v.status == "equivalent"),
-        "events": [event_dict(v, result.platform) for v in result.events],
-        "interrupted": result.interrupted,
-        "changes": [change_dict(c) for c in result.changes],
-        "replay": replay_dict(result.replay, result.skipped_events) if result.replay is not None else None,
-    }
 
 
 def _fields(fields: dict[str, str] | object) -> str:
@@ -118,7 +38,7 @@ def to_text(result: ConfigDiff) -> str:
         lines.append(f"#{c.id} {c.description}  [{c.effect}{': ' + c.proof if c.proof else ''}]")
         if c.effect == "unknown" and c.reason:
             lines.append(f"    why unknown: {c.reason}")
-        where = " -> ".join(x for x in (_where(c.old_location), _where(c.new_location)) if x)
+        where = " -> ".join(x for x in (location_text(c.old_location), location_text(c.new_location)) if x)
         if where:
             lines.append(f"    at {where}")
         if c.witness is not None:
@@ -140,7 +60,7 @@ def _ordered(changes: list[Change]) -> list[Change]:
 
 def _replay_text(replay: Replay) -> list[str]:
     lines = [f"replay: {replay.comparison.events} events, {replay.changed} decided differently"]
-    for g in sorted(replay.groups.values(), key=lambda g: -sum(g.counts.values())):
+    for g in replay.ranked():
         ids = ", ".join(f"#{i}" for i in g.changes) or "not attributed"
         counts = ", ".join(f"{n} {k}" for k, n in g.counts.items() if n)
         lines.append(f"  {ids}: {counts}")
@@ -156,7 +76,7 @@ def _md(text: object) -> str:
 def to_markdown(result: ConfigDiff) -> str:
     """A pull-request comment: verdict, summary, behaviour changes with their witnesses first,
     then the unknown ones with their reasons; moves and changes without effect folded away."""
-    data = as_dict(result)
+    data = result.to_dict()
     summary = data["summary"]
     assert isinstance(summary, dict)
     proven = sum(1 for v in result.events if v.status == "equivalent")
@@ -194,7 +114,7 @@ def to_markdown(result: ConfigDiff) -> str:
 
 
 def _md_row(c: Change) -> str:
-    where = _where(c.new_location) or _where(c.old_location) or ""
+    where = location_text(c.new_location) or location_text(c.old_location) or ""
     detail = decisions = ""
     if c.witness is not None:
         detail = f"`{_md(_fields(dict(c.witness.event.fields)))}` (EventID {c.witness.event.event_id})"
@@ -209,7 +129,7 @@ def _md_row(c: Change) -> str:
 def _replay_markdown(replay: Replay) -> list[str]:
     out = [f"**Replay:** {replay.comparison.events} events, {replay.changed} decided differently.", "",
            "| changes | newly dropped | newly logged | RuleName changed | example |", "| - | - | - | - | - |"]
-    for g in sorted(replay.groups.values(), key=lambda g: -sum(g.counts.values())):
+    for g in replay.ranked():
         ids = ", ".join(f"#{i}" for i in g.changes) or "not attributed"
         example = ""
         if g.examples:
@@ -220,4 +140,4 @@ def _replay_markdown(replay: Replay) -> list[str]:
     return out
 
 
-__all__ = ["as_dict", "change_dict", "event_dict", "filter_text", "replay_dict", "to_markdown", "to_text"]
+__all__ = ["to_markdown", "to_text"]

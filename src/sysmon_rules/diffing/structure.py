@@ -46,6 +46,24 @@ class Change:
     witness: Witness | None = field(default=None, repr=False)
     id: int = 0
 
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form of one change (docs/diff.md, ``changes``)."""
+        w = self.witness
+        return {
+            "id": self.id, "kind": self.kind, "event": self.event, "event_id": self.event_id,
+            "onmatch": self.onmatch, "description": self.description,
+            "old_location": location_text(self.old_location), "new_location": location_text(self.new_location),
+            "effect": self.effect, "proof": self.proof or None, "reason": self.reason or None,
+            "witness": w.to_dict() if w is not None else None,
+            "old_decision": w.decisions[0].to_dict() if w is not None else None,
+            "new_decision": w.decisions[1].to_dict() if w is not None else None,
+        }
+
+
+def location_text(location: Location | None) -> str | None:
+    """A location as text (``config.xml:7:7``), None for none."""
+    return str(location) if location is not None else None
+
 
 def _event_name(event_id: int, platform: str) -> str:
     event = newest(platform).events_by_id.get(event_id)  # type: ignore[arg-type]
