@@ -58,7 +58,7 @@ class ReadStats:
     skipped: int = 0  # damaged records, each announced by a warning
     other: Counter[str] = field(default_factory=Counter)  # records of other providers, by channel
 
-    def add(self, more: ReadStats) -> None:
+    def merge(self, more: ReadStats) -> None:
         self.events += more.events
         self.skipped += more.skipped
         self.other.update(more.other)

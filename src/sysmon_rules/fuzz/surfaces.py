@@ -55,13 +55,18 @@ def _cached(make: Callable[[], object]) -> Any:
 
 @cache
 def _evaluator() -> object:
-    from .. import Evaluator, loads
+    from ..engine import Evaluator
+    from ..validation import loads
 
     return Evaluator(loads(SMALL_CONFIG))
 
 
 def _config(data: bytes, _workdir: Path) -> None:
-    from .. import Evaluator, from_blob, iter_errors, loads, to_blob, to_xml
+    from ..blob.encode import to_blob
+    from ..decompiling import from_blob
+    from ..engine import Evaluator
+    from ..validation import iter_errors, loads
+    from ..xml.writer import to_xml
 
     for diagnostic in iter_errors(data):  # never raises; each message is one line
         if "\n" in diagnostic.message or "\r" in diagnostic.message:
@@ -74,11 +79,11 @@ def _config(data: bytes, _workdir: Path) -> None:
 
 
 def _blob(data: bytes, _workdir: Path) -> None:
-    from .. import Evaluator
     from ..blob.decode import decode_blob
     from ..blob.dump import dump_json, dump_text
     from ..blob.reconstruct import rebuild
     from ..blob.textforms import read_blob
+    from ..engine import Evaluator
     from ..xml.writer import to_xml
 
     blob = read_blob(data)
@@ -101,7 +106,7 @@ def _dump_text(data: bytes, _workdir: Path) -> None:
 def _capture(data: bytes, _workdir: Path) -> None:
     """Rules as a host holds them, through the one loader: `sysmon -c` captures (banners, host
     lines, CRLF, UTF-16LE, tabs turned to spaces), blobs and their text forms; then decided."""
-    from .. import Evaluator
+    from ..engine import Evaluator
     from ..rulesource import load_rules
 
     rules = load_rules(data, platform="linux" if len(data) % 4 == 1 else "windows", label="capture")
@@ -236,7 +241,8 @@ def _configs(shared: Path | None) -> list[bytes]:
 
 
 def _blobs(shared: Path | None) -> list[bytes]:
-    from .. import loads, to_blob
+    from ..blob.encode import to_blob
+    from ..validation import loads
 
     seeds = [to_blob(loads(SMALL_CONFIG))]
     if shared is not None:
@@ -252,9 +258,9 @@ def _valid_blobs(shared: Path | None) -> list[bytes]:
 
 
 def _reg_texts(shared: Path | None) -> list[bytes]:
-    from .. import loads
     from ..blob.compile import compile_config
     from ..blob.regfile import render_reg
+    from ..validation import loads
 
     config = loads(SMALL_CONFIG)
     compiled = compile_config(config)

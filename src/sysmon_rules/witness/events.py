@@ -37,7 +37,7 @@ class Witness:
     decisions: tuple[Decision, ...]
     target: Target | None = None
 
-    def as_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         return {"EventID": self.event.event_id, "fields": dict(self.event.fields)}
 
 
