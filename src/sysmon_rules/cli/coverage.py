@@ -11,11 +11,11 @@ import click
 
 from ..errors import SysmonRulesError
 from ..fileio import write_output
-from .messages import fail_with
+from .messages import InputFile, fail_with
 
 
 @click.command("coverage")
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", type=InputFile("config"))
 @click.option("--sigma", "sigma", multiple=True, type=click.Path(),
               help="Sigma rule file or folder (repeatable; required except for --format navigator-config).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "navigator", "navigator-config"]),

@@ -13,7 +13,7 @@ from ..errors import SysmonRulesError
 from ..fileio import read_input as read_file
 from ..fileio import write_output
 from ..schema.model import as_platform
-from .messages import fail, fail_with
+from .messages import InputFile, fail, fail_with
 
 
 def read_input(path: str) -> bytes:
@@ -38,7 +38,7 @@ def read_input_and_values(path: str) -> tuple[bytes, dict[str, str | int]]:
 
 
 @click.command("decompile")
-@click.argument("blob", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("blob", type=InputFile("rule blob", stdin=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Write the XML here (- or nothing: standard output).")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)

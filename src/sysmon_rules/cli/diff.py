@@ -14,7 +14,7 @@ import click
 from ..diffing import diff
 from ..errors import SysmonRulesError
 from ..fileio import write_output
-from .messages import echo_diagnostics
+from .messages import InputFile, echo_diagnostics
 
 _TROUBLE = 2
 
@@ -25,9 +25,9 @@ def _fail(exc: SysmonRulesError, path: str) -> NoReturn:
 
 
 @click.command("diff")
-@click.argument("old", type=click.Path(dir_okay=False, exists=True))
-@click.argument("new", type=click.Path(dir_okay=False, exists=True))
-@click.option("--events", "events", multiple=True, type=click.Path(exists=True),
+@click.argument("old", type=InputFile("config"))
+@click.argument("new", type=InputFile("config"))
+@click.option("--events", "events", multiple=True, type=click.Path(allow_dash=True),
               help="Replay these events (EVTX, event XML, JSON lines; files or folders) through both.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="markdown is made for a pull-request comment.")

@@ -13,11 +13,11 @@ from ..blob.regvalues import options_header
 from ..errors import SysmonRulesError
 from ..schema.model import as_platform
 from .decompile import read_input_and_values
-from .messages import fail_with
+from .messages import InputFile, fail_with
 
 
 @click.command("dump")
-@click.argument("blob", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("blob", type=InputFile("rule blob", stdin=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 def command(blob: str, fmt: str, platform: str) -> None:

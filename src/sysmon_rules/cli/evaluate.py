@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import SysmonRulesError
-from .messages import fail, fail_with
+from .messages import InputFile, fail, fail_with
 
 # Imported where used: reading starts (on its own thread) before the engine and the config
 # loader are imported, and rich only when something is printed with it.
@@ -345,7 +345,7 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
 
 
 @click.command("evaluate")
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", type=InputFile("config"))
 @click.argument("sources", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--collector", default=None, help="Read SOURCE with this collector instead of recognising it.")
 @click.option("--format", "fmt", type=click.Choice(["summary", "jsonl", "json", "parquet"]), default="summary",
@@ -356,7 +356,7 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
 @click.option("--explain", type=click.Choice(["short", "full"]), is_flag=False, flag_value="short", default=None,
               help="Show how each event was decided: the deciding set and filter (--explain), or every rule set "
                    "and filter tried (--explain=full).")
-@click.option("--compare", "compare", type=click.Path(dir_okay=False), default=None,
+@click.option("--compare", "compare", type=InputFile("config"), default=None,
               help="Also decide with this config and show what changes.")
 @click.option("--strict", is_flag=True, help="A damaged record is an error (exit 1) instead of a warning.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)

@@ -12,18 +12,18 @@ import click
 
 from ..errors import SysmonRulesError
 from ..fileio import write_output
-from .messages import fail_with
+from .messages import InputFile, fail_with
 
 
 @click.command("report")
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", type=InputFile("config"))
 @click.option("--events", "events", multiple=True, type=click.Path(allow_dash=True), metavar="SOURCE",
               help="Replay these events (.evtx, event XML, JSON lines, a folder, - for stdin); repeatable.")
-@click.option("--compare", type=click.Path(dir_okay=False), default=None, metavar="OTHER",
+@click.option("--compare", type=InputFile("config"), default=None, metavar="OTHER",
               help="Compare with this config: rule sets side by side and, with --events, what changes.")
 @click.option("--per-change", is_flag=True,
               help="With --compare: also diff the configs change by change (witnesses, events per change).")
-@click.option("--sigma", "sigma", multiple=True, type=click.Path(exists=True), metavar="PATH",
+@click.option("--sigma", "sigma", multiple=True, type=click.Path(), metavar="PATH",
               help="Judge these Sigma rules (files or folders) against CONFIG: detection readiness; repeatable.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the page.")
 @click.option("--collector", default=None, help="Read every SOURCE with this collector instead of recognising it.")

@@ -7,7 +7,6 @@ where ``Mine`` is a :class:`~sysmon_rules.collectors.base.Collector` class or in
 
 from __future__ import annotations
 
-import os
 import struct
 import warnings
 import zipfile
@@ -18,6 +17,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 
+from .. import inputfiles
 from ..events import Event
 from .base import (
     DAMAGE_ERRORS,
@@ -86,14 +86,15 @@ def expand(args: Iterable[str | Path]) -> Iterator[tuple[Source, bool]]:
         if is_url(str(arg)):
             yield from _expand_url(str(arg))
             continue
-        path = Path(arg)
-        if str(arg) != "-" and path.is_dir():
-            for child in sorted(walk_files(path)):
-                yield from _zip_members(child) if is_zip(child) else [(Source(str(child), child), True)]
-        elif str(arg) != "-" and is_zip(path):
-            yield from _zip_members(path)
-        else:
+        if str(arg) == "-":
             yield Source.from_arg(arg), False
+            continue
+        files, found = inputfiles.expand(arg)  # a folder or glob: its files (the one walk); nothing: an error
+        for child in files:
+            if is_zip(child):
+                yield from _zip_members(child)
+            else:
+                yield (Source(str(child), child), True) if found else (Source.from_arg(arg), False)
 
 
 def is_zip(path: Path) -> bool:
@@ -127,23 +128,6 @@ def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
         return archive.open(info)
     except (UnicodeDecodeError, ValueError, struct.error) as exc:  # a damaged local header (its name)
         raise zipfile.BadZipFile(f"damaged member header ({exc})") from exc
-
-
-def walk_files(top: Path) -> Iterator[Path]:
-    """Every file under ``top``, at any depth: an explicit stack (no recursion limit), and links to
-    folders are not followed (they could loop)."""
-    stack = [top]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue  # an unreadable sub-folder: its files cannot be read anyway
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(Path(entry.path))
-            elif entry.is_file() or (entry.is_symlink() and not entry.is_dir()):  # a broken link: named
-                yield Path(entry.path)
 
 
 def _expand_url(url: str) -> Iterator[tuple[Source, bool]]:
