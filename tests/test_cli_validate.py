@@ -67,4 +67,4 @@ def test_schema_command_prefix_match_and_unknown(shared_dir: Path) -> None:
     result = CliRunner().invoke(main, ["schema", "--version", "4.9"])
     assert result.output.splitlines()[0] == '<manifest schemaversion="4.91" binaryversion="18">'
     missing = CliRunner().invoke(main, ["schema", "--version", "7"])
-    assert missing.exit_code == 1 and "There is no schema that matches that version." in missing.output
+    assert missing.exit_code == 2 and "There is no schema that matches that version." in missing.output

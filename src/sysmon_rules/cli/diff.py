@@ -14,14 +14,12 @@ import click
 from ..diffing import diff
 from ..errors import SysmonRulesError
 from ..fileio import write_output
-from .messages import InputFile, echo_diagnostics
-
-_TROUBLE = 2
+from .messages import EXIT_TROUBLE, InputFile, Interrupted, echo_diagnostics
 
 
 def _fail(exc: SysmonRulesError, path: str) -> NoReturn:
     echo_diagnostics(exc.as_diagnostics(), path, err=True)
-    raise SystemExit(_TROUBLE)
+    raise SystemExit(EXIT_TROUBLE)
 
 
 @click.command("diff")
@@ -34,19 +32,29 @@ def _fail(exc: SysmonRulesError, path: str) -> NoReturn:
 @click.option("--ignore-rule-names", is_flag=True, help="Compare include/exclude decisions only.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 @click.option("--strict", is_flag=True, help="A damaged event record is an error (exit 2), not skipped and counted.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write the report here (atomically; - for standard output).")
 def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_names: bool, platform: str,
             strict: bool, output: str | None) -> None:
     """Compare OLD and NEW (XML config, blob, .reg, hex/base64 or `sysmon -c` text) by behaviour.
 
     Exit 0: proven equivalent; 1: behaviour differs; 2: usage or unreadable input; 3: unknown.
     """
+    skipped = []
+
+    def warn(message: str) -> None:
+        skipped.append(message)
+        click.echo(f"warning: {message}", err=True)
+
     try:
         result = diff(old, new, events=list(events) if events else None, ignore_rule_names=ignore_rule_names,
-                      platform="linux" if platform == "linux" else "windows", strict=strict,
-                      warn=lambda message: click.echo(f"warning: {message}", err=True))
+                      platform="linux" if platform == "linux" else "windows", strict=strict, warn=warn)
     except SysmonRulesError as exc:
         _fail(exc, "sysmon-rules diff")
+    except KeyboardInterrupt:  # what was done, in the one line; the output is written whole or not at all
+        replay = f", replaying {', '.join(events)} ({len(skipped)} warning(s) so far)" if events else ""
+        raise Interrupted(f"interrupted (Ctrl-C) while comparing {old} and {new}{replay}; no verdict, "
+                          "nothing written") from None
     if fmt == "json":
         text = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "markdown":

@@ -12,12 +12,13 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from ..errors import SysmonRulesError
-from .messages import InputFile, fail, fail_with
+from ..inputfiles import NoInputError
+from .messages import InputFile, Interrupted, fail, fail_with
 
 # Imported where used: reading starts (on its own thread) before the engine and the config
 # loader are imported, and rich only when something is printed with it.
@@ -209,23 +210,52 @@ def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str,
         from ..report import Comparison, Summary
 
         summary, comparison = Summary(), Comparison()
-        try:
+        compared = comparison if other is not None else None
+        names = (config, compare or "")
+
+        def report() -> Iterator[str]:  # the decisions as they are made, then the summary: one output
             with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
                 if explain:
-                    _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
+                    yield from _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
                 elif ahead is None:  # read by forked workers
-                    _replay_batches(stream.batches(), evaluator, other, fmt, output, tick, summary, comparison)
+                    yield from _replay_batches(stream.batches(), evaluator, other, fmt, output, tick, summary,
+                                               comparison)
                 else:  # the classifiers' lookups are built while the first batch is still being read
                     ahead.meanwhile(evaluator.prepare_batches())
-                    _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
+                    yield from _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
+            yield _finish(fmt, summary, compared, evaluator, stream, names, budget, output)
+
+        try:
+            _emit(report(), fmt, output)
         except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
-            sys.stdout.flush()
-            warn(f"interrupted after {summary.events:,} events: the summary below is partial")
-            _finish(fmt, summary, comparison if other is not None else None, evaluator, stream,
-                    (config, compare or ""), budget)
-            raise SystemExit(130) from None
-        _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
-                budget)
+            _interrupted(fmt, output, summary, compared, evaluator, stream, names, budget, warn)
+
+
+def _emit(text: Iterable[str], fmt: str, output: str | None) -> None:
+    """Every format but parquet goes to ``-o`` (atomically: whole or not at all) or standard output."""
+    from ..fileio import write_output
+
+    if fmt == "parquet":
+        for _ in text:  # the events went to the Parquet file; the rest is said on stderr
+            pass
+        return
+    try:
+        # a lone surrogate (from a damaged record) is written escaped, never a crash
+        write_output(output or "-", (chunk.encode("utf-8", "backslashreplace") for chunk in text))
+    except SysmonRulesError as exc:  # a FileAccessError names the output itself
+        fail_with(exc, output or "-")
+
+
+def _interrupted(fmt: str, output: str | None, summary: Summary, comparison: Comparison | None,
+                 evaluator: Evaluator, stream: ReadReport, names: tuple[str, str], budget: int | None,
+                 warn: Callable[[str], None]) -> NoReturn:
+    """Ctrl-C: the partial summary on standard output (a file named by -o is left as it was)."""
+    sys.stdout.flush()
+    kept = f"; nothing written to {output}" if output not in (None, "-") else ""
+    warn(f"interrupted after {summary.events:,} events{kept}: the summary below is partial")
+    if fmt in ("summary", "json"):
+        click.echo(_finish(fmt, summary, comparison, evaluator, stream, names, budget, None), nl=False)
+    raise Interrupted(f"interrupted (Ctrl-C) after {summary.events:,} events{kept}")
 
 
 def _reading(sources: tuple[str, ...], collector: str | None, strict: bool, warn: Callable[[str], None], *,
@@ -251,9 +281,8 @@ def _reading(sources: tuple[str, ...], collector: str | None, strict: bool, warn
 
 
 def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str, explain: str,
-                   tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> None:
+                   tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> Iterator[str]:
     """Event by event, with every decision explained (--explain: concise; --explain=full: every set)."""
-    out = sys.stdout
     for event in stream:
         decision = evaluator.explain(event)
         summary.add(event, decision)
@@ -261,15 +290,16 @@ def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator |
         if theirs is not None:
             comparison.add(event, decision, theirs)
         if fmt == "jsonl":
-            out.write(json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
+            yield json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n"
         elif fmt == "summary" and decision.trace is not None:
             trace = decision.trace.render() if explain == "full" else decision.trace.summary()
-            out.write(f"{event.origin or '-'}\n{trace}\n")
+            yield f"{event.origin or '-'}\n{trace}\n"
         tick(1)
 
 
 def _replay_batches(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, other: Evaluator | None, fmt: str,
-                    output: str | None, tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> None:
+                    output: str | None, tick: Callable[[int], None], summary: Summary,
+                    comparison: Comparison) -> Iterator[str]:
     """In record batches, each decided once per config (see sysmon_rules.replay)."""
     from ..collectors.parquet import write_parquet
     from ..replay import decided, empty, jsonl, set_locations, with_decisions
@@ -281,7 +311,7 @@ def _replay_batches(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, oth
     elif fmt == "jsonl":
         locations = set_locations(evaluator)
         for batch, result, theirs in done:
-            sys.stdout.write(jsonl(batch, result, theirs, locations))
+            yield jsonl(batch, result, theirs, locations)
     else:
         for _ in done:
             pass
@@ -313,35 +343,55 @@ def _run_distributed(config: str, sources: tuple[str, ...], collector: str | Non
         done = evaluate(config, sources, output="parquet", write=tables.append, **options)
         columns = with_decisions(*empty(done.evaluator, done.other)).schema
         write_parquet(output, (b for t in tables for b in t.to_batches()), columns)
-    else:
-        def write(text: Any) -> None:
-            sys.stdout.write(text)
+        _finish(fmt, done.summary, done.comparison, done.evaluator, done, (config, compare or ""), budget, output)
+        return
+    # standard output: the decisions as they come; a file: kept in input order until it is written whole
+    lines: list[str] = []
 
-        done = evaluate(config, sources, output="jsonl" if fmt == "jsonl" else None,
-                        write=write if fmt == "jsonl" else None, **options)
-    _finish(fmt, done.summary, done.comparison, done.evaluator, done, (config, compare or ""), budget)
+    def write(text: str) -> None:
+        if output in (None, "-"):
+            sys.stdout.write(text)
+        else:
+            lines.append(text)
+
+    done = evaluate(config, sources, output="jsonl" if fmt == "jsonl" else None,
+                    write=write if fmt == "jsonl" else None, **options)
+    lines.append(_finish(fmt, done.summary, done.comparison, done.evaluator, done, (config, compare or ""), budget,
+                         output))
+    _emit(lines, fmt, output)
 
 
 def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
-            stream: ReadReport, names: tuple[str, str], budget: int | None) -> None:
+            stream: ReadReport, names: tuple[str, str], budget: int | None, output: str | None) -> str:
+    """The summary (json or tables) as text; what was skipped or left out is said on stderr."""
+    text = ""
     if fmt == "json":
         from ..report import replay_document
 
         doc = replay_document(summary, evaluator, stream, comparison, names[1], budget=budget)
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "summary":
+        import io
+
         from rich.console import Console
 
-        console = Console(width=None if sys.stdout.isatty() else 120)
+        terminal = output in (None, "-") and sys.stdout.isatty()
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=None if terminal else 120, force_terminal=terminal)
         print_summary(console, summary, evaluator, stream)
         print_volume(console, summary.volume.as_dict(budget=budget), "Volume")
         if comparison is not None:
             print_comparison(console, comparison, names)
             print_volume(console, comparison.volume.as_dict(budget=budget), "Volume with B")
+        text = buffer.getvalue()
     elif stream.stats.skipped:
         click.echo(f"warning: {stream.stats.skipped} damaged record(s) skipped", err=True)
     for name in stream.unread:  # named, not only counted: a mistyped log should be noticed
         click.echo(f"warning: {name}: not recognised by any collector, left out", err=True)
+    if not stream.files:  # nothing was read: never an all-clear
+        left = f" ({len(stream.unread)} file(s) not recognised by any collector)" if stream.unread else ""
+        raise NoInputError(f"no event file was read{left}")
+    return text
 
 
 @click.command("evaluate")
@@ -351,8 +401,8 @@ def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator
 @click.option("--format", "fmt", type=click.Choice(["summary", "jsonl", "json", "parquet"]), default="summary",
               show_default=True, help="summary: tables; jsonl: one decision per event; json: the summary as JSON; "
               "parquet: the events with their decisions, to -o OUT.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the --format parquet output here (atomically).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write the output here (atomically; - for standard output); --format parquet needs a file.")
 @click.option("--explain", type=click.Choice(["short", "full"]), is_flag=False, flag_value="short", default=None,
               help="Show how each event was decided: the deciding set and filter (--explain), or every rule set "
                    "and filter tried (--explain=full).")
