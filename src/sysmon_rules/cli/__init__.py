@@ -16,11 +16,27 @@ import importlib.util
 import io
 import os
 import sys
+from dataclasses import replace
 
 import click
 
-from ..errors import Diagnostic, SysmonRulesError
-from .messages import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TROUBLE, Interrupted, render
+from ..errors import Diagnostic, Location, SysmonRulesError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # the command ran to the end and its answer is "no": invalid, findings, failures, different
+EXIT_TROUBLE = 2  # could not answer: usage; an input missing, empty, unreadable, of the wrong kind; output unwritable
+EXIT_UNDECIDED = 3  # diff: neither equivalence nor a difference could be proven
+EXIT_INTERNAL = 70  # a bug (EX_SOFTWARE)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+
+
+class Interrupted(Exception):
+    """Ctrl-C, with what the command had done by then (printed as the one error line)."""
+
+    def __init__(self, done: str) -> None:
+        self.done = done
+        super().__init__(done)
+
 
 # Errors of a write that did not fit (a full disk, /dev/full): bad output, not a bug.
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
@@ -132,7 +148,7 @@ def _tolerant_output() -> None:
 def _output_failed(exc: OSError) -> None:
     """The output did not fit: one line, exit 2, and stdout pointed at /dev/null so that the
     interpreter's own flush at exit does not complain a second time."""
-    _error("-", "file-access", f"cannot write the output: {exc.strerror or exc}")
+    _error("<stdout>", "file-access", f"cannot write the file: {exc.strerror or exc}")  # as fileio says it
     with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     sys.exit(EXIT_TROUBLE)
@@ -140,7 +156,14 @@ def _output_failed(exc: OSError) -> None:
 
 def _error(where: str | None, code: str, message: str) -> None:
     """The one error line, ``where: error[code]: message``, placed at the command when ``where`` is None."""
-    click.echo(render(Diagnostic(code, "error", message), where or _LazyGroup.running), err=True)
+    click.echo(_render(Diagnostic(code, "error", message, Location(where or _LazyGroup.running))), err=True)
+
+
+def _render(diagnostic: Diagnostic) -> str:
+    """``str(diagnostic)``, placed at the command when it names no file."""
+    if diagnostic.location.path:
+        return str(diagnostic)
+    return str(replace(diagnostic, location=replace(diagnostic.location, path=_LazyGroup.running)))
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -170,7 +193,7 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_TROUBLE)
     except SysmonRulesError as exc:
         for diagnostic in exc.as_diagnostics():
-            click.echo(render(diagnostic, _LazyGroup.running), err=True)
+            click.echo(_render(diagnostic), err=True)
         sys.exit(EXIT_TROUBLE)
     except BrokenPipeError:  # the reader went away (`| head`): nothing to say to it
         with contextlib.suppress(OSError, ValueError):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from ..errors import SysmonRulesError
+from ..errors import FileAccessError, SysmonRulesError
 from ..inputfiles import NoInputError
 from .messages import InputFile, Interrupted, fail, fail_with
 
@@ -242,8 +242,10 @@ def _emit(text: Iterable[str], fmt: str, output: str | None) -> None:
     try:
         # a lone surrogate (from a damaged record) is written escaped, never a crash
         write_output(output or "-", (chunk.encode("utf-8", "backslashreplace") for chunk in text))
-    except SysmonRulesError as exc:  # a FileAccessError names the output itself
-        fail_with(exc, output or "-")
+    except FileAccessError as exc:
+        if exc.path != output:  # an input's error, raised while its events were being decided
+            raise
+        fail_with(exc, output)
 
 
 def _interrupted(fmt: str, output: str | None, summary: Summary, comparison: Comparison | None,

@@ -16,21 +16,15 @@ import click
 
 from ..errors import Diagnostic, Location, SysmonRulesError
 from ..inputfiles import STDIO, NoInputError
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1  # the command ran to the end and its answer is "no": invalid, findings, failures, different
-EXIT_TROUBLE = 2  # could not answer: usage; an input missing, empty, unreadable, of the wrong kind; output unwritable
-EXIT_UNDECIDED = 3  # diff: neither equivalence nor a difference could be proven
-EXIT_INTERNAL = 70  # a bug (EX_SOFTWARE)
-EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
-
-
-class Interrupted(Exception):
-    """Ctrl-C, with what the command had done by then (printed as the one error line)."""
-
-    def __init__(self, done: str) -> None:
-        self.done = done
-        super().__init__(done)
+from . import (  # the codes live in the package root, which `--help` loads alone
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TROUBLE,
+    EXIT_UNDECIDED,
+    Interrupted,
+)
 
 
 def render(diagnostic: Diagnostic, path: str | None = None) -> str:
