@@ -15,7 +15,9 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from ..errors import Location
 from ..events import Event
+from ..inputfiles import NoInputError
 from .base import (
     DAMAGE_ERRORS,
     Collector,
@@ -141,6 +143,11 @@ class EventStream:
             finally:
                 self.stats.add(source.stats)
             _warn_if_no_sysmon(source)
+        if not self.files and self.unread:  # every file found was of another kind: never an all-clear
+            inputs = [str(i) for i in self.inputs]
+            raise NoInputError(f"no event file: none of the {len(self.unread)} file(s) found is in a format a "
+                               "collector reads (--collector NAME forces one)",
+                               Location(inputs[0] if len(inputs) == 1 else ", ".join(inputs)))
 
     def __iter__(self) -> Iterator[Event]:
         for source, collector in self._opened():
