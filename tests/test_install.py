@@ -90,6 +90,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    # a current pip, as actions/setup-python brings (pip 23's parser refuses a git+file:/// requirement)
+    subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True,
+                   capture_output=True)
     done = _run_step(_steps()["Install sysmon-rules"], work, {"vars.SYSMON_RULES_GIT": f"file://{source}@{commit}"},
                      f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
