@@ -55,7 +55,10 @@ class Files:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) -> Files:
-    root = tmp_path_factory.mktemp("inputs")
+    return make_files(tmp_path_factory.mktemp("inputs"), shared_dir)
+
+
+def make_files(root: Path, shared_dir: Path) -> Files:
     for name in ("sysmonconfig.xml", "events.jsonl", "sysmonconfig.sysmon-test.yaml"):
         shutil.copy(ROOT / "examples" / name, root / name)
     config = (root / "sysmonconfig.xml").read_text("utf-8")
@@ -117,7 +120,7 @@ WRONG_KIND: dict[str, Callable[[Files], tuple[list[str], int, str]]] = {
     "compile": lambda f: (["compile", f.evtx, "-o", f.out], 2, "log.evtx:"),
     "decompile": lambda f: (["decompile", f.cfg], 2, "this is an XML config"),
     "dump": lambda f: (["dump", f.evtx], 2, "this is an EVTX event log"),
-    "evaluate": lambda f: (["evaluate", f.cfg, f.cfg], 2, "cannot tell the format"),
+    "evaluate": lambda f: (["evaluate", f.cfg, f.cfg], 2, "sysmonconfig.xml: error[invalid-input]: cannot tell"),
     "test": lambda f: (["test", f.cfg], 1, "ERROR"),  # a broken test file is a failed test (docs/testing.md)
     "merge": lambda f: (["merge", f.evtx, "-o", f.out], 2, "log.evtx:"),
     "diff": lambda f: (["diff", f.cfg, f.evtx], 2, "log.evtx:"),
@@ -223,10 +226,10 @@ def test_evaluate_writes_every_format_to_o(fmt: str, files: Files, tmp_path: Pat
     assert target.read_bytes() == to_stdout.replace(b"\r\n", b"\n")  # the same bytes, to the file
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_ctrl_c_is_one_line_and_exit_130(command: str, files: Files, monkeypatch: pytest.MonkeyPatch,
-                                         capsysbinary: pytest.CaptureFixture[bytes]) -> None:
-    if command == "evaluate":  # the replay stops itself and hands back what it decided
+def interrupt_in(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while ``command`` works: KeyboardInterrupt from a function it calls; for evaluate, the
+    replay's own Interrupted carrying what was decided (as its SIGINT handling hands it back)."""
+    if command == "evaluate":
         import sysmon_rules.cli.evaluate as module
         from sysmon_rules.replaying import Interrupted
 
@@ -236,11 +239,18 @@ def test_ctrl_c_is_one_line_and_exit_130(command: str, files: Files, monkeypatch
             raise Interrupted(real(*args, **kwargs))  # type: ignore[arg-type]
 
         monkeypatch.setattr(module, "replay", stopped)
-    else:
-        def interrupt(*args: object, **kwargs: object) -> None:
-            raise KeyboardInterrupt
+        return
 
-        monkeypatch.setattr(INTERRUPT_AT[command], interrupt)
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(INTERRUPT_AT[command], interrupt)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_ctrl_c_is_one_line_and_exit_130(command: str, files: Files, monkeypatch: pytest.MonkeyPatch,
+                                         capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    interrupt_in(command, monkeypatch)
     code, _, err = invoke(base(command, files), capsysbinary)
     assert code == 130, err
     one_line(err, f"sysmon-rules {command}: error[interrupted]: interrupted (Ctrl-C)")
@@ -253,21 +263,29 @@ def _table(files: Files) -> Iterator[str]:  # pragma: no cover - run by hand for
     import contextlib
     import io
 
-    def cell(argv: list[str] | None) -> str:
+    def cell(argv: list[str] | None, command: str = "", ctrl_c: bool = False) -> str:
         if argv is None:
             return "n/a"
-        err = io.StringIO()
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        err, out = io.StringIO(), io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            if ctrl_c:
+                interrupt_in(command, patch)
             try:
                 run(argv)
                 code: object = 0
             except SystemExit as exc:
                 code = exc.code
-        first = next((line for line in err.getvalue().splitlines() if not line.startswith("warning")), "")
-        return f"{code}: `{first.replace(str(files.root) + '/', '')[:110]}`"
+        out.flush()
+        printed = out.buffer.getvalue()  # type: ignore[attr-defined]
+        lines = err.getvalue().splitlines() + printed.decode("utf-8", "replace").splitlines()  # validate: stdout
+        first = next((line for line in lines if ": error[" in line or line.startswith("ERROR")), "")
+        if argv[-2:] == ["-o", "-"]:
+            first = f"{len(printed):,} bytes on stdout"
+        return f"{code or 0}: `{first.replace(str(files.root) + '/', '')[:100]}`"
 
-    yield "| command | empty folder | missing path | wrong kind | truncated EVTX --strict | unwritable -o |"
-    yield "| --- | --- | --- | --- | --- | --- |"
+    yield ("| command | empty folder | missing path | wrong kind | truncated EVTX --strict | unwritable -o | -o - "
+           "| Ctrl-C |")
+    yield "| --- | --- | --- | --- | --- | --- | --- | --- |"
     for command in COMMANDS:
         wrong = WRONG_KIND.get(command)
         cut = READS_EVENTS.get(command)
@@ -275,17 +293,13 @@ def _table(files: Files) -> Iterator[str]:  # pragma: no cover - run by hand for
                                  cell(with_input(command, files, files.missing)),
                                  cell(wrong(files)[0] if wrong else None),
                                  cell([*cut(files), "--strict"] if cut else None),
-                                 cell(base(command, files, out=files.unwritable))]) + " |"
+                                 cell(base(command, files, out=files.unwritable)),
+                                 cell(base(command, files, out="-")),
+                                 cell(base(command, files), command, ctrl_c=True)]) + " |"
 
 
 if __name__ == "__main__":  # pragma: no cover
     import tempfile
 
     shared = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT.parent / "shared")
-
-    class _Factory:
-        def mktemp(self, name: str) -> Path:
-            return Path(tempfile.mkdtemp(prefix=name))
-
-    made = files.__wrapped__(_Factory(), shared)  # type: ignore[attr-defined]
-    print("\n".join(_table(made)))
+    print("\n".join(_table(make_files(Path(tempfile.mkdtemp(prefix="inputs")), shared))))

@@ -121,7 +121,7 @@ class EventStream:
         found = detect(source, self._collectors)
         if found is None and not implicit:
             names = ", ".join(self._collectors)
-            raise CollectorError(f"{source.name}: cannot tell the format; give --collector ({names})")
+            raise CollectorError(f"cannot tell the format; give --collector ({names})", Location(source.name))
         return found
 
     def _opened(self, found: Iterable[tuple[Source, bool]] | None = None) -> Iterator[tuple[Source, Collector]]:
