@@ -26,14 +26,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import Location, SysmonRulesError
+from ..errors import Location, SourceError
 from ..inputfiles import CONFIGS, NoInputError, walk
-
-
-class SourceError(SysmonRulesError):
-    """A SOURCE or module list that names nothing usable."""
-
-    code = "merge-source"
 
 
 def _visible(path: Path) -> bool:
