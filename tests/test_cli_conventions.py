@@ -137,7 +137,7 @@ INTERRUPT_AT = {
     "validate": "sysmon_rules.cli.validate.iter_errors",
     "lint": "sysmon_rules.cli.lint.lint_document",
     "compile": "sysmon_rules.cli.compile.compile_config",
-    "decompile": "sysmon_rules.cli.decompile.decompile",
+    "decompile": "sysmon_rules.cli.decompile.to_xml",
     "dump": "sysmon_rules.cli.dump.dump_text",
     "schema": "sysmon_rules.cli.schema.render",
     "test": "sysmon_rules.cli.test.run_test_file",
