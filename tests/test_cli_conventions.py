@@ -303,3 +303,48 @@ if __name__ == "__main__":  # pragma: no cover
 
     shared = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT.parent / "shared")
     print("\n".join(_table(make_files(Path(tempfile.mkdtemp(prefix="inputs")), shared))))
+
+
+@pytest.mark.parametrize(("argv", "where"), [
+    (["validate"], "sysmon-rules validate: error[usage]: Missing argument 'FILES...'."),
+    (["nope"], "sysmon-rules: error[usage]: No such command 'nope'."),
+    (["evaluate", str(ROOT / "examples" / "sysmonconfig.xml"), "-", "--format", "xml"],
+     "sysmon-rules evaluate: error[usage]: Invalid value for '--format'"),
+    (["report", str(ROOT / "examples" / "sysmonconfig.xml")], "sysmon-rules report: error[usage]: Missing option"),
+])
+def test_a_usage_mistake_is_one_line_and_exit_2(argv: list[str], where: str,
+                                                capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    code, _, err = invoke(argv, capsysbinary)
+    assert code == 2 and err.count("\n") == 1 and err.startswith(where), err
+    assert err.rstrip().endswith("--help)")  # where to look next
+
+
+def test_a_bug_is_one_line_and_exit_70(monkeypatch: pytest.MonkeyPatch,
+                                       capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("an invariant broke")
+
+    monkeypatch.setattr("sysmon_rules.cli.schema.render", broken)
+    code, _, err = invoke(["schema"], capsysbinary)
+    assert code == 70 and err == ("sysmon-rules schema: error[internal]: RuntimeError: an invariant broke "
+                                  "(a bug; please report it)\n")
+
+
+def test_a_missing_optional_part_names_its_extra(monkeypatch: pytest.MonkeyPatch,
+                                                 capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    """In this environment every extra is installed: an import that fails as it would without one."""
+    import builtins
+
+    real = builtins.__import__
+
+    def without_altair(name: str, *args: object, **kwargs: object) -> object:
+        if name.partition(".")[0] == "altair":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    for loaded in [m for m in sys.modules if m.startswith(("altair", "sysmon_rules.htmlreport"))]:
+        monkeypatch.delitem(sys.modules, loaded)
+    monkeypatch.setattr(builtins, "__import__", without_altair)
+    code, _, err = invoke(["report", str(ROOT / "examples" / "sysmonconfig.xml"), "-o", "-"], capsysbinary)
+    assert code == 2 and err == ("sysmon-rules report: error[missing-extra]: this needs the optional package "
+                                 "'altair': pip install 'sysmon-rules[report]' (or 'sysmon-rules[all]')\n")

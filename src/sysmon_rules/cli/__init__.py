@@ -185,6 +185,9 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERRUPTED)
     except click.UsageError as exc:
         ctx = exc.ctx
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `sysmon-rules` alone: the help, as click shows it
+            exc.show()
+            sys.exit(EXIT_TROUBLE)
         helping = f"{ctx.command_path} --help" if ctx is not None else "sysmon-rules --help"
         _error(ctx.command_path if ctx is not None else None, "usage", f"{exc.format_message()} (see {helping})")
         sys.exit(EXIT_TROUBLE)
