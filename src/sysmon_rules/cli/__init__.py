@@ -16,7 +16,6 @@ import importlib.util
 import io
 import os
 import sys
-from dataclasses import replace
 
 import click
 
@@ -156,14 +155,13 @@ def _output_failed(exc: OSError) -> None:
 
 def _error(where: str | None, code: str, message: str) -> None:
     """The one error line, ``where: error[code]: message``, placed at the command when ``where`` is None."""
-    click.echo(_render(Diagnostic(code, "error", message, Location(where or _LazyGroup.running))), err=True)
+    _echo_error(Diagnostic(code, "error", message, Location(where)))
 
 
-def _render(diagnostic: Diagnostic) -> str:
-    """``str(diagnostic)``, placed at the command when it names no file."""
-    if diagnostic.location.path:
-        return str(diagnostic)
-    return str(replace(diagnostic, location=replace(diagnostic.location, path=_LazyGroup.running)))
+def _echo_error(diagnostic: Diagnostic) -> None:
+    from .messages import render  # on failure only: `--help` imports no command module
+
+    click.echo(render(diagnostic, _LazyGroup.running), err=True)
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -171,6 +169,7 @@ def run(argv: list[str] | None = None) -> None:
     (docs/cli.md): 0 ok, 1 findings, 2 usage or unusable input/output, 3 undecided, 70 a bug,
     130 interrupted."""
     _tolerant_output()
+    _LazyGroup.running = "sysmon-rules"
     try:
         try:
             code: object = main.main(args=argv, prog_name="sysmon-rules", standalone_mode=False)
@@ -196,7 +195,7 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_TROUBLE)
     except SysmonRulesError as exc:
         for diagnostic in exc.as_diagnostics():
-            click.echo(_render(diagnostic), err=True)
+            _echo_error(diagnostic)
         sys.exit(EXIT_TROUBLE)
     except BrokenPipeError:  # the reader went away (`| head`): nothing to say to it
         with contextlib.suppress(OSError, ValueError):

@@ -143,7 +143,8 @@ class EventStream:
             finally:
                 self.stats.add(source.stats)
             _warn_if_no_sysmon(source)
-        if not self.files and self.unread:  # every file found was of another kind: never an all-clear
+        # every file found was of another kind: never an all-clear (a forked worker's chunk is a part of the whole)
+        if found is None and not self.files and self.unread:
             inputs = [str(i) for i in self.inputs]
             raise NoInputError(f"no event file: none of the {len(self.unread)} file(s) found is in a format a "
                                "collector reads (--collector NAME forces one)",
