@@ -20,22 +20,7 @@ import sys
 import click
 
 from ..errors import Diagnostic, Location, SysmonRulesError
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1  # the command ran to the end and its answer is "no": invalid, findings, failures, different
-EXIT_TROUBLE = 2  # could not answer: usage; an input missing, empty, unreadable, of the wrong kind; output unwritable
-EXIT_UNDECIDED = 3  # diff: neither equivalence nor a difference could be proven
-EXIT_INTERNAL = 70  # a bug (EX_SOFTWARE)
-EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
-
-
-class Interrupted(Exception):
-    """Ctrl-C, with what the command had done by then (printed as the one error line)."""
-
-    def __init__(self, done: str) -> None:
-        self.done = done
-        super().__init__(done)
-
+from ..exitcodes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TROUBLE, Interrupted
 
 # Errors of a write that did not fit (a full disk, /dev/full): bad output, not a bug.
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})

@@ -19,10 +19,10 @@ from typing import IO, TYPE_CHECKING
 import click
 
 from ..errors import SysmonRulesError
+from ..exitcodes import Interrupted as CommandInterrupted
 from ..fileio import write_output
 from ..inputfiles import NoInputError
 from ..replaying import ConfigLoadError, Interrupted, JsonLines, Parquet, ReplayResult, Traces, replay
-from . import Interrupted as CommandInterrupted
 from .messages import InputFile, fail_with
 
 _SPOOL = 32 << 20  # decisions for -o FILE stay in memory up to this, then in a temporary file

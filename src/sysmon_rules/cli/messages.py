@@ -15,8 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from ..errors import Diagnostic, Location, SysmonRulesError
-from ..inputfiles import STDIO, NoInputError
-from . import (  # the codes live in the package root, which `--help` loads alone
+from ..exitcodes import (  # re-exported: every command takes them from here
     EXIT_FINDINGS,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -25,6 +24,7 @@ from . import (  # the codes live in the package root, which `--help` loads alon
     EXIT_UNDECIDED,
     Interrupted,
 )
+from ..inputfiles import STDIO, NoInputError
 
 
 def render(diagnostic: Diagnostic, path: str | None = None) -> str:
