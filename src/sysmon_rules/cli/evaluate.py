@@ -9,60 +9,25 @@ all, to ``-o FILE`` (every format).
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING
 
 import click
 
 from ..errors import SysmonRulesError
 from ..exitcodes import Interrupted as CommandInterrupted
-from ..fileio import write_output
+from ..fileio import json_text, write_output
 from ..inputfiles import NoInputError
-from ..replaying import ConfigLoadError, Interrupted, JsonLines, Parquet, ReplayResult, Traces, replay
+from ..replaying import ConfigLoadError, Interrupted, JsonLines, ParquetFile, ReplayResult, Traces, replay
+from .console import Stderr, progress
 from .messages import InputFile, fail_with
 
 _SPOOL = 32 << 20  # decisions for -o FILE stay in memory up to this, then in a temporary file
 
-if TYPE_CHECKING:  # rich is imported only when something is printed with it
-    from rich.console import Console
-
+if TYPE_CHECKING:
     from ..replaying import Sink
-
-
-class _Stderr:
-    """The rich console on stderr for warnings and the progress display, made on first use."""
-
-    def __init__(self) -> None:
-        self._console: Console | None = None
-
-    @property
-    def console(self) -> Console:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(stderr=True)
-        return self._console
-
-    def warn(self, message: str) -> None:
-        self.console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
-
-
-@contextmanager
-def _progress(enabled: bool, err: _Stderr) -> Iterator[Callable[[int], None] | None]:
-    """A live count of events read, on a terminal only (stderr), gone when done."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
-                  console=err.console, transient=True) as progress:
-        task = progress.add_task("reading", total=None)
-        yield lambda count: progress.advance(task, count)
 
 
 def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -79,7 +44,7 @@ def _sink(fmt: str, explain: str | None, output: str | None, out: IO[str]) -> Si
     if fmt == "parquet":
         if output is None or output == "-":
             raise click.UsageError("--format parquet needs -o OUT.parquet (a file)")
-        return None if explain else Parquet(output)  # explained events are not written as rows
+        return None if explain else ParquetFile(output)  # explained events are not written as rows
     if fmt == "jsonl":
         return JsonLines(out.write)
     return Traces(out.write) if fmt == "summary" and explain else None
@@ -134,11 +99,11 @@ def _check_scheduler(scheduler: str | None, explain: str | None) -> None:
                                  param_hint="--scheduler") from None
 
 
-def _finish(fmt: str, result: ReplayResult, config: str, budget: int | None, output: str | None) -> str:
+def _finish(fmt: str, result: ReplayResult, budget: int | None, output: str | None) -> str:
     """The summary as text (json or tables); what was skipped or left out is said on stderr."""
     text = ""
     if fmt == "json":
-        text = json.dumps(result.to_dict(budget=budget), indent=2, ensure_ascii=False) + "\n"
+        text = json_text(result.to_dict(budget=budget), indent=2) + "\n"
     elif fmt == "summary":
         import io
 
@@ -148,8 +113,8 @@ def _finish(fmt: str, result: ReplayResult, config: str, budget: int | None, out
 
         terminal = _to_stdout(output) and sys.stdout.isatty()
         buffer = io.StringIO()
-        console = Console(file=buffer, width=None if terminal else 120, force_terminal=terminal)
-        print_replay(console, result, config_name=config, budget=budget)
+        print_replay(Console(file=buffer, width=None if terminal else 120, force_terminal=terminal), result,
+                     budget=budget)
         text = buffer.getvalue()
     elif result.stats.skipped:
         click.echo(f"warning: {result.stats.skipped} damaged record(s) skipped", err=True)
@@ -201,9 +166,9 @@ def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: s
     spool = _spool(output)
     sink = _sink(fmt, explain, output, spool)
     _check_scheduler(scheduler, explain)
-    err = _Stderr()
+    err = Stderr()
     try:
-        with _progress(fmt == "summary" and scheduler is None and sys.stderr.isatty(), err) as tick:
+        with progress(fmt == "summary" and scheduler is None and sys.stderr.isatty(), err) as tick:
             result = replay(config, sources, compare=compare, collector=collector, strict=strict, platform=platform,
                             environment=environment, sysmon_compatible=sysmon_compatible, sink=sink, progress=tick,
                             scheduler=scheduler, explain=explain, warn=err.warn)
@@ -214,9 +179,9 @@ def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: s
         events = stop.result.summary.events
         kept = "" if _to_stdout(output) else f"; nothing written to {output}"
         err.warn(f"interrupted after {events:,} events{kept}: the summary below is partial")
-        click.echo(_finish(fmt, stop.result, config, budget, None), nl=False)
+        click.echo(_finish(fmt, stop.result, budget, None), nl=False)
         raise CommandInterrupted(f"interrupted (Ctrl-C) after {events:,} events{kept}") from None
-    text = _finish(fmt, result, config, budget, output)
+    text = _finish(fmt, result, budget, output)
     _nothing_read(result)
     if fmt != "parquet":
         _write(output, spool, text)

@@ -7,10 +7,9 @@ from dataclasses import asdict
 
 import click
 
-from ..api import iter_errors
 from ..errors import Diagnostic, SysmonRulesError
 from ..fileio import write_output
-from ..validation import diagnostic_order
+from ..validation import diagnostic_order, iter_errors
 from .messages import EXIT_FINDINGS, EXIT_OK, fail_with, render
 from .sources import config_sources
 
