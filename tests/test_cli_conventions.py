@@ -8,7 +8,6 @@ tests/test_cli_conventions.py`` prints the table (exit code and first line of st
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -146,7 +145,6 @@ INTERRUPT_AT = {
     "coverage": "sysmon_rules.readiness.coverage",
     "report": "sysmon_rules.htmlreport.html_report",
 }
-_CUT_DETECTED = importlib.util.find_spec("sysmon_rules.collectors.evtxlayout") is not None
 
 
 def invoke(argv: list[str], capsys: pytest.CaptureFixture[bytes]) -> tuple[int, bytes, str]:
@@ -188,7 +186,6 @@ def test_a_file_of_the_wrong_kind_is_one_line(command: str, files: Files,
     assert part in said and "Traceback" not in said and "internal" not in said, said
 
 
-@pytest.mark.skipif(not _CUT_DETECTED, reason="truncated EVTX detection comes with collectors/evtxlayout.py")
 @pytest.mark.parametrize("command", sorted(READS_EVENTS))
 def test_a_truncated_evtx_is_counted_and_an_error_under_strict(command: str, files: Files,
                                                                capsysbinary: pytest.CaptureFixture[bytes]) -> None:
