@@ -84,7 +84,9 @@ def test_scheduler_specs() -> None:
     for bad in ("local:0", "local:x", "yarn", ""):
         with pytest.raises(SysmonRulesError, match="--scheduler"):
             parse_scheduler(bad)
-    result = CliRunner().invoke(main, ["evaluate", "c.xml", "e.jsonl", "--scheduler", "local:x"])
+    examples = Path(__file__).parents[1] / "examples"
+    result = CliRunner().invoke(main, ["evaluate", str(examples / "sysmonconfig.xml"), str(examples / "events.jsonl"),
+                                       "--scheduler", "local:x"])
     assert result.exit_code == 2 and "Invalid value for --scheduler: expected local or local:N" in result.output
 
 

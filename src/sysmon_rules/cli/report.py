@@ -1,7 +1,8 @@
 """`sysmon-rules report CONFIG [--events SOURCE...] [--compare OTHER] [--sigma PATH...] -o report.html`.
 
 One self-contained HTML page (styles, plots and their renderer inlined; nothing fetched when it
-is opened) with a section per input given. Exit 0 written, 1 bad input (one line), 2 usage.
+is opened) with a section per input given. Exit 0 written, 2 usage or an input that cannot be used
+(one line), 130 interrupted (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ import click
 
 from ..errors import SysmonRulesError
 from ..fileio import write_output
-from .messages import fail_with
+from .messages import InputFile, Interrupted, fail_with
 
 
 @click.command("report")
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", type=InputFile("config"))
 @click.option("--events", "events", multiple=True, type=click.Path(allow_dash=True), metavar="SOURCE",
               help="Replay these events (.evtx, event XML, JSON lines, a folder, - for stdin); repeatable.")
-@click.option("--compare", type=click.Path(dir_okay=False), default=None, metavar="OTHER",
+@click.option("--compare", type=InputFile("config"), default=None, metavar="OTHER",
               help="Compare with this config: rule sets side by side and, with --events, what changes.")
 @click.option("--per-change", is_flag=True,
               help="With --compare: also diff the configs change by change (witnesses, events per change).")
-@click.option("--sigma", "sigma", multiple=True, type=click.Path(exists=True), metavar="PATH",
+@click.option("--sigma", "sigma", multiple=True, type=click.Path(), metavar="PATH",
               help="Judge these Sigma rules (files or folders) against CONFIG: detection readiness; repeatable.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the page.")
 @click.option("--collector", default=None, help="Read every SOURCE with this collector instead of recognising it.")
@@ -43,7 +44,10 @@ def command(config: str, events: tuple[str, ...], compare: str | None, per_chang
     if Path(output).resolve() in inputs:
         raise click.BadParameter(f"{output} is one of the inputs; inputs are never overwritten", param_hint="-o")
 
+    warned = []
+
     def warn(message: str) -> None:
+        warned.append(message)
         click.echo(f"warning: {message}", err=True)
 
     try:
@@ -54,6 +58,13 @@ def command(config: str, events: tuple[str, ...], compare: str | None, per_chang
         if exc.location.path:  # a config's error names its file:line; an input's error names its source
             fail_with(exc, config)
         raise
+    except KeyboardInterrupt:  # what was asked and how far it got; the page is written whole or not at all
+        parts = [f"{len(events)} event source(s)" if events else "", f"--compare {compare}" if compare else "",
+                 f"{len(sigma)} Sigma path(s)" if sigma else ""]
+        asked = ", ".join(p for p in parts if p)
+        raise Interrupted(f"interrupted (Ctrl-C) while building the report on {config}"
+                          + (f" with {asked}" if asked else "") + f" ({len(warned)} warning(s) so far); "
+                          f"nothing written to {output}") from None
     try:
         write_output(output, page)
     except SysmonRulesError as exc:
