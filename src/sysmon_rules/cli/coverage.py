@@ -25,8 +25,13 @@ from .messages import fail_with
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 @click.option("--suggest", is_flag=True,
               help="For partial/dropped rules, a config snippet re-checked by assessing the rule again with it.")
+@click.option("--events", "events", multiple=True, type=click.Path(),
+              help="Event log (any source evaluate reads; repeatable): evidence for every rule.")
+@click.option("--no-captures", is_flag=True,
+              help="Do not use the SigmaHQ regression captures beside the rules as evidence.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
-def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, suggest: bool, output: str | None) -> None:
+def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, suggest: bool, events: tuple[str, ...],
+            no_captures: bool, output: str | None) -> None:
     """Status per Sigma rule (logged, partial, dropped, not-applicable, unsupported). See docs/coverage.md."""
     from ..readiness import coverage
     from ..readiness.navigator import config_layer, sigma_layer
@@ -43,8 +48,17 @@ def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, sugges
         return
     if not sigma:
         raise click.UsageError("--sigma PATH is required (a Sigma rule file or folder)")
+    pool = None
+    if events:
+        from ..readiness import read_events
+
+        try:
+            pool = read_events(events)
+        except SysmonRulesError as exc:  # the collectors' messages name the file they could not read
+            fail_with(exc, events[0])
     try:
-        report = coverage(config, list(sigma), platform=platform, suggest=suggest)  # type: ignore[arg-type]
+        report = coverage(config, list(sigma), platform=platform, suggest=suggest,  # type: ignore[arg-type]
+                          events=pool, captures=not no_captures)
     except SysmonRulesError as exc:
         fail_with(exc, config)
     if fmt == "json":

@@ -21,7 +21,7 @@ def to_text(report: CoverageReport, *, show: tuple[str, ...] = ("partial", "drop
             continue
         by = f" (by {rule.author})" if rule.author else ""
         lines.append(f"{rule.path or rule.id}: {rule.status}: {rule.title}{by}")
-        lines += [f"    {reason}" for reason in rule.reasons[:5]]
+        lines += [f"    {reason}" for reason in rule.reasons[:6]]
         for w in rule.witnesses:
             lines.append(f"    witness event {w.event_id} -> {w.decision} RuleName={w.rule_name!r}: "
                          f"{_fields(w.fields)}")

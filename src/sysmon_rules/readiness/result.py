@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .evidence import Evidence
 
 STATUSES = ("logged", "partial", "dropped", "not-applicable", "unsupported")
 
@@ -42,6 +45,8 @@ class RuleCoverage:
     author: str = ""
     suggestion: str | None = None
     suggestion_checked: str = ""  # the status the rule gets with the suggestion inserted
+    evidence: Evidence | None = None  # real events the rule matches and what the config did with them
+    structural: str = ""  # the status reasoned from the rule and config alone, when evidence decided
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -49,6 +54,9 @@ class RuleCoverage:
             "event_ids": list(self.event_ids), "witnesses": [w.to_json() for w in self.witnesses],
             "reasons": list(self.reasons), "tags": list(self.tags), "author": self.author,
         }
+        if self.evidence is not None:
+            out["evidence"] = self.evidence.to_json()
+            out["structural_status"] = self.structural
         if self.suggestion is not None:
             out["suggestion"] = {"snippet": self.suggestion, "status_with_snippet": self.suggestion_checked}
         return out

@@ -24,6 +24,7 @@ from sigma.types import (
     SigmaCIDRExpression,
     SigmaExists,
     SigmaExpansion,
+    SigmaFieldReference,
     SigmaNull,
     SigmaNumber,
     SigmaRegularExpression,
@@ -46,8 +47,16 @@ def sigma_matches(tree: object, event_id: int, fields: Mapping[str, str]) -> boo
     if isinstance(tree, ConditionFieldEqualsValueExpression):
         name = str(tree.field)
         value = str(event_id) if name.lower() == "eventid" else _lookup(fields, name)
+        if isinstance(tree.value, SigmaFieldReference):  # the same value as another field (case folded)
+            other = str(event_id) if tree.value.field.lower() == "eventid" else _lookup(fields, tree.value.field)
+            return value.lower() == other.lower()
         return value_matches(tree.value, value)
     raise TypeError(f"cannot evaluate {type(tree).__name__}")
+
+
+def text_fields(fields: Mapping[str, object]) -> dict[str, str]:
+    """Event fields as the text Sysmon writes (a typed value as its string, ``None`` as ``-``)."""
+    return {k: "-" if v is None else v if isinstance(v, str) else str(v) for k, v in fields.items()}
 
 
 def value_matches(expected: SigmaType, value: str) -> bool:
