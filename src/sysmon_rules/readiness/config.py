@@ -49,6 +49,7 @@ class EventRules:
     logged: Formula
     sets: tuple[CSet, ...]
     by_construction: str  # why the decision is fixed for every event of this id ("" when it is not)
+    unincluded: Formula = FALSE  # no exclude set matches and no include set does either (dropped by default)
     dropped: Formula = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -90,7 +91,8 @@ class ConfigFormulas:
         fixed = ""
         if logged == FALSE:
             fixed = f"no event {event_id} can be logged: no include set can match"
-        return EventRules(event_id, logged, csets, fixed)
+        unincluded = conj([*excluded, negate(disj(included))])
+        return EventRules(event_id, logged, csets, fixed, unincluded)
 
     def _compile(self, rule_set: RuleSet) -> CSet:
         table = self.evaluator.table

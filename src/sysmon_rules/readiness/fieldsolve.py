@@ -68,7 +68,7 @@ def solve_field(atoms: list[Atom]) -> FieldResult:
     why = quick_conflict(atoms)
     if why:
         return FieldResult(None, True, why)
-    shared = shared_solve([_constraint(a) for a in _core_view(atoms)])
+    shared = shared_solve([_constraint(a) for a in core_view(atoms)])
     if shared.status == IMPOSSIBLE:
         return FieldResult(None, True, shared.reason)
     tried = [shared.value] if shared.value else []  # Sysmon never sees an empty value (it reads "-")
@@ -90,7 +90,7 @@ def _constraint(atom: Atom) -> Constraint:
     return Constraint.of(_CONDITION[atom.kind, atom.negated], str(atom.value))
 
 
-def _core_view(atoms: list[Atom]) -> list[Atom]:
+def core_view(atoms: list[Atom]) -> list[Atom]:
     """The core atoms, plus what positive globs imply: their anchored ends and literal parts."""
     out = [a for a in atoms if a.kind in CORE]
     for a in atoms:

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .evidence import Evidence
 
-STATUSES = ("logged", "partial", "dropped", "not-applicable", "unsupported")
+STATUSES = ("logged", "partial", "dropped-in-practice", "dropped", "not-applicable", "unsupported")
+# A partial rule's grade: what decides whether its events are logged (see docs/coverage.md).
+GRADES = ("logged-unless", "logged-only-when", "logged-only-when-unless")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,8 @@ class RuleCoverage:
     suggestion_checked: str = ""  # the status the rule gets with the suggestion inserted
     evidence: Evidence | None = None  # real events the rule matches and what the config did with them
     structural: str = ""  # the status reasoned from the rule and config alone, when evidence decided
+    grade: str = ""  # for partial and dropped-in-practice rules: one of GRADES
+    typical: tuple[int, int] | None = None  # (typical events built, of them logged)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -54,6 +58,10 @@ class RuleCoverage:
             "event_ids": list(self.event_ids), "witnesses": [w.to_json() for w in self.witnesses],
             "reasons": list(self.reasons), "tags": list(self.tags), "author": self.author,
         }
+        if self.grade:
+            out["grade"] = self.grade
+        if self.typical is not None:
+            out["typical"] = {"events": self.typical[0], "logged": self.typical[1]}
         if self.evidence is not None:
             out["evidence"] = self.evidence.to_json()
             out["structural_status"] = self.structural

@@ -10,6 +10,7 @@ answer the search could not give, or a witness that fails its re-check, makes th
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from sigma.exceptions import SigmaError
@@ -19,7 +20,7 @@ from ..events import Event
 from ..schema import newest
 from .config import ConfigFormulas, item_formula
 from .detection import detection_formula
-from .explain import why_decided
+from .explain import partial_statements, why_decided
 from .fields import EVENT_ID
 from .formula import FALSE, Formula, Unsupported, conj, disj, substitute
 from .logsource import sysmon_source
@@ -27,7 +28,9 @@ from .result import RuleCoverage, Witness
 from .rules import SigmaInput
 from .search import DEFAULT_BUDGET, Outcome, search
 from .sigmacheck import sigma_matches
+from .typical import typical_events
 
+_EXPLAINED = 6  # typical events per outcome whose deciding filter is looked up
 MORE_DROPPED = 2  # extra dropped witnesses per event id, each dropped by a different exclude
 _MORE_TRIES = 40  # exclude items tried for them
 
@@ -41,6 +44,7 @@ class _Verdicts:
     event_ids: list[int] = field(default_factory=list)
     never_logged: int = 0  # event ids where no matching event can be logged
     always_logged: int = 0  # event ids where every matching event is logged
+    detections: dict[int, Formula] = field(default_factory=dict)
 
 
 class Assessor:
@@ -68,7 +72,34 @@ class Assessor:
             return _result(item, "unsupported", source.event_ids, [str(exc)])
         except SigmaError as exc:
             return _result(item, "unsupported", source.event_ids, [f"pySigma: {' '.join(str(exc).split())}"])
-        return _conclude(item, verdicts)
+        result = _conclude(item, verdicts)
+        return self._graded(result, verdicts, trees) if result.status == "partial" else result
+
+    def _graded(self, result: RuleCoverage, verdicts: _Verdicts, trees: list[object]) -> RuleCoverage:
+        """A partial rule graded: what decides (named filters), and what happens to its typical events."""
+        logged: list[Witness] = []
+        dropped: list[Witness] = []
+        for event_id in verdicts.event_ids:
+            names = self.schema.events_by_id[event_id].field_names
+            for event in typical_events(event_id, names, verdicts.detections[event_id], trees):
+                decision = self.evaluator.decide(event)
+                into = logged if decision.decision == "include" else dropped
+                # Explaining costs a trace of the walk: only for the events a reason will show.
+                why = self._why(event, decision) if len(into) < _EXPLAINED else ""
+                into.append(Witness(event_id, dict(event.fields), decision.decision, decision.rule_name, why))
+        grade, statements = partial_statements([*verdicts.logged, *logged[:1]], [*verdicts.dropped, *dropped])
+        total = len(logged) + len(dropped)
+        counted = (total, len(logged))
+        summary = f"typical events: {len(logged)} of {total} logged"
+        shown = [replace_why(w, "typical event " + w.why) for w in [*dropped[:2], *logged[:1]]]
+        if total and 2 * len(logged) < total:  # most typical events are dropped
+            whys = list(dict.fromkeys(w.why for w in dropped if w.why))[:3]
+            return dataclasses.replace(result, status="dropped-in-practice", grade=grade, typical=counted,
+                                       reasons=(summary, *whys, *statements, *result.reasons),
+                                       witnesses=(*shown, *result.witnesses))
+        return dataclasses.replace(result, grade=grade, typical=counted,
+                                   reasons=(*statements, summary, *result.reasons),
+                                   witnesses=(*shown[-1:], *shown[:1], *result.witnesses))
 
     def _verdicts(self, trees: list[object], event_ids: tuple[int, ...]) -> _Verdicts:
         verdicts = _Verdicts()
@@ -84,6 +115,7 @@ class Assessor:
             if detection == FALSE:
                 continue
             verdicts.event_ids.append(event_id)
+            verdicts.detections[event_id] = detection
             self._one_id(event_id, detection, trees, verdicts)
         if not verdicts.event_ids:
             if missing_everywhere:
@@ -155,6 +187,10 @@ class Assessor:
 
     def _why(self, event: Event, decision: Decision) -> str:
         return why_decided(self.evaluator, event, decision)
+
+
+def replace_why(witness: Witness, why: str) -> Witness:
+    return dataclasses.replace(witness, why=why)
 
 
 def _result(item: SigmaInput, status: str, event_ids: tuple[int, ...] = (), reasons: list[str] | None = None,

@@ -86,13 +86,13 @@ def suggest(evaluator: Evaluator, config: Config, item: SigmaInput, result: Rule
 def _one_step(config: Config, evaluator: Evaluator, item: SigmaInput,
               result: RuleCoverage) -> tuple[str, Config] | None:
     for witness in result.witnesses:
-        if witness.decision != "exclude":
+        if witness.decision != "exclude" or not witness.why:
             continue
         detection = _detection(item, witness.event_id)
         atoms = cover(detection) if detection is not None else None
         if not atoms or detection is None:
             return None
-        if not witness.why.startswith("dropped by "):
+        if not witness.why.removeprefix("typical event ").startswith("dropped by "):
             return _include(config, item, witness.event_id, atoms)
         # Every exclude item some matching event meets is narrowed in this one round.
         places = _culprits(evaluator, witness.event_id, detection) or [witness.why.rsplit(" at ", 1)[-1]]
