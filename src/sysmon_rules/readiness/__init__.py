@@ -17,13 +17,14 @@ from ..model import Config
 from ..schema.model import Platform
 from .evidence import EventPool, Evidence, read_events
 from .evidenced import with_evidence
+from .lost import Loss, rule_loses
 from .result import STATUSES, CoverageReport, RuleCoverage, Witness
 from .rules import SigmaInput, read_rules
 from .search import DEFAULT_BUDGET
 from .status import Assessor
 
-__all__ = ["STATUSES", "CoverageReport", "EventPool", "Evidence", "RuleCoverage", "SigmaInput", "Witness",
-           "config_techniques", "coverage", "read_events", "read_rules"]
+__all__ = ["STATUSES", "CoverageReport", "EventPool", "Evidence", "Loss", "RuleCoverage", "SigmaInput", "Witness",
+           "config_techniques", "coverage", "read_events", "read_rules", "rule_loses"]
 
 
 def _load(config: Config | str | os.PathLike[str], platform: Platform) -> tuple[Config, str]:

@@ -48,7 +48,9 @@ _ENUMS: dict[str, tuple[str, ...]] = {
     "Protocol": ("tcp", "udp"),
 }
 
-# A realistic value per field, for fields the evidence does not fix (folded).
+# A realistic value per field, for fields the evidence does not fix (folded). Version fields
+# (FileVersion, Description, Product, Company) have none: an unknown image has no version
+# information, which Sysmon writes as "-".
 TYPICAL: dict[str, str] = {
     "Image": "c:\\windows\\system32\\cmd.exe",
     "ParentImage": "c:\\windows\\explorer.exe",
@@ -78,10 +80,6 @@ TYPICAL: dict[str, str] = {
     "SignatureStatus": "valid",
     "Signed": "true",
     "OriginalFileName": "cmd.exe",
-    "Description": "windows command processor",
-    "Product": "microsoft® windows® operating system",
-    "Company": "microsoft corporation",
-    "FileVersion": "10.0.19041.1 (winbuild.160101.0800)",
     "GrantedAccess": "0x1410",
     "CallTrace": "c:\\windows\\system32\\ntdll.dll+9d4c4",
     "StartModule": "c:\\windows\\system32\\kernel32.dll",
