@@ -178,5 +178,6 @@ def _condition_formula(flt: CFilter, field: str) -> Formula:
     if cond == IS_ANY:
         return disj([atom("eq", t) for t in list_tokens(data)])
     if cond == IMAGE:
-        return atom("eq", data) if "\\" in data else disj([atom("eq", data), atom("suffix", "\\" + data)])
+        # The file-name reading first: the search tries it first, and it is the one real paths take.
+        return atom("eq", data) if "\\" in data else disj([atom("suffix", "\\" + data), atom("eq", data)])
     return Atom(field, "test", flt.test, False, origin)  # less than / more than: Sysmon's own predicate

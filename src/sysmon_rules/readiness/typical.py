@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 
 from ..events import Event
-from ..witness.domains import TYPICAL, field_domain
+from ..witness.domains import TYPICAL, field_domain, realize
 from .fieldsolve import core_view, solve_field
 from .formula import And, Atom, Const, Formula, Or, atoms, evaluate
 from .sigmacheck import sigma_matches
@@ -79,8 +79,8 @@ def typical_events(event_id: int, field_names: tuple[str, ...], detection: Formu
     for case in cases(detection):
         for context in _contexts(event_id, field_names):
             fields = _event_fields(event_id, field_names, case, context, subject)
-            if fields is None:
-                continue
+            if fields is None or any(v not in field_domain(event_id, k) for k, v in fields.items()):
+                continue  # no realistic event takes this case (e.g. an image "\\x.exe" without a folder)
             folded = fields.get
             if not evaluate(detection, lambda f, get=folded: get(f) or "-"):  # type: ignore[misc]
                 continue
@@ -99,6 +99,10 @@ def _contexts(event_id: int, names: tuple[str, ...]) -> list[dict[str, str]]:
         kinds = field_domain(event_id, "EventType").values
         out = [{**c, "EventType": k} for c in out for k in kinds] if kinds else out
     return out
+
+
+def _holding(tests: list[Atom]) -> Callable[[str], bool]:
+    return lambda value: all(a.holds(value) for a in tests)
 
 
 def _subject(detection: Formula) -> str | None:
@@ -159,6 +163,9 @@ def _event_fields(event_id: int, names: tuple[str, ...], case: tuple[Atom, ...],
             return None
         if value is not None:
             values[name] = value
+    for name, value in values.items():  # a solver's fallback moved into its field's domain
+        if value not in field_domain(event_id, name):
+            values[name] = realize(event_id, name, value, _holding(by_field.get(name, []))) or value
     return values
 
 

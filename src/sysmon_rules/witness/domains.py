@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -192,3 +193,28 @@ def field_domain(event_id: int, field: str, platform: Platform = "windows") -> D
     if field in _WINDOWS_PATHS and platform == "windows":
         return Domain(field, "path", empty=empty)
     return Domain(field, "text", empty=empty)
+
+
+_PATH_HEADS = ("c:\\windows\\system32", "c:\\users\\user\\appdata\\local\\temp", "c:", "d:")
+_TAILS = ("1", "0.1", "1.20", "0.0.1", ".0.0.1", "0", "}", "-0000-0000-0000-000000000000}")
+
+
+def realize(event_id: int, field: str, value: str, accept: Callable[[str], bool],
+            platform: Platform = "windows") -> str | None:
+    """A value of ``field``'s domain that ``accept`` takes: ``value`` itself, completed, or an example.
+
+    ``value`` is a solver's shortest answer (``\\wget.exe``, ``192.168.``); completions put a path
+    under a usual folder, finish an address or a GUID, or try the domain's realistic values.
+    None when no candidate is both in the domain and accepted.
+    """
+    domain = field_domain(event_id, field, platform)
+    candidates = [value]
+    if domain.kind == "path":
+        if value.startswith(":"):  # a needle such as ':\\temp\\' names the drive's root
+            candidates += [drive + value for drive in "cd"]
+        candidates += [head + (value if value.startswith("\\") else "\\" + value) for head in _PATH_HEADS]
+    if domain.kind == "hex":
+        candidates += ["0x" + value, "0x1" + value, "0x10" + value]
+    candidates += [value + tail for tail in _TAILS] + ["{" + value + tail for tail in _TAILS[-2:]]
+    candidates += list(domain.examples())
+    return next((c for c in candidates if c in domain and accept(c)), None)
