@@ -89,8 +89,21 @@ def _lookup(fields: Mapping[str, str], name: str) -> str:
     return next((v for k, v in fields.items() if k.lower() == lowered), "-")
 
 
+# pySigma's to_regex is costly and rule values are matched against many events: one regex per
+# value object (kept alive with it, so an id is never reused while its entry stands).
+_REGEXES: dict[int, tuple[SigmaString, re.Pattern[str]]] = {}
+_REGEXES_MAX = 65_536
+
+
 def _string_regex(value: SigmaString) -> re.Pattern[str]:
-    return _compiled(str(value.to_regex().regexp))
+    found = _REGEXES.get(id(value))
+    if found is not None and found[0] is value:
+        return found[1]
+    if len(_REGEXES) >= _REGEXES_MAX:
+        _REGEXES.clear()
+    pattern = _compiled(str(value.to_regex().regexp))
+    _REGEXES[id(value)] = (value, pattern)
+    return pattern
 
 
 @lru_cache(maxsize=8192)

@@ -32,7 +32,7 @@ from .search import DEFAULT_BUDGET, Outcome, search
 from .sigmacheck import sigma_matches
 from .typical import typical_events
 
-_EXPLAINED = 6  # typical events per outcome whose deciding filter is looked up
+_EXPLAINED = 3  # dropped typical events whose deciding filter is looked up (reasons show 3)
 MORE_DROPPED = 2  # extra dropped witnesses per event id, each dropped by a different exclude
 _MORE_TRIES = 40  # exclude items tried for them
 
@@ -87,7 +87,8 @@ class Assessor:
                 decision = self.evaluator.decide(event)
                 into = logged if decision.decision == "include" else dropped
                 # Explaining costs a trace of the walk: only for the events a reason will show.
-                why = self._why(event, decision) if len(into) < _EXPLAINED else ""
+                shown = _EXPLAINED if into is dropped else 1
+                why = self._why(event, decision) if len(into) < shown else ""
                 into.append(Witness(event_id, dict(event.fields), decision.decision, decision.rule_name, why))
         grade, statements = partial_statements([*verdicts.logged, *logged[:1]], [*verdicts.dropped, *dropped])
         total = len(logged) + len(dropped)
