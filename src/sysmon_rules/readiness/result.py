@@ -27,7 +27,7 @@ class Witness:
     rule_name: str | None
     why: str = ""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"EventID": self.event_id, "fields": dict(self.fields), "decision": self.decision,
                 "rule_name": self.rule_name, "why": self.why}
 
@@ -52,10 +52,10 @@ class RuleCoverage:
     grade: str = ""  # for partial and dropped-in-practice rules: one of GRADES
     typical: tuple[int, int] | None = None  # (typical events built, of them logged)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id, "title": self.title, "path": self.path, "status": self.status,
-            "event_ids": list(self.event_ids), "witnesses": [w.to_json() for w in self.witnesses],
+            "event_ids": list(self.event_ids), "witnesses": [w.to_dict() for w in self.witnesses],
             "reasons": list(self.reasons), "tags": list(self.tags), "author": self.author,
         }
         if self.grade:
@@ -88,6 +88,6 @@ class CoverageReport:
         counts["total"] = len(self.rules)
         return counts
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"config": self.config, "platform": self.platform, "summary": self.summary,
-                "rules": [r.to_json() for r in self.rules]}
+                "rules": [r.to_dict() for r in self.rules]}
