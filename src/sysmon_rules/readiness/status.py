@@ -87,8 +87,8 @@ class Assessor:
                 decision = self.evaluator.decide(event)
                 into = logged if decision.decision == "include" else dropped
                 # Explaining costs a trace of the walk: only for the events a reason will show.
-                shown = _EXPLAINED if into is dropped else 1
-                why = self._why(event, decision) if len(into) < shown else ""
+                explained = _EXPLAINED if into is dropped else 1
+                why = self._why(event, decision) if len(into) < explained else ""
                 into.append(Witness(event_id, dict(event.fields), decision.decision, decision.rule_name, why))
         grade, statements = partial_statements([*verdicts.logged, *logged[:1]], [*verdicts.dropped, *dropped])
         total = len(logged) + len(dropped)
