@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping
 from ..engine import Evaluator
 from ..model import Config
 from ..schema.model import Platform
-from .evidence import EventPool, Evidence, read_events
+from .evidence import EventPool, read_events
 from .evidenced import with_evidence
 from .lost import Loss, rule_loses
-from .result import STATUSES, CoverageReport, RuleCoverage, Witness
+from .result import STATUSES, CoverageReport, Evidence, RuleCoverage, Witness
 from .rules import SigmaInput, read_rules
 from .search import DEFAULT_BUDGET
 from .status import Assessor

@@ -13,10 +13,8 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -24,41 +22,8 @@ from ..engine import Decision, Evaluator
 from ..errors import Location, SysmonRulesError
 from ..events import Event
 from .explain import why_decided
+from .result import Evidence
 from .sigmacheck import sigma_matches, text_fields
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """``events`` real events match the rule; ``logged`` of them the config logs.
-
-    ``dropped_by`` counts the others by the sentence naming what dropped them (most first);
-    ``sources`` are the files the events came from.
-    """
-
-    events: int
-    logged: int
-    dropped_by: tuple[tuple[str, int], ...] = ()
-    sources: tuple[str, ...] = ()
-
-    @property
-    def status(self) -> str:
-        """What the evidence shows: ``logged`` (all), ``dropped`` (none) or ``partial`` (some)."""
-        return "logged" if self.logged == self.events else "dropped" if self.logged == 0 else "partial"
-
-    def merged(self, other: Evidence) -> Evidence:
-        """The evidence of both (events counted once each: the pools are disjoint)."""
-        dropped = Counter(dict(self.dropped_by))
-        dropped.update(dict(other.dropped_by))
-        return Evidence(self.events + other.events, self.logged + other.logged, tuple(dropped.most_common()),
-                        tuple(dict.fromkeys(self.sources + other.sources)))
-
-    def sentence(self) -> str:
-        return f"evidence: {self.logged} of {self.events} matching events logged"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"events": self.events, "logged": self.logged,
-                "dropped_by": [{"why": why, "events": n} for why, n in self.dropped_by],
-                "sources": list(self.sources)}
 
 
 class EventPool:

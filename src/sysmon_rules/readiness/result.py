@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .evidence import Evidence
+from typing import Any
 
 STATUSES = ("logged", "partial", "dropped-in-practice", "dropped", "not-applicable", "unsupported")
 # A partial rule's grade: what decides whether its events are logged (see docs/coverage.md).
@@ -30,6 +28,40 @@ class Witness:
     def to_dict(self) -> dict[str, Any]:
         return {"EventID": self.event_id, "fields": dict(self.fields), "decision": self.decision,
                 "rule_name": self.rule_name, "why": self.why}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """``events`` real events match the rule; ``logged`` of them the config logs.
+
+    ``dropped_by`` counts the others by the sentence naming what dropped them (most first);
+    ``sources`` are the files the events came from.
+    """
+
+    events: int
+    logged: int
+    dropped_by: tuple[tuple[str, int], ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        """What the evidence shows: ``logged`` (all), ``dropped`` (none) or ``partial`` (some)."""
+        return "logged" if self.logged == self.events else "dropped" if self.logged == 0 else "partial"
+
+    def merged(self, other: Evidence) -> Evidence:
+        """The evidence of both (events counted once each: the pools are disjoint)."""
+        dropped = Counter(dict(self.dropped_by))
+        dropped.update(dict(other.dropped_by))
+        return Evidence(self.events + other.events, self.logged + other.logged, tuple(dropped.most_common()),
+                        tuple(dict.fromkeys(self.sources + other.sources)))
+
+    def sentence(self) -> str:
+        return f"evidence: {self.logged} of {self.events} matching events logged"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"events": self.events, "logged": self.logged,
+                "dropped_by": [{"why": why, "events": n} for why, n in self.dropped_by],
+                "sources": list(self.sources)}
 
 
 @dataclass(frozen=True, slots=True)
