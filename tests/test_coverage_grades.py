@@ -87,3 +87,39 @@ def test_rule_loses_agrees_with_the_real_events(shared_dir: Path,
             assert new.decide(Event(loss.witness.event_id, fields)).decision == "exclude"
         verdicts.append(loss.lost)
     assert verdicts.count(True) > 40 and verdicts.count(False) > 0
+
+
+def test_suggestions_make_the_typical_events_of_dropped_rules_logged(
+        shared_dir: Path, fired: tuple[list[SigmaInput], dict[str, list[Event]]]) -> None:
+    """Every capture rule reported dropped (or dropped in practice) for sysmon-modular gets a snippet
+    under which its typical events, rebuilt and decided by a fresh evaluator, are all logged."""
+    from sysmon_rules.readiness.detection import detection_formula
+    from sysmon_rules.readiness.formula import disj, substitute
+    from sysmon_rules.readiness.status import Assessor
+    from sysmon_rules.readiness.suggest import suggest
+    from sysmon_rules.readiness.typical import typical_events
+    from sysmon_rules.schema import newest
+
+    inputs, _ = fired
+    config = sr.load(shared_dir / "corpus" / "configs" / "sysmon-modular" / "sysmonconfig.xml")
+    evaluator = sr.Evaluator(config)
+    assessor = Assessor(evaluator)
+    checked = 0
+    for item in inputs:
+        result = assessor.assess(item)
+        if result.status not in ("dropped", "dropped-in-practice"):
+            continue
+        found = suggest(evaluator, config, item, result, lambda ev, it: Assessor(ev).assess(it))
+        assert found is not None, item.path
+        changed = sr.Evaluator(found.config)
+        assert item.rule is not None
+        trees = [c.parsed for c in item.rule.detection.parsed_condition]
+        events = []
+        for event_id in result.event_ids:
+            names = newest().events_by_id[event_id].field_names
+            detection = substitute(disj([detection_formula(t, names) for t in trees]), "EventID", str(event_id))
+            events += typical_events(event_id, names, detection, trees)
+        assert events, item.path
+        assert all(changed.decide(e).decision == "include" for e in events), item.path
+        checked += 1
+    assert checked >= 40

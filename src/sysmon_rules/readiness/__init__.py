@@ -63,22 +63,30 @@ def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[obje
     if pool is not None or captures:
         results = [with_evidence(evaluator, item, r, pool, captures) for item, r in zip(items, results, strict=True)]
     if suggest:
-        results = [_with_suggestion(config, evaluator, budget, item, r) for item, r in zip(items, results, strict=True)]
+        results = [_with_suggestion(config, evaluator, budget, item, r, pool)
+                   for item, r in zip(items, results, strict=True)]
     return CoverageReport(tuple(results), name, platform, time.perf_counter() - started)
 
 
 def _with_suggestion(config: Config, evaluator: Evaluator, budget: int, item: SigmaInput,
-                     result: RuleCoverage) -> RuleCoverage:
+                     result: RuleCoverage, pool: EventPool | None) -> RuleCoverage:
     import dataclasses
 
-    from .suggest import suggest
+    from .suggest import suggest, typical_logged
 
-    if result.status not in ("partial", "dropped"):
+    structural = result.structural or result.status
+    if structural not in ("partial", "dropped-in-practice", "dropped") or typical_logged(result):
         return result
     found = suggest(evaluator, config, item, result, lambda ev, it: Assessor(ev, budget).assess(it))
     if found is None:
         return result
-    return dataclasses.replace(result, suggestion=found.snippet, suggestion_checked=found.status)
+    also = ""
+    if pool is not None:  # what else the changed config would log, counted on the evidence
+        changed = Evaluator(found.config, environment=evaluator.environment, platform=evaluator.platform)
+        more = pool.newly_logged(evaluator, changed)
+        also = f"{more} more evidence events logged in all"
+    return dataclasses.replace(result, suggestion=found.snippet, suggestion_checked=found.status,
+                               suggestion_typical=found.typical, suggestion_also=also)
 
 
 def config_techniques(config: Config | str | os.PathLike[str], *, platform: Platform = "windows",

@@ -60,6 +60,11 @@ class EventPool:
                 dropped[why_decided(evaluator, event, decision)] += 1
         return Evidence(len(matched), logged, tuple(dropped.most_common()), self.sources)
 
+    def newly_logged(self, old: Evaluator, new: Evaluator) -> int:
+        """How many events of the pool ``new`` logs that ``old`` drops."""
+        return sum(old.decide(e).decision == "exclude" and new.decide(e).decision == "include"
+                   for events in self.by_id.values() for e, _ in events)
+
     def _decide(self, evaluator: Evaluator, event: Event) -> Decision:
         key = id(event)  # the pool holds its events, so ids stay unique while it lives
         found = self._decided.get(key)

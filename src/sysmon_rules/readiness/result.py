@@ -81,6 +81,8 @@ class RuleCoverage:
     suggestion_checked: str = ""  # the status the rule gets with the suggestion inserted
     evidence: Evidence | None = None  # real events the rule matches and what the config did with them
     structural: str = ""  # the status reasoned from the rule and config alone, when evidence decided
+    suggestion_typical: tuple[int, int] | None = None  # typical events (built, logged) with the suggestion
+    suggestion_also: str = ""  # what else the suggestion logs, counted on the evidence when given
     grade: str = ""  # for partial and dropped-in-practice rules: one of GRADES
     typical: tuple[int, int] | None = None  # (typical events built, of them logged)
 
@@ -99,6 +101,11 @@ class RuleCoverage:
             out["structural_status"] = self.structural
         if self.suggestion is not None:
             out["suggestion"] = {"snippet": self.suggestion, "status_with_snippet": self.suggestion_checked}
+            if self.suggestion_typical is not None:
+                out["suggestion"]["typical_with_snippet"] = {"events": self.suggestion_typical[0],
+                                                             "logged": self.suggestion_typical[1]}
+            if self.suggestion_also:
+                out["suggestion"]["also_logs"] = self.suggestion_also
         return out
 
 
