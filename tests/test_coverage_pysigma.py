@@ -27,7 +27,7 @@ import importlib.metadata
 from sysmon_rules.readiness import coverage
 report = coverage(sys.argv[1], sys.argv[2:])
 print(json.dumps({"pysigma": importlib.metadata.version("pysigma"),
-                  "rules": {r.path: [r.status, r.grade, r.evidence.to_json() if r.evidence else None]
+                  "rules": {r.path: [r.status, r.grade, r.evidence.to_dict() if r.evidence else None]
                             for r in report.rules}}))
 """
 
@@ -58,6 +58,6 @@ def test_pysigma_2_gives_the_same_coverage(shared_dir: Path, tmp_path: Path) -> 
     other = json.loads(ran.stdout)
     assert other["pysigma"].startswith("2.")
     here = coverage(config, read_rules(rules))
-    mine = {r.path: [r.status, r.grade, r.evidence.to_json() if r.evidence else None] for r in here.rules}
+    mine = {r.path: [r.status, r.grade, r.evidence.to_dict() if r.evidence else None] for r in here.rules}
     assert len(mine) > 1000
     assert other["rules"] == mine

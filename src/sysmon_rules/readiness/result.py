@@ -58,7 +58,7 @@ class Evidence:
     def sentence(self) -> str:
         return f"evidence: {self.logged} of {self.events} matching events logged"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"events": self.events, "logged": self.logged,
                 "dropped_by": [{"why": why, "events": n} for why, n in self.dropped_by],
                 "sources": list(self.sources)}
@@ -97,7 +97,7 @@ class RuleCoverage:
         if self.typical is not None:
             out["typical"] = {"events": self.typical[0], "logged": self.typical[1]}
         if self.evidence is not None:
-            out["evidence"] = self.evidence.to_json()
+            out["evidence"] = self.evidence.to_dict()
             out["structural_status"] = self.structural
         if self.suggestion is not None:
             out["suggestion"] = {"snippet": self.suggestion, "status_with_snippet": self.suggestion_checked}
