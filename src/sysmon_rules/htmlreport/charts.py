@@ -19,7 +19,7 @@ Rows = Sequence[dict[str, object]]
 
 LOGGED, DROPPED = "#2563eb", "#9ca3af"
 NEWLY_LOGGED, NEWLY_DROPPED = "#15803d", "#b91c1c"
-STATUS_COLOURS = {"logged": "#15803d", "partial": "#d97706", "dropped": "#b91c1c",
+STATUS_COLOURS = {"logged": "#15803d", "partial": "#d97706", "dropped-in-practice": "#dc2626", "dropped": "#b91c1c",
                   "not-applicable": "#9ca3af", "unsupported": "#7c3aed"}
 LABEL_LIMIT = 420  # pixels of a long RuleName shown before it is cut with an ellipsis
 _CONFIG = {"font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
