@@ -38,6 +38,7 @@ _COMMAND_MODULES = (
     "coverage",
     "diff",
     "merge",
+    "tune",
 )
 
 

@@ -120,13 +120,13 @@ def _check_names(evaluator: Evaluator, keep: Sequence[str]) -> None:
             raise SysmonRulesError(f"--keep {name!r}: no filter or <Rule> of the config has this RuleName")
 
 
-def _notes(config: str, budget: int | None, applied: list[ProposalResult], total: int) -> list[str]:
+def _notes(config: str, budget: int | None, applied: list[ProposalResult], total: int, checked: bool) -> list[str]:
     notes = [f"sysmon-rules tune: {len(applied)} exclude(s) for {Path(config).name}"
              + (f", budget {budget}/host/day" if budget is not None else "")
              + "; merge it with the config: sysmon-rules merge CONFIG THIS_FILE -o OUT"]
     for p in applied:
         share = f"{p.removes / total:.1%}" if total else "0%"
-        costs = "; ".join(f"{c.kind} {c.name!r} ({c.status}: {c.witness or c.why})" for c in p.costs) or "none proven"
+        costs = "; ".join(f"{c.kind} {c.name!r} ({c.status}: {c.witness or c.why})" for c in p.costs) or ("none (proven)" if checked else "not checked (no Sigma rules or RuleNames given)")
         notes.append(f"{p.id}: {p.proposal.element} exclude {p.proposal.text}: removes {p.removes} logged "
                      f"event(s) of the replayed logs ({share}); detection costs: {costs}")
     return notes
@@ -175,10 +175,13 @@ def tune(config: str | os.PathLike[str], events: Sequence[str | os.PathLike[str]
     removed = frozenset().union(*(made[i][2] for i in order))
     applied = sorted((r for r in results if r.order is not None), key=lambda r: r.order or 0)
     patch = patch_text([r.proposal for r in applied], loaded.schema_version,
-                       _notes(path, limit, applied, logged.table.num_rows))
+                       _notes(path, limit, applied, logged.table.num_rows, detections is not None))
     merged = tuned(path, patch, platform, patch_name)
     after = read_logged(Evaluator(merged.config, platform=platform), [os.fspath(e) for e in events],
                         collector=collector, strict=strict, warn=None)
+    from ..diffing import diff
+
+    changes = diff(loaded, merged.config, platform=platform)
     not_checked = [{"rule": item.title or item.path, "path": item.path, "why": why}
                    for item, why in (detections.not_checked if detections is not None else [])]
     return TuneResult(
@@ -186,4 +189,4 @@ def tune(config: str | os.PathLike[str], events: Sequence[str | os.PathLike[str]
         logged.summary.volume.as_dict(budget=limit), after.summary.volume.as_dict(budget=limit),
         counts(host_days), counts(after.host_days()), counts(host_days, removed), patch, merged,
         sigma_checked=len(detections.rules) if detections is not None else 0, not_checked=not_checked,
-        kept_names=tuple(keep), skipped=logged.stream.stats.skipped)
+        kept_names=tuple(keep), skipped=logged.stream.stats.skipped, diff=changes)

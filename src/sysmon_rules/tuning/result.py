@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..diffing import ConfigDiff
 from ..merging import MergeResult
 from .costs import Cost
 from .groups import Group
@@ -61,6 +62,7 @@ class TuneResult:
     not_checked: list[dict[str, str]] = field(default_factory=list)
     kept_names: tuple[str, ...] = ()
     skipped: int = 0
+    diff: ConfigDiff | None = None  # CONFIG -> the tuned config, with witnesses (docs/diff.md)
 
     @property
     def logged_before(self) -> int:
@@ -122,4 +124,5 @@ class TuneResult:
             "detections": {"sigma_rules": self.sigma_checked, "rule_names": list(self.kept_names),
                            "lost": [{"kind": k, "name": n} for k, n in lost],
                            "not_checked": self.not_checked},
+            "diff": self.diff.as_dict() if self.diff is not None else None,
         }
