@@ -126,6 +126,6 @@ def print_result(console: Console, result: TuneResult) -> None:
                   f"{', '.join(result.kept_names) or '-'}; lost (accepted): {len(detections['lost']):,}; "
                   f"not checked: {len(detections['not_checked']):,}")
     for cost in result.costs:
-        console.print(f"  accepted cost: {cost.kind} {cost.name!r}, event {cost.event_id}: "
-                      f"{cost.status}, witness {json.dumps(cost.witness, ensure_ascii=False) if cost.witness else cost.why}",
+        shown = json.dumps(cost.witness, ensure_ascii=False) if cost.witness else cost.why
+        console.print(f"  accepted cost: {cost.kind} {cost.name!r}, event {cost.event_id}: {cost.status}, witness {shown}",
                       markup=False, highlight=False, soft_wrap=True)

@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..engine import Evaluator
 from ..errors import SysmonRulesError
+from ..replaying import replay
 from ..ruletable import RuleSet
 from ..schema.model import Platform
 from ..validation import load
 from .costs import Cost, Detections
 from .fields import series
 from .groups import Group, GroupKey, process_column, volume_groups
-from .logged import EVENT_ID, RULE_NAME, RULE_SET, Logged, read_logged
+from .logged import EVENT_ID, RULE_NAME, RULE_SET, HostDay, Logged, read_logged
 from .patch import PATCH_NAME, matcher, patch_text, tuned
 from .plan import Candidate, counts, plan
 from .proposals import MAX_VALUES, Condition, Proposal, propose
@@ -87,8 +90,9 @@ def _narrower(group: Group, logged: Logged, rule_sets: Sequence[RuleSet], platfo
     if len(counts) <= MAX_VALUES:
         return []
     table = logged.table
-    mask = pc.and_(pc.and_(_equal(table.column(EVENT_ID), group.event_id), _equal(table.column(RULE_SET), group.rule_set)),
-                   pc.and_(_equal(table.column(RULE_NAME), group.rule_name), _equal(process_column(table), group.image)))
+    same = [_equal(table.column(EVENT_ID), group.event_id), _equal(table.column(RULE_SET), group.rule_set),
+            _equal(table.column(RULE_NAME), group.rule_name), _equal(process_column(table), group.image)]
+    mask = pc.and_(pc.and_(same[0], same[1]), pc.and_(same[2], same[3]))
     found = []
     for value, events in counts[:SPLITS]:
         if value is None or events < SPLIT_SHARE * group.events:
@@ -112,6 +116,16 @@ def _proposals(groups: Iterable[Group], logged: Logged, rule_sets: Sequence[Rule
     return [(p, tuple(gs)) for p, gs in found.items()]
 
 
+def host_day_counts(volume: dict[str, Any]) -> Counter[HostDay]:
+    """Logged events per (day, host) of a volume view (``Volume.to_dict``'s ``hosts_logged``)."""
+    return Counter({(day, row["host"]): n for row in volume["hosts_logged"] for day, n in row["logged_per_day"].items()
+                    if n})
+
+
+def _quiet(message: str) -> None:
+    """The second replay reads the same events: what it would say, the first one said."""
+
+
 def _check_names(evaluator: Evaluator, keep: Sequence[str]) -> None:
     names = {f.name for s in evaluator.table.rule_sets for f in s.filters} | {
         a.name for s in evaluator.table.rule_sets for a in s.aggregations}
@@ -126,7 +140,8 @@ def _notes(config: str, budget: int | None, applied: list[ProposalResult], total
              + "; merge it with the config: sysmon-rules merge CONFIG THIS_FILE -o OUT"]
     for p in applied:
         share = f"{p.removes / total:.1%}" if total else "0%"
-        costs = "; ".join(f"{c.kind} {c.name!r} ({c.status}: {c.witness or c.why})" for c in p.costs) or ("none (proven)" if checked else "not checked (no Sigma rules or RuleNames given)")
+        costs = "; ".join(f"{c.kind} {c.name!r} ({c.status}: {c.witness or c.why})" for c in p.costs) or (
+            "none (proven)" if checked else "not checked (no Sigma rules or RuleNames given)")
         notes.append(f"{p.id}: {p.proposal.element} exclude {p.proposal.text}: removes {p.removes} logged "
                      f"event(s) of the replayed logs ({share}); detection costs: {costs}")
     return notes
@@ -177,16 +192,18 @@ def tune(config: str | os.PathLike[str], events: Sequence[str | os.PathLike[str]
     patch = patch_text([r.proposal for r in applied], loaded.schema_version,
                        _notes(path, limit, applied, logged.table.num_rows, detections is not None))
     merged = tuned(path, patch, platform, patch_name)
-    after = read_logged(Evaluator(merged.config, platform=platform), [os.fspath(e) for e in events],
-                        collector=collector, strict=strict, warn=None)
+    after = replay(Evaluator(merged.config, platform=platform), [os.fspath(e) for e in events], collector=collector,
+                   strict=strict, platform=platform, warn=_quiet)
+    before_volume = logged.replayed.summary.volume.to_dict(budget=limit)
+    after_volume = after.summary.volume.to_dict(budget=limit)
     from ..diffing import diff
 
     changes = diff(loaded, merged.config, platform=platform)
     not_checked = [{"rule": item.title or item.path, "path": item.path, "why": why}
                    for item, why in (detections.not_checked if detections is not None else [])]
     return TuneResult(
-        path, tuple(os.fspath(e) for e in events), limit, accept_cost, logged.summary.events, groups, results,
-        logged.summary.volume.as_dict(budget=limit), after.summary.volume.as_dict(budget=limit),
-        counts(host_days), counts(after.host_days()), counts(host_days, removed), patch, merged,
+        path, tuple(os.fspath(e) for e in events), limit, accept_cost, logged.replayed.summary.events, groups, results,
+        before_volume, after_volume, host_day_counts(before_volume), host_day_counts(after_volume),
+        counts(host_days, removed), patch, merged,
         sigma_checked=len(detections.rules) if detections is not None else 0, not_checked=not_checked,
-        kept_names=tuple(keep), skipped=logged.stream.stats.skipped, diff=changes)
+        kept_names=tuple(keep), skipped=logged.replayed.stats.skipped, diff=changes)

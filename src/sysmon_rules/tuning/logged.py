@@ -1,26 +1,27 @@
 """The events a config logs, kept once from a replay: the rows every proposal is measured on.
 
-LOGS are read and decided by the batch replay ``evaluate`` uses (``replay.decided``, counted into
-a :class:`~sysmon_rules.report.Summary`), and the logged rows are kept with only the columns a
-proposal can test, the deciding RuleName and set, and the host-day the budget counts them under
-(the day as ``volume.day_of(volume.hour_of(UtcTime))``, the host as the record's Computer: events
-without either count under one unknown day or host, as ``evaluate --budget`` counts them).
+LOGS are replayed with the library's ``replay`` (the same decisions and counts as ``evaluate``),
+its Parquet sink writing each event's decision beside its columns to a temporary file; the logged
+rows are read back with only the columns a proposal can test, the deciding RuleName and set, and
+the host-day the budget counts them under (the day as ``volume.day_of(volume.hour_of(UtcTime))``,
+the host as the record's Computer: events without either count under one unknown day or host, as
+``evaluate --budget`` counts them).
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from ..collectors import EventStream
 from ..engine import Evaluator
-from ..replay import decided
-from ..report import Summary
-from ..volume import day_of, hour_of
+from ..replaying import Parquet, ReplayResult, replay
+from ..replaying.volume import day_of, hour_of
 from .fields import all_fields
 
 EVENT_ID = "EventID"
@@ -31,11 +32,10 @@ HostDay = tuple[str, str | None]  # (day, host): the budget's bucket
 
 @dataclass
 class Logged:
-    """The logged rows of a replay (``table``), its Summary, and what reading found."""
+    """The logged rows of a replay (``table``) and the replay itself (summary, what was read)."""
 
     table: pa.Table
-    summary: Summary
-    stream: EventStream
+    replayed: ReplayResult
 
     def host_days(self) -> list[HostDay]:
         """Each row's (day, host), in row order."""
@@ -44,48 +44,38 @@ class Logged:
         return list(zip(days, hosts, strict=True))
 
 
-def _strings(batch: pa.RecordBatch | pa.Table, name: str) -> pa.Array:
-    """A column as plain strings (all null when absent), whatever its encoding in the source."""
-    if name not in batch.schema.names:
-        return pa.nulls(batch.num_rows, pa.string())
-    column = batch.column(name)
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
+def _strings(table: pa.Table, name: str) -> pa.Array:
+    """A column as plain strings (all null when absent), whatever its encoding in the file."""
+    if name not in table.schema.names:
+        return pa.nulls(table.num_rows, pa.string())
+    column = table.column(name).combine_chunks()
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
     return column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
 
 
-def _kept(batch: pa.RecordBatch, result: pa.Table) -> pa.Table:
-    """The logged rows of one decided batch, with the columns tuning reads."""
-    logged = pc.equal(_strings(result, "decision"), "include")
-    columns = {EVENT_ID: pc.cast(batch.column(EVENT_ID), pa.int32()), "UtcTime": _strings(batch, "UtcTime"),
-               HOST: _strings(batch, HOST)}
-    columns.update({name: _strings(batch, name) for name in all_fields()})
-    columns[RULE_NAME] = _strings(result, RULE_NAME)
-    rule_set = result.column(RULE_SET)
-    columns[RULE_SET] = pc.cast(rule_set.combine_chunks() if isinstance(rule_set, pa.ChunkedArray) else rule_set,
-                                pa.int32())
-    return pa.table(columns).filter(logged)
-
-
-def _with_days(table: pa.Table) -> pa.Table:
-    """Add the budget's day per row, from the same functions the Volume counts with."""
-    hours = pc.utf8_slice_codeunits(table.column("UtcTime"), 0, 13)
+def _kept(table: pa.Table) -> pa.Table:
+    """The logged rows, with the columns tuning reads and the budget's day."""
+    table = table.filter(pc.equal(_strings(table, "decision"), "include"))
+    columns = {EVENT_ID: pc.cast(table.column(EVENT_ID).combine_chunks(), pa.int32()),
+               "UtcTime": _strings(table, "UtcTime"), HOST: _strings(table, HOST)}
+    columns.update({name: _strings(table, name) for name in all_fields()})
+    columns[RULE_NAME] = _strings(table, RULE_NAME)
+    columns[RULE_SET] = pc.cast(table.column(RULE_SET).combine_chunks(), pa.int32())
+    hours = pc.utf8_slice_codeunits(columns["UtcTime"], 0, 13)
     distinct = pc.unique(hours).to_pylist()
     days = pa.array([day_of(hour_of(h)) for h in distinct], pa.string())
-    return table.append_column(DAY, pc.take(days, pc.index_in(hours, pa.array(distinct, pa.string()))))
+    columns[DAY] = pc.take(days, pc.index_in(hours, pa.array(distinct, pa.string())))
+    return pa.table(columns)
 
 
 def read_logged(evaluator: Evaluator, sources: Sequence[str | Path], *, collector: str | None = None,
                 strict: bool = False, warn: Callable[[str], None] | None = None) -> Logged:
-    """Replay ``sources`` through ``evaluator``: its Summary and the rows it logs."""
-    stream = EventStream([str(s) for s in sources], collector=collector, strict=strict, warn=warn)
-    summary = Summary()
-    parts = [_kept(batch, result) for batch, result, _ in decided(stream.batches(), evaluator, summary)]
-    if not parts:
-        from ..collectors.arrow import to_batch
-
-        empty = to_batch([])
-        parts = [_kept(empty, evaluator.decide_batch(empty))]
-    return Logged(_with_days(pa.concat_tables(parts)), summary, stream)
+    """Replay ``sources`` through ``evaluator``: the replay and the rows it logs."""
+    with tempfile.TemporaryDirectory(prefix="sysmon-rules-tune-") as folder:
+        path = Path(folder) / "decided.parquet"
+        replayed = replay(evaluator, [str(s) for s in sources], collector=collector, strict=strict,
+                          platform=evaluator.platform, warn=warn, sink=Parquet(path))
+        wanted = {EVENT_ID, "UtcTime", HOST, RULE_NAME, RULE_SET, "decision", *all_fields()}
+        table = pq.read_table(path, columns=[c for c in pq.read_schema(path).names if c in wanted])
+    return Logged(_kept(table), replayed)

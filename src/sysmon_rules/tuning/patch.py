@@ -12,8 +12,8 @@ include-all set that keeps Sysmon's meaning).
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..engine import Evaluator

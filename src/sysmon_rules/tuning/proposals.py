@@ -20,7 +20,6 @@ not used: the filter would not match those events.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from ..schema import ascii_lower
@@ -64,10 +63,17 @@ class Proposal:
                                for c in self.conditions]}
 
 
+def _common_prefix(values: list[str]) -> str:
+    """The longest text every value starts with (character by character: Windows paths on any OS)."""
+    first, last = min(values), max(values)
+    size = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), min(len(first), len(last)))
+    return first[:size]
+
+
 def _folder_prefix(values: list[str]) -> str | None:
     """The folder (ending in ``\\``) every value starts with, compared as Sysmon folds case."""
     folded = [ascii_lower(v) for v in values]
-    common = os.path.commonprefix(folded)
+    common = _common_prefix(folded)
     cut = common.rfind("\\")
     if cut < 0:
         return None
@@ -77,7 +83,7 @@ def _folder_prefix(values: list[str]) -> str | None:
 
 def _domain_suffix(values: list[str]) -> str | None:
     """The domain (starting with ``.``) every query name ends with, two labels at least."""
-    reversed_common = os.path.commonprefix([ascii_lower(v)[::-1] for v in values])
+    reversed_common = _common_prefix([ascii_lower(v)[::-1] for v in values])
     cut = reversed_common.rfind(".")
     if cut < 0:
         return None
