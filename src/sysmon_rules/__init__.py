@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .merging import MergeResult, merge
     from .readiness import CoverageReport, coverage
     from .replaying import Comparison, ReplayResult, Summary, replay
+    from .tuning import TuneResult, tune
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
 _LAZY = {
@@ -76,6 +77,8 @@ _LAZY = {
     "ReplayResult": "sysmon_rules.replaying",
     "Summary": "sysmon_rules.replaying",
     "Comparison": "sysmon_rules.replaying",
+    "tune": "sysmon_rules.tuning",
+    "TuneResult": "sysmon_rules.tuning",
 }
 
 __all__ = [
@@ -106,6 +109,7 @@ __all__ = [
     "SchemaVersionError",
     "Summary",
     "SysmonRulesError",
+    "TuneResult",
     "compile_config",
     "coverage",
     "decompile",
@@ -120,6 +124,7 @@ __all__ = [
     "replay",
     "to_blob",
     "to_xml",
+    "tune",
     "validate",
 ]
 

@@ -127,5 +127,6 @@ def print_result(console: Console, result: TuneResult) -> None:
                   f"not checked: {len(detections['not_checked']):,}")
     for cost in result.costs:
         shown = json.dumps(cost.witness, ensure_ascii=False) if cost.witness else cost.why
-        console.print(f"  accepted cost: {cost.kind} {cost.name!r}, event {cost.event_id}: {cost.status}, witness {shown}",
+        console.print(f"  accepted cost: {cost.kind} {cost.name!r}, event {cost.event_id}: {cost.status}, "
+                      f"witness {shown}",
                       markup=False, highlight=False, soft_wrap=True)
