@@ -32,7 +32,7 @@ from .groups import Group, GroupKey, process_column, volume_groups
 from .logged import EVENT_ID, RULE_NAME, RULE_SET, HostDay, Logged, read_logged
 from .patch import PATCH_NAME, matcher, patch_text, tuned
 from .plan import Candidate, counts, plan
-from .proposals import MAX_VALUES, Condition, Proposal, propose
+from .proposals import Condition, Proposal, propose
 from .result import ProposalResult, TuneResult
 
 __all__ = ["Condition", "Cost", "Group", "Proposal", "ProposalResult", "TuneResult", "parse_budget", "tune"]
@@ -82,12 +82,13 @@ def _equal(column: pa.ChunkedArray | pa.Array, value: object) -> pa.Array:
 
 
 def _narrower(group: Group, logged: Logged, rule_sets: Sequence[RuleSet], platform: Platform) -> list[Group]:
-    """For a group whose first dominant field has too many values for one condition: the group
-    split by its most frequent values of that field (each at least ``SPLIT_SHARE`` of it)."""
+    """For a group whose first dominant field has several values: the group split by its most
+    frequent values of that field (each at least ``SPLIT_SHARE`` of it), whose narrower excludes
+    may keep what the whole group's would cost (a build agent's shells, not an admin's)."""
     if not group.values:
         return []
     name, counts = group.values[0]
-    if len(counts) <= MAX_VALUES:
+    if len(counts) < 2:
         return []
     table = logged.table
     same = [_equal(table.column(EVENT_ID), group.event_id), _equal(table.column(RULE_SET), group.rule_set),
