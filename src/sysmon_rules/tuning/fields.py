@@ -12,11 +12,12 @@ from ..schema.model import Platform
 
 IMAGE_FIELDS = ("Image", "SourceImage")
 _TARGET_FILE = ("TargetFilename",)
-# What the PE header says about the file: pinned, a renamed binary at the same path is not excluded.
-_PE = ("OriginalFileName", "Company", "Product", "Description")
+# What the PE header and the hashes say about the file: pinned, a renamed or replaced binary at the
+# same path is not excluded (Sigma rules find hack tools by OriginalFileName and imphash).
+_PE = ("OriginalFileName", "Company", "Product", "Description", "Hashes")
 # Per event id, the fields whose values say what an event is about, most telling first.
 _DOMINANT: dict[int, tuple[str, ...]] = {
-    1: ("ParentImage", "CommandLine", *_PE),
+    1: ("ParentImage", "CommandLine", "ParentCommandLine", "CurrentDirectory", "User", "IntegrityLevel", *_PE),
     2: _TARGET_FILE,
     3: ("DestinationHostname", "DestinationIp"),
     6: ("ImageLoaded",),
