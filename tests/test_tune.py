@@ -75,7 +75,8 @@ def _noisy_events(path: Path, count: int = 3000) -> Path:
                 "CommandLine": r'C:\Windows\system32\cmd.exe /c "C:\Program Files\Contoso\Agent\health.cmd"',
                 "Hashes": "SHA256=9A7C58BD98D70631AA1473F7B57B426DB367D72429A5455B433A05EE251F3236,"
                           "IMPHASH=272245E2988E1E430500B852C4FB5E18",
-                "ParentImage": NOISY, "ParentCommandLine": f'"{NOISY}" --service', "CurrentDirectory": "C:\\Windows\\system32\\",
+                "ParentImage": NOISY, "ParentCommandLine": f'"{NOISY}" --service',
+                "CurrentDirectory": "C:\\Windows\\system32\\",
                 "User": r"NT AUTHORITY\SYSTEM", "IntegrityLevel": "System"}}) + "\n")
     return path
 
