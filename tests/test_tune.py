@@ -290,3 +290,29 @@ def test_cli_bad_inputs(tmp_path: Path) -> None:
     assert unknown.exit_code == 1 and "x" in unknown.stderr
     usage = runner.invoke(main, ["tune", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--full"])
     assert usage.exit_code == 2
+
+
+def test_html_report_tune_section_shows_the_tune_document(tmp_path: Path) -> None:
+    """Every number of the tune section is the `tune --format json` document's, at its pointer."""
+    import lxml.html
+
+    page = tmp_path / "report.html"
+    sigma = str(ROOT / "examples" / "tune" / "sigma")
+    done = CliRunner().invoke(main, ["report", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--sigma", sigma,
+                                     "--tune", "50", "--accept-cost", "-o", str(page)])
+    assert done.exit_code == 0, done.output
+    doc = json.loads(json.dumps(sr.tune(EXAMPLE, [EXAMPLE_EVENTS], budget=50, sigma=[sigma], accept_cost=True)
+                                .as_dict()))
+    tree = lxml.html.fromstring(page.read_bytes())
+    cells = tree.xpath("//*[@data-tune]")
+    pointers = {c.get("data-tune") for c in cells}
+    for cell in cells:
+        value: object = doc
+        for part in cell.get("data-tune").split("/")[1:]:
+            value = value[int(part)] if isinstance(value, list) else value[part]  # type: ignore[index]
+        assert int(cell.text_content().replace(",", "")) == value
+    assert {"/logged_before", "/logged_after", "/peak_after", "/budget"} <= pointers
+    assert {f"/host_days/{i}/after" for i in range(len(doc["host_days"]))} <= pointers
+    assert {f"/proposals/{i}/removes" for i in range(len(doc["proposals"]))} <= pointers
+    assert "Shell Started By A Build Agent" in page.read_text("utf-8")  # the accepted cost, with its witness
+    assert tree.xpath("//section[@id='tune']")
