@@ -173,21 +173,36 @@ def tune(config: str | os.PathLike[str], events: Sequence[str | os.PathLike[str]
 
         detections = Detections(evaluator, read_rules([os.fspath(s) for s in sigma]) if sigma else [], keep)
     event_ids = logged.table.column(EVENT_ID).to_pylist()
-    made: list[tuple[Proposal, tuple[Group, ...], frozenset[int], tuple[Cost, ...]]] = []
+    made: list[tuple[Proposal, tuple[Group, ...], frozenset[int], Evaluator]] = []
     for proposal, sources in _proposals(_chosen_groups(groups, logged, limit, max_proposals), logged,
-                                            evaluator.table.rule_sets, platform):
+                                        evaluator.table.rule_sets, platform):
         match = matcher(proposal, loaded.schema_version, platform)
         ids = set(series(proposal.event_id, platform))
         included = match.decide_batch(logged.table).column("decision").to_pylist()
         rows = frozenset(i for i, (d, e) in enumerate(zip(included, event_ids, strict=True))
                          if d == "include" and e in ids)
-        costs = tuple(detections.costs(proposal, match)) if detections is not None else ()
-        made.append((proposal, sources, rows, costs))
-    candidates = [Candidate(rows, len(costs)) for _, _, rows, costs in made]
-    order = plan(candidates, host_days, limit, accept_cost=accept_cost)
+        made.append((proposal, sources, rows, match))
+    proven: dict[int, tuple[Cost, ...]] = {}
+    whole: set[int] = set()  # proposals whose every cost is proven, not only the first
+
+    def cost_of(i: int) -> int:
+        """Without ``accept_cost`` one proven cost rejects a proposal; with it, the plan ranks
+        costly proposals by how many detections they cost, so all are proven."""
+        proposal, _, _, match = made[i]
+        proven[i] = tuple(detections.costs(proposal, match, first=not accept_cost)) if detections is not None else ()
+        if accept_cost:
+            whole.add(i)
+        return len(proven[i])
+
+    candidates = [Candidate(rows) for _, _, rows, _ in made]
+    order = plan(candidates, host_days, limit, accept_cost=accept_cost, cost_of=cost_of)
+    for i in order:  # an applied proposal lists every cost it was accepted with
+        if proven.get(i) and i not in whole and detections is not None:
+            proven[i] = tuple(detections.costs(made[i][0], made[i][3]))
     position = {i: k for k, i in enumerate(order)}
-    results = [ProposalResult(f"P{i + 1}", p, sources, len(rows), costs, candidates[i].status, position.get(i))
-               for i, (p, sources, rows, costs) in enumerate(made)]
+    results = [ProposalResult(f"P{i + 1}", p, sources, len(rows), proven.get(i, ()), candidates[i].status,
+                              position.get(i), i in proven or detections is None)
+               for i, (p, sources, rows, _) in enumerate(made)]
     removed = frozenset().union(*(made[i][2] for i in order))
     applied = sorted((r for r in results if r.order is not None), key=lambda r: r.order or 0)
     patch = patch_text([r.proposal for r in applied], loaded.schema_version,

@@ -129,8 +129,9 @@ class Detections:
                         parts.append(item_formula(self.formulas, cset, flt, names))
         return disj(parts)
 
-    def costs(self, proposal: Proposal, match: Evaluator) -> list[Cost]:
-        """Every detection ``proposal`` (whose matcher is ``match``, see ``patch.matcher``) costs."""
+    def costs(self, proposal: Proposal, match: Evaluator, *, first: bool = False) -> list[Cost]:
+        """Every detection ``proposal`` (whose matcher is ``match``, see ``patch.matcher``) costs;
+        with ``first``, only the first found (enough to reject it), kept RuleNames tried first."""
         found: dict[tuple[str, str], Cost] = {}
         matching = ConfigFormulas(match)
         for event_id in series(proposal.event_id, self.evaluator.platform):
@@ -141,11 +142,15 @@ class Detections:
                 if matched == FALSE:
                     continue
                 logged = _pinned(self.formulas.rules(event_id).logged, pins)
+                for rule_name in self.keep:
+                    _worst(found, self._name_cost(rule_name, event_id, pins, logged, matched, match, proposal))
+                    if first and found:
+                        return list(found.values())
                 for index, rule in enumerate(self.rules):
                     if event_id in rule.event_ids:
                         _worst(found, self._sigma_cost(index, event_id, pins, logged, matched, match))
-                for rule_name in self.keep:
-                    _worst(found, self._name_cost(rule_name, event_id, pins, logged, matched, match, proposal))
+                        if first and found:
+                            return list(found.values())
         return sorted(found.values(), key=lambda c: (c.kind, c.name, c.rule_id, c.path))
 
     def _sigma_cost(self, index: int, event_id: int, pins: dict[str, str], logged: Formula, matched: Formula,

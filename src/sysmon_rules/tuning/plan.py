@@ -5,14 +5,15 @@ Each proposal comes with the logged rows it removes (exact: its matcher decided 
 without a cost; with ``accept_cost`` the costly ones too, but only once no free one helps), the one
 that brings the most events over the budget back under it (per host-day, what it removes there
 beyond the budget counts, no more), ties to the fewer costs, the fewer events removed (the more
-specific), then the earlier proposal. It stops when every host-day holds or no proposal helps.
-Without a budget every allowed proposal is applied.
+specific), then the earlier proposal. Costs are proven only for the proposals a step considers,
+best first, until a free one is found: one the plan never needed stays unproven. It stops when
+every host-day holds or no proposal helps. Without a budget every allowed proposal is applied.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .logged import HostDay
@@ -22,10 +23,11 @@ APPLIED, COSTLY, UNNEEDED, NO_GAIN = "applied", "costs detections", "not needed"
 
 @dataclass
 class Candidate:
-    """A proposal as the plan sees it: the rows it removes and how many detections it costs."""
+    """A proposal as the plan sees it: the rows it removes and how many detections it costs
+    (None until the plan asks ``cost_of``: costs are proven only for proposals it considers)."""
 
     rows: frozenset[int]
-    costs: int
+    costs: int | None = None
     status: str = ""
 
 
@@ -40,13 +42,21 @@ def _gain(rows: frozenset[int], removed: set[int], host_days: Sequence[HostDay],
 
 
 def plan(candidates: Sequence[Candidate], host_days: Sequence[HostDay], budget: int | None, *,
-         accept_cost: bool = False) -> list[int]:
-    """The positions of the applied candidates, in the order applied; every candidate's ``status`` set."""
+         accept_cost: bool = False, cost_of: Callable[[int], int] | None = None) -> list[int]:
+    """The positions of the applied candidates, in the order applied; every candidate's ``status`` set.
+
+    ``cost_of(i)`` proves candidate ``i``'s costs when the plan first needs them (default: its
+    ``costs``); candidates are asked in the order of what they would bring, so the proofs stop at
+    the first free one.
+    """
+    def cost(i: int) -> int:
+        if candidates[i].costs is None:
+            candidates[i].costs = cost_of(i) if cost_of is not None else 0
+        return candidates[i].costs or 0
+
     removed: set[int] = set()
     applied: list[int] = []
-    left = [i for i, c in enumerate(candidates)]
-    for c in candidates:
-        c.status = COSTLY if c.costs else UNNEEDED
+    left = list(range(len(candidates)))
     while left:
         logged = counts(host_days, removed)
         if budget is not None:
@@ -54,28 +64,24 @@ def plan(candidates: Sequence[Candidate], host_days: Sequence[HostDay], budget: 
             if not excess:
                 break
         else:
-            excess = Counter({hd: n for hd, n in logged.items()})  # no budget: every removal helps
-        best: tuple[int, int, int, int] | None = None
-        for free_first in (True, False):
-            for i in left:
-                c = candidates[i]
-                if (c.costs > 0) == free_first or (c.costs and not accept_cost):
-                    continue
-                gain = _gain(c.rows, removed, host_days, excess)
-                if gain > 0:
-                    key = (-gain, c.costs, len(c.rows - removed), i)
-                    best = key if best is None or key < best else best
-            if best is not None:
-                break
-        if best is None:
+            excess = Counter(logged)  # no budget: every removal helps
+        ranked = sorted((-g, len(candidates[i].rows - removed), i) for i in left
+                        if (g := _gain(candidates[i].rows, removed, host_days, excess)) > 0)
+        chosen = next((i for _, _, i in ranked if cost(i) == 0), None)
+        if chosen is None and accept_cost and ranked:
+            chosen = min(ranked, key=lambda k: (k[0], cost(k[2]), k[1], k[2]))[2]
+        if chosen is None:
             break
-        chosen = best[3]
-        candidates[chosen].status = APPLIED
         applied.append(chosen)
         removed |= candidates[chosen].rows
         left.remove(chosen)
-    for i in left:
-        c = candidates[i]
-        if c.status == UNNEEDED and c.rows and c.rows <= removed:
+    for i, c in enumerate(candidates):
+        if i in applied:
+            c.status = APPLIED
+        elif c.costs:
+            c.status = COSTLY
+        elif c.rows and c.rows <= removed:
             c.status = NO_GAIN
+        else:
+            c.status = UNNEEDED
     return applied

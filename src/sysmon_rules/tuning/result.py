@@ -27,6 +27,7 @@ class ProposalResult:
     costs: tuple[Cost, ...]
     status: str
     order: int | None  # position in the plan when applied
+    checked: bool = True  # its costs were proven (the plan proves them only for proposals it considers)
 
     @property
     def applied(self) -> bool:
@@ -37,7 +38,7 @@ class ProposalResult:
                 "groups": [{"event_id": g.event_id, "rule_name": g.rule_name, "image": g.image, "events": g.events}
                            for g in self.groups],
                 "removes": self.removes, "status": self.status, "applied": self.applied, "order": self.order,
-                "costs": [c.as_dict() for c in self.costs]}
+                "costs_checked": self.checked, "costs": [c.as_dict() for c in self.costs]}
 
 
 @dataclass
