@@ -252,3 +252,15 @@ def test_module_names_are_judged_as_the_build_carries_them(tmp_path: Path) -> No
 
     assert module(long, "shell") == [("merged-differently", "warning")]
     assert ("name-too-long", "error") in module("", long)
+
+
+def test_a_module_tree_baseline_accepts_todays_findings(shared_dir: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pre-commit hook on the tree: accept today's findings (merged-differently included), then
+    --fail-on warning passes until a module changes."""
+    monkeypatch.chdir(tmp_path)
+    tree = str(shared_dir / "corpus" / "sysmon-modular-a9ff298")
+    accepted = CliRunner().invoke(main, ["lint", "--modules", "--baseline", "b.json", "--update-baseline", tree])
+    assert accepted.exit_code == 0
+    again = CliRunner().invoke(main, ["lint", "--modules", "--baseline", "b.json", "--fail-on", "warning", tree])
+    assert again.exit_code == 0 and again.stdout.startswith("0 findings in ")

@@ -55,9 +55,6 @@ class Item:
         """The RuleName a match of the whole item reports (an AND <Rule>: its last named filter)."""
         return next((f.name for f in reversed(self.filters) if f.name), None)
 
-    @property
-    def fields(self) -> frozenset[int]:
-        return frozenset(f.field_id for f in self.filters)
 
 
 class CaptureChecker:
@@ -92,18 +89,18 @@ class CaptureChecker:
             return
         plan = self.ctx.evaluator.plan(event_id)
         items = list(self.items(plan.sets, event_id))
-        by_fields: dict[frozenset[int], list[Item]] = {}
+        by_fields: dict[frozenset[str], list[Item]] = {}
         for item in items:
             if (item.group is not None and item.group.combine == COMBINE_AND) or self.is_event_type(item, event_id):
                 by_fields.setdefault(self.specific_fields(item, event_id), []).append(item)
         if not by_fields:
             return
         for later in items:
-            if not later.name or len(later.fields) > _MAX_FIELDS:
+            if not later.name or len({f.field_id for f in later.filters}) > _MAX_FIELDS:
                 continue
             if later.group is not None and later.group.combine != COMBINE_AND:
                 continue
-            for earlier in islice(self.candidates(later, by_fields), _MAX_CANDIDATES):
+            for earlier in islice(self.candidates(later, by_fields, event_id), _MAX_CANDIDATES):
                 found = self.captured(event_id, plan.sets, earlier, later)
                 if found is not None:
                     yield found
@@ -131,12 +128,14 @@ class CaptureChecker:
         """A filter that narrows events only by their EventType, or that almost every value passes."""
         return self.field(flt, event_id) == "EventType" or matches_almost_all(flt.source)
 
-    def specific_fields(self, item: Item, event_id: int) -> frozenset[int]:
-        return frozenset(f.field_id for f in item.filters if not self.residual(f, event_id))
+    def specific_fields(self, item: Item, event_id: int) -> frozenset[str]:
+        """The fields (by name: sets of one series may index different field tables) of the filters
+        that a later item must imply."""
+        return frozenset(self.field(f, event_id) for f in item.filters if not self.residual(f, event_id))
 
-    def candidates(self, later: Item, by_fields: dict[frozenset[int], list[Item]]) -> Iterator[Item]:
+    def candidates(self, later: Item, by_fields: dict[frozenset[str], list[Item]], event_id: int) -> Iterator[Item]:
         """Earlier items whose specific filters test only fields the later item tests, in order."""
-        fields = sorted(later.fields)
+        fields = sorted({self.field(f, event_id) for f in later.filters})
         found = [e for n in range(len(fields) + 1) for subset in combinations(fields, n)
                  for e in by_fields.get(frozenset(subset), ()) if e.order < later.order]
         yield from sorted(found, key=lambda e: e.order)
@@ -146,7 +145,8 @@ class CaptureChecker:
         for flt in earlier.filters:
             if any(flt is r for r in residual):
                 continue
-            if not any(g.field_id == flt.field_id and covers(flt.source, g.source) for g in later.filters):
+            name = self.field(flt, event_id)
+            if not any(self.field(g, event_id) == name and covers(flt.source, g.source) for g in later.filters):
                 return None
         if not residual and earlier.group is None:
             return None  # a top-level filter that covers another: shadowed-filter reports it
@@ -162,12 +162,11 @@ class CaptureChecker:
 
     def witnesses(self, event_id: int, filters: tuple[CFilter, ...]) -> Iterator[Event]:
         """A few events every filter matches, values as written where the filters allow."""
-        by_field: dict[int, list[CFilter]] = {}
+        by_field: dict[str, list[CFilter]] = {}
         for flt in filters:
-            by_field.setdefault(flt.field_id, []).append(flt)
+            by_field.setdefault(self.field(flt, event_id), []).append(flt)
         choices: dict[str, list[str]] = {}
-        for group in by_field.values():
-            name = self.field(group[0], event_id)
+        for name, group in by_field.items():
             found = [v for v in dict.fromkeys(self.values(name, event_id, group))
                      if all(f.test is not None and f.test(fold(v)) for f in group)]
             if not found:

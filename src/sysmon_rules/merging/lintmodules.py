@@ -19,13 +19,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..errors import Diagnostic, Location, SysmonRulesError
+from ..errors import Diagnostic, Location, SourceError, SysmonRulesError
 from ..lint import LintResult, lint_document, lint_parsed
+from ..lint.baseline import digest
 from ..lint.finding import finding
 from ..xml.reader import Element, ParsedDocument, build_config, parse_document
 from . import psscript
 from .modular import meaning_changes, taken
-from .sources import SourceError, discover, is_checkout
+from .sources import discover, is_checkout
 
 _SCHEMA = re.compile(r"<Sysmon\b[^>]*\bschemaversion\s*=\s*[\"']([^\"']+)[\"']")
 _BUILD = "sysmonconfig.xml"  # a committed build: its template's version when the tree has no script
@@ -116,7 +117,7 @@ def lint_module(path: str | Path, script: psscript.ModularScript, *, select: Col
         return result
     found = sorted([*result.findings, *merged], key=lambda d: (d.location.line, d.location.column, d.code))
     prints = dict(zip(map(id, result.findings), result.fingerprints, strict=True))
-    return LintResult(found, [prints.get(id(d), f"{d.code}|{d.message}") for d in found], result.suppressed)
+    return LintResult(found, [prints.get(id(d)) or digest(f"{d.code}|{d.message}") for d in found], result.suppressed)
 
 
 def lint_modules(tree: str | Path, *, select: Collection[str] = (), ignore: Collection[str] = (),
