@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -54,13 +55,20 @@ def _rule_files(sigma: Path, wanted: set[str]) -> list[Path]:
     return found
 
 
+@dataclass(frozen=True)
+class Corpus:
+    config: str  # sysmon-modular's default config
+    evtx: str
+    captures: dict[str, list[Path]]  # Sigma rule id -> its regression captures
+    rules: list[Path]  # the rules with a capture
+
+
 @pytest.fixture(scope="module")
-def corpus(shared_dir: Path) -> dict[str, object]:
+def corpus(shared_dir: Path) -> Corpus:
     sigma = shared_dir / "corpus" / "sigma"
     captures = _captures(sigma)
-    return {"config": shared_dir / "corpus" / "configs" / "sysmon-modular" / "sysmonconfig.xml",
-            "evtx": shared_dir / "corpus" / "evtx", "captures": captures,
-            "rules": _rule_files(sigma, set(captures))}
+    return Corpus(str(shared_dir / "corpus" / "configs" / "sysmon-modular" / "sysmonconfig.xml"),
+                  str(shared_dir / "corpus" / "evtx"), captures, _rule_files(sigma, set(captures)))
 
 
 def _noisy_events(path: Path, count: int = 3000) -> Path:
@@ -126,13 +134,16 @@ def _check_merges_clean(result: TuneResult, tmp_path: Path) -> None:
     assert not after - before, f"new lint findings: {after - before}"
 
 
-def test_corpus_budget_met_with_costs_listed(corpus: dict[str, object], tmp_path: Path) -> None:
-    captures = corpus["captures"]
-    assert isinstance(captures, dict)
-    config, evtx = str(corpus["config"]), str(corpus["evtx"])
+def _kept_and_clean(result: TuneResult, corpus: Corpus, tmp_path: Path) -> None:
+    assert _check_detections_kept(result, corpus.rules, corpus.captures) > 20
+    _check_merges_clean(result, tmp_path)
+
+
+def test_corpus_budget_met_with_costs_listed(corpus: Corpus, tmp_path: Path) -> None:
+    config, evtx = corpus.config, corpus.evtx
     before = _host_days(sr.replay(config, [evtx]).summary.volume.to_dict())
     budget = max(before.values()) // 2  # well below today's volume
-    result = sr.tune(config, [evtx], budget=budget, sigma=corpus["rules"], accept_cost=True)  # type: ignore[arg-type]
+    result = sr.tune(config, [evtx], budget=budget, sigma=corpus.rules, accept_cost=True)
     assert result.host_days_before == before
     assert result.budget_met and result.verified
     # `evaluate` on the tuned config confirms the volume
@@ -143,31 +154,24 @@ def test_corpus_budget_met_with_costs_listed(corpus: dict[str, object], tmp_path
     assert max(confirmed.values()) <= budget
     assert result.costs, "a budget this low on attack logs costs detections, and they are listed"
     assert all(c.witness is not None or c.status == "undecided" for c in result.costs)
-    assert _check_detections_kept(result, corpus["rules"], captures) > 20  # type: ignore[arg-type]
-    _check_merges_clean(result, tmp_path)
+    _kept_and_clean(result, corpus, tmp_path)
 
 
-def test_corpus_without_accepting_costs_keeps_every_detection(corpus: dict[str, object], tmp_path: Path) -> None:
-    captures = corpus["captures"]
-    assert isinstance(captures, dict)
-    config, evtx = str(corpus["config"]), str(corpus["evtx"])
-    result = sr.tune(config, [evtx], budget=150, sigma=corpus["rules"])  # type: ignore[arg-type]
+def test_corpus_without_accepting_costs_keeps_every_detection(corpus: Corpus, tmp_path: Path) -> None:
+    result = sr.tune(corpus.config, [corpus.evtx], budget=150, sigma=corpus.rules)
     assert result.verified and not result.costs
     assert result.logged_after < result.logged_before
     rejected = [p for p in result.proposals if p.status == "costs detections"]
     assert rejected and all(c.witness is not None or c.status == "undecided" for p in rejected for c in p.costs)
-    assert _check_detections_kept(result, corpus["rules"], captures) > 20  # type: ignore[arg-type]
-    _check_merges_clean(result, tmp_path)
+    _kept_and_clean(result, corpus, tmp_path)
 
 
-def test_noisy_benign_process_is_cut_without_cost(corpus: dict[str, object], tmp_path: Path) -> None:
-    captures = corpus["captures"]
-    assert isinstance(captures, dict)
-    config, evtx = str(corpus["config"]), str(corpus["evtx"])
+def test_noisy_benign_process_is_cut_without_cost(corpus: Corpus, tmp_path: Path) -> None:
+    config, evtx = corpus.config, corpus.evtx
     noisy = _noisy_events(tmp_path / "noisy.jsonl")
     before = _host_days(sr.replay(config, [evtx, str(noisy)]).summary.volume.to_dict())
     assert before["2024-05-02", "APP7"] == 3000  # sysmon-modular logs every cmd.exe
-    result = sr.tune(config, [evtx, str(noisy)], budget=250, sigma=corpus["rules"])  # type: ignore[arg-type]
+    result = sr.tune(config, [evtx, str(noisy)], budget=250, sigma=corpus.rules)
     assert result.budget_met and result.verified and not result.costs
     assert result.host_days_after.get(("2024-05-02", "APP7"), 0) == 0
     applied = result.applied
@@ -177,12 +181,11 @@ def test_noisy_benign_process_is_cut_without_cost(corpus: dict[str, object], tmp
     assert conditions["ParentImage"] == ("is", NOISY)
     # every other host-day logs what it logged before
     assert all(result.host_days_after[hd] == n for hd, n in before.items() if hd[1] != "APP7")
-    assert _check_detections_kept(result, corpus["rules"], captures) > 20  # type: ignore[arg-type]
-    _check_merges_clean(result, tmp_path)
+    _kept_and_clean(result, corpus, tmp_path)
 
 
-def test_output_is_deterministic(corpus: dict[str, object], tmp_path: Path) -> None:
-    config, evtx = str(corpus["config"]), str(corpus["evtx"])
+def test_output_is_deterministic(corpus: Corpus) -> None:
+    config, evtx = corpus.config, corpus.evtx
     runs = [sr.tune(config, [evtx], budget=100, accept_cost=True) for _ in range(2)]
     assert runs[0].patch == runs[1].patch
     assert runs[0].merged.data() == runs[1].merged.data()
