@@ -319,3 +319,14 @@ def test_html_report_tune_section_shows_the_tune_document(tmp_path: Path) -> Non
     assert {f"/proposals/{i}/removes" for i in range(len(doc["proposals"]))} <= pointers
     assert "Shell Started By A Build Agent" in page.read_text("utf-8")  # the accepted cost, with its witness
     assert tree.xpath("//section[@id='tune']")
+
+
+def test_without_budget_nothing_is_applied_and_every_proposal_is_costed() -> None:
+    result = sr.tune(EXAMPLE, [EXAMPLE_EVENTS], sigma=[ROOT / "examples" / "tune" / "sigma"])
+    assert result.logged_after == result.logged_before == 127 and not result.applied
+    assert result.proposals and all(p.checked for p in result.proposals)
+    statuses = {p.proposal.text: (p.status, {c.name for c in p.costs}) for p in result.proposals}
+    build_agent = next(t for t in statuses if "Agent.Worker.exe\" and CommandLine" in t)
+    assert statuses[build_agent] == ("costs detections", {"Shell Started By A Build Agent"})
+    powershell = next(t for t in statuses if "powershell.exe" in t)
+    assert statuses[powershell] == ("proposed", set())

@@ -67,7 +67,9 @@ def command(config: str, events: tuple[str, ...], budget: str | None, sigma: tup
                       platform="linux" if platform == "linux" else "windows", collector=collector, strict=strict,
                       warn=warn)
     except SysmonRulesError as exc:
-        fail_with(exc, config)
+        if exc.location.path:  # a config's error names its file:line; an input's error names its source
+            fail_with(exc, config)
+        raise
     _write(output, result.merged.data() if full else result.patch.encode("utf-8"))
     if diff_out is not None and result.diff is not None:
         _write(diff_out, result.diff.to_markdown().encode("utf-8"))

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..engine import Evaluator
-from ..errors import SysmonRulesError
+from ..errors import Location, SysmonRulesError
 from ..replaying import replay
 from ..ruletable import RuleSet
 from ..schema.model import Platform
@@ -31,7 +31,7 @@ from .fields import series
 from .groups import Group, GroupKey, process_column, volume_groups
 from .logged import EVENT_ID, RULE_NAME, RULE_SET, HostDay, Logged, read_logged
 from .patch import PATCH_NAME, matcher, patch_text, tuned
-from .plan import Candidate, counts, plan
+from .plan import COSTLY, PROPOSED, Candidate, counts, plan
 from .proposals import Condition, Proposal, propose
 from .result import ProposalResult, TuneResult
 
@@ -127,12 +127,13 @@ def _quiet(message: str) -> None:
     """The second replay reads the same events: what it would say, the first one said."""
 
 
-def _check_names(evaluator: Evaluator, keep: Sequence[str]) -> None:
+def _check_names(evaluator: Evaluator, keep: Sequence[str], path: str) -> None:
     names = {f.name for s in evaluator.table.rule_sets for f in s.filters} | {
         a.name for s in evaluator.table.rule_sets for a in s.aggregations}
     for name in keep:
         if name not in names:
-            raise SysmonRulesError(f"--keep {name!r}: no filter or <Rule> of the config has this RuleName")
+            raise SysmonRulesError(f"--keep {name!r}: no filter or <Rule> of the config has this RuleName",
+                                   Location(path))
 
 
 def _notes(config: str, budget: int | None, applied: list[ProposalResult], total: int, checked: bool) -> list[str]:
@@ -157,13 +158,14 @@ def tune(config: str | os.PathLike[str], events: Sequence[str | os.PathLike[str]
 
     ``sigma``: Sigma rule files or folders whose events must stay logged; ``keep``: RuleNames whose
     events must stay logged. A proposal that costs one is applied only with ``accept_cost``.
+    Without ``budget`` nothing is applied: every proposal is listed with everything it would cost.
     ``patch_name``: how the merged config's comments name the patch file.
     """
     path = os.fspath(config)
     limit = parse_budget(budget) if budget is not None else None
     loaded = load(path, platform=platform)
     evaluator = Evaluator(loaded, platform=platform)
-    _check_names(evaluator, keep)
+    _check_names(evaluator, keep, path)
     logged = read_logged(evaluator, [os.fspath(e) for e in events], collector=collector, strict=strict, warn=warn)
     host_days = logged.host_days()
     groups = volume_groups(logged.table, evaluator.table.rule_sets, platform)
@@ -195,7 +197,12 @@ def tune(config: str | os.PathLike[str], events: Sequence[str | os.PathLike[str]
         return len(proven[i])
 
     candidates = [Candidate(rows) for _, _, rows, _ in made]
-    order = plan(candidates, host_days, limit, accept_cost=accept_cost, cost_of=cost_of)
+    if limit is not None:
+        order = plan(candidates, host_days, limit, accept_cost=accept_cost, cost_of=cost_of)
+    else:  # no budget: nothing to apply; every proposal with everything it would cost
+        order, accept_cost = [], True
+        for i, candidate in enumerate(candidates):
+            candidate.status = COSTLY if cost_of(i) else PROPOSED
     for i in order:  # an applied proposal lists every cost it was accepted with
         if proven.get(i) and i not in whole and detections is not None:
             proven[i] = tuple(detections.costs(made[i][0], made[i][3]))

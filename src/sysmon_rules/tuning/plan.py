@@ -7,7 +7,7 @@ that brings the most events over the budget back under it (per host-day, what it
 beyond the budget counts, no more), ties to the fewer costs, the fewer events removed (the more
 specific), then the earlier proposal. Costs are proven only for the proposals a step considers,
 best first, until a free one is found: one the plan never needed stays unproven. It stops when
-every host-day holds or no proposal helps. Without a budget every allowed proposal is applied.
+every host-day holds or no proposal helps. Without a budget nothing is applied (see ``tune``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .logged import HostDay
 
 APPLIED, COSTLY, UNNEEDED, NO_GAIN = "applied", "costs detections", "not needed", "removes nothing more"
+PROPOSED = "proposed"  # without a budget: free of cost, not applied
 
 
 @dataclass
@@ -41,7 +42,7 @@ def _gain(rows: frozenset[int], removed: set[int], host_days: Sequence[HostDay],
     return sum(min(n, excess[hd]) for hd, n in fresh.items())
 
 
-def plan(candidates: Sequence[Candidate], host_days: Sequence[HostDay], budget: int | None, *,
+def plan(candidates: Sequence[Candidate], host_days: Sequence[HostDay], budget: int, *,
          accept_cost: bool = False, cost_of: Callable[[int], int] | None = None) -> list[int]:
     """The positions of the applied candidates, in the order applied; every candidate's ``status`` set.
 
@@ -59,12 +60,9 @@ def plan(candidates: Sequence[Candidate], host_days: Sequence[HostDay], budget: 
     left = list(range(len(candidates)))
     while left:
         logged = counts(host_days, removed)
-        if budget is not None:
-            excess = Counter({hd: n - budget for hd, n in logged.items() if n > budget})
-            if not excess:
-                break
-        else:
-            excess = Counter(logged)  # no budget: every removal helps
+        excess = Counter({hd: n - budget for hd, n in logged.items() if n > budget})
+        if not excess:
+            break
         ranked = sorted((-g, len(candidates[i].rows - removed), i) for i in left
                         if (g := _gain(candidates[i].rows, removed, host_days, excess)) > 0)
         chosen = next((i for _, _, i in ranked if cost(i) == 0), None)
