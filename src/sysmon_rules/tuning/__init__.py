@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..diffing import diff
 from ..engine import Evaluator
 from ..errors import Location, SysmonRulesError
 from ..replaying import replay
@@ -127,6 +128,24 @@ def _quiet(message: str) -> None:
     """The second replay reads the same events: what it would say, the first one said."""
 
 
+Measured = tuple[Proposal, tuple[Group, ...], frozenset[int], Evaluator]  # with its groups, rows, matcher
+
+
+def _measured(proposals: list[tuple[Proposal, tuple[Group, ...]]], logged: Logged, schema_version: str,
+              platform: Platform) -> list[Measured]:
+    """Each proposal with the logged rows it matches (its own evaluator decides them) and that evaluator."""
+    event_ids = logged.table.column(EVENT_ID).to_pylist()
+    made = []
+    for proposal, sources in proposals:
+        match = matcher(proposal, schema_version, platform)
+        ids = set(series(proposal.event_id, platform))
+        included = match.decide_batch(logged.table).column("decision").to_pylist()
+        rows = frozenset(i for i, (d, e) in enumerate(zip(included, event_ids, strict=True))
+                         if d == "include" and e in ids)
+        made.append((proposal, sources, rows, match))
+    return made
+
+
 def _check_names(evaluator: Evaluator, keep: Sequence[str], path: str) -> None:
     names = {f.name for s in evaluator.table.rule_sets for f in s.filters} | {
         a.name for s in evaluator.table.rule_sets for a in s.aggregations}
@@ -174,25 +193,19 @@ def tune(config: str | os.PathLike[str], events: Sequence[str | os.PathLike[str]
         from ..readiness import read_rules  # pySigma loads only when Sigma rules are given
 
         detections = Detections(evaluator, read_rules([os.fspath(s) for s in sigma]) if sigma else [], keep)
-    event_ids = logged.table.column(EVENT_ID).to_pylist()
-    made: list[tuple[Proposal, tuple[Group, ...], frozenset[int], Evaluator]] = []
-    for proposal, sources in _proposals(_chosen_groups(groups, logged, limit, max_proposals), logged,
-                                        evaluator.table.rule_sets, platform):
-        match = matcher(proposal, loaded.schema_version, platform)
-        ids = set(series(proposal.event_id, platform))
-        included = match.decide_batch(logged.table).column("decision").to_pylist()
-        rows = frozenset(i for i, (d, e) in enumerate(zip(included, event_ids, strict=True))
-                         if d == "include" and e in ids)
-        made.append((proposal, sources, rows, match))
+    made = _measured(_proposals(_chosen_groups(groups, logged, limit, max_proposals), logged,
+                                evaluator.table.rule_sets, platform), logged, loaded.schema_version, platform)
     proven: dict[int, tuple[Cost, ...]] = {}
     whole: set[int] = set()  # proposals whose every cost is proven, not only the first
+    every_cost = accept_cost or limit is None
 
     def cost_of(i: int) -> int:
         """Without ``accept_cost`` one proven cost rejects a proposal; with it, the plan ranks
-        costly proposals by how many detections they cost, so all are proven."""
+        costly proposals by how many detections they cost, so all are proven (and without a
+        budget, the list says everything each proposal would cost)."""
         proposal, _, _, match = made[i]
-        proven[i] = tuple(detections.costs(proposal, match, first=not accept_cost)) if detections is not None else ()
-        if accept_cost:
+        proven[i] = tuple(detections.costs(proposal, match, first=not every_cost)) if detections is not None else ()
+        if every_cost:
             whole.add(i)
         return len(proven[i])
 
@@ -200,7 +213,7 @@ def tune(config: str | os.PathLike[str], events: Sequence[str | os.PathLike[str]
     if limit is not None:
         order = plan(candidates, host_days, limit, accept_cost=accept_cost, cost_of=cost_of)
     else:  # no budget: nothing to apply; every proposal with everything it would cost
-        order, accept_cost = [], True
+        order = []
         for i, candidate in enumerate(candidates):
             candidate.status = COSTLY if cost_of(i) else PROPOSED
     for i in order:  # an applied proposal lists every cost it was accepted with
@@ -219,8 +232,6 @@ def tune(config: str | os.PathLike[str], events: Sequence[str | os.PathLike[str]
                    strict=strict, platform=platform, warn=_quiet)
     before_volume = logged.replayed.summary.volume.to_dict(budget=limit)
     after_volume = after.summary.volume.to_dict(budget=limit)
-    from ..diffing import diff
-
     changes = diff(loaded, merged.config, platform=platform)
     not_checked = [{"rule": item.title or item.path, "path": item.path, "why": why}
                    for item, why in (detections.not_checked if detections is not None else [])]
