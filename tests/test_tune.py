@@ -189,7 +189,7 @@ def test_output_is_deterministic(corpus: Corpus) -> None:
     runs = [sr.tune(config, [evtx], budget=100, accept_cost=True) for _ in range(2)]
     assert runs[0].patch == runs[1].patch
     assert runs[0].merged.data() == runs[1].merged.data()
-    assert json.dumps(runs[0].as_dict(), sort_keys=True) == json.dumps(runs[1].as_dict(), sort_keys=True)
+    assert json.dumps(runs[0].to_dict(), sort_keys=True) == json.dumps(runs[1].to_dict(), sort_keys=True)
 
 
 def test_keep_rule_name_is_a_proven_cost() -> None:
@@ -305,7 +305,7 @@ def test_html_report_tune_section_shows_the_tune_document(tmp_path: Path) -> Non
                                      "--tune", "50", "--accept-cost", "-o", str(page)])
     assert done.exit_code == 0, done.output
     doc = json.loads(json.dumps(sr.tune(EXAMPLE, [EXAMPLE_EVENTS], budget=50, sigma=[sigma], accept_cost=True)
-                                .as_dict()))
+                                .to_dict()))
     tree = lxml.html.fromstring(page.read_bytes())
     cells = tree.xpath("//*[@data-tune]")
     pointers = {c.get("data-tune") for c in cells}

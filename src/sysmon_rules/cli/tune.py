@@ -9,20 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import SysmonRulesError
 from ..fileio import write_output
 from .messages import fail_with
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from ..tuning import TuneResult
-
-TOP = 20
 
 
 @click.command("tune")
@@ -72,13 +64,17 @@ def command(config: str, events: tuple[str, ...], budget: str | None, sigma: tup
         raise
     _write(output, result.merged.data() if full else result.patch.encode("utf-8"))
     if diff_out is not None and result.diff is not None:
-        _write(diff_out, result.diff.to_markdown().encode("utf-8"))
+        from ..render import to_markdown
+
+        _write(diff_out, to_markdown(result.diff).encode("utf-8"))
     if fmt == "json":
-        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         from rich.console import Console
 
-        print_result(Console(width=None if sys.stdout.isatty() else 140), result)
+        from ..tuning.render import print_tune
+
+        print_tune(Console(width=None if sys.stdout.isatty() else 140), result)
     if not result.budget_met:
         click.echo(f"warning: the budget of {result.budget:,}/host/day is not met: peak "
                    f"{max(result.host_days_after.values(), default=0):,} (see the rejected proposals)", err=True)
@@ -91,44 +87,3 @@ def _write(path: str | None, data: bytes) -> None:
         write_output(path, data)
     except SysmonRulesError as exc:
         fail_with(exc, path)
-
-
-def print_result(console: Console, result: TuneResult) -> None:
-    """The tables: where the volume comes from, before/after, proposals and their fate."""
-    from rich.table import Table
-
-    def table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
-        out = Table(title=title, title_justify="left")
-        for i, column in enumerate(columns):
-            out.add_column(column, justify="left" if i == 0 or column in ("proposal", "status", "costs") else "right")
-        for row in rows:
-            out.add_row(*(str(v) for v in row))
-        return out
-
-    doc = result.as_dict()
-    console.print(f"events read: {result.events:,}  logged: {result.logged_before:,} -> {result.logged_after:,}  "
-                  f"peak host-day: {doc['peak_before']:,} -> {doc['peak_after']:,}"
-                  + (f"  budget {result.budget:,}/host/day: {'met' if result.budget_met else 'NOT met'}"
-                     if result.budget is not None else "")
-                  + ("" if result.verified else "  (replay differs from the plan's prediction)"))
-    console.print(table("Where the volume comes from", ["event id", "RuleName", "process", "events", "share"],
-                        [[g.event_id, g.rule_name or "-", g.image or "-", g.events, f"{g.share:.1%}"]
-                         for g in result.groups[:TOP]]))
-    console.print(table("Logged per event type", ["event id", "before", "after"],
-                        [[r["event_id"], r["before"], r["after"]] for r in result.event_type_rows()]))
-    console.print(table("Logged per host-day (busiest first)", ["day", "host", "before", "after"],
-                        [[r["day"], r["host"] or "-", r["before"], r["after"]] for r in result.host_day_rows()[:TOP]]))
-    console.print(table("Proposals", ["id", "event id", "proposal", "removes", "status", "costs"],
-                        [[p.id, p.proposal.event_id, p.proposal.text, p.removes, p.status,
-                          "; ".join(f"{c.name} ({c.status})" for c in p.costs[:3])
-                          + (f" +{len(p.costs) - 3}" if len(p.costs) > 3 else "")] for p in result.proposals]))
-    detections = doc["detections"]
-    assert isinstance(detections, dict)
-    console.print(f"detections: {result.sigma_checked:,} Sigma rule(s) checked, RuleNames kept: "
-                  f"{', '.join(result.kept_names) or '-'}; lost (accepted): {len(detections['lost']):,}; "
-                  f"not checked: {len(detections['not_checked']):,}")
-    for cost in result.costs:
-        shown = json.dumps(cost.witness, ensure_ascii=False) if cost.witness else cost.why
-        console.print(f"  accepted cost: {cost.kind} {cost.name!r}, event {cost.event_id}: {cost.status}, "
-                      f"witness {shown}",
-                      markup=False, highlight=False, soft_wrap=True)

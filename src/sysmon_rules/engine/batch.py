@@ -175,7 +175,7 @@ class BatchDecider:
         for row, event_id in enumerate(event_ids):
             names = self._classes_for(event_id)
             fields = {n: str(columns[n][row]) for n in names if n in columns and columns[n][row] is not None}
-            decided.append(self.evaluator.decide(Event(event_id, fields)))
+            decided.append(self.evaluator.decide(Event.read(event_id, fields)))
         return decided
 
     def _columns(self, decided: list[Decision], signature: pa.Array) -> pa.RecordBatch:

@@ -101,16 +101,16 @@ def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: s
     if per_change and compare is not None:
         from ..diffing import diff
 
-        report.diff = diff(config, compare, events=list(events) or None, platform=platform).as_dict()
+        report.diff = diff(config, compare, events=list(events) or None, platform=platform).to_dict()
     if sigma:
         from ..readiness import coverage  # pySigma loads only when Sigma rules are given
 
-        report.coverage = coverage(mine, [str(p) for p in sigma], platform=platform).to_json()
+        report.coverage = coverage(mine, [str(p) for p in sigma], platform=platform).to_dict()
     if tune is not None and events:
         from ..tuning import tune as tuned
 
         report.tune = tuned(config, events, budget=tune, sigma=sigma, accept_cost=accept_cost, platform=platform,
-                            collector=collector, strict=strict, warn=warn).as_dict()
+                            collector=collector, strict=strict, warn=warn).to_dict()
     return report
 
 

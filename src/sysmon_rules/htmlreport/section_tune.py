@@ -1,6 +1,6 @@
 """Tune: the volume before and after the plan, and every proposal with its fate and proven cost.
 
-The numbers come from the `tune --format json` document (``TuneResult.as_dict``) and carry
+The numbers come from the `tune --format json` document (``TuneResult.to_dict``) and carry
 ``data-tune`` JSON Pointers into it, as the replay's carry ``data-json``.
 """
 

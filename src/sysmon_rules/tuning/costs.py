@@ -60,7 +60,7 @@ class Cost:
     rule_id: str = ""
     path: str = ""
 
-    def as_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "name": self.name, "rule_id": self.rule_id, "path": self.path,
                 "event_id": self.event_id, "status": self.status, "witness": self.witness, "why": self.why}
 

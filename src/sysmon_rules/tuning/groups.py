@@ -41,7 +41,7 @@ class Group:
     def key(self) -> GroupKey:
         return self.event_id, self.rule_set, self.rule_name, self.image
 
-    def as_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         return {"event_id": self.event_id, "rule_name": self.rule_name, "rule_set": self.rule_set_location,
                 "image_field": self.image_field, "image": self.image, "events": self.events,
                 "share": round(self.share, 4),

@@ -57,7 +57,7 @@ class Proposal:
     def text(self) -> str:
         return " and ".join(str(c) for c in self.conditions)
 
-    def as_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         return {"event_id": self.event_id, "element": self.element,
                 "conditions": [{"field": c.field, "condition": c.condition, "value": c.value}
                                for c in self.conditions]}

@@ -33,12 +33,12 @@ class ProposalResult:
     def applied(self) -> bool:
         return self.order is not None
 
-    def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, **self.proposal.as_dict(), "text": self.proposal.text,
+    def to_dict(self) -> dict[str, object]:
+        return {"id": self.id, **self.proposal.to_dict(), "text": self.proposal.text,
                 "groups": [{"event_id": g.event_id, "rule_name": g.rule_name, "image": g.image, "events": g.events}
                            for g in self.groups],
                 "removes": self.removes, "status": self.status, "applied": self.applied, "order": self.order,
-                "costs_checked": self.checked, "costs": [c.as_dict() for c in self.costs]}
+                "costs_checked": self.checked, "costs": [c.to_dict() for c in self.costs]}
 
 
 @dataclass
@@ -52,7 +52,7 @@ class TuneResult:
     events: int
     groups: list[Group]
     proposals: list[ProposalResult]
-    before: dict[str, Any]  # the volume view (report.Summary.as_dict's "volume") under CONFIG
+    before: dict[str, Any]  # the volume view (Volume.to_dict) under CONFIG
     after: dict[str, Any]  # the same, replayed under the tuned config
     host_days_before: Counter[HostDay]
     host_days_after: Counter[HostDay]
@@ -109,7 +109,7 @@ class TuneResult:
         rows.sort(key=lambda r: (-int(str(r["before"])), str(r["day"]), str(r["host"])))
         return rows
 
-    def as_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         lost = sorted({(c.kind, c.name) for c in self.costs})
         return {
             "config": self.config, "sources": list(self.sources), "budget": self.budget,
@@ -118,12 +118,12 @@ class TuneResult:
             "budget_met": self.budget_met, "verified": self.verified,
             "peak_before": max(self.host_days_before.values(), default=0),
             "peak_after": max(self.host_days_after.values(), default=0),
-            "groups": [g.as_dict() for g in self.groups[:TOP_GROUPS]],
-            "proposals": [p.as_dict() for p in self.proposals],
+            "groups": [g.to_dict() for g in self.groups[:TOP_GROUPS]],
+            "proposals": [p.to_dict() for p in self.proposals],
             "event_types": self.event_type_rows(),
             "host_days": self.host_day_rows(),
             "detections": {"sigma_rules": self.sigma_checked, "rule_names": list(self.kept_names),
                            "lost": [{"kind": k, "name": n} for k, n in lost],
                            "not_checked": self.not_checked},
-            "diff": self.diff.as_dict() if self.diff is not None else None,
+            "diff": self.diff.to_dict() if self.diff is not None else None,
         }
