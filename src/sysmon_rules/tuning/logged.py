@@ -3,7 +3,7 @@
 LOGS are replayed with the library's ``replay`` (the same decisions and counts as ``evaluate``),
 its Parquet sink writing each event's decision beside its columns to a temporary file; the logged
 rows are read back with only the columns a proposal can test, the deciding RuleName and set, and
-the host-day the budget counts them under (the day as ``volume.day_of(volume.hour_of(UtcTime))``,
+the host-day the budget counts them under (the day as ``replaying.volume.day_of(UtcTime)``,
 the host as the record's Computer: events without either count under one unknown day or host, as
 ``evaluate --budget`` counts them).
 """
@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..engine import Evaluator
-from ..replaying import Parquet, ReplayResult, replay
-from ..replaying.volume import day_of, hour_of
+from ..replaying import ParquetFile, ReplayResult, replay
+from ..replaying.volume import day_of
 from .fields import all_fields
 
 EVENT_ID = "EventID"
@@ -64,7 +64,7 @@ def _kept(table: pa.Table) -> pa.Table:
     columns[RULE_SET] = pc.cast(table.column(RULE_SET).combine_chunks(), pa.int32())
     hours = pc.utf8_slice_codeunits(columns["UtcTime"], 0, 13)
     distinct = pc.unique(hours).to_pylist()
-    days = pa.array([day_of(hour_of(h)) for h in distinct], pa.string())
+    days = pa.array([day_of(h) for h in distinct], pa.string())
     columns[DAY] = pc.take(days, pc.index_in(hours, pa.array(distinct, pa.string())))
     return pa.table(columns)
 
@@ -75,7 +75,7 @@ def read_logged(evaluator: Evaluator, sources: Sequence[str | Path], *, collecto
     with tempfile.TemporaryDirectory(prefix="sysmon-rules-tune-") as folder:
         path = Path(folder) / "decided.parquet"
         replayed = replay(evaluator, [str(s) for s in sources], collector=collector, strict=strict,
-                          platform=evaluator.platform, warn=warn, sink=Parquet(path))
+                          platform=evaluator.platform, warn=warn, sink=ParquetFile(path))
         wanted = {EVENT_ID, "UtcTime", HOST, RULE_NAME, RULE_SET, "decision", *all_fields()}
         table = pq.read_table(path, columns=[c for c in pq.read_schema(path).names if c in wanted])
     return Logged(_kept(table), replayed)
