@@ -272,7 +272,8 @@ def test_cli_writes_patch_full_config_and_diff(tmp_path: Path) -> None:
     assert doc["budget_met"] and doc["logged_after"] == 7
     assert patch.read_text("utf-8") == sr.tune(EXAMPLE, [EXAMPLE_EVENTS], budget=50, sigma=[
         ROOT / "examples/tune/sigma/proc_creation_cmd_whoami.yml"]).patch
-    assert "| behaviour |" in diff.read_text("utf-8")
+    shown = diff.read_text("utf-8")  # the PR comment: the added exclude with its witness event
+    assert "agent.worker.exe" in shown and "→ exclude" in shown
     merged = runner.invoke(main, ["merge", str(EXAMPLE), str(patch), "--template", str(EXAMPLE), "-o", str(full)])
     assert merged.exit_code == 0, merged.output
     evaluated = runner.invoke(main, ["evaluate", str(full), str(EXAMPLE_EVENTS), "--format", "json"])
