@@ -36,9 +36,8 @@ def _one(name: str) -> None:
     import time
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from test_tune import _captures, _noisy_events, _rule_files
-
     from sysmon_rules import tune
+    from test_tune import _captures, _noisy_events, _rule_files
 
     spec = SCENARIOS[name]
     started = time.perf_counter()
