@@ -39,6 +39,7 @@ _COMMAND_MODULES = (
     "coverage",
     "diff",
     "merge",
+    "tune",
 )
 
 
