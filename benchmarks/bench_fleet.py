@@ -79,17 +79,16 @@ def stage(name, run):
     result = run()
     print(name, time.perf_counter() - wall, time.process_time() - cpu, flush=True)
     return result
-stage("imports", lambda: __import__("sysmon_rules.cli.evaluate") and __import__("sysmon_rules.replay"))
-from sysmon_rules.cli.evaluate import load_evaluator
+stage("imports", lambda: __import__("sysmon_rules.cli.evaluate") and __import__("sysmon_rules.replaying.rows"))
 from sysmon_rules.collectors import EventStream
-from sysmon_rules.replay import jsonl, set_locations
-from sysmon_rules.report import Summary
-evaluator = stage("config", lambda: load_evaluator(sys.argv[1], "windows", {}))
+from sysmon_rules.replaying import Summary, load_evaluator
+from sysmon_rules.replaying.rows import jsonl, set_locations
+evaluator = stage("config", lambda: load_evaluator(sys.argv[1]))
 batches = stage("read", lambda: list(EventStream([sys.argv[2]]).batches()))
 stage("prepare_batches", lambda: list(evaluator.prepare_batches()))
 results = stage("decide_batch", lambda: [evaluator.decide_batch(b) for b in batches])
 summary = Summary()
-stage("summary", lambda: [summary.add_batch(b, r, evaluator) for b, r in zip(batches, results)])
+stage("summary", lambda: [summary.add_batch(b, r) for b, r in zip(batches, results)])
 stage("jsonl", lambda: [jsonl(b, r, None, set_locations(evaluator)) for b, r in zip(batches, results)])
 """
 
@@ -206,24 +205,20 @@ def parquet_input(tmp: Path, real: list[object], count: int, name: str, group: i
 
 
 def bench_dask(tmp: Path, real: list[object], count: int) -> None:
-    from sysmon_rules import distributed
+    from sysmon_rules import Evaluator, ReplayResult, replay
     from sysmon_rules import load as load_config
-    from sysmon_rules.collectors import EventStream
-    from sysmon_rules.engine import Evaluator
-    from sysmon_rules.replay import decided
-    from sysmon_rules.report import Summary
 
     path = parquet_input(tmp, real, count, "dask.parquet")
     evaluator = Evaluator(load_config(CONFIG))
-    one_wall, one_cpu = timed(lambda: list(decided(EventStream([path]).batches(), evaluator, Summary())))
+    one_wall, one_cpu = timed(lambda: replay(evaluator, [path]))
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None)
     with Client(cluster) as client:
-        distributed.evaluate(CONFIG, [str(path)], scheduler=client)  # workers warm (imports, config)
-        runs: list[distributed.Replay] = []
-        two_wall, _ = timed(lambda: runs.append(distributed.evaluate(CONFIG, [str(path)], scheduler=client)))
+        replay(CONFIG, [str(path)], scheduler=client)  # workers warm (imports, config)
+        runs: list[ReplayResult] = []
+        two_wall, _ = timed(lambda: runs.append(replay(CONFIG, [str(path)], scheduler=client)))
     cluster.close()
     speedup = one_wall / two_wall
     # With two idle cores the workers run side by side: the wall time would be about half their CPU.

@@ -133,7 +133,7 @@ def test_the_table_is_read_and_names_the_layers_that_exist(project_root: Path) -
     layers = _documented_layers(project_root)
     assert layers["cli"] > layers["api"] > layers["lint"] > layers["engine"] > layers["blob"]
     assert layers["blob"] > layers["validation"] > layers["xml"] > layers["configwalk"] > layers["errors"]
-    for coming in ("merging", "diffing", "readiness", "htmlreport", "distributed", "witness"):
+    for coming in ("merging", "diffing", "readiness", "htmlreport", "replaying", "witness"):
         assert layers["engine"] < layers[coming] < layers["api"]
 
 

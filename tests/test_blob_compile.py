@@ -44,6 +44,8 @@ def test_compiled_table_is_what_sysmons_blob_holds(shared_dir: Path, name: str) 
     xml = shared_dir / "conformance" / "compile" / name
     compiled = compile_config(load(xml, sysmon_compatible=True))
     assert compiled.table.rule_sets == decode(xml.with_name(name + ".bin").read_bytes()).rule_sets
+    table_only = compile_config(load(xml, sysmon_compatible=True), table_only=True)  # what lint builds
+    assert table_only.table == compiled.table and table_only.data == b""
     for rule_set in compiled.table.rule_sets:
         assert rule_set.location is not None and rule_set.location.line > 0
         assert all(f.location is not None and f.location.line > 0 for f in rule_set.filters)

@@ -14,7 +14,6 @@ import pyarrow as pa
 import pytest
 
 from sysmon_rules.collectors import CollectorError, EventStream, forked
-from sysmon_rules.collectors.registry import expand
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked: Linux only")
 
@@ -55,9 +54,9 @@ def test_workers_read_what_one_process_reads(folder: Path, monkeypatch: pytest.M
     monkeypatch.setattr(forked, "PARALLEL_BYTES", 1)  # by input size, on as many workers as cores
     monkeypatch.setattr(forked, "cores", lambda: 2)
     monkeypatch.setattr(threading, "active_count", lambda: 2)  # another thread: no fork by size
-    assert forked.plan(EventStream([folder]), None, expand)[0] is None
+    assert forked.plan([folder], None)[0] is None
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    assert forked.plan(EventStream([folder]), None, expand)[0] is not None
+    assert forked.plan([folder], None)[0] is not None
     assert _read(folder, None)[:5] == single[:5]
 
 
@@ -94,12 +93,12 @@ def test_a_consumer_that_stops_early_leaves_no_worker(folder: Path, monkeypatch:
 def test_small_or_unsplittable_inputs_are_read_in_this_process(folder: Path, shared_dir: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = EventStream([shared_dir / "corpus" / "evtx"])
-    assert forked.plan(corpus, None, expand)[0] is None  # 13 MB: below the threshold
-    assert forked.plan(EventStream([folder, "-"]), 2, expand) == (None, None)  # stdin is read once
-    assert forked.plan(EventStream([folder / "0.evtx"]), 2, expand)[0] is None  # one file
+    assert forked.plan(corpus.inputs, None)[0] is None  # 13 MB: below the threshold
+    assert forked.plan([folder, "-"], 2) == (None, None)  # stdin is read once
+    assert forked.plan([folder / "0.evtx"], 2)[0] is None  # one file
     archive = shutil.make_archive(str(folder.parent / "logs"), "zip", folder)
     shutil.move(archive, folder / "logs.zip")
-    assert forked.plan(EventStream([folder]), 2, expand) == (None, None)  # zip members hold the archive open
+    assert forked.plan([folder], 2) == (None, None)  # zip members hold the archive open
     lines = folder.parent / "lines"
     lines.mkdir()
     for name in ("a.jsonl", "b.jsonl"):
@@ -107,14 +106,14 @@ def test_small_or_unsplittable_inputs_are_read_in_this_process(folder: Path, sha
     monkeypatch.setattr(forked, "PARALLEL_BYTES", 1)
     monkeypatch.setattr(forked, "cores", lambda: 2)
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    assert forked.plan(EventStream([lines]), None, expand)[0] is None  # by size counts EVTX only
-    assert forked.plan(EventStream([lines]), 2, expand)[0] is not None  # asked for: any plain files
+    assert forked.plan([lines], None)[0] is None  # by size counts EVTX only
+    assert forked.plan([lines], 2)[0] is not None  # asked for: any plain files
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
     assert _read(folder, 1)[1].events > 0
 
 
 def test_a_worker_that_dies_is_a_clear_error(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(forked, "CHUNK_BYTES", 1)
-    monkeypatch.setattr(forked, "_read", lambda *args: os._exit(3))  # as if killed (out of memory)
+    monkeypatch.setattr(forked, "read", lambda *args: os._exit(3))  # as if killed (out of memory)
     with pytest.raises(CollectorError, match=r"reading worker \(process \d+\) ended before sending its files"):
         list(EventStream([folder], workers=2).batches())

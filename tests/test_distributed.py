@@ -1,4 +1,4 @@
-"""Dask replay (sysmon_rules.distributed) gives what the single-process replay gives, on a
+"""Dask replay (``replay(..., scheduler=...)``) gives what the single-process replay gives, on a
 LocalCluster of two in-process workers on loopback."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
-from sysmon_rules import distributed
+import sysmon_rules as sr
 from sysmon_rules.cli import main
 from sysmon_rules.collectors.arrow import to_batch
 from sysmon_rules.collectors.parquet import write_parquet
 from sysmon_rules.errors import SysmonRulesError
+from sysmon_rules.replaying import JsonLines, Parquet, parse_scheduler
 from test_collectors_evtx import corpus
 
 MODULAR = "corpus/configs/sysmon-modular/sysmonconfig.xml"
@@ -65,25 +65,25 @@ def test_jsonl_and_parquet_rows_equal_the_single_process_run(shared_dir: Path, c
                                                              tmp_path: Path) -> None:
     config = str(shared_dir / MODULAR)
     lines: list[str] = []
-    done = distributed.evaluate(config, inputs, scheduler=client, output="jsonl", write=lines.append)
+    done = sr.replay(config, inputs, scheduler=client, sink=JsonLines(lines.append))
     assert "".join(lines) == _cli(config, *inputs, "--format", "jsonl")
     assert done.partitions == len(list(Path(inputs[0]).rglob("*.evtx"))) + 3  # each file, each row group
-    tables: list[pa.Table] = []
-    distributed.evaluate(config, inputs, scheduler=client, output="parquet", write=tables.append)
+    spread = tmp_path / "spread.parquet"
+    sr.replay(config, inputs, scheduler=client, sink=Parquet(spread))
     single = tmp_path / "single.parquet"
     _cli(config, *inputs, "--format", "parquet", "-o", str(single))
     import pyarrow.parquet as pq
 
-    assert pa.concat_tables(tables).to_pylist() == pq.read_table(single).to_pylist()
+    assert pq.read_table(spread).to_pylist() == pq.read_table(single).to_pylist()
 
 
 def test_scheduler_specs() -> None:
-    assert distributed.parse_scheduler("local") == ("local", 2)
-    assert distributed.parse_scheduler("local:3") == ("local", 3)
-    assert distributed.parse_scheduler("tcp://10.0.0.5:8786") == ("tcp", 0)
+    assert parse_scheduler("local") == ("local", 2)
+    assert parse_scheduler("local:3") == ("local", 3)
+    assert parse_scheduler("tcp://10.0.0.5:8786") == ("tcp", 0)
     for bad in ("local:0", "local:x", "yarn", ""):
         with pytest.raises(SysmonRulesError, match="--scheduler"):
-            distributed.parse_scheduler(bad)
+            parse_scheduler(bad)
     result = CliRunner().invoke(main, ["evaluate", "c.xml", "e.jsonl", "--scheduler", "local:x"])
     assert result.exit_code == 2 and "Invalid value for --scheduler: expected local or local:N" in result.output
 
@@ -95,7 +95,7 @@ def test_a_local_cluster_of_worker_processes(shared_dir: Path, tmp_path: Path) -
     events, _ = corpus()
     path = tmp_path / "few.parquet"
     write_parquet(path, [to_batch(events[:50])])
-    done = distributed.evaluate(shared_dir / MODULAR, [str(path)], scheduler="local:1")
+    done = sr.replay(shared_dir / MODULAR, [str(path)], scheduler="local:1")
     single = json.loads(_cli(str(shared_dir / MODULAR), str(path), "--format", "json"))
     assert (done.summary.events, done.summary.included) == (single["events"], single["included"])
     assert done.summary.events == 50 and done.partitions == 1
@@ -105,4 +105,4 @@ def test_a_local_cluster_of_worker_processes(shared_dir: Path, tmp_path: Path) -
                     reason="waits out the connect timeout (10 s): set SYSMON_RULES_PROCESS_CLUSTER=1")
 def test_an_unreachable_scheduler_is_one_clear_error(shared_dir: Path, inputs: list[str]) -> None:
     with pytest.raises(SysmonRulesError, match=r"--scheduler tcp://127\.0\.0\.1:9: cannot reach the scheduler"):
-        distributed.evaluate(shared_dir / MODULAR, inputs, scheduler="tcp://127.0.0.1:9")
+        sr.replay(shared_dir / MODULAR, inputs, scheduler="tcp://127.0.0.1:9")

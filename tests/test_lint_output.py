@@ -80,6 +80,8 @@ def test_docs_show_every_rule_with_the_tested_examples(project_root: Path) -> No
 
     doc = (project_root / "docs" / "lint-rules.md").read_text("utf-8")
     assert [m for m in re.findall(r"^## `([a-z-]+)`", doc, re.M)] == list(RULES)
+    for code, rule in RULES.items():  # each heading's paragraph is the catalog's summary and help
+        assert f"## `{code}` ({rule.severity})\n\n**{rule.summary}.** {rule.help}\n" in doc, code
     for bad, good in CASES.values():
         for xml in (bad, good):
             inner = re.search(r"<EventFiltering>(.*)</EventFiltering>", xml.decode(), re.S)

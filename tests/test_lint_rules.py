@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from sysmon_rules.errors import Diagnostic
 from sysmon_rules.lint import RULES, VALIDATION_CODES, VALIDATION_FAMILY, lint_file
+from sysmon_rules.lint.finding import Finding
+from sysmon_rules.merging.lintmodules import lint_modules
 
 
 def _config(body: str, version: str = "4.90", options: str = "") -> bytes:
@@ -47,6 +52,42 @@ CASES: dict[str, tuple[bytes, bytes]] = {
     "is-without-path": (
         _config(_or(PC_INC.format('<ParentImage condition="is">wsl.exe</ParentImage>'))),
         _config(_or(PC_INC.format('<ParentImage condition="image">wsl.exe</ParentImage>')))),
+    "is-not-without-path": (
+        _config(_or('<PipeEvent onmatch="include"><Rule groupRelation="and"><PipeName condition="begin with">\\PSHost'
+                    '</PipeName><Image condition="is not">powershell.exe</Image></Rule></PipeEvent>')),
+        _config(_or('<PipeEvent onmatch="include"><Rule groupRelation="and"><PipeName condition="begin with">\\PSHost'
+                    '</PipeName><Image condition="not end with">\\powershell.exe</Image></Rule></PipeEvent>'))),
+    "malformed-technique-name": (
+        _config(_or(PC_INC.format('<Image name="technique_id=T,technique_name=" condition="image">makecab.exe'
+                                  '</Image>'))),
+        _config(_or(PC_INC.format('<Image name="technique_id=T1105,technique_name=Ingress Tool Transfer" '
+                                  'condition="image">makecab.exe</Image>')))),
+    "rule-name-captured": (
+        _config(_or('<PipeEvent onmatch="include"><Rule groupRelation="and"><PipeName condition="begin with">\\'
+                    '</PipeName><EventType>CreatePipe</EventType></Rule><PipeName name="technique_id=T1021.002" '
+                    'condition="begin with">\\atsvc</PipeName></PipeEvent>')),
+        _config(_or('<PipeEvent onmatch="include"><PipeName name="technique_id=T1021.002" condition="begin with">'
+                    '\\atsvc</PipeName><Rule groupRelation="and"><PipeName condition="begin with">\\</PipeName>'
+                    '<EventType>CreatePipe</EventType></Rule></PipeEvent>'))),
+    "empty-exclude-beside-include": (
+        _config(_or('<DriverLoad onmatch="exclude"/>', PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'),
+                    '<DriverLoad onmatch="include"><Hashes condition="contains">SHA256=0A1B</Hashes></DriverLoad>')),
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>'),
+                    '<DriverLoad onmatch="include"><Hashes condition="contains">SHA256=0A1B</Hashes></DriverLoad>',
+                    '<DriverLoad onmatch="exclude"/>'))),
+    "schema-version-unreleased": (
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>')), "5.10"),
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image>')), "4.90")),
+    "module-schema-too-old": (
+        _config(_or('<FileDeleteDetected onmatch="exclude"><TargetFilename condition="begin with">C:\\Windows\\'
+                    'Prefetch\\</TargetFilename></FileDeleteDetected>'), "4.30"),
+        _config(_or('<FileDeleteDetected onmatch="exclude"><TargetFilename condition="begin with">C:\\Windows\\'
+                    'Prefetch\\</TargetFilename></FileDeleteDetected>'), "4.60")),
+    "merged-differently": (
+        _config(_and(PC_INC.format('<Image condition="end with">\\cmd.exe</Image><Image condition="end with">'
+                                   '\\pwsh.exe</Image>'))),
+        _config(_or(PC_INC.format('<Image condition="end with">\\cmd.exe</Image><Image condition="end with">'
+                                  '\\pwsh.exe</Image>')))),
     "string-compare-number": (
         _config(_or('<NetworkConnect onmatch="include"><DestinationPort condition="less than">1024'
                     '</DestinationPort></NetworkConnect>')),
@@ -144,15 +185,30 @@ def test_every_rule_has_a_case() -> None:
     assert sorted(CASES) == sorted(RULES)
 
 
-@pytest.mark.parametrize("code", sorted(CASES))
-def test_rule_fires_and_stays_silent(code: str) -> None:
-    bad, good = CASES[code]
+MODULE_RULES = ("module-schema-too-old", "merged-differently")  # --modules: the config is a module of a tree
+BUILD = _config(_or(PC_INC.format(""), '<RegistryEvent onmatch="include"/>', '<FileDeleteDetected onmatch="exclude"/>'))
+
+
+def _lint(code: str, config: bytes, tmp_path: Path) -> list[Diagnostic]:
     target = "4.50" if code == "needs-newer-sysmon" else None  # FileDeleteDetected came with 4.60
+    if code not in MODULE_RULES:
+        return lint_file(config, target_sysmon=target)
+    tree = tmp_path / "tree"
+    (tree / "1_modules").mkdir(parents=True, exist_ok=True)
+    (tree / "sysmonconfig.xml").write_bytes(BUILD)  # the committed build: its template writes 4.90
+    (tree / "1_modules" / "module.xml").write_bytes(config)
+    (result,) = lint_modules(tree).values()
+    return result.findings
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_rule_fires_and_stays_silent(code: str, tmp_path: Path) -> None:
+    bad, good = CASES[code]
     codes = set(VALIDATION_CODES) if code == VALIDATION_FAMILY else {code}  # the validator's own codes
-    fired = [d for d in lint_file(bad, target_sysmon=target) if d.code in codes]
+    fired = [d for d in _lint(code, bad, tmp_path) if d.code in codes]
     assert fired, f"{code} did not fire"
     assert fired[0].location.line >= 1 and fired[0].severity == RULES[code].severity
-    assert [d for d in lint_file(good, target_sysmon=target) if d.code in codes] == []
+    assert [d for d in _lint(code, good, tmp_path) if d.code in codes] == []
 
 
 def test_validator_findings_keep_their_code_and_the_family_selects_them() -> None:
@@ -186,3 +242,28 @@ def test_a_trailing_semicolon_hides_every_later_rule_name() -> None:
     assert sorted(d.code for d in lint_file(config)) == ["empty-list-item", "rule-name-never-surfaces"]
     decided = sr.Evaluator(sr.loads(config)).decide(sr.Event(1, {"Image": r"C:\Windows\System32\cmd.exe"}))
     assert decided.rule_name == "lolbins"
+
+
+@pytest.mark.parametrize(("element", "event_type", "event_id", "field"), [
+    ("RegistryEvent", "SetValue", 13, '<TargetObject name="technique_id=T1547.001" condition="contains">'
+                                      '\\CurrentVersion\\Run\\</TargetObject>'),
+    ("PipeEvent", "ConnectPipe", 18, '<PipeName name="technique_id=T1021.002" condition="begin with">\\atsvc'
+                                     '</PipeName>'),
+])
+def test_a_capture_by_event_type_is_judged_on_the_series_member_that_carries_it(
+        element: str, event_type: str, event_id: int, field: str) -> None:
+    """One set serves a series of ids (12-14, 17-18); EventType tells them apart, so only the id whose
+    events carry that EventType is captured, and the witness is one of them."""
+    import sysmon_rules as sr
+
+    narrow = '<TargetObject condition="contains">\\</TargetObject>' if element == "RegistryEvent" else \
+        '<PipeName condition="begin with">\\</PipeName>'
+    config = _config(_or(f'<{element} onmatch="include"><Rule groupRelation="and">{narrow}<EventType>{event_type}'
+                         f'</EventType></Rule>{field}</{element}>'))
+    (found,) = lint_file(config, select=["rule-name-captured"])
+    assert f"every {event_type} event it logs" in found.message
+    assert isinstance(found, Finding) and found.witness is not None
+    witness = found.witness
+    assert witness.event_id == event_id and witness.fields["EventType"] == event_type
+    decided = sr.Evaluator(sr.loads(config)).decide(witness)
+    assert decided.decision == "include" and decided.rule_name is None

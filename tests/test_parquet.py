@@ -117,7 +117,7 @@ def test_a_foreign_parquet_file_with_few_columns(tmp_path: Path) -> None:
 
 
 def test_jsonl_output_in_batches_equals_event_by_event(shared_dir: Path, tmp_path: Path) -> None:
-    from sysmon_rules.cli.evaluate import _line
+    from sysmon_rules.replaying.rows import event_line
 
     events, _ = corpus()
     path = tmp_path / "events.jsonl"
@@ -125,7 +125,7 @@ def test_jsonl_output_in_batches_equals_event_by_event(shared_dir: Path, tmp_pat
     result = CliRunner().invoke(main, ["evaluate", str(shared_dir / MODULAR), str(path), "--format", "jsonl"])
     assert result.exit_code == 0, result.output
     evaluator = sr.Evaluator(sr.load(shared_dir / MODULAR))
-    expected = [json.dumps(_line(e, evaluator.decide(e), None, False), ensure_ascii=False)
+    expected = [json.dumps(event_line(e, evaluator.decide(e), None, None), ensure_ascii=False)
                 for e in read(path)]
     assert result.stdout.splitlines() == expected
 

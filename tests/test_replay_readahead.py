@@ -14,7 +14,7 @@ import pytest
 import sysmon_rules as sr
 from sysmon_rules.collectors import CollectorError
 from sysmon_rules.collectors.arrow import to_batch
-from sysmon_rules.replay import ReadAhead
+from sysmon_rules.replaying.readahead import ReadAhead
 from test_collectors_evtx import corpus
 
 

@@ -20,8 +20,8 @@ from sysmon_rules.cli import main
 from sysmon_rules.collectors import read
 from sysmon_rules.collectors.export import FORMATS, write_file
 from sysmon_rules.events import Event, Origin
-from sysmon_rules.report import Summary
-from sysmon_rules.volume import UNKNOWN, hour_of
+from sysmon_rules.replaying import Summary
+from sysmon_rules.replaying.volume import UNKNOWN, hour_of
 from test_collectors_evtx import corpus
 
 MODULAR = "corpus/configs/sysmon-modular/sysmonconfig.xml"
@@ -63,7 +63,7 @@ def test_volume_equals_brute_force_counts_of_the_decisions(events: list[Event], 
     decided = [(e, evaluator.decide(e)) for e in events]
     for event, decision in decided:
         summary.add(event, decision)
-    doc = summary.volume.as_dict(budget=budget)
+    doc = summary.volume.to_dict(budget=budget)
 
     def day(e: Event) -> str:
         return e.fields["UtcTime"][:10] if "UtcTime" in e.fields else UNKNOWN

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from .htmlreport import html_report
     from .merging import MergeResult, merge
     from .readiness import CoverageReport, coverage
+    from .replaying import Comparison, ReplayResult, Summary, replay
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
 _LAZY = {
@@ -71,10 +72,15 @@ _LAZY = {
     "html_report": "sysmon_rules.htmlreport",
     "merge": "sysmon_rules.merging",
     "MergeResult": "sysmon_rules.merging",
+    "replay": "sysmon_rules.replaying",
+    "ReplayResult": "sysmon_rules.replaying",
+    "Summary": "sysmon_rules.replaying",
+    "Comparison": "sysmon_rules.replaying",
 }
 
 __all__ = [
     "BlobFormatError",
+    "Comparison",
     "CompiledBlob",
     "Config",
     "ConfigDiff",
@@ -94,9 +100,11 @@ __all__ = [
     "Option",
     "Origin",
     "PlatformError",
+    "ReplayResult",
     "Rule",
     "RuleGroup",
     "SchemaVersionError",
+    "Summary",
     "SysmonRulesError",
     "compile_config",
     "coverage",
@@ -109,6 +117,7 @@ __all__ = [
     "load",
     "loads",
     "merge",
+    "replay",
     "to_blob",
     "to_xml",
     "validate",

@@ -89,7 +89,7 @@ class _PendingSet:
 
 
 class _Compiler:
-    def __init__(self, config: Config, version: int, schema: SchemaVersion) -> None:
+    def __init__(self, config: Config, version: int, schema: SchemaVersion, *, keep_bytes: bool = True) -> None:
         packed = parse_version(config.schema_version)
         if packed is None:
             raise _error("schema-version", f"not a Sysmon schema version: {config.schema_version!r}",
@@ -98,7 +98,8 @@ class _Compiler:
         self.schema = schema
         self.fmt = format_for_writing(version)
         self.conditions = conditions_for(version)
-        self.builder = RuleBuilder(self.fmt, version, packed)
+        # No builder: the rule table only (the sets are the same; lint needs no bytes).
+        self.builder = RuleBuilder(self.fmt, version, packed) if keep_bytes else None
         self.sets: list[_PendingSet] = []
         self.aggregation_id = 0
         self.version = version
@@ -112,7 +113,8 @@ class _Compiler:
             self.warnings.extend(step.silent)
             for attempt in step.attempts:
                 self.attempt(step.group, step.element, attempt)
-        return self.builder.detach(), tuple(s.freeze() for s in self.sets)
+        data = self.builder.detach() if self.builder is not None else b""
+        return data, tuple(s.freeze() for s in self.sets)
 
     def attempt(self, group: RuleGroup | None, ev: EventRules, attempt: Attempt) -> None:
         """Add the event and what the attempt placed; undo the event if a field broke it."""
@@ -122,12 +124,14 @@ class _Compiler:
         if not self.fmt.has_combine:
             combine = self.lost("combine", "groupRelation (the format has no combine type; sets are OR)", COMBINE_OR)
         pending = _PendingSet(attempt.event.id, rule_default_for(ev, attempt.event), combine, ev.location)
-        self.builder.add_event(pending.event_id, pending.rule_default, combine)
+        if self.builder is not None:
+            self.builder.add_event(pending.event_id, pending.rule_default, combine)
         self.sets.append(pending)
         for item in attempt.items:
             self.item(item, pending)
         if not attempt.fits:
-            self.builder.undo_event()
+            if self.builder is not None:
+                self.builder.undo_event()
             self.sets.pop()
 
     def item(self, item: PlacedItem, pending: _PendingSet) -> None:
@@ -137,7 +141,8 @@ class _Compiler:
             aggregation_id = self.aggregation_id
             raw_name = encode_wchar(item.rule.name or "", AGGREGATION_NAME_UNITS)
             combine = combine_of(item.rule.group_relation, COMBINE_OR)
-            self.builder.add_aggregation(aggregation_id, raw_name, combine)
+            if self.builder is not None:
+                self.builder.add_aggregation(aggregation_id, raw_name, combine)
             cut = raw_name.decode("utf-16-le", "surrogatepass").split("\0", 1)[0]
             if self.fmt.aggregation is None:
                 aggregation_id = self.lost("rule", "<Rule> grouping (its filters join the event's set)", 0)
@@ -152,9 +157,10 @@ class _Compiler:
         if name and not self.fmt.has_names:
             name = self.lost("name", "rule names (the format stores none)", None)
         value = flt.value.split("\0", 1)[0]
-        data = value.encode("utf-16-le", "surrogatepass") + b"\0\0"
-        self.builder.add_filter(placed.field_id, encode_wchar(name or "", NAME_UNITS), condition, data,
-                                aggregation_id)
+        if self.builder is not None:
+            data = value.encode("utf-16-le", "surrogatepass") + b"\0\0"
+            self.builder.add_filter(placed.field_id, encode_wchar(name or "", NAME_UNITS), condition, data,
+                                    aggregation_id)
         pending.filters.append(RuleFilter(placed.field_id, condition, value, name or "", aggregation_id,
                                           flt.location))
 
@@ -167,13 +173,17 @@ class _Compiler:
         return value
 
 
-def compile_config(config: Config, *, binary_version: int | None = None, platform: str = "windows") -> CompiledBlob:
-    """Compile as Sysmon would; ``binary_version`` picks an older blob format (default 18.0)."""
+def compile_config(config: Config, *, binary_version: int | None = None, platform: str = "windows",
+                   table_only: bool = False) -> CompiledBlob:
+    """Compile as Sysmon would; ``binary_version`` picks an older blob format (default 18.0).
+    ``table_only``: build the rule table and no bytes (``data`` is empty), for checks that read
+    only the table."""
     version = BINARY_18 if binary_version is None else binary_version
     if not is_known_version(version):
         raise SysmonRulesError(f"no Sysmon writes binary version {format_name(version)} (0x{version:08x})")
     plat = as_platform(platform)
-    compiler = _Compiler(config, version, writer_schema(version, plat, parse_version(config.schema_version)))
+    compiler = _Compiler(config, version, writer_schema(version, plat, parse_version(config.schema_version)),
+                         keep_bytes=not table_only)
     data, sets = compiler.run(config)
     table = RuleTable(binary_version=version, schema_version=compiler.packed, rule_sets=sets)
     return CompiledBlob(data, table, tuple(compiler.warnings))

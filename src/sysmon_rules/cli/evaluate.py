@@ -2,79 +2,28 @@
 
 SOURCE is an .evtx file, rendered event XML, JSON lines (gzip or not, ``-`` for stdin) or
 Parquet, a folder or .zip of them, or an fsspec URL; the format is recognised by content unless
-``--collector`` names one. Events are decided in record batches (``sysmon_rules.replay``),
-event by event with ``--explain``, and on a Dask cluster with ``--scheduler``.
+``--collector`` names one. The replay is the library's (``sysmon_rules.replay``); this command
+parses the options, shows progress and prints the result.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import SysmonRulesError
-from .messages import fail, fail_with
+from ..replaying import ConfigLoadError, Interrupted, JsonLines, Parquet, ReplayResult, Traces, replay
+from .messages import fail_with
 
-# Imported where used: reading starts (on its own thread) before the engine and the config
-# loader are imported, and rich only when something is printed with it.
-if TYPE_CHECKING:
-    import pyarrow as pa
+if TYPE_CHECKING:  # rich is imported only when something is printed with it
     from rich.console import Console
-    from rich.table import Table
 
-    from ..collectors import EventStream
-    from ..engine import Decision, Evaluator
-    from ..events import Event
-    from ..replay import ReadAhead
-    from ..report import Comparison, ReadReport, Summary
-
-TOP_NAMES = 20
-
-
-def load_evaluator(path: str, platform: str, environment: dict[str, str] | None = None,
-                   sysmon_compatible: bool = False) -> Evaluator:
-    """An XML config or a rule blob (raw, .reg, hex, base64), told apart by content."""
-    from ..blob.textforms import MAX_BLOB_INPUT
-    from ..fileio import read_input
-    from ..replay import evaluator_from
-    from ..schema.model import as_platform
-
-    try:
-        data = read_input(path, limit=MAX_BLOB_INPUT, stdin=False)  # bounded: /dev/zero, sparse files
-        if len(data) > MAX_BLOB_INPUT:
-            fail(path, f"more than {MAX_BLOB_INPUT >> 20} MiB: too large to be a config or a rule blob")
-        return evaluator_from(data, path=path, platform=as_platform(platform), environment=environment,
-                              sysmon_compatible=sysmon_compatible)
-    except SysmonRulesError as exc:
-        fail_with(exc, path)
-
-
-def _origin(event: Event) -> dict[str, object]:
-    o = event.origin
-    return {"source": o.source, "record": o.record, "line": o.line} if o is not None else {}
-
-
-def _line(event: Event, decision: Decision, other: Decision | None, explain: str | None) -> dict[str, object]:
-    row: dict[str, object] = {"decision": decision.decision, "rule_name": decision.rule_name,
-                              "event_id": event.event_id, **_origin(event), "rule_set": _set_location(decision)}
-    trace = decision.trace
-    if trace is not None and trace.matched_filter is not None and trace.matched_filter.location is not None:
-        row["filter"] = str(trace.matched_filter.location)  # only the exact walk (--explain) knows it
-    if other is not None:
-        row["compare"] = {"decision": other.decision, "rule_name": other.rule_name}
-    if explain and trace is not None:
-        row["explanation"] = trace.render() if explain == "full" else trace.summary()
-    return row
-
-
-def _set_location(decision: Decision) -> str | None:
-    """Where the set that decided is written (``config.xml:7:7``), None when no set matched."""
-    rule_set = decision.rule_set
-    return str(rule_set.location) if rule_set is not None and rule_set.location is not None else None
+    from ..replaying import Sink
 
 
 class _Stderr:
@@ -96,84 +45,17 @@ class _Stderr:
 
 
 @contextmanager
-def _progress(enabled: bool, err: _Stderr) -> Iterator[Callable[[int], None]]:
+def _progress(enabled: bool, err: _Stderr) -> Iterator[Callable[[int], None] | None]:
     """A live count of events read, on a terminal only (stderr), gone when done."""
     if not enabled:
-        yield lambda count: None
+        yield None
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    console = err.console
     with Progress(SpinnerColumn(), TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
+                  console=err.console, transient=True) as progress:
         task = progress.add_task("reading", total=None)
         yield lambda count: progress.advance(task, count)
-
-
-def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 and column != "event id" else "right")
-    for row in rows:
-        table.add_row(*(str(v) for v in row))
-    return table
-
-
-def print_summary(console: Console, summary: Summary, evaluator: Evaluator, stream: ReadReport) -> None:
-    stats = stream.stats
-    other = sum(stats.other.values())
-    console.print(f"events read: {summary.events:,}  included: {summary.included:,}  "
-                  f"excluded: {summary.excluded:,}  skipped (damaged): {stats.skipped:,}  "
-                  f"other records: {other:,}  files: {len(stream.files):,}"
-                  + (f"  files not recognised (left out): {len(stream.unread):,}" if stream.unread else ""))
-    console.print(_table("Decisions per event id", ["event id", "events", "included", "excluded"],
-                         [[k, sum(c.values()), c["include"], c["exclude"]] for k, c in sorted(summary.by_id.items())]))
-    console.print(_table(f"Top RuleNames (of {len(summary.rule_names):,})",
-                         ["RuleName", "events", "include", "exclude"],
-                         [[n, c, summary.name_decisions[n]["include"], summary.name_decisions[n]["exclude"]]
-                          for n, c in summary.top_names(TOP_NAMES)]))
-    never = summary.never_matched(evaluator)
-    console.print(_table(f"Rule sets that never matched ({len(never):,} of {len(evaluator.table.rule_sets):,})",
-                         ["where", "event id", "onmatch", "filters"],
-                         [[s.location or f"set {i}", s.event_id, s.onmatch, len(s.filters)] for i, s in never]))
-
-
-def print_volume(console: Console, volume: dict[str, Any], title: str) -> None:
-    """The volume view (see report.Summary.as_dict's "volume"): noisiest first, budget breaches."""
-    budget = volume["budget"]
-    console.print(f"{title}: {volume['days']} day(s) {volume['first_day'] or ''}..{volume['last_day'] or ''}, "
-                  f"{volume['hosts']} host(s), without UtcTime: {volume['unknown_time']:,}, "
-                  f"without host: {volume['unknown_host']:,}"
-                  + (f", budget {budget:,}/host/day" if budget is not None else ""))
-    for kind, key, label in (("rule_names", "rule_name", "RuleName"), ("event_types", "event_id", "event id")):
-        rows = [r for r in volume[kind] if r["logged"]][:TOP_NAMES]
-        console.print(_table(f"Noisiest by {label} (logged events)",
-                             [label, "logged", "hosts", "peak host-day", "host-days over budget"],
-                             [[r[key] or "(none)", r["logged"], r["hosts"], _peak(r["peak"]),
-                               r["host_days_over_budget"]] for r in rows]))
-    if budget is not None:
-        over = volume["over_budget"]
-        console.print(_table(f"Over budget ({len(over):,})", ["event id / RuleName", "day", "host", "logged"],
-                             [[r[r["kind"]], r["day"], r["host"] or "-", r["logged"]] for r in over[:TOP_NAMES]]))
-
-
-def _peak(peak: object) -> str:
-    if not isinstance(peak, dict):
-        return "-"
-    return f"{peak['logged']:,} ({peak['host'] or '-'}, {peak['day']})"
-
-
-def print_comparison(console: Console, comparison: Comparison, names: tuple[str, str]) -> None:
-    console.print(f"A = {names[0]}\nB = {names[1]}\n{comparison.changed:,} of {comparison.events:,} events "
-                  "change decision or RuleName")
-    console.print(_table("Per event id", ["event id", "events", "included A", "included B", "now included",
-                                          "now excluded"], [list(r.values()) for r in comparison.id_rows()]))
-    rows = comparison.name_rows()
-    console.print(_table(f"RuleNames whose event count changes ({len(rows):,})", ["RuleName", "A", "B", "delta"],
-                         [[r["rule_name"], r["events_a"], r["events_b"], f"{int(str(r['delta'])):+d}"]
-                          for r in rows]))
 
 
 def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -186,161 +68,43 @@ def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
     return env
 
 
-def _run(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, explain: str | None,
-         compare: str | None, strict: bool, platform: str, env: dict[str, str], budget: int | None = None,
-         output: str | None = None, scheduler: str | None = None, sysmon_compatible: bool = False) -> None:
-    if fmt == "parquet" and (output is None or output == "-"):
-        raise click.UsageError("--format parquet needs -o OUT.parquet (a file)")
-    if scheduler is not None:
-        if explain:
-            raise click.UsageError("--explain decides event by event in this process; leave out --scheduler")
-        _run_distributed(config, sources, collector, fmt, compare, strict, platform, env, budget, output, scheduler,
-                         sysmon_compatible)
+def _sink(fmt: str, explain: str | None, output: str | None) -> Sink | None:
+    if fmt == "parquet":
+        if output is None or output == "-":
+            raise click.UsageError("--format parquet needs -o OUT.parquet (a file)")
+        return None if explain else Parquet(output)  # explained events are not written as rows
+    if fmt == "jsonl":
+        return JsonLines(sys.stdout.write)
+    return Traces(sys.stdout.write) if fmt == "summary" and explain else None
+
+
+def _check_scheduler(scheduler: str | None, explain: str | None) -> None:
+    """A bad --scheduler is a usage error before any config is read."""
+    if scheduler is None:
         return
-    err = _Stderr()
-    warn = err.warn
-    stream, ahead, unknown = _reading(sources, collector, strict, warn, batches=not explain)
-    with ahead or nullcontext():  # a run that stops early stops the reading too
-        evaluator = load_evaluator(config, platform, env, sysmon_compatible)
-        other = load_evaluator(compare, platform, env, sysmon_compatible) if compare else None
-        if unknown is not None:
-            raise unknown
-        assert stream is not None
-        from ..report import Comparison, Summary
-
-        summary, comparison = Summary(), Comparison()
-        try:
-            with _progress(fmt == "summary" and sys.stderr.isatty(), err) as tick:
-                if explain:
-                    _replay_events(stream, evaluator, other, fmt, explain, tick, summary, comparison)
-                elif ahead is None:  # read by forked workers
-                    _replay_batches(stream.batches(), evaluator, other, fmt, output, tick, summary, comparison)
-                else:  # the classifiers' lookups are built while the first batch is still being read
-                    ahead.meanwhile(evaluator.prepare_batches())
-                    _replay_batches(ahead, evaluator, other, fmt, output, tick, summary, comparison)
-        except KeyboardInterrupt:  # Ctrl-C: what was decided so far is still worth showing
-            sys.stdout.flush()
-            warn(f"interrupted after {summary.events:,} events: the summary below is partial")
-            _finish(fmt, summary, comparison if other is not None else None, evaluator, stream,
-                    (config, compare or ""), budget)
-            raise SystemExit(130) from None
-        _finish(fmt, summary, comparison if other is not None else None, evaluator, stream, (config, compare or ""),
-                budget)
-
-
-def _reading(sources: tuple[str, ...], collector: str | None, strict: bool, warn: Callable[[str], None], *,
-             batches: bool) -> tuple[EventStream | None, ReadAhead | None, SysmonRulesError | None]:
-    """The event stream and, for ``batches``, its batches being read on a thread from now on,
-    while the configs load (``replay.ReadAhead``: what reading says and raises still comes out
-    in reading order), unless forked workers will read them. A bad ``--collector`` is
-    returned, to be told after the configs' errors."""
-    from ..collectors import EventStream
-    from ..replay import ReadAhead
-
-    ahead = ReadAhead(warn) if batches else None
-    try:
-        stream = EventStream(sources, collector=collector, strict=strict,
-                             warn=ahead.warn if ahead is not None else warn)
-    except SysmonRulesError as exc:
-        return None, None, exc
-    if ahead is not None and stream.forks():  # worker processes read in parallel (a thread would stop the fork)
-        stream.warn, ahead = warn, None
-    if ahead is not None:
-        ahead.start(stream.batches())
-    return stream, ahead, None
-
-
-def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, fmt: str, explain: str,
-                   tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> None:
-    """Event by event, with every decision explained (--explain: concise; --explain=full: every set)."""
-    out = sys.stdout
-    for event in stream:
-        decision = evaluator.explain(event)
-        summary.add(event, decision)
-        theirs = other.decide(event) if other is not None else None
-        if theirs is not None:
-            comparison.add(event, decision, theirs)
-        if fmt == "jsonl":
-            out.write(json.dumps(_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
-        elif fmt == "summary" and decision.trace is not None:
-            trace = decision.trace.render() if explain == "full" else decision.trace.summary()
-            out.write(f"{event.origin or '-'}\n{trace}\n")
-        tick(1)
-
-
-def _replay_batches(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, other: Evaluator | None, fmt: str,
-                    output: str | None, tick: Callable[[int], None], summary: Summary, comparison: Comparison) -> None:
-    """In record batches, each decided once per config (see sysmon_rules.replay)."""
-    from ..collectors.parquet import write_parquet
-    from ..replay import decided, empty, jsonl, set_locations, with_decisions
-
-    done = decided(batches, evaluator, summary, other, comparison if other is not None else None, tick)
-    if fmt == "parquet":
-        assert output is not None
-        write_parquet(output, (with_decisions(*d) for d in done), with_decisions(*empty(evaluator, other)).schema)
-    elif fmt == "jsonl":
-        locations = set_locations(evaluator)
-        for batch, result, theirs in done:
-            sys.stdout.write(jsonl(batch, result, theirs, locations))
-    else:
-        for _ in done:
-            pass
-
-
-def _run_distributed(config: str, sources: tuple[str, ...], collector: str | None, fmt: str, compare: str | None,
-                     strict: bool, platform: str, env: dict[str, str], budget: int | None, output: str | None,
-                     scheduler: str, sysmon_compatible: bool = False) -> None:
-    """The same replay on a Dask cluster (sysmon_rules.distributed), same outputs and report."""
-    from ..collectors.parquet import write_parquet
-    from ..distributed import evaluate, parse_scheduler
-    from ..replay import empty, with_decisions
+    if explain:
+        raise click.UsageError("--explain decides event by event in this process; leave out --scheduler")
+    from ..replaying import parse_scheduler
 
     try:
-        parse_scheduler(scheduler)  # a bad spec is a usage error before any config is read
+        parse_scheduler(scheduler)
     except SysmonRulesError as exc:
-        reason = str(exc).removeprefix(f"--scheduler {scheduler!r}: ")
-        raise click.BadParameter(reason, param_hint="--scheduler") from None
-    load_evaluator(config, platform, env, sysmon_compatible)  # and a bad config the usual one-line error
-    if compare:
-        load_evaluator(compare, platform, env, sysmon_compatible)
-    warn = _Stderr().warn
-    options: dict[str, Any] = {"compare": compare, "scheduler": scheduler, "collector": collector, "strict": strict,
-                               "platform": platform, "environment": env, "warn": warn,
-                               "sysmon_compatible": sysmon_compatible}
-    if fmt == "parquet":
-        assert output is not None
-        tables: list[Any] = []  # the partitions' rows, in input order, until the file is written
-        done = evaluate(config, sources, output="parquet", write=tables.append, **options)
-        columns = with_decisions(*empty(done.evaluator, done.other)).schema
-        write_parquet(output, (b for t in tables for b in t.to_batches()), columns)
-    else:
-        def write(text: Any) -> None:
-            sys.stdout.write(text)
-
-        done = evaluate(config, sources, output="jsonl" if fmt == "jsonl" else None,
-                        write=write if fmt == "jsonl" else None, **options)
-    _finish(fmt, done.summary, done.comparison, done.evaluator, done, (config, compare or ""), budget)
+        raise click.BadParameter(str(exc).removeprefix(f"--scheduler {scheduler!r}: "),
+                                 param_hint="--scheduler") from None
 
 
-def _finish(fmt: str, summary: Summary, comparison: Comparison | None, evaluator: Evaluator,
-            stream: ReadReport, names: tuple[str, str], budget: int | None) -> None:
+def _finish(fmt: str, result: ReplayResult, config: str, budget: int | None) -> None:
     if fmt == "json":
-        from ..report import replay_document
-
-        doc = replay_document(summary, evaluator, stream, comparison, names[1], budget=budget)
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(result.to_dict(budget=budget), indent=2, ensure_ascii=False))
     elif fmt == "summary":
         from rich.console import Console
 
-        console = Console(width=None if sys.stdout.isatty() else 120)
-        print_summary(console, summary, evaluator, stream)
-        print_volume(console, summary.volume.as_dict(budget=budget), "Volume")
-        if comparison is not None:
-            print_comparison(console, comparison, names)
-            print_volume(console, comparison.volume.as_dict(budget=budget), "Volume with B")
-    elif stream.stats.skipped:
-        click.echo(f"warning: {stream.stats.skipped} damaged record(s) skipped", err=True)
-    for name in stream.unread:  # named, not only counted: a mistyped log should be noticed
+        from ..replaying.render import print_replay
+
+        print_replay(Console(width=None if sys.stdout.isatty() else 120), result, config_name=config, budget=budget)
+    elif result.stats.skipped:
+        click.echo(f"warning: {result.stats.skipped} damaged record(s) skipped", err=True)
+    for name in result.unread:  # named, not only counted: a mistyped log should be noticed
         click.echo(f"warning: {name}: not recognised by any collector, left out", err=True)
 
 
@@ -376,5 +140,20 @@ def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: s
     fsspec URL (s3://bucket/logs/), or - for stdin.
     A bad input is one error line and exit 1 (raised as SysmonRulesError for `run` to print).
     """
-    _run(config, sources, collector, fmt, explain, compare, strict, platform, _environment(env), budget, output,
-         scheduler, sysmon_compatible)
+    environment = _environment(env)
+    sink = _sink(fmt, explain, output)
+    _check_scheduler(scheduler, explain)
+    err = _Stderr()
+    try:
+        with _progress(fmt == "summary" and scheduler is None and sys.stderr.isatty(), err) as tick:
+            result = replay(config, sources, compare=compare, collector=collector, strict=strict, platform=platform,
+                            environment=environment, sysmon_compatible=sysmon_compatible, sink=sink, progress=tick,
+                            scheduler=scheduler, explain=explain, warn=err.warn)
+    except ConfigLoadError as exc:
+        fail_with(exc.cause, exc.path)
+    except Interrupted as stop:  # Ctrl-C: what was decided so far is still worth showing
+        sys.stdout.flush()
+        err.warn(f"interrupted after {stop.result.summary.events:,} events: the summary below is partial")
+        _finish(fmt, stop.result, config, budget)
+        raise SystemExit(130) from None
+    _finish(fmt, result, config, budget)

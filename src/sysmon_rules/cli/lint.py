@@ -164,12 +164,14 @@ def _target(value: str | None) -> None:
               help="Leave out the findings accepted in this baseline file.")
 @click.option("--update-baseline", is_flag=True, help="Write today's findings to --baseline FILE and exit 0.")
 @click.option("--min-version", is_flag=True, help="Print the oldest Sysmon release that loads each config, and why.")
+@click.option("--modules", is_flag=True,
+              help="Each argument is a module tree (sysmon-modular): lint its modules as its build merges them.")
 @click.option("--list-rules", is_flag=True, help="List every rule code (text, or JSON with --format json).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the report here (atomically; - for standard output).")
 def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, ...], ignore: tuple[str, ...],
             target_sysmon: str | None, baseline_path: str | None, update_baseline: bool, min_version: bool,
-            list_rules: bool, output: str | None) -> None:
+            modules: bool, list_rules: bool, output: str | None) -> None:
     """Lint Sysmon configs. Codes and their meaning: docs/lint-rules.md (or --list-rules).
 
     Defaults for --select, --ignore, --fail-on, --target-sysmon and --baseline may be set in
@@ -187,8 +189,11 @@ def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, .
     if min_version:
         _write(_min_versions(files), output)
         return
-    results = {path: lint_document(source, select=chosen, ignore=dropped, target_sysmon=target_sysmon)
-               for path, source in config_sources(files)}  # a folder: its *.xml files; -: stdin
+    if modules:
+        results = _module_trees(files, chosen, dropped, target_sysmon)
+    else:
+        results = {path: lint_document(source, select=chosen, ignore=dropped, target_sysmon=target_sysmon)
+                   for path, source in config_sources(files)}  # a folder: its *.xml files; -: stdin
     if update_baseline:
         assert baseline_path is not None
         _save(baseline_path, render_baseline({p: (r.findings, r.fingerprints) for p, r in results.items()}))
@@ -197,6 +202,20 @@ def command(files: tuple[str, ...], fmt: str, fail_on: str, select: tuple[str, .
         return
     worst = _report(results, Baseline.read(baseline_path) if baseline_path else None, fmt, output)
     raise SystemExit(1 if fail_on != "never" and worst >= _RANK[fail_on] else 0)
+
+
+def _module_trees(trees: tuple[str, ...], select: set[str], ignore: set[str],
+                  target_sysmon: str | None) -> dict[str, LintResult]:
+    """``--modules``: every module of each tree, judged at the schema version its build writes."""
+    from ..merging.lintmodules import lint_modules
+
+    results: dict[str, LintResult] = {}
+    for tree in trees:
+        try:
+            results.update(lint_modules(tree, select=select, ignore=ignore, target_sysmon=target_sysmon))
+        except SysmonRulesError as exc:
+            fail_with(exc, tree)
+    return results
 
 
 def _check_usage(files: tuple[str, ...], fail_on: str, select: tuple[str, ...], ignore: tuple[str, ...],
@@ -219,6 +238,15 @@ def _check_usage(files: tuple[str, ...], fail_on: str, select: tuple[str, ...], 
     return chosen, dropped
 
 
+def _json(d: Diagnostic) -> dict[str, object]:
+    """One finding; every finding has the keys a witnessed one has (empty when it names no other
+    element and claims nothing about an event)."""
+    found: dict[str, object] = asdict(d) | {"location": asdict(d.location)}
+    for key, empty in (("related", []), ("witness", None), ("claim", None)):
+        found.setdefault(key, empty)
+    return found
+
+
 def _report(results: dict[str, LintResult], baseline: Baseline | None, fmt: str, output: str | None) -> int:
     """Write the findings the baseline does not accept; the rank of the worst (-1: none)."""
     kept, accepted = _apply_baseline(results, baseline)
@@ -227,8 +255,8 @@ def _report(results: dict[str, LintResult], baseline: Baseline | None, fmt: str,
         prints = {p: [fp for _d, fp in pairs] for p, pairs in kept.items()}
         _write(json.dumps(to_sarif(findings, prints), indent=2), output)
     elif fmt == "json":
-        _write(json.dumps([{"path": p, "findings": [{**asdict(d), "location": asdict(d.location)} for d in ds]}
-                           for p, ds in findings.items()], indent=2), output)
+        _write(json.dumps([{"path": p, "findings": [_json(d) for d in ds]} for p, ds in findings.items()],
+                          indent=2), output)
     else:
         _write(_text(findings, accepted, sum(r.suppressed for r in results.values())), output)
     return max((_RANK[d.severity] for ds in findings.values() for d in ds), default=-1)

@@ -26,15 +26,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import pyarrow as pa
 
 from .base import CollectorError, ReadStats, Source, is_url
 from .evtxfile import MAGIC
-
-if TYPE_CHECKING:
-    from .registry import EventStream
+from .listing import expand
 
 # Below this much input, forking costs more than it saves (benchmarks/bench_fleet.py measures both).
 PARALLEL_BYTES = 128 << 20
@@ -65,23 +63,20 @@ def cores() -> int:
 Listed = list[tuple[Source, bool]]
 
 
-Lister = Callable[[list[str | Path]], Iterable[tuple[Source, bool]]]
-
-
-def plan(stream: EventStream, workers: int | None, expand: Lister) -> tuple[list[Listed] | None, Listed | None]:
+def plan(inputs: list[str | Path], workers: int | None) -> tuple[list[Listed] | None, Listed | None]:
     """The chunks to read in parallel (None: read in this process), and the inputs' sources
-    (listed by ``expand``) when they had to be listed to decide and can be read from that list.
+    when they had to be listed to decide and can be read from that list.
 
     Parallel needs fork (Linux), more than one core (or ``workers`` > 1), and only plain files:
     stdin and pipes can be read once, zip members and URLs hold open handles.
     """
     count = cores() if workers is None else workers
-    if count < 2 or sys.platform != "linux" or any(str(a) == "-" or is_url(str(a)) for a in stream.inputs):
+    if count < 2 or sys.platform != "linux" or any(str(a) == "-" or is_url(str(a)) for a in inputs):
         return None, None
     if workers is None and threading.active_count() > 1:  # another thread may hold a lock a fork would copy
         return None, None
     try:
-        sources = list(expand(stream.inputs))
+        sources = list(expand(inputs))
     except CollectorError:  # a damaged zip: reported in its place by the single-process run
         return None, None
     sizes = [_plain_size(s) for s, _ in sources]
@@ -130,17 +125,27 @@ def _chunks(sources: Listed, sizes: list[int], target: int) -> list[Listed]:
     return chunks
 
 
-def batches(stream: EventStream, chunks: list[Listed], rows: int,
-            workers: int | None) -> Iterator[pa.RecordBatch]:
-    """The stream's batches, read by forked workers, in input order (see the module docstring)."""
+ReadChunk = Callable[[Listed, int], ChunkResult]  # in a worker: a chunk's files read, ``rows`` a batch at most
+
+
+def batches(chunks: list[Listed], rows: int, workers: int | None, read_chunk: ReadChunk,
+            absorb: Callable[[ChunkResult], None]) -> Iterator[pa.RecordBatch]:
+    """The chunks' batches, read by forked workers with ``read_chunk``, in input order; each
+    chunk's counts, file lists and warnings go to ``absorb`` before its batches (see the module
+    docstring)."""
     count = min(len(chunks), cores() if workers is None else workers)
     children: list[tuple[int, Connection]] = []
     finished = False
     try:
         for worker in range(count):
-            children.append(_fork(stream, chunks[worker::count], rows))
+            children.append(_fork(read_chunk, chunks[worker::count], rows))
         for index in range(len(chunks)):
-            yield from _merge(stream, _receive(children[index % count]))
+            result = _receive(children[index % count])
+            absorb(result)
+            for data in result.batches:
+                yield pa.ipc.open_stream(data).read_next_batch()
+            if result.error is not None:
+                raise result.error
         finished = True
     finally:
         for pid, connection in children:
@@ -156,7 +161,7 @@ def _receive(child: tuple[int, Connection]) -> ChunkResult:
     return result
 
 
-def _fork(stream: EventStream, chunks: list[Listed], rows: int) -> tuple[int, Connection]:
+def _fork(read_chunk: ReadChunk, chunks: list[Listed], rows: int) -> tuple[int, Connection]:
     receive, send = Pipe(duplex=False)
     pid = os.fork()
     if pid == 0:  # the worker: read its chunks, send each, and leave without the parent's exit handlers
@@ -164,7 +169,7 @@ def _fork(stream: EventStream, chunks: list[Listed], rows: int) -> tuple[int, Co
         status = 0
         try:
             for chunk in chunks:
-                send.send_bytes(pickle.dumps(_read(stream, chunk, rows)))
+                send.send_bytes(pickle.dumps(read_chunk(chunk, rows)))
         except BaseException:  # the parent went away (a closed pipe, Ctrl-C): nothing to report to
             status = 1
         finally:
@@ -173,13 +178,11 @@ def _fork(stream: EventStream, chunks: list[Listed], rows: int) -> tuple[int, Co
     return pid, receive
 
 
-def _read(stream: EventStream, chunk: Listed, rows: int) -> ChunkResult:
-    """One chunk read by the single-process code, on this forked copy of the stream."""
-    result = ChunkResult()
-    stream.stats, stream.files, stream.unread = result.stats, result.files, result.unread
-    stream.warn = result.warnings.append
+def read(batches: Iterable[pa.RecordBatch], result: ChunkResult) -> ChunkResult:
+    """``result`` with ``batches`` (a chunk read by the single-process code) as Arrow IPC; an
+    error ends the chunk, to be raised in the parent in its place."""
     try:
-        for batch in stream.serial_batches(chunk, rows):
+        for batch in batches:
             sink = pa.BufferOutputStream()
             with pa.ipc.new_stream(sink, batch.schema) as writer:
                 writer.write_batch(batch)
@@ -195,24 +198,6 @@ def _picklable(exc: BaseException) -> bool:
     except Exception:
         return False
     return True
-
-
-def _merge(stream: EventStream, result: ChunkResult) -> Iterator[pa.RecordBatch]:
-    """One chunk's outcome, into the parent's stream, as the single-process run reports it."""
-    for message in result.warnings:
-        if stream.warn is not None:
-            stream.warn(message)
-        else:
-            from .base import _default_warn
-
-            _default_warn(message)
-    stream.stats.add(result.stats)
-    stream.files.extend(result.files)
-    stream.unread.extend(result.unread)
-    for data in result.batches:
-        yield pa.ipc.open_stream(data).read_next_batch()
-    if result.error is not None:
-        raise result.error
 
 
 def _end(pid: int, finished: bool) -> None:

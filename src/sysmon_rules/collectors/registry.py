@@ -7,16 +7,13 @@ where ``Mine`` is a :class:`~sysmon_rules.collectors.base.Collector` class or in
 
 from __future__ import annotations
 
-import os
-import struct
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from functools import partial
 from importlib.metadata import entry_points
 from itertools import groupby
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..events import Event
 from .base import (
@@ -28,16 +25,19 @@ from .base import (
     ReadStats,
     Row,
     Source,
-    is_url,
+    _default_warn,
 )
+from .listing import expand as expand
+from .listing import walk_files as walk_files
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from . import forked
+
 GROUP = "sysmon_rules.collectors"
 # Sniffing order: the built-ins are unambiguous about their formats, so they go first.
 BUILTIN_ORDER = ("evtx", "jsonl", "xml", "parquet")
-ZIP_MAGIC = b"PK\x03\x04"
 T = TypeVar("T")
 
 
@@ -75,93 +75,6 @@ def detect(source: Source, collectors: dict[str, Collector] | None = None) -> Co
     collectors = available() if collectors is None else collectors
     head = source.head()
     return next((c for c in collectors.values() if c.recognizes(head, source.name)), None)
-
-
-def expand(args: Iterable[str | Path]) -> Iterator[tuple[Source, bool]]:
-    """Each input as a Source; a folder gives its files (sorted, recursively), flagged as implicit.
-
-    An fsspec URL (``s3://bucket/logs/``) is a file or, ending in a folder, every file under it.
-    """
-    for arg in args:
-        if is_url(str(arg)):
-            yield from _expand_url(str(arg))
-            continue
-        path = Path(arg)
-        if str(arg) != "-" and path.is_dir():
-            for child in sorted(walk_files(path)):
-                yield from _zip_members(child) if is_zip(child) else [(Source(str(child), child), True)]
-        elif str(arg) != "-" and is_zip(path):
-            yield from _zip_members(path)
-        else:
-            yield Source.from_arg(arg), False
-
-
-def is_zip(path: Path) -> bool:
-    """A regular file starting with a zip local header (a pipe cannot be a zip: it needs seeking)."""
-    try:
-        if not path.is_file():
-            return False
-        with path.open("rb") as stream:
-            return stream.read(4) == ZIP_MAGIC
-    except OSError:
-        return False
-
-
-def _zip_members(path: Path) -> Iterator[tuple[Source, bool]]:
-    """Each file in a .zip as an implicit input (like a folder's files), named ``archive!member``."""
-    try:
-        archive = zipfile.ZipFile(path)
-    # zipfile reads a damaged directory with whatever fails first (an index, a struct, a value)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, IndexError, struct.error, NotImplementedError) as exc:
-        raise CollectorError(f"{path}: damaged zip archive ({exc or type(exc).__name__})") from exc
-    with archive:
-        # not ZipInfo.is_dir(): it fails on the empty name a damaged directory entry can have
-        for info in sorted((i for i in archive.infolist() if not i.filename.endswith("/")), key=lambda i: i.filename):
-            yield Source(f"{path}!{info.filename}", opener=partial(_open_member, archive, info)), True
-
-
-def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
-    if info.flag_bits & 0x1:  # zipfile says RuntimeError ("password required"): it is damage here
-        raise zipfile.BadZipFile("encrypted, a password is needed")
-    try:
-        return archive.open(info)
-    except (UnicodeDecodeError, ValueError, struct.error) as exc:  # a damaged local header (its name)
-        raise zipfile.BadZipFile(f"damaged member header ({exc})") from exc
-
-
-def walk_files(top: Path) -> Iterator[Path]:
-    """Every file under ``top``, at any depth: an explicit stack (no recursion limit), and links to
-    folders are not followed (they could loop)."""
-    stack = [top]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue  # an unreadable sub-folder: its files cannot be read anyway
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(Path(entry.path))
-            elif entry.is_file() or (entry.is_symlink() and not entry.is_dir()):  # a broken link: named
-                yield Path(entry.path)
-
-
-def _expand_url(url: str) -> Iterator[tuple[Source, bool]]:
-    try:
-        import fsspec
-
-        fs, root = fsspec.core.url_to_fs(url)
-        folder = fs.isdir(root)
-        found = sorted(fs.find(root)) if folder else []
-    except ImportError as exc:
-        raise CollectorError(f"{url}: cannot read: {exc} (install the fsspec package for this storage)") from exc
-    except (OSError, ValueError) as exc:
-        raise CollectorError(f"{url}: cannot read: {exc}") from exc
-    if not folder:
-        yield Source.from_arg(url), False
-        return
-    for name in found:
-        yield Source.from_arg(fs.unstrip_protocol(name)), True
 
 
 class EventStream:
@@ -249,11 +162,29 @@ class EventStream:
         from .arrow import BATCH_ROWS
 
         size = rows or BATCH_ROWS
-        chunks, listed = forked.plan(self, self.workers, expand) if self.workers != 1 else (None, None)
+        chunks, listed = forked.plan(self.inputs, self.workers) if self.workers != 1 else (None, None)
         if chunks is not None:
-            yield from forked.batches(self, chunks, size, self.workers)
+            yield from forked.batches(chunks, size, self.workers, self._read_chunk, self._absorb)
         else:
             yield from self.serial_batches(listed, size)
+
+    def _read_chunk(self, chunk: list[tuple[Source, bool]], rows: int) -> forked.ChunkResult:
+        """In a forked worker (a copy of this stream): one chunk read by the single-process code,
+        counted and warned about into the chunk's result, for the parent's :meth:`_absorb`."""
+        from . import forked
+
+        result = forked.ChunkResult()
+        self.stats, self.files, self.unread = result.stats, result.files, result.unread
+        self.warn = result.warnings.append
+        return forked.read(self.serial_batches(chunk, rows), result)
+
+    def _absorb(self, result: forked.ChunkResult) -> None:
+        """A chunk a worker read, told and counted here as the single-process run would have."""
+        for message in result.warnings:
+            (self.warn or _default_warn)(message)
+        self.stats.add(result.stats)
+        self.files.extend(result.files)
+        self.unread.extend(result.unread)
 
     def forks(self) -> bool:
         """Would :meth:`batches` read in forked worker processes? Ask before starting a thread:
@@ -261,7 +192,7 @@ class EventStream:
         from . import forked
 
         try:
-            return self.workers != 1 and forked.plan(self, self.workers, expand)[0] is not None
+            return self.workers != 1 and forked.plan(self.inputs, self.workers)[0] is not None
         except (CollectorError, OSError):  # an input that cannot be listed: reported when it is read
             return False
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..collectors import EventStream
 from ..engine import Decision, Evaluator
 from ..events import Event
-from ..report import Comparison
+from ..replaying import Comparison
 from ..witness import differ
 from .isolate import Outcome, hybrid
 from .structure import NONE, Change

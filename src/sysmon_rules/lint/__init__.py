@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import Diagnostic, SysmonRulesError
+from ..model import Config
 from ..validation import diagnostic_order
 from ..validation.codes import CODES as VALIDATION_CODES
-from ..xml.reader import build_config, parse_document
+from ..xml.reader import ParsedDocument, build_config, parse_document
 from .baseline import fingerprints
 from .catalog import RULES, VALIDATION_FAMILY, LintRule
 from .context import LintContext
 from .suppress import suppressed
 
 __all__ = ["RULES", "VALIDATION_CODES", "VALIDATION_FAMILY", "LintResult", "LintRule", "check_codes",
-           "known_codes", "lint_document", "lint_file"]
+           "known_codes", "lint_document", "lint_file", "lint_parsed"]
 
 Family = Callable[[LintContext], Iterator[Diagnostic]]
 
@@ -44,6 +45,14 @@ def _versions(ctx: LintContext) -> Iterator[Diagnostic]:
 
     if ctx.target:
         yield from check_versions(ctx, ctx.target)
+
+
+def _declared(ctx: LintContext) -> Iterator[Diagnostic]:
+    from .versions import check_declared, check_module
+
+    yield from check_declared(ctx.module_of or ctx.config)
+    if ctx.module_of is not None:
+        yield from check_module(ctx.module_of, ctx.config.schema_version)
 
 
 def _within_sets(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -69,6 +78,20 @@ def _logic(ctx: LintContext) -> Iterator[Diagnostic]:
         yield from check_logic(ctx)
 
 
+def _capture(ctx: LintContext) -> Iterator[Diagnostic]:
+    from .capture import check_capture
+
+    if ctx.valid:
+        yield from check_capture(ctx)
+
+
+def _overridden(ctx: LintContext) -> Iterator[Diagnostic]:
+    from .overridden import check_overridden
+
+    if ctx.valid:
+        yield from check_overridden(ctx)
+
+
 def _structure(ctx: LintContext) -> Iterator[Diagnostic]:
     from .structure import check_structure
 
@@ -80,13 +103,17 @@ def _structure(ctx: LintContext) -> Iterator[Diagnostic]:
 FAMILIES: tuple[tuple[frozenset[str], Family], ...] = (
     (frozenset(VALIDATION_CODES), _validator),
     (frozenset({"semicolon-in-single-value", "single-token-list", "empty-list-item", "string-compare-number",
-                "environment-variable", "whitespace-in-value", "empty-value", "long-rule-name", "is-without-path"}),
+                "environment-variable", "whitespace-in-value", "empty-value", "long-rule-name", "is-without-path",
+                "is-not-without-path", "malformed-technique-name"}),
      _values),
     (frozenset({"needs-newer-sysmon"}), _versions),
+    (frozenset({"schema-version-unreleased", "module-schema-too-old"}), _declared),
     (frozenset({"duplicate-filter", "and-repeated-field", "is-not-pair", "bypassable-exclude"}), _within_sets),
     (frozenset({"shadowed-filter", "cancelled-by-exclude", "empty-include-set"}), _across_sets),
     (frozenset({"matches-everything", "never-matches", "or-tautology", "excludes-list-inverted",
                 "rule-name-never-surfaces", "short-contains"}), _logic),
+    (frozenset({"rule-name-captured"}), _capture),
+    (frozenset({"empty-exclude-beside-include"}), _overridden),
     (frozenset({"mixed-onmatch-group", "blocks-system-path"}), _structure),
 )  # fmt: skip
 
@@ -132,16 +159,50 @@ def lint_document(
     select: Collection[str] = (),
     ignore: Collection[str] = (),
     target_sysmon: str | None = None,
+    build_schema: str | None = None,
 ) -> LintResult:
-    """Every finding for one config; ``select``/``ignore`` filter by code (and decide what runs)."""
+    """Every finding for one config; ``select``/``ignore`` filter by code (and decide what runs).
+
+    ``build_schema``: the file is a module that a build merges into a config declaring this
+    schema version (see ``merging.lintmodules``): it is judged at that version, and a declared
+    version older than its content needs is ``module-schema-too-old``.
+    """
+    check_codes(set(select) | set(ignore))
+    try:
+        doc = parse_document(path)
+    except SysmonRulesError as exc:
+        return _unreadable(exc, select, ignore)
+    return lint_parsed(doc, select=select, ignore=ignore, target_sysmon=target_sysmon, build_schema=build_schema)
+
+
+def _unreadable(exc: SysmonRulesError, select: Collection[str], ignore: Collection[str]) -> LintResult:
+    wanted = (_expand(select) or known_codes()) - _expand(ignore)
+    found = [d for d in exc.as_diagnostics() if d.code in wanted]
+    return LintResult(found, ["" for _d in found])
+
+
+def lint_parsed(
+    doc: ParsedDocument,
+    *,
+    select: Collection[str] = (),
+    ignore: Collection[str] = (),
+    target_sysmon: str | None = None,
+    build_schema: str | None = None,
+    declared: Config | None = None,
+) -> LintResult:
+    """``lint_document`` of a parsed document (which a module's build may have rearranged first);
+    ``declared``: the module as written, when ``doc`` is what its build makes of it."""
     check_codes(set(select) | set(ignore))
     wanted = (_expand(select) or known_codes()) - _expand(ignore)
     try:
-        doc = parse_document(path)
-        ctx = LintContext(doc, build_config(doc), target_sysmon)
+        config = build_config(doc)
+        module = None
+        if build_schema is not None:
+            module, config = declared or config, replace(config, schema_version=build_schema)
+            doc.root.set("schemaversion", build_schema)
+        ctx = LintContext(doc, config, target_sysmon, module_of=module)
     except SysmonRulesError as exc:
-        found = [d for d in exc.as_diagnostics() if d.code in wanted]
-        return LintResult(found, ["" for _d in found])
+        return _unreadable(exc, select, ignore)
     if target_sysmon:
         from ..schema.releases import resolve_target
 
@@ -158,6 +219,8 @@ def lint_file(
     select: Collection[str] = (),
     ignore: Collection[str] = (),
     target_sysmon: str | None = None,
+    build_schema: str | None = None,
 ) -> list[Diagnostic]:
     """Every finding for one config, in file order; ``select``/``ignore`` filter by code."""
-    return lint_document(path, select=select, ignore=ignore, target_sysmon=target_sysmon).findings
+    return lint_document(path, select=select, ignore=ignore, target_sysmon=target_sysmon,
+                         build_schema=build_schema).findings

@@ -38,6 +38,11 @@ def element_key(element: Element) -> str:
     return "/".join(reversed(parts)) + (f"={element_text(element)}" if leaf else "")
 
 
+def digest(key: str) -> str:
+    """A fingerprint from its key (code, element path, value)."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def fingerprints(ctx: LintContext, findings: list[Diagnostic]) -> list[str]:
     seen: Counter[str] = Counter()
     out = []
@@ -48,7 +53,7 @@ def fingerprints(ctx: LintContext, findings: list[Diagnostic]) -> list[str]:
         seen[key] += 1
         if seen[key] > 1:
             key += f"#{seen[key]}"
-        out.append(hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32])
+        out.append(digest(key))
     return out
 
 

@@ -44,6 +44,11 @@ _RULES = [
              "and 'is' compares the whole value: 'is' wab.exe never matches C:\\Windows\\System32\\wab.exe. "
              "Use condition=\"image\" (it compares the file name when the value has no backslash) or "
              "'end with' \\wab.exe."),
+    LintRule("is-not-without-path", "warning", "'is not' with a bare file name on a field that holds a full path",
+             "Image, ParentImage, SourceImage, TargetImage, ImageLoaded and TargetFilename hold full paths, "
+             "and 'is not' compares the whole value: 'is not' powershell.exe is true for "
+             "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe too, so in a <Rule "
+             "groupRelation=\"and\"> it excludes nothing. Use 'not end with' \\powershell.exe."),
     LintRule("string-compare-number", "warning", "'less than'/'more than' on a number compares text",
              "Sysmon compares values as case-insensitive strings: port 1024 is 'less than' 443."),
     LintRule("environment-variable", "warning", "A %VARIABLE% in a rule value",
@@ -54,6 +59,10 @@ _RULES = [
     LintRule("empty-value", "warning", "An empty value",
              "A missing event field reads as '-', so 'is' an empty value never matches and 'contains' "
              "an empty value always does."),
+    LintRule("malformed-technique-name", "warning", "A RuleName that breaks the technique_id=,technique_name= form",
+             "Names of the form technique_id=T1234,technique_name=Name (sysmon-modular's convention) are "
+             "split on ',' and '=' by SIEM parsers: a key spelled 'technique', an id that is not T1234 or "
+             "T1234.001, an empty technique_name or a part without '=' loses the technique in the SIEM."),
     LintRule("long-rule-name", "warning", "A <Rule> name longer than the 127 characters Sysmon keeps",
              "The RULE_AGGREGATION record keeps 127 UTF-16 units of a <Rule> name; Sysmon up to binary "
              "14.1 reports that cut name, and `sysmon -c` prints it cut."),
@@ -70,6 +79,12 @@ _RULES = [
              "Sysmon tries include sets in reverse document order and filters in order; the first match "
              "decides and names the event. A filter every match of which is matched first by another "
              "never decides and never surfaces its RuleName."),
+    LintRule("rule-name-captured", "warning", "A named filter whose events an earlier rule names first",
+             "Sysmon tries include sets and their items in order; the first match names the event. An "
+             "earlier <Rule groupRelation=\"and\"> (or EventType filter) whose filters follow from a later "
+             "named filter's, or narrow only by EventType (e.g. every CreatePipe event) or by a test almost "
+             "every value passes, takes those events first: they are logged under its RuleName, or none. "
+             "Reported with a witness event the evaluator decides."),
     LintRule("cancelled-by-exclude", "warning", "An include filter whose every match an exclude drops",
              "Exclude sets are tried before include sets: every event this filter matches is matched by an "
              "exclude filter first, so it is never logged."),
@@ -105,10 +120,50 @@ _RULES = [
     LintRule("bad-suppression", "warning", "A suppression comment with an unknown code, or that silences nothing",
              "<!-- sysmon-rules: ignore[code] --> applies to the element it ends the line of, or else the next "
              "one; a comment naming an unknown code or matching no finding there is stale."),
+    LintRule("empty-exclude-beside-include", "warning",
+             "An empty exclude set (log everything) that an include set elsewhere overrides",
+             "An event type whose only exclude set is empty logs every event; an include set of that type "
+             "elsewhere in the file makes Sysmon log only what the include matches. Reported at both sets, "
+             "with an event logged without the include set and dropped with it, when the empty set stands "
+             "alone before the include set (an empty set right beside its include set is a template's "
+             "placeholder)."),
+    LintRule("schema-version-unreleased", "warning", "A schemaversion above every Sysmon release",
+             "Sysmon validates a config that declares a schema version newer than its own against its "
+             "newest schema, silently: a schemaversion above every release (e.g. 5.10 for 4.90) is a typo "
+             "that no Sysmon reports."),
+    LintRule("module-schema-too-old", "warning", "A module declaring an older schema than its content needs",
+             "With --modules TREE: the module uses an event, option or field newer than its declared "
+             "schemaversion, so Sysmon rejects it standalone; the tree's build writes its template's "
+             "schemaversion, where it loads, so it is reported as a warning and the module is judged at "
+             "the build's version."),
+    LintRule("merged-differently", "warning", "A module its tree's build merges into something else",
+             "With --modules TREE: the build (sysmon-modular's Merge-SysmonXml.ps1) takes every "
+             "RuleGroup's event elements into its template, so a module's options, elements outside a "
+             "RuleGroup, RuleGroup names and 'and' relations are dropped, and an event element without "
+             "onmatch is merged as include: the module means one thing alone and another in the build."),
     LintRule("empty-include-set", "warning", "An event type whose include set is empty while it has exclusions",
              "With two or more rule sets and no match Sysmon drops the event; an empty include set next "
              "to exclusions therefore logs nothing of this event type."),
 ]
 
 RULES: dict[str, LintRule] = {r.code: r for r in _RULES}
+
+# GitHub code scanning's security-severity (0-10: low below 4, medium below 7, high below 9) for
+# each rule: events silently lost or never logged rank high, evasion medium, wrong or missing
+# RuleNames and noise low.
+_LOST, _EVASION, _NOISE, _NAMES, _STYLE = 7.5, 5.5, 4.0, 3.0, 1.5
+SECURITY_SEVERITY: dict[str, float] = {
+    "invalid-config": _LOST, "needs-newer-sysmon": _LOST, "cancelled-by-exclude": _LOST,
+    "empty-include-set": _LOST, "empty-exclude-beside-include": _LOST, "never-matches": _LOST,
+    "is-without-path": _LOST, "is-not-without-path": _LOST, "excludes-list-inverted": _LOST,
+    "semicolon-in-single-value": _LOST, "empty-value": _LOST, "whitespace-in-value": _LOST,
+    "environment-variable": _LOST, "mixed-onmatch-group": _LOST, "empty-list-item": _EVASION,
+    "matches-everything": _EVASION, "or-tautology": _EVASION, "is-not-pair": _EVASION,
+    "and-repeated-field": _EVASION, "bypassable-exclude": _EVASION, "blocks-system-path": _EVASION,
+    "string-compare-number": _EVASION, "short-contains": _NOISE, "schema-version-unreleased": _NOISE,
+    "module-schema-too-old": _NOISE, "merged-differently": _EVASION, "shadowed-filter": _NAMES,
+    "rule-name-never-surfaces": _NAMES,
+    "rule-name-captured": _NAMES, "malformed-technique-name": _NAMES, "long-rule-name": _NAMES,
+    "single-token-list": _STYLE, "duplicate-filter": _STYLE, "bad-suppression": _STYLE,
+}
 VALIDATION_FAMILY = "invalid-config"  # not a code of its own: the name of every validator finding

@@ -30,6 +30,7 @@ class LintContext:
     config: Config
     target: str | None = None
     cache: dict[str, object] = field(default_factory=dict)
+    module_of: Config | None = None  # a module judged at its build's schema: the module as declared
 
     @cached_property
     def validator_findings(self) -> list[Diagnostic]:
@@ -44,7 +45,7 @@ class LintContext:
     def table(self) -> RuleTable:
         from ..blob.compile import compile_config
 
-        return compile_config(self.config).table
+        return compile_config(self.config, table_only=True).table
 
     @cached_property
     def evaluator(self) -> Evaluator:

@@ -24,6 +24,8 @@ class CoverIndex:
         self.suffix: dict[str, list[int]] = defaultdict(list)
         self.inside: dict[str, list[int]] = defaultdict(list)
         self.inside_lengths: set[int] = set()
+        self.prefix_lengths: set[int] = set()
+        self.suffix_lengths: set[int] = set()
         self.image: dict[str, list[int]] = defaultdict(list)
 
     def add(self, order: int, flt: RuleFilter) -> None:
@@ -35,8 +37,10 @@ class CoverIndex:
                 self.equal[token].append(order)
         elif name == "begin with":
             self.prefix[value].append(order)
+            self.prefix_lengths.add(len(value))
         elif name == "end with":
             self.suffix[value].append(order)
+            self.suffix_lengths.add(len(value))
         elif name in ("contains", "contains any"):
             tokens = value.split(";") if name == "contains any" else [value]
             for token in set(tokens):
@@ -60,12 +64,14 @@ class CoverIndex:
         found: set[int] = set()
         if name == "is":
             found.update(self.equal.get(value, ()))
-        if name in ("is", "begin with"):
-            for end in range(len(value) + 1):
-                found.update(self.prefix.get(value[:end], ()))
+        if name in ("is", "begin with"):  # the prefixes of the lengths 'begin with' values have
+            for n in self.prefix_lengths:
+                if n <= len(value):
+                    found.update(self.prefix.get(value[:n], ()))
         if name in ("is", "end with"):
-            for start in range(len(value) + 1):
-                found.update(self.suffix.get(value[start:], ()))
+            for n in self.suffix_lengths:
+                if n <= len(value):
+                    found.update(self.suffix.get(value[len(value) - n:], ()))
         if name in ("is", "contains", "begin with", "end with"):
             found.update(self.inside_of(value))
         if name == "is":

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..engine import Decision
 from ..engine.conditions import CONDITION_MASK, ENVIRONMENT_BIT, Test, compile_test, fold
 from ..engine.cover import cond_name, witness
-from ..errors import Diagnostic, Location
+from ..errors import Diagnostic
 from ..events import Event
 from ..ruletable import COMBINE_AND, COMBINE_OR, RuleFilter, RuleSet
-from .catalog import RULES
 from .context import LintContext
+from .finding import finding, shown
 from .sets import SetChecker
 
 NEGATIVE = frozenset({"is not", "excludes", "not begin with", "not end with"})
@@ -58,9 +59,6 @@ def everyday(field: str) -> tuple[str, ...]:
 _WITNESS_CAP = 100  # later named filters checked with the evaluator per always-true item
 _SHORT = 2  # characters: a 'contains' token this short matches nearly anything
 
-
-def _finding(code: str, message: str, where: Location | None, hint: str | None = None) -> Diagnostic:
-    return Diagnostic(code, RULES[code].severity, message, where or Location(), hint)
 
 
 def test_of(flt: RuleFilter) -> Test | None:
@@ -195,29 +193,36 @@ class LogicChecker:
             benign = next((v for t in short for v in everyday(self.sets.field(scope.rule_set, flt))
                            if fold(t) in fold(v) and test(fold(v))), None)
             if benign is not None:
-                yield _finding("short-contains", f"{self.sets.describe(scope.rule_set, flt)}: the {len(short[0])}-"
-                               f"character piece {short[0]!r} also matches everyday values such as {benign!r}",
+                piece, sample = shown(short[0]), shown(benign)
+                yield finding("short-contains", f"{self.sets.describe(scope.rule_set, flt)}: the {len(short[0])}-"
+                               f"character piece {piece} also matches everyday values such as {sample}",
                                flt.location, "match a longer, distinctive piece")
 
-    def pairs(self, scope: Scope) -> Iterator[tuple[RuleFilter, RuleFilter]]:
+    def pairs(self, scope: Scope, *, negated: bool = False) -> Iterator[tuple[RuleFilter, RuleFilter]]:
+        """Same-field pairs in document order; ``negated``: only pairs with a negative condition (every
+        tautology has one, so the many positive pairs of a long OR list need no look)."""
         by_field: dict[int, list[RuleFilter]] = {}
         for flt in scope.filters:
             by_field.setdefault(flt.field_id, []).append(flt)
         for group in by_field.values():
-            if 1 < len(group) <= 64:  # pairs of a huge same-field list are values, not logic
-                yield from ((a, b) for i, a in enumerate(group) for b in group[i + 1:])
+            if not 1 < len(group) <= 64:  # pairs of a huge same-field list are values, not logic
+                continue
+            if negated and not any(cond_name(f) in NEGATIVE for f in group):
+                continue
+            yield from ((a, b) for i, a in enumerate(group) for b in group[i + 1:]
+                        if not negated or cond_name(a) in NEGATIVE or cond_name(b) in NEGATIVE)
 
     def or_scope(self, scope: Scope) -> Iterator[Diagnostic]:
         paired: set[int] = set()
-        for a, b in self.pairs(scope):
+        for a, b in self.pairs(scope, negated=True):
             if id(a) in paired or id(b) in paired or not tautology(a, b) or not _engine_agrees(a, b, both=False):
                 continue
             paired.update((id(a), id(b)))
             self.note_always(scope, b)
-            yield _finding("or-tautology", f"{self.sets.describe(scope.rule_set, a)} OR "
+            yield finding("or-tautology", f"{self.sets.describe(scope.rule_set, a)} OR "
                            f"{self.sets.describe(scope.rule_set, b)} in one {scope.where}: every value matches "
                            "one of them, so this always matches", b.location,
-                           'wrap the two in <Rule groupRelation="and">, or drop the negated one')
+                           'wrap the two in <Rule groupRelation="and">, or drop the negated one', related=(a.location,))
         for flt in scope.filters:
             if id(flt) not in paired and matches_almost_all(flt) and self.confirmed_always(scope, flt):
                 self.everything.add(id(flt))
@@ -227,23 +232,28 @@ class LogicChecker:
                 else:
                     effect = ("logs" if scope.rule_set.onmatch == "include" else "drops") + \
                         " almost every event of this type"
-                yield _finding("matches-everything", f"{self.sets.describe(scope.rule_set, flt)} alone in an OR "
-                               f"{scope.where} {effect}", flt.location,
-                               'put it in a <Rule groupRelation="and"> with what it should narrow')
+                shown_by = None if scope.rule else self.always_witness(scope, flt)
+                yield finding("matches-everything", f"{self.sets.describe(scope.rule_set, flt)} alone in an OR "
+                              f"{scope.where} {effect}", flt.location,
+                              'put it in a <Rule groupRelation="and"> with what it should narrow',
+                              witness=shown_by[0] if shown_by else None,
+                              claim=(shown_by[1].decision, shown_by[1].rule_name) if shown_by else None)
             elif _empty_token(flt) and self.confirmed_always(scope, flt):
                 self.note_always(scope, flt)  # empty-list-item reports the filter; its shadow is ours
 
     def confirmed_always(self, scope: Scope, flt: RuleFilter) -> bool:
         """The evaluator decides a sample event by this set (top level) — or the <Rule> is true."""
-        if scope.rule:
-            return True
+        return scope.rule or self.always_witness(scope, flt) is not None
+
+    def always_witness(self, scope: Scope, flt: RuleFilter) -> tuple[Event, Decision] | None:
+        """A sample event the filter matches that this set decides (the evaluator's word), or None."""
         test = test_of(flt)
         sample = next((s for s in SAMPLES if test is not None and test(s)), None)
         if sample is None:
-            return False
+            return None
         event = Event(scope.rule_set.event_id, {self.sets.field(scope.rule_set, flt): sample})
         decision = self.ctx.evaluator.decide(event)
-        return decision.rule_set is scope.rule_set
+        return (event, decision) if decision.rule_set is scope.rule_set else None
 
     def note_always(self, scope: Scope, flt: RuleFilter) -> None:
         """An always-true item of an include OR set answers first for every later filter (the first one)."""
@@ -257,10 +267,10 @@ class LogicChecker:
     def and_rule(self, scope: Scope) -> Iterator[Diagnostic]:
         for a, b in self.pairs(scope):
             if contradiction(a, b) and _engine_agrees(a, b, both=True):
-                yield _finding("never-matches", f"{self.sets.describe(scope.rule_set, a)} AND "
+                yield finding("never-matches", f"{self.sets.describe(scope.rule_set, a)} AND "
                                f"{self.sets.describe(scope.rule_set, b)}: no value matches both, so this "
                                f"{scope.where} never matches", b.location,
-                               'use <Rule groupRelation="or"> if either should do')
+                               'use <Rule groupRelation="or"> if either should do', related=(a.location,))
                 return
 
     def excludes_all(self, scope: Scope) -> Iterator[Diagnostic]:
@@ -270,8 +280,8 @@ class LogicChecker:
             tokens = [t for t in dict.fromkeys(fold(flt.value).split(";")) if t]
             test = test_of(flt) if len(tokens) >= 2 else None
             if test is not None and all(test(t) for t in tokens):
-                yield _finding("excludes-list-inverted", f"{self.sets.describe(scope.rule_set, flt)} matches each "
-                               f"value it lists (e.g. {tokens[0]!r}): 'excludes all' is true when any one item is "
+                yield finding("excludes-list-inverted", f"{self.sets.describe(scope.rule_set, flt)} matches each "
+                               f"value it lists (e.g. {shown(tokens[0])}): 'excludes all' is true when any one item is "
                                "missing", flt.location,
                                "for 'none of these' use 'excludes any'; for 'one of these' use 'is any' or "
                                "'contains any'")
@@ -287,22 +297,26 @@ class LogicChecker:
         later = [f for f in rule_set.filters[position + 1:] if f.name]
         later += [f for s in order[start + 1:] for f in s.filters if f.name]
         checked = later[:_WITNESS_CAP]  # each is one evaluator walk; enough to show the point
-        hidden = [f for f in checked if self.decided_by(rule_set, f)]
-        if hidden:
+        decided = [(f, found) for f in checked if (found := self.decided_by(rule_set, f)) is not None]
+        if decided:
+            hidden = [f for f, _found in decided]
+            event, decision = decided[0][1]
             names = sorted({f.name for f in hidden})
             more = "+" if len(later) > len(checked) else ""
-            yield _finding("rule-name-never-surfaces",
-                           f"{len(hidden)}{more} later filter(s) never name the event ({', '.join(names[:3])}"
-                           f"{', ...' if len(names) > 3 else ''}): {self.sets.describe(rule_set, first)} "
-                           f"(line {first.location.line if first.location else 0}) matches first", hidden[0].location)
+            yield finding("rule-name-never-surfaces",
+                          f"{len(hidden)}{more} later filter(s) never name the event ({', '.join(names[:3])}"
+                          f"{', ...' if len(names) > 3 else ''}): {self.sets.describe(rule_set, first)} "
+                          f"(line {first.location.line if first.location else 0}) matches first", hidden[0].location,
+                          related=(first.location,), witness=event, claim=(decision.decision, decision.rule_name))
 
-    def decided_by(self, rule_set: RuleSet, flt: RuleFilter) -> bool:
+    def decided_by(self, rule_set: RuleSet, flt: RuleFilter) -> tuple[Event, Decision] | None:
+        """An event built to match ``flt`` that ``rule_set`` logs under another name (the evaluator's word)."""
         value = witness(flt)
         if value is None:
-            return False
+            return None
         event = Event(rule_set.event_id, {self.sets.field(self.owner[id(flt)], flt): value})
         decision = self.ctx.evaluator.decide(event)
-        return decision.rule_set is rule_set and decision.rule_name != flt.name
+        return (event, decision) if decision.rule_set is rule_set and decision.rule_name != flt.name else None
 
 
 def check_logic(ctx: LintContext) -> Iterator[Diagnostic]:

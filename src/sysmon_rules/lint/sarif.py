@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import Diagnostic, Severity
+from ..errors import Diagnostic, Location, Severity
 from ..validation.codes import CODES as VALIDATION_CODES
-from .catalog import RULES, VALIDATION_FAMILY
+from .catalog import RULES, SECURITY_SEVERITY, VALIDATION_FAMILY
+from .finding import Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # Where each rule's paragraph lives (docs/lint-rules.md, one heading per code); override with
@@ -54,10 +55,22 @@ def _described() -> dict[str, tuple[str, str, Severity]]:
 
 
 def _rule(code: str, summary: str, text: str, severity: Severity) -> dict[str, Any]:
+    score = SECURITY_SEVERITY.get(code, SECURITY_SEVERITY[VALIDATION_FAMILY])
     return {"id": code, "name": code.title().replace("-", ""),
             "shortDescription": {"text": summary}, "fullDescription": {"text": text},
-            "help": {"text": text, "markdown": f"**{summary}**\n\n{text}"},
-            "helpUri": help_uri(code), "defaultConfiguration": {"level": _LEVEL[severity]}}
+            "help": {"text": text, "markdown": f"**{summary}**\n\n{_markdown(text)}"},
+            "helpUri": help_uri(code), "defaultConfiguration": {"level": _LEVEL[severity]},
+            "properties": {"tags": ["security"], "security-severity": f"{score:.1f}"}}
+
+
+def _markdown(text: str) -> str:
+    """Plain text for a Markdown field: a backslash escapes the next character there, so double it."""
+    return text.replace("\\", "\\\\")
+
+
+def _physical(location: Location, path: str, root: Path) -> dict[str, Any]:
+    region = {"startLine": max(location.line, 1), "startColumn": max(location.column, 1)}
+    return {"physicalLocation": {"artifactLocation": _artifact(location.path or path, root), "region": region}}
 
 
 def to_sarif(findings: dict[str, list[Diagnostic]], fingerprints: dict[str, list[str]] | None = None) -> dict[str, Any]:
@@ -70,13 +83,18 @@ def to_sarif(findings: dict[str, list[Diagnostic]], fingerprints: dict[str, list
     for path, diagnostics in findings.items():
         prints = (fingerprints or {}).get(path, [])
         for i, d in enumerate(diagnostics):
-            region = {"startLine": max(d.location.line, 1), "startColumn": max(d.location.column, 1)}
             result: dict[str, Any] = {
                 "ruleId": d.code, "ruleIndex": codes.index(d.code), "level": _LEVEL[d.severity],
                 "message": {"text": d.message + (f" ({d.hint})" if d.hint else "")},
-                "locations": [{"physicalLocation": {"artifactLocation": _artifact(d.location.path or path, root),
-                                                    "region": region}}],
+                "locations": [_physical(d.location, path, root)],
             }
+            if isinstance(d, Finding) and d.related:
+                result["relatedLocations"] = [{"id": n, **_physical(where, path, root),
+                                               "message": {"text": f"line {where.line}"}}
+                                              for n, where in enumerate(d.related, 1)]
+            if isinstance(d, Finding) and d.witness is not None and d.claim is not None:
+                result["properties"] = {"witness": {"EventID": d.witness.event_id, "fields": dict(d.witness.fields)},
+                                        "claim": {"decision": d.claim[0], "RuleName": d.claim[1]}}
             if i < len(prints) and prints[i]:
                 result["partialFingerprints"] = {FINGERPRINT_KEY: prints[i]}
             results.append(result)

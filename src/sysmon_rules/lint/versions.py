@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..errors import Diagnostic, Location, SysmonRulesError
 from ..model import Config
-from ..schema import SchemaVersion, all_versions, ascii_lower, dtd_schema_for, format_version, parse_version
+from ..schema import SchemaVersion, all_versions, ascii_lower, dtd_schema_for, format_version, newest, parse_version
 from ..schema.releases import RELEASES, Release, release_label, resolve_target
 from ..validation import filters_of
 from .catalog import RULES
@@ -111,6 +111,42 @@ def check_versions(ctx: LintContext, target: str) -> Iterator[Diagnostic]:
             needs = release_label(feature.first) if feature.first else "a schema no Sysmon has"
             yield Diagnostic(_CODE, severity, f"{feature.what} needs {needs}; the target is {resolved.label}{via}",
                              feature.location)
+
+
+def check_declared(config: Config) -> Iterator[Diagnostic]:
+    """``schema-version-unreleased``: Sysmon takes a version above its own as its own, silently."""
+    declared = parse_version(config.schema_version)
+    top = newest("windows")
+    if declared is not None and declared > top.packed:
+        code = "schema-version-unreleased"
+        yield Diagnostic(code, RULES[code].severity,
+                         f"schemaversion=\"{config.schema_version}\" is above every Sysmon release (the newest "
+                         f"schema is {top.version}); Sysmon validates the file as {top.version} without a word",
+                         config.location, f"declare the schema the config is written for, e.g. {top.version}")
+
+
+def needs_schema(config: Config) -> Feature | None:
+    """What needs the newest declared schema: the element, option or field the DTD of the declared
+    version must have (conditions are the release's own, whatever the file declares)."""
+    used = [f for f in features(config) if f.first and not f.builder]
+    return max(used, key=lambda f: f.first, default=None)
+
+
+def check_module(config: Config, build_version: str) -> Iterator[Diagnostic]:
+    """``module-schema-too-old``: a module whose content needs a newer schema than it declares;
+    the build writes ``build_version``, so it is a warning when that version has what it needs."""
+    declared = parse_version(config.schema_version) or 0
+    need = needs_schema(config)
+    if need is None or need.first <= declared:
+        return
+    code = "module-schema-too-old"
+    built = parse_version(build_version) or 0
+    fits = "where it loads" if need.first <= built else "which does not have it either"
+    yield Diagnostic(code, RULES[code].severity,
+                     f"declares schemaversion=\"{config.schema_version}\" but {need.what} (line "
+                     f"{need.location.line}) needs {release_label(need.first)}: Sysmon rejects the file alone (its "
+                     f"DTD check); the build merges it into schema {build_version}, {fits}", config.location,
+                     f"declare schemaversion=\"{format_version(need.first)}\"")
 
 
 @dataclass(frozen=True)

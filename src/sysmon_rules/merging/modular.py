@@ -60,6 +60,12 @@ def _rule_sets(doc: Element, keys: Sequence[str]) -> dict[str, list[Element]]:
     return found
 
 
+def taken(doc: Element, keys: Sequence[str]) -> list[Element]:
+    """The event elements the build takes from a document (``//RuleGroup/<Key>``), in document order."""
+    found = {id(n) for nodes in _rule_sets(doc, keys).values() for n in nodes}
+    return [n for n in doc.iter(etree.Element) if id(n) in found]
+
+
 def _append_children(target: Element, rule: Element) -> None:
     """``foreach($child in $rule.ChildNodes) { $existing.AppendChild(ImportNode($child)) }``."""
     if rule.text:  # a text node is a child node too

@@ -54,7 +54,7 @@ class Volume:
         self.hourly.update(other.hourly)
         self.daily.update(other.daily)
 
-    def as_dict(self, *, budget: int | None = None, top: int | None = None) -> dict[str, object]:
+    def to_dict(self, *, budget: int | None = None, top: int | None = None) -> dict[str, object]:
         """The JSON view documented in docs/evaluate.md ("Volume"); its keys are stable."""
         logged = Counter({k: n for k, n in self.daily.items() if k[4] == INCLUDE})
         days = sorted({k[0] for k in self.daily})

@@ -2,7 +2,7 @@
 
 A partition is one input file (EVTX, event XML, JSON lines) or one row group of a Parquet file.
 The client plans them (recognising each file's format, as a single-process replay does); a
-worker replays its partition with the same functions as the single-process CLI (record batches,
+worker replays its partition with the same functions as a replay in one process (record batches,
 ``decide_batch``, grouped counts) and sends back only counters, warnings and, when an output
 was asked for, that partition's rows. Configs travel as bytes and are compiled once per worker.
 """
@@ -19,8 +19,9 @@ import pyarrow as pa
 from ..collectors import CollectorError, EventStream, ReadStats
 from ..collectors.registry import expand
 from ..engine import Evaluator
-from ..replay import decided, evaluator_from, jsonl, with_decisions
-from ..report import Comparison, Summary
+from .configs import evaluator_from
+from .rows import decided, jsonl, with_decisions
+from .summary import Comparison, Summary
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,11 @@ class Job:
 
 @dataclass
 class PartResult:
-    """A replayed partition: counters (rule sets by position), what reading found, its rows."""
+    """A replayed partition: counters, what reading found, its rows."""
 
     partition: Partition
     summary: Summary
     comparison: Comparison | None
-    matched_sets: list[int]
     stats: ReadStats
     files: list[tuple[str, str]]
     warnings: list[str] = field(default_factory=list)
@@ -110,10 +110,8 @@ def run_partition(partition: Partition, job: Job) -> PartResult:
             parts.append(jsonl(batch, result, theirs, job.locations))
         elif job.output == "parquet":
             parts.append(with_decisions(batch, result, theirs))
-    matched = [i for i, s in enumerate(evaluator.table.rule_sets) if id(s) in summary.matched]
-    summary.matched = set()  # object ids mean nothing in another process: positions travel
     rows = _rows(job.output, parts)
-    return PartResult(partition, summary, comparison, matched, stream.stats, stream.files, warnings,
+    return PartResult(partition, summary, comparison, stream.stats, stream.files, warnings,
                       rows, time.process_time() - started)
 
 

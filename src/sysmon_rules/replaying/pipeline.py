@@ -1,0 +1,169 @@
+"""``replay``: decide every event of some sources with a config (and a second one), count, write.
+
+One pipeline for every way of running it. In one process the batches are read on a thread
+(``ReadAhead``) while the configs load, or by forked worker processes for big inputs, and each
+batch is decided once per config; with ``explain`` events are decided one by one with their
+explanation; with a ``scheduler`` the inputs are split into partitions replayed on a Dask cluster
+(:mod:`.cluster`). All give the same :class:`ReplayResult` and the same rows in the same order.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SysmonRulesError
+from .configs import load_evaluator
+from .result import ReplayResult
+from .sinks import JsonLines, Parquet, Sink, Traces
+from .summary import Comparison, Summary
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ..collectors import EventStream
+    from ..engine import Evaluator
+    from .readahead import ReadAhead
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a replay: ``result`` holds what was decided until then."""
+
+    def __init__(self, result: ReplayResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+def replay(config: str | Path | Evaluator, sources: Iterable[str | Path], *,
+           compare: str | Path | Evaluator | None = None, collector: str | None = None, strict: bool = False,
+           platform: str = "windows", environment: dict[str, str] | None = None, sysmon_compatible: bool = False,
+           sink: Sink | None = None, progress: Callable[[int], None] | None = None, scheduler: Any = None,
+           explain: str | None = None, warn: Callable[[str], None] | None = None) -> ReplayResult:
+    """Decide every Sysmon event of ``sources`` with ``config`` (and ``compare``) and count.
+
+    ``config`` and ``compare`` are paths of XML configs or rule blobs (raw, .reg, hex, base64; a
+    failure to load one is a :class:`ConfigLoadError` naming it) or Evaluators. ``sources`` are
+    what ``read_events`` reads: .evtx, event XML, JSON lines, Parquet, folders, zips, URLs,
+    ``-`` for stdin; ``collector`` forces one reader, ``strict`` makes a damaged record an error
+    (otherwise it is skipped, counted and given to ``warn``). ``sink`` also receives each event's
+    decision (:class:`JsonLines`, :class:`Parquet`, :class:`Traces`); ``progress`` the number of
+    events decided, as they are. ``explain`` (``"short"`` or ``"full"``) decides events one by one
+    with their explanation. ``scheduler`` (``"local"``, ``"local:N"``, ``"tcp://HOST:PORT"`` or a
+    ``distributed.Client``) replays on a Dask cluster. Ctrl-C raises :class:`Interrupted`.
+    """
+    if isinstance(sink, Parquet) and explain:
+        raise SysmonRulesError("explained events are not written to Parquet; leave out explain or the Parquet sink")
+    if isinstance(sink, Traces) and not explain:
+        raise SysmonRulesError("traces are written for explained events only; give explain")
+    warn = warn or _collector_warning
+    loading: dict[str, Any] = {"platform": platform, "environment": environment,
+                               "sysmon_compatible": sysmon_compatible}
+    if scheduler is not None:
+        if explain:
+            raise SysmonRulesError("explain decides event by event in this process; leave out the scheduler")
+        from .cluster import replay_on_cluster
+
+        return replay_on_cluster(config, list(sources), compare=compare, scheduler=scheduler, collector=collector,
+                                 strict=strict, sink=sink, warn=warn, progress=progress, **loading)
+    stream, ahead, unknown = _reading(sources, collector, strict, warn, batches=not explain)
+    with ahead or nullcontext():  # a replay that stops early stops the reading too
+        evaluator = _evaluator(config, loading)
+        other = _evaluator(compare, loading) if compare is not None else None
+        if unknown is not None:
+            raise unknown
+        assert stream is not None
+        summary, comparison = Summary(), Comparison() if other is not None else None
+        try:
+            if explain:
+                _replay_events(stream, evaluator, other, summary, comparison, explain, sink, progress)
+            elif ahead is None:  # read by forked workers
+                _replay_batches(stream.batches(), evaluator, other, summary, comparison, sink, progress)
+            else:  # the classifiers' lookups are built while the first batch is still being read
+                ahead.meanwhile(evaluator.prepare_batches())
+                _replay_batches(ahead, evaluator, other, summary, comparison, sink, progress)
+        except KeyboardInterrupt:
+            raise Interrupted(_result(stream, evaluator, other, summary, comparison, compare)) from None
+        return _result(stream, evaluator, other, summary, comparison, compare)
+
+
+def _evaluator(config: str | Path | Evaluator, loading: dict[str, Any]) -> Evaluator:
+    return config if not isinstance(config, str | Path) else load_evaluator(config, **loading)
+
+
+def _result(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, summary: Summary,
+            comparison: Comparison | None, compare: object) -> ReplayResult:
+    return ReplayResult(evaluator, other, summary, comparison, stream.stats, stream.files, stream.unread,
+                        compare_name=str(compare) if isinstance(compare, str | Path) else "")
+
+
+def _reading(sources: Iterable[str | Path], collector: str | None, strict: bool, warn: Callable[[str], None],
+             *, batches: bool) -> tuple[EventStream | None, ReadAhead | None, SysmonRulesError | None]:
+    """The event stream and, for ``batches``, its batches being read on a thread from now on,
+    while the configs load (``ReadAhead``: what reading says and raises still comes out in
+    reading order), unless forked workers will read them. A bad ``collector`` is returned, to be
+    told after the configs' errors."""
+    from ..collectors import EventStream
+    from .readahead import ReadAhead
+
+    ahead = ReadAhead(warn) if batches else None
+    try:
+        stream = EventStream(sources, collector=collector, strict=strict,
+                             warn=ahead.warn if ahead is not None else warn)
+    except SysmonRulesError as exc:
+        return None, None, exc
+    if ahead is not None and stream.forks():  # worker processes read in parallel (a thread would stop the fork)
+        stream.warn, ahead = warn, None
+    if ahead is not None:
+        ahead.start(stream.batches())
+    return stream, ahead, None
+
+
+def _collector_warning(message: str) -> None:
+    """What reading says when the caller gave no ``warn``: a ``CollectorWarning``."""
+    from ..collectors import CollectorWarning
+
+    warnings.warn(message, CollectorWarning, stacklevel=2)
+
+
+def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, summary: Summary,
+                   comparison: Comparison | None, explain: str, sink: Sink | None,
+                   progress: Callable[[int], None] | None) -> None:
+    """Event by event, with every decision explained (concise, or ``"full"``: every set)."""
+    from .rows import event_line
+
+    positions = {id(s): i for i, s in enumerate(evaluator.table.rule_sets)}
+    for event in stream:
+        decision = evaluator.explain(event)
+        summary.add(event, decision, positions.get(id(decision.rule_set)))
+        theirs = other.decide(event) if other is not None else None
+        if theirs is not None and comparison is not None:
+            comparison.add(event, decision, theirs)
+        if isinstance(sink, JsonLines):
+            sink.write(json.dumps(event_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
+        elif isinstance(sink, Traces) and decision.trace is not None:
+            trace = decision.trace.render() if explain == "full" else decision.trace.summary()
+            sink.write(f"{event.origin or '-'}\n{trace}\n")
+        if progress is not None:
+            progress(1)
+
+
+def _replay_batches(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, other: Evaluator | None,
+                    summary: Summary, comparison: Comparison | None, sink: Sink | None,
+                    progress: Callable[[int], None] | None) -> None:
+    """In record batches, each decided once per config (:mod:`.rows`)."""
+    from ..collectors.parquet import write_parquet
+    from .rows import decided, empty, jsonl, set_locations, with_decisions
+
+    done = decided(batches, evaluator, summary, other, comparison, progress)
+    if isinstance(sink, Parquet):
+        write_parquet(sink.path, (with_decisions(*d) for d in done), with_decisions(*empty(evaluator, other)).schema)
+    elif isinstance(sink, JsonLines):
+        locations = set_locations(evaluator)
+        for batch, result, theirs in done:
+            sink.write(jsonl(batch, result, theirs, locations))
+    else:
+        for _ in done:
+            pass
