@@ -212,13 +212,15 @@ class JsonlCollector:
         Arrow's JSON reader where that reads them exactly (``jsonl_batches``); every other line
         (other shapes, damage, a BOM, invalid UTF-8) takes the path of :meth:`events`.
         """
-        from .arrow import BATCH_ROWS
+        from .arrow import BATCH_ROWS, field_names
         from .jsonl_batches import BLOCK_BYTES, Batcher, parsed
 
         batcher = Batcher(source, rows or BATCH_ROWS, _canonical_fast,
                           lambda number, raw: self._raw_line(source, number, raw))
+        # Only the fields the reader will look at, where the lines allow it (``Source.columns``).
+        names = None if source.columns is None else tuple(n for n in field_names() if n in source.columns)
         with source.open() as stream:
-            for block, table in parsed(blocks(stream, BLOCK_BYTES)):
+            for block, table in parsed(blocks(stream, BLOCK_BYTES), names=names):
                 if block.data is None:
                     source.skip(f"{source.name}:{block.first}", f"line longer than {MAX_LINE >> 20} MiB")
                 else:

@@ -42,33 +42,64 @@ Slow = Callable[[int, bytes], "Event | None"]  # the line-by-line reading of any
 
 
 @cache
-def _parse_options() -> pj.ParseOptions:
-    fields = pa.struct([(name, pa.string()) for name in field_names()])
+def _parse_options(names: tuple[str, ...] | None) -> pj.ParseOptions:
+    fields = pa.struct([(name, pa.string()) for name in (field_names() if names is None else names)])
     layout = pa.schema([("EventID", pa.int64()), ("record", pa.int64()), ("Computer", pa.string()),
                         ("fields", fields)])
     # "error": a key outside the layout (an extra field, "event_id", ...) is the per-line path's.
-    return pj.ParseOptions(explicit_schema=layout, unexpected_field_behavior="error")
+    # "ignore" only for a projection, whose block passed ``_plain_shape`` (see there).
+    return pj.ParseOptions(explicit_schema=layout, unexpected_field_behavior="error" if names is None else "ignore")
 
 
-def parse_block(data: bytes, count: int) -> pa.Table | None:
+def parse_block(data: bytes, count: int, names: tuple[str, ...] | None = None) -> pa.Table | None:
     """The ``count`` lines of ``data`` as columns ``EventID``, ``record``, ``Computer``,
-    ``fields`` (one row per line), or None unless each is a canonical line read exactly."""
+    ``fields`` (one row per line), or None unless each is a canonical line read exactly.
+
+    With ``names`` (a projection), ``fields`` may hold only those fields: the others are read
+    past, once the block's shape shows they are all strings (else every field is read).
+    """
     if not _one_object_per_line(data, count) or _may_hold_null(data):
         return None
     try:
         # Arrow's reader stores string bytes unchecked: the block must be UTF-8 (as orjson requires).
-        _utf8_checked(data)
-        table = pj.read_json(pa.py_buffer(data), parse_options=_parse_options(),
+        text = _utf8_checked(data)
+        if names is not None and not _plain_shape(text):
+            names = None
+        table = pj.read_json(pa.py_buffer(data), parse_options=_parse_options(names),
                              read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1))
     except pa.ArrowInvalid:  # not JSON, a duplicate key, a value of another type, a lone surrogate
         return None
     return table.combine_chunks() if table.num_rows == count and _canonical(table) else None
 
 
-def _utf8_checked(data: bytes) -> None:
-    """ArrowInvalid unless ``data`` is UTF-8: Arrow's check, on the bytes as they are (no copy)."""
+def _utf8_checked(data: bytes) -> pa.Array:
+    """``data`` as one Arrow string (no copy); ArrowInvalid unless it is UTF-8 (Arrow's check)."""
     offsets = pa.py_buffer(struct.pack("=ii", 0, len(data)))
-    pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.string())
+    return pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.string())
+
+
+# One canonical line whose keys are EventID, fields, record, Computer (in this order, the last two
+# optional) and whose fields are all strings. Read with the JSON tokens' own rules (a string ends
+# at its first quote not escaped), so on text that is JSON (Arrow's reader checks that) it splits
+# the line where JSON does: a match leaves no value in "fields" but strings, no other key.
+_STRING = r'"(?:[^"\\\n]|\\.)*"'
+_PAIR = rf"{_STRING}[ \t]*:[ \t]*{_STRING}"
+_SEP = r"[ \t]*,[ \t]*"
+_LINE = (rf'\{{[ \t]*"EventID"[ \t]*:[ \t]*[0-9]+{_SEP}"fields"[ \t]*:[ \t]*'
+         rf'\{{[ \t]*(?:{_PAIR}(?:{_SEP}{_PAIR})*)?[ \t]*\}}'
+         rf'(?:{_SEP}"record"[ \t]*:[ \t]*[0-9]+)?(?:{_SEP}"Computer"[ \t]*:[ \t]*{_STRING})?[ \t]*\}}')
+_PLAIN_BLOCK = rf"^(?:{_LINE}\r?\n)*{_LINE}\r?\n?$"
+
+
+def _plain_shape(text: pa.Array) -> bool:
+    """Is every line of the block (``text``, valid JSON objects one a line) a canonical line of
+    strings only? Then a projected read, which reads past the fields it was not asked for, can
+    miss nothing the line-by-line reading would see in them: a value that is not a string (a
+    damaged record there), an unknown top-level key ("Hostname", "winlog": another host or
+    shape). Unknown field names and duplicate keys among the skipped fields change nothing the
+    projection's reader looks at (the line-by-line reading keeps them as fields no filter reads).
+    One pass of RE2's automaton over the block."""
+    return bool(pc.match_substring_regex(text, _PLAIN_BLOCK)[0].as_py())
 
 
 def _one_object_per_line(data: bytes, count: int) -> bool:
@@ -119,7 +150,8 @@ def _canonical(table: pa.Table) -> bool:
     return computers.null_count == len(computers) or bool(pc.min(pc.binary_length(computers)).as_py() > 0)
 
 
-def parsed(blocks: Iterable[Block], workers: int = WORKERS) -> Iterator[tuple[Block, pa.Table | None]]:
+def parsed(blocks: Iterable[Block], workers: int = WORKERS,
+           names: tuple[str, ...] | None = None) -> Iterator[tuple[Block, pa.Table | None]]:
     """Each block with its :func:`parse_block` (None for a line over the limit), in order.
 
     Blocks are parsed ahead on worker threads: Arrow's reader runs without the GIL, so blocks
@@ -130,7 +162,7 @@ def parsed(blocks: Iterable[Block], workers: int = WORKERS) -> Iterator[tuple[Bl
         failure: Exception | None = None
         try:
             for block in blocks:
-                work = pool.submit(parse_block, block.data, block.count) if block.data is not None else None
+                work = pool.submit(parse_block, block.data, block.count, names) if block.data is not None else None
                 ahead.append((block, work))
                 if len(ahead) > workers:
                     yield _done(ahead.popleft())

@@ -125,6 +125,13 @@ class BatchDecider:
         first = _first_rows(signatures.indices, len(signatures.dictionary))
         return self._columns(self._decide_rows(batch, ids, first), signatures.indices)
 
+    def columns(self) -> frozenset[str]:
+        """Every field column :meth:`decide` may read, whatever the event ids of the rows."""
+        names: set[str] = set()
+        for event_id in self.evaluator.known_ids():
+            names.update(self._classes_for(event_id))
+        return frozenset(names)
+
     def prepare(self, event_id: int) -> None:
         """Build what deciding rows of this id needs (its plan, each field's lookups) ahead of them."""
         for classes in self._classes_for(event_id).values():
