@@ -212,8 +212,8 @@ class JsonlCollector:
         Arrow's JSON reader where that reads them exactly (``jsonl_batches``); every other line
         (other shapes, damage, a BOM, invalid UTF-8) takes the path of :meth:`events`.
         """
-        from .arrow import BATCH_ROWS, field_names
-        from .jsonl_batches import BLOCK_BYTES, Batcher, parsed
+        from .arrow import field_names
+        from .jsonl_batches import BATCH_ROWS, BLOCK_BYTES, Batcher, parsed
 
         batcher = Batcher(source, rows or BATCH_ROWS, _canonical_fast,
                           lambda number, raw: self._raw_line(source, number, raw))

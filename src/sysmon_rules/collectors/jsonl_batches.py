@@ -36,7 +36,11 @@ from .lines import Block
 WORKERS = min(2, os.cpu_count() or 1)
 # Bytes per block: big enough that the reader's fixed cost (about 1 ms a call) is small, small
 # enough that a block with one odd line costs little when it is read line by line instead.
-BLOCK_BYTES = 4 << 20
+BLOCK_BYTES = 2 << 20
+# Rows per batch: a batch holds its lines' blocks until it is built (an odd value there is read
+# again line by line), and a replay holds three batches at a time (read ahead, queued, decided),
+# so this bounds the memory; fewer rows cost a little more time per row in deciding.
+BATCH_ROWS = 16_384
 Fast = Callable[[bytes], "dict[str, Any] | None"]  # the line-by-line test: the object of a canonical line
 Slow = Callable[[int, bytes], "Event | None"]  # the line-by-line reading of any line
 
@@ -270,13 +274,8 @@ class Batcher:
 def _columns(items: list[_Piece | _Row | Event], source: str) -> pa.RecordBatch:
     """One batch from parsed pieces and canonical line objects: the batch ``arrow.from_rows``
     builds from the objects of all those lines (each part's plain columns, end to end)."""
-    if all(isinstance(item, _Piece) for item in items):  # the usual case: one table, no per-column joins
-        pieces = [item for item in items if isinstance(item, _Piece)]
-        table = pa.concat_tables([p.table for p in pieces]).combine_chunks() if len(pieces) > 1 else pieces[0].table
-        numbers = [range(p.block.first + p.offset, p.block.first + p.offset + p.table.num_rows) for p in pieces]
-        columns = _table_columns(table, [n for r in numbers for n in r])
-    else:
-        columns = _joined(items)
+    # Pieces may hold different fields (a projected block beside one read in full): joined by name.
+    columns = _joined(items)
     columns["source"] = pa.array([source] * len(columns["EventID"]), pa.string())
     return from_columns(columns)
 
