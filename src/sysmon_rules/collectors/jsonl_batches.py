@@ -62,13 +62,14 @@ def parse_block(data: bytes, count: int, names: tuple[str, ...] | None = None) -
     With ``names`` (a projection), ``fields`` may hold only those fields: the others are read
     past, once the block's shape shows they are all strings (else every field is read).
     """
-    if not _one_object_per_line(data, count) or _may_hold_null(data):
-        return None
     try:
         # Arrow's reader stores string bytes unchecked: the block must be UTF-8 (as orjson requires).
         text = _utf8_checked(data)
+        # A plain shape is one object a line without a null token: the two checks below hold.
         if names is not None and not _plain_shape(text):
             names = None
+        if names is None and (not _one_object_per_line(data, count) or _may_hold_null(data)):
+            return None
         table = pj.read_json(pa.py_buffer(data), parse_options=_parse_options(names),
                              read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1))
     except pa.ArrowInvalid:  # not JSON, a duplicate key, a value of another type, a lone surrogate
