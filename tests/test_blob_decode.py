@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SHARED
-from sysmon_rules import BlobFormatError, from_blob, load, loads, to_blob, to_xml
+from sysmon_rules import BlobFormatError, SourceError, from_blob, load, loads, to_blob, to_xml
 from sysmon_rules.blob.decode import decode, decode_blob
 from sysmon_rules.blob.dump import dump_json, dump_text
 from sysmon_rules.blob.encode import encode_table
@@ -164,8 +164,8 @@ def test_corrupt_blobs_raise_blob_format_error(real_blob: bytes) -> None:
         assert info.value.struct and info.value.offset >= 0, label
 
 
-def test_empty_input_is_a_format_error() -> None:
-    with pytest.raises(BlobFormatError):
+def test_empty_input_is_a_source_error() -> None:
+    with pytest.raises(SourceError, match="empty: no rules in it"):  # the loader's one error for no rules
         from_blob(b"")
 
 

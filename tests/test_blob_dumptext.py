@@ -128,7 +128,7 @@ def test_full_windows_output_with_preamble() -> None:
 
 @pytest.mark.parametrize(("text", "where", "what"), [
     ("Rule configuration (version 4.90):\n - ProcessCreate                      onmatch: include   combine",
-     ":2:1", "ends in the middle of a line"),
+     ":2:", "ends in the middle of this line: cut?"),
     ("Rule configuration (version 4.90):\n - ProcessCreate    onmatch: include   combine rules using 'Or'\n"
      "\tImage    filter: is   value: 'x\n", ":3:", "not a line `sysmon -c` prints"),
     ("Rule configuration (version 4.90):\n - NoSuchEvent    onmatch: include   combine rules using 'Or'\n",

@@ -44,7 +44,7 @@ def test_reg_value_is_read_across_continuation_lines(project_root: Path) -> None
 
 
 @pytest.mark.parametrize("source, message", [
-    ("/dev/zero", "more than 64 MiB: too large to be a rule blob"),
+    ("/dev/zero", "more than 64 MiB: too large to be an XML config, a rule blob"),
     ("examples/sysmonconfig.xml", "this is an XML config, not a rule blob"),
 ])
 def test_decompile_and_dump_refuse_what_is_not_a_blob(project_root: Path, source: str, message: str) -> None:

@@ -273,7 +273,7 @@ def test_library_and_command_make_the_same_page(tmp_path: Path) -> None:
     (["/no/such.xml"], "/no/such.xml: error[file-access]: cannot read the file"),
     ([str(EXAMPLE), "--events", "/no/such.evtx"], "error: /no/such.evtx: cannot read"),
     ([str(EXAMPLE), "--compare", "/no/other.xml"], "/no/other.xml: error[file-access]: cannot read the file"),
-    ([str(ROOT / "README.md")], "README.md: error[invalid-input]: not an XML config, nor a rule blob"),
+    ([str(ROOT / "README.md")], "README.md: error[source]: not an XML config, a rule blob"),
 ])
 def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                                message: str) -> None:

@@ -53,7 +53,7 @@ def test_an_empty_folder_is_one_line(tmp_path: Path) -> None:
     empty.mkdir()
     out = tmp_path / "out.xml"
     code, err = _run("merge", str(empty), "-o", str(out))
-    assert code == 1 and f"{empty}: error[merge-source]: no module (*.xml) in this folder" in err
+    assert code == 1 and f"{empty}: error[source]: no module (*.xml) in this folder" in err
     assert len(err.strip().splitlines()) == 1 and not out.exists()
 
 
@@ -65,7 +65,7 @@ def test_a_list_naming_a_missing_module_is_one_line_with_its_line(tmp_path: Path
     listing.write_bytes("\ufeff1_process_creation\\a.xml\r\n1_process_creation\\gone.xml\r\n".encode("utf-16-le"))
     out = tmp_path / "out.xml"
     code, err = _run("merge", str(checkout), "--include-list", str(listing), "-o", str(out))
-    expected = f"{listing}:2: error[merge-source]: listed module not found: 1_process_creation/gone.xml"
+    expected = f"{listing}:2: error[source]: listed module not found: 1_process_creation/gone.xml"
     assert code == 1 and expected in err
     assert len(err.strip().splitlines()) == 1 and not out.exists()
 

@@ -22,6 +22,7 @@ from .errors import (
     Location,
     PlatformError,
     SchemaVersionError,
+    SourceError,
     SysmonRulesError,
 )
 from .events import Event, Origin
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from .merging import MergeResult, merge
     from .readiness import CoverageReport, coverage
     from .replaying import Comparison, ReplayResult, Summary, replay
+    from .rulesource import RuleSource, load_rules
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
 _LAZY = {
@@ -72,6 +74,8 @@ _LAZY = {
     "html_report": "sysmon_rules.htmlreport",
     "merge": "sysmon_rules.merging",
     "MergeResult": "sysmon_rules.merging",
+    "load_rules": "sysmon_rules.rulesource",
+    "RuleSource": "sysmon_rules.rulesource",
     "replay": "sysmon_rules.replaying",
     "ReplayResult": "sysmon_rules.replaying",
     "Summary": "sysmon_rules.replaying",
@@ -103,7 +107,9 @@ __all__ = [
     "ReplayResult",
     "Rule",
     "RuleGroup",
+    "RuleSource",
     "SchemaVersionError",
+    "SourceError",
     "Summary",
     "SysmonRulesError",
     "compile_config",
@@ -115,6 +121,7 @@ __all__ = [
     "iter_errors",
     "lint_file",
     "load",
+    "load_rules",
     "loads",
     "merge",
     "replay",

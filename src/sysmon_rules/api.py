@@ -15,10 +15,10 @@ from .blob.compile import CompiledBlob as CompiledBlob
 from .blob.compile import compile_config as compile_config
 from .blob.decode import DecodedBlob, decode_blob
 from .blob.encode import to_blob as to_blob
-from .blob.reconstruct import rebuild
 from .lint import lint_file as lint_file
 from .model import Config
-from .schema.model import Platform, as_platform
+from .rulesource import load_rules
+from .schema.model import Platform
 from .validation import iter_errors as iter_errors
 from .validation import load as load
 from .validation import loads as loads
@@ -40,10 +40,12 @@ class Decompiled:
 
 
 def decompile(data: bytes, *, platform: Platform | str = "windows") -> Decompiled:
-    """Decode a rule blob of any binary version into a config that compiles back to it."""
-    decoded = decode_blob(data)
-    config, notes = rebuild(decoded, as_platform(platform))
-    return Decompiled(config, tuple(notes), decoded)
+    """Decode a rule blob of any binary version into a config that compiles back to it. The blob
+    may be raw or as a host holds it (``rulesource.load_rules``: a .reg export, whose values beside
+    ``Rules`` become options, reg query output, hex, base64, `sysmon -c` text, whose losses are notes)."""
+    rules = load_rules(data, platform=platform, blob_only=True)
+    config, notes = rules.as_config()
+    return Decompiled(config, tuple(notes), decode_blob(rules.blob_bytes))
 
 
 def from_blob(data: bytes, *, platform: Platform | str = "windows") -> Config:

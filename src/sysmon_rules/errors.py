@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -57,6 +57,13 @@ class SysmonRulesError(ValueError):
         """The error as the Diagnostics a command prints, one line each."""
         return [Diagnostic(self.code, "error", self.message, self.location)]
 
+    def placed(self, path: str) -> SysmonRulesError:
+        """This error, naming ``path`` when it names no file (the bytes it is about came from there)."""
+        if not self.location.path:
+            self.location = replace(self.location, path=path)
+            self.args = (f"{self.location}: {self.message}",)
+        return self
+
 
 class ConfigSyntaxError(SysmonRulesError):
     """The file is not well-formed XML, or not in an encoding Sysmon reads."""
@@ -101,6 +108,13 @@ class SchemaVersionError(SysmonRulesError):
     """A schema version that is malformed or that Sysmon does not support."""
 
     code = "schema-version"
+
+
+class SourceError(SysmonRulesError):
+    """An input that is not what the command reads (no rules in it, the wrong kind of file, too
+    large, empty), or a source that names nothing usable (merge's SOURCE and module lists)."""
+
+    code = "source"
 
 
 class BlobFormatError(SysmonRulesError):

@@ -54,8 +54,9 @@ def _set_lines(rule_set: RuleSet, schema: SchemaVersion, conditions: tuple[str, 
     return lines
 
 
-def dump_text(data: bytes, platform: Platform = "windows") -> str:
-    """What ``sysmon -c`` prints under "Rule configuration" for this blob."""
+def dump_text(data: bytes, platform: Platform = "windows", *, every_set: bool = False) -> str:
+    """What ``sysmon -c`` prints under "Rule configuration" for this blob; ``every_set`` also
+    prints the sets it leaves out (:func:`printed_sets`), in the same format."""
     decoded = decode_blob(data)
     table = decoded.table
     schema = writer_schema(table.binary_version, platform, table.schema_version)
@@ -67,16 +68,17 @@ def dump_text(data: bytes, platform: Platform = "windows") -> str:
     if not table.rule_sets:
         return "No rules installed\n"
     state = {"aggregation": 0}
-    for index in printed_sets(table, schema):
+    for index in printed_sets(table, schema, every_set=every_set):
         lines += _set_lines(table.rule_sets[index], schema, conditions, state)
     return "\n".join(lines) + "\n"
 
 
-def printed_sets(table: RuleTable, schema: SchemaVersion) -> list[int]:
+def printed_sets(table: RuleTable, schema: SchemaVersion, *, every_set: bool = False) -> list[int]:
     """Indexes of the rule sets ``sysmon -c`` prints: known events, no repeat of the set before.
 
     Sysmon's "don't repeat overloaded event type names": a set whose event's rule name and
-    default equal the previously printed set's is not printed at all, filters and all.
+    default equal the previously printed set's is not printed at all, filters and all
+    (``every_set`` keeps those).
     """
     shown: list[int] = []
     previous: tuple[str, int] | None = None
@@ -85,7 +87,7 @@ def printed_sets(table: RuleTable, schema: SchemaVersion) -> list[int]:
         if event is None:
             continue
         key = (event.rulename or "", rule_set.rule_default)
-        if key != previous:
+        if key != previous or every_set:
             shown.append(index)
         previous = key
     return shown
@@ -126,3 +128,17 @@ def _set_json(rule_set: RuleSet, schema: SchemaVersion, conditions: tuple[str, .
             "aggregation_id": f.aggregation_id,
         } for f in rule_set.filters],
     }
+
+
+def hidden_sets(table: RuleTable, platform: Platform = "windows") -> list[int]:
+    """Indexes of the sets of known events ``sysmon -c`` does not print (see :func:`printed_sets`)."""
+    schema = writer_schema(table.binary_version, platform, table.schema_version)
+    shown = set(printed_sets(table, schema))
+    return [i for i, s in enumerate(table.rule_sets) if s.event_id in schema.events_by_id and i not in shown]
+
+
+def left_out(table: RuleTable, platform: Platform = "windows") -> list[str]:
+    """The sets ``sysmon -c`` does not print, each as "set N (EventName onmatch=..., K filters)"."""
+    schema = writer_schema(table.binary_version, platform, table.schema_version)
+    return [f"set {i + 1} ({schema.events_by_id[s.event_id].rulename} onmatch={_match_name(s.rule_default)}, "
+            f"{len(s.filters)} filters)" for i in hidden_sets(table, platform) for s in (table.rule_sets[i],)]

@@ -34,6 +34,30 @@ def reg_values(text: str) -> dict[str, str | int]:
     return values
 
 
+_QUERY_VALUE = re.compile(r"^[ \t]+(?P<name>\w+)[ \t]+(?P<type>REG_DWORD|REG_SZ|REG_EXPAND_SZ)(?:[ \t]+(?P<value>.*?))?"
+                          r"[ \t]*\r?$", re.MULTILINE)
+_QUERY_KEY = re.compile(r"^HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\(?P<driver>[^\\\r\n]+)\\Parameters"
+                        r"[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
+
+
+def reg_query_values(text: str) -> dict[str, str | int]:
+    """The DWORD and string values of ``reg query`` output (DWORDs print as ``0x...``)."""
+    values: dict[str, str | int] = {}
+    for match in _QUERY_VALUE.finditer(text):
+        value = match.group("value") or ""
+        if match.group("type") == "REG_DWORD":
+            try:
+                values[match.group("name")] = int(value, 16)
+            except ValueError:
+                continue  # not what reg prints: leave the value out rather than guess
+        else:
+            values[match.group("name")] = value
+    key = _QUERY_KEY.search(text)
+    if key is not None:
+        values["(driver)"] = key.group("driver")
+    return values
+
+
 def hash_names(flag: int) -> str | None:
     """``HashingAlgorithm`` back to Sysmon's names (``SHA1,MD5,...``); None for no valid flag."""
     if flag == _ALGO_ALL:

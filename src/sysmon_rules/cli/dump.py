@@ -6,13 +6,11 @@ import json
 
 import click
 
-from ..blob.decode import decode_blob
-from ..blob.dump import dump_json, dump_text
-from ..blob.dumptext import blob_from_text
+from ..blob.dump import dump_json, dump_text, left_out
 from ..blob.regvalues import options_header
 from ..errors import SysmonRulesError
 from ..schema.model import as_platform
-from .decompile import read_input_and_values
+from .decompile import read_host_rules
 from .messages import fail_with
 
 
@@ -20,17 +18,26 @@ from .messages import fail_with
 @click.argument("blob", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
-def command(blob: str, fmt: str, platform: str) -> None:
-    """Print BLOB's rules as `sysmon -c` does (text) or every rule set in full (json)."""
-    data, values = read_input_and_values(blob)
+@click.option("--every-set", is_flag=True,
+              help="Also print the rule sets `sysmon -c` leaves out (a set right after one of the same event "
+                   "type and onmatch); the text is then no longer what `sysmon -c` prints.")
+def command(blob: str, fmt: str, platform: str, every_set: bool) -> None:
+    """Print BLOB's rules as `sysmon -c` does (text) or every rule set in full (json).
+
+    The text leaves out what `sysmon -c` leaves out; stderr names those sets."""
+    rules = read_host_rules(blob, platform)
     plat = as_platform(platform)
     try:
-        from_text = blob_from_text(data, platform=plat, path=blob)  # `sysmon -c` text: its rules again
-        data = from_text[0] if from_text is not None else data
+        data = rules.blob_bytes  # `sysmon -c` text: its rules again
         if fmt == "json":
             text = json.dumps(dump_json(data, plat), indent=2) + "\n"
         else:  # sysmon -c: the options, then the rules
-            text = options_header(decode_blob(data).table, values) + dump_text(data, plat)
+            text = options_header(rules.table, rules.values) + dump_text(data, plat, every_set=every_set)
+            missing = left_out(rules.table, plat)
+            if missing:
+                verb = "are printed here (--every-set)" if every_set else "are not printed (--every-set prints them)"
+                click.echo(f"{blob}: note: `sysmon -c` does not print {len(missing)} rule set(s), each right after "
+                           f"a set of the same event type and onmatch: {'; '.join(missing)}; they {verb}", err=True)
     except SysmonRulesError as exc:
         fail_with(exc, blob)
     click.echo(text, nl=False)

@@ -83,10 +83,13 @@ def _hidden_changes(side: Side, hidden: list[int], is_old: bool, platform: str) 
     changes = []
     for index in hidden:
         rule_set = side.table.rule_sets[index]
-        event = newest(platform).events_by_id[rule_set.event_id]  # type: ignore[arg-type]
-        change = Change("set-hidden", event.rulename or event.name, rule_set.event_id, rule_set.onmatch,
-                        f"{event.rulename} onmatch={rule_set.onmatch}: rule set ({len(rule_set.filters)} filters) "
-                        "that `sysmon -c` does not print after a set of the same type; unknown on the text side")
+        event = newest(platform).events_by_id.get(rule_set.event_id)  # type: ignore[arg-type]
+        why = "after a set of the same type" if event is not None else \
+            f"(event {rule_set.event_id} is not a {platform} event)"
+        name = (event.rulename or event.name) if event is not None else str(rule_set.event_id)
+        change = Change("set-hidden", name, rule_set.event_id, rule_set.onmatch,
+                        f"{name} onmatch={rule_set.onmatch}: rule set ({len(rule_set.filters)} filters) "
+                        f"that `sysmon -c` does not print {why}; unknown on the text side")
         if is_old:
             change.old_location = rule_set.location
         else:
@@ -119,7 +122,7 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
         change.id = k
     proven = all(same_plan(old_ev, new_ev, e, names=names) for e in filtered_event_ids(platform))
     _behaviour(changes, old_ev, new_ev, proven=proven, names=names)
-    verdict, reason = _verdict(changes, proven, bool(old_hidden or new_hidden))
+    verdict, reason = _verdict(changes, proven, len(old_hidden) + len(new_hidden))
     result = ConfigDiff(a, b, verdict, reason, compared, _unknowns(a) + _unknowns(b), changes)
     if events is not None:
         source, stream = event_source(events, strict=strict, warn=warn)
@@ -159,9 +162,12 @@ def _search_all(changes: list[Change], old: Evaluator, new: Evaluator, *, names:
             return
 
 
-def _verdict(changes: list[Change], proven: bool, hidden: bool) -> tuple[str, str]:
+def _verdict(changes: list[Change], proven: bool, hidden: int) -> tuple[str, str]:
     if proven and not hidden:
         return EQUIVALENT, "every event id has the same normal form in both configs"
+    if proven:  # the text's answer: all it shows is the same, what it does not show is not known
+        return UNKNOWN, (f"equivalent on everything the text shows; {hidden} set(s) that `sysmon -c` does not print "
+                         "cannot be compared (read the registry value Rules for a complete check)")
     witnessed = [c for c in changes if c.witness is not None]
     if witnessed:
         return DIFFERENT, f"{len(witnessed)} change(s) shown by witness events the evaluator decides differently"

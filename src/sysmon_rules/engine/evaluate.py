@@ -38,8 +38,10 @@ class Evaluator:
     """Decides events as the Sysmon service would with a given configuration loaded.
 
     ``source`` is a :class:`~sysmon_rules.Config` (compiled as the writer build of ``platform``
-    would), the bytes of a rule blob, or a :class:`~sysmon_rules.ruletable.RuleTable`; all three
-    go through the same rule table, so XML and blob always agree. ``environment`` is the logon
+    would), bytes in any form :func:`sysmon_rules.rulesource.load_rules` reads (an XML config, a
+    rule blob raw or as a ``.reg`` export, ``reg query`` output, hex or base64, or ``sysmon -c``
+    text), or a :class:`~sysmon_rules.ruletable.RuleTable`; all go through the same rule table,
+    so XML and blob always agree. ``environment`` is the logon
     session's environment used to expand ``%VAR%`` in rule data (Windows only). ``platform``
     picks the build: field tables, case folding of ``less than``/``more than``, expansion.
     """
@@ -247,10 +249,9 @@ def _rule_table(source: Config | bytes | bytearray | RuleTable | CompiledBlob, p
     if isinstance(source, RuleTable):
         return source
     if isinstance(source, bytes | bytearray | memoryview):
-        from ..blob.decode import decode
+        from ..rulesource import rule_table
 
-        # No bytes is what a config without rules compiles to: Sysmon then applies the defaults.
-        return decode(bytes(source)) if len(source) else RuleTable(0, 0, ())
+        return rule_table(source, platform)  # every form load_rules reads: XML, blob, .reg, `sysmon -c` text
     if isinstance(source, Config):
         from ..blob.compile import compile_config
 

@@ -9,17 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from ..blob.decode import decode_blob
-from ..blob.reconstruct import rebuild
-from ..blob.textforms import read_blob
 from ..engine import Evaluator
-from ..errors import BlobFormatError, Diagnostic, Location, SysmonRulesError
-from ..fileio import read_input
+from ..errors import Diagnostic
 from ..lint import lint_file
 from ..model import Config
+from ..rulesource import load_rules
 from ..schema import format_version, newest
 from ..schema.model import Platform
-from ..validation import load
 
 Facts = dict[str, object]
 
@@ -81,16 +77,9 @@ def config_facts(path: str | Path, config: Config, evaluator: Evaluator, *, is_b
 
 
 def load_config(path: str | Path, platform: Platform = "windows") -> tuple[Config, Evaluator, bool]:
-    """An XML config read by path (so every location names the file), or a rule blob (raw, .reg,
-    hex, base64: what a host runs) decompiled; its evaluator; and whether it was a blob."""
-    data = read_input(path, stdin=False)  # FileAccessError names the file
-    if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
-        config = load(Path(path), platform=platform)
-        return config, Evaluator(config, platform=platform), False
-    try:
-        raw = read_blob(data)
-        config, _ = rebuild(decode_blob(raw), platform)  # the notes say what XML cannot express
-        return config, Evaluator(raw, platform=platform), True
-    except BlobFormatError as exc:
-        raise SysmonRulesError(f"not an XML config, nor a rule blob: {exc}", Location(str(path))) from exc
-
+    """The rules at ``path`` in any form ``rulesource.load_rules`` reads (an XML config read by
+    path, so every location names the file, or what a host runs: a rule blob, .reg, `sysmon -c`
+    text, decompiled); its evaluator; and whether it was not XML."""
+    rules = load_rules(path, platform=platform)
+    config, _ = rules.as_config()  # the notes say what XML cannot express
+    return config, Evaluator(rules.table, platform=platform), rules.config is None

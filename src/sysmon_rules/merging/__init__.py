@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import Diagnostic, Location, SysmonRulesError
+from ..errors import Diagnostic, Location, SourceError, SysmonRulesError
 from ..validation import load, loads
 from . import builds, conflicts, modular, psscript, union
 from .dotnet import load_module as load_module_dom
 from .modules import Module, load_module
 from .result import MergeResult, iter_filters, render_union
-from .sources import SourceError, apply_lists, discover, is_checkout
+from .sources import apply_lists, discover, is_checkout
 
 __all__ = ["STYLES", "MergeResult", "merge"]
 

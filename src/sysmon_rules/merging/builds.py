@@ -18,9 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Location
+from ..errors import Location, SourceError
 from .psscript import GENERAL, MDE, VERBOSE
-from .sources import SourceError
 
 LISTS = "0_custom_configuration"
 

@@ -19,14 +19,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..errors import Diagnostic, Location, SysmonRulesError
+from ..errors import Diagnostic, Location, SourceError, SysmonRulesError
 from ..lint import LintResult, lint_document, lint_parsed
 from ..lint.baseline import digest
 from ..lint.finding import finding
 from ..xml.reader import Element, ParsedDocument, build_config, parse_document
 from . import psscript
 from .modular import meaning_changes, taken
-from .sources import SourceError, discover, is_checkout
+from .sources import discover, is_checkout
 
 _SCHEMA = re.compile(r"<Sysmon\b[^>]*\bschemaversion\s*=\s*[\"']([^\"']+)[\"']")
 _BUILD = "sysmonconfig.xml"  # a committed build: its template's version when the tree has no script

@@ -26,13 +26,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import Location, SysmonRulesError
-
-
-class SourceError(SysmonRulesError):
-    """A SOURCE or module list that names nothing usable."""
-
-    code = "merge-source"
+from ..errors import Location, SourceError
 
 
 def _visible(path: Path) -> bool:

@@ -27,15 +27,17 @@ __all__ = ["STATUSES", "CoverageReport", "RuleCoverage", "SigmaInput", "Witness"
 def _load(config: Config | str | os.PathLike[str], platform: Platform) -> tuple[Config, str]:
     if isinstance(config, Config):
         return config, config.source or ""
-    from ..validation import load
+    from ..rulesource import load_rules
 
-    return load(os.fspath(config), platform=platform), os.fspath(config)
+    rules = load_rules(config, platform=platform)  # XML, or what a host runs (blob, .reg, `sysmon -c` text)
+    return rules.as_config()[0], rules.label
 
 
 def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[object], *,
              platform: Platform = "windows", environment: Mapping[str, str] | None = None,
              budget: int = DEFAULT_BUDGET, suggest: bool = False) -> CoverageReport:
-    """Each Sigma rule's status under ``config`` (a Config or a config file path).
+    """Each Sigma rule's status under ``config`` (a Config, or a file of rules in any form
+    ``rulesource.load_rules`` reads: XML, a rule blob, .reg, `sysmon -c` text).
 
     ``sigma_rules``: paths of rule files or folders, pySigma rules or collections, or
     :class:`SigmaInput` items from :func:`read_rules`. ``suggest``: for partial and dropped rules,

@@ -1,4 +1,4 @@
-"""The evaluator of a config file for a replay: an XML config or a rule blob, told apart by content."""
+"""The evaluator of a config file for a replay: rules in any form the one loader reads (rulesource)."""
 
 from __future__ import annotations
 
@@ -29,33 +29,25 @@ class ConfigLoadError(SysmonRulesError):
 
 def evaluator_from(data: bytes, *, path: str | None = None, platform: Any = "windows",
                    environment: dict[str, str] | None = None, sysmon_compatible: bool = False) -> Evaluator:
-    """The evaluator of an XML config (validated as Sysmon would) or a rule blob (raw, .reg, hex,
-    base64), told apart by content. With ``path`` an XML config is read from there, so rule
-    locations name the file."""
-    from ..blob.textforms import read_blob
+    """The evaluator of rules in any form ``rulesource.load_rules`` reads: an XML config (validated
+    as Sysmon would), a rule blob (raw, .reg, reg query, hex, base64) or `sysmon -c` text, told
+    apart by content. ``path`` names the bytes, so rule locations and messages name the file."""
     from ..engine import Evaluator
-    from ..schema.model import as_platform
-    from ..validation import load
+    from ..rulesource import load_rules
 
-    if data.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1] == b"<":
-        config = load(Path(path) if path else data, platform=platform, sysmon_compatible=sysmon_compatible)
-        return Evaluator(config, environment=environment, platform=as_platform(platform))
-    return Evaluator(read_blob(data), environment=environment, platform=as_platform(platform))
+    rules = load_rules(data, label=path, platform=platform, sysmon_compatible=sysmon_compatible)
+    return Evaluator(rules.table, environment=environment, platform=rules.platform)
 
 
 def read_config(path: str | Path) -> bytes:
-    """The bytes of a config or rule blob file, at most ``MAX_BLOB_INPUT`` read (``/dev/zero``,
-    sparse files); a failure is a :class:`ConfigLoadError` naming ``path``."""
-    from ..blob.textforms import MAX_BLOB_INPUT
-    from ..fileio import read_input
+    """The bytes of a rules file, refused above the loader's one size limit (``/dev/zero``,
+    sparse files end); a failure is a :class:`ConfigLoadError` naming ``path``."""
+    from ..rulesource import read_rules_input
 
     try:
-        data = read_input(path, limit=MAX_BLOB_INPUT, stdin=False)
-        if len(data) > MAX_BLOB_INPUT:
-            raise SysmonRulesError(f"more than {MAX_BLOB_INPUT >> 20} MiB: too large to be a config or a rule blob")
+        return read_rules_input(path)
     except SysmonRulesError as exc:
         raise ConfigLoadError(str(path), exc) from None
-    return data
 
 
 def load_evaluator(path: str | Path, *, platform: str = "windows", environment: dict[str, str] | None = None,

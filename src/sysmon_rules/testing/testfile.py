@@ -260,8 +260,10 @@ def run_case(evaluator: Evaluator, case: Case) -> CaseResult:
 
 def evaluator_for(test_file: TestFile, *, sysmon_compatible: bool = False) -> Evaluator:
     """Load the tested config (validated as Sysmon would; ``sysmon_compatible``: dropping what
-    Sysmon silently drops) and build its evaluator."""
-    from .. import Evaluator, load
+    Sysmon silently drops; or what a host runs, in any form ``rulesource.load_rules`` reads) and
+    build its evaluator."""
+    from ..engine import Evaluator
+    from ..rulesource import load_rules
 
     try:
         found = test_file.config_path.is_file()
@@ -272,8 +274,8 @@ def evaluator_for(test_file: TestFile, *, sysmon_compatible: bool = False) -> Ev
                             Location(test_file.path, 1)) from exc
     if not found:
         raise TestFileError(f"config {str(test_file.config_path)!r} not found", Location(test_file.path, 1))
-    config = load(test_file.config_path, platform=test_file.platform, sysmon_compatible=sysmon_compatible)
-    return Evaluator(config, platform=test_file.platform)  # type: ignore[arg-type]
+    rules = load_rules(test_file.config_path, platform=test_file.platform, sysmon_compatible=sysmon_compatible)
+    return Evaluator(rules.table, platform=rules.platform)
 
 
 def run_test_file(test_file: TestFile, *, sysmon_compatible: bool = False) -> list[CaseResult]:

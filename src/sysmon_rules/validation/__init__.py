@@ -125,7 +125,7 @@ def validate(
 
 
 def load(source: str | Path | bytes, *, sysmon_compatible: bool = False, platform: Platform | str = "windows",
-         dtd: bool = True) -> Config:
+         dtd: bool = True, path: str | None = None) -> Config:
     """Read and validate a config; raise a SysmonRulesError subclass if Sysmon would not load it.
 
     With ``sysmon_compatible=True``, what Sysmon only warns about and silently drops (an
@@ -133,9 +133,10 @@ def load(source: str | Path | bytes, *, sysmon_compatible: bool = False, platfor
     it exactly as Sysmon does. ``platform="linux"`` uses Sysmon for Linux's schema (event 100, no
     events 27-29). ``dtd=False`` behaves like the newest open-source SysmonCommon engine
     (pugixml): no DTD validation (those findings become warnings) and only the first text chunk
-    of an element is read. A file that cannot be read raises ``FileAccessError``.
+    of an element is read. A file that cannot be read raises ``FileAccessError``. ``path``
+    names bytes already read from a file, so that every location names it.
     """
-    doc = parse_document(source)
+    doc = parse_document(source, path=path)
     config = build_config(doc, dtd=dtd)
     found = sorted(check_document(doc, config, sysmon_compatible=sysmon_compatible, platform=platform, dtd=dtd),
                    key=diagnostic_order)
