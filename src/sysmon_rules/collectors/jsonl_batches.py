@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from ..events import EVENT_IDS, Event
+from ..events import EVENT_IDS, Event, Origin
 from .arrow import EXTRA, UNENCODABLE, field_names, from_columns, plain_columns, schema, to_batch
 from .base import Source
 from .lines import Block
@@ -40,7 +40,7 @@ BLOCK_BYTES = 2 << 20
 # Rows per batch: a batch holds its lines' blocks until it is built (an odd value there is read
 # again line by line), and a replay holds three batches at a time (read ahead, queued, decided),
 # so this bounds the memory; fewer rows cost a little more time per row in deciding.
-BATCH_ROWS = 16_384
+BATCH_ROWS = 8_192
 Fast = Callable[[bytes], "dict[str, Any] | None"]  # the line-by-line test: the object of a canonical line
 Slow = Callable[[int, bytes], "Event | None"]  # the line-by-line reading of any line
 
@@ -186,16 +186,21 @@ def _done(item: tuple[Block, Future[pa.Table | None] | None]) -> tuple[Block, pa
 
 @dataclass
 class _Piece:
-    """Rows of one block that the reader parsed: a slice of its table, with the lines it came from."""
+    """Rows of one block that the reader parsed: a slice of its table, from line ``first`` on.
+
+    The lines themselves are not kept (a batch would hold its whole text until built): what the
+    line-by-line reading makes of them is in the table already (:meth:`events`)."""
 
     table: pa.Table
-    block: Block
-    offset: int
+    first: int
 
-    def lines(self) -> Iterator[tuple[int, bytes]]:
-        for number, raw in self.block.lines():
-            if self.offset <= number - self.block.first < self.offset + self.table.num_rows:
-                yield number, raw
+    def events(self, source: str) -> Iterator[Event]:
+        """The events the line-by-line reading gives for these lines (with the fields the table
+        holds: every one, or a projection's)."""
+        for n, row in enumerate(self.table.to_pylist()):
+            fields = {name: value for name, value in row["fields"].items() if value is not None}
+            yield Event(row["EventID"], fields, Origin(source, record=row["record"], line=self.first + n,
+                                                       computer=row["Computer"]))
 
 
 _Row = tuple[int, bytes, "dict[str, Any]"]  # a canonical line read by the line-by-line test
@@ -224,7 +229,7 @@ class Batcher:
         offset = 0
         while offset < block.count:
             taken = min(block.count - offset, self.size - self._rows)
-            self._add(_Piece(table.slice(offset, taken), block, offset), taken)
+            self._add(_Piece(table.slice(offset, taken), block.first + offset), taken)
             offset += taken
             if self._rows >= self.size:
                 yield self.flush()
@@ -262,7 +267,7 @@ class Batcher:
             if isinstance(item, Event):
                 read.append(item)
             elif isinstance(item, _Piece):
-                read += [self._slow(number, raw) for number, raw in item.lines()]
+                read += item.events(self.source.name)
             else:
                 read.append(self._slow(item[0], item[1]))
         return to_batch([e for e in read if e is not None],
@@ -295,8 +300,7 @@ def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
                                        [o.get("Computer") for o in objs]))
             rows = []
         if isinstance(item, _Piece):
-            first = item.block.first + item.offset
-            parts.append(_table_columns(item.table, range(first, first + item.table.num_rows)))
+            parts.append(_table_columns(item.table, range(item.first, item.first + item.table.num_rows)))
     lengths = [len(p["EventID"]) for p in parts]
     names = {name for p in parts for name in p}
     return {name: _concat([p.get(name) for p in parts], lengths) for name in names}
