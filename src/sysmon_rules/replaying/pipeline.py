@@ -68,10 +68,12 @@ def replay(config: str | Path | Evaluator, sources: Iterable[str | Path], *,
 
         return replay_on_cluster(config, list(sources), compare=compare, scheduler=scheduler, collector=collector,
                                  strict=strict, sink=sink, warn=warn, progress=progress, **loading)
+    from .rows import columns_read
+
     evaluator = _evaluator(config, loading)
     other = _evaluator(compare, loading) if compare is not None else None
     # Batches need only what deciding and counting read, unless the output holds every column.
-    columns = None if explain or isinstance(sink, Parquet) else _columns_read(evaluator, other)
+    columns = None if explain or isinstance(sink, Parquet) else columns_read(evaluator, other)
     stream, ahead, unknown = _reading(sources, collector, strict, warn, batches=not explain, columns=columns)
     with ahead or nullcontext():  # a replay that stops early stops the reading too
         if unknown is not None:
@@ -93,13 +95,6 @@ def replay(config: str | Path | Evaluator, sources: Iterable[str | Path], *,
 
 def _evaluator(config: str | Path | Evaluator, loading: dict[str, Any]) -> Evaluator:
     return config if not isinstance(config, str | Path) else load_evaluator(config, **loading)
-
-
-def _columns_read(evaluator: Evaluator, other: Evaluator | None) -> frozenset[str]:
-    """The field columns a replay without a Parquet output reads: each config's filters', the summary's."""
-    from .grouped import FIELDS_READ
-
-    return evaluator.batch_fields() | (other.batch_fields() if other is not None else frozenset()) | FIELDS_READ
 
 
 def _result(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, summary: Summary,
