@@ -35,11 +35,11 @@ from .lines import Block
 # Threads parsing blocks (Arrow's JSON reader releases the GIL); more would only queue here.
 WORKERS = min(2, os.cpu_count() or 1)
 # Bytes per block: big enough that the reader's fixed cost (about 1 ms a call) is small, small
-# enough that a block with one odd line costs little when it is read line by line instead.
-BLOCK_BYTES = 2 << 20
-# Rows per batch: a batch holds its lines' blocks until it is built (an odd value there is read
-# again line by line), and a replay holds three batches at a time (read ahead, queued, decided),
-# so this bounds the memory; fewer rows cost a little more time per row in deciding.
+# enough that a block with one odd line costs little when it is read line by line instead, and
+# that the blocks parsed ahead (one per thread and one more) stay a few MiB.
+BLOCK_BYTES = 1 << 20
+# Rows per batch: a replay holds three batches at a time (being read, queued, being decided), so
+# this bounds the memory; fewer rows cost a little more time per row in deciding.
 BATCH_ROWS = 8_192
 Fast = Callable[[bytes], "dict[str, Any] | None"]  # the line-by-line test: the object of a canonical line
 Slow = Callable[[int, bytes], "Event | None"]  # the line-by-line reading of any line
