@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sysmon_rules.api import iter_errors
 from sysmon_rules.lint import lint_file
+from sysmon_rules.validation import iter_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = Path(os.environ.get("SYSMON_RULES_SHARED", ROOT.parent / "shared")) / "corpus" / "configs"

@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 import sysmon_rules as sr
-from sysmon_rules import api, validation
+from sysmon_rules import validation
 
 GOOD = (b'<Sysmon schemaversion="4.90"><EventFiltering><ProcessCreate onmatch="include">'
         b'<Image condition="end with">\\cmd.exe</Image></ProcessCreate></EventFiltering></Sysmon>')
 DTD_ERROR = GOOD.replace(b"<EventFiltering>", b"<EventFiltering><Bogus/>")
 
 
-def test_the_root_names_are_the_api_layer() -> None:
-    for name in ("load", "loads", "iter_errors", "validate", "to_blob", "from_blob", "to_xml",
-                 "compile_config", "decompile", "lint_file"):
-        assert getattr(sr, name) is getattr(api, name), name
-        assert name in sr.__all__
+def test_the_root_names_are_the_api() -> None:
+    """``__all__`` is the API: each name resolves (lazily) to the one object its module defines."""
+    import importlib
+
+    lazy = {name: getattr(importlib.import_module(module), attribute)
+            for name, (module, attribute) in sr._LAZY.items()}
+    for name in sr.__all__:
+        value = getattr(sr, name)
+        assert name not in lazy or value is lazy[name], name
+        if callable(value) or name in sr._MODULES:  # classes, functions, modules: ours, not re-exported
+            assert getattr(value, "__module__", getattr(value, "__name__", "")).startswith("sysmon_rules"), name
+    assert set(lazy) | set(sr._MODULES) <= set(sr.__all__)
+    assert sr.load is validation.load and sr.read_events.__name__ == "read"
 
 
 def test_loads_states_its_options() -> None:
@@ -82,3 +91,38 @@ def test_decompile_keeps_the_notes_from_blob_drops(shared_dir: Path) -> None:
 def test_a_bad_platform_is_one_error_type_everywhere(call: object) -> None:
     with pytest.raises(sr.PlatformError, match="unknown platform 'macos'"):
         call()  # type: ignore[operator]
+
+
+_IMPORT = re.compile(r"^\s*(?:>>>|\.\.\.)?\s*(from\s+(\S+)\s+import\s+(.+)|import\s+(.+))$")
+
+
+def _doc_imports(project_root: Path) -> list[tuple[str, str, list[str]]]:
+    """``(where, module, names)`` of every import of sysmon_rules written in the docs."""
+    found = []
+    for path in [project_root / "README.md", *sorted((project_root / "docs").glob("*.md"))]:
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            match = _IMPORT.match(line)
+            if match is None or "sysmon_rules" not in line:
+                continue
+            where = f"{path.name}:{number}"
+            if match.group(2) is not None:
+                names = [n.strip().split(" as ")[0] for n in match.group(3).strip("()").split(",")]
+                found.append((where, match.group(2), names))
+            else:
+                found += [(where, m.strip().split(" as ")[0], []) for m in match.group(4).split(",")]
+    return found
+
+
+def test_the_docs_import_only_what_the_package_root_lists(project_root: Path) -> None:
+    imports = _doc_imports(project_root)
+    assert len(imports) > 20
+    deep = [f"{where}: {module}" for where, module, _ in imports if module != "sysmon_rules"]
+    assert not deep, f"docs import from inside the package: {deep}"
+    unlisted = [f"{where}: {name}" for where, _, names in imports for name in names if name not in sr.__all__]
+    assert not unlisted, f"docs import names the package root does not list in __all__: {unlisted}"
+
+
+def test_docs_api_md_documents_every_public_name(project_root: Path) -> None:
+    text = (project_root / "docs" / "api.md").read_text("utf-8")
+    undocumented = [name for name in sr.__all__ if not re.search(rf"`{re.escape(name)}\b", text)]
+    assert not undocumented, f"docs/api.md does not mention: {undocumented}"

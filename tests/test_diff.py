@@ -129,9 +129,14 @@ def _cli(*args: str) -> tuple[int, str, str]:
 
 
 def test_markdown_fits_a_pull_request_comment(shared_dir: Path) -> None:
-    comment = _diff(shared_dir, SWIFT, NEXTRON, replay=True).to_markdown()
+    comment = sysmon_rules.to_markdown(_diff(shared_dir, SWIFT, NEXTRON, replay=True))
     assert comment.startswith("### Sysmon config diff: **different**")
-    assert "| # | change | effect | witness | old → new |" in comment and "**Replay:** 3" in comment
+    assert "| # | change | witness / reason | old → new |" in comment and "**Replay:** 3" in comment
+    # Behaviour changes (with witnesses) come first; moves and changes without effect are folded.
+    behaviour, folded = comment.find("**Behaviour changes ("), comment.find("<details><summary>Moved or without")
+    assert 0 < behaviour < folded and comment.count("<details>") == comment.count("</details>") == 1
+    first_row = comment[behaviour:].splitlines()[4]
+    assert "(EventID " in first_row and " → " in first_row  # a witness and its two decisions
     assert len(comment) < 65536  # GitHub's limit for a comment
 
 

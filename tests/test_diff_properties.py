@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sysmon_rules.diffing import diff
+from sysmon_rules.diffing.render import to_text
 from sysmon_rules.engine import Evaluator
 from sysmon_rules.events import Event
 from sysmon_rules.ruletable import Aggregation, RuleFilter, RuleSet, RuleTable
@@ -104,7 +105,7 @@ def test_change_reported_iff_some_event_differs(case: tuple[RuleTable, RuleTable
     if result.verdict == "equivalent":
         assert not differing, (result.reason, differing[0])
     if differing:
-        assert result.verdict == "different", (result.verdict, result.reason, differing[0], result.to_text())
+        assert result.verdict == "different", (result.verdict, result.reason, differing[0], to_text(result))
     for change in result.witnesses:
         assert change.witness is not None
         event = change.witness.event

@@ -20,7 +20,7 @@ from sysmon_rules.cli import main
 from sysmon_rules.collectors.arrow import to_batch
 from sysmon_rules.collectors.parquet import write_parquet
 from sysmon_rules.errors import SysmonRulesError
-from sysmon_rules.replaying import JsonLines, Parquet, parse_scheduler
+from sysmon_rules.replaying import JsonLines, ParquetFile, parse_scheduler
 from test_collectors_evtx import corpus
 
 MODULAR = "corpus/configs/sysmon-modular/sysmonconfig.xml"
@@ -72,7 +72,7 @@ def test_jsonl_and_parquet_rows_equal_the_single_process_run(shared_dir: Path, c
     assert "".join(lines) == _cli(config, *inputs, "--format", "jsonl")
     assert done.partitions == len(list(Path(inputs[0]).rglob("*.evtx"))) + 3  # each file, each row group
     spread = tmp_path / "spread.parquet"
-    sr.replay(config, inputs, scheduler=client, sink=Parquet(spread))
+    sr.replay(config, inputs, scheduler=client, sink=ParquetFile(spread))
     single = tmp_path / "single.parquet"
     _cli(config, *inputs, "--format", "parquet", "-o", str(single))
     import pyarrow.parquet as pq

@@ -74,7 +74,7 @@ def corpus_coverage() -> dict[str, Any]:
     from sysmon_rules.readiness import coverage
 
     assert SHARED is not None
-    return coverage(SHARED / MODULAR, [str(SHARED / p) for p in SIGMA]).to_json()
+    return coverage(SHARED / MODULAR, [str(SHARED / p) for p in SIGMA]).to_dict()
 
 
 @pytest.fixture(scope="session")

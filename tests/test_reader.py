@@ -99,7 +99,17 @@ HOSTILE = {
     "unknown encoding": (b'<?xml version="1.0" encoding="koi8-r"?><Sysmon schemaversion="4.90"/>', "koi8-r"),
     "empty": (b"", "empty"),
     "not sysmon": (b"<Config/>", "<Sysmon>"),
+    # 32 MB, under the size limit: refused without a loop over its characters
+    "32 MB without a tag": (b"x" * 32_000_000, "has no '<'"),
+    "32 MB of NUL": (bytes(32_000_000), "has no '<'"),
+    "32 MB declaration": (b'<?xml version="1.0"' + b" " * 32_000_000 + b"?><Sysmon/>", "malformed XML"),
 }
+
+
+def test_a_declaration_over_many_lines_keeps_the_line_numbers() -> None:
+    data = b'<?xml version="1.0"\n\n encoding="utf-8" ?>\n<Sysmon schemaversion="4.90">\n  <Nope/>\n</Sysmon>'
+    with pytest.raises(sr.ConfigValidationError, match=r"<config>:5:\d+: error"):
+        sr.loads(data)
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 import sysmon_rules as sr
 from sysmon_rules.cli import main
-from sysmon_rules.replaying import JsonLines, Parquet, load_evaluator
+from sysmon_rules.replaying import JsonLines, ParquetFile, load_evaluator
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CONFIG = str(EXAMPLES / "sysmonconfig.xml")
@@ -81,14 +81,23 @@ def test_cli_library_and_dask_give_the_same_rows(shared_dir: Path, sources: list
 
     files = {name: tmp_path / f"{name}.parquet" for name in ("cli", "library", "dask")}
     _cli(CONFIG, *sources, "--compare", other, "--format", "parquet", "-o", str(files["cli"]))
-    sr.replay(CONFIG, sources, compare=other, sink=Parquet(files["library"]), warn=lambda message: None)
-    sr.replay(CONFIG, sources, compare=other, sink=Parquet(files["dask"]), scheduler=client,
+    sr.replay(CONFIG, sources, compare=other, sink=ParquetFile(files["library"]), warn=lambda message: None)
+    sr.replay(CONFIG, sources, compare=other, sink=ParquetFile(files["dask"]), scheduler=client,
               warn=lambda message: None)
     assert files["cli"].read_bytes() == files["library"].read_bytes()
     import pyarrow.parquet as pq
 
     # On a cluster the rows come in a batch per partition: the same rows, other row groups.
     assert pq.read_table(files["dask"]).to_pylist() == pq.read_table(files["cli"]).to_pylist()
+
+
+def test_event_by_event_and_in_batches_count_the_same(sources: list[str]) -> None:
+    """``explain`` decides each event alone (Evaluator.explain); the batches decide columns."""
+    traces: list[str] = []
+    alone = sr.replay(CONFIG, sources, explain="full", sink=sr.Traces(traces.append), warn=lambda message: None)
+    batched = sr.replay(CONFIG, sources, warn=lambda message: None)
+    assert alone.to_dict(budget=1) == batched.to_dict(budget=1)
+    assert len(traces) == batched.summary.events and alone.summary.matched
 
 
 def test_the_html_report_replays_as_the_cli_does(shared_dir: Path, sources: list[str]) -> None:
@@ -99,3 +108,15 @@ def test_the_html_report_replays_as_the_cli_does(shared_dir: Path, sources: list
                   warn=lambda message: None)
     assert json.dumps(page, indent=2, ensure_ascii=False).encode() + b"\n" == _cli(
         CONFIG, *sources, "--compare", other, "--budget", "3", "--format", "json")
+
+
+def test_replays_of_parts_merge_into_the_replay_of_the_whole(shared_dir: Path) -> None:
+    files = sorted(str(p) for p in (shared_dir / "corpus" / "evtx").rglob("*.evtx"))[:8]
+    if len(files) < 8:
+        pytest.skip("the EVTX corpus is not there")
+    other = str(shared_dir / MODULAR)
+    whole = sr.replay(CONFIG, files, compare=other, warn=lambda message: None)
+    merged = sr.replay(CONFIG, files[:3], compare=other, warn=lambda message: None)
+    merged.merge(sr.replay(CONFIG, files[3:], compare=other, warn=lambda message: None))
+    assert merged.to_dict(budget=2) == whole.to_dict(budget=2)
+    assert whole.summary.events > 0 and whole.comparison is not None and whole.comparison.changed > 0

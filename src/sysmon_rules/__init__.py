@@ -25,71 +25,151 @@ from .errors import (
     SourceError,
     SysmonRulesError,
 )
-from .events import Event, Origin
 from .model import Config, EventRules, Filter, Option, Rule, RuleGroup
 
-if TYPE_CHECKING:
-    from .api import (
-        CompiledBlob,
-        Decompiled,
-        compile_config,
-        decompile,
-        from_blob,
-        iter_errors,
-        lint_file,
-        load,
-        loads,
-        to_blob,
-        to_xml,
-        validate,
-    )
+if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
+    from . import fuzz
+    from .blob.compile import CompiledBlob, compile_config
+    from .blob.dump import dump_text
+    from .blob.dumptext import UNKNOWNS as DUMP_TEXT_UNKNOWNS
+    from .blob.encode import to_blob
+    from .collectors import CollectorError, EventStream, ReadStats
+    from .collectors import read as read_events
+    from .collectors.arrow import to_batch
+    from .collectors.parquet import write_parquet
+    from .decompiling import Decompiled, decompile, from_blob
     from .diffing import ConfigDiff, diff
     from .engine import Decision, Evaluator
-    from .htmlreport import html_report
+    from .events import Event, Origin
+    from .htmlreport import Report, html_report
+    from .htmlreport import collect as collect_report
+    from .lint import LintResult, lint_document, lint_file
     from .merging import MergeResult, merge
-    from .readiness import CoverageReport, coverage
-    from .replaying import Comparison, ReplayResult, Summary, replay
+    from .merging.lintmodules import lint_modules
+    from .readiness import CoverageReport, config_techniques, coverage
+    from .render import to_markdown, to_text
+    from .replaying import (
+        Comparison,
+        ConfigLoadError,
+        Interrupted,
+        JsonLines,
+        ParquetFile,
+        ReplayResult,
+        Summary,
+        Traces,
+        Volume,
+        replay,
+    )
     from .rulesource import RuleSource, load_rules
+    from .ruletable import RuleFilter, RuleSet, RuleTable
+    from .schema import newest, schema_for
+    from .schema.releases import release_label, resolve_target
+    from .testing import strategies
+    from .testing.testfile import load_test_file, run_test_file
+    from .validation import diagnostic_order, iter_errors, load, loads, validate
+    from .validation.dtd_text import dtd_text
+    from .witness import Constraint, disjoint, distinguish, event_with, implies, set_event, solve_field
+    from .xml.writer import to_xml
 
-# Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light.
-_LAZY = {
-    "load": "sysmon_rules.api",
-    "loads": "sysmon_rules.api",
-    "iter_errors": "sysmon_rules.api",
-    "validate": "sysmon_rules.api",
-    "to_blob": "sysmon_rules.api",
-    "from_blob": "sysmon_rules.api",
-    "to_xml": "sysmon_rules.api",
-    "compile_config": "sysmon_rules.api",
-    "decompile": "sysmon_rules.api",
-    "lint_file": "sysmon_rules.api",
-    "CompiledBlob": "sysmon_rules.api",
-    "Decompiled": "sysmon_rules.api",
-    "Evaluator": "sysmon_rules.engine",
-    "Decision": "sysmon_rules.engine",
-    "diff": "sysmon_rules.diffing",
-    "ConfigDiff": "sysmon_rules.diffing",
-    "coverage": "sysmon_rules.readiness",
-    "CoverageReport": "sysmon_rules.readiness",
-    "html_report": "sysmon_rules.htmlreport",
-    "merge": "sysmon_rules.merging",
-    "MergeResult": "sysmon_rules.merging",
-    "load_rules": "sysmon_rules.rulesource",
-    "RuleSource": "sysmon_rules.rulesource",
-    "replay": "sysmon_rules.replaying",
-    "ReplayResult": "sysmon_rules.replaying",
-    "Summary": "sysmon_rules.replaying",
-    "Comparison": "sysmon_rules.replaying",
+# Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light:
+# public name -> the module that defines it (and its name there, when it differs).
+_LAZY: dict[str, tuple[str, str]] = {
+    # Reading and validating a config
+    "load": ("sysmon_rules.validation", "load"),
+    "diagnostic_order": ("sysmon_rules.validation", "diagnostic_order"),
+    "loads": ("sysmon_rules.validation", "loads"),
+    "iter_errors": ("sysmon_rules.validation", "iter_errors"),
+    "validate": ("sysmon_rules.validation", "validate"),
+    "to_xml": ("sysmon_rules.xml.writer", "to_xml"),
+    # Rule blobs
+    "CompiledBlob": ("sysmon_rules.blob.compile", "CompiledBlob"),
+    "compile_config": ("sysmon_rules.blob.compile", "compile_config"),
+    "to_blob": ("sysmon_rules.blob.encode", "to_blob"),
+    "Decompiled": ("sysmon_rules.decompiling", "Decompiled"),
+    "decompile": ("sysmon_rules.decompiling", "decompile"),
+    "from_blob": ("sysmon_rules.decompiling", "from_blob"),
+    "dump_text": ("sysmon_rules.blob.dump", "dump_text"),
+    "DUMP_TEXT_UNKNOWNS": ("sysmon_rules.blob.dumptext", "UNKNOWNS"),
+    "RuleFilter": ("sysmon_rules.ruletable", "RuleFilter"),
+    "RuleSet": ("sysmon_rules.ruletable", "RuleSet"),
+    "RuleTable": ("sysmon_rules.ruletable", "RuleTable"),
+    # Rules as a host holds them (XML, blob, .reg, reg query, hex/base64, `sysmon -c` text)
+    "load_rules": ("sysmon_rules.rulesource", "load_rules"),
+    "RuleSource": ("sysmon_rules.rulesource", "RuleSource"),
+    # Schemas and releases
+    "newest": ("sysmon_rules.schema", "newest"),
+    "schema_for": ("sysmon_rules.schema", "schema_for"),
+    "release_label": ("sysmon_rules.schema.releases", "release_label"),
+    "resolve_target": ("sysmon_rules.schema.releases", "resolve_target"),
+    "dtd_text": ("sysmon_rules.validation.dtd_text", "dtd_text"),
+    # Lint
+    "LintResult": ("sysmon_rules.lint", "LintResult"),
+    "lint_document": ("sysmon_rules.lint", "lint_document"),
+    "lint_file": ("sysmon_rules.lint", "lint_file"),
+    "lint_modules": ("sysmon_rules.merging.lintmodules", "lint_modules"),
+    # Deciding events
+    "Decision": ("sysmon_rules.engine", "Decision"),
+    "Evaluator": ("sysmon_rules.engine", "Evaluator"),
+    # Reading events (Event types its values by the schema, so it loads lazily too)
+    "Event": ("sysmon_rules.events", "Event"),
+    "Origin": ("sysmon_rules.events", "Origin"),
+    "CollectorError": ("sysmon_rules.collectors", "CollectorError"),
+    "EventStream": ("sysmon_rules.collectors", "EventStream"),
+    "ReadStats": ("sysmon_rules.collectors", "ReadStats"),
+    "read_events": ("sysmon_rules.collectors", "read"),
+    "to_batch": ("sysmon_rules.collectors.arrow", "to_batch"),
+    "write_parquet": ("sysmon_rules.collectors.parquet", "write_parquet"),
+    # Replaying events
+    "Comparison": ("sysmon_rules.replaying", "Comparison"),
+    "ConfigLoadError": ("sysmon_rules.replaying", "ConfigLoadError"),
+    "Interrupted": ("sysmon_rules.replaying", "Interrupted"),
+    "JsonLines": ("sysmon_rules.replaying", "JsonLines"),
+    "ParquetFile": ("sysmon_rules.replaying", "ParquetFile"),
+    "ReplayResult": ("sysmon_rules.replaying", "ReplayResult"),
+    "Summary": ("sysmon_rules.replaying", "Summary"),
+    "Traces": ("sysmon_rules.replaying", "Traces"),
+    "Volume": ("sysmon_rules.replaying", "Volume"),
+    "replay": ("sysmon_rules.replaying", "replay"),
+    # Tools
+    "MergeResult": ("sysmon_rules.merging", "MergeResult"),
+    "merge": ("sysmon_rules.merging", "merge"),
+    "ConfigDiff": ("sysmon_rules.diffing", "ConfigDiff"),
+    "diff": ("sysmon_rules.diffing", "diff"),
+    "CoverageReport": ("sysmon_rules.readiness", "CoverageReport"),
+    "config_techniques": ("sysmon_rules.readiness", "config_techniques"),
+    "coverage": ("sysmon_rules.readiness", "coverage"),
+    "Report": ("sysmon_rules.htmlreport", "Report"),
+    "html_report": ("sysmon_rules.htmlreport", "html_report"),
+    "collect_report": ("sysmon_rules.htmlreport", "collect"),
+    "Constraint": ("sysmon_rules.witness", "Constraint"),
+    "disjoint": ("sysmon_rules.witness", "disjoint"),
+    "distinguish": ("sysmon_rules.witness", "distinguish"),
+    "event_with": ("sysmon_rules.witness", "event_with"),
+    "implies": ("sysmon_rules.witness", "implies"),
+    "set_event": ("sysmon_rules.witness", "set_event"),
+    "solve_field": ("sysmon_rules.witness", "solve_field"),
+    # Config tests
+    "load_test_file": ("sysmon_rules.testing.testfile", "load_test_file"),
+    "run_test_file": ("sysmon_rules.testing.testfile", "run_test_file"),
+    # Results as text
+    "to_markdown": ("sysmon_rules.render", "to_markdown"),
+    "to_text": ("sysmon_rules.render", "to_text"),
 }
+# Public modules: hypothesis strategies (docs/testing.md) and the fuzz harness.
+_MODULES = {"strategies": "sysmon_rules.testing.strategies", "fuzz": "sysmon_rules.fuzz"}
 
 __all__ = [
+    "DUMP_TEXT_UNKNOWNS",
     "BlobFormatError",
+    "CollectorError",
     "Comparison",
     "CompiledBlob",
     "Config",
     "ConfigDiff",
+    "ConfigLoadError",
     "ConfigSyntaxError",
     "ConfigValidationError",
+    "Constraint",
     "CoverageReport",
     "Decision",
     "Decompiled",
@@ -97,46 +177,87 @@ __all__ = [
     "Evaluator",
     "Event",
     "EventRules",
+    "EventStream",
     "FileAccessError",
     "Filter",
+    "Interrupted",
+    "JsonLines",
+    "LintResult",
     "Location",
     "MergeResult",
     "Option",
     "Origin",
+    "ParquetFile",
     "PlatformError",
+    "ReadStats",
     "ReplayResult",
+    "Report",
     "Rule",
+    "RuleFilter",
     "RuleGroup",
+    "RuleSet",
     "RuleSource",
+    "RuleTable",
     "SchemaVersionError",
     "SourceError",
     "Summary",
     "SysmonRulesError",
+    "Traces",
+    "Volume",
+    "collect_report",
     "compile_config",
+    "config_techniques",
     "coverage",
     "decompile",
+    "diagnostic_order",
     "diff",
+    "disjoint",
+    "distinguish",
+    "dtd_text",
+    "dump_text",
+    "event_with",
     "from_blob",
+    "fuzz",
     "html_report",
+    "implies",
     "iter_errors",
+    "lint_document",
     "lint_file",
+    "lint_modules",
     "load",
     "load_rules",
+    "load_test_file",
     "loads",
     "merge",
+    "newest",
+    "read_events",
+    "release_label",
     "replay",
+    "resolve_target",
+    "run_test_file",
+    "schema_for",
+    "set_event",
+    "solve_field",
+    "strategies",
+    "to_batch",
     "to_blob",
+    "to_markdown",
+    "to_text",
     "to_xml",
     "validate",
+    "write_parquet",
 ]
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    if name in _MODULES:
+        value: Any = importlib.import_module(_MODULES[name])
+    elif name in _LAZY:
+        module, attribute = _LAZY[name]
+        value = getattr(importlib.import_module(module), attribute)
+    else:
         raise AttributeError(f"module 'sysmon_rules' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

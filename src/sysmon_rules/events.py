@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
+from uuid import UUID
 
 # An event record's EventID is 16 bits; a value outside is no event (a damaged record when read).
 EVENT_IDS = range(1 << 16)
@@ -33,7 +36,13 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """``Event(1, {"Image": "C:\\\\Windows\\\\System32\\\\cmd.exe"})``. A field that is absent reads as ``-``."""
+    """``Event(1, {"Image": "C:\\\\Windows\\\\System32\\\\cmd.exe"})``. A field that is absent reads as ``-``.
+
+    Values are text as Sysmon renders them for its rules; a number, boolean or UUID given for a
+    field of that type is rendered so (``Event(3, {"DestinationPort": 3389})`` holds ``"3389"``),
+    any other non-text value and a field name Sysmon never had for the event id are refused here.
+    :meth:`read` makes an event as a log holds it, without those checks.
+    """
 
     event_id: int
     fields: Mapping[str, str] = field(default_factory=dict)
@@ -41,11 +50,71 @@ class Event:
 
     def __post_init__(self) -> None:
         # Checked here, once: a wrong type otherwise fails deep inside the evaluator.
+        self._check_id()
+        if not isinstance(self.fields, Mapping):
+            raise TypeError(f"Event: fields must be a mapping of field name to string, "
+                            f"got {type(self.fields).__name__}")
+        if self.fields:
+            object.__setattr__(self, "fields", _typed(self.event_id, self.fields))
+
+    @classmethod
+    def read(cls, event_id: int, fields: Mapping[str, str], origin: Origin | None = None) -> Event:
+        """The event as a log (or a rule table) holds it: its id is checked, its fields are taken
+        as they are, text under whatever names the record has (collectors, the engine's batches)."""
+        event = object.__new__(cls)
+        object.__setattr__(event, "event_id", event_id)
+        object.__setattr__(event, "fields", fields)
+        object.__setattr__(event, "origin", origin)
+        event._check_id()
+        return event
+
+    def _check_id(self) -> None:
         if type(self.event_id) is not int:
             raise TypeError(f"Event: event_id must be an int, got {type(self.event_id).__name__} "
                             f"{self.event_id!r}" + (" (use int(...))" if isinstance(self.event_id, str) else ""))
         if self.event_id not in EVENT_IDS:
             raise ValueError(f"Event: event id {self.event_id} is outside 0-65535, the range of event ids")
-        if not isinstance(self.fields, Mapping):
-            raise TypeError(f"Event: fields must be a mapping of field name to string, "
-                            f"got {type(self.fields).__name__}")
+
+
+# The manifest's inTypes Sysmon renders from numbers for its rules (SysmonCommon eventsCommon.cpp:
+# "%hu", "%u", "0x%x", and the 64-bit forms), with the range each holds.
+_NUMBERS = {"win:UInt16": ("{}", 1 << 16), "win:UInt32": ("{}", 1 << 32), "win:UInt64": ("{}", 1 << 64),
+            "win:HexInt32": ("0x{:x}", 1 << 32), "win:HexInt64": ("0x{:x}", 1 << 64)}
+
+
+def _typed(event_id: int, fields: Mapping[str, object]) -> Mapping[str, str]:
+    """``fields`` with each value as Sysmon renders it; a ValueError or TypeError names the first
+    field that is unknown for the event id or holds a value its type cannot have."""
+    from .schema import field_types
+
+    types = field_types(event_id)
+    unknown = [name for name in fields if name not in types]
+    if unknown:
+        name = unknown[0]
+        if not types:
+            raise ValueError(f"Event: event id {event_id} is no Sysmon event, so it has no field {name!r}")
+        close = difflib.get_close_matches(str(name), list(types), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(types))}"
+        raise ValueError(f"Event: unknown field {name!r} for event {event_id} ({hint})")
+    if all(type(value) is str for value in fields.values()):
+        return cast("Mapping[str, str]", fields)
+    return {name: _render(event_id, name, types[name], value) for name, value in fields.items()}
+
+
+def _render(event_id: int, name: str, in_type: str, value: object) -> str:
+    if isinstance(value, str):
+        return value
+    where = f"Event: field {name!r} of event {event_id} ({in_type.removeprefix('win:')})"
+    if in_type == "win:Boolean" and isinstance(value, bool):
+        return "true" if value else "false"
+    if in_type in _NUMBERS and isinstance(value, int) and not isinstance(value, bool):
+        form, end = _NUMBERS[in_type]
+        if not 0 <= value < end:
+            raise ValueError(f"{where}: {value} is out of range (0 to {end - 1})")
+        return form.format(value)
+    if in_type == "win:GUID" and isinstance(value, UUID):
+        return "{" + str(value).upper() + "}"  # StringFromGUID2's form
+    wanted = {"win:Boolean": "True or False", "win:GUID": "a uuid.UUID"}.get(
+        in_type, "an int" if in_type in _NUMBERS else "text")
+    raise TypeError(f"{where} must be text or {wanted}, got {type(value).__name__} {value!r}"
+                    if wanted != "text" else f"{where} must be text, got {type(value).__name__} {value!r}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import stat
 import sys
@@ -46,6 +47,17 @@ def read_input(path: str | Path, *, limit: int | None = None, stdin: bool = True
             return handle.read(-1 if limit is None else limit + 1)
     except OSError as exc:
         raise FileAccessError("<stdin>" if stdin and str(path) == STDIO else str(path), "read", exc) from exc
+
+
+def json_text(value: object, *, indent: int | None = None) -> str:
+    """``value`` as JSON text any UTF-8 stream can carry: non-ASCII kept as is, a lone surrogate
+    (which UTF-8 cannot encode) written as JSON's escape ``\\ud800``, so it reads back the same."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def write_output(path: str | Path, data: bytes | str | Iterable[bytes | str]) -> None:
@@ -76,7 +88,9 @@ def write_output(path: str | Path, data: bytes | str | Iterable[bytes | str]) ->
 
 def _chunks(data: bytes | str | Iterable[bytes | str]) -> Iterator[bytes]:
     for chunk in (data,) if isinstance(data, bytes | str) else data:
-        yield chunk.encode("utf-8") if isinstance(chunk, str) else chunk  # producers escape lone surrogates
+        # a lone surrogate (from a blob, an event, a file name) is escaped, never fatal: inside a JSON
+        # string the escape is JSON's own "\\ud800"
+        yield chunk.encode("utf-8", "backslashreplace") if isinstance(chunk, str) else chunk
 
 
 def _write_stdout(payload: Iterable[bytes]) -> None:

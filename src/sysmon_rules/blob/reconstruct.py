@@ -10,10 +10,10 @@ note, which ``to_xml`` writes as a comment.
 
 from __future__ import annotations
 
-from ..errors import SysmonRulesError
+from ..errors import SchemaVersionError, SysmonRulesError
 from ..model import Config, EventRules, Filter, Rule, RuleGroup
 from ..ruletable import COMBINE_AND, COMBINE_NAMES, Aggregation, RuleFilter, RuleSet
-from ..schema import EventType, SchemaVersion, format_version
+from ..schema import EventType, SchemaVersion, dtd_schema_for, format_version, parse_version
 from ..schema.model import Platform
 from .compile import compile_config, default_combine
 from .decode import DecodedBlob
@@ -25,6 +25,7 @@ class _Rebuilder:
         table = decoded.table
         self.decoded = decoded
         self.packed = table.schema_version
+        self.platform = platform
         self.schema: SchemaVersion = writer_schema(table.binary_version, platform, table.schema_version)
         self.conditions = conditions_for(table.binary_version)
         self.notes: list[str] = []
@@ -47,7 +48,30 @@ class _Rebuilder:
                                   "compiles later; recompiling puts it earlier")
             previous_rank = max(previous_rank, ranks.get(element, -1))
             nodes.append(node)
+        self._note_unloadable(nodes)
         return Config(schema_version=format_version(self.packed), filtering=tuple(nodes))
+
+    def _note_unloadable(self, nodes: list[RuleGroup | EventRules]) -> None:
+        """Say why the XML will not load where the blob's own schema version word makes it so
+        (the XML declares the version the blob holds, faithfully)."""
+        declared = format_version(self.packed)
+        packed = parse_version(declared)
+        if packed is None:
+            self._note(f"the blob's schema version word 0x{self.packed:08x} reads as {declared}, which is no "
+                       "schema version Sysmon accepts: this XML will not load until its schemaversion is set "
+                       f"(the rules are read with schema {self.schema.version}'s tables)")
+            return
+        try:
+            dtd = dtd_schema_for(packed, self.platform)
+        except SchemaVersionError as exc:
+            self._note(f"the blob declares schema {declared}, which Sysmon refuses ({exc.message}): this XML "
+                       "will not load until its schemaversion is set")
+            return
+        elements = {e.element for node in nodes for e in (node.events if isinstance(node, RuleGroup) else [node])}
+        missing = sorted(elements - set(dtd.rule_elements))
+        if missing:
+            self._note(f"schema {declared}, which the blob declares, has no {', '.join(f'<{m}>' for m in missing)} "
+                       f"(its DTD is schema {dtd.version}'s): this XML will not load under that schemaversion")
 
     def node(self, rule_set: RuleSet, order: tuple[tuple[str, int], ...]) -> RuleGroup | EventRules | None:
         event = self.schema.events_by_id.get(rule_set.event_id)

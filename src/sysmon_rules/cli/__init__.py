@@ -108,6 +108,7 @@ class _LazyGroup(click.Group):
 @click.version_option(package_name="sysmon-rules")
 def main() -> None:
     """Compile, decompile, validate, evaluate and lint Sysmon configurations offline."""
+    _tolerant_output()  # also when the commands run in process (tests, the fuzzer, an embedding tool)
 
 
 def _tolerant_output() -> None:

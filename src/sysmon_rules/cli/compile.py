@@ -6,7 +6,7 @@ import base64
 
 import click
 
-from ..api import compile_config, load
+from ..blob.compile import compile_config
 from ..blob.layout import KNOWN_VERSIONS, version_word
 from ..blob.regfile import render_reg
 from ..errors import SysmonRulesError
@@ -14,6 +14,7 @@ from ..fileio import write_output
 
 # Commands written against the old homes of these keep working.
 from ..fileio import write_output as atomic_write  # noqa: F401
+from ..validation import load
 from .messages import echo_diagnostics, fail_with
 from .messages import fail as fail
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ..api import to_xml
 from ..errors import SysmonRulesError
 from ..fileio import write_output
 from ..rulesource import RuleSource, load_rules
+from ..xml.writer import to_xml
 from .messages import fail_with
 
 

@@ -7,16 +7,20 @@ could be proven; 2 for a usage error or an input that cannot be read (like diff(
 from __future__ import annotations
 
 import json
+import time
 from typing import NoReturn
 
 import click
 
 from ..diffing import diff
+from ..diffing.render import to_markdown, to_text
 from ..errors import SysmonRulesError
 from ..fileio import write_output
 from .messages import echo_diagnostics
 
 _TROUBLE = 2
+_INTERRUPTED = 130
+_QUIET_SECONDS = 1.0  # progress lines start once deciding takes this long
 
 
 def _fail(exc: SysmonRulesError, path: str) -> NoReturn:
@@ -35,26 +39,41 @@ def _fail(exc: SysmonRulesError, path: str) -> NoReturn:
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 @click.option("--strict", is_flag=True, help="A damaged event record is an error (exit 2), not skipped and counted.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here.")
+@click.option("--time-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Event ids not decided by then are unknown (with that reason).")
+@click.option("--progress/--no-progress", default=None,
+              help="One line per event id on stderr (default: when deciding takes over a second).")
 def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_names: bool, platform: str,
-            strict: bool, output: str | None) -> None:
+            strict: bool, output: str | None, time_budget: float | None, progress: bool | None) -> None:
     """Compare OLD and NEW (XML config, blob, .reg, hex/base64 or `sysmon -c` text) by behaviour.
 
-    Exit 0: proven equivalent; 1: behaviour differs; 2: usage or unreadable input; 3: unknown.
+    Exit 0: proven equivalent; 1: behaviour differs; 2: usage or unreadable input; 3: unknown;
+    130: interrupted (Ctrl-C), after printing what was decided.
     """
+    started = time.monotonic()
+
+    def tell(line: str) -> None:
+        if progress or (progress is None and time.monotonic() - started > _QUIET_SECONDS):
+            click.echo(line, err=True)
+
     try:
         result = diff(old, new, events=list(events) if events else None, ignore_rule_names=ignore_rule_names,
                       platform="linux" if platform == "linux" else "windows", strict=strict,
-                      warn=lambda message: click.echo(f"warning: {message}", err=True))
+                      warn=lambda message: click.echo(f"warning: {message}", err=True),
+                      time_budget=time_budget, progress=tell)
     except SysmonRulesError as exc:
         _fail(exc, "sysmon-rules diff")
     if fmt == "json":
-        text = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "markdown":
-        text = result.to_markdown()
+        text = to_markdown(result)
     else:
-        text = result.to_text()
+        text = to_text(result)
     try:
         write_output(output or "-", text)
     except SysmonRulesError as exc:  # a FileAccessError names the output itself
         _fail(exc, output or "-")
+    if result.interrupted:
+        click.echo("warning: interrupted (Ctrl-C): the report holds what was decided before", err=True)
+        raise SystemExit(_INTERRUPTED)
     raise SystemExit(result.exit_code)

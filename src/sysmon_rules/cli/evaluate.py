@@ -8,54 +8,19 @@ parses the options, shows progress and prints the result.
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import SysmonRulesError
-from ..replaying import ConfigLoadError, Interrupted, JsonLines, Parquet, ReplayResult, Traces, replay
+from ..fileio import json_text
+from ..replaying import ConfigLoadError, Interrupted, JsonLines, ParquetFile, ReplayResult, Traces, replay
+from .console import Stderr, progress
 from .messages import fail_with
 
-if TYPE_CHECKING:  # rich is imported only when something is printed with it
-    from rich.console import Console
-
+if TYPE_CHECKING:
     from ..replaying import Sink
-
-
-class _Stderr:
-    """The rich console on stderr for warnings and the progress display, made on first use."""
-
-    def __init__(self) -> None:
-        self._console: Console | None = None
-
-    @property
-    def console(self) -> Console:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(stderr=True)
-        return self._console
-
-    def warn(self, message: str) -> None:
-        self.console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
-
-
-@contextmanager
-def _progress(enabled: bool, err: _Stderr) -> Iterator[Callable[[int], None] | None]:
-    """A live count of events read, on a terminal only (stderr), gone when done."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
-                  console=err.console, transient=True) as progress:
-        task = progress.add_task("reading", total=None)
-        yield lambda count: progress.advance(task, count)
 
 
 def _environment(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -72,7 +37,7 @@ def _sink(fmt: str, explain: str | None, output: str | None) -> Sink | None:
     if fmt == "parquet":
         if output is None or output == "-":
             raise click.UsageError("--format parquet needs -o OUT.parquet (a file)")
-        return None if explain else Parquet(output)  # explained events are not written as rows
+        return None if explain else ParquetFile(output)  # explained events are not written as rows
     if fmt == "jsonl":
         return JsonLines(sys.stdout.write)
     return Traces(sys.stdout.write) if fmt == "summary" and explain else None
@@ -93,15 +58,15 @@ def _check_scheduler(scheduler: str | None, explain: str | None) -> None:
                                  param_hint="--scheduler") from None
 
 
-def _finish(fmt: str, result: ReplayResult, config: str, budget: int | None) -> None:
+def _finish(fmt: str, result: ReplayResult, budget: int | None) -> None:
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(budget=budget), indent=2, ensure_ascii=False))
+        click.echo(json_text(result.to_dict(budget=budget), indent=2))
     elif fmt == "summary":
         from rich.console import Console
 
         from ..replaying.render import print_replay
 
-        print_replay(Console(width=None if sys.stdout.isatty() else 120), result, config_name=config, budget=budget)
+        print_replay(Console(width=None if sys.stdout.isatty() else 120), result, budget=budget)
     elif result.stats.skipped:
         click.echo(f"warning: {result.stats.skipped} damaged record(s) skipped", err=True)
     for name in result.unread:  # named, not only counted: a mistyped log should be noticed
@@ -143,9 +108,9 @@ def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: s
     environment = _environment(env)
     sink = _sink(fmt, explain, output)
     _check_scheduler(scheduler, explain)
-    err = _Stderr()
+    err = Stderr()
     try:
-        with _progress(fmt == "summary" and scheduler is None and sys.stderr.isatty(), err) as tick:
+        with progress(fmt == "summary" and scheduler is None and sys.stderr.isatty(), err) as tick:
             result = replay(config, sources, compare=compare, collector=collector, strict=strict, platform=platform,
                             environment=environment, sysmon_compatible=sysmon_compatible, sink=sink, progress=tick,
                             scheduler=scheduler, explain=explain, warn=err.warn)
@@ -154,6 +119,6 @@ def command(config: str, sources: tuple[str, ...], collector: str | None, fmt: s
     except Interrupted as stop:  # Ctrl-C: what was decided so far is still worth showing
         sys.stdout.flush()
         err.warn(f"interrupted after {stop.result.summary.events:,} events: the summary below is partial")
-        _finish(fmt, stop.result, config, budget)
+        _finish(fmt, stop.result, budget)
         raise SystemExit(130) from None
-    _finish(fmt, result, config, budget)
+    _finish(fmt, result, budget)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
-from ..api import load
 from ..errors import SysmonRulesError
 from ..fileio import write_output
 from ..merging import STYLES, MergeResult, merge
@@ -12,6 +13,7 @@ from ..merging.builds import BUILDS
 from ..merging.check import check
 from ..merging.psscript import TEMPLATE_NAMES
 from ..merging.sources import ORDERS
+from ..validation import load
 from .messages import echo_diagnostics, fail_with
 
 
@@ -59,7 +61,8 @@ def command(sources: tuple[str, ...], output: str | None, style: str, build: str
     click.echo(f"merged {len(result.modules)} module(s) ({how})" + (f", {skipped} skipped" if skipped else ""),
                err=True)
     if output is not None:
-        data = result.to_json().encode("utf-8") if fmt == "json" else result.data()
+        text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n" if fmt == "json" else None
+        data = text.encode("utf-8") if text is not None else result.data()
         try:
             write_output(output, data)
         except SysmonRulesError as exc:

@@ -7,9 +7,8 @@ from dataclasses import asdict
 
 import click
 
-from ..api import iter_errors
 from ..errors import Diagnostic
-from ..validation import diagnostic_order
+from ..validation import diagnostic_order, iter_errors
 from .messages import echo_diagnostics
 from .sources import config_sources
 

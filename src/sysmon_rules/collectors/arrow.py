@@ -191,7 +191,7 @@ def to_events(batch: pa.RecordBatch) -> Iterator[Event]:
         if extra[row]:
             fields.update(extra[row])
         origin = Origin(data["source"][row] or "", data["record"][row], data["line"][row], data["Computer"][row])
-        yield Event(data["EventID"][row], fields, origin)
+        yield Event.read(data["EventID"][row], fields, origin)
 
 
 _NO_ORIGIN = Origin("")

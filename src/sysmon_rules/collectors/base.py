@@ -58,7 +58,7 @@ class ReadStats:
     skipped: int = 0  # damaged records, each announced by a warning
     other: Counter[str] = field(default_factory=Counter)  # records of other providers, by channel
 
-    def add(self, more: ReadStats) -> None:
+    def merge(self, more: ReadStats) -> None:
         self.events += more.events
         self.skipped += more.skipped
         self.other.update(more.other)
@@ -150,13 +150,15 @@ class Source:
         except OSError as exc:
             raise CollectorError(f"{self.name}: cannot read: {exc.strerror or exc}") from exc
 
-    def skip(self, where: str, reason: str) -> None:
-        """Count a damaged record and warn (or raise under ``strict``); ``where`` names it."""
+    def skip(self, where: str, reason: str, records: int = 1) -> None:
+        """Count a damaged record (or ``records`` of them lost at once) and warn (or raise under
+        ``strict``); ``where`` names it."""
         lines = reason.strip().splitlines()  # parsers' details (excerpts of the record) stay out
-        message = f"{where}: damaged record skipped: {lines[0] if lines else 'unreadable'}"
+        what = "damaged record" if records == 1 else f"{records:,} damaged records"
         if self.strict:
-            raise CollectorError(message.replace("damaged record skipped", "damaged record"))
-        self.stats.skipped += 1
+            raise CollectorError(f"{where}: {what}: {lines[0] if lines else 'unreadable'}")
+        message = f"{where}: {what} skipped: {lines[0] if lines else 'unreadable'}"
+        self.stats.skipped += records
         self.warn(message)
 
     def other(self, channel: str) -> None:

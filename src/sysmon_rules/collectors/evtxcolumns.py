@@ -52,8 +52,8 @@ class EvtxRow:
 
     def event(self) -> Event:
         """The event ``EvtxCollector.events`` gives for this record."""
-        return Event(self.event_id, fields_of(self.data) if self.data else {},
-                     Origin(self.source, self.record, None, self.computer))
+        return Event.read(self.event_id, fields_of(self.data) if self.data else {},
+                          Origin(self.source, self.record, None, self.computer))
 
     @staticmethod
     def to_batch(rows: Sequence[EvtxRow], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch:

@@ -9,13 +9,17 @@ case). A record the parser cannot read is skipped and named by its position in t
 from __future__ import annotations
 
 import gzip
+import io
+import zlib
+from collections import deque
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import orjson
 
 from ..events import Event, Origin
 from .base import Source, as_text
+from .evtxlayout import FILE_HEADER, MAX_CHUNK_RECORDS, Lost, lost
 from .evtxvalues import fields_of
 
 if TYPE_CHECKING:
@@ -36,7 +40,8 @@ def event_from_json(body: Mapping[str, Any], origin: Origin) -> tuple[Event | No
     computer = system.get("Computer")
     if computer is not None:
         origin = Origin(origin.source, origin.record, origin.line, as_text(computer))
-    return Event(int(as_text(system.get("EventID"))), fields_of(data) if isinstance(data, dict) else {}, origin), ""
+    return Event.read(int(as_text(system.get("EventID"))), fields_of(data) if isinstance(data, dict) else {},
+                      origin), ""
 
 
 def _system(body: Mapping[str, Any]) -> tuple[Mapping[str, Any], object]:
@@ -81,10 +86,12 @@ class EvtxCollector:
             except (RuntimeError, OSError, ValueError) as exc:  # cut inside its 4 KiB header, or not EVTX
                 source.skip(source.name, f"not an EVTX file, or its header is damaged ({_first_line(exc)})")
                 return
-            yield from self._records(source, parser.records_json(), rows)
+            seen = _Seen()
+            yield from self._records(source, parser.records_json(), rows, seen)
+            _report_cut(source, stream, plain, seen)
 
     def _records(self, source: Source, records: Iterator[Any], rows: type[EvtxRow] | None,
-                 ) -> Iterator[Event | EvtxRow]:
+                 seen: _Seen) -> Iterator[Event | EvtxRow]:
         position, failures = 0, 0
         while True:
             position += 1
@@ -99,6 +106,7 @@ class EvtxCollector:
                     return
                 continue
             if record is not None:
+                seen.add(record.get("event_record_id"))
                 item = self._item(source, record, position, rows)
                 if item is not None:
                     yield item
@@ -121,6 +129,49 @@ class EvtxCollector:
         if event is None:
             source.other(channel)
         return event
+
+
+class _Seen:
+    """The record ids the parser gave: the highest, and the last chunk's worth (what a cut chunk
+    may have given before the cut), in bounded memory."""
+
+    def __init__(self) -> None:
+        self.last: deque[int] = deque(maxlen=MAX_CHUNK_RECORDS)
+        self.highest: int | None = None
+
+    def add(self, record_id: object) -> None:
+        if type(record_id) is int:
+            self.last.append(record_id)
+            if self.highest is None or record_id > self.highest:
+                self.highest = record_id
+
+
+def _report_cut(source: Source, stream: BinaryIO, plain: bool, seen: _Seen) -> None:
+    """Count what a file cut short lost (``evtxlayout``); a stream that cannot be measured (it
+    cannot seek, or it is damaged: reported as such) is left as read."""
+    try:
+        if plain:
+            assert source.path is not None
+            with source.path.open("rb") as whole:
+                found = _lost(whole, seen)
+        elif stream.seekable():
+            found = _lost(stream, seen)
+        else:
+            return
+    except (OSError, EOFError, ValueError, zlib.error):
+        return
+    for cut in found:
+        source.skip(source.name, cut.reason, cut.records)
+
+
+def _lost(stream: BinaryIO, seen: _Seen) -> list[Lost]:
+    size = stream.seek(0, io.SEEK_END)
+
+    def read_at(offset: int, count: int) -> bytes:
+        stream.seek(offset)
+        return stream.read(count)
+
+    return lost(read_at(0, FILE_HEADER), size, read_at, seen.last, seen.highest)
 
 
 def _row(body: Mapping[str, Any], record: int | None, name: str, row: type[EvtxRow]) -> EvtxRow | None:

@@ -8,12 +8,11 @@ filled with fixed placeholders.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..events import Event
-from ..fileio import write_output
+from ..fileio import json_text, write_output
 from ..xml.writer import XML_ILLEGAL
 
 PROVIDER_GUID = "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"
@@ -76,7 +75,7 @@ def _syslog(event: Event, record: int) -> str:
 
 
 def _line(obj: dict[str, object]) -> str:
-    return json.dumps(obj, ensure_ascii=False) + "\n"
+    return json_text(obj) + "\n"
 
 
 def _canonical(event: Event, record: int) -> str:

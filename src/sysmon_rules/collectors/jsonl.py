@@ -1,158 +1,41 @@
-"""``jsonl``: one JSON object per line, its shape recognised line by line.
+"""``jsonl``: event JSON as tools write it, one record per line or pretty-printed.
 
-Shapes:
+Each line is a JSON value; a value written over many lines (``json.dumps(indent=2)``, ``jq``,
+``evtx_dump -o json``, SigmaHQ's ``regression_data/*.json``, PowerShell's ``ConvertTo-Json``)
+starts with a line that is only ``{`` or ``[`` and ends at the next line that starts with ``}``
+or ``]`` (what those printers write). An array, Splunk's ``results`` and Elasticsearch hits hold
+many records; ``evtx_dump``'s ``Record N`` lines between values are passed over. Which shape a
+record has is told by its keys (``jsonshapes``): ours, the ``evtx`` library's, Winlogbeat/ECS,
+Splunk's export, NXLog and OTRF flat records.
 
-- ours: ``{"EventID": 1, "fields": {"Image": "..."}}`` (``event_id`` also accepted);
-- Winlogbeat / ECS: ``{"winlog": {"event_id": "1", "provider_name": ..., "event_data": {...}}}``;
-- flat EventData keys beside the record's metadata: NXLog ``im_msvistalog`` and OTRF
-  Security-Datasets 2020 (``SourceName``, ``RecordNumber``), OTRF 2022 (``EventSourceName``,
-  ``EventRecordID``, and ``EventData`` as an XML string, which is used when present). The
-  metadata and the event's fields share one namespace there, so only names Sysmon uses for
-  that event id (in any schema version) are taken as fields.
-
-Records of other providers are counted, not read; a line that is not a JSON object with an
-event id, or is longer than 16 MiB, is a damaged record named by its line number: skipped with a
+Records of other providers are counted, not read; a value that is not a record of a known shape,
+or is longer than 16 MiB, is a damaged record named by its (first) line number: skipped with a
 warning and counted, an error under ``strict``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from functools import cache
+import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from lxml import etree
 
 from ..events import EVENT_IDS, Event, Origin
-from .base import SYSMON_PROVIDERS, Source, as_text, strip_bom
+from .base import Source, strip_bom
+from .jsonshapes import event_of, records_of
 from .lines import MAX_LINE, blocks, lines
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_PROVIDER_KEYS = ("SourceName", "EventSourceName", "Provider", "ProviderName")
-_RECORD_KEYS = ("RecordNumber", "EventRecordID", "record_id")
-# The logging host: ours and OTRF 2022 say Computer, NXLog and OTRF 2020 Hostname.
-_COMPUTER_KEYS = ("Computer", "Hostname")
 # A line with only these keys, an int EventID and an object "fields", takes the batch fast path.
 _CANONICAL_KEYS = frozenset({"EventID", "fields", "record", "Computer"})
-# NXLog's own EventType (the record's level) shares its name with Sysmon's registry/WMI field.
-_NXLOG_EVENT_TYPES = frozenset({"INFO", "WARNING", "ERROR", "CRITICAL", "VERBOSE", "AUDIT_SUCCESS", "AUDIT_FAILURE"})
-
-
-@cache
-def sysmon_fields(event_id: int) -> frozenset[str]:
-    """Every EventData name Sysmon has used for this event id, in any schema version."""
-    from ..schema import all_versions
-
-    names: set[str] = set()
-    for version in all_versions():
-        event_type = version.events_by_id.get(event_id)
-        if event_type is not None:
-            names.update(event_type.field_names)
-    return frozenset(names)
-
-
-def _int(value: object) -> int | None:
-    text = as_text(value).strip()
-    # isdigit() also accepts "²" or "٣", which int() refuses or reads as another number.
-    return int(text) if text.isascii() and text.isdigit() else None
-
-
-def _record(value: object, key: str) -> int | None:
-    """A record id (what its int64 column holds), None when there is none; a larger one is damage."""
-    record = _int(value)
-    if record is not None and record >= 1 << 63:
-        raise ValueError(f'"{key}" {record} is too large for a record id')
-    return record
-
-
-def _event_id(value: int, key: str) -> int:
-    """``value`` when it is an event id; else the record is damaged (it would fit no column)."""
-    if value not in EVENT_IDS:
-        raise ValueError(f'"{key}" {value} is outside 0-65535, the range of event ids')
-    return value
-
-
-def _object(value: object, name: str) -> Mapping[str, Any]:
-    """``value`` when it is a JSON object, {} when absent; anything else is a damaged record."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError(f'"{name}" must be an object, got {type(value).__name__}')
-    return value
-
-
-def _strings(data: object, name: str) -> dict[str, str]:
-    return {str(k): as_text(v) for k, v in _object(data, name).items() if not isinstance(v, list | dict)}
-
-
-def _event_data_xml(text: str) -> dict[str, str]:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    root = etree.fromstring(text.encode("utf-8"), parser)
-    return {d.get("Name", ""): d.text or "" for d in root if str(d.tag).endswith("Data") and d.get("Name")}
-
-
-def parse_object(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int | None]:
-    """``(event id, fields, provider or None, record id)`` of one line's object, whatever its shape."""
-    if "fields" in obj:
-        return _canonical(obj)
-    winlog = obj.get("winlog")
-    if isinstance(winlog, dict):
-        raw_id = winlog["event_id"] if "event_id" in winlog else _object(obj.get("event"), "event").get("code")
-        event_id = _int(raw_id)
-        if event_id is None:
-            raise ValueError('"winlog.event_id" is not a number')
-        return (_event_id(event_id, "winlog.event_id"), _strings(winlog.get("event_data"), "winlog.event_data"),
-                as_text(winlog.get("provider_name")) or None, _record(winlog.get("record_id"), "winlog.record_id"))
-    return _flat(obj)
-
-
-def _canonical(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int | None]:
-    """Ours is written by tools, so it is read strictly: an integer id and an object of strings."""
-    event_id = obj.get("EventID", obj.get("event_id"))
-    if isinstance(event_id, str) and event_id.isascii() and event_id.isdigit():
-        event_id = int(event_id)
-    if not isinstance(event_id, int) or isinstance(event_id, bool):
-        raise ValueError(f'"EventID" must be an integer, got {event_id!r}')
-    _event_id(event_id, "EventID")
-    fields = obj["fields"]
-    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
-        raise ValueError('"fields" must be an object of strings')
-    return event_id, fields, None, _record(obj.get("record"), "record")
-
-
-def _flat(obj: Mapping[str, Any]) -> tuple[int, dict[str, str], str | None, int | None]:
-    event_id = _int(obj.get("EventID"))
-    if event_id is None:
-        raise ValueError('no "EventID", "fields" or "winlog" in this object')
-    _event_id(event_id, "EventID")
-    provider = next((as_text(obj[k]) for k in _PROVIDER_KEYS if k in obj), None)
-    record = next((_record(obj[k], k) for k in _RECORD_KEYS if k in obj), None)
-    embedded = obj.get("EventData")
-    if isinstance(embedded, str) and embedded.lstrip().startswith("<"):
-        return event_id, _event_data_xml(embedded), provider, record
-    if embedded is not None and not isinstance(embedded, str):
-        return event_id, _strings(embedded, "EventData"), provider, record
-    names = sysmon_fields(event_id)
-    fields = {k: as_text(v) for k, v in obj.items() if k in names and not isinstance(v, list | dict)}
-    if fields.get("EventType") in _NXLOG_EVENT_TYPES:
-        del fields["EventType"]
-    return event_id, fields, provider, record
-
-
-def computer_of(obj: Mapping[str, Any]) -> str | None:
-    """The host that logged the record (``<System><Computer>``), whatever the shape, or None."""
-    winlog = obj.get("winlog")
-    if isinstance(winlog, dict) and winlog.get("computer_name"):
-        return as_text(winlog["computer_name"])
-    host = obj.get("host")
-    if isinstance(host, dict) and (host.get("name") or host.get("hostname")):
-        return as_text(host.get("name") or host.get("hostname"))
-    found = next((obj[k] for k in _COMPUTER_KEYS if obj.get(k) and not isinstance(obj[k], list | dict)), None)
-    return as_text(found) if found is not None else None
+# evtx_dump writes "Record 12" before each record it prints.
+_RECORD_LINE = re.compile(r"Record \d+")
+_RECORD_HEAD = re.compile(rb"Record \d+\r?\n\s*[{\[]")
 
 
 def _loads(text: str) -> Any:
@@ -184,73 +67,133 @@ def _canonical_fast(raw: bytes) -> dict[str, Any] | None:
 
 
 class JsonlCollector:
-    """JSON lines: our canonical events, Winlogbeat/ECS documents, NXLog and OTRF flat records."""
+    """Event JSON: ours, the evtx library's, Winlogbeat/ECS, Splunk, NXLog and OTRF records."""
 
     name = "jsonl"
-    description = "JSON lines: canonical {EventID, fields}, Winlogbeat/ECS, NXLog, OTRF Security-Datasets"
+    description = ("event JSON, one per line or pretty-printed: canonical {EventID, fields}, evtx_dump/SigmaHQ "
+                   "{Event: {System, EventData}}, Winlogbeat/ECS, Splunk export, NXLog, OTRF Security-Datasets")
 
     def recognizes(self, head: bytes, name: str) -> bool:
-        return strip_bom(head).startswith(b"{")
+        text = strip_bom(head)
+        if text.startswith(b"["):
+            return text[1:].lstrip().startswith((b"{", b"]"))
+        return text.startswith(b"{") or _RECORD_HEAD.match(text) is not None
 
     def events(self, source: Source) -> Iterator[Event]:
+        reader = _Reader(source)
         with source.open() as stream:
             for number, raw in lines(stream):
-                if raw is None:
-                    source.skip(f"{source.name}:{number}", f"line longer than {MAX_LINE >> 20} MiB")
-                    continue
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8", "replace").strip()
-                if not line:
-                    continue
-                event = self._line(source, number, line)
-                if event is not None:
-                    yield event
+                yield from reader.line(number, raw)
+        reader.end()
 
     def batches(self, source: Source, rows: int | None = None) -> Iterator[pa.RecordBatch]:
         """The events of :meth:`events` as record batches, same order, same counts and errors.
 
         Canonical lines go to Arrow without an Event object, a block of them at a time through
         Arrow's JSON reader where that reads them exactly (``jsonl_batches``); every other line
-        (other shapes, damage, a BOM, invalid UTF-8) takes the path of :meth:`events`.
+        (other shapes, pretty-printed values, damage, a BOM, invalid UTF-8) takes the path of
+        :meth:`events`.
         """
         from .arrow import field_names
         from .jsonl_batches import BATCH_ROWS, BLOCK_BYTES, Batcher, parsed
 
-        batcher = Batcher(source, rows or BATCH_ROWS, _canonical_fast,
-                          lambda number, raw: self._raw_line(source, number, raw))
+        reader = _Reader(source)
+        # Inside a value written over many lines no line is read on its own: not even the fast test's.
+        batcher = Batcher(source, rows or BATCH_ROWS, lambda raw: None if reader.open else _canonical_fast(raw),
+                          reader.line, lambda: reader.open)
         # Only the fields the reader will look at, where the lines allow it (``Source.columns``).
         names = None if source.columns is None else tuple(n for n in field_names() if n in source.columns)
         with source.open() as stream:
             for block, table in parsed(blocks(stream, BLOCK_BYTES), names=names):
-                if block.data is None:
-                    source.skip(f"{source.name}:{block.first}", f"line longer than {MAX_LINE >> 20} MiB")
-                else:
-                    yield from batcher.block(block, table)
+                yield from batcher.block(block, table)
+        reader.end()
         if batcher:
             yield batcher.flush()
 
-    def _raw_line(self, source: Source, number: int, raw: bytes) -> Event | None:
-        line = raw.decode("utf-8-sig" if number == 1 else "utf-8", "replace").strip()
-        return self._line(source, number, line) if line else None
 
-    def _line(self, source: Source, number: int, line: str) -> Event | None:
-        where = f"{source.name}:{number}"
+class _Reader:
+    """The events of one input's lines, fed in order; a value over many lines is gathered first."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._held: list[str] | None = None  # the lines of an open value (None: no value is open)
+        self._first = 0  # its first line
+        self._size = 0
+        self._closer = "}"
+
+    @property
+    def open(self) -> bool:
+        return self._held is not None
+
+    def line(self, number: int, raw: bytes | None) -> list[Event]:
+        """The events that line ``number`` completes (None: a line over the limit)."""
+        if raw is None:
+            if self._held is not None:
+                return self._lost(f"its line {number} is longer than {MAX_LINE >> 20} MiB")
+            self.source.skip(f"{self.source.name}:{number}", f"line longer than {MAX_LINE >> 20} MiB")
+            return []
+        text = raw.decode("utf-8-sig" if number == 1 else "utf-8", "replace")
+        if self._held is not None:
+            if text.startswith(self._closer):
+                return self._close(text)
+            if text.startswith(("{", "[")):  # a new value at the margin: the open one has no end
+                events = self._lost("it has no end")
+                return events + self.line(number, raw)
+            self._size += len(raw)
+            if self._size > MAX_LINE:
+                return self._lost(f"it is longer than {MAX_LINE >> 20} MiB")
+            self._held.append(text)
+            return []
+        line = text.strip()
+        if not line or _RECORD_LINE.fullmatch(line):
+            return []
+        if line in ("{", "["):  # a value printed over many lines starts here
+            self._held, self._first, self._size, self._closer = [line], number, len(raw), "}" if line == "{" else "]"
+            return []
+        return self._value(number, line)
+
+    def end(self) -> None:
+        """The input ended: a value still open is a damaged record."""
+        if self._held is not None:
+            self._lost("it has no end")
+
+    def _close(self, text: str) -> list[Event]:
+        assert self._held is not None
+        self._held.append(text)
+        value, first = "".join(self._held), self._first
+        self._held = None
+        return self._value(first, value)
+
+    def _lost(self, why: str) -> list[Event]:
+        self.source.skip(f"{self.source.name}:{self._first}", f"a JSON value over many lines, but {why}")
+        self._held = None
+        return []
+
+    def _value(self, number: int, text: str) -> list[Event]:
+        """The events of one JSON value (a line, or the lines of one value) starting at line ``number``."""
+        where = f"{self.source.name}:{number}"
         try:
-            obj = _loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("expected a JSON object")
-            event_id, fields, provider, record = parse_object(obj)
+            value = _loads(text)
         except json.JSONDecodeError as exc:
-            source.skip(where, f"not JSON ({exc.msg} at column {exc.colno})")
-            return None
+            self.source.skip(where, f"not JSON ({exc.msg} at line {exc.lineno - 1 + number}, column {exc.colno})"
+                             if exc.lineno > 1 else f"not JSON ({exc.msg} at column {exc.colno})")
+            return []
         except RecursionError:
-            source.skip(where, "JSON nested too deeply")
-            return None
-        except (ValueError, etree.XMLSyntaxError) as exc:
-            source.skip(where, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-            return None
-        if provider is not None and provider not in SYSMON_PROVIDERS:
-            winlog = obj.get("winlog")
-            channel = obj.get("Channel") or (winlog.get("channel") if isinstance(winlog, dict) else None)
-            source.other(as_text(channel or provider))
-            return None
-        return Event(event_id, fields, Origin(source.name, record=record, line=number, computer=computer_of(obj)))
+            self.source.skip(where, "JSON nested too deeply")
+            return []
+        events = []
+        origin = Origin(self.source.name, line=number)
+        for record in records_of(value):
+            try:
+                event, channel = event_of(record, origin)
+            except RecursionError:
+                self.source.skip(where, "JSON nested too deeply")
+                continue
+            except (ValueError, KeyError, TypeError, AttributeError, etree.XMLSyntaxError) as exc:
+                self.source.skip(where, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                continue
+            if event is None:
+                self.source.other(channel)
+            else:
+                events.append(event)
+        return events

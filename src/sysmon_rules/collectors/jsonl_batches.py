@@ -42,7 +42,9 @@ BLOCK_BYTES = 1 << 20
 # this bounds the memory; fewer rows cost a little more time per row in deciding.
 BATCH_ROWS = 8_192
 Fast = Callable[[bytes], "dict[str, Any] | None"]  # the line-by-line test: the object of a canonical line
-Slow = Callable[[int, bytes], "Event | None"]  # the line-by-line reading of any line
+# The line-by-line reading of any line (None: one over the limit): the events it completes.
+Slow = Callable[[int, "bytes | None"], "list[Event]"]
+Busy = Callable[[], bool]  # is the line-by-line reading inside a value written over many lines?
 
 
 @cache
@@ -199,8 +201,8 @@ class _Piece:
         holds: every one, or a projection's)."""
         for n, row in enumerate(self.table.to_pylist()):
             fields = {name: value for name, value in row["fields"].items() if value is not None}
-            yield Event(row["EventID"], fields, Origin(source, record=row["record"], line=self.first + n,
-                                                       computer=row["Computer"]))
+            yield Event.read(row["EventID"], fields, Origin(source, record=row["record"], line=self.first + n,
+                                                            computer=row["Computer"]))
 
 
 _Row = tuple[int, bytes, "dict[str, Any]"]  # a canonical line read by the line-by-line test
@@ -214,15 +216,18 @@ class Batcher:
     built from columns (else each of its lines is read the line-by-line way).
     """
 
-    def __init__(self, source: Source, size: int, fast: Fast, slow: Slow) -> None:
-        self.source, self.size, self._fast, self._slow = source, size, fast, slow
+    def __init__(self, source: Source, size: int, fast: Fast, slow: Slow, busy: Busy = lambda: False) -> None:
+        self.source, self.size, self._fast, self._slow, self._busy = source, size, fast, slow, busy
         self._items: list[_Piece | _Row | Event] = []
         self._rows = 0
         self._events = 0  # how many of the items are events (not canonical lines)
 
     def block(self, block: Block, table: pa.Table | None) -> Iterator[pa.RecordBatch]:
         """The batches completed by one block of lines, given its :func:`parse_block`."""
-        if table is None:
+        if block.data is None:  # one line over the limit
+            yield from self.line(block.first, None)
+            return
+        if table is None or self._busy():  # lines of a value begun before the block: read one by one
             for number, raw in block.lines():
                 yield from self.line(number, raw)
             return
@@ -234,21 +239,22 @@ class Batcher:
             if self._rows >= self.size:
                 yield self.flush()
 
-    def line(self, number: int, raw: bytes) -> Iterator[pa.RecordBatch]:
+    def line(self, number: int, raw: bytes | None) -> Iterator[pa.RecordBatch]:
         """The batches completed by one line (the line-by-line reading's step)."""
-        obj = self._fast(raw)
+        obj = self._fast(raw) if raw is not None else None
         if obj is not None:
-            self._add((number, raw, obj), 1)
-        else:
-            if self._items and not isinstance(self._items[-1], Event):
-                yield self.flush()  # earlier lines are checked first
-            event = self._slow(number, raw)
-            if event is not None:
-                self._items.append(event)
-                self._rows += 1
-                self._events += 1
-        if self._rows >= self.size:
-            yield self.flush()
+            self._add((number, raw, obj), 1)  # type: ignore[arg-type]  # raw is bytes here
+            if self._rows >= self.size:
+                yield self.flush()
+            return
+        if self._items and not isinstance(self._items[-1], Event):
+            yield self.flush()  # earlier lines are checked first
+        for event in self._slow(number, raw):  # a value of many records: a batch ends at each size
+            self._items.append(event)
+            self._rows += 1
+            self._events += 1
+            if self._rows >= self.size:
+                yield self.flush()
 
     def _add(self, item: _Piece | _Row, rows: int) -> None:
         self._items.append(item)
@@ -262,16 +268,15 @@ class Batcher:
                 return _columns(items, self.source.name)
             except (pa.ArrowTypeError, pa.ArrowInvalid, UnicodeEncodeError):
                 pass  # a value that is not a string, or not UTF-8: the exact path below names the line
-        read: list[Event | None] = []
+        read: list[Event] = []
         for item in items:
             if isinstance(item, Event):
                 read.append(item)
             elif isinstance(item, _Piece):
                 read += item.events(self.source.name)
             else:
-                read.append(self._slow(item[0], item[1]))
-        return to_batch([e for e in read if e is not None],
-                        lambda e: self.source.skip(str(e.origin), UNENCODABLE))
+                read += self._slow(item[0], item[1])
+        return to_batch(read, lambda e: self.source.skip(str(e.origin), UNENCODABLE))
 
     def __bool__(self) -> bool:
         return bool(self._items)

@@ -137,13 +137,13 @@ class EventStream:
             if collector is None:
                 if not source.stats.skipped:  # a damaged one is counted as skipped, not as unread
                     self.unread.append(source.name)
-                self.stats.add(source.stats)
+                self.stats.merge(source.stats)
                 continue
             self.files.append((source.name, collector.name))
             try:
                 yield source, collector
             finally:
-                self.stats.add(source.stats)
+                self.stats.merge(source.stats)
             _warn_if_no_sysmon(source)
 
     def __iter__(self) -> Iterator[Event]:
@@ -185,7 +185,7 @@ class EventStream:
         """A chunk a worker read, told and counted here as the single-process run would have."""
         for message in result.warnings:
             (self.warn or _default_warn)(message)
-        self.stats.add(result.stats)
+        self.stats.merge(result.stats)
         self.files.extend(result.files)
         self.unread.extend(result.unread)
 
@@ -231,7 +231,7 @@ class EventStream:
                 where.warn = self.warn
             where.skip(str(event.origin or "-"), UNENCODABLE)
             self.stats.events -= 1
-            self.stats.add(where.stats)
+            self.stats.merge(where.stats)
 
         # Runs of one kind of item: events, or a gathering collector's rows (one to_batch per run).
         parts = [(kind.to_batch if kind is not None else to_batch)(list(run), unencodable)  # type: ignore[arg-type]

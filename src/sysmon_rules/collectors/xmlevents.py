@@ -1,7 +1,7 @@
 """``xml``: rendered event XML, one ``<Event>`` element after another, with or without a root.
 
 Covers ``wevtutil qe Microsoft-Windows-Sysmon/Operational /f:xml`` (elements concatenated
-without a root), Splunk's ``XmlWinEventLog`` and the syslog lines of Sysmon for Linux
+without a root), ``evtx_dump -o xml``, Splunk's ``XmlWinEventLog`` and the syslog lines of Sysmon for Linux
 (``... sysmon: <Event>...</Event>``). Each element is cut out of the text and parsed on its own
 (lxml, no entities, no network), so one damaged record costs only itself: the reader resyncs at
 the next ``<Event``. Memory holds one element at a time.
@@ -18,6 +18,7 @@ from lxml import etree
 
 from ..events import Event, Origin
 from .base import SYSMON_PROVIDERS, Source, strip_bom
+from .evtxvalues import render
 
 _START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?Event[\s>/]")
 _END = re.compile(r"</(?:[A-Za-z_][\w.-]*:)?Event\s*>")
@@ -97,11 +98,12 @@ def event_from_element(root: etree._Element, origin_name: str, line: int) -> tup
     record_text = (record.text or "").strip() if record is not None else ""
     record_id = int(record_text) if record_text.isdigit() else None
     data = next((c for c in root if _local(c.tag) == "EventData"), None)
-    fields = {d.get("Name", ""): d.text or "" for d in (data if data is not None else ())
-              if _local(d.tag) == "Data" and d.get("Name")}
+    # evtx_dump's XML (the evtx library's) prints GUIDs bare: rendered as Windows renders them
+    fields = {name: render(name, d.text or "") for d in (data if data is not None else ())
+              if _local(d.tag) == "Data" and (name := d.get("Name", ""))}
     computer = values.get("Computer")
     host = (computer.text or "").strip() or None if computer is not None else None
-    return Event(event_id, fields, Origin(origin_name, record=record_id, line=line, computer=host)), ""
+    return Event.read(event_id, fields, Origin(origin_name, record=record_id, line=line, computer=host)), ""
 
 
 class XmlCollector:

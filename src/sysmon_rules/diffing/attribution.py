@@ -33,6 +33,11 @@ class Example:
     old: Decision
     new: Decision
 
+    def to_dict(self) -> dict[str, object]:
+        return {"origin": str(self.event.origin) if self.event.origin else None,
+                "EventID": self.event.event_id, "fields": dict(self.event.fields),
+                "old_decision": self.old.to_dict(), "new_decision": self.new.to_dict()}
+
 
 @dataclass
 class ReplayGroup:
@@ -62,8 +67,22 @@ class Replay:
     def changed(self) -> int:
         return sum(sum(g.counts.values()) for g in self.groups.values())
 
+    def ranked(self) -> list[ReplayGroup]:
+        """The groups, those altering the most events first."""
+        return sorted(self.groups.values(), key=lambda g: -sum(g.counts.values()))
 
-class _Charger:
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form (docs/diff.md, ``replay``)."""
+        return {
+            "events": self.comparison.events, "changed": self.changed, "skipped": self.skipped,
+            "by_event_id": self.comparison.id_rows(),
+            "groups": [{"changes": list(g.changes), "newly_dropped": g.counts[NEWLY_DROPPED],
+                        "newly_logged": g.counts[NEWLY_LOGGED], "rule_name_changed": g.counts[RENAMED],
+                        "examples": [e.to_dict() for e in g.examples]} for g in self.ranked()],
+        }
+
+
+class Charger:
     """Which change ids an event decided differently is charged to."""
 
     def __init__(self, old: Evaluator, new: Evaluator, changes: Sequence[Change], names: bool) -> None:
@@ -85,6 +104,10 @@ class _Charger:
             self.by_event.setdefault(change.event_id, set()).add(change.id)
 
     def __call__(self, event: Event, old: Decision, new: Decision) -> tuple[int, ...]:
+        return tuple(sorted(self.narrow(event, old, self.candidates(event, old, new))))
+
+    def candidates(self, event: Event, old: Decision, new: Decision) -> set[int]:
+        """The changes of the sets that decided ``event`` on either side (or of its event type)."""
         ids: set[int] = set()
         if old.rule_set is not None:
             ids |= self.by_old.get(self.old_sets.get(id(old.rule_set), -1), set())
@@ -93,16 +116,17 @@ class _Charger:
         if not ids:
             for event_id in self.old.sharing_sets_with(event.event_id):
                 ids |= self.by_event.get(event_id, set())
-        return tuple(sorted(self.narrow(event, old, ids)))
+        return ids
 
     def narrow(self, event: Event, old: Decision, ids: set[int]) -> set[int]:
         """The candidates that alone (old + that change) already change the event, when any do."""
         if len(ids) <= 1 or len(ids) > _NARROW_UP_TO:
             return ids
-        causes = {i for i in ids if self._alone_differs(i, event, old)}
+        causes = {i for i in ids if self.alone_differs(i, event, old)}
         return causes or ids
 
-    def _alone_differs(self, change_id: int, event: Event, old: Decision) -> bool:
+    def alone_differs(self, change_id: int, event: Event, old: Decision) -> bool:
+        """Does the old config plus only this change decide ``event`` otherwise than the old one?"""
         key = (change_id, event.event_id)
         if key not in self.alone:
             self.alone[key] = hybrid(self.changes[change_id], self.old, self.new, event.event_id)
@@ -117,7 +141,7 @@ def replay(old: Evaluator, new: Evaluator, events: Iterable[Event], changes: Seq
            ignore_rule_names: bool = False) -> Replay:
     """Decide every event with both evaluators and group what differs by change."""
     result = Replay()
-    charge = _Charger(old, new, changes, not ignore_rule_names)
+    charge = Charger(old, new, changes, not ignore_rule_names)
     for event in events:
         a, b = old.decide(event), new.decide(event)
         result.comparison.add(event, a, b)

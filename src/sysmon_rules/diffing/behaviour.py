@@ -12,18 +12,24 @@ never outrun) — and "unknown" otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import itertools
+from collections.abc import Callable, Hashable, Iterator
 
 from ..engine import Evaluator
 from ..engine.compiled import CFilter, CGroup, CSet
 from ..events import Event
 from ..ruletable import COMBINE_AND, COMBINE_OR, RuleSet
-from ..witness import Constraint, Target, disjoint, distinguish, distinguish_along
+from ..witness import Constraint, Target, Witness, disjoint, distinguish, distinguish_along
+from ..witness.events import minimal
+from .attribution import Charger
+from .decide import Decider, constraints_of, field_names_of, solve_event
+from .flat import Entry, Flat, parts
 from .isolate import Outcome, hybrid
 from .normal import filter_form, same_plan
 from .structure import BEHAVIOUR, NONE, Change, filter_key
 
 _ITEM_TARGETS = 40  # per set-level change: paths through this many items of the set
+_QUICK_EVENTS = 48  # events built from one change's own filters, per side and event id
 
 
 def _position(evaluator: Evaluator, event_id: int, set_index: int) -> tuple[int, CSet] | None:
@@ -115,10 +121,12 @@ def find_witness(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_
     return False
 
 
-def prove_inert(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_names: bool) -> bool:
-    """Store a proof on ``change`` that it alone cannot alter a decision or RuleName, if one applies."""
+def prove_inert(change: Change, old: Evaluator, new: Evaluator, *, ignore_rule_names: bool,
+                plans_differ: bool = False) -> bool:
+    """Store a proof on ``change`` that it alone cannot alter a decision or RuleName, if one applies
+    (``plans_differ``: the normal forms of its event ids are known to differ)."""
     ids = event_ids_of(old, change.event_id)
-    if all(same_plan(old, new, e, names=not ignore_rule_names) for e in ids):
+    if not plans_differ and all(same_plan(old, new, e, names=not ignore_rule_names) for e in ids):
         change.effect, change.proof = NONE, "every event id it touches has the same normal form on both sides"
         return True
     if change.kind == "filter-renamed" and ignore_rule_names:
@@ -208,4 +216,120 @@ def _harmless_crossing(me: CFilter, other: CFilter, in_or: bool, evaluator: Eval
     return other.name == me.name if in_or else not other.name and not me.name
 
 
-__all__ = ["event_ids_of", "find_witness", "prove_inert"]
+__all__ = ["event_ids_of", "find_witness", "prove_inert", "quick_witness"]
+
+
+def quick_witness(change: Change, decider: Decider, charge: Charger, proven: frozenset[int] = frozenset()) -> bool:
+    """A witness for ``change`` from its own filters: events matching the entry it changed, and
+    those with each filter of the other side's version of its set refused in turn; kept when the
+    evaluators decide it differently and the old config plus only this change does too. Event
+    ids in ``proven`` (decided alike) are skipped."""
+    old, new = decider.old, decider.new
+    together: Event | None = None  # decided differently once the whole set changed, not by this alone
+    seen: set[tuple[str, ...]] = set()
+    for event_id in event_ids_of(old, change.event_id):
+        if event_id in proven:  # decided alike there: no witness to find
+            continue
+        field_names = field_names_of(event_id, old.platform)
+        whole = _whole_set(change, old, new, event_id)
+        for side, set_index, filter_index in ((0, change.old_set, change.old_filter),
+                                              (1, change.new_set, change.new_filter)):
+            mine, theirs = decider.flat(side, event_id), decider.flat(1 - side, event_id)
+            if set_index is None or mine is None or theirs is None:
+                continue
+            other_set = change.new_set if side == 0 else change.old_set
+            events = _change_events(decider, event_id, change, (mine, theirs), (set_index, filter_index),
+                                    other_set, field_names)
+            for event in itertools.islice(events, _QUICK_EVENTS):
+                key = (str(event_id), *sorted(f"{k}={v}" for k, v in event.fields.items()))
+                if key in seen:
+                    continue
+                seen.add(key)
+                if not decider.differs(event):
+                    continue
+                if _caused(change, event, decider, charge):
+                    event = minimal(event, lambda e: decider.differs(e) and _caused(change, e, decider, charge))
+                    change.witness = Witness(event, (old.decide(event), new.decide(event)))
+                    change.effect = BEHAVIOUR
+                    return True
+                if together is None and whole is not None and \
+                        _outcome(whole(event), decider.names) != _outcome(_pair(old, event), decider.names):
+                    together = event
+    if together is None:
+        return False
+    # A rewrite spread over several changes of one set (a <Rule> split or merged): the witness
+    # belongs to them together.
+    siblings = [c.id for c in charge.changes.values() if c.id != change.id and
+                (c.old_set, c.new_set) == (change.old_set, change.new_set)]
+    change.witness = Witness(together, (old.decide(together), new.decide(together)))
+    change.effect = BEHAVIOUR
+    change.proof = "together with the other changes of its rule set" + \
+        (f" ({', '.join(f'#{i}' for i in siblings[:8])})" if siblings else "") + \
+        ": the old config with this rule set as the new one has it decides the witness differently"
+    return True
+
+
+def _pair(evaluator: Evaluator, event: Event) -> Outcome:
+    d = evaluator.decide(event)
+    return d.decision, d.rule_name
+
+
+def _outcome(outcome: Outcome, names: bool) -> Outcome:
+    return outcome if names else (outcome[0], None)
+
+
+def _whole_set(change: Change, old: Evaluator, new: Evaluator, event_id: int
+               ) -> Callable[[Event], Outcome] | None:
+    """The old config with the change's rule set replaced by its new version (filter changes)."""
+    if not change.kind.startswith("filter-") or change.old_set is None or change.new_set is None:
+        return None
+    whole = Change("set-replaced", change.event, change.event_id, change.onmatch, "", old_set=change.old_set,
+                   new_set=change.new_set)
+    return hybrid(whole, old, new, event_id)
+
+
+def _caused(change: Change, event: Event, decider: Decider, charge: Charger) -> bool:
+    before = decider.old.decide(event)
+    if charge.alone_differs(change.id, event, before):
+        return True
+    # No alone-config for a move between sets: the two sets it joins must be the deciding ones.
+    after = decider.new.decide(event)
+    return change.kind == "filters-moved" and \
+        (charge.old_sets.get(id(before.rule_set)), charge.new_sets.get(id(after.rule_set))) == \
+        (change.old_set, change.new_set)
+
+
+def _parts(entry: Entry) -> set[Hashable]:
+    return set(parts(entry.atom))
+
+
+def _change_events(decider: Decider, event_id: int, change: Change, flats: tuple[Flat, Flat],
+                   place: tuple[int, int | None], other_set: int | None,
+                   field_names: tuple[str, ...]) -> Iterator[Event]:
+    mine, theirs = flats
+    set_index, filter_index = place
+    everything = (*mine.entries, *(e for e, _ in mine.dropped))
+    chosen = [e for e in everything if e.rank == set_index and
+              (filter_index is None or any(f.position == filter_index for f in e.filters))]
+    partners = [e for e in (*theirs.entries, *(e for e, _ in theirs.dropped)) if e.rank == other_set]
+    # The entries that share a filter with the changed one on the other side come first.
+    other_filter = change.new_filter if set_index == change.old_set and place == (change.old_set, change.old_filter) \
+        else change.old_filter
+    anchor = {p for e in partners if any(f.position == other_filter for f in e.filters) for p in _parts(e)}
+    chosen.sort(key=lambda e: not anchor & _parts(e))
+    partners.sort(key=lambda e: not anchor & _parts(e) if filter_index is None else
+                  not set(_parts(e)) & {p for c in chosen[:1] for p in _parts(c)})
+    chosen = chosen[:_ITEM_TARGETS]
+    for entry in chosen:
+        yield from decider.entry_events(event_id, entry, mine, theirs, field_names)
+        wanted = constraints_of(entry)
+        if wanted is None:
+            continue
+        for partner in partners[:_ITEM_TARGETS]:
+            for fid, refused in (constraints_of(partner) or {}).items():
+                for constraint in refused:
+                    needs = {f: list(cs) for f, cs in wanted.items()}
+                    needs.setdefault(fid, []).append(constraint.negate())
+                    event = solve_event(event_id, needs, field_names, decider.old.platform)
+                    if event is not None:
+                        yield event

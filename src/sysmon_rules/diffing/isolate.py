@@ -66,6 +66,8 @@ def _compiled(evaluator: Evaluator, rule_set: RuleSet, rank: int) -> CSet:
 
 
 def _hybrid_plan(change: Change, old: Evaluator, new: Evaluator, event_id: int) -> Plan | None:
+    if change.kind == "filters-moved":
+        return None  # filters leaving one set for another: two sets change at once
     plan = old.plan(event_id)
     sets, valid = list(plan.sets), list(plan.valid)
     k_old = next((k for k, s in enumerate(sets) if s.rank == change.old_set), None)

@@ -104,9 +104,21 @@ def _and_body(cset: CSet, valid: frozenset[int], platform: str) -> Form:
             tuple(sorted(groups, key=repr)))
 
 
-def plan_form(plan: Plan, platform: str, *, names: bool) -> Form:
-    """What decides events of one id: the sets' forms in evaluation order (or as multisets)."""
-    forms = [set_form(s, v, platform, names=names) for s, v in zip(plan.sets, plan.valid, strict=True)]
+def plan_form(plan: Plan, platform: str, *, names: bool, memo: dict[Hashable, Form] | None = None) -> Form:
+    """What decides events of one id: the sets' forms in evaluation order (or as multisets).
+
+    ``memo`` keeps each set's form by (its place in the table, the fields it reads, names), so
+    the ids of one series (RegistryEvent's 12-14) and a second look at an id compute it once.
+    """
+    forms = []
+    for s, v in zip(plan.sets, plan.valid, strict=True):
+        key = (s.rank, v, names)
+        form = memo.get(key) if memo is not None else None
+        if form is None:
+            form = set_form(s, v, platform, names=names)
+            if memo is not None:
+                memo[key] = form
+        forms.append(form)
     count = min(len(forms), 2)  # none: the type's default; one: its default; more: dropped
     default = plan.default if not forms else plan.sets[0].on_default if count == 1 else "exclude"
     if names or any(_can_fail(s) for s in plan.sets):
@@ -120,10 +132,15 @@ def filtered_event_ids(platform: str) -> list[int]:
     return [e for e in newest(platform).events_by_id if e not in NEVER_FILTERED]  # type: ignore[arg-type]
 
 
-def same_plan(old: Evaluator, new: Evaluator, event_id: int, *, names: bool) -> bool:
-    """Proven: both decide every event of ``event_id`` alike (decision, and RuleName if ``names``)."""
+def same_plan(old: Evaluator, new: Evaluator, event_id: int, *, names: bool,
+              memos: tuple[dict[Hashable, Form], dict[Hashable, Form]] | None = None) -> bool:
+    """Proven: both decide every event of ``event_id`` alike (decision, and RuleName if ``names``).
+
+    ``memos``: one set-form memo per side (see :func:`plan_form`), kept by the caller.
+    """
     a, b = old.plan(event_id), new.plan(event_id)
-    if plan_form(a, old.platform, names=names) == plan_form(b, new.platform, names=names):
+    memo_a, memo_b = memos if memos is not None else (None, None)
+    if plan_form(a, old.platform, names=names, memo=memo_a) == plan_form(b, new.platform, names=names, memo=memo_b):
         return True
     return names and _reorders_only(a, b, old.platform)
 

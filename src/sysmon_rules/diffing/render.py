@@ -1,70 +1,18 @@
-"""A ConfigDiff as JSON (stable, documented in docs/diff.md), plain text, or Markdown for a PR comment."""
+"""A ConfigDiff as plain text, or as Markdown for a PR comment (its JSON form is ``ConfigDiff.to_dict``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from ..engine import Decision
-from ..errors import Location
-from .attribution import NEWLY_DROPPED, NEWLY_LOGGED, RENAMED, Example, Replay
-from .structure import Change
+from .attribution import NEWLY_DROPPED, NEWLY_LOGGED, RENAMED, Replay
+from .decide import event_name, filter_text
+from .structure import Change, location_text
 
 if TYPE_CHECKING:
     from .compare import ConfigDiff
 
 MARKDOWN_ROWS = 150  # a PR comment holds 65536 characters: list this many changes, count the rest
-
-
-def _decision(d: Decision | None) -> dict[str, object] | None:
-    return None if d is None else {"decision": d.decision, "rule_name": d.rule_name}
-
-
-def _where(location: Location | None) -> str | None:
-    return str(location) if location is not None else None
-
-
-def change_dict(change: Change) -> dict[str, object]:
-    w = change.witness
-    return {
-        "id": change.id, "kind": change.kind, "event": change.event, "event_id": change.event_id,
-        "onmatch": change.onmatch, "description": change.description,
-        "old_location": _where(change.old_location), "new_location": _where(change.new_location),
-        "effect": change.effect, "proof": change.proof or None,
-        "witness": w.as_dict() if w is not None else None,
-        "old_decision": _decision(w.decisions[0]) if w is not None else None,
-        "new_decision": _decision(w.decisions[1]) if w is not None else None,
-    }
-
-
-def _example(example: Example) -> dict[str, object]:
-    return {"origin": str(example.event.origin) if example.event.origin else None,
-            "EventID": example.event.event_id, "fields": dict(example.event.fields),
-            "old_decision": _decision(example.old), "new_decision": _decision(example.new)}
-
-
-def replay_dict(replay: Replay, skipped: int) -> dict[str, object]:
-    return {
-        "events": replay.comparison.events, "changed": replay.changed, "skipped": skipped,
-        "by_event_id": replay.comparison.id_rows(),
-        "groups": [{"changes": list(g.changes), "newly_dropped": g.counts[NEWLY_DROPPED],
-                    "newly_logged": g.counts[NEWLY_LOGGED], "rule_name_changed": g.counts[RENAMED],
-                    "examples": [_example(e) for e in g.examples]}
-                   for g in sorted(replay.groups.values(), key=lambda g: -sum(g.counts.values()))],
-    }
-
-
-def as_dict(result: ConfigDiff) -> dict[str, object]:
-    effects = [c.effect for c in result.changes]
-    return {
-        "verdict": result.verdict, "reason": result.reason, "compared": list(result.compared),
-        "unknowns": result.unknowns,
-        "old": {"source": result.old.label, "kind": result.old.kind, "rule_sets": len(result.old.table.rule_sets)},
-        "new": {"source": result.new.label, "kind": result.new.kind, "rule_sets": len(result.new.table.rule_sets)},
-        "summary": {"changes": len(effects), "behaviour": effects.count("behaviour"), "none": effects.count("none"),
-                    "unknown": effects.count("unknown"), "witnesses": len(result.witnesses)},
-        "changes": [change_dict(c) for c in result.changes],
-        "replay": replay_dict(result.replay, result.skipped_events) if result.replay is not None else None,
-    }
 
 
 def _fields(fields: dict[str, str] | object) -> str:
@@ -80,9 +28,17 @@ def to_text(result: ConfigDiff) -> str:
     lines = [f"{result.old.label} ({result.old.kind}) -> {result.new.label} ({result.new.kind})",
              f"verdict: {result.verdict}: {result.reason}", f"compared: {', '.join(result.compared)}"]
     lines += [f"unknown: {u}" for u in result.unknowns]
-    for c in result.changes:
+    if result.interrupted:
+        lines.append("interrupted (Ctrl-C): what follows was decided before")
+    for v in result.events:
+        if v.status == "unknown":
+            lines.append(f"undecided: {event_name(v.event_id, result.platform)} (event {v.event_id}): {v.reason}")
+            lines += [f"    filter: {filter_text(v.event_id, f, result.platform)}" for f in v.filters]
+    for c in _ordered(result.changes):
         lines.append(f"#{c.id} {c.description}  [{c.effect}{': ' + c.proof if c.proof else ''}]")
-        where = " -> ".join(x for x in (_where(c.old_location), _where(c.new_location)) if x)
+        if c.effect == "unknown" and c.reason:
+            lines.append(f"    why unknown: {c.reason}")
+        where = " -> ".join(x for x in (location_text(c.old_location), location_text(c.new_location)) if x)
         if where:
             lines.append(f"    at {where}")
         if c.witness is not None:
@@ -96,9 +52,15 @@ def to_text(result: ConfigDiff) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ordered(changes: list[Change]) -> list[Change]:
+    """Behaviour changes first, then unknown ones, then those proven without effect."""
+    rank = {"behaviour": 0, "unknown": 1, "none": 2}
+    return sorted(changes, key=lambda c: (rank.get(c.effect, 1), c.id))
+
+
 def _replay_text(replay: Replay) -> list[str]:
     lines = [f"replay: {replay.comparison.events} events, {replay.changed} decided differently"]
-    for g in sorted(replay.groups.values(), key=lambda g: -sum(g.counts.values())):
+    for g in replay.ranked():
         ids = ", ".join(f"#{i}" for i in g.changes) or "not attributed"
         counts = ", ".join(f"{n} {k}" for k, n in g.counts.items() if n)
         lines.append(f"  {ids}: {counts}")
@@ -112,41 +74,62 @@ def _md(text: object) -> str:
 
 
 def to_markdown(result: ConfigDiff) -> str:
-    """A pull-request comment: verdict, summary, a table of changes, witnesses, replay counts."""
-    data = as_dict(result)
+    """A pull-request comment: verdict, summary, behaviour changes with their witnesses first,
+    then the unknown ones with their reasons; moves and changes without effect folded away."""
+    data = result.to_dict()
     summary = data["summary"]
     assert isinstance(summary, dict)
+    proven = sum(1 for v in result.events if v.status == "equivalent")
     out = [f"### Sysmon config diff: **{result.verdict}**", "",
            f"`{_md(result.old.label)}` → `{_md(result.new.label)}`: {_md(result.reason)} "
            f"(compared: {', '.join(result.compared)}).", "",
            f"{summary['changes']} change(s): {summary['behaviour']} alter events (witness checked with the "
-           f"evaluator), {summary['none']} proven without effect, {summary['unknown']} unknown.", ""]
+           f"evaluator), {summary['none']} proven without effect, {summary['unknown']} unknown; "
+           f"proven equivalent on {proven} of {len(result.events)} event ids.", ""]
     out += [f"> unknown: {_md(u)}" for u in result.unknowns]
-    if result.changes:
-        out += ["", "| # | change | effect | witness | old → new |", "| - | - | - | - | - |"]
-        for c in result.changes[:MARKDOWN_ROWS]:
-            out.append(_md_row(c))
-        if len(result.changes) > MARKDOWN_ROWS:
-            out.append(f"| … | {len(result.changes) - MARKDOWN_ROWS} more (see `--format json`) | | | |")
+    if result.interrupted:
+        out.append("> interrupted (Ctrl-C): this report holds what was decided before")
+    undecided = [v for v in result.events if v.status == "unknown"]
+    if undecided:
+        out += ["", "**Undecided event ids:**", ""]
+        out += [f"- {_md(event_name(v.event_id, result.platform))} ({v.event_id}): {_md(v.reason)}" for v in undecided]
+    rows = MARKDOWN_ROWS
+    for title, effect, fold in (("Behaviour changes", "behaviour", False), ("Unknown", "unknown", False),
+                                ("Moved or without effect", "none", True)):
+        chosen = [c for c in result.changes if c.effect == effect]
+        if not chosen:
+            continue
+        shown, rows = chosen[:max(rows, 0)], rows - len(chosen)
+        table = ["| # | change | witness / reason | old → new |", "| - | - | - | - |",
+                 *(_md_row(c) for c in shown)]
+        if len(chosen) > len(shown):
+            table.append(f"| … | {len(chosen) - len(shown)} more (see `--format json`) | | |")
+        if fold:
+            out += ["", f"<details><summary>{title} ({len(chosen)})</summary>", "", *table, "", "</details>"]
+        else:
+            out += ["", f"**{title} ({len(chosen)})**", "", *table]
     if result.replay is not None:
         out += ["", *_replay_markdown(result.replay)]
     return "\n".join(out) + "\n"
 
 
 def _md_row(c: Change) -> str:
-    where = _where(c.new_location) or _where(c.old_location) or ""
-    witness = decisions = ""
+    where = location_text(c.new_location) or location_text(c.old_location) or ""
+    detail = decisions = ""
     if c.witness is not None:
-        witness = f"`{_md(_fields(dict(c.witness.event.fields)))}` (EventID {c.witness.event.event_id})"
+        detail = f"`{_md(_fields(dict(c.witness.event.fields)))}` (EventID {c.witness.event.event_id})"
         decisions = f"{_md(_show(c.witness.decisions[0]))} → {_md(_show(c.witness.decisions[1]))}"
-    effect = c.effect + (f": {c.proof}" if c.proof and c.effect == "none" else "")
-    return f"| {c.id} | {_md(c.description)}<br>`{_md(where)}` | {_md(effect)} | {witness} | {decisions} |"
+    elif c.effect == "none":
+        detail = _md(c.proof)
+    elif c.reason:
+        detail = _md(c.reason)
+    return f"| {c.id} | {_md(c.description)}<br>`{_md(where)}` | {detail} | {decisions} |"
 
 
 def _replay_markdown(replay: Replay) -> list[str]:
     out = [f"**Replay:** {replay.comparison.events} events, {replay.changed} decided differently.", "",
            "| changes | newly dropped | newly logged | RuleName changed | example |", "| - | - | - | - | - |"]
-    for g in sorted(replay.groups.values(), key=lambda g: -sum(g.counts.values())):
+    for g in replay.ranked():
         ids = ", ".join(f"#{i}" for i in g.changes) or "not attributed"
         example = ""
         if g.examples:
@@ -157,4 +140,4 @@ def _replay_markdown(replay: Replay) -> list[str]:
     return out
 
 
-__all__ = ["as_dict", "change_dict", "replay_dict", "to_markdown", "to_text"]
+__all__ = ["to_markdown", "to_text"]

@@ -29,7 +29,7 @@ class Change:
     """One structural change, and (filled by the behavioural pass) what it does to events."""
 
     kind: str  # set-added, set-removed, set-moved, set-combine, set-onmatch, set-event-id,
-    # filter-added, filter-removed, filter-changed, filter-renamed, filter-moved
+    # filter-added, filter-removed, filter-changed, filter-renamed, filter-moved, filters-moved
     event: str
     event_id: int
     onmatch: str
@@ -42,8 +42,27 @@ class Change:
     new_location: Location | None = None
     effect: str = UNKNOWN  # behaviour (a witness shows it), none (proven), unknown
     proof: str = ""
+    reason: str = ""  # when unknown: why (the event id's reason, or what was not found)
     witness: Witness | None = field(default=None, repr=False)
     id: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form of one change (docs/diff.md, ``changes``)."""
+        w = self.witness
+        return {
+            "id": self.id, "kind": self.kind, "event": self.event, "event_id": self.event_id,
+            "onmatch": self.onmatch, "description": self.description,
+            "old_location": location_text(self.old_location), "new_location": location_text(self.new_location),
+            "effect": self.effect, "proof": self.proof or None, "reason": self.reason or None,
+            "witness": w.to_dict() if w is not None else None,
+            "old_decision": w.decisions[0].to_dict() if w is not None else None,
+            "new_decision": w.decisions[1].to_dict() if w is not None else None,
+        }
+
+
+def location_text(location: Location | None) -> str | None:
+    """A location as text (``config.xml:7:7``), None for none."""
+    return str(location) if location is not None else None
 
 
 def _event_name(event_id: int, platform: str) -> str:
@@ -89,14 +108,17 @@ def _stable(pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
     """The pairs that kept their relative order: a longest increasing run of new positions."""
     ordered = sorted(pairs)
     tails: list[int] = []  # tails[n]: index in ordered of the smallest end of a run of length n + 1
+    ends: list[int] = []  # ends[n]: that end's new position (kept beside tails for the bisection)
     back: list[int] = [-1] * len(ordered)
     for k, (_, y) in enumerate(ordered):
-        n = bisect.bisect_left([ordered[t][1] for t in tails], y) if tails else 0
+        n = bisect.bisect_left(ends, y)
         back[k] = tails[n - 1] if n else -1
         if n == len(tails):
             tails.append(k)
+            ends.append(y)
         else:
             tails[n] = k
+            ends[n] = y
     kept: set[tuple[int, int]] = set()
     k = tails[-1] if tails else -1
     while k >= 0:
@@ -147,6 +169,7 @@ class _Differ:
             for i, j in pairs:
                 self.compare_sets(i, j, moved=(i, j) not in stable)
         self.flipped(removed, added)
+        self.moves()
         for k, change in enumerate(self.changes, 1):
             change.id = k
         return self.changes
@@ -187,6 +210,63 @@ class _Differ:
         for j in added:
             b = self.new.rule_sets[j]
             self.add("set-added", b, f"rule set added ({len(b.filters)} filters)", new_set=j)
+
+    def moves(self) -> None:
+        """Filters removed from one set and added to another of the same event type and onmatch:
+        one "filters-moved" change per pair of sets, in place of the removals and additions (a
+        set added or removed whose filters all moved is not reported on its own)."""
+        leaving: dict[Hashable, list[tuple[Change, int]]] = {}
+        for change in self.changes:
+            for x in self._filters_of(change, old=True):
+                rule_set = self.old.rule_sets[change.old_set]  # type: ignore[index]
+                key = (change.event, change.onmatch, filter_key(rule_set, rule_set.filters[x], self.names),
+                       rule_set.filters[x].name if self.names else None)
+                leaving.setdefault(key, []).append((change, x))
+        moved: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        used: dict[int, set[int]] = {}  # id(change) -> filters of it that moved
+        for change in self.changes:
+            for y in self._filters_of(change, old=False):
+                rule_set = self.new.rule_sets[change.new_set]  # type: ignore[index]
+                key = (change.event, change.onmatch, filter_key(rule_set, rule_set.filters[y], self.names),
+                       rule_set.filters[y].name if self.names else None)
+                queue = leaving.get(key)
+                if not queue:
+                    continue
+                source, x = queue.pop(0)
+                moved.setdefault((source.old_set, change.new_set), []).append((x, y))  # type: ignore[arg-type]
+                used.setdefault(id(source), set()).add(x)
+                used.setdefault(id(change), set()).add(y)
+        if not moved:
+            return
+        kept = [c for c in self.changes if not self._consumed(c, used.get(id(c), set()))]
+        self.changes = kept
+        for (i, j), pairs in moved.items():
+            a = self.old.rule_sets[i]
+            x, y = pairs[0]
+            more = f" and {len(pairs) - 1} more" if len(pairs) > 1 else ""
+            self.add("filters-moved", a, f"{describe_filter(a, a.filters[x], self.platform)}{more} moved to "
+                     f"another rule set ({len(pairs)} filter(s))", old_set=i, new_set=j, old_filter=x, new_filter=y)
+
+    def _filters_of(self, change: Change, *, old: bool) -> list[int]:
+        if old and change.kind == "filter-removed" and change.old_filter is not None:
+            return [change.old_filter]
+        if not old and change.kind == "filter-added" and change.new_filter is not None:
+            return [change.new_filter]
+        if old and change.kind == "set-removed" and change.old_set is not None:
+            return list(range(len(self.old.rule_sets[change.old_set].filters)))
+        if not old and change.kind == "set-added" and change.new_set is not None:
+            return list(range(len(self.new.rule_sets[change.new_set].filters)))
+        return []
+
+    def _consumed(self, change: Change, moved: set[int]) -> bool:
+        if change.kind in ("filter-removed", "filter-added"):
+            return bool(moved)
+        if change.kind in ("set-removed", "set-added"):  # only when every filter moved
+            side = self.old if change.kind == "set-removed" else self.new
+            index = change.old_set if change.kind == "set-removed" else change.new_set
+            count = len(side.rule_sets[index].filters)  # type: ignore[index]
+            return count > 0 and len(moved) == count
+        return False
 
     def keys(self, rule_set: RuleSet) -> list[str]:
         return sorted(repr(filter_key(rule_set, f, self.names)) for f in rule_set.filters)

@@ -200,7 +200,7 @@ class BatchDecider:
                 event_id = event_ids[row]
                 fields = {n: str(columns[n][place]) for n in self._classes_for(event_id)
                           if n in columns and columns[n][place] is not None}
-                self._decided[keys[row]] = self.evaluator.decide(Event(event_id, fields))
+                self._decided[keys[row]] = self.evaluator.decide(Event.read(event_id, fields))
         return [self._decided[key] for key in keys]
 
     def _columns(self, decided: list[Decision], signature: pa.Array) -> pa.RecordBatch:

@@ -27,8 +27,9 @@ MANY_SETS_DROP = "no match in two or more sets: dropped"
 class Decision:
     """What Sysmon does with an event: ``decision`` and the RuleName it reports (None: none).
 
-    ``reason`` is one of the module constants; ``rule_set`` is the set that matched (if one did);
-    ``trace`` is filled by :meth:`Evaluator.explain` only.
+    ``reason`` is one of the module constants; ``rule_set`` is the set that matched (if one did)
+    and ``set_index`` its position in the rule table; ``trace`` is filled by
+    :meth:`Evaluator.explain` only.
     """
 
     decision: DecisionName
@@ -36,3 +37,8 @@ class Decision:
     reason: str = MATCH_REASON
     rule_set: RuleSet | None = field(default=None, repr=False, compare=False)
     trace: Trace | None = field(default=None, repr=False, compare=False)
+    set_index: int | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        """``{"decision": ..., "rule_name": ...}``, the JSON form every output uses."""
+        return {"decision": self.decision, "rule_name": self.rule_name}

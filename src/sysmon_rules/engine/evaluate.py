@@ -93,7 +93,7 @@ class Evaluator:
                 decision = plan.decisions.get((k, name))
                 if decision is None:
                     decision = plan.decisions[k, name] = Decision(
-                        cset.on_match, name, MATCH_REASON, cset.rule_set)
+                        cset.on_match, name, MATCH_REASON, cset.rule_set, set_index=cset.rank)
                 return decision
         if len(sets) == 1:
             return _ONE_SET[sets[0].on_default]

@@ -133,7 +133,7 @@ def trace_event(event: Event, plan: Plan, values: dict[int, str], names: tuple[s
                               tuple(steps), rs.location))
         if status == MATCH:
             trace = Trace(event.event_id, MATCH_REASON, cset.on_match, name, tuple(tried))
-            return Decision(cset.on_match, name, MATCH_REASON, rs, trace)
+            return Decision(cset.on_match, name, MATCH_REASON, rs, trace, set_index=cset.rank)
     if not plan.sets:
         decision, reason = plan.default, NO_RULES
     elif len(plan.sets) == 1:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import signal
 import sys
@@ -34,6 +35,11 @@ from .surfaces import SURFACES, seeds_for
 
 HANG_SECONDS = 2.0
 MEMORY_LIMIT = 1536 << 20  # address space per worker: a blow-up is a MemoryError, not an OOM kill
+# Arrow's default allocator (mimalloc) reserves about 1 GiB of address space on its first batch,
+# memory it does not use: under the limit above every later read of a config failed with a
+# MemoryError. The system allocator maps what is used, so the limit bounds real memory. (Read
+# when pyarrow is first imported, which the surfaces do lazily, after this module.)
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 
 class Hang(BaseException):

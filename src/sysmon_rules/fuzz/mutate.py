@@ -30,10 +30,20 @@ _TOKENS: dict[str, list[bytes]] = {
 _TOKENS["blob"] = _TOKENS["evtx"] = [b"\x00" * 4, b"\xff" * 4, b"ElfChnk\x00", b"\x00\xd8", b"\xff\xfe"]
 _TOKENS["reg"] = [b",", b"\\\r\n  ", b"00", b"ff", b"zz", b'"Rules"=hex:', b"\x00", b"\xff\xfe", b"="]
 _TOKENS["gzip"] = _TOKENS["jsonl"] + _TOKENS["xml"]
+_TOKENS["eventjson"] = _TOKENS["jsonl"] + [
+    b'"Event": ', b'"System": {}', b'"EventData": null', b'"#attributes": ', b'"#text": ', b"Record 1\n", b"\n{\n",
+    b"\n}\n", b"\n[\n", b"\n]\n", b'"_raw": "<Event>"', b'"result": ', b'"results": [', b'"_source": ',
+    b'"EventRecordID": 99999999999999999999', b'"EventID": {"#text": 1}', b"  ", b"\t"]
+_TOKENS["event"] = [b"true", b"false", b"null", b"-1", b"65536", b"4294967296", b"1.5", b'"x"', b"[]", b"{}",
+                    b'{"uuid": "0"}', b'"Image": ', b'"Foo": ', b'"id": 255', b'"id": 9999', b'"\ud800"', b","]
 _TOKENS["dumptext"] = [b" - ", b"\t", b"    ", b"filter: ", b"value: '", b"'", b"onmatch: ", b"include", b"exclude",
                        b"Compound Rule ", b"combine using And", b"Rule configuration (version 4.90):\n", b"\n",
                        b"[0x0001] ", b"\xff\xfe", b"\\ud800"]
-_TOKENS["cli"] = _TOKENS["config"] + _TOKENS["yaml"] + _TOKENS["jsonl"] + _TOKENS["reg"]
+_TOKENS["capture"] = _TOKENS["dumptext"] + [
+    b"Current configuration:\n", b" - Service name:                  Sysmon64\n", b"\r\n", b"\n\n", b"        ",
+    b"System Monitor v15.15 - System activity monitor\n", b"Sysmon v1.3.3 - Monitors system events\n",
+    b"\x00", b"Windows Registry Editor Version 5.00\r\n", b'"Rules"=hex:00,']
+_TOKENS["cli"] = _TOKENS["config"] + _TOKENS["yaml"] + _TOKENS["eventjson"] + _TOKENS["reg"] + _TOKENS["capture"]
 _TOKENS["zip"] = [b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06", b"\x00" * 4, b"\xff" * 4, b"\x1f\x8b"]
 _INTERESTING = (0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x00120000, 0x0F)
 

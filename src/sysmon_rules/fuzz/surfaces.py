@@ -55,13 +55,18 @@ def _cached(make: Callable[[], object]) -> Any:
 
 @cache
 def _evaluator() -> object:
-    from .. import Evaluator, loads
+    from ..engine import Evaluator
+    from ..validation import loads
 
     return Evaluator(loads(SMALL_CONFIG))
 
 
 def _config(data: bytes, _workdir: Path) -> None:
-    from .. import Evaluator, from_blob, iter_errors, loads, to_blob, to_xml
+    from ..blob.encode import to_blob
+    from ..decompiling import from_blob
+    from ..engine import Evaluator
+    from ..validation import iter_errors, loads
+    from ..xml.writer import to_xml
 
     for diagnostic in iter_errors(data):  # never raises; each message is one line
         if "\n" in diagnostic.message or "\r" in diagnostic.message:
@@ -74,11 +79,11 @@ def _config(data: bytes, _workdir: Path) -> None:
 
 
 def _blob(data: bytes, _workdir: Path) -> None:
-    from .. import Evaluator
     from ..blob.decode import decode_blob
     from ..blob.dump import dump_json, dump_text
     from ..blob.reconstruct import rebuild
     from ..blob.textforms import read_blob
+    from ..engine import Evaluator
     from ..xml.writer import to_xml
 
     blob = read_blob(data)
@@ -98,18 +103,67 @@ def _dump_text(data: bytes, _workdir: Path) -> None:
         _blob(found[0], _workdir)
 
 
+def _capture(data: bytes, _workdir: Path) -> None:
+    """Rules as a host holds them, through the one loader: `sysmon -c` captures (banners, host
+    lines, CRLF, UTF-16LE, tabs turned to spaces), blobs and their text forms; then decided."""
+    from .. import Evaluator
+    from ..rulesource import load_rules
+
+    rules = load_rules(data, platform="linux" if len(data) % 4 == 1 else "windows", label="capture")
+    if rules.config is None:
+        rules.blob_bytes  # noqa: B018  # the blob the rules stand for, encoded
+        rules.hidden_sets  # noqa: B018
+    Evaluator(rules.table).decide(PROBE)
+
+
 def _events(suffix: str) -> Callable[[bytes, Path], None]:
     def run(data: bytes, workdir: Path) -> None:
         from ..collectors import EventStream, available
+        from ..fileio import json_text
 
         path = workdir / f"input{suffix}"
         path.write_bytes(data)
         evaluator = _evaluator()
-        for event in EventStream([path], strict=len(data) % 3 == 0, collectors=_cached(available)):
+        stream = EventStream([path], strict=len(data) % 3 == 0, collectors=_cached(available))
+        for event in stream:
             evaluator.decide(event)  # type: ignore[attr-defined]
-            json.dumps(dict(event.fields), ensure_ascii=False)
+            json_text(dict(event.fields)).encode("utf-8")  # any output can carry what was read
+        json_text(dict(stream.stats.other)).encode("utf-8")
 
     return run
+
+
+def _event_values(data: bytes, _workdir: Path) -> None:
+    """``Event(id, fields)`` from a JSON object of typed values: the event as Sysmon renders it,
+    decided; or its refusal, an ``Event:`` TypeError/ValueError (the constructor's documented one)."""
+    from ..errors import SysmonRulesError
+
+    try:
+        spec = json.loads(data.decode("utf-8", "surrogatepass"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return  # not a spec: nothing to make
+    if not isinstance(spec, dict) or not isinstance(spec.get("fields"), dict):
+        return
+    fields = {k: _typed(v) for k, v in spec["fields"].items()}
+    try:
+        event = Event(spec.get("id", 1), fields)  # type: ignore[arg-type]  # typed values: rendered or refused
+    except (TypeError, ValueError) as exc:
+        if not str(exc).startswith("Event: ") or "\n" in str(exc):
+            raise
+        raise SysmonRulesError(str(exc)) from None
+    _evaluator().decide(event)  # type: ignore[attr-defined]
+
+
+def _typed(value: object) -> object:
+    """A JSON value as a caller's Python value: {"uuid": "..."} is a uuid.UUID."""
+    import uuid
+
+    if isinstance(value, dict) and isinstance(value.get("uuid"), str):
+        try:
+            return uuid.UUID(value["uuid"])
+        except ValueError:
+            return value
+    return value
 
 
 def _yaml(data: bytes, workdir: Path) -> None:
@@ -160,9 +214,12 @@ SURFACES: dict[str, Callable[[bytes, Path], None]] = {
     "blob": _blob,
     "reg": _blob,  # the same path, from .reg/hex/base64 text seeds
     "dumptext": _dump_text,
+    "capture": _capture,  # `sysmon -c` as captured on a host, and every rules form, via rulesource
     "evtx": _events(".evtx"),
     "xml": _events(".xml"),
     "jsonl": _events(".jsonl"),
+    "eventjson": _events(".json"),  # the evtx library's JSON, pretty or per line; ECS, Splunk exports
+    "event": _event_values,
     "gzip": _events(".gz"),
     "zip": _events(".zip"),
     "yaml": _yaml,
@@ -184,7 +241,8 @@ def _configs(shared: Path | None) -> list[bytes]:
 
 
 def _blobs(shared: Path | None) -> list[bytes]:
-    from .. import loads, to_blob
+    from ..blob.encode import to_blob
+    from ..validation import loads
 
     seeds = [to_blob(loads(SMALL_CONFIG))]
     if shared is not None:
@@ -200,9 +258,9 @@ def _valid_blobs(shared: Path | None) -> list[bytes]:
 
 
 def _reg_texts(shared: Path | None) -> list[bytes]:
-    from .. import loads
     from ..blob.compile import compile_config
     from ..blob.regfile import render_reg
+    from ..validation import loads
 
     config = loads(SMALL_CONFIG)
     compiled = compile_config(config)
@@ -220,6 +278,60 @@ def _event_texts(fmt: str, shared: Path | None) -> list[bytes]:
     if shared is not None and (shared / "fuzz" / "events.jsonl").is_file():
         events += list(read(shared / "fuzz" / "events.jsonl"))
     return ["".join(line + "\n" for line in export(events, fmt)).encode()]
+
+
+_EVENT_SPECS = [b'{"id": 3, "fields": {"DestinationPort": 3389, "Initiated": true, "SourceIsIpv6": false, '
+                b'"ProcessGuid": {"uuid": "23f38d93-ceb4-5f8e-9f08-000000000c00"}, "Image": "C:\\\\a.exe"}}',
+                b'{"id": 10, "fields": {"GrantedAccess": 2097151, "SourceProcessId": 4, "TargetImage": "x"}}',
+                b'{"id": 1, "fields": {"LogonId": 999, "TerminalSessionId": 1, "CommandLine": "cmd /c whoami"}}']
+
+
+def _event_json_seeds(shared: Path | None) -> list[bytes]:
+    """Event JSON as tools write it, from the smallest corpus logs and SigmaHQ's regression data."""
+    if shared is None:
+        return [b'{"Event": {"System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}}, '
+                b'"EventID": 1, "EventRecordID": 5}, "EventData": {"Image": "C:\\\\cmd.exe"}}}\n']
+    from evtx import PyEvtxParser
+
+    logs = sorted((shared / "corpus" / "evtx").rglob("*.evtx"), key=lambda p: p.stat().st_size)[:2]
+    records = [r for log in logs for r in PyEvtxParser(str(log)).records_json() if r is not None]
+    bodies = [json.loads(r["data"]) for r in records][:40]
+    rendered = [r for r in PyEvtxParser(str(logs[0])).records() if r is not None]
+    xml = [str(r["data"]).split("?>", 1)[-1].strip() for r in rendered][:20]
+    ecs = [_ecs(body["Event"]) for body in bodies]
+    seeds = ["".join(json.dumps(b) + "\n" for b in bodies),
+             "".join(f"Record {n}\n{json.dumps(b, indent=2)}\n" for n, b in enumerate(bodies, 1)),
+             json.dumps(bodies[:10], indent=2),
+             "".join(json.dumps(d) + "\n" for d in ecs),
+             "".join(json.dumps({"_index": "w", "_source": d}) + "\n" for d in ecs[:10]),
+             "".join(json.dumps({"preview": False, "result": {"_raw": x, "sourcetype": "XmlWinEventLog"}}) + "\n"
+                     for x in xml),
+             json.dumps({"preview": False, "results": [{"_raw": x} for x in xml[:5]]}),
+             "".join(json.dumps({"result": {"_raw": _classic(d)}}) + "\n" for d in ecs[:10])]
+    sigma = sorted((shared / "corpus" / "sigma" / "regression_data").rglob("*.json"))
+    return [s.encode() for s in seeds] + _files_of(sigma[::20], max_size=32 * 1024)
+
+
+def _ecs(event: dict[str, Any]) -> dict[str, Any]:
+    """A Winlogbeat document of one record of the evtx library's JSON."""
+    system = event["System"]
+    data = event.get("EventData") or {}
+    return {"winlog": {"event_id": str(system["EventID"]), "record_id": system["EventRecordID"],
+                       "provider_name": system["Provider"]["#attributes"]["Name"], "computer_name": system["Computer"],
+                       "event_data": {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}},
+            "event": {"code": str(system["EventID"])}}
+
+
+def _classic(ecs: dict[str, Any]) -> str:
+    """Splunk's classic WinEventLog text of a Winlogbeat document: header lines, then the message."""
+    winlog = ecs["winlog"]
+    message = "\r\n".join(["Event:", *(f"{k}: {v}" for k, v in winlog["event_data"].items())])
+    return (f"LogName=Microsoft-Windows-Sysmon/Operational\nEventCode={winlog['event_id']}\nEventType=4\n"
+            f"SourceName={winlog['provider_name']}\nRecordNumber={winlog['record_id']}\nMessage={message}")
+
+
+def _files_of(paths: list[Path], max_size: int) -> list[bytes]:
+    return [p.read_bytes() for p in paths if p.stat().st_size <= max_size]
 
 
 def _event_seeds(surface: str, shared: Path | None) -> list[bytes]:
@@ -255,6 +367,27 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+# What surrounds `sysmon -c` output in a capture (Sysmon's banners, "Current configuration:" host
+# lines), a few lines of each: the loader's tests hold the full forms.
+_BANNERS = ("\n\nSystem Monitor v15.15 - System activity monitor\nSysinternals - www.sysinternals.com\n\n",
+            "\nSysmon v1.3.3 - Monitors system events\nUsing libxml2. libxml2 is Copyright (C) 1998-2012 "
+            "Daniel Veillard. All Rights Reserved.\n\n")
+_HOST_LINES = " - Service name:                  Sysmon64\n - Config hash:                   SHA256=00AB\n"
+
+
+def _captures(texts: list[bytes]) -> list[bytes]:
+    """Each dump text as hosts' captures have it: a banner and host lines, CRLF, UTF-16LE with a
+    BOM (PowerShell 5.1's ``>``), tabs turned to spaces, blank lines between, no final newline."""
+    seeds = []
+    for number, raw in enumerate(texts[:6]):
+        text = raw.decode("utf-8", "replace")
+        hosted = _BANNERS[number % 2] + text.replace("Current configuration:\n",
+                                                        "Current configuration:\n" + _HOST_LINES, 1)
+        seeds += [hosted.encode(), ("\ufeff" + hosted.replace("\n", "\r\n")).encode("utf-16-le"),
+                  text.expandtabs(8).rstrip("\n").encode(), "\n\n".join(text.split("\n")).encode()]
+    return seeds
+
+
 def _yaml_seeds(shared: Path | None) -> list[bytes]:
     seeds = [_SMALL_TEST]
     if shared is not None:
@@ -266,7 +399,8 @@ def _yaml_seeds(shared: Path | None) -> list[bytes]:
 def seeds_for(surface: str, shared: Path | None) -> list[bytes]:
     """The real inputs ``surface`` mutates (never empty)."""
     if surface == "cli":  # every kind of input, each command given each kind
-        return [seed for name in ("config", "blob", "reg", "jsonl", "xml", "yaml") for seed in seeds_for(name, shared)]
+        return [seed for name in ("config", "blob", "reg", "capture", "jsonl", "eventjson", "xml", "yaml")
+                for seed in seeds_for(name, shared)]
     if surface == "config":
         return _configs(shared)
     if surface == "blob":
@@ -277,6 +411,12 @@ def seeds_for(surface: str, shared: Path | None) -> list[bytes]:
         from ..blob.dump import dump_text
 
         return [dump_text(blob).encode() for blob in _blobs(shared)[:1] + _valid_blobs(shared)]
+    if surface == "capture":
+        return _captures(seeds_for("dumptext", shared)) + seeds_for("reg", shared)[:2] + _blobs(shared)[:2]
     if surface == "yaml":
         return _yaml_seeds(shared)
+    if surface == "eventjson":
+        return _event_json_seeds(shared)
+    if surface == "event":
+        return list(_EVENT_SPECS)
     return _event_seeds(surface, shared)

@@ -94,11 +94,11 @@ def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: s
     if per_change and compare is not None:
         from ..diffing import diff
 
-        report.diff = diff(config, compare, events=list(events) or None, platform=platform).as_dict()
+        report.diff = diff(config, compare, events=list(events) or None, platform=platform).to_dict()
     if sigma:
         from ..readiness import coverage  # pySigma loads only when Sigma rules are given
 
-        report.coverage = coverage(mine, [str(p) for p in sigma], platform=platform).to_json()
+        report.coverage = coverage(mine, [str(p) for p in sigma], platform=platform).to_dict()
     return report
 
 

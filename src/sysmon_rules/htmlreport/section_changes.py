@@ -1,4 +1,4 @@
-"""Per change: the structural changes from CONFIG to OTHER and what each does (``diff(...).as_dict()``).
+"""Per change: the structural changes from CONFIG to OTHER and what each does (``diff(...).to_dict()``).
 
 With events, the replayed events that change are grouped by the change(s) causing them (the
 diff's own attribution); every change with a behaviour has a witness event checked by the

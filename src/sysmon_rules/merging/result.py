@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -36,16 +35,16 @@ class MergeResult:
         """The bytes to write: deterministic for the same inputs."""
         return self.text.encode(self.encoding)
 
-    def to_json(self) -> str:
-        """Modules, diagnostics and every filter with its event, onmatch and module file:line."""
+    def to_dict(self) -> dict[str, object]:
+        """Modules, diagnostics and every filter with its event, onmatch and module file:line
+        (``merge --format json``)."""
         filters = [
             {"event": ev.element, "onmatch": ev.onmatch, "field": flt.field, "condition": flt.condition or "is",
              "value": flt.value, "name": flt.name, "module": loc.path, "line": loc.line}
             for (ev, flt), (_, loc) in zip(iter_filters(self.config), self.origins, strict=True)
         ]
-        body = {"style": self.style, "build": self.build, "schemaversion": self.config.schema_version,
+        return {"style": self.style, "build": self.build, "schemaversion": self.config.schema_version,
                 "modules": list(self.modules), "diagnostics": [str(d) for d in self.diagnostics], "filters": filters}
-        return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
 def iter_filters(config: Config) -> Iterator[tuple[EventRules, Filter]]:

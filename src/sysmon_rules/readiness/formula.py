@@ -17,7 +17,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as _field
-from functools import lru_cache
+
+from ..boundedcache import bounded_cache, text_cost
 
 CORE = frozenset({"eq", "prefix", "suffix", "contains"})
 # Glob markers: NUL never occurs in a value Sysmon compares (it reads up to the first NUL).
@@ -130,7 +131,7 @@ def atoms(formula: Formula) -> Iterator[Atom]:
             yield from atoms(item)
 
 
-@lru_cache(maxsize=4096)
+@bounded_cache(32 << 20, text_cost, regexes=True)  # keyed by rule content: bounded by size
 def glob_regex(parts: tuple[str, ...]) -> re.Pattern[str]:
     """The anchored regex of a glob: ``ANY_RUN`` any run, ``ANY_ONE`` one character, the rest literal."""
     body = "".join(".*" if p == ANY_RUN else "." if p == ANY_ONE else re.escape(p) for p in parts)

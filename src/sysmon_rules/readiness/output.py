@@ -11,7 +11,7 @@ _ATTRIBUTION = ("Sigma rules by their authors (shown per rule), under the Detect
 
 
 def to_json(report: CoverageReport) -> str:
-    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
 def to_text(report: CoverageReport, *, show: tuple[str, ...] = ("partial", "dropped", "unsupported")) -> str:

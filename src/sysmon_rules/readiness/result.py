@@ -22,7 +22,7 @@ class Witness:
     rule_name: str | None
     why: str = ""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"EventID": self.event_id, "fields": dict(self.fields), "decision": self.decision,
                 "rule_name": self.rule_name, "why": self.why}
 
@@ -43,10 +43,10 @@ class RuleCoverage:
     suggestion: str | None = None
     suggestion_checked: str = ""  # the status the rule gets with the suggestion inserted
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id, "title": self.title, "path": self.path, "status": self.status,
-            "event_ids": list(self.event_ids), "witnesses": [w.to_json() for w in self.witnesses],
+            "event_ids": list(self.event_ids), "witnesses": [w.to_dict() for w in self.witnesses],
             "reasons": list(self.reasons), "tags": list(self.tags), "author": self.author,
         }
         if self.suggestion is not None:
@@ -72,6 +72,6 @@ class CoverageReport:
         counts["total"] = len(self.rules)
         return counts
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"config": self.config, "platform": self.platform, "summary": self.summary,
-                "rules": [r.to_json() for r in self.rules]}
+                "rules": [r.to_dict() for r in self.rules]}

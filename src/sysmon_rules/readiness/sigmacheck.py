@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 
 from sigma.conditions import (
     ConditionAND,
@@ -31,6 +30,8 @@ from sigma.types import (
     SigmaString,
     SigmaType,
 )
+
+from ..boundedcache import bounded_cache, text_cost
 
 _EMPTY = ("", "-")
 
@@ -84,12 +85,12 @@ def _string_regex(value: SigmaString) -> re.Pattern[str]:
     return _compiled(str(value.to_regex().regexp))
 
 
-@lru_cache(maxsize=8192)
+@bounded_cache(32 << 20, text_cost, regexes=True)  # keyed by rule content: bounded by size
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE | re.DOTALL)
 
 
-@lru_cache(maxsize=2048)
+@bounded_cache(32 << 20, text_cost, regexes=True)
 def _regex(pattern: str, flags: frozenset[SigmaRegularExpressionFlag]) -> re.Pattern[str]:
     bits = 0
     for flag in flags:

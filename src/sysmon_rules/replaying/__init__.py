@@ -12,7 +12,7 @@ from .cluster import parse_scheduler
 from .configs import ConfigLoadError, evaluator_from, load_evaluator
 from .pipeline import Interrupted, replay
 from .result import ReplayResult
-from .sinks import JsonLines, Parquet, Sink, Traces
+from .sinks import JsonLines, ParquetFile, Sink, Traces
 from .summary import Comparison, Summary
 from .volume import Volume
 
@@ -21,7 +21,7 @@ __all__ = [
     "ConfigLoadError",
     "Interrupted",
     "JsonLines",
-    "Parquet",
+    "ParquetFile",
     "ReplayResult",
     "Sink",
     "Summary",

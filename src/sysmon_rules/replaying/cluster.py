@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SysmonRulesError
 from .configs import load_evaluator, read_config
 from .result import ReplayResult
-from .sinks import JsonLines, Parquet, Sink
+from .sinks import JsonLines, ParquetFile, Sink
 from .summary import Comparison
 
 if TYPE_CHECKING:  # the engine and the partitions' code load when a replay on a cluster starts
@@ -63,11 +63,12 @@ def replay_on_cluster(config: str | Path | Evaluator, sources: list[str | Path],
     from .rows import empty, set_locations, with_decisions
 
     partitions, unread = plan([str(s) for s in sources], collector, strict)
-    output = "parquet" if isinstance(sink, Parquet) else "jsonl" if isinstance(sink, JsonLines) else None
+    output = "parquet" if isinstance(sink, ParquetFile) else "jsonl" if isinstance(sink, JsonLines) else None
     job = Job(data, other, platform, environment_items(environment), strict, output, set_locations(evaluator),
               sysmon_compatible)
     done = ReplayResult(evaluator, theirs, comparison=Comparison() if theirs is not None else None, unread=unread,
-                        compare_name=str(compare) if compare is not None else "", partitions=len(partitions))
+                        config_name=str(config), compare_name=str(compare) if compare is not None else "",
+                        partitions=len(partitions))
     tables: list[Any] = []  # the partitions' Parquet rows, in input order, until the file is written
     with _client(scheduler) as client:
         for result in in_order(_results(client, partitions, job)):
@@ -80,7 +81,7 @@ def replay_on_cluster(config: str | Path | Evaluator, sources: list[str | Path],
                 sink.write(result.rows)
             elif result.rows is not None:
                 tables.append(result.rows)
-    if isinstance(sink, Parquet):
+    if isinstance(sink, ParquetFile):
         from ..collectors.parquet import write_parquet
 
         columns = with_decisions(*empty(evaluator, theirs)).schema
@@ -105,14 +106,8 @@ def _results(client: Any, partitions: list[Partition], job: Job) -> Iterator[Par
 
 
 def _merge(done: ReplayResult, result: PartResult) -> None:
-    done.summary.merge(result.summary)
-    if done.comparison is not None and result.comparison is not None:
-        done.comparison.merge(result.comparison)
-    done.stats.add(result.stats)
-    done.worker_cpu += result.cpu
-    for entry in result.files:
-        if not done.files or done.files[-1] != entry:  # row groups of one file: one entry
-            done.files.append(entry)
+    done.merge(ReplayResult(done.evaluator, done.other, result.summary, result.comparison, result.stats,
+                            result.files, worker_cpu=result.cpu))
 
 
 class _client:

@@ -9,7 +9,6 @@ explanation; with a ``scheduler`` the inputs are split into partitions replayed 
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
@@ -17,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SysmonRulesError
+from ..fileio import json_text
 from .configs import load_evaluator
 from .result import ReplayResult
-from .sinks import JsonLines, Parquet, Sink, Traces
+from .sinks import JsonLines, ParquetFile, Sink, Traces
 from .summary import Comparison, Summary
 
 if TYPE_CHECKING:
@@ -49,12 +49,12 @@ def replay(config: str | Path | Evaluator, sources: Iterable[str | Path], *,
     what ``read_events`` reads: .evtx, event XML, JSON lines, Parquet, folders, zips, URLs,
     ``-`` for stdin; ``collector`` forces one reader, ``strict`` makes a damaged record an error
     (otherwise it is skipped, counted and given to ``warn``). ``sink`` also receives each event's
-    decision (:class:`JsonLines`, :class:`Parquet`, :class:`Traces`); ``progress`` the number of
+    decision (:class:`JsonLines`, :class:`ParquetFile`, :class:`Traces`); ``progress`` the number of
     events decided, as they are. ``explain`` (``"short"`` or ``"full"``) decides events one by one
     with their explanation. ``scheduler`` (``"local"``, ``"local:N"``, ``"tcp://HOST:PORT"`` or a
     ``distributed.Client``) replays on a Dask cluster. Ctrl-C raises :class:`Interrupted`.
     """
-    if isinstance(sink, Parquet) and explain:
+    if isinstance(sink, ParquetFile) and explain:
         raise SysmonRulesError("explained events are not written to Parquet; leave out explain or the Parquet sink")
     if isinstance(sink, Traces) and not explain:
         raise SysmonRulesError("traces are written for explained events only; give explain")
@@ -73,7 +73,7 @@ def replay(config: str | Path | Evaluator, sources: Iterable[str | Path], *,
     evaluator = _evaluator(config, loading)
     other = _evaluator(compare, loading) if compare is not None else None
     # Batches need only what deciding and counting read, unless the output holds every column.
-    columns = None if explain or isinstance(sink, Parquet) else columns_read(evaluator, other)
+    columns = columns_read(evaluator, other) if not explain and (sink is None or isinstance(sink, JsonLines)) else None
     stream, ahead, unknown = _reading(sources, collector, strict, warn, batches=not explain, columns=columns)
     with ahead or nullcontext():  # a replay that stops early stops the reading too
         if unknown is not None:
@@ -89,8 +89,8 @@ def replay(config: str | Path | Evaluator, sources: Iterable[str | Path], *,
                 ahead.meanwhile(evaluator.prepare_batches())
                 _replay_batches(ahead, evaluator, other, summary, comparison, sink, progress)
         except KeyboardInterrupt:
-            raise Interrupted(_result(stream, evaluator, other, summary, comparison, compare)) from None
-        return _result(stream, evaluator, other, summary, comparison, compare)
+            raise Interrupted(_result(stream, evaluator, other, summary, comparison, (config, compare))) from None
+        return _result(stream, evaluator, other, summary, comparison, (config, compare))
 
 
 def _evaluator(config: str | Path | Evaluator, loading: dict[str, Any]) -> Evaluator:
@@ -98,9 +98,10 @@ def _evaluator(config: str | Path | Evaluator, loading: dict[str, Any]) -> Evalu
 
 
 def _result(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, summary: Summary,
-            comparison: Comparison | None, compare: object) -> ReplayResult:
+            comparison: Comparison | None, configs: tuple[object, object]) -> ReplayResult:
+    names = [str(c) if isinstance(c, str | Path) else "" for c in configs]
     return ReplayResult(evaluator, other, summary, comparison, stream.stats, stream.files, stream.unread,
-                        compare_name=str(compare) if isinstance(compare, str | Path) else "")
+                        config_name=names[0], compare_name=names[1])
 
 
 def _reading(sources: Iterable[str | Path], collector: str | None, strict: bool, warn: Callable[[str], None],
@@ -139,15 +140,14 @@ def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator |
     """Event by event, with every decision explained (concise, or ``"full"``: every set)."""
     from .rows import event_line
 
-    positions = {id(s): i for i, s in enumerate(evaluator.table.rule_sets)}
     for event in stream:
         decision = evaluator.explain(event)
-        summary.add(event, decision, positions.get(id(decision.rule_set)))
+        summary.add(event, decision)
         theirs = other.decide(event) if other is not None else None
         if theirs is not None and comparison is not None:
             comparison.add(event, decision, theirs)
         if isinstance(sink, JsonLines):
-            sink.write(json.dumps(event_line(event, decision, theirs, explain), ensure_ascii=False) + "\n")
+            sink.write(json_text(event_line(event, decision, theirs, explain)) + "\n")
         elif isinstance(sink, Traces) and decision.trace is not None:
             trace = decision.trace.render() if explain == "full" else decision.trace.summary()
             sink.write(f"{event.origin or '-'}\n{trace}\n")
@@ -163,7 +163,7 @@ def _replay_batches(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, oth
     from .rows import decided, empty, jsonl, set_locations, with_decisions
 
     done = decided(batches, evaluator, summary, other, comparison, progress)
-    if isinstance(sink, Parquet):
+    if isinstance(sink, ParquetFile):
         write_parquet(sink.path, (with_decisions(*d) for d in done), with_decisions(*empty(evaluator, other)).schema)
     elif isinstance(sink, JsonLines):
         locations = set_locations(evaluator)

@@ -11,16 +11,16 @@ if TYPE_CHECKING:
     from .result import ReplayResult
     from .summary import Comparison
 
-TOP_NAMES = 20  # rows per table
+_TOP_NAMES = 20  # rows per table
 
 
-def print_replay(console: Console, result: ReplayResult, *, config_name: str = "", budget: int | None = None) -> None:
+def print_replay(console: Console, result: ReplayResult, *, budget: int | None = None) -> None:
     """The summary tables, the volume and, with a second config, what changes and its volume."""
-    print_summary(console, result)
-    print_volume(console, result.summary.volume.to_dict(budget=budget), "Volume")
+    _print_summary(console, result)
+    _print_volume(console, result.summary.volume.to_dict(budget=budget), "Volume")
     if result.comparison is not None:
-        print_comparison(console, result.comparison, (config_name, result.compare_name))
-        print_volume(console, result.comparison.volume.to_dict(budget=budget), "Volume with B")
+        _print_comparison(console, result.comparison, (result.config_name, result.compare_name))
+        _print_volume(console, result.comparison.volume.to_dict(budget=budget), "Volume with B")
 
 
 def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
@@ -34,7 +34,7 @@ def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
     return table
 
 
-def print_summary(console: Console, result: ReplayResult) -> None:
+def _print_summary(console: Console, result: ReplayResult) -> None:
     """Events read and decided, decisions per event id, top RuleNames, sets that never matched."""
     summary, stats, rule_sets = result.summary, result.stats, result.evaluator.table.rule_sets
     other = sum(stats.other.values())
@@ -47,14 +47,14 @@ def print_summary(console: Console, result: ReplayResult) -> None:
     console.print(_table(f"Top RuleNames (of {len(summary.rule_names):,})",
                          ["RuleName", "events", "include", "exclude"],
                          [[n, c, summary.name_decisions[n]["include"], summary.name_decisions[n]["exclude"]]
-                          for n, c in summary.top_names(TOP_NAMES)]))
+                          for n, c in summary.top_names(_TOP_NAMES)]))
     never = summary.never_matched(rule_sets)
     console.print(_table(f"Rule sets that never matched ({len(never):,} of {len(rule_sets):,})",
                          ["where", "event id", "onmatch", "filters"],
                          [[s.location or f"set {i}", s.event_id, s.onmatch, len(s.filters)] for i, s in never]))
 
 
-def print_volume(console: Console, volume: dict[str, Any], title: str) -> None:
+def _print_volume(console: Console, volume: dict[str, Any], title: str) -> None:
     """The volume view (``Volume.to_dict``): noisiest first, budget breaches."""
     budget = volume["budget"]
     console.print(f"{title}: {volume['days']} day(s) {volume['first_day'] or ''}..{volume['last_day'] or ''}, "
@@ -62,7 +62,7 @@ def print_volume(console: Console, volume: dict[str, Any], title: str) -> None:
                   f"without host: {volume['unknown_host']:,}"
                   + (f", budget {budget:,}/host/day" if budget is not None else ""))
     for kind, key, label in (("rule_names", "rule_name", "RuleName"), ("event_types", "event_id", "event id")):
-        rows = [r for r in volume[kind] if r["logged"]][:TOP_NAMES]
+        rows = [r for r in volume[kind] if r["logged"]][:_TOP_NAMES]
         console.print(_table(f"Noisiest by {label} (logged events)",
                              [label, "logged", "hosts", "peak host-day", "host-days over budget"],
                              [[r[key] or "(none)", r["logged"], r["hosts"], _peak(r["peak"]),
@@ -70,7 +70,7 @@ def print_volume(console: Console, volume: dict[str, Any], title: str) -> None:
     if budget is not None:
         over = volume["over_budget"]
         console.print(_table(f"Over budget ({len(over):,})", ["event id / RuleName", "day", "host", "logged"],
-                             [[r[r["kind"]], r["day"], r["host"] or "-", r["logged"]] for r in over[:TOP_NAMES]]))
+                             [[r[r["kind"]], r["day"], r["host"] or "-", r["logged"]] for r in over[:_TOP_NAMES]]))
 
 
 def _peak(peak: object) -> str:
@@ -79,7 +79,7 @@ def _peak(peak: object) -> str:
     return f"{peak['logged']:,} ({peak['host'] or '-'}, {peak['day']})"
 
 
-def print_comparison(console: Console, comparison: Comparison, names: tuple[str, str]) -> None:
+def _print_comparison(console: Console, comparison: Comparison, names: tuple[str, str]) -> None:
     """What changes between config A and B: per event id, and the RuleNames whose counts change."""
     console.print(f"A = {names[0]}\nB = {names[1]}\n{comparison.changed:,} of {comparison.events:,} events "
                   "change decision or RuleName")

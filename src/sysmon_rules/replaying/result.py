@@ -29,9 +29,23 @@ class ReplayResult:
     stats: ReadStats = field(default_factory=ReadStats)
     files: list[tuple[str, str]] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
-    compare_name: str = ""  # how the compared config is named in to_dict (its path)
+    config_name: str = ""  # the configs' paths as given ("" for an Evaluator given)
+    compare_name: str = ""
     partitions: int = 0
     worker_cpu: float = 0.0
+
+    def merge(self, other: ReplayResult) -> None:
+        """Add ``other``, a replay of the inputs that follow with the same configs (a partition)."""
+        self.summary.merge(other.summary)
+        if self.comparison is not None and other.comparison is not None:
+            self.comparison.merge(other.comparison)
+        self.stats.merge(other.stats)
+        for entry in other.files:
+            if not self.files or self.files[-1] != entry:  # row groups of one file: one entry
+                self.files.append(entry)
+        self.unread += other.unread
+        self.partitions += other.partitions
+        self.worker_cpu += other.worker_cpu
 
     def to_dict(self, *, budget: int | None = None, top: int | None = None) -> dict[str, object]:
         """The replay as ``sysmon-rules evaluate --format json`` prints it (docs/evaluate.md):

@@ -17,7 +17,7 @@ class JsonLines:
 
 
 @dataclass(frozen=True)
-class Parquet:
+class ParquetFile:
     """The input columns with ``decision``, ``rule_name``, ``rule_set`` (and the compared
     config's ``compare_decision``, ``compare_rule_name``) beside them, written to ``path``
     atomically once the replay is done. Not with ``explain``."""
@@ -33,4 +33,4 @@ class Traces:
     write: Callable[[str], object]
 
 
-Sink = JsonLines | Parquet | Traces
+Sink = JsonLines | ParquetFile | Traces

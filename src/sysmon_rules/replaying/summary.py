@@ -39,12 +39,12 @@ class Summary:
     matched: set[int] = field(default_factory=set)  # positions (in the rule table) of the sets that decided
     volume: Volume = field(default_factory=Volume)  # per day/hour, event type, RuleName and host
 
-    def add(self, event: Event, decision: Decision, set_index: int | None = None) -> None:
-        """Count one event; ``set_index`` is the position of ``decision.rule_set`` in the rule table."""
+    def add(self, event: Event, decision: Decision) -> None:
+        """Count one event decided by ``Evaluator.decide`` (or ``explain``)."""
         self._count(event.event_id, decision.rule_name, decision.decision, 1)
         _add_volume(self.volume, event, decision)
-        if set_index is not None:
-            self.matched.add(set_index)
+        if decision.set_index is not None:
+            self.matched.add(decision.set_index)
 
     def add_batch(self, batch: pa.RecordBatch, result: pa.Table | pa.RecordBatch) -> None:
         """:meth:`add` for every row of a record batch that ``Evaluator.decide_batch`` decided."""
@@ -102,7 +102,7 @@ class Summary:
             "rule_names": [{"rule_name": n, "events": c, **{k: self.name_decisions[n][k] for k in (INCLUDE, EXCLUDE)
                                                               if k in self.name_decisions[n]}}
                            for n, c in self.top_names(top)],
-            "never_matched": [describe_set(i, s) for i, s in self.never_matched(rule_sets)],
+            "never_matched": [_describe_set(i, s) for i, s in self.never_matched(rule_sets)],
             "volume": self.volume.to_dict(budget=budget, top=top),
         }
 
@@ -114,7 +114,7 @@ def _add_volume(volume: Volume, event: Event, decision: Decision) -> None:
                event.event_id, decision.rule_name, decision.decision)
 
 
-def describe_set(index: int, rule_set: RuleSet) -> dict[str, object]:
+def _describe_set(index: int, rule_set: RuleSet) -> dict[str, object]:
     return {"index": index, "event_id": rule_set.event_id, "onmatch": rule_set.onmatch,
             "filters": len(rule_set.filters), "location": str(rule_set.location) if rule_set.location else None}
 

@@ -33,7 +33,7 @@ def hour_of(utc_time: str | None) -> str:
     return f"{date} {hour}"
 
 
-def day_of(hour: str) -> str:
+def _day_of(hour: str) -> str:
     return hour[:10] if hour != UNKNOWN else UNKNOWN
 
 
@@ -48,7 +48,7 @@ class Volume:
             decision: str, count: int = 1) -> None:
         hour = hour_of(utc_time)
         self.hourly[hour, event_id, decision] += count
-        self.daily[day_of(hour), host, event_id, rule_name, decision] += count
+        self.daily[_day_of(hour), host, event_id, rule_name, decision] += count
 
     def merge(self, other: Volume) -> None:
         self.hourly.update(other.hourly)
@@ -67,7 +67,7 @@ class Volume:
             "last_day": next((d for d in reversed(days) if d != UNKNOWN), None),
             "unknown_time": sum(n for k, n in self.daily.items() if k[0] == UNKNOWN),
             "unknown_host": sum(n for k, n in self.daily.items() if k[1] is None),
-            "per_day": _curve(self.hourly, day_of),
+            "per_day": _curve(self.hourly, _day_of),
             "per_hour": _curve(self.hourly, lambda hour: hour),
             "event_types": _rows(self.daily, logged, lambda k: k[2], "event_id", budget)[:top],
             "rule_names": _rows(self.daily, logged, lambda k: k[3], "rule_name", budget)[:top],

@@ -196,6 +196,19 @@ def all_versions() -> list[SchemaVersion]:
     return list(registry())
 
 
+@functools.cache
+def field_types(event_id: int) -> dict[str, str]:
+    """Every EventData name Sysmon has used for this event id, in any schema version and on any
+    platform, with its manifest ``inType`` (``win:UInt16``, ``win:GUID``...) as the newest
+    version declaring it gives it; {} for an id no version has."""
+    types: dict[str, str] = {}
+    for version in sorted(registry(), key=lambda v: v.packed):
+        event_type = version.events_by_id.get(event_id)
+        if event_type is not None:
+            types.update((f.name, f.in_type) for f in event_type.fields)
+    return types
+
+
 def schema_for(version: str, platform: Platform | None = None) -> SchemaVersion:
     schema = registry().get(version)
     return schema.for_platform(platform) if platform else schema

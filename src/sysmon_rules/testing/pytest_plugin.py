@@ -107,7 +107,7 @@ _EVALUATORS = pytest.StashKey[dict[tuple[str, str], "Evaluator"]]()
 @pytest.fixture(scope="session")
 def sysmon_config(pytestconfig: pytest.Config) -> Config:
     """The config named by ``--sysmon-config`` / ini ``sysmon_config`` (relative to rootdir)."""
-    from .. import load
+    from ..validation import load
 
     name = pytestconfig.getoption("sysmon_config") or pytestconfig.getini("sysmon_config")
     if not name:
@@ -121,6 +121,6 @@ def sysmon_config(pytestconfig: pytest.Config) -> Config:
 @pytest.fixture(scope="session")
 def sysmon_evaluator(sysmon_config: Config) -> Evaluator:
     """An Evaluator (Windows) for ``sysmon_config``."""
-    from .. import Evaluator
+    from ..engine import Evaluator
 
     return Evaluator(sysmon_config)

@@ -83,8 +83,8 @@ def configs(version: str | None = None, *, max_events: int = 4) -> st.SearchStra
 
     @st.composite
     def draw_config(draw: st.DrawFn) -> Config:
-        from .. import loads
         from ..schema import dtd_schema_for, newest, parse_version
+        from ..validation import loads
 
         ver = version or draw(schema_versions())
         schema = dtd_schema_for(parse_version(ver) or 0, "windows")  # what Windows Sysmon's DTD allows
@@ -221,7 +221,7 @@ def _event_ids(rules: EventRules, platform: str) -> list[int]:
 
 def _alone(config: Config, target: _Target, platform: str) -> Evaluator:
     """An evaluator for the target rule on its own (same element, onmatch and group relation)."""
-    from .. import Evaluator
+    from ..engine import Evaluator
 
     rules = EventRules(target.rules.element, (target.item,), target.rules.onmatch, target.rules.default,
                        target.rules.location)
@@ -247,7 +247,7 @@ def _build(target: _Target, event_ids: Sequence[int], draw: st.DrawFn, *, miss: 
 
 def _strategy(config: Config, rule: Filter | Rule | None, platform: str, *,
               accept: Callable[[Decision, Decision, _Target], bool], miss: bool) -> st.SearchStrategy[Event]:
-    from .. import Evaluator
+    from ..engine import Evaluator
 
     targets = [t for t in _targets(config) if rule is None or t.item is rule or t.item == rule]
     if rule is not None and not targets:

@@ -37,7 +37,7 @@ class Witness:
     decisions: tuple[Decision, ...]
     target: Target | None = None
 
-    def as_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         return {"EventID": self.event.event_id, "fields": dict(self.event.fields)}
 
 
@@ -72,8 +72,8 @@ class _Search:
         _add(state, fixed)
         budget = self.solves + _SOLVES_PER_TARGET
         for produced, values in enumerate(self._dfs(state, branching, 0, budget), 1):
-            yield Event(event_id, {self.names[fid] or "": v for fid, v in values.items()
-                                   if self.names.get(fid) and v != _ABSENT})
+            yield Event.read(event_id, {self.names[fid] or "": v for fid, v in values.items()
+                                        if self.names.get(fid) and v != _ABSENT})
             if produced >= limit:
                 return
 
@@ -144,9 +144,9 @@ def minimal(event: Event, keep: Callable[[Event], bool]) -> Event:
     fields = dict(event.fields)
     for name in list(fields):
         trial = {k: v for k, v in fields.items() if k != name}
-        if keep(Event(event.event_id, trial, event.origin)):
+        if keep(Event.read(event.event_id, trial, event.origin)):
             fields = trial
-    return Event(event.event_id, fields, event.origin)
+    return Event.read(event.event_id, fields, event.origin)
 
 
 def candidate_events(evaluator: Evaluator, event_id: int, target: Target, *,
