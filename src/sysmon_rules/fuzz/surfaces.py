@@ -106,7 +106,7 @@ def _dump_text(data: bytes, _workdir: Path) -> None:
 def _capture(data: bytes, _workdir: Path) -> None:
     """Rules as a host holds them, through the one loader: `sysmon -c` captures (banners, host
     lines, CRLF, UTF-16LE, tabs turned to spaces), blobs and their text forms; then decided."""
-    from .. import Evaluator
+    from ..engine import Evaluator
     from ..rulesource import load_rules
 
     rules = load_rules(data, platform="linux" if len(data) % 4 == 1 else "windows", label="capture")
