@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sysmon_rules.diffing import diff
+from sysmon_rules.diffing.decide import Decider
 from sysmon_rules.diffing.render import to_text
 from sysmon_rules.engine import Evaluator
 from sysmon_rules.events import Event
@@ -114,3 +115,40 @@ def test_change_reported_iff_some_event_differs(case: tuple[RuleTable, RuleTable
             (a.decide(event).decision, b.decide(event).decision)
     if result.verdict == "different":
         assert result.witnesses
+
+
+def _passing_name_case(named_field: int) -> tuple[RuleTable, RuleTable]:
+    """Hypothesis' case: an exclude set {Image is 'a'}, then an exclude set of `Image is not 'a'`
+    and an AND <Rule> [Image is 'a', <named_field> contains 'a' (name 'x')], and the same set with
+    its filters in reverse order. In the new order the <Rule> comes first: on a value containing
+    'a' but not 'a' itself its named filter matches, the <Rule> fails, and 'x' is passed on to
+    the unnamed `is not 'a'` that matches next; in the old order that filter matches first."""
+    first = RuleSet(1, 0, 0, (RuleFilter(IMAGE, 0, "a"),), ())
+    flts = (RuleFilter(IMAGE, 1, "a"), RuleFilter(IMAGE, 0, "a", "", 1), RuleFilter(named_field, 2, "a", "x", 1))
+    before = RuleSet(1, 0, 0, flts, (Aggregation(1, "", 1),))
+    after = replace(before, filters=flts[::-1])
+    return (RuleTable(0x00120000, 0x0004005A, (first, before)), RuleTable(0x00120000, 0x0004005A, (first, after)))
+
+
+def test_a_name_passed_on_by_a_failing_rule_is_witnessed() -> None:
+    for named_field in (IMAGE, COMMAND_LINE):
+        old, new = _passing_name_case(named_field)
+        a, b = Evaluator(old), Evaluator(new)
+        assert any(_outcome(a, e) != _outcome(b, e) for e in _EVENTS)
+        assert diff(old, new, ignore_rule_names=True).verdict == "equivalent"  # only the name differs
+        # The first-match lists alone give the witness: no exhaustive search needed.
+        decider = Decider(a, b, names=True)
+        fa, fb = decider.flat(0, 1), decider.flat(1, 1)
+        assert fa is not None and fb is not None
+        witness = decider.flat_witness(1, fa, fb)
+        assert witness is not None and _outcome(a, witness.event) != _outcome(b, witness.event)
+        result = diff(old, new)
+        assert result.verdict == "different", result.reason
+        # Each change of the rewritten set gets it (neither alone decides it differently).
+        assert len(result.changes) == len(result.witnesses) == 2, to_text(result)
+        for change in result.witnesses:
+            assert change.witness is not None
+            event = change.witness.event
+            assert _outcome(a, event) != _outcome(b, event)
+            assert [d.rule_name for d in change.witness.decisions] == [a.decide(event).rule_name,
+                                                                        b.decide(event).rule_name]

@@ -13,7 +13,7 @@ never outrun) — and "unknown" otherwise.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 
 from ..engine import Evaluator
 from ..engine.compiled import CFilter, CGroup, CSet
@@ -219,11 +219,13 @@ def _harmless_crossing(me: CFilter, other: CFilter, in_or: bool, evaluator: Eval
 __all__ = ["event_ids_of", "find_witness", "prove_inert", "quick_witness"]
 
 
-def quick_witness(change: Change, decider: Decider, charge: Charger, proven: frozenset[int] = frozenset()) -> bool:
+def quick_witness(change: Change, decider: Decider, charge: Charger, proven: frozenset[int] = frozenset(),
+                  known: Mapping[int, Witness] | None = None) -> bool:
     """A witness for ``change`` from its own filters: events matching the entry it changed, and
     those with each filter of the other side's version of its set refused in turn; kept when the
     evaluators decide it differently and the old config plus only this change does too. Event
-    ids in ``proven`` (decided alike) are skipped."""
+    ids in ``proven`` (decided alike) are skipped. ``known``: an event id's own witness, given
+    (as one of a rewrite spread over several changes) when nothing else was found."""
     old, new = decider.old, decider.new
     together: Event | None = None  # decided differently once the whole set changed, not by this alone
     seen: set[tuple[str, ...]] = set()
@@ -255,6 +257,12 @@ def quick_witness(change: Change, decider: Decider, charge: Charger, proven: fro
                 if together is None and whole is not None and \
                         _outcome(whole(event), decider.names) != _outcome(_pair(old, event), decider.names):
                     together = event
+        # The event id's witness (found by its own search) when no event of this change's own
+        # filters showed it: it may still follow from this set's rewrite as a whole.
+        w = (known or {}).get(event_id)
+        if together is None and whole is not None and w is not None and \
+                _outcome(whole(w.event), decider.names) != _outcome(_pair(old, w.event), decider.names):
+            together = w.event
     if together is None:
         return False
     # A rewrite spread over several changes of one set (a <Rule> split or merged): the witness

@@ -212,6 +212,7 @@ def _behaviour(changes: list[Change], decider: Decider, verdicts: list[EventVerd
             continue
     charge = _attribute(changes, decider, verdicts)
     proven = frozenset(v.event_id for v in verdicts if v.status == EQUAL)
+    known = {v.event_id: v.witness for v in verdicts if v.witness is not None}
     # Where RuleNames differ, say whether the decisions alone are proven the same.
     names_aside = Decider(old, new, names=False) if names else None
     alike = {v.event_id for v in verdicts if v.status != EQUAL and names_aside is not None and
@@ -224,7 +225,7 @@ def _behaviour(changes: list[Change], decider: Decider, verdicts: list[EventVerd
         if change.effect != UNKNOWN or change.kind == "set-hidden":
             continue
         spent, late = time.process_time(), deadline is not None and time.monotonic() > deadline
-        if spent < quick_until and not late and quick_witness(change, decider, charge, proven):
+        if spent < quick_until and not late and quick_witness(change, decider, charge, proven, known):
             continue
         if _small(old, new, change.event_id) and time.process_time() < search_until and not late and \
                 find_witness(change, old, new, ignore_rule_names=not names):

@@ -6,7 +6,8 @@ The steps, cheapest first, each a proof or a checked witness:
 2. the reduced first-match lists are equal (``flat``: filters moved between RuleGroups, or made
    redundant by a broader filter, change nothing);
 3. a witness built from the entries one list has and the other lacks (each entry matched, the
-   entries before it on its field not matched), decided by both evaluators;
+   entries before it on its field not matched, or a name passed on to it by a failing named AND
+   ``<Rule>`` before it), decided by both evaluators;
 4. for small parts, the exhaustive check of ``regions`` (a witness, a proof, or a gap);
 5. otherwise "unknown", with the reason: the solver or search budget, or the condition pair the
    solver cannot settle, and the filters concerned.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import cast
 
 from ..engine import Evaluator
 from ..engine.compiled import CFilter, CGroup
@@ -206,7 +208,30 @@ class Decider:
             event = solve_event(event_id, needs, field_names, self.old.platform)
             if event is not None:
                 events.append(event)
+        events += self.leak_events(event_id, entry, wanted, field_names)
         return events + self.token_events(event_id, wanted, (*mine.entries, *theirs.entries), field_names)
+
+    def leak_events(self, event_id: int, entry: Entry, wanted: dict[int, list[Constraint]],
+                    field_names: tuple[str, ...]) -> list[Event]:
+        """Events reaching ``entry`` with a RuleName passed on to it: a named filter of an AND
+        ``<Rule>`` before it matches while another filter of that ``<Rule>`` does not (the
+        ``<Rule>`` fails, its matched name flows on to this unnamed match)."""
+        events = []
+        for group in entry.context[-_TOKENS:]:
+            forms = [f for f in cast(tuple[tuple[object, ...], ...], group) if len(f) == 5 and not f[3]]
+            for named in (f for f in forms if f[4]):
+                # Refusing another filter of the <Rule> first: matched whole, it would decide itself.
+                for refused in [*(f for f in forms if f is not named), None]:
+                    needs = {fid: list(cs) for fid, cs in wanted.items()}
+                    for form, negated in ((named, False), (refused, True)):
+                        if form is not None:
+                            fid, condition, data = cast(tuple[int, int, str], form[:3])
+                            needs.setdefault(fid, []).append(Constraint(condition, data, negated))
+                    event = solve_event(event_id, needs, field_names, self.old.platform)
+                    if event is not None:
+                        events.append(event)
+                        break  # one event per named filter: the evaluators check what comes of it
+        return events
 
     def token_events(self, event_id: int, wanted: dict[int, list[Constraint]], entries: tuple[Entry, ...],
                      field_names: tuple[str, ...]) -> list[Event]:
