@@ -298,10 +298,13 @@ def test_cli_bad_inputs(tmp_path: Path) -> None:
     bad = runner.invoke(main, ["tune", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--budget", "lots"])
     assert bad.exit_code == 2 and "--budget" in bad.output
     missing = runner.invoke(main, ["tune", str(tmp_path / "nope.xml"), "--events", str(EXAMPLE_EVENTS)])
-    assert missing.exit_code == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert missing.exit_code == 2 and len(missing.stderr.strip().splitlines()) == 1
     assert "Traceback" not in missing.output
     unknown = runner.invoke(main, ["tune", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--keep", "x"])
-    assert unknown.exit_code == 1 and "x" in unknown.stderr
+    assert unknown.exit_code == 2 and "x" in unknown.stderr
+    not_met = runner.invoke(main, ["tune", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--budget", "50",
+                                   "--sigma", str(ROOT / "examples" / "tune" / "sigma"), "-o", str(tmp_path / "p.xml")])
+    assert not_met.exit_code == 1 and "not met" in not_met.stderr and (tmp_path / "p.xml").exists()
     usage = runner.invoke(main, ["tune", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--full"])
     assert usage.exit_code == 2
 
