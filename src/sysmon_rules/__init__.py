@@ -43,10 +43,11 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from .events import Event, Origin
     from .htmlreport import Report, html_report
     from .htmlreport import collect as collect_report
+    from .inputfiles import NoInputError, input_files
     from .lint import LintResult, lint_document, lint_file
     from .merging import MergeResult, merge
     from .merging.lintmodules import lint_modules
-    from .readiness import CoverageReport, config_techniques, coverage
+    from .readiness import CoverageReport, EventPool, config_techniques, coverage, read_rules, rule_loses
     from .render import to_markdown, to_text
     from .replaying import (
         Comparison,
@@ -70,6 +71,7 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from .validation import diagnostic_order, iter_errors, load, loads, validate
     from .validation.dtd_text import dtd_text
     from .witness import Constraint, disjoint, distinguish, event_with, implies, set_event, solve_field
+    from .witness.domains import field_domain, realize
     from .xml.writer import to_xml
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light:
@@ -96,6 +98,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "RuleTable": ("sysmon_rules.ruletable", "RuleTable"),
     # Rules as a host holds them (XML, blob, .reg, reg query, hex/base64, `sysmon -c` text)
     "load_rules": ("sysmon_rules.rulesource", "load_rules"),
+    # Inputs named on a command line (files, folders, globs)
+    "input_files": ("sysmon_rules.inputfiles", "input_files"),
+    "NoInputError": ("sysmon_rules.inputfiles", "NoInputError"),
     "RuleSource": ("sysmon_rules.rulesource", "RuleSource"),
     # Schemas and releases
     "newest": ("sysmon_rules.schema", "newest"),
@@ -138,6 +143,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "diff": ("sysmon_rules.diffing", "diff"),
     "CoverageReport": ("sysmon_rules.readiness", "CoverageReport"),
     "config_techniques": ("sysmon_rules.readiness", "config_techniques"),
+    "EventPool": ("sysmon_rules.readiness", "EventPool"),
+    "read_rules": ("sysmon_rules.readiness", "read_rules"),
+    "rule_loses": ("sysmon_rules.readiness", "rule_loses"),
     "coverage": ("sysmon_rules.readiness", "coverage"),
     "Report": ("sysmon_rules.htmlreport", "Report"),
     "html_report": ("sysmon_rules.htmlreport", "html_report"),
@@ -151,6 +159,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "implies": ("sysmon_rules.witness", "implies"),
     "set_event": ("sysmon_rules.witness", "set_event"),
     "solve_field": ("sysmon_rules.witness", "solve_field"),
+    "field_domain": ("sysmon_rules.witness.domains", "field_domain"),
+    "realize": ("sysmon_rules.witness.domains", "realize"),
     # Config tests
     "load_test_file": ("sysmon_rules.testing.testfile", "load_test_file"),
     "run_test_file": ("sysmon_rules.testing.testfile", "run_test_file"),
@@ -179,6 +189,7 @@ __all__ = [
     "Diagnostic",
     "Evaluator",
     "Event",
+    "EventPool",
     "EventRules",
     "EventStream",
     "FileAccessError",
@@ -188,6 +199,7 @@ __all__ = [
     "LintResult",
     "Location",
     "MergeResult",
+    "NoInputError",
     "Option",
     "Origin",
     "ParquetFile",
@@ -220,10 +232,12 @@ __all__ = [
     "dtd_text",
     "dump_text",
     "event_with",
+    "field_domain",
     "from_blob",
     "fuzz",
     "html_report",
     "implies",
+    "input_files",
     "iter_errors",
     "lint_document",
     "lint_file",
@@ -235,9 +249,12 @@ __all__ = [
     "merge",
     "newest",
     "read_events",
+    "read_rules",
+    "realize",
     "release_label",
     "replay",
     "resolve_target",
+    "rule_loses",
     "run_test_file",
     "schema_for",
     "set_event",
