@@ -155,6 +155,16 @@ def test_corpus_budget_met_with_costs_listed(corpus: Corpus, tmp_path: Path) -> 
     assert result.costs, "a budget this low on attack logs costs detections, and they are listed"
     assert all(c.witness is not None or c.status == "undecided" for c in result.costs)
     _kept_and_clean(result, corpus, tmp_path)
+    # readiness' own "does B lose events of R that A logs" (without the proposals' values put in
+    # first, so it often cannot tell): every rule it proves lost is a listed cost, and no rule it
+    # proves kept is one
+    from sysmon_rules.readiness import read_rules, rule_loses
+
+    old, new = sr.Evaluator(sr.load(config)), sr.Evaluator(result.merged.config)
+    losses = [rule_loses(old, new, item) for item in read_rules(corpus.rules)]
+    costs = {c.rule_id for c in result.costs}
+    assert {x.rule_id for x in losses if x.lost} <= costs
+    assert not {x.rule_id for x in losses if x.lost is False} & costs
 
 
 def test_corpus_without_accepting_costs_keeps_every_detection(corpus: Corpus, tmp_path: Path) -> None:
@@ -288,10 +298,13 @@ def test_cli_bad_inputs(tmp_path: Path) -> None:
     bad = runner.invoke(main, ["tune", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--budget", "lots"])
     assert bad.exit_code == 2 and "--budget" in bad.output
     missing = runner.invoke(main, ["tune", str(tmp_path / "nope.xml"), "--events", str(EXAMPLE_EVENTS)])
-    assert missing.exit_code == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert missing.exit_code == 2 and len(missing.stderr.strip().splitlines()) == 1
     assert "Traceback" not in missing.output
     unknown = runner.invoke(main, ["tune", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--keep", "x"])
-    assert unknown.exit_code == 1 and "x" in unknown.stderr
+    assert unknown.exit_code == 2 and "x" in unknown.stderr
+    not_met = runner.invoke(main, ["tune", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--budget", "50",
+                                   "--sigma", str(ROOT / "examples" / "tune" / "sigma"), "-o", str(tmp_path / "p.xml")])
+    assert not_met.exit_code == 1 and "not met" in not_met.stderr and (tmp_path / "p.xml").exists()
     usage = runner.invoke(main, ["tune", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--full"])
     assert usage.exit_code == 2
 
@@ -331,3 +344,17 @@ def test_without_budget_nothing_is_applied_and_every_proposal_is_costed() -> Non
     assert statuses[build_agent] == ("costs detections", {"Shell Started By A Build Agent"})
     powershell = next(t for t in statuses if "powershell.exe" in t)
     assert statuses[powershell] == ("proposed", set())
+
+
+@pytest.mark.parametrize("accept_cost", [False, True])
+def test_costs_agree_with_readiness_rule_loses(accept_cost: bool) -> None:
+    """Readiness' own check of "does config B lose events of rule R that A logs", run on CONFIG and
+    the tuned config, names exactly the rules the tune reports as accepted costs."""
+    from sysmon_rules.readiness import read_rules, rule_loses
+
+    sigma = ROOT / "examples" / "tune" / "sigma"
+    result = sr.tune(EXAMPLE, [EXAMPLE_EVENTS], budget=50, sigma=[sigma], accept_cost=accept_cost)
+    old, new = sr.Evaluator(sr.load(EXAMPLE)), sr.Evaluator(result.merged.config)
+    lost = {item.id for item in read_rules([sigma]) if rule_loses(old, new, item).lost}
+    assert lost == {c.rule_id for c in result.costs}
+    assert bool(lost) == accept_cost

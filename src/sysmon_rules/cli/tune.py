@@ -2,7 +2,8 @@
 
 Proposes excludes that bring CONFIG's volume on LOGS under the budget, proves what each costs the
 given detections, applies the cheapest and writes them as a module ``merge`` accepts (``--full``:
-the merged config). Exit 0 written (a budget not met is a warning), 1 bad input, 2 usage.
+the merged config). Exit 0 written and the budget met (or none given), 1 written but the budget
+not met (docs/cli.md: an answer, no), 2 no answer (bad input, usage).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import click
 
 from ..errors import SysmonRulesError
 from ..fileio import write_output
-from .messages import fail_with
+from .messages import EXIT_FINDINGS, fail_with
 
 
 @click.command("tune")
@@ -76,8 +77,9 @@ def command(config: str, events: tuple[str, ...], budget: str | None, sigma: tup
 
         print_tune(Console(width=None if sys.stdout.isatty() else 140), result)
     if not result.budget_met:
-        click.echo(f"warning: the budget of {result.budget:,}/host/day is not met: peak "
+        click.echo(f"{config}: budget {result.budget:,}/host/day not met: the busiest host-day logs "
                    f"{max(result.host_days_after.values(), default=0):,} (see the rejected proposals)", err=True)
+        raise SystemExit(EXIT_FINDINGS)
 
 
 def _write(path: str | None, data: bytes) -> None:
