@@ -93,7 +93,15 @@ def test_an_include_on_something_else_leaves_it_partial_and_event_type_off_drops
     other = _config("""<RuleGroup groupRelation="or"><ProcessCreate onmatch="include">
       <ParentImage condition="end with">\\cmd.exe</ParentImage></ProcessCreate></RuleGroup>""")
     rule = _only(other, WGET)
-    assert rule.status == "partial"  # logged only when started by cmd.exe
+    # Logged only when started by cmd.exe: of its typical events (parents Explorer, cmd, PowerShell)
+    # only one is logged, so the rule is dropped in practice, and the reason names the include.
+    assert (rule.status, rule.grade, rule.typical) == ("dropped-in-practice", "logged-only-when", (3, 1))
+    assert any(r.startswith("logged only when an include matches, such as include ParentImage end with")
+               and "<config>:2:7" in r for r in rule.reasons), rule.reasons
+    shells = _config("""<RuleGroup groupRelation="or"><ProcessCreate onmatch="include">
+      <ParentImage condition="end with">\\cmd.exe</ParentImage>
+      <ParentImage condition="end with">\\powershell.exe</ParentImage></ProcessCreate></RuleGroup>""")
+    assert (_only(shells, WGET).status, _only(shells, WGET).typical) == ("partial", (3, 2))
     curl = _config("""<RuleGroup groupRelation="or"><ProcessCreate onmatch="include">
       <Image condition="end with">\\curl.exe</Image></ProcessCreate></RuleGroup>""")
     assert _only(curl, WGET).status == "dropped"  # no wget.exe ends with curl.exe

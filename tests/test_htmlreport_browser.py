@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from sysmon_rules.readiness import STATUSES
 from test_htmlreport import corpus_coverage, corpus_report, per_change_page, resolve, shown
 
 __all__ = ["corpus_report"]  # the fixture, shared with test_htmlreport
@@ -90,7 +91,7 @@ def test_corpus_report_in_chromium(corpus_report: tuple[Path, dict[str, Any]], b
         assert shown(text) == resolve(doc, pointer), pointer
     readiness = browser.execute_script(
         "return Array.from(document.querySelectorAll('[data-coverage]')).map(e => [e.dataset.coverage, e.textContent])")
-    assert len(readiness) == 6
+    assert len(readiness) == 1 + len(STATUSES)  # the total and one tile per status
     for pointer, text in readiness:
         assert shown(text) == resolve(corpus_coverage(), pointer), pointer
     tiles = browser.execute_script(

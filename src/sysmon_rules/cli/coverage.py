@@ -27,9 +27,14 @@ from .messages import InputFile, Interrupted, fail_with
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 @click.option("--suggest", is_flag=True,
               help="For partial/dropped rules, a config snippet re-checked by assessing the rule again with it.")
+@click.option("--events", "events", multiple=True, type=click.Path(),
+              help="Event log (any source evaluate reads; repeatable): evidence for every rule.")
+@click.option("--no-captures", is_flag=True,
+              help="Do not use the SigmaHQ regression captures beside the rules as evidence.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the report here (atomically; - for standard output).")
-def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, suggest: bool, output: str | None) -> None:
+def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, suggest: bool, events: tuple[str, ...],
+            no_captures: bool, output: str | None) -> None:
     """Status per Sigma rule (logged, partial, dropped, not-applicable, unsupported). See docs/coverage.md."""
     from ..readiness import coverage, read_rules
     from ..readiness.navigator import config_layer, sigma_layer
@@ -46,6 +51,14 @@ def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, sugges
         return
     if not sigma:
         raise click.UsageError("--sigma PATH is required (a Sigma rule file or folder)")
+    pool = None
+    if events:
+        from ..readiness import read_events
+
+        try:
+            pool = read_events(events)
+        except SysmonRulesError as exc:  # the collectors' messages name the file they could not read
+            fail_with(exc, events[0])
     doing = "reading the Sigma rules"
     try:
         items = read_rules(sigma)
@@ -54,7 +67,8 @@ def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, sugges
             fail_with(NoInputError(f"no Sigma rule could be read ({len(items)} tried; first: {first.error})"),
                       first.path or sigma[0])
         doing = f"assessing {len(items):,} Sigma rules against {config}"
-        report = coverage(config, items, platform=platform, suggest=suggest)  # type: ignore[arg-type]
+        report = coverage(config, items, platform=platform, suggest=suggest,  # type: ignore[arg-type]
+                          events=pool, captures=not no_captures)
     except SysmonRulesError as exc:
         fail_with(exc, config)
     except KeyboardInterrupt:

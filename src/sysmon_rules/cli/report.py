@@ -31,15 +31,22 @@ from .messages import InputFile, Interrupted, fail_with
 @click.option("--strict", is_flag=True, help="A damaged record is an error (exit 1) instead of a warning.")
 @click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
               help="Flag event types and RuleNames above N logged events per host per day.")
+@click.option("--tune", "tune", type=click.IntRange(min=0), default=None, metavar="N",
+              help="With --events: a tune section, the config tuned to N logged events per host per day "
+                   "keeping the --sigma rules (see `sysmon-rules tune`).")
+@click.option("--accept-cost", is_flag=True, help="With --tune: also apply excludes that cost a detection.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 def command(config: str, events: tuple[str, ...], compare: str | None, per_change: bool, sigma: tuple[str, ...],
-            output: str, collector: str | None, strict: bool, budget: int | None, platform: str) -> None:
+            output: str, collector: str | None, strict: bool, budget: int | None, tune: int | None, accept_cost: bool,
+            platform: str) -> None:
     """Write an HTML report on CONFIG: at a glance, replayed over --events, compared with --compare,
-    and the detection readiness of --sigma rules."""
+    the detection readiness of --sigma rules, and tuned to a budget with --tune."""
     from ..htmlreport import html_report  # altair loads only when a report is made
 
     if per_change and compare is None:
         raise click.UsageError("--per-change needs --compare OTHER")
+    if tune is not None and not events:
+        raise click.UsageError("--tune needs --events SOURCE")
     inputs = {Path(p).resolve() for p in (config, compare, *events) if p and p != "-"}
     if Path(output).resolve() in inputs:
         raise click.BadParameter(f"{output} is one of the inputs; inputs are never overwritten", param_hint="-o")
@@ -53,7 +60,7 @@ def command(config: str, events: tuple[str, ...], compare: str | None, per_chang
     try:
         page = html_report(config, events=events, compare=compare, sigma=sigma, collector=collector, strict=strict,
                            platform="linux" if platform == "linux" else "windows", warn=warn, budget=budget,
-                           per_change=per_change)
+                           per_change=per_change, tune=tune, accept_cost=accept_cost)
     except SysmonRulesError as exc:
         if exc.location.path:  # a config's error names its file:line; an input's error names its source
             fail_with(exc, config)

@@ -88,8 +88,11 @@ class EventStream:
 
     def __init__(self, inputs: Iterable[str | Path], *, collector: str | Collector | None = None,
                  strict: bool = False, warn: Callable[[str], None] | None = None,
-                 collectors: dict[str, Collector] | None = None, workers: int | None = None) -> None:
+                 collectors: dict[str, Collector] | None = None, workers: int | None = None,
+                 columns: Iterable[str] | None = None) -> None:
         self.inputs = list(inputs)
+        # batches(): the field columns the caller reads; the others may come null (Source.columns)
+        self.columns = frozenset(columns) if columns is not None else None
         self.workers = workers  # batches(): processes reading files (None: by input size, 1: this one)
         self.strict = strict
         self.warn = warn
@@ -128,7 +131,7 @@ class EventStream:
         """Each input (or each of ``found``) with the collector that reads it; its counts join
         ``stats`` once read."""
         for source, implicit in expand(self.inputs) if found is None else found:
-            source.strict = self.strict
+            source.strict, source.columns = self.strict, self.columns
             if self.warn is not None:
                 source.warn = self.warn
             collector = self.pick(source, implicit)

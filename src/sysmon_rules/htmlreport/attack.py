@@ -21,7 +21,7 @@ TACTICS = ("reconnaissance", "resource-development", "initial-access", "executio
            "discovery", "lateral-movement", "collection", "command-and-control", "exfiltration", "impact")
 NO_TACTIC = "(no tactic tag)"
 PER_LINE = 16  # tiles in one line of the heat map; a tactic with more techniques wraps
-APPLICABLE = ("logged", "partial", "dropped")
+APPLICABLE = ("logged", "partial", "dropped-in-practice", "dropped")
 _TECHNIQUE = re.compile(r"attack\.(t\d{4})(?:\.\d{3})?", re.IGNORECASE)
 
 

@@ -19,7 +19,7 @@ Rows = Sequence[dict[str, object]]
 
 LOGGED, DROPPED = "#2563eb", "#9ca3af"
 NEWLY_LOGGED, NEWLY_DROPPED = "#15803d", "#b91c1c"
-STATUS_COLOURS = {"logged": "#15803d", "partial": "#d97706", "dropped": "#b91c1c",
+STATUS_COLOURS = {"logged": "#15803d", "partial": "#d97706", "dropped-in-practice": "#dc2626", "dropped": "#b91c1c",
                   "not-applicable": "#9ca3af", "unsupported": "#7c3aed"}
 LABEL_LIMIT = 420  # pixels of a long RuleName shown before it is cut with an ellipsis
 _CONFIG = {"font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
@@ -81,6 +81,13 @@ def _stacked(rows: Rows, category: str, title: str, domain: list[str], colours: 
 def decisions_by_event(rows: Rows) -> Spec:
     """Events logged and dropped per event type; rows: label, decision (logged|dropped), count, order."""
     return _stacked(rows, "decision", "Event type", ["logged", "dropped"], [LOGGED, DROPPED])
+
+
+def tune_cuts(rows: Rows, title: str) -> Spec:
+    """What tune keeps and cuts per ``label`` (a host-day or an event type); rows: label,
+    part ("still logged"|"cut by tune"), count, order."""
+    return _stacked(rows, "part", title, ["still logged", "cut by tune"], [LOGGED, NEWLY_DROPPED],
+                    axis_title="Logged events (count)")
 
 
 def filters_by_event(rows: Rows) -> Spec:

@@ -14,9 +14,10 @@ from .attack import PER_LINE, heat_cells, line_labels
 from .figures import Figures
 from .markup import ROW_LIMIT, code, heading, limited, note, number, pointer, section, table, tag, text, tiles
 
-STATUS_ORDER = ("dropped", "partial", "unsupported", "logged", "not-applicable")
+STATUS_ORDER = ("dropped", "dropped-in-practice", "partial", "unsupported", "logged", "not-applicable")
 MEANING = {"logged": "every event the rule matches is logged",
            "partial": "some matching events are dropped",
+           "dropped-in-practice": "most of the rule's typical events are dropped",
            "dropped": "no matching event can be logged",
            "not-applicable": "not a Sysmon log source",
            "unsupported": "the rule cannot be reasoned about (see why)"}

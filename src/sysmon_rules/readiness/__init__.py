@@ -15,13 +15,16 @@ from collections.abc import Iterable, Mapping
 from ..engine import Evaluator
 from ..model import Config
 from ..schema.model import Platform
-from .result import STATUSES, CoverageReport, RuleCoverage, Witness
+from .evidence import EventPool, read_events
+from .evidenced import with_evidence
+from .lost import Loss, rule_loses
+from .result import STATUSES, CoverageReport, Evidence, RuleCoverage, Witness
 from .rules import SigmaInput, read_rules
 from .search import DEFAULT_BUDGET
 from .status import Assessor
 
-__all__ = ["STATUSES", "CoverageReport", "RuleCoverage", "SigmaInput", "Witness", "config_techniques", "coverage",
-           "read_rules"]
+__all__ = ["STATUSES", "CoverageReport", "EventPool", "Evidence", "Loss", "RuleCoverage", "SigmaInput", "Witness",
+           "config_techniques", "coverage", "read_events", "read_rules", "rule_loses"]
 
 
 def _load(config: Config | str | os.PathLike[str], platform: Platform) -> tuple[Config, str]:
@@ -35,14 +38,18 @@ def _load(config: Config | str | os.PathLike[str], platform: Platform) -> tuple[
 
 def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[object], *,
              platform: Platform = "windows", environment: Mapping[str, str] | None = None,
-             budget: int = DEFAULT_BUDGET, suggest: bool = False) -> CoverageReport:
+             budget: int = DEFAULT_BUDGET, suggest: bool = False,
+             events: EventPool | Iterable[str | os.PathLike[str]] | None = None,
+             captures: bool = True) -> CoverageReport:
     """Each Sigma rule's status under ``config`` (a Config, or a file of rules in any form
     ``rulesource.load_rules`` reads: XML, a rule blob, .reg, `sysmon -c` text).
 
     ``sigma_rules``: paths of rule files or folders, pySigma rules or collections, or
     :class:`SigmaInput` items from :func:`read_rules`. ``suggest``: for partial and dropped rules,
     a config snippet re-checked by assessing the rule again with it applied (one config build per
-    round, so about a second per rule on a large config).
+    round, so about a second per rule on a large config). ``events``: logs (paths, or an
+    :class:`EventPool`) whose events are evidence for every rule; ``captures``: also use the
+    SigmaHQ regression captures beside each rule (see docs/coverage.md, "Evidence").
     """
     started = time.perf_counter()
     config, name = _load(config, platform)
@@ -52,23 +59,34 @@ def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[obje
     items += read_rules(others)  # type: ignore[arg-type]
     assessor = Assessor(evaluator, budget)
     results = [assessor.assess(item) for item in items]
+    pool = events if isinstance(events, EventPool) or events is None else read_events(events)
+    if pool is not None or captures:
+        results = [with_evidence(evaluator, item, r, pool, captures) for item, r in zip(items, results, strict=True)]
     if suggest:
-        results = [_with_suggestion(config, evaluator, budget, item, r) for item, r in zip(items, results, strict=True)]
+        results = [_with_suggestion(config, evaluator, budget, item, r, pool)
+                   for item, r in zip(items, results, strict=True)]
     return CoverageReport(tuple(results), name, platform, time.perf_counter() - started)
 
 
 def _with_suggestion(config: Config, evaluator: Evaluator, budget: int, item: SigmaInput,
-                     result: RuleCoverage) -> RuleCoverage:
+                     result: RuleCoverage, pool: EventPool | None) -> RuleCoverage:
     import dataclasses
 
-    from .suggest import suggest
+    from .suggest import suggest, typical_logged
 
-    if result.status not in ("partial", "dropped"):
+    structural = result.structural or result.status
+    if structural not in ("partial", "dropped-in-practice", "dropped") or typical_logged(result):
         return result
     found = suggest(evaluator, config, item, result, lambda ev, it: Assessor(ev, budget).assess(it))
     if found is None:
         return result
-    return dataclasses.replace(result, suggestion=found.snippet, suggestion_checked=found.status)
+    also = ""
+    if pool is not None:  # what else the changed config would log, counted on the evidence
+        changed = Evaluator(found.config, environment=evaluator.environment, platform=evaluator.platform)
+        more = pool.newly_logged(evaluator, changed)
+        also = f"{more} more evidence events logged in all"
+    return dataclasses.replace(result, suggestion=found.snippet, suggestion_checked=found.status,
+                               suggestion_typical=found.typical, suggestion_also=also)
 
 
 def config_techniques(config: Config | str | os.PathLike[str], *, platform: Platform = "windows",

@@ -38,7 +38,8 @@ from ..engine.conditions import (
 from ..engine.slots import NEVER_FILTERED
 from ..ruletable import COMBINE_AND, RuleSet
 from ..schema import newest
-from .formula import FALSE, TRUE, Atom, Formula, conj, disj, negate, substitute
+from .formula import FALSE, TRUE, Atom, Formula, Or, conj, disj, negate, substitute
+from .members import GROUP_AT, KINDS, Members
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class EventRules:
     logged: Formula
     sets: tuple[CSet, ...]
     by_construction: str  # why the decision is fixed for every event of this id ("" when it is not)
+    unincluded: Formula = FALSE  # no exclude set matches and no include set does either (dropped by default)
     dropped: Formula = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -90,7 +92,8 @@ class ConfigFormulas:
         fixed = ""
         if logged == FALSE:
             fixed = f"no event {event_id} can be logged: no include set can match"
-        return EventRules(event_id, logged, csets, fixed)
+        unincluded = conj([*excluded, negate(disj(included))])
+        return EventRules(event_id, logged, csets, fixed, unincluded)
 
     def _compile(self, rule_set: RuleSet) -> CSet:
         table = self.evaluator.table
@@ -122,7 +125,7 @@ def set_formula(formulas: ConfigFormulas, cset: CSet, names: tuple[str, ...]) ->
     if not cset.items:
         return FALSE
     if cset.combine != COMBINE_AND:
-        return disj([_item(i, field_of) for i in cset.items])
+        return disj(_grouped([_item(i, field_of) for i in cset.items]))
     groups: dict[int, list[Formula]] = defaultdict(list)
     parts: list[Formula] = []
     for item in cset.items:
@@ -131,6 +134,32 @@ def set_formula(formulas: ConfigFormulas, cset: CSet, names: tuple[str, ...]) ->
         else:
             groups[item.field_id].append(filter_formula(item, field_of(item)))
     return conj(parts + [disj(g) for g in groups.values()])
+
+
+def _grouped(items: list[Formula]) -> list[Formula]:
+    """Long runs of plain positive tests on one field become one indexed ``anyof`` atom (same truth)."""
+    plain: dict[str, list[Atom]] = defaultdict(list)
+    for item in items:
+        for atom in item.items if isinstance(item, Or) else (item,):
+            if isinstance(atom, Atom) and not atom.negated and atom.kind in KINDS:
+                plain[atom.field].append(atom)
+    big = {name for name, found in plain.items() if len(found) >= GROUP_AT}
+    if not big:
+        return items
+    out: list[Formula] = []
+    for item in items:
+        parts = item.items if isinstance(item, Or) else (item,)
+        if all(isinstance(a, Atom) and a.field in big and not a.negated and a.kind in KINDS for a in parts):
+            continue  # the filter is in its field's group
+        out.append(item)
+    for name in sorted(big):
+        by_kind: dict[str, set[str]] = defaultdict(set)
+        for atom in plain[name]:
+            by_kind[atom.kind].add(str(atom.value))
+        members = Members(frozenset(by_kind["eq"]), frozenset(by_kind["prefix"]), frozenset(by_kind["suffix"]),
+                          frozenset(by_kind["contains"]))
+        out.append(Atom(name, "anyof", members, False, f"{len(plain[name])} filters"))
+    return out
 
 
 def item_formula(formulas: ConfigFormulas, cset: CSet, item: CFilter | CGroup, names: tuple[str, ...]) -> Formula:
@@ -176,5 +205,6 @@ def _condition_formula(flt: CFilter, field: str) -> Formula:
     if cond == IS_ANY:
         return disj([atom("eq", t) for t in list_tokens(data)])
     if cond == IMAGE:
-        return atom("eq", data) if "\\" in data else disj([atom("eq", data), atom("suffix", "\\" + data)])
+        # The file-name reading first: the search tries it first, and it is the one real paths take.
+        return atom("eq", data) if "\\" in data else disj([atom("suffix", "\\" + data), atom("eq", data)])
     return Atom(field, "test", flt.test, False, origin)  # less than / more than: Sysmon's own predicate

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..engine import Decision, Evaluator
 from ..events import Event
+from .result import Witness
 
 
 def why_decided(evaluator: Evaluator, event: Event, decision: Decision) -> str:
@@ -28,3 +29,22 @@ def _include_sets(evaluator: Evaluator, event_id: int, decision: Decision) -> st
         return ""
     places = [str(s.location) for s in evaluator.rule_sets_for(event_id) if s.onmatch == "include" and s.location]
     return f" (include sets at {', '.join(places)})" if places else ""
+
+
+def partial_statements(logged: list[Witness], dropped: list[Witness]) -> tuple[str, list[str]]:
+    """The grade of a partial rule and the sentences naming what decides, from its witnesses.
+
+    A matching event dropped by an exclude makes "logged unless <that exclude> matches"; one
+    dropped because no include set matched makes "logged only when an include matches", naming
+    the include that logged the logged witness. Both can hold.
+    """
+    unless = [w.why.removeprefix("dropped by ") for w in dropped if w.why.startswith("dropped by ")]
+    no_include = [w.why.removeprefix("dropped: ") for w in dropped if w.why.startswith("dropped: ")]
+    statements = [f"logged unless {why} matches" for why in dict.fromkeys(unless)]
+    if no_include:
+        by = next((w.why.removeprefix("logged by ") for w in logged if w.why.startswith("logged by ")), "")
+        statements.insert(0, "logged only when an include matches" + (f", such as {by}" if by else "")
+                          + f"; otherwise {no_include[0]}")
+    grade = ("logged-only-when-unless" if unless and no_include else
+             "logged-only-when" if no_include else "logged-unless")
+    return grade, statements

@@ -19,6 +19,7 @@ from ..witness import IMPOSSIBLE, Constraint
 from ..witness import solve_field as shared_solve
 from .formula import CORE, MARKERS, Atom
 from .instances import instances as _instances
+from .members import Members
 
 # Fillers for candidates built around non-core atoms; one absent from every negative string is used.
 _FILLERS = "xqz_0#~jkv1w"
@@ -51,6 +52,13 @@ def quick_conflict(atoms: list[Atom]) -> str | None:
         return why
     needed = [prefix, suffix, *_literals(pos)]
     for a in atoms:
+        if a.kind == "anyof" and a.negated and isinstance(a.value, Members):
+            forced = a.value.forced(prefix, suffix, needed[2:])
+            if forced is not None:
+                return f"every value {forced}, which {a} forbids"
+        if a.kind == "anyof" and not a.negated and isinstance(a.value, Members) and (prefix or suffix) \
+                and next(iter(a.value.compatible(None, prefix, suffix)), None) is None:
+            return f"no value starting with {prefix!r} and ending with {suffix!r} meets {a}"
         if not a.negated or a.kind not in CORE:
             continue
         rule = str(a.value)
@@ -68,7 +76,10 @@ def solve_field(atoms: list[Atom]) -> FieldResult:
     why = quick_conflict(atoms)
     if why:
         return FieldResult(None, True, why)
-    shared = shared_solve([_constraint(a) for a in _core_view(atoms)])
+    group = next((a for a in atoms if a.kind == "anyof" and not a.negated), None)
+    if group is not None:
+        return _solve_member(atoms, group)
+    shared = shared_solve([_constraint(a) for a in core_view(atoms)])
     if shared.status == IMPOSSIBLE:
         return FieldResult(None, True, shared.reason)
     tried = [shared.value] if shared.value else []  # Sysmon never sees an empty value (it reads "-")
@@ -81,6 +92,35 @@ def solve_field(atoms: list[Atom]) -> FieldResult:
     return FieldResult(None, False, f"no value found and {', '.join(kinds)} tests cannot be reasoned about exactly")
 
 
+def _solve_member(atoms: list[Atom], group: Atom) -> FieldResult:
+    """Meet one member of ``group`` (an indexed OR of plain tests) and every other atom.
+
+    Only members compatible with the others' exact value, prefix and suffix are tried (the index
+    proves the rest impossible); each is solved as a plain atom. Exhaustive up to ``_MEMBER_TRIES``.
+    """
+    members = group.value
+    assert isinstance(members, Members)
+    others = [a for a in atoms if a is not group]
+    pos = [a for a in others if not a.negated]
+    eq = next((str(a.value) for a in pos if a.kind == "eq"), None)
+    prefix, _ = _longest(pos, "prefix")
+    suffix, _ = _longest(pos, "suffix")
+    unknown = ""
+    for tried, (kind, data) in enumerate(members.compatible(eq, prefix, suffix)):
+        if tried >= _MEMBER_TRIES:
+            return FieldResult(None, False, f"more than {_MEMBER_TRIES} members of {group} to try")
+        result = solve_field([*others, Atom(group.field, kind, data, False, group.origin)])
+        if result.value is not None:
+            return result
+        unknown = unknown or ("" if result.proven else result.why)
+    if unknown:
+        return FieldResult(None, False, unknown)
+    return FieldResult(None, True, f"no member of {group} can be met with the other tests")
+
+
+_MEMBER_TRIES = 256
+
+
 _CONDITION = {("eq", False): "is", ("eq", True): "is not", ("prefix", False): "begin with",
               ("prefix", True): "not begin with", ("suffix", False): "end with", ("suffix", True): "not end with",
               ("contains", False): "contains", ("contains", True): "excludes"}
@@ -90,7 +130,7 @@ def _constraint(atom: Atom) -> Constraint:
     return Constraint.of(_CONDITION[atom.kind, atom.negated], str(atom.value))
 
 
-def _core_view(atoms: list[Atom]) -> list[Atom]:
+def core_view(atoms: list[Atom]) -> list[Atom]:
     """The core atoms, plus what positive globs imply: their anchored ends and literal parts."""
     out = [a for a in atoms if a.kind in CORE]
     for a in atoms:

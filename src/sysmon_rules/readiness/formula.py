@@ -48,6 +48,8 @@ class Atom:
 
     def __str__(self) -> str:
         shown = self.value.pattern if isinstance(self.value, re.Pattern) else self.value
+        if self.kind == "anyof":  # an index of thousands of values: its size, not its contents
+            return f"{self.field} {'not ' if self.negated else ''}{self.value}"
         if self.kind == "glob" and isinstance(self.value, tuple):
             shown = "".join("*" if p == ANY_RUN else "?" if p == ANY_ONE else p for p in self.value)
         return f"{self.field} {'not ' if self.negated else ''}{self.kind} {shown!r}"
@@ -153,6 +155,8 @@ def _holds(kind: str, rule: object, value: str) -> bool:
         return rule.search(value) is not None
     if kind == "cidr" and isinstance(rule, ipaddress.IPv4Network | ipaddress.IPv6Network):
         return _in_network(value, rule)
+    if kind == "anyof":  # a Members index (readiness/members.py): many plain tests OR-ed
+        return bool(rule.matches(value))  # type: ignore[attr-defined]
     if kind == "test" and callable(rule):
         return bool(rule(value))
     raise ValueError(f"atom kind {kind!r} with a {type(rule).__name__} value")

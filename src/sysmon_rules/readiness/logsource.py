@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mapping
 from sigma.rule import SigmaLogSource
 
 from ..schema import newest
@@ -25,8 +24,26 @@ LINUX_CATEGORIES: dict[str, tuple[int, ...]] = {
 }
 
 
+# pySigma's Sysmon pipeline table (pysigma-pipeline-sysmon 2.0), for pySigma 2.x, for which no
+# release of that pipeline exists; tests/test_coverage_pysigma.py checks it equals the pipeline's.
+PIPELINE_TABLE: dict[str, tuple[int, ...]] = {
+    "process_creation": (1,), "file_change": (2,), "network_connection": (3,), "sysmon_status": (4, 16),
+    "process_termination": (5,), "driver_load": (6,), "image_load": (7,), "create_remote_thread": (8,),
+    "raw_access_thread": (9,), "process_access": (10,), "file_event": (11,), "registry_add": (12,),
+    "registry_delete": (12,), "registry_set": (13,), "registry_rename": (14,), "registry_event": (12, 13, 14),
+    "create_stream_hash": (15,), "pipe_created": (17, 18), "wmi_event": (19, 20, 21), "dns_query": (22,),
+    "file_delete": (23,), "clipboard_capture": (24,), "process_tampering": (25,), "file_delete_detected": (26,),
+    "file_block_executable": (27,), "file_block_shredding": (28,), "file_executable_detected": (29,),
+    "sysmon_error": (255,),
+}
+
+
 def windows_categories() -> dict[str, tuple[int, ...]]:
-    """pySigma's Sysmon table: generic Sigma category -> Sysmon event ids."""
+    """Generic Sigma category -> Sysmon event ids: pySigma's Sysmon pipeline table when installed."""
+    try:
+        from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mapping
+    except ImportError:  # pySigma 2.x: no Sysmon pipeline release supports it yet
+        return dict(PIPELINE_TABLE)
     table: dict[str, tuple[int, ...]] = {}
     for category, ids in sysmon_generic_logsource_eventid_mapping.items():
         table[category] = tuple(int(i) for i in ids) if isinstance(ids, list) else (int(str(ids)),)

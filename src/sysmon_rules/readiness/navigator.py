@@ -18,8 +18,9 @@ from .result import CoverageReport, RuleCoverage
 LAYER_VERSIONS = {"layer": "4.5", "navigator": "5.1.0"}
 _TAG = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
 TECHNIQUE_IN_NAME = re.compile(r"technique_id=(T\d{4}(?:\.\d{3})?)", re.IGNORECASE)
-COLOURS = {"logged": "#31a354", "partial": "#fdae6b", "dropped": "#de2d26", "unsupported": "#bdbdbd"}
-_WEIGHT = {"logged": 1.0, "partial": 0.5, "dropped": 0.0}
+COLOURS = {"logged": "#31a354", "partial": "#fdae6b", "dropped-in-practice": "#fc9272", "dropped": "#de2d26",
+           "unsupported": "#bdbdbd"}
+_WEIGHT = {"logged": 1.0, "partial": 0.5, "dropped-in-practice": 0.0, "dropped": 0.0}
 
 
 def techniques(rule: RuleCoverage) -> list[str]:
@@ -44,7 +45,7 @@ def sigma_layer(report: CoverageReport, name: str = "Sigma readiness") -> dict[s
         counts = {s: sum(r.status == s for r in rules) for s in COLOURS}
         decided = [r for r in rules if r.status in _WEIGHT]
         score = round(100 * sum(_WEIGHT[r.status] for r in decided) / len(decided)) if decided else 0
-        best = next(s for s in ("logged", "partial", "dropped", "unsupported") if counts[s])
+        best = next(s for s in ("logged", "partial", "dropped-in-practice", "dropped", "unsupported") if counts[s])
         entries.append({"techniqueID": technique, "score": score, "color": COLOURS[best], "enabled": True,
                         "comment": ", ".join(f"{n} {s}" for s, n in counts.items() if n),
                         "metadata": [{"name": r.status, "value": r.title} for r in rules[:20]]})

@@ -14,14 +14,17 @@ def to_json(report: CoverageReport) -> str:
     return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def to_text(report: CoverageReport, *, show: tuple[str, ...] = ("partial", "dropped", "unsupported")) -> str:
+_SHOWN = ("partial", "dropped-in-practice", "dropped", "unsupported")
+
+
+def to_text(report: CoverageReport, *, show: tuple[str, ...] = _SHOWN) -> str:
     lines = []
     for rule in report.rules:
         if rule.status not in show:
             continue
         by = f" (by {rule.author})" if rule.author else ""
         lines.append(f"{rule.path or rule.id}: {rule.status}: {rule.title}{by}")
-        lines += [f"    {reason}" for reason in rule.reasons[:5]]
+        lines += [f"    {reason}" for reason in rule.reasons[:6]]
         for w in rule.witnesses:
             lines.append(f"    witness event {w.event_id} -> {w.decision} RuleName={w.rule_name!r}: "
                          f"{_fields(w.fields)}")
@@ -37,7 +40,7 @@ def to_markdown(report: CoverageReport) -> str:
     lines = [f"## Sigma coverage of `{report.config or 'config'}`", "",
              "| " + " | ".join(STATUSES) + " | total |", "|" + "---|" * (len(STATUSES) + 1),
              "| " + " | ".join(str(counts[s]) for s in STATUSES) + f" | {counts['total']} |", ""]
-    rows = [r for r in report.rules if r.status in ("partial", "dropped", "unsupported")]
+    rows = [r for r in report.rules if r.status in _SHOWN]
     if rows:
         lines += ["| rule | status | author | why |", "|---|---|---|---|"]
         lines += [_row(r) for r in rows]

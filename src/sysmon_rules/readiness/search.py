@@ -59,7 +59,8 @@ def _run(pending: _Pending, store: _Store, stack: list[tuple[_Pending, _Store]])
             if not _add(store, head):
                 return None
         elif isinstance(head, And):
-            for item in reversed(head.items):
+            # Plain tests first: a contradiction among them prunes before any OR below is split.
+            for item in reversed(sorted(head.items, key=_splits_later)):
                 pending = (item, pending)
         elif isinstance(head, Or):
             for item in reversed(head.items):
@@ -68,6 +69,10 @@ def _run(pending: _Pending, store: _Store, stack: list[tuple[_Pending, _Store]])
         elif isinstance(head, Const) and not head.value:
             return None
     return _leaf(store)
+
+
+def _splits_later(item: Formula) -> int:
+    return 0 if isinstance(item, Atom | Const) else 1 if isinstance(item, And) else 2
 
 
 def _add(store: _Store, atom: Atom) -> bool:

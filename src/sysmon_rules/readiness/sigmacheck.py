@@ -23,6 +23,7 @@ from sigma.types import (
     SigmaCIDRExpression,
     SigmaExists,
     SigmaExpansion,
+    SigmaFieldReference,
     SigmaNull,
     SigmaNumber,
     SigmaRegularExpression,
@@ -47,8 +48,16 @@ def sigma_matches(tree: object, event_id: int, fields: Mapping[str, str]) -> boo
     if isinstance(tree, ConditionFieldEqualsValueExpression):
         name = str(tree.field)
         value = str(event_id) if name.lower() == "eventid" else _lookup(fields, name)
+        if isinstance(tree.value, SigmaFieldReference):  # the same value as another field (case folded)
+            other = str(event_id) if tree.value.field.lower() == "eventid" else _lookup(fields, tree.value.field)
+            return value.lower() == other.lower()
         return value_matches(tree.value, value)
     raise TypeError(f"cannot evaluate {type(tree).__name__}")
+
+
+def text_fields(fields: Mapping[str, object]) -> dict[str, str]:
+    """Event fields as the text Sysmon writes (a typed value as its string, ``None`` as ``-``)."""
+    return {k: "-" if v is None else v if isinstance(v, str) else str(v) for k, v in fields.items()}
 
 
 def value_matches(expected: SigmaType, value: str) -> bool:
@@ -81,8 +90,21 @@ def _lookup(fields: Mapping[str, str], name: str) -> str:
     return next((v for k, v in fields.items() if k.lower() == lowered), "-")
 
 
+# pySigma's to_regex is costly and rule values are matched against many events: one regex per
+# value object (kept alive with it, so an id is never reused while its entry stands).
+_REGEXES: dict[int, tuple[SigmaString, re.Pattern[str]]] = {}
+_REGEXES_MAX = 65_536
+
+
 def _string_regex(value: SigmaString) -> re.Pattern[str]:
-    return _compiled(str(value.to_regex().regexp))
+    found = _REGEXES.get(id(value))
+    if found is not None and found[0] is value:
+        return found[1]
+    if len(_REGEXES) >= _REGEXES_MAX:
+        _REGEXES.clear()
+    pattern = _compiled(str(value.to_regex().regexp))
+    _REGEXES[id(value)] = (value, pattern)
+    return pattern
 
 
 @bounded_cache(32 << 20, text_cost, regexes=True)  # keyed by rule content: bounded by size

@@ -10,6 +10,7 @@ answer the search could not give, or a witness that fails its re-check, makes th
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from sigma.exceptions import SigmaError
@@ -17,17 +18,21 @@ from sigma.exceptions import SigmaError
 from ..engine import Decision, Evaluator
 from ..events import Event
 from ..schema import newest
+from ..schema.model import Platform
+from ..witness.domains import field_domain, realize
 from .config import ConfigFormulas, item_formula
 from .detection import detection_formula
-from .explain import why_decided
+from .explain import partial_statements, why_decided
 from .fields import EVENT_ID
-from .formula import FALSE, Formula, Unsupported, conj, disj, substitute
+from .formula import FALSE, Atom, Formula, Unsupported, atoms, conj, disj, substitute
 from .logsource import sysmon_source
 from .result import RuleCoverage, Witness
 from .rules import SigmaInput
 from .search import DEFAULT_BUDGET, Outcome, search
 from .sigmacheck import sigma_matches
+from .typical import typical_events
 
+_EXPLAINED = 3  # dropped typical events whose deciding filter is looked up (reasons show 3)
 MORE_DROPPED = 2  # extra dropped witnesses per event id, each dropped by a different exclude
 _MORE_TRIES = 40  # exclude items tried for them
 
@@ -41,6 +46,7 @@ class _Verdicts:
     event_ids: list[int] = field(default_factory=list)
     never_logged: int = 0  # event ids where no matching event can be logged
     always_logged: int = 0  # event ids where every matching event is logged
+    detections: dict[int, Formula] = field(default_factory=dict)
 
 
 class Assessor:
@@ -68,7 +74,35 @@ class Assessor:
             return _result(item, "unsupported", source.event_ids, [str(exc)])
         except SigmaError as exc:
             return _result(item, "unsupported", source.event_ids, [f"pySigma: {' '.join(str(exc).split())}"])
-        return _conclude(item, verdicts)
+        result = _conclude(item, verdicts)
+        return self._graded(result, verdicts, trees) if result.status == "partial" else result
+
+    def _graded(self, result: RuleCoverage, verdicts: _Verdicts, trees: list[object]) -> RuleCoverage:
+        """A partial rule graded: what decides (named filters), and what happens to its typical events."""
+        logged: list[Witness] = []
+        dropped: list[Witness] = []
+        for event_id in verdicts.event_ids:
+            names = self.schema.events_by_id[event_id].field_names
+            for event in typical_events(event_id, names, verdicts.detections[event_id], trees):
+                decision = self.evaluator.decide(event)
+                into = logged if decision.decision == "include" else dropped
+                # Explaining costs a trace of the walk: only for the events a reason will show.
+                explained = _EXPLAINED if into is dropped else 1
+                why = self._why(event, decision) if len(into) < explained else ""
+                into.append(Witness(event_id, dict(event.fields), decision.decision, decision.rule_name, why))
+        grade, statements = partial_statements([*verdicts.logged, *logged[:1]], [*verdicts.dropped, *dropped])
+        total = len(logged) + len(dropped)
+        counted = (total, len(logged))
+        summary = f"typical events: {len(logged)} of {total} logged"
+        shown = [replace_why(w, "typical event " + w.why) for w in [*dropped[:2], *logged[:1]]]
+        if total and 2 * len(logged) < total:  # most typical events are dropped
+            whys = list(dict.fromkeys(w.why for w in dropped if w.why))[:3]
+            return dataclasses.replace(result, status="dropped-in-practice", grade=grade, typical=counted,
+                                       reasons=(summary, *whys, *statements, *result.reasons),
+                                       witnesses=(*shown, *result.witnesses))
+        return dataclasses.replace(result, grade=grade, typical=counted,
+                                   reasons=(*statements, summary, *result.reasons),
+                                   witnesses=(*shown[-1:], *shown[:1], *result.witnesses))
 
     def _verdicts(self, trees: list[object], event_ids: tuple[int, ...]) -> _Verdicts:
         verdicts = _Verdicts()
@@ -80,10 +114,12 @@ class Assessor:
             missing: set[str] = set()
             detection = substitute(disj([detection_formula(t, event_type.field_names, missing)  # type: ignore[arg-type]
                                          for t in trees]), EVENT_ID, str(event_id))
+            detection = conj([detection, *enumerations(event_id, detection, self.evaluator.platform)])
             missing_everywhere = missing if missing_everywhere is None else missing_everywhere & missing
             if detection == FALSE:
                 continue
             verdicts.event_ids.append(event_id)
+            verdicts.detections[event_id] = detection
             self._one_id(event_id, detection, trees, verdicts)
         if not verdicts.event_ids:
             if missing_everywhere:
@@ -99,9 +135,11 @@ class Assessor:
         if logged.status == "unsat" and dropped.status == "unsat":
             verdicts.event_ids.remove(event_id)  # no event of this id matches the detection
             return
-        for outcome, want, bucket in ((logged, "include", verdicts.logged), (dropped, "exclude", verdicts.dropped)):
+        cases = ((logged, "include", verdicts.logged, rules.logged),
+                 (dropped, "exclude", verdicts.dropped, rules.dropped))
+        for outcome, want, bucket, decided in cases:
             if outcome.status == "sat":
-                witness, problem = self._witness(event_id, outcome, want, trees)
+                witness, problem = self._witness(event_id, outcome, want, trees, conj([detection, decided]))
                 if witness is not None:
                     bucket.append(witness)
                 else:
@@ -134,16 +172,33 @@ class Assessor:
                 if found >= MORE_DROPPED or tried >= _MORE_TRIES:
                     return
                 tried += 1
-                outcome = search(conj([detection, item_formula(self.formulas, cset, node, names)]), 200)
+                asked = conj([detection, item_formula(self.formulas, cset, node, names)])
+                outcome = search(asked, 200)
                 if outcome.status != "sat":
                     continue
-                witness, _ = self._witness(event_id, outcome, "exclude", trees)
-                if witness is not None and witness.why not in seen:
+                witness, _ = self._witness(event_id, outcome, "exclude", trees, asked)
+                if witness is not None and witness.why not in seen and self._in_domains(witness):
                     seen.add(witness.why)
                     verdicts.dropped.append(witness)
                     found += 1
 
-    def _witness(self, event_id: int, outcome: Outcome, want: str, trees: list[object]) -> tuple[Witness | None, str]:
+    def _witness(self, event_id: int, outcome: Outcome, want: str, trees: list[object],
+                 asked: Formula) -> tuple[Witness | None, str]:
+        realistic, complete = self._realistic(event_id, outcome)
+        if not complete:
+                # Asked again with the unrealistic fields held to their domains (a path from a drive, an
+            # event type Sysmon writes for this id). An event Sysmon cannot write is no witness.
+            held = domain_formulas(event_id, realistic.values, self.evaluator.platform)
+            again = search(conj([*held, asked]), self.budget) if held else Outcome("unknown")
+            if again.status == "sat":
+                retried, complete = self._realistic(event_id, again)
+                realistic = retried if complete else realistic
+        if not complete:
+            platform = self.evaluator.platform
+            odd = {k: v for k, v in realistic.values.items() if v not in field_domain(event_id, k, platform)}
+            return None, (f"event {event_id}: every matching event found that is "
+                          f"{'logged' if want == 'include' else 'dropped'} holds a value Sysmon never writes ({odd})")
+        outcome = realistic
         event = Event(event_id, dict(outcome.values))
         decision = self.evaluator.decide(event)
         if decision.decision != want:
@@ -153,8 +208,68 @@ class Assessor:
         return Witness(event_id, dict(outcome.values), decision.decision, decision.rule_name,
                        self._why(event, decision)), ""
 
+    def _in_domains(self, witness: Witness) -> bool:
+        platform = self.evaluator.platform
+        return all(v in field_domain(witness.event_id, k, platform) for k, v in witness.fields.items())
+
+    def _realistic(self, event_id: int, outcome: Outcome) -> tuple[Outcome, bool]:
+        """The solver's values moved into their fields' domains (a path under a folder, a whole IP…).
+
+        Each value is replaced by one that meets every test the solved case put on its field, so
+        the case (and the decision) holds; the caller re-checks the whole event anyway. The flag
+        says whether every value found a place in its domain; a replacement that would change the
+        decision or RuleName is not made.
+        """
+        by_field: dict[str, list[Atom]] = {}
+        for atom in outcome.atoms:
+            by_field.setdefault(atom.field, []).append(atom)
+        values = dict(outcome.values)
+        complete = True
+        for name, value in outcome.values.items():
+            tests = by_field.get(name, [])
+            found = realize(event_id, name, value, lambda v, tests=tests: all(a.holds(v) for a in tests),  # type: ignore[misc]
+                            self.evaluator.platform)
+            if found is None:
+                complete = False
+            else:
+                values[name] = found
+        before = self.evaluator.decide(Event(event_id, dict(outcome.values)))
+        after = self.evaluator.decide(Event(event_id, values))
+        if (before.decision, before.rule_name) != (after.decision, after.rule_name):
+            return outcome, False
+        return dataclasses.replace(outcome, values=values), complete
+
     def _why(self, event: Event, decision: Decision) -> str:
         return why_decided(self.evaluator, event, decision)
+
+
+def enumerations(event_id: int, formula: Formula, platform: Platform) -> list[Formula]:
+    """For each enumerated field ``formula`` tests (EventType, Operation, …): one of the values Sysmon writes."""
+    names = {a.field for a in atoms(formula)}
+    out: list[Formula] = []
+    for name in sorted(names):
+        domain = field_domain(event_id, name, platform)
+        if domain.kind == "enum":
+            out.append(disj([Atom(name, "eq", v) for v in domain.values]))
+    return out
+
+
+def domain_formulas(event_id: int, values: dict[str, str], platform: Platform) -> list[Formula]:
+    """Core tests that keep each out-of-domain field of ``values`` inside its domain, where there are such tests."""
+    out: list[Formula] = []
+    for name, value in values.items():
+        domain = field_domain(event_id, name, platform)
+        if value in domain:
+            continue
+        if domain.kind == "path":
+            out.append(Atom(name, "prefix", "c:\\"))
+        elif domain.kind in ("enum", "bool"):
+            out.append(disj([Atom(name, "eq", v) for v in domain.values]))
+    return out
+
+
+def replace_why(witness: Witness, why: str) -> Witness:
+    return dataclasses.replace(witness, why=why)
 
 
 def _result(item: SigmaInput, status: str, event_ids: tuple[int, ...] = (), reasons: list[str] | None = None,

@@ -41,6 +41,13 @@ _NEGATIVE = {"eq": "is not", "prefix": "not begin with", "suffix": "not end with
 class Suggestion:
     snippet: str
     status: str  # the rule's status with every snippet applied
+    config: Config  # the config with every snippet applied
+    typical: tuple[int, int] | None = None  # the rule's typical events (built, logged) with the snippets
+
+
+def typical_logged(result: RuleCoverage) -> bool:
+    """Are the rule's typical events all logged (proven for ``logged``, counted otherwise)?"""
+    return result.status == "logged" or (result.typical is not None and result.typical[0] == result.typical[1])
 
 
 def cover(formula: Formula) -> list[Atom] | None:
@@ -65,11 +72,14 @@ def cover(formula: Formula) -> list[Atom] | None:
 
 def suggest(evaluator: Evaluator, config: Config, item: SigmaInput, result: RuleCoverage,
             assess: object) -> Suggestion | None:
-    """A snippet for a partial or dropped rule, re-checked; None when none can be built."""
+    """A snippet for a rule whose typical events are not all logged, re-checked; None when none can be built.
+
+    Rounds go on (up to ``ROUNDS``) until the rule is logged or all its typical events are.
+    """
     snippets: list[str] = []
     current, status, current_evaluator = config, result, evaluator
     for _ in range(ROUNDS):
-        if status.status not in ("partial", "dropped"):
+        if status.status not in ("partial", "dropped-in-practice", "dropped") or typical_logged(status):
             break
         step = _one_step(current, current_evaluator, item, status)
         if step is None:
@@ -80,19 +90,19 @@ def suggest(evaluator: Evaluator, config: Config, item: SigmaInput, result: Rule
         status = assess(current_evaluator, item)  # type: ignore[operator]
     if not snippets:
         return None
-    return Suggestion("\n".join(snippets), status.status)
+    return Suggestion("\n".join(snippets), status.status, current, status.typical)
 
 
 def _one_step(config: Config, evaluator: Evaluator, item: SigmaInput,
               result: RuleCoverage) -> tuple[str, Config] | None:
     for witness in result.witnesses:
-        if witness.decision != "exclude":
+        if witness.decision != "exclude" or not witness.why:
             continue
         detection = _detection(item, witness.event_id)
         atoms = cover(detection) if detection is not None else None
         if not atoms or detection is None:
             return None
-        if not witness.why.startswith("dropped by "):
+        if not witness.why.removeprefix("typical event ").startswith("dropped by "):
             return _include(config, item, witness.event_id, atoms)
         # Every exclude item some matching event meets is narrowed in this one round.
         places = _culprits(evaluator, witness.event_id, detection) or [witness.why.rsplit(" at ", 1)[-1]]
@@ -140,7 +150,9 @@ def _include(config: Config, item: SigmaInput, event_id: int, atoms: list[Atom])
     filters = tuple(Filter(a.field, str(a.value), _POSITIVE[a.kind], name) for a in _unique(atoms))
     group = RuleGroup((EventRules(event_type.rulename, filters, "include"),), "or", "")
     changed = dataclasses.replace(config, filtering=(*config.filtering, group))
-    return _fragment(group, config.schema_version), changed
+    what = " or ".join(f"{a.field} {_POSITIVE[a.kind]} '{a.value}'" for a in _unique(atoms))
+    also = f"<!-- also logs every {event_type.rulename} event with {what}, matching the rule or not -->\n"
+    return also + _fragment(group, config.schema_version), changed
 
 
 def _narrow(config: Config, where: str, atoms: list[Atom]) -> tuple[str, Config] | None:
