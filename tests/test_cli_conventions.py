@@ -33,7 +33,7 @@ detection:
 level: low
 """
 COMMANDS = ("validate", "lint", "compile", "decompile", "dump", "schema", "evaluate", "test", "merge", "diff",
-            "coverage", "report")
+            "coverage", "report", "tune")
 # Commands whose answer may be "no" (exit 1) on good input: the "-o -" cell accepts it.
 ANSWERS = {"validate": (0, 1), "lint": (0, 1), "test": (0, 1), "diff": (0, 1, 3)}
 
@@ -91,6 +91,7 @@ def base(command: str, f: Files, *, out: str | None = None) -> list[str]:
         "diff": ["diff", f.cfg, f.other, *o],
         "coverage": ["coverage", f.cfg, "--sigma", f.sigma, *o],
         "report": ["report", f.cfg, *(o or ["-o", f.out])],
+        "tune": ["tune", f.cfg, "--events", f.events, *o],  # -o: the patch
     }[command]
 
 
@@ -109,6 +110,7 @@ def with_input(command: str, f: Files, path: str) -> list[str] | None:
         "diff": ["diff", f.cfg, path],
         "coverage": ["coverage", f.cfg, "--sigma", path],
         "report": ["report", f.cfg, "--events", path, "-o", f.out],
+        "tune": ["tune", f.cfg, "--events", path],
     }.get(command)
 
 
@@ -125,11 +127,13 @@ WRONG_KIND: dict[str, Callable[[Files], tuple[list[str], int, str]]] = {
     "diff": lambda f: (["diff", f.cfg, f.evtx], 2, "log.evtx:"),
     "coverage": lambda f: (["coverage", f.cfg, "--sigma", f.cfg], 2, "no Sigma rule could be read"),
     "report": lambda f: (["report", f.evtx, "-o", f.out], 2, "log.evtx:"),
+    "tune": lambda f: (["tune", f.cfg, "--events", f.cfg], 2, "sysmonconfig.xml: error[invalid-input]: cannot tell"),
 }
 READS_EVENTS: dict[str, Callable[[Files], list[str]]] = {
     "evaluate": lambda f: ["evaluate", f.cfg, f.cut, "--format", "json"],
     "report": lambda f: ["report", f.cfg, "--events", f.cut, "-o", f.out],
     "diff": lambda f: ["diff", f.cfg, f.other, "--events", f.cut],
+    "tune": lambda f: ["tune", f.cfg, "--events", f.cut],
 }
 # Where Ctrl-C lands in each command: a function it calls while working.
 INTERRUPT_AT = {
@@ -144,6 +148,7 @@ INTERRUPT_AT = {
     "diff": "sysmon_rules.cli.diff.diff",
     "coverage": "sysmon_rules.readiness.coverage",
     "report": "sysmon_rules.htmlreport.html_report",
+    "tune": "sysmon_rules.tuning.tune",
 }
 
 
@@ -193,7 +198,7 @@ def test_a_truncated_evtx_is_counted_and_an_error_under_strict(command: str, fil
     assert code in ANSWERS.get(command, (0,)) and "damaged record" in err, err
     code, _, err = invoke([*READS_EVENTS[command](files), "--strict"], capsysbinary)
     assert code == 2, err
-    one_line(err, "cut.evtx", "error[")
+    one_line(err, f"{files.cut}: error[invalid-input]: ", "damaged record")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -15,11 +15,11 @@ import click
 
 from ..errors import SysmonRulesError
 from ..fileio import write_output
-from .messages import EXIT_FINDINGS, fail_with
+from .messages import EXIT_FINDINGS, InputFile, fail_with
 
 
 @click.command("tune")
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", type=InputFile("config"))
 @click.option("--events", "events", multiple=True, required=True, type=click.Path(allow_dash=True),
               metavar="SOURCE", help="The logs to tune on (.evtx, event XML, JSON lines, Parquet, a folder); "
               "repeatable. A capture from a log-everything config is the best input.")
@@ -37,7 +37,7 @@ from .messages import EXIT_FINDINGS, fail_with
               help="Write the diff of CONFIG and the tuned config (Markdown, with witnesses) for a pull request.")
 @click.option("--format", "fmt", type=click.Choice(["summary", "json"]), default="summary", show_default=True)
 @click.option("--collector", default=None, help="Read every SOURCE with this collector instead of recognising it.")
-@click.option("--strict", is_flag=True, help="A damaged record is an error (exit 1) instead of a warning.")
+@click.option("--strict", is_flag=True, help="A damaged record is an error (exit 2) instead of a warning.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 def command(config: str, events: tuple[str, ...], budget: str | None, sigma: tuple[str, ...], keep: tuple[str, ...],
             accept_cost: bool, output: str | None, full: bool, diff_out: str | None, fmt: str,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
-from ..errors import SysmonRulesError
+from ..errors import Location, SysmonRulesError
 from ..events import Event
 
 if TYPE_CHECKING:
@@ -155,11 +155,18 @@ class Source:
         ``strict``); ``where`` names it."""
         lines = reason.strip().splitlines()  # parsers' details (excerpts of the record) stay out
         what = "damaged record" if records == 1 else f"{records:,} damaged records"
-        if self.strict:
-            raise CollectorError(f"{where}: {what}: {lines[0] if lines else 'unreadable'}")
+        if self.strict:  # placed, so that the one error line puts it first: file:line: error[...]: ...
+            raise CollectorError(f"{what}: {lines[0] if lines else 'unreadable'}", self._place(where))
         message = f"{where}: {what} skipped: {lines[0] if lines else 'unreadable'}"
         self.stats.skipped += records
         self.warn(message)
+
+    def _place(self, where: str) -> Location:
+        """``file:line`` as a Location with its line; any other place (``file#record``) as it is written."""
+        rest = where.removeprefix(self.name) if where.startswith(self.name) else ""
+        if rest[:1] == ":" and rest[1:].isdigit():
+            return Location(self.name, int(rest[1:]))
+        return Location(where)
 
     def other(self, channel: str) -> None:
         """Count a record of another provider or channel (skipped silently)."""
