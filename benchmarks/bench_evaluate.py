@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -19,7 +20,7 @@ from sysmon_rules.engine import Evaluator
 from sysmon_rules.events import Event
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("SYSMON_RULES_SHARED") or ROOT.parent / "shared")  # as the tests find it
 CONFIG = SHARED / "corpus" / "configs" / "sysmon-modular" / "sysmonconfig.xml"
 EVTX = SHARED / "corpus" / "evtx"
 TARGET_PER_SECOND = 70_000

@@ -67,7 +67,7 @@ def test_invalid_config_writes_nothing_and_exits_1(tmp_path: Path) -> None:
     config.write_text(BAD)
     out = tmp_path / "out.bin"
     result = CliRunner().invoke(main, ["compile", str(config), "-o", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert not out.exists() and list(tmp_path.iterdir()) == [config]
     assert result.output.startswith(f"{config}:3:")  # path:line:column of the bad filter
     assert ": error[unknown-condition]: Unknown condition: begins with" in result.output
@@ -101,7 +101,7 @@ def test_decompile_and_dump_reject_garbage_in_one_line(tmp_path: Path) -> None:
     junk.write_bytes(b"\x00\x00\x12\x00" + b"\xff" * 40)
     for command in ("decompile", "dump"):
         result = CliRunner().invoke(main, [command, str(junk)])
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert result.output.startswith(f"{junk}: error[blob-format]: at byte ")
         assert len(result.output.splitlines()) == 1
 

@@ -158,4 +158,4 @@ def test_decompile_accepts_dump_text(shared_dir: Path, tmp_path: Path) -> None:
     cut = tmp_path / "cut.txt"
     cut.write_text(dump_text(compiled.data)[:5000], "utf-8")
     result = CliRunner().invoke(main, ["decompile", str(cut)])
-    assert result.exit_code == 1 and result.output.count("\n") == 1 and "cut?" in result.output
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and "cut?" in result.output

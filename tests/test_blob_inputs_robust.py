@@ -51,7 +51,7 @@ def test_decompile_and_dump_refuse_what_is_not_a_blob(project_root: Path, source
     path = source if source.startswith("/") else str(project_root / source)
     for command in ("decompile", "dump"):
         done = _cli(command, path)
-        assert done.returncode == 1
+        assert done.returncode == 2
         assert done.stderr.decode() == f"{path}: error: {message}\n" or message in done.stderr.decode()
         assert done.stderr.count(b"\n") == 1
 
@@ -59,7 +59,7 @@ def test_decompile_and_dump_refuse_what_is_not_a_blob(project_root: Path, source
 def test_an_evtx_log_is_named_as_one(shared_dir: Path) -> None:
     log = next((shared_dir / "corpus" / "evtx").glob("*.evtx"))
     done = _cli("decompile", str(log))
-    assert done.returncode == 1 and b"this is an EVTX event log" in done.stderr
+    assert done.returncode == 2 and b"this is an EVTX event log" in done.stderr
 
 
 def test_a_sparse_huge_file_is_refused_without_reading_it(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_a_sparse_huge_file_is_refused_without_reading_it(tmp_path: Path) -> Non
     for args in (["decompile", str(big)], ["evaluate", str(big), str(big)]):
         done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, timeout=120, check=False)
         rss_kb, exit_code = done.stderr.decode().splitlines()[-1].split()
-        assert exit_code == "1" and int(rss_kb) < 400_000, done.stderr  # it was 1.08 GB
+        assert exit_code == "2" and int(rss_kb) < 400_000, done.stderr  # it was 1.08 GB
 
 
 def test_lone_surrogates_in_a_blob_never_crash_output(shared_dir: Path) -> None:

@@ -98,7 +98,7 @@ def test_summary_text(shared_dir: Path) -> None:
         assert title in result.stdout
 
 
-def test_errors_are_one_line_and_exit_1_usage_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_errors_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "c.xml"
     config.write_text('<Sysmon schemaversion="4.90"><EventFiltering/></Sysmon>', "utf-8")
     events = tmp_path / "e.jsonl"
@@ -107,12 +107,12 @@ def test_errors_are_one_line_and_exit_1_usage_exit_2(tmp_path: Path, capsys: pyt
     assert result.exit_code == 1 and isinstance(result.exception, CollectorError)
     with pytest.raises(SystemExit) as exit_info:
         run(["evaluate", str(config), str(events), "--collector", "nope"])
-    assert exit_info.value.code == 1
+    assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown collector 'nope' (available: evtx, jsonl, xml" in err
     broken = tmp_path / "broken.xml"
     broken.write_text("<Sysmon", "utf-8")
     result = CliRunner().invoke(main, ["evaluate", str(broken), str(events)])
-    assert result.exit_code == 1 and "broken.xml" in result.output
+    assert result.exit_code == 2 and "broken.xml" in result.output
     assert CliRunner().invoke(main, ["evaluate", str(config)]).exit_code == 2
     assert CliRunner().invoke(main, ["evaluate", str(config), str(events), "--format", "xml"]).exit_code == 2

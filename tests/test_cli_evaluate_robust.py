@@ -81,7 +81,7 @@ def test_sysmon_compatible_loads_what_sysmon_loads(tmp_path: Path) -> None:
     events = tmp_path / "e.jsonl"
     events.write_text(EVENT, "utf-8")
     strict = CliRunner().invoke(main, ["evaluate", str(config), str(events), "--format", "json"])
-    assert strict.exit_code == 1 and "missing-onmatch" in strict.stderr
+    assert strict.exit_code == 2 and "missing-onmatch" in strict.stderr
     loose = CliRunner().invoke(main, ["evaluate", str(config), str(events), "--format", "json", "--sysmon-compatible"])
     assert loose.exit_code == 0, loose.output
     assert json.loads(loose.stdout)["events"] == 1

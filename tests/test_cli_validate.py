@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from sysmon_rules.cli import main
+from sysmon_rules.cli import main, run
 
 GOOD = '<Sysmon schemaversion="4.90"><EventFiltering><ProcessCreate onmatch="include"/></EventFiltering></Sysmon>'
 BAD = ('<Sysmon schemaversion="4.90">\n<EventFiltering>\n  <ProcessCreate onmatch="include">'
@@ -56,15 +57,23 @@ def test_usage_errors_exit_two(tmp_path: Path) -> None:
     assert CliRunner().invoke(main, ["validate", "--format", "yaml", "x.xml"]).exit_code == 2
 
 
-def test_unreadable_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["validate", str(tmp_path / "missing.xml")])
-    assert result.exit_code == 1 and "Traceback" not in result.output
+def test_unreadable_file_is_one_line_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "missing.xml"
-    assert result.output == f"{missing}: error[file-access]: cannot read the file: No such file or directory\n"
+    with pytest.raises(SystemExit) as done:
+        run(["validate", str(missing)])
+    assert done.value.code == 2
+    assert capsys.readouterr().err == f"{missing}: error[no-input]: no such file or folder\n"
+    unreadable = tmp_path / "folder.xml"
+    unreadable.mkdir()
+    (unreadable / "c.xml").symlink_to(tmp_path / "gone.xml")  # a broken link found in a folder is named
+    result = CliRunner().invoke(main, ["validate", str(unreadable)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output == (f"{unreadable / 'c.xml'}: error[file-access]: cannot read the file: "
+                             "No such file or directory\n")
 
 
 def test_schema_command_prefix_match_and_unknown(shared_dir: Path) -> None:
     result = CliRunner().invoke(main, ["schema", "--version", "4.9"])
     assert result.output.splitlines()[0] == '<manifest schemaversion="4.91" binaryversion="18">'
     missing = CliRunner().invoke(main, ["schema", "--version", "7"])
-    assert missing.exit_code == 1 and "There is no schema that matches that version." in missing.output
+    assert missing.exit_code == 2 and "There is no schema that matches that version." in missing.output

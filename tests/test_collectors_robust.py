@@ -19,7 +19,7 @@ import pytest
 
 from sysmon_rules.collectors import CollectorError, CollectorWarning, read
 from sysmon_rules.collectors.jsonl import MAX_LINE
-from sysmon_rules.collectors.registry import walk_files
+from sysmon_rules.inputfiles import walk
 
 GOOD = json.dumps({"EventID": 1, "fields": {"Image": "C:\\a.exe"}})
 
@@ -156,7 +156,7 @@ def test_a_deep_folder_is_walked_without_recursion(tmp_path: Path) -> None:
     try:
         (chain[-1] / "e.jsonl").write_text(GOOD + "\n", "utf-8")
         (chain[0] / "loop").symlink_to(tmp_path)  # a link to a parent is not followed
-        assert list(walk_files(chain[0])) == [chain[-1] / "e.jsonl"]
+        assert walk(chain[0]) == [chain[-1] / "e.jsonl"]
         assert _read_all(chain[0])[0] == [1]
     finally:  # bottom up: pytest's own clean-up (shutil.rmtree) recurses and would fail here
         (chain[-1] / "e.jsonl").unlink(missing_ok=True)

@@ -73,12 +73,12 @@ def test_navigator_layers(tmp_path: Path) -> None:
     assert [t["techniqueID"] for t in own["techniques"]] == ["T1105"]
 
 
-def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, capsys: object) -> None:
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: object) -> None:
     config, _ = _files(tmp_path)
     import pytest
 
     with pytest.raises(SystemExit) as exit_info:
         run(["coverage", config, "--sigma", str(tmp_path / "missing.yml")])
-    assert exit_info.value.code == 1
+    assert exit_info.value.code == 2
     result = CliRunner().invoke(main, ["coverage", config])
     assert result.exit_code == 2 and "--sigma" in result.output

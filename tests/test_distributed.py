@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,7 +87,9 @@ def test_scheduler_specs() -> None:
     for bad in ("local:0", "local:x", "yarn", ""):
         with pytest.raises(SysmonRulesError, match="--scheduler"):
             parse_scheduler(bad)
-    result = CliRunner().invoke(main, ["evaluate", "c.xml", "e.jsonl", "--scheduler", "local:x"])
+    examples = Path(__file__).parents[1] / "examples"
+    result = CliRunner().invoke(main, ["evaluate", str(examples / "sysmonconfig.xml"), str(examples / "events.jsonl"),
+                                       "--scheduler", "local:x"])
     assert result.exit_code == 2 and "Invalid value for --scheduler: expected local or local:N" in result.output
 
 
@@ -106,3 +111,47 @@ def test_a_local_cluster_of_worker_processes(shared_dir: Path, tmp_path: Path) -
 def test_an_unreachable_scheduler_is_one_clear_error(shared_dir: Path, inputs: list[str]) -> None:
     with pytest.raises(SysmonRulesError, match=r"--scheduler tcp://127\.0\.0\.1:9: cannot reach the scheduler"):
         sr.replay(shared_dir / MODULAR, inputs, scheduler="tcp://127.0.0.1:9")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.skipif(not os.environ.get("SYSMON_RULES_PROCESS_CLUSTER"),
+                    reason="starts a dask scheduler and worker (seconds): set SYSMON_RULES_PROCESS_CLUSTER=1")
+def test_a_tcp_scheduler_started_on_localhost(shared_dir: Path, tmp_path: Path) -> None:
+    """``--scheduler tcp://...``: a ``dask scheduler`` and a ``dask worker`` started as processes
+    on loopback (as on a real cluster), JSON lines and EVTX replayed byte for byte as one process."""
+    dask = Path(sys.executable).with_name("dask")
+    if not dask.exists():
+        pytest.skip("the dask command is not installed")
+    events, _ = corpus()
+    lines = tmp_path / "events.jsonl"
+    lines.write_text("".join(json.dumps({"EventID": e.event_id, "fields": dict(e.fields)}) + "\n" for e in events),
+                     encoding="utf-8")
+    inputs = [str(lines), str(shared_dir / "corpus" / "evtx" / "Credential Access")]
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen([str(dask), "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                                  "--no-dashboard"], **quiet)
+    worker = subprocess.Popen([str(dask), "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                               "--no-dashboard", "--death-timeout", "60"], **quiet)
+    try:
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(1, timeout=120)
+        config = str(shared_dir / MODULAR)
+        single = _cli(config, *inputs, "--format", "jsonl")
+        assert _cli(config, *inputs, "--format", "jsonl", "--scheduler", address) == single
+        assert single.count("\n") > len(events)
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -44,6 +44,13 @@ def test_batch_equals_decide_and_reference(drawn: tuple[RuleTable, list[Event]],
     assert got == [(d.decision, d.rule_name) for d in map(evaluator.decide, evs)]
     slow = Reference(table, platform, env)
     assert got == [slow.decide(e.event_id, e.fields) for e in evs]
+    # Again in batches of random sizes (a field's column absent from some), with the decisions
+    # of signatures seen in earlier batches remembered: a fresh evaluator and a warm one alike.
+    cuts = sorted(rnd.sample(range(1, len(evs)), min(3, len(evs) - 1))) if len(evs) > 1 else []
+    pieces = [evs[a:b] for a, b in zip([0, *cuts], [*cuts, len(evs)], strict=True)]
+    for decider in (sr.Evaluator(table, platform=platform, environment=env), evaluator):
+        split = [r for piece in pieces for r in rows(decider.decide_batch(_table(piece, encode)))]
+        assert split == got
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -70,6 +77,22 @@ def test_columns_of_other_types_and_chunked_tables_decide_alike() -> None:
     chunked = pa.concat_tables([ports.slice(0, 1), ports.slice(1)])
     assert evaluator.decide_batch(chunked).to_pylist() == evaluator.decide_batch(ports.combine_chunks()).to_pylist()
     assert evaluator.decide_batch(ports.slice(0, 0)).num_rows == 0
+
+
+def test_decisions_remembered_across_batches_follow_the_values_not_the_columns() -> None:
+    """An absent field is the empty value: a later batch without the column must not reuse the
+    decision of a value that tests otherwise (the remembered decisions are keyed by classes)."""
+    config = sr.loads(r"""<Sysmon schemaversion="4.90"><EventFiltering><RuleGroup groupRelation="or">
+      <ProcessCreate onmatch="include"><Image name="not-x" condition="is not">x.exe</Image></ProcessCreate>
+      </RuleGroup></EventFiltering></Sysmon>""")
+    evaluator = sr.Evaluator(config)
+    batches = [pa.table({"EventID": [1, 1], "Image": ["x.exe", "X.EXE"]}), pa.table({"EventID": [1]}),
+               pa.table({"EventID": [1, 1], "Image": [None, "x.exe"]}), pa.table({"EventID": [1], "User": ["u"]})]
+    got = [r for batch in batches for r in rows(evaluator.decide_batch(batch))]
+    events = [Event(1, {"Image": "x.exe"}), Event(1, {"Image": "X.EXE"}), Event(1, {}), Event(1, {}),
+              Event(1, {"Image": "x.exe"}), Event(1, {"User": "u"})]
+    assert got == [(d.decision, d.rule_name) for d in map(evaluator.decide, events)]
+    assert got[0] == ("exclude", None) and got[2] == ("include", "not-x")
 
 
 def test_a_batch_without_event_ids_is_a_clear_error() -> None:

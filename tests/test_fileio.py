@@ -148,7 +148,7 @@ def test_lint_into_a_missing_folder_is_a_one_line_error(tmp_path: Path) -> None:
     config.write_bytes(CONFIG)
     out = tmp_path / "missing" / "report.sarif"
     result = CliRunner().invoke(main, ["lint", str(config), "--format", "sarif", "-o", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output == f"{out}: error[file-access]: cannot write the file: No such file or directory\n"
 
 
@@ -210,6 +210,9 @@ def test_sigkill_during_compile_keeps_the_old_file_and_leaves_no_temp_file(tmp_p
 
 
 def test_a_missing_test_file_is_a_file_access_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["test", str(tmp_path / "nope.sysmon-test.yaml")])
+    unreadable = tmp_path / "tests"
+    unreadable.mkdir()
+    (unreadable / "nope.sysmon-test.yaml").symlink_to(tmp_path / "gone")  # found in a folder, then not there
+    result = CliRunner().invoke(main, ["test", str(unreadable)])
     assert result.exit_code == 1
-    assert f"ERROR {tmp_path / 'nope.sysmon-test.yaml'}: cannot read the file: No such file" in result.output
+    assert f"ERROR {unreadable / 'nope.sysmon-test.yaml'}: cannot read the file: No such file" in result.output

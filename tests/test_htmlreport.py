@@ -270,9 +270,9 @@ def test_library_and_command_make_the_same_page(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["/no/such.xml"], "/no/such.xml: error[file-access]: cannot read the file"),
-    ([str(EXAMPLE), "--events", "/no/such.evtx"], "error: /no/such.evtx: cannot read"),
-    ([str(EXAMPLE), "--compare", "/no/other.xml"], "/no/other.xml: error[file-access]: cannot read the file"),
+    (["/no/such.xml"], "/no/such.xml: error[no-input]: no such file or folder"),
+    ([str(EXAMPLE), "--events", "/no/such.evtx"], "/no/such.evtx: error[no-input]: no such file or folder"),
+    ([str(EXAMPLE), "--compare", "/no/other.xml"], "/no/other.xml: error[no-input]: no such file or folder"),
     ([str(ROOT / "README.md")], "README.md: error[source]: not an XML config, a rule blob"),
 ])
 def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
@@ -281,7 +281,7 @@ def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit) as exit_info:
         run(["report", *args, "-o", str(out)])
     err = capsys.readouterr().err
-    assert exit_info.value.code == 1 and message in err and err.count("\n") == 1, err
+    assert exit_info.value.code == 2 and message in err and err.count("\n") == 1, err
     assert not out.exists()
 
 
@@ -289,7 +289,7 @@ def test_an_unwritable_output_is_one_line(tmp_path: Path, capsys: pytest.Capture
     with pytest.raises(SystemExit) as exit_info:
         run(["report", str(EXAMPLE), "-o", str(tmp_path / "no" / "report.html")])
     err = capsys.readouterr().err
-    assert exit_info.value.code == 1 and err.count("\n") == 1 and "report.html: error[file-access]" in err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and "report.html: error[file-access]" in err
 
 
 def test_output_never_overwrites_an_input(tmp_path: Path) -> None:

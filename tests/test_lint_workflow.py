@@ -192,7 +192,7 @@ def test_unwritable_output_and_missing_or_broken_baseline_are_one_line_errors(tm
                           (["--baseline", str(tmp_path / "broken.json")], "not a sysmon-rules baseline")):
         with pytest.raises(SystemExit) as exit_info:
             run(["lint", *args, str(path)])
-        assert exit_info.value.code == 1, message
+        assert exit_info.value.code == 2, message
 
 
 def test_min_version_agrees_with_target_checks_on_every_corpus_config(shared_dir: Path) -> None:

@@ -43,7 +43,7 @@ def test_a_bad_module_is_one_line_naming_it(tmp_path: Path, good: Path, name: st
     script = shared_dir / "corpus" / "sysmon-modular-a9ff298" / "Merge-SysmonXml.ps1"
     extra = ["--script", str(script)] if style == "sysmon-modular" else []
     code, err = _run("merge", "--style", style, *extra, str(good), str(bad), "-o", str(out))
-    assert code == 1 and where in err and len(err.strip().splitlines()) == 1, err
+    assert code == 2 and where in err and len(err.strip().splitlines()) == 1, err
     assert err.count("error[") == 1, err  # the validator's own code, said once
     assert not out.exists()
 
@@ -53,7 +53,7 @@ def test_an_empty_folder_is_one_line(tmp_path: Path) -> None:
     empty.mkdir()
     out = tmp_path / "out.xml"
     code, err = _run("merge", str(empty), "-o", str(out))
-    assert code == 1 and f"{empty}: error[source]: no module (*.xml) in this folder" in err
+    assert code == 2 and f"{empty}: error[no-input]: no module (*.xml) in this folder" in err
     assert len(err.strip().splitlines()) == 1 and not out.exists()
 
 
@@ -66,7 +66,7 @@ def test_a_list_naming_a_missing_module_is_one_line_with_its_line(tmp_path: Path
     out = tmp_path / "out.xml"
     code, err = _run("merge", str(checkout), "--include-list", str(listing), "-o", str(out))
     expected = f"{listing}:2: error[source]: listed module not found: 1_process_creation/gone.xml"
-    assert code == 1 and expected in err
+    assert code == 2 and expected in err
     assert len(err.strip().splitlines()) == 1 and not out.exists()
 
 

@@ -89,7 +89,7 @@ def test_a_build_and_a_template_or_list_together_are_refused(tree: Path) -> None
         merge([tree], build="default")
     run = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(tree), "--build", "mde-augment",
                                     "--exclude-list", str(tree / LISTS / "file_delete_modules.txt"), "-o", "x.xml"])
-    assert run.exit_code == 1 and len(run.stderr.strip().splitlines()) == 1 and "not both" in run.stderr
+    assert run.exit_code == 2 and len(run.stderr.strip().splitlines()) == 1 and "not both" in run.stderr
 
 
 def test_check_names_the_modules_changed_since_the_head_trees_build(shared_dir: Path, tree: Path) -> None:
@@ -300,4 +300,4 @@ def test_check_without_a_script_reads_the_template_back_from_the_build(shared_di
     assert str(head / "17_18_pipe_event" / "include_Havoc_C2.xml") in named
     # Without --check there is nothing to read a template from: the one-line error stays.
     build = CliRunner().invoke(main, ["merge", "--style", "sysmon-modular", str(head), "-o", str(tmp_path / "x.xml")])
-    assert build.exit_code == 1 and "no Merge-SysmonXml.ps1 in the checkout" in build.output
+    assert build.exit_code == 2 and "no Merge-SysmonXml.ps1 in the checkout" in build.output

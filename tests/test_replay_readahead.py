@@ -175,7 +175,7 @@ def test_a_failed_run_leaves_no_reading_thread_behind(shared_dir: Path, tmp_path
     events = tmp_path / "events.jsonl"
     events.write_text('{"EventID": 1, "fields": {"Image": "a"}}\n' * 200_000)  # more than one batch
     result = CliRunner().invoke(main, ["evaluate", str(bad), str(events), "--format", "jsonl"])
-    assert result.exit_code == 1 and "unexpected-element" in result.output
+    assert result.exit_code == 2 and "unexpected-element" in result.output
     assert _reading_threads() == []
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sysmon_rules.cli import main
+from sysmon_rules.cli import main, run
 from sysmon_rules.testing.testfile import TestFileError, load_test_file, run_test_file
 
 CLI = [sys.executable, "-c", "from sysmon_rules.cli import run; run()"]
@@ -112,7 +112,9 @@ def test_a_folder_runs_every_test_file_in_it(tmp_path: Path, project_root: Path)
     assert "2 passed, 0 failed, 0 errors" in result.output
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert CliRunner().invoke(main, ["test", str(empty)]).exit_code == 2
+    with pytest.raises(SystemExit) as done:
+        run(["test", str(empty)])
+    assert done.value.code == 2
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "junit"])
@@ -136,8 +138,8 @@ def test_stdout_full_is_a_one_line_error() -> None:
     with open("/dev/full", "w") as full:
         done = subprocess.run([*CLI, "schema"], stdout=full, capture_output=False, stderr=subprocess.PIPE,
                               timeout=120, check=False)
-    assert done.returncode == 1
-    assert done.stderr.decode() == "error: cannot write output: No space left on device\n"
+    assert done.returncode == 2
+    assert done.stderr.decode() == "<stdout>: error[file-access]: cannot write the file: No space left on device\n"
 
 
 def test_sysmon_compatible_loads_the_config_as_sysmon_does(tmp_path: Path) -> None:

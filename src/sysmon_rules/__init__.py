@@ -66,6 +66,7 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from .schema.releases import release_label, resolve_target
     from .testing import strategies
     from .testing.testfile import load_test_file, run_test_file
+    from .tuning import TuneResult, tune
     from .validation import diagnostic_order, iter_errors, load, loads, validate
     from .validation.dtd_text import dtd_text
     from .witness import Constraint, disjoint, distinguish, event_with, implies, set_event, solve_field
@@ -141,6 +142,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "Report": ("sysmon_rules.htmlreport", "Report"),
     "html_report": ("sysmon_rules.htmlreport", "html_report"),
     "collect_report": ("sysmon_rules.htmlreport", "collect"),
+    "TuneResult": ("sysmon_rules.tuning", "TuneResult"),
+    "tune": ("sysmon_rules.tuning", "tune"),
     "Constraint": ("sysmon_rules.witness", "Constraint"),
     "disjoint": ("sysmon_rules.witness", "disjoint"),
     "distinguish": ("sysmon_rules.witness", "distinguish"),
@@ -203,6 +206,7 @@ __all__ = [
     "Summary",
     "SysmonRulesError",
     "Traces",
+    "TuneResult",
     "Volume",
     "collect_report",
     "compile_config",
@@ -244,6 +248,7 @@ __all__ = [
     "to_markdown",
     "to_text",
     "to_xml",
+    "tune",
     "validate",
     "write_parquet",
 ]

@@ -18,17 +18,30 @@ if TYPE_CHECKING:
     from .diffing import ConfigDiff
     from .readiness import CoverageReport
     from .replaying import ReplayResult
+    from .tuning import TuneResult
 
 __all__ = ["to_markdown", "to_text"]
 
 
-def to_text(result: ConfigDiff | CoverageReport | ReplayResult, *, budget: int | None = None,
+def to_text(result: ConfigDiff | CoverageReport | ReplayResult | TuneResult, *, budget: int | None = None,
             width: int = 120) -> str:
     """A diff's changes and witnesses; a coverage report's rules that are not fully detected;
     a replay's summary tables (as ``evaluate`` prints them, ``width`` columns; ``budget`` flags
-    event types and RuleNames logging more per host per day)."""
+    event types and RuleNames logging more per host per day); a tune's tables (as ``tune`` prints them)."""
     from .diffing import ConfigDiff
     from .replaying import ReplayResult
+    from .tuning import TuneResult
+
+    if isinstance(result, TuneResult):
+        from io import StringIO
+
+        from rich.console import Console
+
+        from .tuning.render import print_tune
+
+        out = StringIO()
+        print_tune(Console(file=out, width=width), result)
+        return out.getvalue()
 
     if isinstance(result, ReplayResult):
         from io import StringIO

@@ -19,7 +19,8 @@ import sys
 
 import click
 
-from ..errors import SysmonRulesError
+from ..errors import Diagnostic, Location, SysmonRulesError
+from ..exitcodes import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_TROUBLE, Interrupted
 
 # Errors of a write that did not fit (a full disk, /dev/full): bad output, not a bug.
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
@@ -38,6 +39,7 @@ _COMMAND_MODULES = (
     "coverage",
     "diff",
     "merge",
+    "tune",
 )
 
 
@@ -83,12 +85,23 @@ def _load(module: str) -> click.Command:
 class _LazyGroup(click.Group):
     """A group whose commands are imported on first use (see the module docstring)."""
 
+    running = "sysmon-rules"  # the command being run: where an error without a file of its own is placed
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # before click's own handler, which prints a bare blank line
+            raise Interrupted("interrupted (Ctrl-C); nothing written") from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_names())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = _names().get(cmd_name)
-        return _load(module) if module is not None else None
+        if module is None:
+            return None
+        _LazyGroup.running = f"sysmon-rules {cmd_name}"
+        return _load(module)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         names = self.list_commands(ctx)
@@ -119,34 +132,71 @@ def _tolerant_output() -> None:
 
 
 def _output_failed(exc: OSError) -> None:
-    """The output did not fit: one line, exit 1, and stdout pointed at /dev/null so that the
+    """The output did not fit: one line, exit 2, and stdout pointed at /dev/null so that the
     interpreter's own flush at exit does not complain a second time."""
-    click.echo(f"error: cannot write output: {exc.strerror or exc}", err=True)
+    _error("<stdout>", "file-access", f"cannot write the file: {exc.strerror or exc}")  # as fileio says it
     with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    sys.exit(1)
+    sys.exit(EXIT_TROUBLE)
+
+
+def _error(where: str | None, code: str, message: str) -> None:
+    """The one error line, ``where: error[code]: message``, placed at the command when ``where`` is None."""
+    _echo_error(Diagnostic(code, "error", message, Location(where)))
+
+
+def _echo_error(diagnostic: Diagnostic) -> None:
+    from .messages import render  # on failure only: `--help` imports no command module
+
+    click.echo(render(diagnostic, _LazyGroup.running), err=True)
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Console entry point: bad input is one line on stderr and exit 1 (2 for usage), Ctrl-C
-    exit 130, never a traceback."""
+    """Console entry point: every failure is one line on stderr, never a traceback. Exit codes
+    (docs/cli.md): 0 ok, 1 findings, 2 usage or unusable input/output, 3 undecided, 70 a bug,
+    130 interrupted."""
     _tolerant_output()
+    _LazyGroup.running = "sysmon-rules"
+    # Arrow's default pool (mimalloc) keeps the pages freed by each reading thread: 60-100 MB more
+    # peak RSS on a replay of 50k JSON lines, and more system time. Read when the pool is first
+    # used, so set before pyarrow loads; a user's own choice stands.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     try:
         try:
             code: object = main.main(args=argv, prog_name="sysmon-rules", standalone_mode=False)
         except SystemExit as exc:
             code = exc.code
         sys.stdout.flush()  # a full stdout fails here, inside the handlers below
-    except click.exceptions.Abort:  # click's name for Ctrl-C
-        sys.exit(130)
+    except Interrupted as exc:
+        _error(None, "interrupted", exc.done)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.Abort:  # click's name for Ctrl-C outside a command
+        _error(None, "interrupted", "interrupted (Ctrl-C)")
+        sys.exit(EXIT_INTERRUPTED)
+    except click.UsageError as exc:
+        ctx = exc.ctx
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `sysmon-rules` alone: the help, as click shows it
+            exc.show()
+            sys.exit(EXIT_TROUBLE)
+        helping = f"{ctx.command_path} --help" if ctx is not None else "sysmon-rules --help"
+        _error(ctx.command_path if ctx is not None else None, "usage", f"{exc.format_message()} (see {helping})")
+        sys.exit(EXIT_TROUBLE)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _error(None, "usage", exc.format_message())
+        sys.exit(EXIT_TROUBLE)
     except SysmonRulesError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except (BrokenPipeError, KeyboardInterrupt):
-        sys.exit(130)
+        for diagnostic in exc.as_diagnostics():
+            _echo_error(diagnostic)
+        sys.exit(EXIT_TROUBLE)
+    except BrokenPipeError:  # the reader went away (`| head`): nothing to say to it
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        _error(None, "interrupted", "interrupted (Ctrl-C)")
+        sys.exit(EXIT_INTERRUPTED)
+    except ModuleNotFoundError as exc:
+        _missing_extra(exc)
     except OSError as exc:
         if exc.errno not in _OUTPUT_ERRNOS:
             _internal(exc)
@@ -156,6 +206,19 @@ def run(argv: list[str] | None = None) -> None:
     sys.exit(code)  # type: ignore[arg-type]
 
 
+def _missing_extra(exc: ModuleNotFoundError) -> None:
+    """An optional part that is not installed: which extra brings it, in one line (exit 2)."""
+    from .extras import extra_for
+
+    extra = extra_for(exc.name or "")
+    if extra is None:
+        _internal(exc)
+        return
+    _error(None, "missing-extra", f"this needs the optional package {exc.name!r}: "
+                                  f"pip install 'sysmon-rules[{extra}]' (or 'sysmon-rules[all]')")
+    sys.exit(EXIT_TROUBLE)
+
+
 def _internal(exc: Exception) -> None:
-    click.echo(f"internal error: {type(exc).__name__}: {exc} (please report this)", err=True)
-    sys.exit(70)
+    _error(None, "internal", f"{type(exc).__name__}: {exc} (a bug; please report it)")
+    sys.exit(EXIT_INTERNAL)

@@ -15,7 +15,7 @@ from ..fileio import write_output
 # Commands written against the old homes of these keep working.
 from ..fileio import write_output as atomic_write  # noqa: F401
 from ..validation import load
-from .messages import echo_diagnostics, fail_with
+from .messages import InputFile, echo_diagnostics, fail_with
 from .messages import fail as fail
 
 
@@ -37,7 +37,7 @@ def parse_binary_version(text: str) -> int:
 
 
 @click.command("compile")
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", type=InputFile("config"))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help="Where to write the blob (- for standard output).")
 @click.option("--format", "fmt", type=click.Choice(["bin", "reg", "hex", "base64"]), default="bin", show_default=True)

@@ -1,6 +1,7 @@
 """`sysmon-rules coverage CONFIG --sigma PATH...`: does the config log what Sigma rules need?
 
-Exit codes: 0 done (whatever the statuses), 1 bad input, 2 usage error.
+Exit codes (docs/cli.md): 0 done (whatever the statuses), 2 usage or an input that cannot be used
+(no Sigma rule could be read, a config that does not load), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import click
 
 from ..errors import SysmonRulesError
 from ..fileio import write_output
-from .messages import fail_with
+from ..inputfiles import NoInputError
+from .messages import InputFile, Interrupted, fail_with
 
 
 @click.command("coverage")
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", type=InputFile("config"))
 @click.option("--sigma", "sigma", multiple=True, type=click.Path(),
               help="Sigma rule file or folder (repeatable; required except for --format navigator-config).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "navigator", "navigator-config"]),
@@ -29,11 +31,12 @@ from .messages import fail_with
               help="Event log (any source evaluate reads; repeatable): evidence for every rule.")
 @click.option("--no-captures", is_flag=True,
               help="Do not use the SigmaHQ regression captures beside the rules as evidence.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the report here (atomically; - for standard output).")
 def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, suggest: bool, events: tuple[str, ...],
             no_captures: bool, output: str | None) -> None:
     """Status per Sigma rule (logged, partial, dropped, not-applicable, unsupported). See docs/coverage.md."""
-    from ..readiness import coverage
+    from ..readiness import coverage, read_rules
     from ..readiness.navigator import config_layer, sigma_layer
     from ..readiness.output import to_json, to_markdown, to_text
 
@@ -56,11 +59,20 @@ def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, sugges
             pool = read_events(events)
         except SysmonRulesError as exc:  # the collectors' messages name the file they could not read
             fail_with(exc, events[0])
+    doing = "reading the Sigma rules"
     try:
-        report = coverage(config, list(sigma), platform=platform, suggest=suggest,  # type: ignore[arg-type]
+        items = read_rules(sigma)
+        if all(item.error for item in items):  # nothing could be checked: never an all-clear
+            first = items[0]
+            fail_with(NoInputError(f"no Sigma rule could be read ({len(items)} tried; first: {first.error})"),
+                      first.path or sigma[0])
+        doing = f"assessing {len(items):,} Sigma rules against {config}"
+        report = coverage(config, items, platform=platform, suggest=suggest,  # type: ignore[arg-type]
                           events=pool, captures=not no_captures)
     except SysmonRulesError as exc:
         fail_with(exc, config)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted (Ctrl-C) while {doing}; nothing written") from None
     if fmt == "json":
         text = to_json(report)
     elif fmt == "markdown":

@@ -8,7 +8,7 @@ from ..errors import SysmonRulesError
 from ..fileio import write_output
 from ..rulesource import RuleSource, load_rules
 from ..xml.writer import to_xml
-from .messages import fail_with
+from .messages import InputFile, fail_with
 
 
 def read_host_rules(path: str, platform: str) -> RuleSource:
@@ -22,7 +22,7 @@ def read_host_rules(path: str, platform: str) -> RuleSource:
 
 
 @click.command("decompile")
-@click.argument("blob", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("blob", type=InputFile("rule blob", stdin=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="Write the XML here (- or nothing: standard output).")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)

@@ -16,29 +16,28 @@ from ..diffing import diff
 from ..diffing.render import to_markdown, to_text
 from ..errors import SysmonRulesError
 from ..fileio import write_output
-from .messages import echo_diagnostics
+from .messages import EXIT_INTERRUPTED, EXIT_TROUBLE, InputFile, Interrupted, echo_diagnostics
 
-_TROUBLE = 2
-_INTERRUPTED = 130
 _QUIET_SECONDS = 1.0  # progress lines start once deciding takes this long
 
 
 def _fail(exc: SysmonRulesError, path: str) -> NoReturn:
     echo_diagnostics(exc.as_diagnostics(), path, err=True)
-    raise SystemExit(_TROUBLE)
+    raise SystemExit(EXIT_TROUBLE)
 
 
 @click.command("diff")
-@click.argument("old", type=click.Path(dir_okay=False, exists=True))
-@click.argument("new", type=click.Path(dir_okay=False, exists=True))
-@click.option("--events", "events", multiple=True, type=click.Path(exists=True),
+@click.argument("old", type=InputFile("config"))
+@click.argument("new", type=InputFile("config"))
+@click.option("--events", "events", multiple=True, type=click.Path(allow_dash=True),
               help="Replay these events (EVTX, event XML, JSON lines; files or folders) through both.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="markdown is made for a pull-request comment.")
 @click.option("--ignore-rule-names", is_flag=True, help="Compare include/exclude decisions only.")
 @click.option("--platform", type=click.Choice(["windows", "linux"]), default="windows", show_default=True)
 @click.option("--strict", is_flag=True, help="A damaged event record is an error (exit 2), not skipped and counted.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write the report here (atomically; - for standard output).")
 @click.option("--time-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Event ids not decided by then are unknown (with that reason).")
 @click.option("--progress/--no-progress", default=None,
@@ -51,18 +50,26 @@ def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_n
     130: interrupted (Ctrl-C), after printing what was decided.
     """
     started = time.monotonic()
+    skipped = []
 
     def tell(line: str) -> None:
         if progress or (progress is None and time.monotonic() - started > _QUIET_SECONDS):
             click.echo(line, err=True)
 
+    def warn(message: str) -> None:
+        skipped.append(message)
+        click.echo(f"warning: {message}", err=True)
+
     try:
         result = diff(old, new, events=list(events) if events else None, ignore_rule_names=ignore_rule_names,
-                      platform="linux" if platform == "linux" else "windows", strict=strict,
-                      warn=lambda message: click.echo(f"warning: {message}", err=True),
+                      platform="linux" if platform == "linux" else "windows", strict=strict, warn=warn,
                       time_budget=time_budget, progress=tell)
     except SysmonRulesError as exc:
         _fail(exc, "sysmon-rules diff")
+    except KeyboardInterrupt:  # before deciding (loading, replaying): what was asked, in the one line
+        replay = f", replaying {', '.join(events)} ({len(skipped)} warning(s) so far)" if events else ""
+        raise Interrupted(f"interrupted (Ctrl-C) while comparing {old} and {new}{replay}; no verdict, "
+                          "nothing written") from None
     if fmt == "json":
         text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "markdown":
@@ -75,5 +82,5 @@ def command(old: str, new: str, events: tuple[str, ...], fmt: str, ignore_rule_n
         _fail(exc, output or "-")
     if result.interrupted:
         click.echo("warning: interrupted (Ctrl-C): the report holds what was decided before", err=True)
-        raise SystemExit(_INTERRUPTED)
+        raise SystemExit(EXIT_INTERRUPTED)
     raise SystemExit(result.exit_code)

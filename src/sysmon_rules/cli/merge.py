@@ -18,7 +18,7 @@ from .messages import echo_diagnostics, fail_with
 
 
 @click.command("merge")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("sources", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Where to write the merged config (atomically).")
 @click.option("--style", type=click.Choice(STYLES), default="union", show_default=True,
               help="union: what the modules mean together; sysmon-modular: upstream's PowerShell build.")

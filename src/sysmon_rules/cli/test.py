@@ -7,15 +7,14 @@ listed (one ``ERROR file:line: ...`` each), not only the first.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
 import click
 
-from ..collectors.registry import walk_files
 from ..errors import SysmonRulesError
 from ..fileio import write_output
+from ..inputfiles import TEST_FILES, input_files
 from ..testing.testfile import CaseResult, TestFileError, load_test_file, run_test_file
 from .messages import fail_with
 
@@ -33,14 +32,9 @@ def _run(path: str, sysmon_compatible: bool = False) -> FileResults:
 
 
 def test_files(args: tuple[str, ...]) -> list[str]:
-    """The files named, a folder giving every ``*.sysmon-test.yaml`` under it (sorted)."""
-    found: list[str] = []
-    for arg in args:
-        if Path(arg).is_dir():
-            found += sorted(str(p) for p in walk_files(Path(arg)) if p.name.endswith(SUFFIX))
-        else:
-            found.append(arg)
-    return found
+    """The files named, a folder or glob giving every ``*.sysmon-test.yaml`` under it (``inputfiles``'s
+    walk: hidden files skipped, one order); NoInputError when an argument names none."""
+    return [str(path) for path in input_files(args, TEST_FILES)]
 
 
 def _text(results: list[FileResults]) -> str:
@@ -98,8 +92,6 @@ def command(files: tuple[str, ...], fmt: str, output: str | None, sysmon_compati
     """Run config test files (a folder: every *.sysmon-test.yaml in it). Exit 0 all cases pass,
     1 any case fails or a file is broken."""
     paths = test_files(files)
-    if not paths:
-        raise click.UsageError(f"no *{SUFFIX} file in {', '.join(files)}")
     results = [_run(path, sysmon_compatible) for path in paths]
     report = {"text": _text, "json": _json, "junit": _junit}[fmt](results)
     if output:

@@ -7,9 +7,10 @@ from dataclasses import asdict
 
 import click
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, SysmonRulesError
+from ..fileio import write_output
 from ..validation import diagnostic_order, iter_errors
-from .messages import echo_diagnostics
+from .messages import EXIT_FINDINGS, EXIT_OK, fail_with, render
 from .sources import config_sources
 
 
@@ -28,6 +29,8 @@ def _as_json(path: str, diagnostics: list[Diagnostic]) -> dict[str, object]:
 @click.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="Write the findings here (atomically; - for standard output).")
 @click.option("--sysmon-compatible", is_flag=True,
               help="Report what Sysmon silently drops (incorrect fields, missing onmatch) as warnings, "
                    "as Sysmon does, instead of errors.")
@@ -36,10 +39,12 @@ def _as_json(path: str, diagnostics: list[Diagnostic]) -> dict[str, object]:
 @click.option("--no-dtd", is_flag=True,
               help="Behave like the newest open-source engine: no DTD validation (those findings become "
                    "warnings), only the first text chunk of an element read.")
-def command(files: tuple[str, ...], fmt: str, sysmon_compatible: bool, platform: str, no_dtd: bool) -> None:
+def command(files: tuple[str, ...], fmt: str, output: str | None, sysmon_compatible: bool, platform: str,
+            no_dtd: bool) -> None:
     """Check configs (files, folders of *.xml, - for stdin) as DTD-validating Windows Sysmon would.
-    Exit 0 all valid, 1 any invalid, 2 usage."""
+    Exit 0 all valid, 1 any invalid, 2 usage or no config found (docs/cli.md)."""
     reports = []
+    lines: list[str] = []
     any_invalid = False
     for path, source in config_sources(files):  # a folder: its *.xml files; -: stdin
         found = iter_errors(source, sysmon_compatible=sysmon_compatible, platform=platform, dtd=not no_dtd)
@@ -48,9 +53,12 @@ def command(files: tuple[str, ...], fmt: str, sysmon_compatible: bool, platform:
         if fmt == "json":
             reports.append(_as_json(path, diagnostics))
             continue
-        echo_diagnostics(diagnostics, path)
+        lines += [render(d, path) + "\n" for d in diagnostics]
         if not any(d.severity == "error" for d in diagnostics):
             click.echo(f"{path}: valid", err=True)
-    if fmt == "json":
-        click.echo(json.dumps(reports, indent=2))
-    raise SystemExit(1 if any_invalid else 0)
+    text = json.dumps(reports, indent=2) + "\n" if fmt == "json" else "".join(lines)
+    try:
+        write_output(output or "-", text.encode("utf-8", "backslashreplace"))
+    except SysmonRulesError as exc:  # a FileAccessError names the output itself
+        fail_with(exc, output or "-")
+    raise SystemExit(EXIT_FINDINGS if any_invalid else EXIT_OK)

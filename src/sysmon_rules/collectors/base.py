@@ -86,6 +86,9 @@ class Source:
     stats: ReadStats = field(default_factory=ReadStats)
     opener: Callable[[], IO[bytes]] | None = None  # a member of an archive: opened afresh each time
     url: str | None = None  # an fsspec URL (s3://, gs://, abfs://, file://...): read through fsspec
+    # The field columns the reader of batches will look at (None: all): a collector may leave the
+    # others (and ``extra_fields``) null, but reads and counts the same records and damage.
+    columns: frozenset[str] | None = None
     _stream: _OnceStream | None = None
 
     @classmethod

@@ -94,15 +94,17 @@ class JsonlCollector:
         (other shapes, pretty-printed values, damage, a BOM, invalid UTF-8) takes the path of
         :meth:`events`.
         """
-        from .arrow import BATCH_ROWS
-        from .jsonl_batches import BLOCK_BYTES, Batcher, parsed
+        from .arrow import field_names
+        from .jsonl_batches import BATCH_ROWS, BLOCK_BYTES, Batcher, parsed
 
         reader = _Reader(source)
         # Inside a value written over many lines no line is read on its own: not even the fast test's.
         batcher = Batcher(source, rows or BATCH_ROWS, lambda raw: None if reader.open else _canonical_fast(raw),
                           reader.line, lambda: reader.open)
+        # Only the fields the reader will look at, where the lines allow it (``Source.columns``).
+        names = None if source.columns is None else tuple(n for n in field_names() if n in source.columns)
         with source.open() as stream:
-            for block, table in parsed(blocks(stream, BLOCK_BYTES)):
+            for block, table in parsed(blocks(stream, BLOCK_BYTES), names=names):
                 yield from batcher.block(block, table)
         reader.end()
         if batcher:

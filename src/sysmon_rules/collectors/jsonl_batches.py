@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from ..events import EVENT_IDS, Event
+from ..events import EVENT_IDS, Event, Origin
 from .arrow import EXTRA, UNENCODABLE, field_names, from_columns, plain_columns, schema, to_batch
 from .base import Source
 from .lines import Block
@@ -35,8 +35,12 @@ from .lines import Block
 # Threads parsing blocks (Arrow's JSON reader releases the GIL); more would only queue here.
 WORKERS = min(2, os.cpu_count() or 1)
 # Bytes per block: big enough that the reader's fixed cost (about 1 ms a call) is small, small
-# enough that a block with one odd line costs little when it is read line by line instead.
-BLOCK_BYTES = 4 << 20
+# enough that a block with one odd line costs little when it is read line by line instead, and
+# that the blocks parsed ahead (one per thread and one more) stay a few MiB.
+BLOCK_BYTES = 1 << 20
+# Rows per batch: a replay holds three batches at a time (being read, queued, being decided), so
+# this bounds the memory; fewer rows cost a little more time per row in deciding.
+BATCH_ROWS = 8_192
 Fast = Callable[[bytes], "dict[str, Any] | None"]  # the line-by-line test: the object of a canonical line
 # The line-by-line reading of any line (None: one over the limit): the events it completes.
 Slow = Callable[[int, "bytes | None"], "list[Event]"]
@@ -44,33 +48,65 @@ Busy = Callable[[], bool]  # is the line-by-line reading inside a value written 
 
 
 @cache
-def _parse_options() -> pj.ParseOptions:
-    fields = pa.struct([(name, pa.string()) for name in field_names()])
+def _parse_options(names: tuple[str, ...] | None) -> pj.ParseOptions:
+    fields = pa.struct([(name, pa.string()) for name in (field_names() if names is None else names)])
     layout = pa.schema([("EventID", pa.int64()), ("record", pa.int64()), ("Computer", pa.string()),
                         ("fields", fields)])
     # "error": a key outside the layout (an extra field, "event_id", ...) is the per-line path's.
-    return pj.ParseOptions(explicit_schema=layout, unexpected_field_behavior="error")
+    # "ignore" only for a projection, whose block passed ``_plain_shape`` (see there).
+    return pj.ParseOptions(explicit_schema=layout, unexpected_field_behavior="error" if names is None else "ignore")
 
 
-def parse_block(data: bytes, count: int) -> pa.Table | None:
+def parse_block(data: bytes, count: int, names: tuple[str, ...] | None = None) -> pa.Table | None:
     """The ``count`` lines of ``data`` as columns ``EventID``, ``record``, ``Computer``,
-    ``fields`` (one row per line), or None unless each is a canonical line read exactly."""
-    if not _one_object_per_line(data, count) or _may_hold_null(data):
-        return None
+    ``fields`` (one row per line), or None unless each is a canonical line read exactly.
+
+    With ``names`` (a projection), ``fields`` may hold only those fields: the others are read
+    past, once the block's shape shows they are all strings (else every field is read).
+    """
     try:
         # Arrow's reader stores string bytes unchecked: the block must be UTF-8 (as orjson requires).
-        _utf8_checked(data)
-        table = pj.read_json(pa.py_buffer(data), parse_options=_parse_options(),
+        text = _utf8_checked(data)
+        # A plain shape is one object a line without a null token: the two checks below hold.
+        if names is not None and not _plain_shape(text):
+            names = None
+        if names is None and (not _one_object_per_line(data, count) or _may_hold_null(data)):
+            return None
+        table = pj.read_json(pa.py_buffer(data), parse_options=_parse_options(names),
                              read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1))
     except pa.ArrowInvalid:  # not JSON, a duplicate key, a value of another type, a lone surrogate
         return None
     return table.combine_chunks() if table.num_rows == count and _canonical(table) else None
 
 
-def _utf8_checked(data: bytes) -> None:
-    """ArrowInvalid unless ``data`` is UTF-8: Arrow's check, on the bytes as they are (no copy)."""
+def _utf8_checked(data: bytes) -> pa.Array:
+    """``data`` as one Arrow string (no copy); ArrowInvalid unless it is UTF-8 (Arrow's check)."""
     offsets = pa.py_buffer(struct.pack("=ii", 0, len(data)))
-    pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.string())
+    return pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.string())
+
+
+# One canonical line whose keys are EventID, fields, record, Computer (in this order, the last two
+# optional) and whose fields are all strings. Read with the JSON tokens' own rules (a string ends
+# at its first quote not escaped), so on text that is JSON (Arrow's reader checks that) it splits
+# the line where JSON does: a match leaves no value in "fields" but strings, no other key.
+_STRING = r'"(?:[^"\\\n]|\\.)*"'
+_PAIR = rf"{_STRING}[ \t]*:[ \t]*{_STRING}"
+_SEP = r"[ \t]*,[ \t]*"
+_LINE = (rf'\{{[ \t]*"EventID"[ \t]*:[ \t]*[0-9]+{_SEP}"fields"[ \t]*:[ \t]*'
+         rf'\{{[ \t]*(?:{_PAIR}(?:{_SEP}{_PAIR})*)?[ \t]*\}}'
+         rf'(?:{_SEP}"record"[ \t]*:[ \t]*[0-9]+)?(?:{_SEP}"Computer"[ \t]*:[ \t]*{_STRING})?[ \t]*\}}')
+_PLAIN_BLOCK = rf"^(?:{_LINE}\r?\n)*{_LINE}\r?\n?$"
+
+
+def _plain_shape(text: pa.Array) -> bool:
+    """Is every line of the block (``text``, valid JSON objects one a line) a canonical line of
+    strings only? Then a projected read, which reads past the fields it was not asked for, can
+    miss nothing the line-by-line reading would see in them: a value that is not a string (a
+    damaged record there), an unknown top-level key ("Hostname", "winlog": another host or
+    shape). Unknown field names and duplicate keys among the skipped fields change nothing the
+    projection's reader looks at (the line-by-line reading keeps them as fields no filter reads).
+    One pass of RE2's automaton over the block."""
+    return bool(pc.match_substring_regex(text, _PLAIN_BLOCK)[0].as_py())
 
 
 def _one_object_per_line(data: bytes, count: int) -> bool:
@@ -121,7 +157,8 @@ def _canonical(table: pa.Table) -> bool:
     return computers.null_count == len(computers) or bool(pc.min(pc.binary_length(computers)).as_py() > 0)
 
 
-def parsed(blocks: Iterable[Block], workers: int = WORKERS) -> Iterator[tuple[Block, pa.Table | None]]:
+def parsed(blocks: Iterable[Block], workers: int = WORKERS,
+           names: tuple[str, ...] | None = None) -> Iterator[tuple[Block, pa.Table | None]]:
     """Each block with its :func:`parse_block` (None for a line over the limit), in order.
 
     Blocks are parsed ahead on worker threads: Arrow's reader runs without the GIL, so blocks
@@ -132,7 +169,7 @@ def parsed(blocks: Iterable[Block], workers: int = WORKERS) -> Iterator[tuple[Bl
         failure: Exception | None = None
         try:
             for block in blocks:
-                work = pool.submit(parse_block, block.data, block.count) if block.data is not None else None
+                work = pool.submit(parse_block, block.data, block.count, names) if block.data is not None else None
                 ahead.append((block, work))
                 if len(ahead) > workers:
                     yield _done(ahead.popleft())
@@ -151,16 +188,21 @@ def _done(item: tuple[Block, Future[pa.Table | None] | None]) -> tuple[Block, pa
 
 @dataclass
 class _Piece:
-    """Rows of one block that the reader parsed: a slice of its table, with the lines it came from."""
+    """Rows of one block that the reader parsed: a slice of its table, from line ``first`` on.
+
+    The lines themselves are not kept (a batch would hold its whole text until built): what the
+    line-by-line reading makes of them is in the table already (:meth:`events`)."""
 
     table: pa.Table
-    block: Block
-    offset: int
+    first: int
 
-    def lines(self) -> Iterator[tuple[int, bytes]]:
-        for number, raw in self.block.lines():
-            if self.offset <= number - self.block.first < self.offset + self.table.num_rows:
-                yield number, raw
+    def events(self, source: str) -> Iterator[Event]:
+        """The events the line-by-line reading gives for these lines (with the fields the table
+        holds: every one, or a projection's)."""
+        for n, row in enumerate(self.table.to_pylist()):
+            fields = {name: value for name, value in row["fields"].items() if value is not None}
+            yield Event.read(row["EventID"], fields, Origin(source, record=row["record"], line=self.first + n,
+                                                            computer=row["Computer"]))
 
 
 _Row = tuple[int, bytes, "dict[str, Any]"]  # a canonical line read by the line-by-line test
@@ -192,7 +234,7 @@ class Batcher:
         offset = 0
         while offset < block.count:
             taken = min(block.count - offset, self.size - self._rows)
-            self._add(_Piece(table.slice(offset, taken), block, offset), taken)
+            self._add(_Piece(table.slice(offset, taken), block.first + offset), taken)
             offset += taken
             if self._rows >= self.size:
                 yield self.flush()
@@ -231,8 +273,7 @@ class Batcher:
             if isinstance(item, Event):
                 read.append(item)
             elif isinstance(item, _Piece):
-                for number, raw in item.lines():
-                    read += self._slow(number, raw)
+                read += item.events(self.source.name)
             else:
                 read += self._slow(item[0], item[1])
         return to_batch(read, lambda e: self.source.skip(str(e.origin), UNENCODABLE))
@@ -244,13 +285,8 @@ class Batcher:
 def _columns(items: list[_Piece | _Row | Event], source: str) -> pa.RecordBatch:
     """One batch from parsed pieces and canonical line objects: the batch ``arrow.from_rows``
     builds from the objects of all those lines (each part's plain columns, end to end)."""
-    if all(isinstance(item, _Piece) for item in items):  # the usual case: one table, no per-column joins
-        pieces = [item for item in items if isinstance(item, _Piece)]
-        table = pa.concat_tables([p.table for p in pieces]).combine_chunks() if len(pieces) > 1 else pieces[0].table
-        numbers = [range(p.block.first + p.offset, p.block.first + p.offset + p.table.num_rows) for p in pieces]
-        columns = _table_columns(table, [n for r in numbers for n in r])
-    else:
-        columns = _joined(items)
+    # Pieces may hold different fields (a projected block beside one read in full): joined by name.
+    columns = _joined(items)
     columns["source"] = pa.array([source] * len(columns["EventID"]), pa.string())
     return from_columns(columns)
 
@@ -269,8 +305,7 @@ def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
                                        [o.get("Computer") for o in objs]))
             rows = []
         if isinstance(item, _Piece):
-            first = item.block.first + item.offset
-            parts.append(_table_columns(item.table, range(first, first + item.table.num_rows)))
+            parts.append(_table_columns(item.table, range(item.first, item.first + item.table.num_rows)))
     lengths = [len(p["EventID"]) for p in parts]
     names = {name for p in parts for name in p}
     return {name: _concat([p.get(name) for p in parts], lengths) for name in names}

@@ -1,8 +1,8 @@
-"""Inputs listed as Sources: a folder's files (recursively), a zip's members, an fsspec URL's files."""
+"""Inputs listed as Sources: a folder's or glob's files (``inputfiles``'s walk), a zip's members, an fsspec
+URL's files."""
 
 from __future__ import annotations
 
-import os
 import struct
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -10,13 +10,15 @@ from functools import partial
 from pathlib import Path
 from typing import IO
 
+from .. import inputfiles
 from .base import CollectorError, Source, is_url
 
 ZIP_MAGIC = b"PK\x03\x04"
 
 
 def expand(args: Iterable[str | Path]) -> Iterator[tuple[Source, bool]]:
-    """Each input as a Source; a folder gives its files (sorted, recursively), flagged as implicit.
+    """Each input as a Source; a folder or glob gives its files (``inputfiles.expand``), flagged as implicit;
+    a missing path or an empty folder is a NoInputError.
 
     An fsspec URL (``s3://bucket/logs/``) is a file or, ending in a folder, every file under it.
     """
@@ -24,14 +26,15 @@ def expand(args: Iterable[str | Path]) -> Iterator[tuple[Source, bool]]:
         if is_url(str(arg)):
             yield from _expand_url(str(arg))
             continue
-        path = Path(arg)
-        if str(arg) != "-" and path.is_dir():
-            for child in sorted(walk_files(path)):
-                yield from _zip_members(child) if is_zip(child) else [(Source(str(child), child), True)]
-        elif str(arg) != "-" and is_zip(path):
-            yield from _zip_members(path)
-        else:
+        if str(arg) == "-":
             yield Source.from_arg(arg), False
+            continue
+        files, found = inputfiles.expand(arg)  # a folder or glob: its files (the one walk); nothing: an error
+        for child in files:
+            if is_zip(child):
+                yield from _zip_members(child)
+            else:
+                yield (Source(str(child), child), True) if found else (Source.from_arg(arg), False)
 
 
 def is_zip(path: Path) -> bool:
@@ -65,23 +68,6 @@ def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
         return archive.open(info)
     except (UnicodeDecodeError, ValueError, struct.error) as exc:  # a damaged local header (its name)
         raise zipfile.BadZipFile(f"damaged member header ({exc})") from exc
-
-
-def walk_files(top: Path) -> Iterator[Path]:
-    """Every file under ``top``, at any depth: an explicit stack (no recursion limit), and links to
-    folders are not followed (they could loop)."""
-    stack = [top]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue  # an unreadable sub-folder: its files cannot be read anyway
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(Path(entry.path))
-            elif entry.is_file() or (entry.is_symlink() and not entry.is_dir()):  # a broken link: named
-                yield Path(entry.path)
 
 
 def _expand_url(url: str) -> Iterator[tuple[Source, bool]]:

@@ -15,7 +15,9 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from ..errors import Location
 from ..events import Event
+from ..inputfiles import NoInputError
 from .base import (
     DAMAGE_ERRORS,
     Collector,
@@ -28,7 +30,6 @@ from .base import (
     _default_warn,
 )
 from .listing import expand as expand
-from .listing import walk_files as walk_files
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -87,8 +88,11 @@ class EventStream:
 
     def __init__(self, inputs: Iterable[str | Path], *, collector: str | Collector | None = None,
                  strict: bool = False, warn: Callable[[str], None] | None = None,
-                 collectors: dict[str, Collector] | None = None, workers: int | None = None) -> None:
+                 collectors: dict[str, Collector] | None = None, workers: int | None = None,
+                 columns: Iterable[str] | None = None) -> None:
         self.inputs = list(inputs)
+        # batches(): the field columns the caller reads; the others may come null (Source.columns)
+        self.columns = frozenset(columns) if columns is not None else None
         self.workers = workers  # batches(): processes reading files (None: by input size, 1: this one)
         self.strict = strict
         self.warn = warn
@@ -120,14 +124,14 @@ class EventStream:
         found = detect(source, self._collectors)
         if found is None and not implicit:
             names = ", ".join(self._collectors)
-            raise CollectorError(f"{source.name}: cannot tell the format; give --collector ({names})")
+            raise CollectorError(f"cannot tell the format; give --collector ({names})", Location(source.name))
         return found
 
     def _opened(self, found: Iterable[tuple[Source, bool]] | None = None) -> Iterator[tuple[Source, Collector]]:
         """Each input (or each of ``found``) with the collector that reads it; its counts join
         ``stats`` once read."""
         for source, implicit in expand(self.inputs) if found is None else found:
-            source.strict = self.strict
+            source.strict, source.columns = self.strict, self.columns
             if self.warn is not None:
                 source.warn = self.warn
             collector = self.pick(source, implicit)
@@ -142,6 +146,12 @@ class EventStream:
             finally:
                 self.stats.merge(source.stats)
             _warn_if_no_sysmon(source)
+        # every file found was of another kind: never an all-clear (a forked worker's chunk is a part of the whole)
+        if found is None and not self.files and self.unread:
+            inputs = [str(i) for i in self.inputs]
+            raise NoInputError(f"no event file: none of the {len(self.unread)} file(s) found is in a format a "
+                               "collector reads (--collector NAME forces one)",
+                               Location(inputs[0] if len(inputs) == 1 else ", ".join(inputs)))
 
     def __iter__(self) -> Iterator[Event]:
         for source, collector in self._opened():

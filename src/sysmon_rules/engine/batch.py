@@ -94,6 +94,7 @@ class BatchDecider:
         self.evaluator = evaluator
         self._fields: dict[int, dict[str, FieldClasses]] = {}  # event id -> field name -> classes
         self._set_index = {id(s): i for i, s in enumerate(evaluator.table.rule_sets)}
+        self._decided: dict[tuple[int, ...], Decision] = {}  # (event id, class per field) -> decision
 
     def decide(self, data: pa.Table | pa.RecordBatch) -> pa.Table:
         """Decision, RuleName and deciding set per row (``RESULT_SCHEMA``), in row order."""
@@ -110,20 +111,31 @@ class BatchDecider:
         id_values: list[int] = ids.dictionary.to_pylist()
         key = id_codes
         radix = len(id_values)
+        by_name: dict[str, pa.Array | int | None] = {}  # per row classes; one class for all; absent
         for name in self._names(id_values):
             column = batch.column(name) if name in batch.schema.names else None
             if column is None or column.null_count == len(column):
+                by_name[name] = None
                 continue  # absent on every row: one class per event id, which the key already has
             classes, width = self._classify(column, name, id_codes, id_values)
             if width <= 1:
+                by_name[name] = 0
                 continue
+            by_name[name] = classes
             if radix * width >= _KEY_LIMIT:
                 key, radix = _renumber(key)
             key = pc.add(pc.multiply(key, _int64(width)), classes)
             radix *= width
         signatures = pc.dictionary_encode(key)
         first = _first_rows(signatures.indices, len(signatures.dictionary))
-        return self._columns(self._decide_rows(batch, ids, first), signatures.indices)
+        return self._columns(self._decide_rows(batch, ids, first, by_name), signatures.indices)
+
+    def columns(self) -> frozenset[str]:
+        """Every field column :meth:`decide` may read, whatever the event ids of the rows."""
+        names: set[str] = set()
+        for event_id in self.evaluator.known_ids():
+            names.update(self._classes_for(event_id))
+        return frozenset(names)
 
     def prepare(self, event_id: int) -> None:
         """Build what deciding rows of this id needs (its plan, each field's lookups) ahead of them."""
@@ -164,19 +176,32 @@ class BatchDecider:
             classes.append(field.of(values[code] if code < len(values) else None) if field is not None else 0)
         return pc.take(pa.array(classes, pa.int64()), distinct.indices), max(classes) + 1
 
-    def _decide_rows(self, batch: pa.RecordBatch, ids: pa.DictionaryArray, rows: list[int]) -> list[Decision]:
-        """``decide()`` on the given rows (one per signature), their columns read at once."""
+    def _decide_rows(self, batch: pa.RecordBatch, ids: pa.DictionaryArray, rows: list[int],
+                     by_name: dict[str, pa.Array | int | None]) -> list[Decision]:
+        """``decide()`` on the given rows (one per signature), their columns read at once.
+
+        A signature's decision is remembered by its event id and classes (class ids last across
+        batches), so a signature seen in an earlier batch is not decided again."""
         chosen = pa.array(rows, pa.int64())
-        picked = batch.take(chosen)
         event_ids: list[int] = ids.take(chosen).dictionary_decode().to_pylist()
-        wanted = set(self._names(sorted(set(event_ids))))
-        columns = {n: _decoded(picked.column(n)).to_pylist() for n in picked.schema.names if n in wanted}
-        decided = []
+        at = {n: c.take(chosen).to_pylist() if isinstance(c, pa.Array) else c for n, c in by_name.items()}
+        keys = []
         for row, event_id in enumerate(event_ids):
             names = self._classes_for(event_id)
-            fields = {n: str(columns[n][row]) for n in names if n in columns and columns[n][row] is not None}
-            decided.append(self.evaluator.decide(Event.read(event_id, fields)))
-        return decided
+            keys.append((event_id, *(_class_at(at[n], row, classes) for n, classes in names.items())))
+        todo = [row for row, key in enumerate(keys) if key not in self._decided]
+        if todo:
+            if len(self._decided) + len(todo) > _MEMO_LIMIT:
+                self._decided.clear()
+            picked = batch.take(pa.array([rows[row] for row in todo], pa.int64()))
+            wanted = set(self._names(sorted({event_ids[row] for row in todo})))
+            columns = {n: _decoded(picked.column(n)).to_pylist() for n in picked.schema.names if n in wanted}
+            for place, row in enumerate(todo):
+                event_id = event_ids[row]
+                fields = {n: str(columns[n][place]) for n in self._classes_for(event_id)
+                          if n in columns and columns[n][place] is not None}
+                self._decided[keys[row]] = self.evaluator.decide(Event.read(event_id, fields))
+        return [self._decided[key] for key in keys]
 
     def _columns(self, decided: list[Decision], signature: pa.Array) -> pa.RecordBatch:
         names = sorted({d.rule_name for d in decided if d.rule_name is not None})
@@ -192,6 +217,14 @@ class BatchDecider:
             pa.DictionaryArray.from_arrays(named, pa.array([_utf8(n) for n in names], pa.string())),
             sets,
         ], schema=RESULT_SCHEMA)
+
+
+def _class_at(found: list[int] | int | None, row: int, classes: FieldClasses) -> int:
+    """The class of a field on one row: from the batch's per-row classes, the one class of all its
+    rows, or that of an absent value (the column is absent or null on every row)."""
+    if found is None:
+        return classes.of(None)
+    return found if isinstance(found, int) else found[row]
 
 
 def _event_ids(batch: pa.RecordBatch) -> pa.DictionaryArray:

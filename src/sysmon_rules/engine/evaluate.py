@@ -109,6 +109,15 @@ class Evaluator:
         """
         return self._batches().decide(data)
 
+    def batch_fields(self) -> frozenset[str]:
+        """The field columns :meth:`decide_batch` reads (a batch may leave the others out or null):
+        those of the filters that can decide, for every event id."""
+        return self._batches().columns()
+
+    def known_ids(self) -> list[int]:
+        """The event ids of the schema: an id outside it has no fields, so no filter reads one."""
+        return list(self._schema.events_by_id)
+
     def prepare_batches(self) -> Iterator[int]:
         """Build :meth:`decide_batch`'s lookups for every event id with rule sets, one id per step
         (yielded), for a caller with time to spare before its batches arrive; optional."""

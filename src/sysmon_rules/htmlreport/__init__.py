@@ -5,7 +5,8 @@
 
 ``collect(...)`` gathers the facts (JSON-able dicts: :class:`Report`), ``Report.to_html()`` draws
 them; each section is present when its inputs are: the config always, the replay with ``events``,
-the comparison with ``compare``, detection readiness with ``coverage``.
+the comparison with ``compare``, detection readiness with ``coverage``, tuning with ``events``
+and ``tune`` (a budget).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .section_compare import compare_section
 from .section_config import config_section
 from .section_readiness import readiness_section
 from .section_replay import replay_section
+from .section_tune import tune_section
 
 __all__ = ["Report", "collect", "html_report"]
 
@@ -40,6 +42,7 @@ class Report:
     replay: dict[str, Any] | None = None
     coverage: dict[str, Any] | None = None  # the `coverage --format json` document
     diff: dict[str, Any] | None = None  # the `diff --format json` document (per change)
+    tune: dict[str, Any] | None = None  # the `tune --format json` document
     sources: tuple[str, ...] = ()
     platform: Platform = "windows"
     generated: str = ""
@@ -54,6 +57,8 @@ class Report:
                                                                    figures, self.platform, self.diff)))
         if self.coverage is not None:
             parts.append(("readiness", "Readiness", readiness_section(self.coverage, figures)))
+        if self.tune is not None:
+            parts.append(("tune", "Tune", tune_section(self.tune, figures, self.platform)))
         name = Path(str(self.config["path"])).name
         return render_page(f"Sysmon config report: {name}", self._subtitle(),
                            [(a, label) for a, label, _ in parts], "".join(b for _, _, b in parts), figures)
@@ -72,13 +77,15 @@ class Report:
 def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: str | Path | None = None,
             sigma: Sequence[str | Path] = (), platform: Platform = "windows", collector: str | None = None,
             strict: bool = False, warn: Callable[[str], None] | None = None, budget: int | None = None,
-            per_change: bool = False) -> Report:
+            per_change: bool = False, tune: int | None = None, accept_cost: bool = False) -> Report:
     """Read the config(s), lint, replay ``events`` (files, folders, ``-``) through them, and judge
     the ``sigma`` rules (files or folders) against the config.
 
     ``budget``: flag event types and RuleNames above this many logged events per host per day.
     ``per_change``: with ``compare``, also diff the two configs change by change (structural
     changes, witnesses, replayed events per change); this can take a minute on unrelated configs.
+    ``tune``: with ``events``, tune the config to this many logged events per host per day,
+    keeping the ``sigma`` rules (``accept_cost``: apply costly excludes too); see docs/tune.md.
     """
     mine, evaluator, blob = load_config(config, platform)
     report = Report(config_facts(config, mine, evaluator, is_blob=blob), platform=platform,
@@ -99,13 +106,19 @@ def collect(config: str | Path, *, events: Sequence[str | Path] = (), compare: s
         from ..readiness import coverage  # pySigma loads only when Sigma rules are given
 
         report.coverage = coverage(mine, [str(p) for p in sigma], platform=platform).to_dict()
+    if tune is not None and events:
+        from ..tuning import tune as tuned
+
+        report.tune = tuned(config, events, budget=tune, sigma=sigma, accept_cost=accept_cost, platform=platform,
+                            collector=collector, strict=strict, warn=warn).to_dict()
     return report
 
 
 def html_report(config: str | Path, *, events: Sequence[str | Path] = (), compare: str | Path | None = None,
                 sigma: Sequence[str | Path] = (), platform: Platform = "windows", collector: str | None = None,
                 strict: bool = False, warn: Callable[[str], None] | None = None, budget: int | None = None,
-                per_change: bool = False) -> str:
+                per_change: bool = False, tune: int | None = None, accept_cost: bool = False) -> str:
     """The report page (HTML text) for ``config``; see :func:`collect` for the arguments."""
     return collect(config, events=events, compare=compare, sigma=sigma, platform=platform, collector=collector,
-                   strict=strict, warn=warn, budget=budget, per_change=per_change).to_html()
+                   strict=strict, warn=warn, budget=budget, per_change=per_change, tune=tune,
+                   accept_cost=accept_cost).to_html()

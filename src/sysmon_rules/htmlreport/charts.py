@@ -83,6 +83,13 @@ def decisions_by_event(rows: Rows) -> Spec:
     return _stacked(rows, "decision", "Event type", ["logged", "dropped"], [LOGGED, DROPPED])
 
 
+def tune_cuts(rows: Rows, title: str) -> Spec:
+    """What tune keeps and cuts per ``label`` (a host-day or an event type); rows: label,
+    part ("still logged"|"cut by tune"), count, order."""
+    return _stacked(rows, "part", title, ["still logged", "cut by tune"], [LOGGED, NEWLY_DROPPED],
+                    axis_title="Logged events (count)")
+
+
 def filters_by_event(rows: Rows) -> Spec:
     """Filters per event type in include and exclude sets; rows: label, onmatch, count, order."""
     return _stacked(rows, "onmatch", "Event type", ["include", "exclude"], [LOGGED, DROPPED],

@@ -2,7 +2,7 @@
 
 A SOURCE is a module file, a folder of modules, or a sysmon-modular checkout (a folder with
 numbered subfolders ``[0-9]*/``). A checkout's modules are ``[0-9]*/*.xml`` (hidden dot-files
-skipped); a plain folder's modules are its ``*.xml`` files, recursively. Both are taken in
+skipped); a plain folder's modules are its ``*.xml`` files, recursively (``inputfiles.walk``). Both are taken in
 :func:`order_key` order, sources in the order given; a file named twice is read once.
 
 The order is the one upstream's build used: ordinal over the path relative to the checkout,
@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import Location, SourceError
+from ..inputfiles import CONFIGS, NoInputError, walk
 
 
 def _visible(path: Path) -> bool:
@@ -76,8 +77,7 @@ def checkout_modules(folder: Path, order: str = "lower") -> list[Path]:
 
 
 def _folder_modules(folder: Path, order: str) -> list[Path]:
-    found = [p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(".xml")
-             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    found = walk(folder, CONFIGS)  # the one walk (hidden skipped), then upstream's build order
     return sorted(found, key=lambda p: order_key(p.relative_to(folder).as_posix(), order))
 
 
@@ -90,11 +90,11 @@ def discover(sources: Iterable[str | Path], order: str = "lower") -> list[Path]:
         if path.is_dir():
             found = checkout_modules(path, order) if is_checkout(path) else _folder_modules(path, order)
             if not found:
-                raise SourceError("no module (*.xml) in this folder", Location(str(path)))
+                raise NoInputError("no module (*.xml) in this folder", Location(str(path)))
         elif path.is_file():
             found = [path]
         else:
-            raise SourceError("no such file or folder", Location(str(path)))
+            raise NoInputError("no such file or folder", Location(str(path)))
         for module in found:
             if module.resolve() not in seen:
                 seen.add(module.resolve())

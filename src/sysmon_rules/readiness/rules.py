@@ -17,7 +17,7 @@ from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from ..errors import SysmonRulesError
+from ..inputfiles import SIGMA_RULES, input_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +47,8 @@ def read_rules(sources: Iterable[str | os.PathLike[str] | SigmaRule | SigmaColle
 
 
 def _read_path(path: Path) -> Iterator[SigmaInput]:
-    if path.is_dir():
-        for found in sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()):
-            yield from _read_file(found)
-    elif path.is_file():
-        yield from _read_file(path)
-    else:
-        raise SysmonRulesError(f"{path}: no such Sigma rule file or folder")
+    for found in input_files([path], SIGMA_RULES):  # a folder or glob: its rules; nothing: NoInputError
+        yield from _read_file(found)
 
 
 def _read_file(path: Path) -> Iterator[SigmaInput]:

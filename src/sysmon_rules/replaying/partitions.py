@@ -20,7 +20,7 @@ from ..collectors import CollectorError, EventStream, ReadStats
 from ..collectors.registry import expand
 from ..engine import Evaluator
 from .configs import evaluator_from
-from .rows import decided, jsonl, with_decisions
+from .rows import columns_read, decided, jsonl, with_decisions
 from .summary import Comparison, Summary
 
 
@@ -101,7 +101,8 @@ def run_partition(partition: Partition, job: Job) -> PartResult:
     warnings: list[str] = []
     reader = (ParquetCollector(range(partition.row_group, partition.row_group + 1))
               if partition.row_group is not None else get(partition.collector))
-    stream = EventStream([partition.source], collector=reader, strict=job.strict, warn=warnings.append)
+    stream = EventStream([partition.source], collector=reader, strict=job.strict, warn=warnings.append,
+                         columns=None if job.output == "parquet" else columns_read(evaluator, other))
     summary = Summary()
     comparison = Comparison() if other is not None else None
     parts: list[object] = []

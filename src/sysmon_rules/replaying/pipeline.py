@@ -68,10 +68,14 @@ def replay(config: str | Path | Evaluator, sources: Iterable[str | Path], *,
 
         return replay_on_cluster(config, list(sources), compare=compare, scheduler=scheduler, collector=collector,
                                  strict=strict, sink=sink, warn=warn, progress=progress, **loading)
-    stream, ahead, unknown = _reading(sources, collector, strict, warn, batches=not explain)
+    from .rows import columns_read
+
+    evaluator = _evaluator(config, loading)
+    other = _evaluator(compare, loading) if compare is not None else None
+    # Batches need only what deciding and counting read, unless the output holds every column.
+    columns = columns_read(evaluator, other) if not explain and (sink is None or isinstance(sink, JsonLines)) else None
+    stream, ahead, unknown = _reading(sources, collector, strict, warn, batches=not explain, columns=columns)
     with ahead or nullcontext():  # a replay that stops early stops the reading too
-        evaluator = _evaluator(config, loading)
-        other = _evaluator(compare, loading) if compare is not None else None
         if unknown is not None:
             raise unknown
         assert stream is not None
@@ -101,18 +105,19 @@ def _result(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, 
 
 
 def _reading(sources: Iterable[str | Path], collector: str | None, strict: bool, warn: Callable[[str], None],
-             *, batches: bool) -> tuple[EventStream | None, ReadAhead | None, SysmonRulesError | None]:
+             *, batches: bool, columns: frozenset[str] | None
+             ) -> tuple[EventStream | None, ReadAhead | None, SysmonRulesError | None]:
     """The event stream and, for ``batches``, its batches being read on a thread from now on,
-    while the configs load (``ReadAhead``: what reading says and raises still comes out in
+    while the first batch is decided (``ReadAhead``: what reading says and raises still comes out in
     reading order), unless forked workers will read them. A bad ``collector`` is returned, to be
-    told after the configs' errors."""
+    told after the configs' errors. ``columns``: the field columns the batches need."""
     from ..collectors import EventStream
     from .readahead import ReadAhead
 
     ahead = ReadAhead(warn) if batches else None
     try:
         stream = EventStream(sources, collector=collector, strict=strict,
-                             warn=ahead.warn if ahead is not None else warn)
+                             warn=ahead.warn if ahead is not None else warn, columns=columns)
     except SysmonRulesError as exc:
         return None, None, exc
     if ahead is not None and stream.forks():  # worker processes read in parallel (a thread would stop the fork)

@@ -41,6 +41,14 @@ def decided(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, summary: Su
         yield batch, result, theirs
 
 
+def columns_read(evaluator: Evaluator, other: Evaluator | None) -> frozenset[str]:
+    """The field columns deciding and counting read (each config's filters', the summary's): all a
+    replay needs of its batches unless its output holds every column (Parquet)."""
+    from .grouped import FIELDS_READ
+
+    return evaluator.batch_fields() | (other.batch_fields() if other is not None else frozenset()) | FIELDS_READ
+
+
 def empty(evaluator: Evaluator, other: Evaluator | None) -> Decided:
     """No events, decided: what gives an output without rows its columns."""
     from ..collectors.arrow import to_batch

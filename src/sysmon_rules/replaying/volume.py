@@ -37,6 +37,12 @@ def _day_of(hour: str) -> str:
     return hour[:10] if hour != UNKNOWN else UNKNOWN
 
 
+def day_of(utc_time: str | None) -> str:
+    """The day an event with this ``UtcTime`` is counted under (``unknown`` without a readable
+    time): the budget's day, for tools that count per host-day themselves (``tune``)."""
+    return _day_of(hour_of(utc_time))
+
+
 @dataclass
 class Volume:
     """The counters of one config's decisions over time and hosts (see the module docstring)."""

@@ -231,7 +231,8 @@ def _alone(config: Config, target: _Target, platform: str) -> Evaluator:
 
 
 def _build(target: _Target, event_ids: Sequence[int], draw: st.DrawFn, *, miss: bool) -> Event:
-    event_id = draw(st.sampled_from(list(event_ids)))
+    from ..schema import field_types
+
     fields: dict[str, str] = {}
     # Which filters to satisfy: all of an AND rule, else one of them (plus, often, the others).
     chosen = list(target.filters)
@@ -242,7 +243,11 @@ def _build(target: _Target, event_ids: Sequence[int], draw: st.DrawFn, *, miss: 
         by_field.setdefault(flt.field, []).append(flt)
     for name, filters in by_field.items():
         fields[name] = draw(_TEXT) if miss else _satisfy_all(filters, draw)
-    return Event(event_id, fields)
+    # An id of the element's series whose events carry those fields (a RegistryEvent filter on
+    # Details: only event 13 has it); a rule whose fields no single id has is read as a log holds it.
+    carrying = [i for i in event_ids if all(name in field_types(i) for name in fields)]
+    event_id = draw(st.sampled_from(carrying or list(event_ids)))
+    return Event(event_id, fields) if carrying else Event.read(event_id, fields)
 
 
 def _strategy(config: Config, rule: Filter | Rule | None, platform: str, *,
