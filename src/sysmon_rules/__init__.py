@@ -47,6 +47,9 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from .merging import MergeResult, merge
     from .merging.lintmodules import lint_modules
     from .readiness import CoverageReport, config_techniques, coverage
+    from .readiness.evidence import EventPool
+    from .readiness.lost import Loss, rule_loses
+    from .readiness.rules import read_rules as read_sigma_rules
     from .render import to_markdown, to_text
     from .replaying import (
         Comparison,
@@ -70,6 +73,7 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from .validation import diagnostic_order, iter_errors, load, loads, validate
     from .validation.dtd_text import dtd_text
     from .witness import Constraint, disjoint, distinguish, event_with, implies, set_event, solve_field
+    from .witness.domains import field_domain, realize
     from .xml.writer import to_xml
 
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light:
@@ -139,6 +143,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CoverageReport": ("sysmon_rules.readiness", "CoverageReport"),
     "config_techniques": ("sysmon_rules.readiness", "config_techniques"),
     "coverage": ("sysmon_rules.readiness", "coverage"),
+    "EventPool": ("sysmon_rules.readiness.evidence", "EventPool"),
+    "Loss": ("sysmon_rules.readiness.lost", "Loss"),
+    "rule_loses": ("sysmon_rules.readiness.lost", "rule_loses"),
+    "read_sigma_rules": ("sysmon_rules.readiness.rules", "read_rules"),
     "Report": ("sysmon_rules.htmlreport", "Report"),
     "html_report": ("sysmon_rules.htmlreport", "html_report"),
     "collect_report": ("sysmon_rules.htmlreport", "collect"),
@@ -151,6 +159,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "implies": ("sysmon_rules.witness", "implies"),
     "set_event": ("sysmon_rules.witness", "set_event"),
     "solve_field": ("sysmon_rules.witness", "solve_field"),
+    "field_domain": ("sysmon_rules.witness.domains", "field_domain"),
+    "realize": ("sysmon_rules.witness.domains", "realize"),
     # Config tests
     "load_test_file": ("sysmon_rules.testing.testfile", "load_test_file"),
     "run_test_file": ("sysmon_rules.testing.testfile", "run_test_file"),
@@ -179,6 +189,7 @@ __all__ = [
     "Diagnostic",
     "Evaluator",
     "Event",
+    "EventPool",
     "EventRules",
     "EventStream",
     "FileAccessError",
@@ -187,6 +198,7 @@ __all__ = [
     "JsonLines",
     "LintResult",
     "Location",
+    "Loss",
     "MergeResult",
     "Option",
     "Origin",
@@ -220,6 +232,7 @@ __all__ = [
     "dtd_text",
     "dump_text",
     "event_with",
+    "field_domain",
     "from_blob",
     "fuzz",
     "html_report",
@@ -235,9 +248,12 @@ __all__ = [
     "merge",
     "newest",
     "read_events",
+    "read_sigma_rules",
+    "realize",
     "release_label",
     "replay",
     "resolve_target",
+    "rule_loses",
     "run_test_file",
     "schema_for",
     "set_event",
