@@ -47,7 +47,10 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from .lint import LintResult, lint_document, lint_file
     from .merging import MergeResult, merge
     from .merging.lintmodules import lint_modules
-    from .readiness import CoverageReport, EventPool, config_techniques, coverage, read_rules, rule_loses
+    from .readiness import CoverageReport, config_techniques, coverage
+    from .readiness.evidence import EventPool
+    from .readiness.lost import Loss, rule_loses
+    from .readiness.rules import read_rules as read_sigma_rules
     from .render import to_markdown, to_text
     from .replaying import (
         Comparison,
@@ -143,10 +146,11 @@ _LAZY: dict[str, tuple[str, str]] = {
     "diff": ("sysmon_rules.diffing", "diff"),
     "CoverageReport": ("sysmon_rules.readiness", "CoverageReport"),
     "config_techniques": ("sysmon_rules.readiness", "config_techniques"),
-    "EventPool": ("sysmon_rules.readiness", "EventPool"),
-    "read_rules": ("sysmon_rules.readiness", "read_rules"),
-    "rule_loses": ("sysmon_rules.readiness", "rule_loses"),
     "coverage": ("sysmon_rules.readiness", "coverage"),
+    "EventPool": ("sysmon_rules.readiness.evidence", "EventPool"),
+    "Loss": ("sysmon_rules.readiness.lost", "Loss"),
+    "rule_loses": ("sysmon_rules.readiness.lost", "rule_loses"),
+    "read_sigma_rules": ("sysmon_rules.readiness.rules", "read_rules"),
     "Report": ("sysmon_rules.htmlreport", "Report"),
     "html_report": ("sysmon_rules.htmlreport", "html_report"),
     "collect_report": ("sysmon_rules.htmlreport", "collect"),
@@ -198,6 +202,7 @@ __all__ = [
     "JsonLines",
     "LintResult",
     "Location",
+    "Loss",
     "MergeResult",
     "NoInputError",
     "Option",
@@ -249,7 +254,7 @@ __all__ = [
     "merge",
     "newest",
     "read_events",
-    "read_rules",
+    "read_sigma_rules",
     "realize",
     "release_label",
     "replay",

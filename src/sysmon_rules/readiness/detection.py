@@ -25,6 +25,7 @@ from sigma.types import (
     SigmaCIDRExpression,
     SigmaExists,
     SigmaExpansion,
+    SigmaFieldReference,
     SigmaNull,
     SigmaNumber,
     SigmaRegularExpression,
@@ -43,30 +44,50 @@ EMPTY = "-"  # how Sysmon writes an empty or missing value
 _Node = ConditionItem | ConditionFieldEqualsValueExpression | ConditionValueExpression | None
 
 
-def detection_formula(tree: _Node, event_fields: tuple[str, ...], missing: set[str] | None = None) -> Formula:
+def detection_formula(tree: _Node, event_fields: tuple[str, ...], missing: set[str] | None = None,
+                      *, negated: bool = False) -> Formula:
     """The formula of a parsed condition tree, against one event type's field names.
 
     A field this event type lacks reads as empty (``-``), as in Sysmon's own events; its name is
     added to ``missing`` (when given) so the caller can tell a rule none of whose ids has it.
+    A field reference (``A|fieldref: B``, two fields of one event equal) is no test on one field:
+    it becomes true whichever way it is used (``negated`` tracks the NOTs above it), so the
+    formula holds for every event the rule matches and more; the search's proofs stay proofs, and
+    a witness is repaired to the reference (:func:`fieldrefs`) and re-checked before it is shown.
     """
     missing = set() if missing is None else missing
     if tree is None:
         raise Unsupported("empty condition")
     if isinstance(tree, ConditionAND):
-        return conj([detection_formula(a, event_fields, missing) for a in tree.args])
+        return conj([detection_formula(a, event_fields, missing, negated=negated) for a in tree.args])
     if isinstance(tree, ConditionOR):
-        return disj([detection_formula(a, event_fields, missing) for a in tree.args])
+        return disj([detection_formula(a, event_fields, missing, negated=negated) for a in tree.args])
     if isinstance(tree, ConditionNOT):
-        return negate(detection_formula(tree.args[0], event_fields, missing))
+        return negate(detection_formula(tree.args[0], event_fields, missing, negated=not negated))
     if isinstance(tree, ConditionValueExpression):
         raise Unsupported(f"keyword search {_shown(tree.value)} (not bound to a field)")
     if isinstance(tree, ConditionFieldEqualsValueExpression):
+        if isinstance(tree.value, SigmaFieldReference):
+            return FALSE if negated else TRUE  # true once the NOTs above apply
         name = sysmon_field(tree.field, event_fields)
         if name is None:
             missing.add(str(tree.field))
             return substitute(value_formula(str(tree.field), tree.value, str(tree.field)), str(tree.field), EMPTY)
         return value_formula(name, tree.value, tree.field)
     raise Unsupported(f"condition element {type(tree).__name__}")
+
+
+def fieldrefs(tree: _Node, event_fields: tuple[str, ...], negated: bool = False) -> list[tuple[str, str, bool]]:
+    """(field, referenced field, wanted equal) of each field reference in ``tree``, Sysmon names."""
+    if isinstance(tree, ConditionAND | ConditionOR):
+        return [r for a in tree.args for r in fieldrefs(a, event_fields, negated)]
+    if isinstance(tree, ConditionNOT):
+        return fieldrefs(tree.args[0], event_fields, not negated)
+    if isinstance(tree, ConditionFieldEqualsValueExpression) and isinstance(tree.value, SigmaFieldReference):
+        left = sysmon_field(tree.field, event_fields) or str(tree.field)
+        right = sysmon_field(tree.value.field, event_fields) or str(tree.value.field)
+        return [(left, right, not negated)]
+    return []
 
 
 def value_formula(field: str, value: SigmaType, sigma_field: str) -> Formula:

@@ -21,7 +21,7 @@ from ..schema import newest
 from ..schema.model import Platform
 from ..witness.domains import field_domain, realize
 from .config import ConfigFormulas, item_formula
-from .detection import detection_formula
+from .detection import detection_formula, fieldrefs
 from .explain import partial_statements, why_decided
 from .fields import EVENT_ID
 from .formula import FALSE, Atom, Formula, Unsupported, atoms, conj, disj, substitute
@@ -184,6 +184,7 @@ class Assessor:
 
     def _witness(self, event_id: int, outcome: Outcome, want: str, trees: list[object],
                  asked: Formula) -> tuple[Witness | None, str]:
+        outcome = _with_references(event_id, outcome, trees)
         realistic, complete = self._realistic(event_id, outcome)
         if not complete:
                 # Asked again with the unrealistic fields held to their domains (a path from a drive, an
@@ -191,7 +192,7 @@ class Assessor:
             held = domain_formulas(event_id, realistic.values, self.evaluator.platform)
             again = search(conj([*held, asked]), self.budget) if held else Outcome("unknown")
             if again.status == "sat":
-                retried, complete = self._realistic(event_id, again)
+                retried, complete = self._realistic(event_id, _with_references(event_id, again, trees))
                 realistic = retried if complete else realistic
         if not complete:
             platform = self.evaluator.platform
@@ -241,6 +242,24 @@ class Assessor:
 
     def _why(self, event: Event, decision: Decision) -> str:
         return why_decided(self.evaluator, event, decision)
+
+
+def _with_references(event_id: int, outcome: Outcome, trees: list[object]) -> Outcome:
+    """``outcome`` with each field reference of the rule made true: equal fields share a value,
+    unequal ones get different values (the formula leaves references out; see detection_formula)."""
+    names = newest().events_by_id[event_id].field_names
+    refs = [r for t in trees for r in fieldrefs(t, names)]  # type: ignore[arg-type]
+    if not refs:
+        return outcome
+    values = dict(outcome.values)
+    for left, right, equal in refs:
+        if equal:
+            shared = values.get(right) or values.get(left) or "x"
+            values[left] = values[right] = shared
+        elif values.get(left, "-") == values.get(right, "-"):
+            values[left] = values.get(left, "") + "q"
+    # The tests on the touched fields still bind the value: the realization checks them.
+    return dataclasses.replace(outcome, values=values)
 
 
 def enumerations(event_id: int, formula: Formula, platform: Platform) -> list[Formula]:

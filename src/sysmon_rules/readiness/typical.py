@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from ..events import Event
 from ..witness.domains import TYPICAL, field_domain, realize
+from .detection import fieldrefs
 from .fieldsolve import core_view, solve_field
 from .formula import And, Atom, Const, Formula, Or, atoms, evaluate
 from .sigmacheck import sigma_matches
@@ -79,6 +80,8 @@ def typical_events(event_id: int, field_names: tuple[str, ...], detection: Formu
     for case in cases(detection):
         for context in _contexts(event_id, field_names):
             fields = _event_fields(event_id, field_names, case, context, subject)
+            if fields is not None:
+                _refer(fields, [r for t in trees for r in fieldrefs(t, field_names)])  # type: ignore[arg-type]
             if fields is None or any(v not in field_domain(event_id, k) for k, v in fields.items()):
                 continue  # no realistic event takes this case (e.g. an image "\\x.exe" without a folder)
             folded = fields.get
@@ -88,6 +91,16 @@ def typical_events(event_id: int, field_names: tuple[str, ...], detection: Formu
                 continue
             out.setdefault(tuple(sorted(fields.items())), Event(event_id, fields))
     return list(out.values())
+
+
+def _refer(fields: dict[str, str], refs: list[tuple[str, str, bool]]) -> None:
+    """Make the rule's field references hold: equal fields share a value, unequal ones differ
+    (another account, for users: the usual case of a process started across accounts)."""
+    for left, right, equal in refs:
+        if equal and right in fields:
+            fields[left] = fields[right]
+        elif not equal and fields.get(left, "-") == fields.get(right, "-"):
+            fields[left] = "nt authority\\system" if fields.get(left) != "nt authority\\system" else "desktop-1\\admin"
 
 
 def _contexts(event_id: int, names: tuple[str, ...]) -> list[dict[str, str]]:
