@@ -35,7 +35,7 @@ _TOKENS["eventjson"] = _TOKENS["jsonl"] + [
     b"\n}\n", b"\n[\n", b"\n]\n", b'"_raw": "<Event>"', b'"result": ', b'"results": [', b'"_source": ',
     b'"EventRecordID": 99999999999999999999', b'"EventID": {"#text": 1}', b"  ", b"\t"]
 _TOKENS["event"] = [b"true", b"false", b"null", b"-1", b"65536", b"4294967296", b"1.5", b'"x"', b"[]", b"{}",
-                    b'{"uuid": "0"}', b'"Image": ', b'"Foo": ', b'"id": 255', b'"id": 9999', b'"\ud800"', b","]
+                    b'{"uuid": "0"}', b'"Image": ', b'"Foo": ', b'"id": 255', b'"id": 9999', b'"\\ud800"', b","]
 _TOKENS["dumptext"] = [b" - ", b"\t", b"    ", b"filter: ", b"value: '", b"'", b"onmatch: ", b"include", b"exclude",
                        b"Compound Rule ", b"combine using And", b"Rule configuration (version 4.90):\n", b"\n",
                        b"[0x0001] ", b"\xff\xfe", b"\\ud800"]
