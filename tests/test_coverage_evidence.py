@@ -129,7 +129,9 @@ def sql_matches(rule_text: str, events: list[Event]) -> list[Event]:
     rows: set[int] = set()
     for query in queries:
         head, where = query.split(" WHERE ", 1)
-        sql = head.replace("<TABLE_NAME>", "events").replace("SELECT *", "SELECT row", 1) + " WHERE " + balanced(where)
+        # The backend names its table "<TABLE_NAME>" (1.x) or "logs" (2.x): ours is "events".
+        head = re.sub(r"\bFROM \S+", "FROM events", head, count=1)
+        sql = head.replace("SELECT *", "SELECT row", 1) + " WHERE " + balanced(where)
         while True:
             try:
                 rows |= {r[0] for r in db.execute(sql)}
