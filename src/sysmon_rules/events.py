@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from itertools import repeat
 from typing import cast
 from uuid import UUID
 
@@ -82,12 +84,21 @@ _NUMBERS = {"win:UInt16": ("{}", 1 << 16), "win:UInt32": ("{}", 1 << 32), "win:U
             "win:HexInt32": ("0x{:x}", 1 << 32), "win:HexInt64": ("0x{:x}", 1 << 64)}
 
 
+@cache
+def _field_types() -> Callable[[int], dict[str, str]]:
+    """``schema.field_types``, imported on first use (events sit below the schema's loading)."""
+    from .schema import field_types
+
+    return field_types
+
+
 def _typed(event_id: int, fields: Mapping[str, object]) -> Mapping[str, str]:
     """``fields`` with each value as Sysmon renders it; a ValueError or TypeError names the first
     field that is unknown for the event id or holds a value its type cannot have."""
-    from .schema import field_types
-
-    types = field_types(event_id)
+    types = _field_types()(event_id)
+    # The common case (known names, text values) is checked in C: events are made in hot loops.
+    if types.keys() >= fields.keys() and all(map(isinstance, fields.values(), repeat(str))):
+        return cast("Mapping[str, str]", fields)
     unknown = [name for name in fields if name not in types]
     if unknown:
         name = unknown[0]
