@@ -15,9 +15,9 @@ import warnings
 from pathlib import Path
 
 import pytest
-import yaml
 
 import sysmon_rules as sr
+from sigma_corpus import captures, rule_files
 from sysmon_rules.collectors import CollectorWarning, read
 from sysmon_rules.events import Event
 from sysmon_rules.readiness import coverage, read_rules
@@ -30,26 +30,6 @@ CONFIGS = ["sysmon-modular/sysmonconfig.xml", "sysmon-modular/sysmonconfig-with-
            "sysmon-modular/sysmonconfig-excludes-only.xml", "sysmon-modular/sysmonconfig-mde-augment.xml",
            "swiftonsecurity/sysmonconfig-export.xml", "nextron/sysmonconfig-export.xml",
            "nextron/sysmonconfig-trace.xml"]
-_ID = re.compile(r"^id:\s*([0-9a-f-]{36})\s*$", re.MULTILINE)
-
-
-def captures(sigma: Path) -> dict[str, list[Path]]:
-    out: dict[str, list[Path]] = {}
-    for info in sorted((sigma / "regression_data").rglob("info.yml")):
-        meta = yaml.safe_load(info.read_text("utf-8"))
-        paths = [sigma / t["path"] for t in meta["regression_tests_info"] if t.get("type") == "evtx"]
-        out.setdefault(meta["rule_metadata"][0]["id"], []).extend(paths)
-    return out
-
-
-def rule_files(sigma: Path, wanted: set[str]) -> list[Path]:
-    found = []
-    for folder in ("rules", "rules-threat-hunting", "rules-emerging-threats"):
-        for path in sorted((sigma / folder).rglob("*.yml")):
-            m = _ID.search(path.read_text("utf-8"))
-            if m and m.group(1) in wanted:
-                found.append(path)
-    return found
 
 
 def _regexp(pattern: str, value: object) -> bool:

@@ -4,7 +4,6 @@ kept (SigmaHQ's regression captures replayed), patches that merge, validate and 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from collections import Counter
@@ -12,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
 import sysmon_rules as sr
+from sigma_corpus import captures, rule_files
 from sysmon_rules.cli import main
 from sysmon_rules.collectors import read
 from sysmon_rules.readiness import read_rules
@@ -27,7 +26,6 @@ from sysmon_rules.tuning.plan import Candidate, plan
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "sysmonconfig.xml"
 EXAMPLE_EVENTS = ROOT / "examples" / "tune" / "events.jsonl"
-_ID = re.compile(r"^id:\s*([0-9a-f-]{36})\s*$", re.MULTILINE)
 NOISY = r"C:\Program Files\Contoso\Agent\agent.exe"
 
 
@@ -36,25 +34,6 @@ def _host_days(volume: dict[str, object]) -> Counter[tuple[str, str | None]]:
     rows = volume["hosts_logged"]
     assert isinstance(rows, list)
     return Counter({(d, r["host"]): n for r in rows for d, n in r["logged_per_day"].items() if n})
-
-
-def _captures(sigma: Path) -> dict[str, list[Path]]:
-    out: dict[str, list[Path]] = {}
-    for info in sorted((sigma / "regression_data").rglob("info.yml")):
-        meta = yaml.safe_load(info.read_text("utf-8"))
-        out[meta["rule_metadata"][0]["id"]] = [sigma / t["path"] for t in meta["regression_tests_info"]
-                                               if t.get("type") == "evtx"]
-    return out
-
-
-def _rule_files(sigma: Path, wanted: set[str]) -> list[Path]:
-    found = []
-    for folder in ("rules", "rules-threat-hunting", "rules-emerging-threats"):
-        for path in sorted((sigma / folder).rglob("*.yml")):
-            m = _ID.search(path.read_text("utf-8"))
-            if m and m.group(1) in wanted:
-                found.append(path)
-    return found
 
 
 @dataclass(frozen=True)
@@ -68,9 +47,9 @@ class Corpus:
 @pytest.fixture(scope="module")
 def corpus(shared_dir: Path) -> Corpus:
     sigma = shared_dir / "corpus" / "sigma"
-    captures = _captures(sigma)
+    found = captures(sigma)
     return Corpus(str(shared_dir / "corpus" / "configs" / "sysmon-modular" / "sysmonconfig.xml"),
-                  str(shared_dir / "corpus" / "evtx"), captures, _rule_files(sigma, set(captures)))
+                  str(shared_dir / "corpus" / "evtx"), found, rule_files(sigma, set(found)))
 
 
 def _noisy_events(path: Path, count: int = 3000) -> Path:
