@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import Location
 from ..events import Event
+from ..schema import CONDITIONS
 from .compiled import CFilter
 from .conditions import FAILED, MATCH, NO_MATCH
 from .decision import MANY_SETS_DROP, MATCH_REASON, NO_RULES, ONE_SET_DEFAULT, Decision
@@ -145,8 +146,6 @@ def trace_event(event: Event, plan: Plan, values: dict[int, str], names: tuple[s
 
 
 def _step(flt: CFilter, status: int | None, value: str | None, names: tuple[str, ...]) -> Step:
-    from ..schema import CONDITIONS
-
     field = names[flt.field_id] if flt.field_id < len(names) else f"field #{flt.field_id}"
     condition = CONDITIONS[flt.condition] if flt.condition < len(CONDITIONS) else f"condition {flt.condition}"
     src = flt.source
