@@ -10,7 +10,7 @@ import pytest
 
 from sysmon_rules import inputfiles
 from sysmon_rules.cli import extras
-from sysmon_rules.inputfiles import CONFIGS, SIGMA_RULES, TEST_FILES, NoInputError, input_files, input_files_found, walk
+from sysmon_rules.inputfiles import CONFIGS, SIGMA_RULES, TEST_FILES, NoInputError, input_files, walk
 
 
 def _tree(root: Path, names: list[str]) -> None:
@@ -66,10 +66,10 @@ def test_globs_are_expanded_here_with_the_same_rules(tmp_path: Path) -> None:
     assert input_files([str(odd)], CONFIGS) == [odd]
 
 
-def test_each_file_once_in_argument_order_and_where_it_was_found(tmp_path: Path) -> None:
+def test_each_file_once_in_argument_order(tmp_path: Path) -> None:
     _tree(tmp_path, ["m/a.xml", "m/b.xml"])
-    found = input_files_found([tmp_path / "m" / "b.xml", tmp_path / "m", "-"], CONFIGS, stdin=True)
-    assert found == [(tmp_path / "m" / "b.xml", False), (tmp_path / "m" / "a.xml", True), (Path("-"), False)]
+    found = input_files([tmp_path / "m" / "b.xml", tmp_path / "m", "-"], CONFIGS, stdin=True)
+    assert found == [tmp_path / "m" / "b.xml", tmp_path / "m" / "a.xml", Path("-")]
 
 
 @pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges on Windows")

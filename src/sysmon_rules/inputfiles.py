@@ -138,12 +138,6 @@ def input_files(args: Iterable[str | Path], kind: Kind = ANY_FILE, *, stdin: boo
     return [path for path, _found in _unique(expand(arg, kind, stdin=stdin) for arg in args)]
 
 
-def input_files_found(args: Iterable[str | Path], kind: Kind = ANY_FILE, *,
-                      stdin: bool = False) -> list[tuple[Path, bool]]:
-    """:func:`input_files` with, for each file, whether a folder or glob found it (True) or it was named."""
-    return list(_unique(expand(arg, kind, stdin=stdin) for arg in args))
-
-
 def _unique(expanded: Iterable[tuple[list[Path], bool]]) -> Iterator[tuple[Path, bool]]:
     seen: set[str] = set()
     for files, found in expanded:
