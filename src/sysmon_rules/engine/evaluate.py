@@ -11,6 +11,7 @@ Decision(decision='include', rule_name='shell', reason='match')
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,7 @@ from .decision import MANY_SETS_DROP, MATCH_REASON, NEVER, NO_RULES, ONE_SET_DEF
 from .index import Hit, Plan, build_plan
 from .setwalk import walk_candidates, walk_set
 from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
-from .trace import Trace, trace_event
+from .trace import SetTrace, Trace, trace_event, trace_set
 
 if TYPE_CHECKING:  # the compiler loads on first use: `import sysmon_rules.engine` stays light
     import pyarrow as pa
@@ -149,6 +150,21 @@ class Evaluator:
         event_type = self._schema.events_by_id.get(event.event_id)
         names = event_type.field_names if event_type is not None else ()
         return trace_event(event, plan, _values(plan, event.fields), names)
+
+    def explain_decided(self, event: Event, decision: Decision) -> SetTrace | None:
+        """:meth:`explain`'s ``trace.decided_by`` for ``decision`` (this evaluator's decision for
+        ``event``), walking only the set that decided: the sets before it did not match, so
+        their steps say nothing about why. None when no set decided."""
+        plan = None if event.event_id in NEVER_FILTERED else self.plan(event.event_id)
+        k = next((k for k, cset in enumerate(plan.sets) if cset.rank == decision.set_index), None) if plan else None
+        if plan is not None and k is not None:
+            event_type = self._schema.events_by_id.get(event.event_id)
+            names = event_type.field_names if event_type is not None else ()
+            set_trace, status, _ = trace_set(plan, k, _values(plan, event.fields), names, None)
+            if status == MATCH:  # the RuleName threads through the sets before: the decision has the full walk's
+                return dataclasses.replace(set_trace, rule_name=decision.rule_name)
+        trace = self.explain(event).trace  # not a decision of this evaluator's sets: the full walk
+        return trace.decided_by if trace is not None else None
 
     def has_include_rules(self, event_id: int) -> bool:
         """Sysmon's ``IdHasIncludeRules``: can any event of this id be logged?

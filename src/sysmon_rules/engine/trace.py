@@ -122,19 +122,11 @@ def trace_event(event: Event, plan: Plan, values: dict[int, str], names: tuple[s
     tried: list[SetTrace] = []
     name: str | None = None
     for k, cset in enumerate(plan.sets):
-        steps: list[Step] = []
-
-        def record(flt: CFilter, status: int | None, value: str | None, steps: list[Step] = steps) -> None:
-            readable = value if flt.field_id in plan.valid[k] else None  # noqa: B023
-            steps.append(_step(flt, status, readable, names))
-
-        status, name = walk_set(cset, values, plan.valid[k], name, record)
-        rs = cset.rule_set
-        tried.append(SetTrace(cset.rank, rs.event_id, rs.onmatch, rs.combine_name, _STATUS[status], name,
-                              tuple(steps), rs.location))
+        set_trace, status, name = trace_set(plan, k, values, names, name)
+        tried.append(set_trace)
         if status == MATCH:
             trace = Trace(event.event_id, MATCH_REASON, cset.on_match, name, tuple(tried))
-            return Decision(cset.on_match, name, MATCH_REASON, rs, trace, set_index=cset.rank)
+            return Decision(cset.on_match, name, MATCH_REASON, cset.rule_set, trace, set_index=cset.rank)
     if not plan.sets:
         decision, reason = plan.default, NO_RULES
     elif len(plan.sets) == 1:
@@ -143,6 +135,23 @@ def trace_event(event: Event, plan: Plan, values: dict[int, str], names: tuple[s
         decision, reason = "exclude", MANY_SETS_DROP
     trace = Trace(event.event_id, reason, decision, None, tuple(tried))
     return Decision(decision, None, reason, None, trace)  # type: ignore[arg-type]
+
+
+def trace_set(plan: Plan, k: int, values: dict[int, str], names: tuple[str, ...],
+              name: str | None) -> tuple[SetTrace, int, str | None]:
+    """Set ``k`` of ``plan`` walked with the exact walker, each filter recorded; its status and
+    the RuleName after it (``name``: the RuleName before it)."""
+    cset = plan.sets[k]
+    valid = plan.valid[k]
+    steps: list[Step] = []
+
+    def record(flt: CFilter, status: int | None, value: str | None) -> None:
+        steps.append(_step(flt, status, value if flt.field_id in valid else None, names))
+
+    status, name = walk_set(cset, values, valid, name, record)
+    rs = cset.rule_set
+    return (SetTrace(cset.rank, rs.event_id, rs.onmatch, rs.combine_name, _STATUS[status], name, tuple(steps),
+                     rs.location), status, name)
 
 
 def _step(flt: CFilter, status: int | None, value: str | None, names: tuple[str, ...]) -> Step:

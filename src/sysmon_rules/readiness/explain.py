@@ -12,8 +12,7 @@ def why_decided(evaluator: Evaluator, event: Event, decision: Decision) -> str:
     verb = "logged" if decision.decision == "include" else "dropped"
     if decision.rule_set is None:
         return f"{verb}: {decision.reason}" + _include_sets(evaluator, event.event_id, decision)
-    trace = evaluator.explain(event).trace
-    set_trace = trace.decided_by if trace is not None else None
+    set_trace = evaluator.explain_decided(event, decision)
     if set_trace is not None:
         matched = [s for s in set_trace.steps if s.status == "match"]
         if matched:

@@ -57,6 +57,7 @@ class Assessor:
         self.formulas = ConfigFormulas(evaluator)
         self.schema = newest(evaluator.platform)
         self.budget = budget
+        self._refs: dict[int, list[tuple[str, str, bool]]] = {}  # the rule being assessed: its references by id
 
     def assess(self, item: SigmaInput) -> RuleCoverage:
         if item.rule is None:
@@ -67,6 +68,7 @@ class Assessor:
         if source.platform != self.evaluator.platform:
             return _result(item, "not-applicable", source.event_ids, [
                 f"a Sysmon for {source.platform.title()} rule; the config is read for {self.evaluator.platform}"])
+        self._refs = {}
         try:
             trees: list[object] = [c.parsed for c in item.rule.detection.parsed_condition]
             verdicts = self._verdicts(trees, source.event_ids)
@@ -184,7 +186,7 @@ class Assessor:
 
     def _witness(self, event_id: int, outcome: Outcome, want: str, trees: list[object],
                  asked: Formula) -> tuple[Witness | None, str]:
-        outcome = _with_references(event_id, outcome, trees)
+        outcome = self._with_references(event_id, outcome, trees)
         realistic, complete = self._realistic(event_id, outcome)
         if not complete:
                 # Asked again with the unrealistic fields held to their domains (a path from a drive, an
@@ -192,7 +194,7 @@ class Assessor:
             held = domain_formulas(event_id, realistic.values, self.evaluator.platform)
             again = search(conj([*held, asked]), self.budget) if held else Outcome("unknown")
             if again.status == "sat":
-                retried, complete = self._realistic(event_id, _with_references(event_id, again, trees))
+                retried, complete = self._realistic(event_id, self._with_references(event_id, again, trees))
                 realistic = retried if complete else realistic
         if not complete:
             platform = self.evaluator.platform
@@ -243,12 +245,17 @@ class Assessor:
     def _why(self, event: Event, decision: Decision) -> str:
         return why_decided(self.evaluator, event, decision)
 
+    def _with_references(self, event_id: int, outcome: Outcome, trees: list[object]) -> Outcome:
+        refs = self._refs.get(event_id)
+        if refs is None:
+            names = newest().events_by_id[event_id].field_names
+            refs = self._refs[event_id] = [r for t in trees for r in fieldrefs(t, names)]  # type: ignore[arg-type]
+        return _with_references(outcome, refs)
 
-def _with_references(event_id: int, outcome: Outcome, trees: list[object]) -> Outcome:
+
+def _with_references(outcome: Outcome, refs: list[tuple[str, str, bool]]) -> Outcome:
     """``outcome`` with each field reference of the rule made true: equal fields share a value,
     unequal ones get different values (the formula leaves references out; see detection_formula)."""
-    names = newest().events_by_id[event_id].field_names
-    refs = [r for t in trees for r in fieldrefs(t, names)]  # type: ignore[arg-type]
     if not refs:
         return outcome
     values = dict(outcome.values)

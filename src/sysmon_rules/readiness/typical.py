@@ -77,11 +77,12 @@ def typical_events(event_id: int, field_names: tuple[str, ...], detection: Formu
     """Realistic events of ``event_id`` that satisfy ``detection`` (and the pySigma trees)."""
     out: dict[tuple[tuple[str, str], ...], Event] = {}
     subject = _subject(detection)
+    refs = [r for t in trees for r in fieldrefs(t, field_names)]  # type: ignore[arg-type]
     for case in cases(detection):
         for context in _contexts(event_id, field_names):
             fields = _event_fields(event_id, field_names, case, context, subject)
             if fields is not None:
-                _refer(fields, [r for t in trees for r in fieldrefs(t, field_names)])  # type: ignore[arg-type]
+                _refer(fields, refs)
             if fields is None or any(v not in field_domain(event_id, k) for k, v in fields.items()):
                 continue  # no realistic event takes this case (e.g. an image "\\x.exe" without a folder)
             folded = fields.get
