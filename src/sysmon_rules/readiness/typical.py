@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from ..events import Event
-from ..witness.domains import TYPICAL, field_domain, realize
+from ..witness.domains import TYPICAL, domain_examples, field_domain, in_domain, realize
 from .detection import fieldrefs
 from .fieldsolve import core_view, solve_field
 from .formula import And, Atom, Const, Formula, Or, atoms, evaluate
@@ -76,21 +77,26 @@ def typical_events(event_id: int, field_names: tuple[str, ...], detection: Formu
                    trees: list[object]) -> list[Event]:
     """Realistic events of ``event_id`` that satisfy ``detection`` (and the pySigma trees)."""
     out: dict[tuple[tuple[str, str], ...], Event] = {}
+    rejected: set[tuple[tuple[str, str], ...]] = set()  # the checks below are pure: each event once
     subject = _subject(detection)
     refs = [r for t in trees for r in fieldrefs(t, field_names)]  # type: ignore[arg-type]
+    contexts = _contexts(event_id, field_names)
     for case in cases(detection):
-        for context in _contexts(event_id, field_names):
+        for context in contexts:
             fields = _event_fields(event_id, field_names, case, context, subject)
-            if fields is not None:
-                _refer(fields, refs)
-            if fields is None or any(v not in field_domain(event_id, k) for k, v in fields.items()):
-                continue  # no realistic event takes this case (e.g. an image "\\x.exe" without a folder)
-            folded = fields.get
-            if not evaluate(detection, lambda f, get=folded: get(f) or "-"):  # type: ignore[misc]
+            if fields is None:
                 continue
-            if not any(sigma_matches(t, event_id, fields) for t in trees):
+            _refer(fields, refs)
+            key = tuple(sorted(fields.items()))
+            if key in out or key in rejected:
                 continue
-            out.setdefault(tuple(sorted(fields.items())), Event(event_id, fields))
+            if not (all(in_domain(event_id, k, v) for k, v in fields.items())
+                    # no realistic event takes this case (e.g. an image "\\x.exe" without a folder)
+                    and evaluate(detection, lambda f, get=fields.get: get(f) or "-")  # type: ignore[misc]
+                    and any(sigma_matches(t, event_id, fields) for t in trees)):
+                rejected.add(key)
+                continue
+            out[key] = Event(event_id, fields)
     return list(out.values())
 
 
@@ -167,20 +173,30 @@ def _event_fields(event_id: int, names: tuple[str, ...], case: tuple[Atom, ...],
     for name in names:
         if name in values or name == "RuleName":
             continue
-        atoms = by_field.get(name, [])
+        atoms = by_field.get(name)
+        if not atoms:  # the first realistic option there is
+            value = context.get(name) or _linked(name, values) or _usual(event_id, name)
+            if value:
+                values[name] = value
+            continue
         options = [context.get(name, ""), _linked(name, values) or "", TYPICAL.get(name, ""),
-                   *field_domain(event_id, name).examples()]
+                   *domain_examples(event_id, name)]
         value = next((o for o in options if o and all(a.holds(o) for a in atoms)), None)
-        if value is None and atoms:
+        if value is None:
             value = solve_field(atoms).value
-        if value is None and atoms:
+        if value is None:
             return None
-        if value is not None:
-            values[name] = value
+        values[name] = value
     for name, value in values.items():  # a solver's fallback moved into its field's domain
-        if value not in field_domain(event_id, name):
+        if not in_domain(event_id, name, value):
             values[name] = realize(event_id, name, value, _holding(by_field.get(name, []))) or value
     return values
+
+
+@lru_cache(maxsize=1024)
+def _usual(event_id: int, name: str) -> str | None:
+    """The value a field the rule does not test takes when no context or link gives one."""
+    return next((o for o in (TYPICAL.get(name, ""), *domain_examples(event_id, name)) if o), None)
 
 
 def _program(atoms: list[Atom]) -> str | None:
@@ -282,7 +298,7 @@ def _as_text(event_id: int, name: str, atoms: list[Atom], values: dict[str, str]
     if eq is not None:
         return eq
     if not (prefix or needles or suffix):
-        examples = field_domain(event_id, name).examples()
+        examples = domain_examples(event_id, name)
         return next((e for e in examples if all(a.holds(e) for a in atoms)), None)
     return _joined(prefix, [p for p in [*needles, suffix] if p], " ")
 

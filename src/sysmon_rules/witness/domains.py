@@ -195,6 +195,19 @@ def field_domain(event_id: int, field: str, platform: Platform = "windows") -> D
     return Domain(field, "text", empty=empty)
 
 
+@lru_cache(maxsize=4096)
+def domain_examples(event_id: int, field: str, platform: Platform = "windows") -> tuple[str, ...]:
+    """``field_domain(...).examples()``, built once per field (typical events ask for each field's, per event)."""
+    return field_domain(event_id, field, platform).examples()
+
+
+@lru_cache(maxsize=1 << 16)
+def in_domain(event_id: int, field: str, value: str, platform: Platform = "windows") -> bool:
+    """``value in field_domain(event_id, field, platform)``, remembered: witnesses and typical events
+    repeat the same few values (the typical ones) in every field of thousands of events."""
+    return value in field_domain(event_id, field, platform)
+
+
 _PATH_HEADS = ("c:\\windows\\system32", "c:\\users\\user\\appdata\\local\\temp", "c:", "d:")
 _TAILS = ("1", "0.1", "1.20", "0.0.1", ".0.0.1", "0", "}", "-0000-0000-0000-000000000000}")
 
