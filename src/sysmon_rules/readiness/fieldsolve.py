@@ -34,6 +34,34 @@ class FieldResult:
     why: str = ""
 
 
+class FieldCache:
+    """:func:`quick_conflict` and :func:`solve_field` answers remembered, keyed by the atoms.
+
+    Both are pure, and a search meets the same field's tests again in every branch, as do a
+    rule's other searches and the next rules against the same config (its excludes); one cache
+    per config's assessment (it holds the config's atoms alive, so not a module-wide one).
+    """
+
+    __slots__ = ("_conflicts", "_solved")
+
+    def __init__(self) -> None:
+        self._conflicts: dict[tuple[Atom, ...], str | None] = {}
+        self._solved: dict[tuple[Atom, ...], FieldResult] = {}
+
+    def conflict(self, atoms: tuple[Atom, ...]) -> str | None:
+        try:
+            return self._conflicts[atoms]
+        except KeyError:
+            found = self._conflicts[atoms] = quick_conflict(list(atoms))
+            return found
+
+    def solve(self, atoms: tuple[Atom, ...]) -> FieldResult:
+        found = self._solved.get(atoms)
+        if found is None:
+            found = self._solved[atoms] = solve_field(list(atoms))
+        return found
+
+
 def quick_conflict(atoms: list[Atom]) -> str | None:
     """A reason the conjunction is unsatisfiable found without building values, or None."""
     pos = [a for a in atoms if not a.negated]

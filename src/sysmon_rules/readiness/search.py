@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .fieldsolve import quick_conflict, solve_field
+from .fieldsolve import FieldCache
 from .formula import And, Atom, Const, Formula, Or
 
 DEFAULT_BUDGET = 20_000
@@ -31,8 +31,12 @@ class Outcome:
     atoms: tuple[Atom, ...] = ()
 
 
-def search(formula: Formula, budget: int = DEFAULT_BUDGET) -> Outcome:
-    """Find field values making ``formula`` (in negation normal form) true, or prove there are none."""
+def search(formula: Formula, budget: int = DEFAULT_BUDGET, cache: FieldCache | None = None) -> Outcome:
+    """Find field values making ``formula`` (in negation normal form) true, or prove there are none.
+
+    ``cache``: field answers shared with other searches over the same config (else this search's own).
+    """
+    cache = cache if cache is not None else FieldCache()
     stack: list[tuple[_Pending, _Store]] = [((formula, None), {})]
     steps = 0
     unknown = ""
@@ -41,7 +45,7 @@ def search(formula: Formula, budget: int = DEFAULT_BUDGET) -> Outcome:
         steps += 1
         if steps > budget:
             return Outcome("unknown", why=f"search budget of {budget} case splits exhausted")
-        result = _run(pending, store, stack)
+        result = _run(pending, store, stack, cache)
         if result is None:
             continue
         if result.status == "sat":
@@ -50,13 +54,13 @@ def search(formula: Formula, budget: int = DEFAULT_BUDGET) -> Outcome:
     return Outcome("unknown", why=unknown) if unknown else Outcome("unsat")
 
 
-def _run(pending: _Pending, store: _Store, stack: list[tuple[_Pending, _Store]]) -> Outcome | None:
+def _run(pending: _Pending, store: _Store, stack: list[tuple[_Pending, _Store]], cache: FieldCache) -> Outcome | None:
     """Follow ``pending`` until it branches (alternatives pushed) or ends (a leaf solved)."""
     store = dict(store)
     while pending is not None:
         head, pending = pending
         if isinstance(head, Atom):
-            if not _add(store, head):
+            if not _add(store, head, cache):
                 return None
         elif isinstance(head, And):
             # Plain tests first: a contradiction among them prunes before any OR below is split.
@@ -68,29 +72,29 @@ def _run(pending: _Pending, store: _Store, stack: list[tuple[_Pending, _Store]])
             return None
         elif isinstance(head, Const) and not head.value:
             return None
-    return _leaf(store)
+    return _leaf(store, cache)
 
 
 def _splits_later(item: Formula) -> int:
     return 0 if isinstance(item, Atom | Const) else 1 if isinstance(item, And) else 2
 
 
-def _add(store: _Store, atom: Atom) -> bool:
+def _add(store: _Store, atom: Atom, cache: FieldCache) -> bool:
     """Add ``atom``; False when its field is now plainly contradictory."""
     known = store.get(atom.field, ())
     updated = (*known, atom)
     # A new negative atom can only clash with the positives: check against those alone.
-    relevant = [a for a in updated if not a.negated] + [atom] if atom.negated else list(updated)
-    if quick_conflict(relevant) is not None:
+    relevant = (*(a for a in updated if not a.negated), atom) if atom.negated else updated
+    if cache.conflict(relevant) is not None:
         return False
     store[atom.field] = updated
     return True
 
 
-def _leaf(store: _Store) -> Outcome | None:
+def _leaf(store: _Store, cache: FieldCache) -> Outcome | None:
     values: dict[str, str] = {}
     for name, field_atoms in store.items():
-        result = solve_field(list(field_atoms))
+        result = cache.solve(field_atoms)
         if result.value is None:
             return None if result.proven else Outcome("unknown", why=f"{name}: {result.why}")
         values[name] = result.value

@@ -39,12 +39,7 @@ _EMPTY = ("", "-")
 
 def sigma_matches(tree: object, event_id: int, fields: Mapping[str, str]) -> bool:
     """The truth of a pySigma condition tree for an event (Sigma field names -> raw values)."""
-    if isinstance(tree, ConditionAND):
-        return all(sigma_matches(a, event_id, fields) for a in tree.args)
-    if isinstance(tree, ConditionOR):
-        return any(sigma_matches(a, event_id, fields) for a in tree.args)
-    if isinstance(tree, ConditionNOT):
-        return not sigma_matches(tree.args[0], event_id, fields)
+    # The leaf first: its class is a plain one, the others are ABCs (a slower isinstance).
     if isinstance(tree, ConditionFieldEqualsValueExpression):
         name = str(tree.field)
         value = str(event_id) if name.lower() == "eventid" else _lookup(fields, name)
@@ -52,6 +47,12 @@ def sigma_matches(tree: object, event_id: int, fields: Mapping[str, str]) -> boo
             other = str(event_id) if tree.value.field.lower() == "eventid" else _lookup(fields, tree.value.field)
             return value.lower() == other.lower()
         return value_matches(tree.value, value)
+    if isinstance(tree, ConditionAND):
+        return all(sigma_matches(a, event_id, fields) for a in tree.args)
+    if isinstance(tree, ConditionOR):
+        return any(sigma_matches(a, event_id, fields) for a in tree.args)
+    if isinstance(tree, ConditionNOT):
+        return not sigma_matches(tree.args[0], event_id, fields)
     raise TypeError(f"cannot evaluate {type(tree).__name__}")
 
 

@@ -24,6 +24,7 @@ from .config import ConfigFormulas, item_formula
 from .detection import detection_formula, fieldrefs
 from .explain import partial_statements, why_decided
 from .fields import EVENT_ID
+from .fieldsolve import FieldCache
 from .formula import FALSE, Atom, Formula, Unsupported, atoms, conj, disj, substitute
 from .logsource import sysmon_source
 from .result import RuleCoverage, Witness
@@ -57,6 +58,7 @@ class Assessor:
         self.formulas = ConfigFormulas(evaluator)
         self.schema = newest(evaluator.platform)
         self.budget = budget
+        self.cache = FieldCache()  # field answers shared by every search against this config
         self._refs: dict[int, list[tuple[str, str, bool]]] = {}  # the rule being assessed: its references by id
 
     def assess(self, item: SigmaInput) -> RuleCoverage:
@@ -132,8 +134,8 @@ class Assessor:
 
     def _one_id(self, event_id: int, detection: Formula, trees: list[object], verdicts: _Verdicts) -> None:
         rules = self.formulas.rules(event_id)
-        logged = search(conj([detection, rules.logged]), self.budget)
-        dropped = search(conj([detection, rules.dropped]), self.budget)
+        logged = search(conj([detection, rules.logged]), self.budget, self.cache)
+        dropped = search(conj([detection, rules.dropped]), self.budget, self.cache)
         if logged.status == "unsat" and dropped.status == "unsat":
             verdicts.event_ids.remove(event_id)  # no event of this id matches the detection
             return
@@ -175,7 +177,7 @@ class Assessor:
                     return
                 tried += 1
                 asked = conj([detection, item_formula(self.formulas, cset, node, names)])
-                outcome = search(asked, 200)
+                outcome = search(asked, 200, self.cache)
                 if outcome.status != "sat":
                     continue
                 witness, _ = self._witness(event_id, outcome, "exclude", trees, asked)
@@ -192,7 +194,7 @@ class Assessor:
                 # Asked again with the unrealistic fields held to their domains (a path from a drive, an
             # event type Sysmon writes for this id). An event Sysmon cannot write is no witness.
             held = domain_formulas(event_id, realistic.values, self.evaluator.platform)
-            again = search(conj([*held, asked]), self.budget) if held else Outcome("unknown")
+            again = search(conj([*held, asked]), self.budget, self.cache) if held else Outcome("unknown")
             if again.status == "sat":
                 retried, complete = self._realistic(event_id, self._with_references(event_id, again, trees))
                 realistic = retried if complete else realistic
