@@ -38,22 +38,25 @@ class FieldCache:
     """:func:`quick_conflict` and :func:`solve_field` answers remembered, keyed by the atoms.
 
     Both are pure, and a search meets the same field's tests again in every branch, as do a
-    rule's other searches and the next rules against the same config (its excludes); one cache
-    per config's assessment (it holds the config's atoms alive, so not a module-wide one).
+    rule's other searches and the next rules against the same config (its excludes). One cache
+    per config's assessment: it holds that config's atoms alive.
     """
 
     __slots__ = ("_conflicts", "_solved")
 
     def __init__(self) -> None:
-        self._conflicts: dict[tuple[Atom, ...], str | None] = {}
+        # Conflicts are cheap and asked often: keyed by the atoms' identities (hashing an atom's
+        # value costs about what the check does); each entry keeps its atoms, so no identity is
+        # reused while it stands. Solving is dear: keyed by value, equal atoms of other rules hit.
+        self._conflicts: dict[tuple[int, ...], tuple[tuple[Atom, ...], str | None]] = {}
         self._solved: dict[tuple[Atom, ...], FieldResult] = {}
 
     def conflict(self, atoms: tuple[Atom, ...]) -> str | None:
-        try:
-            return self._conflicts[atoms]
-        except KeyError:
-            found = self._conflicts[atoms] = quick_conflict(list(atoms))
-            return found
+        key = tuple(map(id, atoms))
+        found = self._conflicts.get(key)
+        if found is None:
+            found = self._conflicts[key] = (atoms, quick_conflict(list(atoms)))
+        return found[1]
 
     def solve(self, atoms: tuple[Atom, ...]) -> FieldResult:
         found = self._solved.get(atoms)

@@ -82,8 +82,11 @@ def typical_events(event_id: int, field_names: tuple[str, ...], detection: Formu
     refs = [r for t in trees for r in fieldrefs(t, field_names)]  # type: ignore[arg-type]
     contexts = _contexts(event_id, field_names)
     for case in cases(detection):
+        tested = _case_values(event_id, field_names, case, subject)
+        if tested is None:
+            continue  # no realistic value meets the case's tests on some field
         for context in contexts:
-            fields = _event_fields(event_id, field_names, case, context, subject)
+            fields = _filled(event_id, field_names, *tested, context)
             if fields is None:
                 continue
             _refer(fields, refs)
@@ -141,8 +144,9 @@ def _subject(detection: Formula) -> str | None:
     return None
 
 
-def _event_fields(event_id: int, names: tuple[str, ...], case: tuple[Atom, ...],
-                  context: dict[str, str], subject: str | None = None) -> dict[str, str] | None:
+def _case_values(event_id: int, names: tuple[str, ...], case: tuple[Atom, ...],
+                 subject: str | None = None) -> tuple[dict[str, list[Atom]], dict[str, str]] | None:
+    """The case's atoms by field, and realistic values of the fields it tests (the same in every context)."""
     by_field: dict[str, list[Atom]] = {}
     for atom in case:
         by_field.setdefault(atom.field, []).append(atom)
@@ -170,6 +174,13 @@ def _event_fields(event_id: int, names: tuple[str, ...], case: tuple[Atom, ...],
         if value is None:
             return None
         values[name] = value
+    return by_field, values
+
+
+def _filled(event_id: int, names: tuple[str, ...], by_field: dict[str, list[Atom]], tested: dict[str, str],
+            context: dict[str, str]) -> dict[str, str] | None:
+    """The case's values with every other field of the event filled in ``context``, or None."""
+    values = dict(tested)
     for name in names:
         if name in values or name == "RuleName":
             continue
