@@ -19,6 +19,7 @@ DEFAULT_BUDGET = 20_000
 # A persistent list of formulas still to satisfy: (head, tail) pairs, None at the end.
 _Pending = tuple[Formula, "_Pending"] | None
 _Store = dict[str, tuple[Atom, ...]]
+_Exact = dict[str, str]  # the fields whose atoms include a positive "eq": that value
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +38,15 @@ def search(formula: Formula, budget: int = DEFAULT_BUDGET, cache: FieldCache | N
     ``cache``: field answers shared with other searches over the same config (else this search's own).
     """
     cache = cache if cache is not None else FieldCache()
-    stack: list[tuple[_Pending, _Store]] = [((formula, None), {})]
+    stack: list[tuple[_Pending, _Store, _Exact]] = [((formula, None), {}, {})]
     steps = 0
     unknown = ""
     while stack:
-        pending, store = stack.pop()
+        pending, store, exact = stack.pop()
         steps += 1
         if steps > budget:
             return Outcome("unknown", why=f"search budget of {budget} case splits exhausted")
-        result = _run(pending, store, stack, cache)
+        result = _run(pending, store, exact, stack, cache)
         if result is None:
             continue
         if result.status == "sat":
@@ -54,23 +55,25 @@ def search(formula: Formula, budget: int = DEFAULT_BUDGET, cache: FieldCache | N
     return Outcome("unknown", why=unknown) if unknown else Outcome("unsat")
 
 
-def _run(pending: _Pending, store: _Store, stack: list[tuple[_Pending, _Store]], cache: FieldCache) -> Outcome | None:
+def _run(pending: _Pending, store: _Store, exact: _Exact, stack: list[tuple[_Pending, _Store, _Exact]],
+         cache: FieldCache) -> Outcome | None:
     """Follow ``pending`` until it branches (alternatives pushed) or ends (a leaf solved)."""
     store = dict(store)
+    exact = dict(exact)
     while pending is not None:
         head, pending = pending
-        if isinstance(head, Atom):
-            if not _add(store, head, cache):
+        if type(head) is Atom:  # the four classes have no subclasses: no isinstance needed
+            if not _add(store, exact, head, cache):
                 return None
-        elif isinstance(head, And):
+        elif type(head) is And:
             # Plain tests first: a contradiction among them prunes before any OR below is split.
             for item in reversed(sorted(head.items, key=_splits_later)):
                 pending = (item, pending)
-        elif isinstance(head, Or):
+        elif type(head) is Or:
             for item in reversed(head.items):
-                stack.append(((item, pending), store))
+                stack.append(((item, pending), store, exact))
             return None
-        elif isinstance(head, Const) and not head.value:
+        elif type(head) is Const and not head.value:
             return None
     return _leaf(store, cache)
 
@@ -79,15 +82,26 @@ def _splits_later(item: Formula) -> int:
     return 0 if isinstance(item, Atom | Const) else 1 if isinstance(item, And) else 2
 
 
-def _add(store: _Store, atom: Atom, cache: FieldCache) -> bool:
+def _add(store: _Store, exact: _Exact, atom: Atom, cache: FieldCache) -> bool:
     """Add ``atom``; False when its field is now plainly contradictory."""
-    known = store.get(atom.field, ())
+    field = atom.field
+    known = store.get(field, ())
+    value = exact.get(field)
+    if value is not None:
+        # The field has an exact value every atom there holds: quick_conflict's answer is
+        # whether the new atom holds it too (one test instead of one per atom).
+        if not atom.holds(value):
+            return False
+        store[field] = (*known, atom)
+        return True
     updated = (*known, atom)
     # A new negative atom can only clash with the positives: check against those alone.
     relevant = (*(a for a in updated if not a.negated), atom) if atom.negated else updated
     if cache.conflict(relevant) is not None:
         return False
-    store[atom.field] = updated
+    store[field] = updated
+    if atom.kind == "eq" and not atom.negated:
+        exact[field] = str(atom.value)
     return True
 
 
