@@ -97,13 +97,27 @@ _REGEXES: dict[int, tuple[SigmaString, re.Pattern[str]]] = {}
 _REGEXES_MAX = 65_536
 
 
+# Equal strings of different rules (``*\\cmd.exe`` in hundreds) converted once: to_regex reads
+# only the parts. A part that is a placeholder is not hashable: that string goes by its object.
+_BY_PARTS: dict[tuple[type, tuple[object, ...]], re.Pattern[str]] = {}
+
+
 def _string_regex(value: SigmaString) -> re.Pattern[str]:
     found = _REGEXES.get(id(value))
     if found is not None and found[0] is value:
         return found[1]
     if len(_REGEXES) >= _REGEXES_MAX:
         _REGEXES.clear()
-    pattern = _compiled(str(value.to_regex().regexp))
+        _BY_PARTS.clear()
+    parts: tuple[type, tuple[object, ...]] | None = (type(value), tuple(value.s))
+    try:
+        pattern = _BY_PARTS.get(parts)  # type: ignore[arg-type]
+    except TypeError:
+        parts, pattern = None, None
+    if pattern is None:
+        pattern = _compiled(str(value.to_regex().regexp))
+        if parts is not None:
+            _BY_PARTS[parts] = pattern
     _REGEXES[id(value)] = (value, pattern)
     return pattern
 
