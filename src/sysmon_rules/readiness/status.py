@@ -60,6 +60,8 @@ class Assessor:
         self.budget = budget
         self.cache = FieldCache()  # field answers shared by every search against this config
         self._refs: dict[int, list[tuple[str, str, bool]]] = {}  # the rule being assessed: its references by id
+        self._items: dict[tuple[int, int], Formula] = {}  # exclude items (kept alive by self.formulas)
+        self._last: tuple[tuple[int, tuple[tuple[str, str], ...]], Decision] | None = None
 
     def assess(self, item: SigmaInput) -> RuleCoverage:
         if item.rule is None:
@@ -176,7 +178,10 @@ class Assessor:
                 if found >= MORE_DROPPED or tried >= _MORE_TRIES:
                     return
                 tried += 1
-                asked = conj([detection, item_formula(self.formulas, cset, node, names)])
+                item = self._items.get((event_id, id(node)))  # the config's own: built once per id
+                if item is None:
+                    item = self._items[event_id, id(node)] = item_formula(self.formulas, cset, node, names)
+                asked = conj([detection, item])
                 outcome = search(asked, 200, self.cache)
                 if outcome.status != "sat":
                     continue
@@ -205,7 +210,7 @@ class Assessor:
                           f"{'logged' if want == 'include' else 'dropped'} holds a value Sysmon never writes ({odd})")
         outcome = realistic
         event = Event(event_id, dict(outcome.values))
-        decision = self.evaluator.decide(event)
+        decision = self._decide(event_id, outcome.values)
         if decision.decision != want:
             return None, f"internal: witness {outcome.values} expected {want}, evaluator says {decision.decision}"
         if not any(sigma_matches(t, event_id, event.fields) for t in trees):
@@ -238,11 +243,21 @@ class Assessor:
                 complete = False
             else:
                 values[name] = found
-        before = self.evaluator.decide(Event(event_id, dict(outcome.values)))
-        after = self.evaluator.decide(Event(event_id, values))
+        before = self._decide(event_id, outcome.values)
+        after = self._decide(event_id, values)
         if (before.decision, before.rule_name) != (after.decision, after.rule_name):
             return outcome, False
         return dataclasses.replace(outcome, values=values), complete
+
+    def _decide(self, event_id: int, values: dict[str, str]) -> Decision:
+        """The evaluator's decision, the last one remembered: a witness is decided as the solver
+        found it, realistic, and once more as the witness (usually the same values)."""
+        key = (event_id, tuple(values.items()))
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        decision = self.evaluator.decide(Event(event_id, dict(values)))
+        self._last = (key, decision)
+        return decision
 
     def _why(self, event: Event, decision: Decision) -> str:
         return why_decided(self.evaluator, event, decision)
