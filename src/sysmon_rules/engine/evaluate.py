@@ -151,20 +151,25 @@ class Evaluator:
         names = event_type.field_names if event_type is not None else ()
         return trace_event(event, plan, _values(plan, event.fields), names)
 
-    def explain_decided(self, event: Event, decision: Decision) -> SetTrace | None:
+    def explain_decided(self, event: Event, decision: Decision, *, matches_only: bool = False) -> SetTrace | None:
         """:meth:`explain`'s ``trace.decided_by`` for ``decision`` (this evaluator's decision for
         ``event``), walking only the set that decided: the sets before it did not match, so
-        their steps say nothing about why. None when no set decided."""
+        their steps say nothing about why. ``matches_only``: only the steps of the filters that
+        matched (what a reason names), cheaper. None when no set decided."""
         plan = None if event.event_id in NEVER_FILTERED else self.plan(event.event_id)
         k = next((k for k, cset in enumerate(plan.sets) if cset.rank == decision.set_index), None) if plan else None
         if plan is not None and k is not None:
             event_type = self._schema.events_by_id.get(event.event_id)
             names = event_type.field_names if event_type is not None else ()
-            set_trace, status, _ = trace_set(plan, k, _values(plan, event.fields), names, None)
+            set_trace, status, _ = trace_set(plan, k, _values(plan, event.fields), names, None,
+                                             matches_only=matches_only)
             if status == MATCH:  # the RuleName threads through the sets before: the decision has the full walk's
                 return dataclasses.replace(set_trace, rule_name=decision.rule_name)
         trace = self.explain(event).trace  # not a decision of this evaluator's sets: the full walk
-        return trace.decided_by if trace is not None else None
+        decided = trace.decided_by if trace is not None else None
+        if decided is not None and matches_only:
+            decided = dataclasses.replace(decided, steps=tuple(s for s in decided.steps if s.status == "match"))
+        return decided
 
     def has_include_rules(self, event_id: int) -> bool:
         """Sysmon's ``IdHasIncludeRules``: can any event of this id be logged?

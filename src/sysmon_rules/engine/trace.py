@@ -138,15 +138,16 @@ def trace_event(event: Event, plan: Plan, values: dict[int, str], names: tuple[s
 
 
 def trace_set(plan: Plan, k: int, values: dict[int, str], names: tuple[str, ...],
-              name: str | None) -> tuple[SetTrace, int, str | None]:
-    """Set ``k`` of ``plan`` walked with the exact walker, each filter recorded; its status and
-    the RuleName after it (``name``: the RuleName before it)."""
+              name: str | None, *, matches_only: bool = False) -> tuple[SetTrace, int, str | None]:
+    """Set ``k`` of ``plan`` walked with the exact walker, each filter recorded (``matches_only``:
+    only those that matched); its status and the RuleName after it (``name``: the one before it)."""
     cset = plan.sets[k]
     valid = plan.valid[k]
     steps: list[Step] = []
 
     def record(flt: CFilter, status: int | None, value: str | None) -> None:
-        steps.append(_step(flt, status, value if flt.field_id in valid else None, names))
+        if status == MATCH or not matches_only:
+            steps.append(_step(flt, status, value if flt.field_id in valid else None, names))
 
     status, name = walk_set(cset, values, valid, name, record)
     rs = cset.rule_set

@@ -12,9 +12,9 @@ def why_decided(evaluator: Evaluator, event: Event, decision: Decision) -> str:
     verb = "logged" if decision.decision == "include" else "dropped"
     if decision.rule_set is None:
         return f"{verb}: {decision.reason}" + _include_sets(evaluator, event.event_id, decision)
-    set_trace = evaluator.explain_decided(event, decision)
+    set_trace = evaluator.explain_decided(event, decision, matches_only=True)
     if set_trace is not None:
-        matched = [s for s in set_trace.steps if s.status == "match"]
+        matched = list(set_trace.steps)
         if matched:
             step = matched[-1] if set_trace.combine == "and" else matched[0]
             how = f"{set_trace.onmatch} {step.field} {step.condition} {step.data!r}"

@@ -41,6 +41,7 @@ _ROOT_FOLDERS = frozenset({"windows", "users", "program files", "program files (
                            "$recycle.bin", "temp"})
 _COMMAND_LINES = {"CommandLine": "Image", "ParentCommandLine": "ParentImage"}
 _IMAGE_NAMES = {"OriginalFileName": ("Image", "ImageLoaded")}
+_LINKED = frozenset(_COMMAND_LINES) | frozenset(_IMAGE_NAMES)  # the fields _linked can give
 
 
 def cases(formula: Formula, limit: int = MAX_CASES) -> list[tuple[Atom, ...]]:
@@ -186,7 +187,7 @@ def _filled(event_id: int, names: tuple[str, ...], by_field: dict[str, list[Atom
             continue
         atoms = by_field.get(name)
         if not atoms:  # the first realistic option there is
-            value = context.get(name) or _linked(name, values) or _usual(event_id, name)
+            value = context.get(name) or (name in _LINKED and _linked(name, values)) or _usual(event_id, name)
             if value:
                 values[name] = value
             continue
