@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -220,14 +220,20 @@ def realize(event_id: int, field: str, value: str, accept: Callable[[str], bool]
     under a usual folder, finish an address or a GUID, or try the domain's realistic values.
     None when no candidate is both in the domain and accepted.
     """
+    return next((c for c in _candidates(event_id, field, value, platform)
+                 if in_domain(event_id, field, c, platform) and accept(c)), None)
+
+
+def _candidates(event_id: int, field: str, value: str, platform: Platform) -> Iterator[str]:
+    """``realize``'s candidates in order, made as they are asked for (the first usually fits)."""
+    yield value
     domain = field_domain(event_id, field, platform)
-    candidates = [value]
     if domain.kind == "path":
         if value.startswith(":"):  # a needle such as ':\\temp\\' names the drive's root
-            candidates += [drive + value for drive in "cd"]
-        candidates += [head + (value if value.startswith("\\") else "\\" + value) for head in _PATH_HEADS]
+            yield from (drive + value for drive in "cd")
+        yield from (head + (value if value.startswith("\\") else "\\" + value) for head in _PATH_HEADS)
     if domain.kind == "hex":
-        candidates += ["0x" + value, "0x1" + value, "0x10" + value]
-    candidates += [value + tail for tail in _TAILS] + ["{" + value + tail for tail in _TAILS[-2:]]
-    candidates += list(domain.examples())
-    return next((c for c in candidates if c in domain and accept(c)), None)
+        yield from ("0x" + value, "0x1" + value, "0x10" + value)
+    yield from (value + tail for tail in _TAILS)
+    yield from ("{" + value + tail for tail in _TAILS[-2:])
+    yield from domain_examples(event_id, field, platform)
