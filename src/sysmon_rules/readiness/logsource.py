@@ -9,6 +9,7 @@ detection and may apply to any id of the platform.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sigma.rule import SigmaLogSource
 
@@ -40,6 +41,11 @@ PIPELINE_TABLE: dict[str, tuple[int, ...]] = {
 
 def windows_categories() -> dict[str, tuple[int, ...]]:
     """Generic Sigma category -> Sysmon event ids: pySigma's Sysmon pipeline table when installed."""
+    return dict(_windows_categories())
+
+
+@cache  # read once: every rule's log source asks
+def _windows_categories() -> dict[str, tuple[int, ...]]:
     try:
         from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mapping
     except ImportError:  # pySigma 2.x: no Sysmon pipeline release supports it yet
@@ -65,7 +71,7 @@ def sysmon_source(logsource: SigmaLogSource) -> Source:
     if product == "windows":
         if service == "sysmon":
             return Source("windows", _all_ids("windows"))
-        ids = windows_categories().get(category or "")
+        ids = _windows_categories().get(category or "")
         if ids and service is None:
             return Source("windows", ids)
     elif product == "linux":
