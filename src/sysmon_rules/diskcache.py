@@ -75,6 +75,25 @@ def write_cached(path: Path, value: Any) -> None:
             raise
 
 
+def keep_newest(folder: Path, pattern: str, count: int) -> None:
+    """Delete all but the ``count`` most recently used files matching ``pattern`` (a reader
+    marks a hit with :func:`used`): one entry per edit of a config would otherwise pile up."""
+    with contextlib.suppress(OSError):
+        found = []
+        for path in folder.glob(pattern):
+            with contextlib.suppress(OSError):
+                found.append((path.stat().st_mtime_ns, path))
+        for _, path in sorted(found, reverse=True)[count:]:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def used(path: Path) -> None:
+    """Mark a cache file as just used (its modification time), for :func:`keep_newest`."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
 def digest_of(*parts: Any) -> str:
     """A file-name-safe digest of plain data (the parts of a cache key)."""
     return hashlib.sha256(marshal.dumps((marshal.version, parts))).hexdigest()[:32]

@@ -28,7 +28,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..diskcache import cache_folder, digest_of, read_cached, write_cached
+from ..diskcache import cache_folder, digest_of, keep_newest, read_cached, used, write_cached
 from ..errors import Location
 from ..ruletable import Aggregation, RuleFilter, RuleSet, RuleTable
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 _FORMAT = 1
 _PREFIX = "config-"
+_KEEP = 32  # entries kept, the most recently used (sysmon-modular's is 0.7 MB)
 
 
 def cached_evaluator(data: bytes, *, path: str | None, platform: Platform, environment: dict[str, str] | None,
@@ -50,6 +51,7 @@ def cached_evaluator(data: bytes, *, path: str | None, platform: Platform, envir
     if where is not None:
         table = _restore(read_cached(where), path)
         if table is not None:
+            used(where)
             return Evaluator(table, environment=environment, platform=platform)
     from ..engine.index import matchers_used
     from ..rulesource import load_rules
@@ -62,6 +64,7 @@ def cached_evaluator(data: bytes, *, path: str | None, platform: Platform, envir
                 pass
     if where is not None:
         write_cached(where, {"format": _FORMAT, "table": _table_data(evaluator.table, path), "matchers": matchers})
+        keep_newest(where.parent, f"{_PREFIX}*.marshal", _KEEP)
     return evaluator
 
 
@@ -82,9 +85,14 @@ def _code_digest() -> str | None:
     one cannot be read (no cache then)."""
     from importlib import resources
 
+    return files_digest([Path(__file__).parents[1], Path(str(resources.files("sysmon_rules.schema_data"))),
+                         Path(str(resources.files("sysmon_rules.grammars")))])
+
+
+def files_digest(roots: list[Path]) -> str | None:
+    """A digest of the names and contents of the modules, schema files and grammars under
+    ``roots`` (compiled bytecode left out); None when one cannot be read."""
     digest = hashlib.sha256()
-    roots = [Path(__file__).parents[1], Path(str(resources.files("sysmon_rules.schema_data"))),
-             Path(str(resources.files("sysmon_rules.grammars")))]
     try:
         for root in roots:
             for folder, subfolders, files in os.walk(root):
