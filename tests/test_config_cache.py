@@ -26,7 +26,7 @@ from sysmon_rules.collectors.arrow import to_batch
 from sysmon_rules.engine import Evaluator, index
 from sysmon_rules.engine.regexdata import from_data
 from sysmon_rules.events import Event
-from sysmon_rules.replaying import ConfigLoadError, configcache, load_evaluator
+from sysmon_rules.replaying import ConfigLoadError, configcache, evaluator_from, load_evaluator
 from sysmon_rules.schema import newest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -268,9 +268,17 @@ def test_options_and_code_are_part_of_the_key_and_the_file_name_is_not(shared_di
         renamed = load_evaluator(copy)  # the same bytes: the same entry, named after the file given
     assert {s.location.path for s in renamed.table.rule_sets if s.location} == {str(copy)}
     assert len(_entries(cache)) == 2
+    data = path.read_bytes()
+    monkeypatch.setenv(diskcache.CACHE_ENV, "")
+    unnamed = evaluator_from(data)
+    monkeypatch.setenv(diskcache.CACHE_ENV, str(cache))
+    for _ in range(2):  # bytes without a name: an entry of their own, their locations without one
+        index._matcher.cache_clear()
+        _same(unnamed, evaluator_from(data))
+    assert len(_entries(cache)) == 3
     monkeypatch.setattr(configcache, "_code_digest", lambda: "another release")
     load_evaluator(path)
-    assert len(_entries(cache)) == 3
+    assert len(_entries(cache)) == 4
 
 
 def test_the_code_digest_follows_every_module_schema_file_and_grammar(tmp_path: Path) -> None:

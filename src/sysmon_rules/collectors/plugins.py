@@ -20,9 +20,10 @@ from functools import reduce
 from importlib import import_module
 from typing import Any
 
-from ..diskcache import cache_folder, digest_of, read_cached, write_cached
+from ..diskcache import cache_folder, digest_of, keep_newest, read_cached, used, write_cached
 
 _PREFIX = "entry-points-"
+_KEEP = 8  # answers kept, the most recently used (one per state of the installed packages)
 _INFO = (".dist-info", ".egg-info")
 _READ = ("entry_points.txt", "METADATA", "PKG-INFO")
 _VALUE = re.compile(r"(?P<module>[\w.]+)\s*(?::\s*(?P<attr>[\w.]+)\s*)?(?:\[.*\]\s*)?$")
@@ -37,12 +38,14 @@ def entry_points(group: str) -> list[tuple[str, str]]:
         cached = read_cached(path)
         if isinstance(cached, list) and all(isinstance(p, tuple) and len(p) == 2 and all(isinstance(s, str) for s in p)
                                             for p in cached):
+            used(path)
             return cached
     from importlib.metadata import entry_points as search
 
     found = [(ep.name, ep.value) for ep in search(group=group)]
     if path is not None:
         write_cached(path, found)
+        keep_newest(path.parent, f"{_PREFIX}*.marshal", _KEEP)
     return found
 
 

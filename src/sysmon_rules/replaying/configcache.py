@@ -11,13 +11,14 @@ file of :mod:`sysmon_rules.diskcache`'s folder, what the evaluator is built from
   programs (``engine.regexdata``), so a warm start does not parse the regexes again.
 
 The file's name is a digest of everything that changes them: a format number, the SHA-256 of the
-config's bytes, the platform, ``sysmon_compatible``, the digest of the package's code and data
-(every module, the schema files, the grammar) and the interpreter build; an edited config, an
-option or an upgrade is another name, so a stale entry is never read. The session environment
-(``--env``) is not in it: it is applied when the table is compiled for matching, and a matcher is
-found by its own words. A config that does not load is never cached (its error comes from loading
-it, each time); a file that is damaged, foreign or not what this code writes is ignored and
-replaced. Validation's warnings are not part of a replay's output, so there are none to keep.
+config's bytes, the platform, ``sysmon_compatible``, whether the bytes have a name, the digest of
+the package's code and data (every module, the schema files, the grammar) and the interpreter
+build; an edited config, an option or an upgrade is another name, so a stale entry is never read.
+The session environment (``--env``) is not in it: it is applied when the table is compiled for
+matching, and a matcher is found by its own words. A config that does not load is never cached
+(its error comes from loading it, each time); a file that is damaged, foreign or not what this
+code writes is ignored and replaced. Validation's warnings are not part of a replay's output, so
+there are none to keep.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def cached_evaluator(data: bytes, *, path: str | None, platform: Platform, envir
     holds these bytes loaded with these options by this code; loaded and kept otherwise."""
     from ..engine import Evaluator
 
-    where = _entry_path(data, platform, sysmon_compatible)
+    where = _entry_path(data, platform, sysmon_compatible, named=path is not None)
     if where is not None:
         table = _restore(read_cached(where), path)
         if table is not None:
@@ -68,14 +69,15 @@ def cached_evaluator(data: bytes, *, path: str | None, platform: Platform, envir
     return evaluator
 
 
-def _entry_path(data: bytes, platform: str, sysmon_compatible: bool) -> Path | None:
+def _entry_path(data: bytes, platform: str, sysmon_compatible: bool, *, named: bool) -> Path | None:
     folder = cache_folder()
     code = _code_digest() if folder is not None else None
     if folder is None or code is None:
         return None
     from ..engine.regexdata import ENGINE
 
-    key = digest_of(_FORMAT, hashlib.sha256(data).hexdigest(), platform, sysmon_compatible, code, ENGINE)
+    # named: a location is kept as "the file's name" only if there is one (unnamed bytes: an entry of their own)
+    key = digest_of(_FORMAT, hashlib.sha256(data).hexdigest(), platform, sysmon_compatible, named, code, ENGINE)
     return folder / f"{_PREFIX}{key}.marshal"
 
 
@@ -95,12 +97,15 @@ def files_digest(roots: list[Path]) -> str | None:
     digest = hashlib.sha256()
     try:
         for root in roots:
+            start = len(str(root)) + 1
             for folder, subfolders, files in os.walk(root):
                 subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
                 for name in sorted(f for f in files if f.endswith((".py", ".txt", ".lark"))):
-                    file = Path(folder, name)
-                    digest.update(f"{file.relative_to(root).as_posix()}\0".encode())
-                    digest.update(hashlib.sha256(file.read_bytes()).digest())
+                    file = os.path.join(folder, name)
+                    with open(file, "rb") as stream:
+                        content = stream.read()
+                    digest.update(f"{file[start:]}\0{len(content)}\0".replace(os.sep, "/").encode())
+                    digest.update(content)
     except (OSError, ValueError):
         return None
     return digest.hexdigest()
