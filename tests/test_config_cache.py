@@ -178,17 +178,37 @@ def test_every_saved_regex_program_is_the_regex_compiled_from_its_text(shared_di
         assert from_data(program) == re.compile(text)  # a Pattern's equality compares its program
 
 
-def test_the_cli_explains_the_same_cold_warm_and_off(shared_dir: Path, cache: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    args = ["evaluate", str(shared_dir / MODULAR), str(EXAMPLES / "events.jsonl")]
+WARNED = """<Sysmon schemaversion="4.90"><EventFiltering>
+<RuleGroup groupRelation="or"><ProcessCreate onmatch="include"><Image condition="end with">\\cmd.exe</Image>
+</ProcessCreate></RuleGroup>
+<RuleGroup groupRelation="or"><ProcessCreate><Image condition="is">x</Image></ProcessCreate></RuleGroup>
+</EventFiltering></Sysmon>"""  # an element without onmatch: an error, a warning with --sysmon-compatible
+
+
+@pytest.mark.parametrize("config", ["sysmon-modular", "warned"])
+def test_the_cli_says_the_same_cold_warm_and_off(shared_dir: Path, cache: Path, tmp_path: Path, config: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    path = shared_dir / MODULAR
+    if config == "warned":
+        path = tmp_path / "warned.xml"
+        path.write_text(WARNED, "utf-8")
+    args = ["evaluate", str(path), str(EXAMPLES / "events.jsonl"), "--sysmon-compatible"]
     outputs = []
     for setting in ("", str(cache), str(cache)):
         monkeypatch.setenv(diskcache.CACHE_ENV, setting)
         index._matcher.cache_clear()
-        runs = [CliRunner().invoke(main, [*args, *fmt]) for fmt in (["--format", "jsonl"], ["--explain=full"])]
+        runs = [CliRunner().invoke(main, [*args, *fmt])
+                for fmt in (["--format", "jsonl"], ["--explain=full"], ["--format", "json"])]
         assert all(r.exit_code == 0 for r in runs), [r.output for r in runs]
-        outputs.append([r.stdout_bytes for r in runs])
+        outputs.append([(r.stdout_bytes, r.stderr_bytes) for r in runs])
     assert outputs[0] == outputs[1] == outputs[2]
+    assert len(_entries(cache)) == 1
+    if config != "warned":
+        return
+    monkeypatch.setenv(diskcache.CACHE_ENV, str(cache))
+    refused = [CliRunner().invoke(main, [*args[:-1], "--format", "jsonl"]) for _ in range(2)]  # no --sysmon-compatible
+    assert [r.exit_code for r in refused] == [2, 2]
+    assert refused[0].stderr_bytes == refused[1].stderr_bytes
     assert len(_entries(cache)) == 1
 
 
