@@ -250,6 +250,18 @@ def test_a_damaged_or_foreign_entry_is_ignored_and_rewritten(cache: Path, damage
     assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # no temporary file left
 
 
+def test_a_folder_that_cannot_be_written_means_loading_each_time(shared_dir: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(diskcache.CACHE_ENV, "")
+    fresh = load_evaluator(shared_dir / MODULAR)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv(diskcache.CACHE_ENV, str(blocker / "cache"))
+    for _ in range(2):
+        _same(fresh, load_evaluator(shared_dir / MODULAR))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
 def test_the_cache_can_be_turned_off(shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(diskcache.CACHE_ENV, "")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

@@ -75,6 +75,16 @@ def write_cached(path: Path, value: Any) -> None:
             raise
 
 
+def writable(folder: Path) -> bool:
+    """Can cache files be written to ``folder`` (made if missing)? Asked before building what
+    only a cache file needs."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
+
+
 def keep_newest(folder: Path, pattern: str, count: int) -> None:
     """Delete all but the ``count`` most recently used files matching ``pattern`` (a reader
     marks a hit with :func:`used`): one entry per edit of a config would otherwise pile up."""

@@ -26,15 +26,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..diskcache import cache_folder, digest_of, keep_newest, read_cached, used, write_cached
+from ..diskcache import cache_folder, digest_of, keep_newest, read_cached, used, writable, write_cached
 from ..errors import Location
 from ..ruletable import Aggregation, RuleFilter, RuleSet, RuleTable
 
 if TYPE_CHECKING:
     from ..engine import Evaluator
+    from ..engine.index import SavedMatcher
     from ..schema.model import Platform
 
 _FORMAT = 1
@@ -57,13 +59,14 @@ def cached_evaluator(data: bytes, *, path: str | None, platform: Platform, envir
     from ..engine.index import matchers_used
     from ..rulesource import load_rules
 
-    with matchers_used() as matchers:
+    keep = where is not None and writable(where.parent)  # else nothing is kept: load only
+    watching: AbstractContextManager[list[SavedMatcher]] = matchers_used() if keep else nullcontext([])
+    with watching as matchers:
         rules = load_rules(data, label=path, platform=platform, sysmon_compatible=sysmon_compatible)
         evaluator = Evaluator(rules.table, environment=environment, platform=rules.platform)
-        if where is not None:
-            for _ in evaluator.prepare_batches():  # the batch lookups' matchers too (kept by the evaluator)
-                pass
-    if where is not None:
+        for _ in evaluator.prepare_batches() if keep else ():  # the batch lookups' matchers too (kept by it)
+            pass
+    if keep and where is not None:
         write_cached(where, {"format": _FORMAT, "table": _table_data(evaluator.table, path), "matchers": matchers})
         keep_newest(where.parent, f"{_PREFIX}*.marshal", _KEEP)
     return evaluator
