@@ -135,7 +135,8 @@ def matchers_used() -> Iterator[list[SavedMatcher]]:
     with _matcher.watching() as seen:
         yield saved
     for (words, contained), (pattern, implied) in cast("dict[Any, Any]", seen).items():
-        saved.append((words, _RELATIONS.index(contained), to_data(pattern), pattern.pattern, implied))
+        if contained in _RELATIONS:  # (no other is used; one would only go unsaved)
+            saved.append((words, _RELATIONS.index(contained), to_data(pattern), pattern.pattern, implied))
 
 
 def restore_matchers(saved: list[SavedMatcher]) -> None:
