@@ -54,12 +54,12 @@ def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[obje
     SigmaHQ regression captures beside each rule (see docs/coverage.md, "Evidence").
     """
     started = time.perf_counter()
-    config, name = _load(config, platform)
-    evaluator = Evaluator(config, environment=environment, platform=platform)
-    items = [r for r in sigma_rules if isinstance(r, SigmaInput)]
-    others = [r for r in sigma_rules if not isinstance(r, SigmaInput)]
-    items += read_rules(others)  # type: ignore[arg-type]
     with _young_collections_only():
+        config, name = _load(config, platform)
+        evaluator = Evaluator(config, environment=environment, platform=platform)
+        items = [r for r in sigma_rules if isinstance(r, SigmaInput)]
+        others = [r for r in sigma_rules if not isinstance(r, SigmaInput)]
+        items += read_rules(others)  # type: ignore[arg-type]
         assessor = Assessor(evaluator, budget)
         results = [assessor.assess(item) for item in items]
         pool = events if isinstance(events, EventPool) or events is None else read_events(events)
@@ -74,7 +74,7 @@ def coverage(config: Config | str | os.PathLike[str], sigma_rules: Iterable[obje
 
 @contextmanager
 def _young_collections_only() -> Iterator[None]:
-    """No full garbage collection while rules are assessed (young ones still run).
+    """No full garbage collection during a coverage run (young ones still run).
 
     The assessment allocates millions of short-lived objects next to a large live heap (the
     pySigma rules): each full collection walks that whole heap, about 0.4 s for the SigmaHQ

@@ -14,6 +14,7 @@ is added; it only reports contradictions that hold for every value.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..witness import IMPOSSIBLE, Constraint
 from ..witness import solve_field as shared_solve
@@ -158,7 +159,12 @@ _CONDITION = {("eq", False): "is", ("eq", True): "is not", ("prefix", False): "b
 
 
 def _constraint(atom: Atom) -> Constraint:
-    return Constraint.of(_CONDITION[atom.kind, atom.negated], str(atom.value))
+    return _constraint_of(atom.kind, atom.negated, str(atom.value))
+
+
+@lru_cache(maxsize=1 << 14)  # the same tests recur in every solve of a field (a config's excludes)
+def _constraint_of(kind: str, negated: bool, value: str) -> Constraint:
+    return Constraint.of(_CONDITION[kind, negated], value)
 
 
 def core_view(atoms: list[Atom]) -> list[Atom]:

@@ -247,7 +247,7 @@ class Assessor:
         after = self._decide(event_id, values)
         if (before.decision, before.rule_name) != (after.decision, after.rule_name):
             return outcome, False
-        return dataclasses.replace(outcome, values=values), complete
+        return Outcome(outcome.status, values, outcome.why, outcome.atoms), complete
 
     def _decide(self, event_id: int, values: dict[str, str]) -> Decision:
         """The evaluator's decision, the last one remembered: a witness is decided as the solver
@@ -283,7 +283,7 @@ def _with_references(outcome: Outcome, refs: list[tuple[str, str, bool]]) -> Out
         elif values.get(left, "-") == values.get(right, "-"):
             values[left] = values.get(left, "") + "q"
     # The tests on the touched fields still bind the value: the realization checks them.
-    return dataclasses.replace(outcome, values=values)
+    return Outcome(outcome.status, values, outcome.why, outcome.atoms)
 
 
 def enumerations(event_id: int, formula: Formula, platform: Platform) -> list[Formula]:
