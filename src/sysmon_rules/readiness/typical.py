@@ -77,8 +77,8 @@ def _pick(formula: Formula, k: int, into: list[Atom]) -> bool:
 def typical_events(event_id: int, field_names: tuple[str, ...], detection: Formula,
                    trees: list[object]) -> list[Event]:
     """Realistic events of ``event_id`` that satisfy ``detection`` (and the pySigma trees)."""
-    out: dict[tuple[tuple[str, str], ...], Event] = {}
-    rejected: set[tuple[tuple[str, str], ...]] = set()  # the checks below are pure: each event once
+    out: dict[frozenset[tuple[str, str]], Event] = {}
+    rejected: set[frozenset[tuple[str, str]]] = set()  # the checks below are pure: each event once
     subject = _subject(detection)
     refs = [r for t in trees for r in fieldrefs(t, field_names)]  # type: ignore[arg-type]
     contexts = _contexts(event_id, field_names)
@@ -86,12 +86,14 @@ def typical_events(event_id: int, field_names: tuple[str, ...], detection: Formu
         tested = _case_values(event_id, field_names, case, subject)
         if tested is None:
             continue  # no realistic value meets the case's tests on some field
+        by_field, values = tested
+        rest = [(n, by_field.get(n)) for n in field_names if n not in values and n != "RuleName"]
         for context in contexts:
-            fields = _filled(event_id, field_names, *tested, context)
+            fields = _filled(event_id, rest, by_field, values, context)
             if fields is None:
                 continue
             _refer(fields, refs)
-            key = tuple(sorted(fields.items()))
+            key = frozenset(fields.items())
             if key in out or key in rejected:
                 continue
             if not (all(in_domain(event_id, k, v) for k, v in fields.items())
@@ -178,24 +180,22 @@ def _case_values(event_id: int, names: tuple[str, ...], case: tuple[Atom, ...],
     return by_field, values
 
 
-def _filled(event_id: int, names: tuple[str, ...], by_field: dict[str, list[Atom]], tested: dict[str, str],
-            context: dict[str, str]) -> dict[str, str] | None:
-    """The case's values with every other field of the event filled in ``context``, or None."""
+def _filled(event_id: int, rest: list[tuple[str, list[Atom] | None]], by_field: dict[str, list[Atom]],
+            tested: dict[str, str], context: dict[str, str]) -> dict[str, str] | None:
+    """The case's values with every other field of the event (``rest``, with the case's atoms on
+    it) filled in ``context``, in the event's field order; None when a field cannot be filled."""
     values = dict(tested)
-    for name in names:
-        if name in values or name == "RuleName":
-            continue
-        atoms = by_field.get(name)
-        if not atoms:  # the first realistic option there is
+    for name, on_field in rest:
+        if not on_field:  # the first realistic option there is
             value = context.get(name) or (name in _LINKED and _linked(name, values)) or _usual(event_id, name)
             if value:
                 values[name] = value
             continue
         options = [context.get(name, ""), _linked(name, values) or "", TYPICAL.get(name, ""),
                    *domain_examples(event_id, name)]
-        value = next((o for o in options if o and all(a.holds(o) for a in atoms)), None)
+        value = next((o for o in options if o and all(a.holds(o) for a in on_field)), None)
         if value is None:
-            value = solve_field(atoms).value
+            value = solve_field(on_field).value
         if value is None:
             return None
         values[name] = value
