@@ -40,7 +40,7 @@ class FieldCache:
 
     Both are pure, and a search meets the same field's tests again in every branch, as do a
     rule's other searches and the next rules against the same config (its excludes). One cache
-    per config's assessment: it holds that config's atoms alive.
+    per config's assessment (it holds atoms alive), emptied when it reaches ``_CACHED`` entries.
     """
 
     __slots__ = ("_conflicts", "_solved")
@@ -56,14 +56,21 @@ class FieldCache:
         key = tuple(map(id, atoms))
         found = self._conflicts.get(key)
         if found is None:
+            if len(self._conflicts) >= _CACHED:
+                self._conflicts.clear()
             found = self._conflicts[key] = (atoms, quick_conflict(list(atoms)))
         return found[1]
 
     def solve(self, atoms: tuple[Atom, ...]) -> FieldResult:
         found = self._solved.get(atoms)
         if found is None:
+            if len(self._solved) >= _CACHED:
+                self._solved.clear()
             found = self._solved[atoms] = solve_field(list(atoms))
         return found
+
+
+_CACHED = 1 << 15  # entries per kind: most answers are asked again within a rule or the next few
 
 
 def quick_conflict(atoms: list[Atom]) -> str | None:
