@@ -13,12 +13,13 @@ is added; it only reports contradictions that hold for every value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ..witness import IMPOSSIBLE, Constraint
 from ..witness import solve_field as shared_solve
-from .formula import CORE, MARKERS, Atom
+from .formula import CORE, MARKERS, And, Atom, Formula
 from .instances import instances as _instances
 from .members import Members
 
@@ -43,7 +44,7 @@ class FieldCache:
     per config's assessment (it holds atoms alive), emptied when it reaches ``_CACHED`` entries.
     """
 
-    __slots__ = ("_conflicts", "_solved")
+    __slots__ = ("_conflicts", "_orders", "_solved")
 
     def __init__(self) -> None:
         # Conflicts are cheap and asked often: keyed by the atoms' identities (hashing an atom's
@@ -51,6 +52,7 @@ class FieldCache:
         # reused while it stands. Solving is dear: keyed by value, equal atoms of other rules hit.
         self._conflicts: dict[tuple[int, ...], tuple[tuple[Atom, ...], str | None]] = {}
         self._solved: dict[tuple[Atom, ...], FieldResult] = {}
+        self._orders: dict[int, tuple[Formula, tuple[Formula, ...]]] = {}  # by identity, as conflicts
 
     def conflict(self, atoms: tuple[Atom, ...]) -> str | None:
         key = tuple(map(id, atoms))
@@ -68,6 +70,16 @@ class FieldCache:
                 self._solved.clear()
             found = self._solved[atoms] = solve_field(list(atoms))
         return found
+
+    def ordered(self, conjunction: And, key: Callable[[Formula], int]) -> tuple[Formula, ...]:
+        """The items of ``conjunction`` sorted by ``key``, remembered: a search meets the same
+        conjunction in every branch that reaches it."""
+        found = self._orders.get(id(conjunction))
+        if found is None:
+            if len(self._orders) >= _CACHED:
+                self._orders.clear()
+            found = self._orders[id(conjunction)] = (conjunction, tuple(sorted(conjunction.items, key=key)))
+        return found[1]
 
 
 _CACHED = 1 << 15  # entries per kind: most answers are asked again within a rule or the next few

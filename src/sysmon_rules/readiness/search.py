@@ -67,7 +67,7 @@ def _run(pending: _Pending, store: _Store, exact: _Exact, stack: list[tuple[_Pen
                 return None
         elif type(head) is And:
             # Plain tests first: a contradiction among them prunes before any OR below is split.
-            for item in reversed(sorted(head.items, key=_splits_later)):
+            for item in reversed(cache.ordered(head, _splits_later)):
                 pending = (item, pending)
         elif type(head) is Or:
             for item in reversed(head.items):
