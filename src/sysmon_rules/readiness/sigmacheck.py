@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import cast
 
 from sigma.conditions import (
     ConditionAND,
@@ -39,14 +40,19 @@ _EMPTY = ("", "-")
 
 def sigma_matches(tree: object, event_id: int, fields: Mapping[str, str]) -> bool:
     """The truth of a pySigma condition tree for an event (Sigma field names -> raw values)."""
-    # The leaf first: its class is a plain one, the others are ABCs (a slower isinstance).
+    # The leaf first: its class is a plain one, the others are ABCs (a slower isinstance; the
+    # exact classes are looked up first for the same reason).
     if isinstance(tree, ConditionFieldEqualsValueExpression):
         name = str(tree.field)
         value = str(event_id) if name.lower() == "eventid" else _lookup(fields, name)
-        if isinstance(tree.value, SigmaFieldReference):  # the same value as another field (case folded)
+        if type(tree.value) is not SigmaString and isinstance(tree.value, SigmaFieldReference):
+            # the same value as another field (case folded)
             other = str(event_id) if tree.value.field.lower() == "eventid" else _lookup(fields, tree.value.field)
             return value.lower() == other.lower()
         return value_matches(tree.value, value)
+    combine = _COMBINE.get(type(tree))
+    if combine is not None:
+        return combine(sigma_matches(a, event_id, fields) for a in cast("ConditionAND | ConditionOR", tree).args)
     if isinstance(tree, ConditionAND):
         return all(sigma_matches(a, event_id, fields) for a in tree.args)
     if isinstance(tree, ConditionOR):
@@ -54,6 +60,9 @@ def sigma_matches(tree: object, event_id: int, fields: Mapping[str, str]) -> boo
     if isinstance(tree, ConditionNOT):
         return not sigma_matches(tree.args[0], event_id, fields)
     raise TypeError(f"cannot evaluate {type(tree).__name__}")
+
+
+_COMBINE: dict[type, Callable[[Iterable[bool]], bool]] = {ConditionAND: all, ConditionOR: any}
 
 
 def text_fields(fields: Mapping[str, object]) -> dict[str, str]:
