@@ -8,6 +8,7 @@ names Arrow cannot hold, and drawn EventData of every JSON shape the parser can 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -153,8 +154,58 @@ def test_drawn_records_give_the_events_batch(bodies: list[dict[str, Any]]) -> No
 
 def test_unusual_system_shapes_take_the_event_path() -> None:
     for system in ({"EventID": {"#text": 1, "#attributes": {"Qualifiers": 0}}}, {"EventID": "1"},
-                   {"EventID": True}, {"EventID": 1, "Computer": 7}):
+                   {"EventID": True}, {"EventID": 1, "Computer": 7}, {"EventID": 65536}, {"EventID": -1}):
         body = {"System": {"Provider": {"#attributes": {"Name": PROVIDER}}, **system}, "EventData": {"Image": "x"}}
         assert _row(body, 1, "log.evtx", EvtxRow) is None
     other = {"System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}}, "EventID": 4624}}
     assert _row(other, 1, "log.evtx", EvtxRow) is None
+
+
+# Record texts as the collector's hot loop sees them: the usual shape decoded by a typed decoder,
+# every other one by the exact path. Odd System parts, other providers, text no JSON reader takes
+# alike (big numbers, duplicate keys, deep nesting, damage) must give the same events and counts.
+ODD_SYSTEM = st.fixed_dictionaries({}, optional={
+    "EventID": st.one_of(st.sampled_from([1, 3]), st.booleans(), st.floats(allow_nan=False), st.text(max_size=2),
+                         st.just({"#text": 1, "#attributes": {"Qualifiers": 0}}), st.integers(2**63, 2**70)),
+    "Computer": st.one_of(st.none(), st.just("WS1"), st.integers(0, 9), st.just({"#text": "x"})),
+    "Channel": st.one_of(st.none(), st.just("Security"), st.integers(0, 9), st.just({"#text": "Application"})),
+    "Provider": st.one_of(st.just({"#attributes": {"Name": PROVIDER}}),
+                          st.just({"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}}),
+                          st.just({"#attributes": {"Name": 5}}), st.just({"#attributes": None}), st.none(),
+                          st.just({}), st.just("x"))})
+TEXT_EDITS = st.sampled_from([
+    lambda text: text, lambda text: text[:-3], lambda text: text.replace("}}", "},\"Event\":5}", 1),
+    lambda text: text.replace('"System":', '"System":{},"System":', 1),
+    lambda text: text.replace('"EventData":', '"EventData":{"Image":"a"},"EventData":', 1),
+    lambda text: text.replace('"EventData":{', '"EventData":{"Big":184467440737095516160,"Deep":' + "[" * 1100
+                              + "]" * 1100 + ",", 1),
+    lambda text: text.replace('"EventData":{', '"EventData":{"Big":-92233720368547758090,', 1),
+    lambda text: text.replace('"Provider":', '"Junk":"\\ud800","Provider":', 1)])
+
+
+@st.composite
+def _record_texts(draw: st.DrawFn) -> list[dict[str, Any]]:
+    records = []
+    for number, body in enumerate(_bodies(draw), 1):
+        if draw(st.booleans()):
+            body["System"] = {**body["System"], **draw(ODD_SYSTEM)}
+        if draw(st.integers(0, 9)) == 0:
+            body = draw(st.sampled_from([{}, {"System": None}, {"System": []}, {"EventData": {"a": 1}}]))
+        text = draw(TEXT_EDITS)(json.dumps({"Event": body}, separators=(",", ":")))  # any integer
+        records.append({"event_record_id": number if draw(st.integers(0, 9)) else None, "data": text})
+    return records
+
+
+@settings(max_examples=200, deadline=None)
+@given(_record_texts())
+def test_the_hot_loop_reads_record_texts_as_the_exact_path(records: list[dict[str, Any]]) -> None:
+    from sysmon_rules.collectors.evtxfile import _Seen
+
+    found = []
+    for rows in (EvtxRow, None):
+        warned: list[str] = []
+        source = Source("log.evtx", warn=warned.append)
+        items = list(EvtxCollector()._records(source, iter(records), rows, _Seen()))
+        events = [item.event() if isinstance(item, EvtxRow) else item for item in items]
+        found.append((events, source.stats, warned))
+    assert found[0] == found[1]

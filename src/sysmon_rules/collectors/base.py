@@ -143,7 +143,10 @@ class Source:
             if once is not None:
                 return _gunzip_head(once.prefix, size)
             with self._open_raw() as stream:
-                return _gunzip_head(stream.read(_OnceStream.PREFIX), size)
+                head = stream.read(size)  # gzip needs more of its compressed bytes: read them only then
+                if head.startswith(GZIP_MAGIC):
+                    head += stream.read(max(0, _OnceStream.PREFIX - len(head)))
+                return _gunzip_head(head, size)
         except DAMAGE_ERRORS as exc:
             kind = "zip member" if isinstance(exc, zipfile.BadZipFile | NotImplementedError) else "gzip stream"
             raise DamagedInput(f"{self.name}: damaged {kind} ({exc or type(exc).__name__})") from exc

@@ -21,6 +21,7 @@ drawn records); anything Arrow refuses (a file name that is not UTF-8) takes tha
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
@@ -40,15 +41,16 @@ _OPEN, _CLOSE, _EMPTY = (pa.scalar(text, pa.string()) for text in ("{", "}", "")
 class EvtxRow:
     """One Sysmon record, parsed but not yet an event: turned into columns with others."""
 
-    __slots__ = ("computer", "data", "event_id", "record", "source")
+    __slots__ = ("columns", "computer", "data", "event_id", "record", "source")
 
     def __init__(self, event_id: int, data: dict[str, Any] | None, record: int | None, source: str,
-                 computer: str | None) -> None:
+                 computer: str | None, columns: frozenset[str] | None = None) -> None:
         self.event_id = event_id
         self.data = data  # the EventData object as parsed; None when it has no fields
         self.record = record
         self.source = source
         self.computer = computer
+        self.columns = columns  # the source's ``columns``: the fields a batch must hold (None: all)
 
     def event(self) -> Event:
         """The event ``EvtxCollector.events`` gives for this record."""
@@ -72,15 +74,18 @@ def _columns(rows: Sequence[EvtxRow]) -> pa.RecordBatch:
     parts: dict[str, list[tuple[int, pa.Array]]] = {}  # name -> (group start in `order`, its values)
     extras: dict[int, list[tuple[str, str]]] = {}
     known = frozenset(field_names())
+    wanted = _wanted(rows)
     for names, members in groups.items():
         start = len(order)
         order.extend(members)
-        if not names:
+        # the element's own attributes ("#...") are not fields; the fields no one reads are left out
+        picked = [n for n in names if n[:1] != "#" and (wanted is None or n in wanted)]
+        if not picked:
             continue
-        values = zip(*[tuple(rows[i].data.values()) for i in members], strict=True)  # type: ignore[union-attr]
-        for name, column in zip(names, values, strict=True):
-            if name[:1] == "#":  # the element's own attributes, not a field
-                continue
+        datas: list[dict[str, Any]] = [rows[i].data for i in members]  # type: ignore[misc]  # names: data
+        values = [tuple(map(itemgetter(picked[0]), datas))] if len(picked) == 1 else \
+            zip(*map(itemgetter(*picked), datas), strict=True)
+        for name, column in zip(picked, values, strict=True):
             rendered = _render(name, column, braces=name not in known)  # known names: braced once, below
             if name in known:
                 parts.setdefault(name, []).append((start, rendered))
@@ -88,6 +93,16 @@ def _columns(rows: Sequence[EvtxRow]) -> pa.RecordBatch:
                 for i, value in zip(members, rendered.to_pylist(), strict=True):
                     extras.setdefault(i, []).append((name, value))
     return _assemble(rows, order, parts, extras)
+
+
+def _wanted(rows: Sequence[EvtxRow]) -> frozenset[str] | None:
+    """The known fields the batch must hold (None: all, and the unknown ones as ``extra_fields``).
+    Rendering a value never fails, so the fields left out cannot change what is read or counted;
+    they come null, as ``Source.columns`` allows."""
+    asked = {row.columns for row in rows}
+    if None in asked:
+        return None
+    return frozenset().union(*asked) & frozenset(field_names())  # type: ignore[arg-type]
 
 
 def _render(name: str, values: tuple[Any, ...], braces: bool) -> pa.Array:
