@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sysmon_rules.collectors import EventStream
-from sysmon_rules.collectors.arrow import batches
+from sysmon_rules.collectors.arrow import batches, field_names
 from sysmon_rules.collectors.base import Source
 from sysmon_rules.collectors.evtxcolumns import EvtxRow
 from sysmon_rules.collectors.evtxfile import PROVIDER, EvtxCollector, _row, event_from_json
@@ -209,3 +209,37 @@ def test_the_hot_loop_reads_record_texts_as_the_exact_path(records: list[dict[st
         events = [item.event() if isinstance(item, EvtxRow) else item for item in items]
         found.append((events, source.stats, warned))
     assert found[0] == found[1]
+
+
+@pytest.mark.parametrize("kept", [frozenset({"Image", "ProcessId", "ProcessGuid", "DestinationPort"}), frozenset(),
+                                  frozenset({"Custom", "Image"})])
+def test_a_projected_reading_keeps_what_the_full_reading_gives(shared_dir: Path, tmp_path: Path,
+                                                               kept: frozenset[str]) -> None:
+    """Only the fields a replay reads (``columns``): the same rows, counts and warnings, the same
+    values in every kept column, the others null (a damaged file and an XML event with an unknown
+    field in the mix)."""
+    data = bytearray((shared_dir / "corpus" / "evtx" / SAMPLE).read_bytes())
+    starts = [m.start() for m in re.finditer(rb"\*\*\x00\x00", bytes(data))]
+    data[starts[7] + 24:starts[7] + 80] = b"\xff" * 56
+    (tmp_path / "damaged.evtx").write_bytes(bytes(data))
+    (tmp_path / "b.xml").write_text(
+        '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+        f'<Provider Name="{PROVIDER}"/><EventID>1</EventID></System>'
+        '<EventData><Data Name="Image">C:\\x.exe</Data><Data Name="Custom">1</Data></EventData></Event>\n')
+    inputs = [shared_dir / "corpus" / "evtx", tmp_path]
+    read = []
+    for columns in (kept, None):
+        warned: list[str] = []
+        stream = EventStream(inputs, warn=warned.append, columns=columns, workers=1)
+        read.append((pa.Table.from_batches(list(stream.batches(500))), stream.stats, warned))
+    (projected, stats, warned), (full, *rest) = read
+    assert (stats, warned) == tuple(rest) and stats.skipped == 1
+    assert projected.schema == full.schema and projected.num_rows == full.num_rows == 3241 + 529 + 1
+    sources = projected.column("source").to_pylist()
+    for name in projected.schema.names:
+        if name in kept or name not in field_names():
+            assert projected.column(name).equals(full.column(name)) or name == "extra_fields", name
+        else:  # left out of the EVTX rows (the XML collector may keep them: Source.columns allows both)
+            values = projected.column(name).to_pylist()
+            assert all(v is None for v, source in zip(values, sources, strict=True) if source.endswith(".evtx")), name
+    assert full.column("ProcessGuid").null_count < full.num_rows  # the full reading has what was left out
