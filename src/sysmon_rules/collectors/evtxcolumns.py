@@ -21,6 +21,7 @@ drawn records); anything Arrow refuses (a file name that is not UTF-8) takes tha
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -34,6 +35,8 @@ from .evtxvalues import BARE_GUID, GUID_SUFFIXES, fields_of, render
 # The bare-GUID pattern as a whole-value RE2 match (RE2's $ is the end of the text only).
 _BARE_GUID = pc.MatchSubstringOptions(f"^{BARE_GUID}$")
 _NONE = type(None)
+# The value types one Arrow conversion renders (bool is its own type in Python's eyes here).
+_ONE_TYPE = ({str, _NONE}, {int, _NONE}, {bool, _NONE})
 # Typed scalars: pyarrow converting a bare Python value looks for dateutil on every call (~0.1 ms).
 _OPEN, _CLOSE, _EMPTY = (pa.scalar(text, pa.string()) for text in ("{", "}", ""))
 
@@ -71,7 +74,7 @@ def _columns(rows: Sequence[EvtxRow]) -> pa.RecordBatch:
     for position, row in enumerate(rows):
         groups.setdefault(tuple(row.data) if row.data else (), []).append(position)
     order: list[int] = []
-    parts: dict[str, list[tuple[int, pa.Array]]] = {}  # name -> (group start in `order`, its values)
+    pieces: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}  # name -> (group start in `order`, its values)
     extras: dict[int, list[tuple[str, str]]] = {}
     known = frozenset(field_names())
     wanted = _wanted(rows)
@@ -86,13 +89,28 @@ def _columns(rows: Sequence[EvtxRow]) -> pa.RecordBatch:
         values = [tuple(map(itemgetter(picked[0]), datas))] if len(picked) == 1 else \
             zip(*map(itemgetter(*picked), datas), strict=True)
         for name, column in zip(picked, values, strict=True):
-            rendered = _render(name, column, braces=name not in known)  # known names: braced once, below
             if name in known:
-                parts.setdefault(name, []).append((start, rendered))
-            else:
-                for i, value in zip(members, rendered.to_pylist(), strict=True):
-                    extras.setdefault(i, []).append((name, value))
-    return _assemble(rows, order, parts, extras)
+                pieces.setdefault(name, []).append((start, column))
+                continue
+            for i, value in zip(members, _render(name, column, braces=True).to_pylist(), strict=True):
+                extras.setdefault(i, []).append((name, value))
+    return _assemble(rows, order, {name: _rendered(name, found) for name, found in pieces.items()}, extras)
+
+
+def _rendered(name: str, pieces: list[tuple[int, tuple[Any, ...]]]) -> list[tuple[int, pa.Array]]:
+    """Each group's values of one known field rendered (bare GUIDs left for ``_braced_dictionary``):
+    by one Arrow conversion for all the groups when their values share one JSON type."""
+    kinds = [set(map(type, values)) for _, values in pieces]
+    alike = set().union(*kinds)
+    if len(pieces) == 1 or not any(alike <= kind for kind in _ONE_TYPE):
+        return [(start, _render(name, values, braces=False, kinds=kind))
+                for (start, values), kind in zip(pieces, kinds, strict=True)]
+    column = _render(name, tuple(chain.from_iterable(values for _, values in pieces)), braces=False, kinds=alike)
+    spans, at = [], 0
+    for start, values in pieces:
+        spans.append((start, column.slice(at, len(values))))
+        at += len(values)
+    return spans
 
 
 def _wanted(rows: Sequence[EvtxRow]) -> frozenset[str] | None:
@@ -105,10 +123,11 @@ def _wanted(rows: Sequence[EvtxRow]) -> frozenset[str] | None:
     return frozenset().union(*asked) & frozenset(field_names())  # type: ignore[arg-type]
 
 
-def _render(name: str, values: tuple[Any, ...], braces: bool) -> pa.Array:
-    """``render(name, value)`` for each value, by Arrow when the values share one JSON type;
-    without ``braces``, bare GUIDs in text are left for :func:`_braced_dictionary`."""
-    kinds = set(map(type, values))
+def _render(name: str, values: tuple[Any, ...], braces: bool, kinds: set[type] | None = None) -> pa.Array:
+    """``render(name, value)`` for each value, by Arrow when the values share one JSON type
+    (``kinds``: their types, when known); without ``braces``, bare GUIDs in text are left for
+    :func:`_braced_dictionary`."""
+    kinds = set(map(type, values)) if kinds is None else kinds
     nulls = _NONE in kinds
     try:
         if kinds <= {str, _NONE}:
