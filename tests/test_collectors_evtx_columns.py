@@ -177,8 +177,8 @@ TEXT_EDITS = st.sampled_from([
     lambda text: text, lambda text: text[:-3], lambda text: text.replace("}}", "},\"Event\":5}", 1),
     lambda text: text.replace('"System":', '"System":{},"System":', 1),
     lambda text: text.replace('"EventData":', '"EventData":{"Image":"a"},"EventData":', 1),
-    lambda text: text.replace('"EventData":{', '"EventData":{"Big":184467440737095516160,"Deep":' + "[" * 1100
-                              + "]" * 1100 + ",", 1),
+    lambda text: text.replace('"EventData":{', '"EventData":{"Big":184467440737095516160,"Deep":' + "[" * 100_000
+                              + "]" * 100_000 + ",", 1),
     lambda text: text.replace('"EventData":{', '"EventData":{"Big":-92233720368547758090,', 1),
     lambda text: text.replace('"Provider":', '"Junk":"\\ud800","Provider":', 1)])
 
@@ -243,3 +243,16 @@ def test_a_projected_reading_keeps_what_the_full_reading_gives(shared_dir: Path,
             values = projected.column(name).to_pylist()
             assert all(v is None for v, source in zip(values, sources, strict=True) if source.endswith(".evtx")), name
     assert full.column("ProcessGuid").null_count < full.num_rows  # the full reading has what was left out
+
+
+def test_a_record_nested_beyond_the_decoders_depth_is_skipped_and_counted() -> None:
+    from sysmon_rules.collectors.evtxfile import _Seen
+
+    nested = "[" * 100_000 + "]" * 100_000
+    deep = json.dumps({"Event": {"System": {"Provider": {"#attributes": {"Name": PROVIDER}}, "EventID": 1},
+                                 "EventData": {"Deep": 0}}}).replace('"Deep": 0', f'"Deep": {nested}')
+    for rows in (EvtxRow, None):
+        warned: list[str] = []
+        source = Source("log.evtx", warn=warned.append)
+        assert list(EvtxCollector()._records(source, iter([{"event_record_id": 4, "data": deep}]), rows, _Seen())) == []
+        assert source.stats.skipped == 1 and "log.evtx" in warned[0] and "RecursionError" in warned[0]

@@ -59,6 +59,9 @@ class _Usual(msgspec.Struct):
 
 _USUAL = msgspec.json.Decoder(_Usual)
 _JSON = msgspec.json.Decoder()
+# What a record's text or shape may raise (msgspec.DecodeError is a ValueError; nesting beyond
+# the decoder's depth, a RecursionError): the record is skipped as damaged.
+_UNREADABLE = (KeyError, ValueError, TypeError, AttributeError, RecursionError)
 # A parser that keeps failing on one file has lost its place: stop there instead of spinning.
 _MAX_FAILURES = 1000
 
@@ -166,24 +169,31 @@ class EvtxCollector:
                     if row is not None:
                         yield row
                         continue
-                item = self._item(source, record, position, rows)
+                try:  # decoded in this frame, as the row's decoder above: the same nesting limit
+                    decoded: Any = _JSON.decode(record["data"])
+                except _UNREADABLE as exc:
+                    decoded = exc
+                item = self._item(source, record, decoded, position, rows)
                 if item is not None:
                     yield item
         finally:
             seen.highest = None if highest < 0 and seen.highest is None else highest
 
-    def _item(self, source: Source, record: Mapping[str, Any], position: int,
+    def _item(self, source: Source, record: Mapping[str, Any], decoded: Any, position: int,
               rows: type[EvtxRow] | None) -> Event | EvtxRow | None:
+        """The record's event or row (``decoded``: its JSON text decoded, or why not), or None."""
         record_id = record.get("event_record_id")
         if not isinstance(record_id, int):
             record_id = None
         try:
-            body = _JSON.decode(record["data"])["Event"]
+            if isinstance(decoded, BaseException):
+                raise decoded
+            body = decoded["Event"]
             row = _row(body, record_id, source.name, rows, source.columns) if rows is not None else None
             if row is not None:
                 return row
             event, channel = event_from_json(body, Origin(source.name, record=record_id))
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:  # msgspec.DecodeError is a ValueError
+        except _UNREADABLE as exc:
             where = str(Origin(source.name, record=record_id)) if record_id is not None else f"{source.name}#{position}"
             source.skip(where, f"unreadable record ({type(exc).__name__}: {exc})")
             return None
