@@ -6,10 +6,11 @@ of the usual shape (an integer ``EventID``, a text ``Computer``, EventData an ob
 :class:`EvtxRow` holding its parsed EventData, and many rows, of many files, become one batch:
 
 - rows are grouped by their EventData names (records of one event type and schema version share
-  them, in order), so each group's values are split into columns by ``zip`` in C, not per field;
-- each column is rendered as :func:`evtxvalues.render` renders one value, by Arrow when all of its
-  values are of one JSON type (strings, GUIDs, integers, booleans, nulls), and by ``render``
-  itself value by value otherwise (floats, ``#text`` objects, mixed types);
+  them, in order), so each group's values are split into columns by ``zip`` in C, not per field,
+  and only for the fields the reader reads (``Source.columns``; the others come null);
+- each field is rendered as :func:`evtxvalues.render` renders one value, by one Arrow conversion
+  for all the groups whose values are of one JSON type (strings, GUIDs, integers, booleans,
+  nulls), and by ``render`` itself value by value otherwise (floats, ``#text`` objects, mixed types);
 - the groups' columns are concatenated, dictionary-encoded and put back in input order with one
   ``take`` each, and bare GUIDs braced once per column, on its distinct values.
 
