@@ -4,8 +4,9 @@ Rows: CLI start-up (``--help``, and imports + config of a replay) and end to end
 lines (half real EVTX records, half built from sysmon-modular's own rule values:
 ``mixed_events.py``) with sysmon-modular's config, in-process ``decide`` and ``decide_batch``
 decisions/s, EVTX read -> decisions against the raw ``evtx`` parser (the corpus x12 in one
-process; reading the columns a replay reads, ``columns_read``), a Dask LocalCluster of 2 workers against one process on 1M events, and peak RSS of the
-CLI on 50k to 1M mixed JSON lines from a file and from stdin. Each row prints wall time and CPU
+process; reading the columns a replay reads, ``columns_read``), a Dask LocalCluster of 2
+workers against one process on 1M events, and peak RSS of the CLI on 50k to 1M mixed JSON
+lines from a file and from stdin. Each row prints wall time and CPU
 time (user+sys) and the load average next to it: the machine may be shared, and a target missed
 only under load shows as a CPU time that would meet it.
 
