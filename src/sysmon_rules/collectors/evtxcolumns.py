@@ -22,10 +22,12 @@ drawn records); anything Arrow refuses (a file name that is not UTF-8) takes tha
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 from itertools import chain
 from operator import itemgetter
 from typing import Any
 
+import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -47,33 +49,99 @@ class EvtxRow:
 
     __slots__ = ("columns", "computer", "data", "event_id", "record", "source")
 
-    def __init__(self, event_id: int, data: dict[str, Any] | None, record: int | None, source: str,
-                 computer: str | None, columns: frozenset[str] | None = None) -> None:
+    def __init__(self, event_id: int, data: dict[str, Any] | msgspec.Struct | None, record: int | None,
+                 source: str, computer: str | None, columns: frozenset[str] | None = None) -> None:
         self.event_id = event_id
-        self.data = data  # the EventData object as parsed; None when it has no fields
+        # The EventData object as parsed (None when it has no fields); with ``columns``, its
+        # ``projected(columns)`` struct: the fields read, absent ones None, a JSON null as "".
+        self.data = data
         self.record = record
         self.source = source
         self.computer = computer
         self.columns = columns  # the source's ``columns``: the fields a batch must hold (None: all)
 
     def event(self) -> Event:
-        """The event ``EvtxCollector.events`` gives for this record."""
-        return Event.read(self.event_id, fields_of(self.data) if self.data else {},
+        """The event ``EvtxCollector.events`` gives for this record (with ``columns``: its
+        fields that are read)."""
+        data = self.data
+        if isinstance(data, msgspec.Struct):
+            data = {name: value for name, value in zip(data.__struct_encode_fields__, msgspec.structs.astuple(data),
+                                                       strict=True) if value is not None}
+        return Event.read(self.event_id, fields_of(data) if data else {},
                           Origin(self.source, self.record, None, self.computer))
 
     @staticmethod
     def to_batch(rows: Sequence[EvtxRow], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch:
         """The rows as one batch in ``arrow.schema()``'s layout, in order."""
         try:
+            asked = {row.columns for row in rows}
+            if len(asked) == 1 and None not in asked:
+                return _projected_columns(rows, projected(*asked))
+            if any(isinstance(row.data, msgspec.Struct) for row in rows):  # rows of streams reading other fields
+                return to_batch([row.event() for row in rows], unencodable)
             return _columns(rows)
         except UnicodeEncodeError:  # a source name Arrow cannot hold: the events' path names each one
             return to_batch([row.event() for row in rows], unencodable)
 
 
+# A value of EventData that is not null: a JSON null makes the record take the exact path,
+# which keeps it apart from an absent field (None) by rendering it as "".
+_VALUE = str | int | float | bool | dict | list  # type: ignore[type-arg]
+
+
+@cache
+def projected(columns: frozenset[str]) -> type[msgspec.Struct]:
+    """The EventData struct of a reading of ``columns``: the known fields among them, in
+    ``field_names`` order, absent ones None; the JSON names kept apart from attribute names."""
+    names = [name for name in field_names() if name in columns]
+    return msgspec.defstruct("EventData", [(f"f{i}", _VALUE, None) for i in range(len(names))],  # null: not a _VALUE
+                             rename=dict(zip([f"f{i}" for i in range(len(names))], names, strict=True)))
+
+
+def as_projected(data: dict[str, Any] | None, columns: frozenset[str]) -> msgspec.Struct:
+    """An EventData object as its ``projected(columns)`` struct (a JSON null as "": as rendered)."""
+    kind = projected(columns)
+    data = data or {}
+    return kind(*("" if (value := data.get(name, _ABSENT)) is None else None if value is _ABSENT else value
+                  for name in kind.__struct_encode_fields__))
+
+
+_ABSENT = object()
+
+
+def _projected_columns(rows: Sequence[EvtxRow], kind: type[msgspec.Struct]) -> pa.RecordBatch:
+    """The batch of rows holding ``kind`` structs: each field's values over all the rows at once
+    (absent: null), rendered as :func:`_render` renders them."""
+    empty = msgspec.structs.astuple(kind())
+    values = zip(*[msgspec.structs.astuple(row.data) if row.data is not None else empty  # type: ignore[arg-type]
+                   for row in rows], strict=True)
+    parts: dict[str, list[tuple[int, pa.Array]]] = {}
+    for name, column in zip(kind.__struct_encode_fields__, values, strict=True):
+        kinds = set(map(type, column))
+        if kinds != {_NONE}:
+            parts[name] = [(0, _render_present(name, column, kinds))]
+    return _assemble(rows, list(range(len(rows))), parts, {})
+
+
+def _render_present(name: str, values: tuple[Any, ...], kinds: set[type]) -> pa.Array:
+    """``render`` of each value, None (an absent field) as null; bare GUIDs left for
+    :func:`_braced_dictionary`."""
+    try:
+        if kinds <= {str, _NONE}:
+            return pa.array(values, pa.string())
+        if kinds <= {int, _NONE}:
+            return pa.array(values, pa.int64()).cast(pa.string())
+        if kinds <= {bool, _NONE}:
+            return pa.array(values, pa.bool_()).cast(pa.string())
+    except OverflowError:  # an integer beyond 64 bits: Python's own decimal text, below
+        pass
+    return pa.array([None if value is None else render(name, value) for value in values], pa.string())
+
+
 def _columns(rows: Sequence[EvtxRow]) -> pa.RecordBatch:
     groups: dict[tuple[str, ...], list[int]] = {}
     for position, row in enumerate(rows):
-        groups.setdefault(tuple(row.data) if row.data else (), []).append(position)
+        groups.setdefault(tuple(row.data) if row.data else (), []).append(position)  # type: ignore[arg-type]  # dicts
     order: list[int] = []
     pieces: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}  # name -> (group start in `order`, its values)
     extras: dict[int, list[tuple[str, str]]] = {}

@@ -13,6 +13,7 @@ import io
 import zlib
 from collections import deque
 from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, cast
 
 import msgspec
@@ -58,6 +59,16 @@ class _Usual(msgspec.Struct):
 
 
 _USUAL = msgspec.json.Decoder(_Usual)
+
+
+@cache
+def _decoder(columns: frozenset[str]) -> msgspec.json.Decoder[Any]:
+    """``_USUAL`` for a reading of ``columns``: only the EventData fields read are built (as
+    ``evtxcolumns.projected``); a JSON null in one of them takes the exact path too."""
+    from .evtxcolumns import projected
+
+    body = msgspec.defstruct("_Body", [("System", _System), ("EventData", projected(columns) | None, None)])
+    return msgspec.json.Decoder(msgspec.defstruct("_Usual", [("Event", body)]))
 _JSON = msgspec.json.Decoder()
 # What a record's text or shape may raise (msgspec.DecodeError is a ValueError; nesting beyond
 # the decoder's depth, a RecursionError): the record is skipped as damaged.
@@ -131,7 +142,8 @@ class EvtxCollector:
         # The hot loop (a few microseconds a record, the parser's own cost is about five): the
         # usual Sysmon record becomes a row here, and every other one (another provider, another
         # shape, damage) takes ``_item``, the exact path, from its text again.
-        usual, name, columns, last = _USUAL.decode, source.name, source.columns, seen.last.append
+        name, columns, last = source.name, source.columns, seen.last.append
+        usual = (_USUAL if columns is None or rows is None else _decoder(columns)).decode
         highest = -1 if seen.highest is None else seen.highest
         try:
             while True:
@@ -162,8 +174,9 @@ class EvtxCollector:
                             source.other(as_text(system.Channel) or provider)
                             continue
                         computer, data = system.Computer, body.EventData
-                        row = rows(system.EventID, data if type(data) is dict and data else None, record_id, name,
-                                   computer, columns)
+                        if columns is None:
+                            data = data if type(data) is dict and data else None
+                        row = rows(system.EventID, data, record_id, name, computer, columns)
                     except Exception:  # another shape, or damage: the exact path below says what
                         row = None
                     if row is not None:
@@ -251,7 +264,12 @@ def _row(body: Mapping[str, Any], record: int | None, name: str, row: type[EvtxR
     if type(event_id) is not int or event_id not in EVENT_IDS or not (computer is None or type(computer) is str):
         return None  # the event path says what is wrong
     data = body.get("EventData")
-    return row(event_id, data if isinstance(data, dict) and data else None, record, name, computer, columns)
+    data = data if isinstance(data, dict) and data else None
+    if columns is not None:
+        from .evtxcolumns import as_projected
+
+        return row(event_id, as_projected(data, columns), record, name, computer, columns)
+    return row(event_id, data, record, name, computer, columns)
 
 
 def _utf8(text: str) -> bool:
