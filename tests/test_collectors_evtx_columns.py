@@ -225,8 +225,8 @@ def test_the_hot_loop_reads_record_texts_as_the_exact_path(records: list[dict[st
     assert read(projected) == read(exact)
     if counts[2] is not None:
         whole, part = counts[2].to_pydict(), projected_counts[2].to_pydict()
-        kept_columns = kept | (set(whole) - set(field_names()) - {"extra_fields"})  # and EventID, source...
-        assert part == {name: values if name in kept_columns else [None] * len(values) for name, values in whole.items()}
+        kept_names = kept | (set(whole) - set(field_names()) - {"extra_fields"})  # and EventID, source...
+        assert part == {name: values if name in kept_names else [None] * len(values) for name, values in whole.items()}
 
 
 def test_a_record_nested_beyond_the_decoders_depth_is_skipped_and_counted() -> None:
