@@ -16,60 +16,59 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, cast
 
-import msgspec
-
 from ..events import EVENT_IDS, Event, Origin
 from .base import Source, as_text
 from .evtxlayout import FILE_HEADER, MAX_CHUNK_RECORDS, Lost, lost
 from .evtxvalues import fields_of
 
 if TYPE_CHECKING:
+    import msgspec
+
     from .evtxcolumns import EvtxRow
 
 MAGIC = b"ElfFile\x00"
 PROVIDER = "Microsoft-Windows-Sysmon"
 
 
-# The usual record's shape, for a decoder that builds only what a row needs: the System element's
-# other parts (time, execution, security: two thirds of the objects in a record) are checked as
-# JSON and skipped. A record of any other shape fails to decode and takes the exact path, which
-# decodes the whole record with the same parser (msgspec), so both agree on every value.
-class _Named(msgspec.Struct):
-    Name: str
+@cache
+def _system_shape() -> type[msgspec.Struct]:
+    """The usual record's System element, for a decoder that builds only what a row needs: its
+    other parts (time, execution, security: two thirds of the objects in a record) are checked
+    as JSON and skipped. A record of any other shape fails to decode and takes the exact path,
+    which decodes the whole record with the same decoder library, so both agree on every value.
+    (Built on first use: reading JSON lines never imports msgspec.)"""
+    import msgspec
 
-
-class _Provider(msgspec.Struct, rename={"attributes": "#attributes"}):
-    attributes: _Named
-
-
-class _System(msgspec.Struct):
-    Provider: _Provider
-    EventID: Annotated[int, msgspec.Meta(ge=0, le=EVENT_IDS[-1])]  # never a bool, a float, out of range
-    Computer: str | None = None
-    Channel: Any = None
-
-
-class _Body(msgspec.Struct):
-    System: _System
-    EventData: Any = None
-
-
-class _Usual(msgspec.Struct):
-    Event: _Body
-
-
-_USUAL = msgspec.json.Decoder(_Usual)
+    named = msgspec.defstruct("_Named", [("Name", str)])
+    provider = msgspec.defstruct("_Provider", [("attributes", named)], rename={"attributes": "#attributes"})
+    event_id = Annotated[int, msgspec.Meta(ge=0, le=EVENT_IDS[-1])]  # never a bool, a float, out of range
+    return msgspec.defstruct("_System", [("Provider", provider), ("EventID", event_id),
+                                         ("Computer", str | None, None), ("Channel", Any, None)])
 
 
 @cache
-def _decoder(columns: frozenset[str]) -> msgspec.json.Decoder[Any]:
-    """``_USUAL`` for a reading of ``columns``: only the EventData fields read are built (as
-    ``evtxcolumns.projected``); a JSON null in one of them takes the exact path too."""
-    from .evtxcolumns import projected
+def _decoder(columns: frozenset[str] | None) -> msgspec.json.Decoder[Any]:
+    """The usual record's decoder: with ``columns``, only the EventData fields read are built (as
+    ``evtxcolumns.projected``: a JSON null in one of them takes the exact path too)."""
+    import msgspec
 
-    body = msgspec.defstruct("_Body", [("System", _System), ("EventData", projected(columns) | None, None)])
+    data: Any = Any
+    if columns is not None:
+        from .evtxcolumns import projected
+
+        data = projected(columns) | None
+    body = msgspec.defstruct("_Body", [("System", _system_shape()), ("EventData", data, None)])
     return msgspec.json.Decoder(msgspec.defstruct("_Usual", [("Event", body)]))
-_JSON = msgspec.json.Decoder()
+
+
+@cache
+def _json() -> msgspec.json.Decoder[Any]:
+    """The exact path's decoder: any JSON."""
+    import msgspec
+
+    return msgspec.json.Decoder()
+
+
 # What a record's text or shape may raise (msgspec.DecodeError is a ValueError; nesting beyond
 # the decoder's depth, a RecursionError): the record is skipped as damaged.
 _UNREADABLE = (KeyError, ValueError, TypeError, AttributeError, RecursionError)
@@ -143,7 +142,7 @@ class EvtxCollector:
         # usual Sysmon record becomes a row here, and every other one (another provider, another
         # shape, damage) takes ``_item``, the exact path, from its text again.
         name, columns, last = source.name, source.columns, seen.last.append
-        usual = (_USUAL if columns is None or rows is None else _decoder(columns)).decode
+        usual, decode = _decoder(columns if rows is not None else None).decode, _json().decode
         highest = -1 if seen.highest is None else seen.highest
         try:
             while True:
@@ -183,7 +182,7 @@ class EvtxCollector:
                         yield row
                         continue
                 try:  # decoded in this frame, as the row's decoder above: the same nesting limit
-                    decoded: Any = _JSON.decode(record["data"])
+                    decoded: Any = decode(record["data"])
                 except _UNREADABLE as exc:
                     decoded = exc
                 item = self._item(source, record, decoded, position, rows)
