@@ -120,7 +120,7 @@ def negate(formula: Formula) -> Formula:
 
 
 def evaluate(formula: Formula, fields: Callable[[str], str]) -> bool:
-    """The truth of ``formula`` for an event whose folded field values ``fields`` gives."""
+    """The truth of ``formula`` for an event whose field values ``fields`` gives (see ``Atom.holds``)."""
     if isinstance(formula, Atom):
         return formula.holds(fields(formula.field))
     if isinstance(formula, And):
