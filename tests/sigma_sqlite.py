@@ -23,6 +23,7 @@ from typing import Any
 from sigma.rule import SigmaRule
 
 _NO_VALUE = "({field} IS NULL OR {field} IN ('', '-'))"
+_LONG = 250  # ORs in a query beyond which it is regrouped (SQLite's expression depth limit is 1000)
 
 
 def _regexp(pattern: str, value: object) -> bool:
@@ -48,43 +49,64 @@ def backend() -> Any:
     return SysmonRendered(sysmon_pipeline())
 
 
+_CONVERTED: dict[int, tuple[SigmaRule, list[str]]] = {}  # by rule object, kept alive with it
+
+
 def queries(rule: SigmaRule) -> list[str]:
     """The backend's queries for ``rule`` (converted on a copy: the pipeline edits what it converts),
-    each selecting the ``row`` number from the table ``events``."""
+    each selecting the ``row`` number from the table ``events``; converted once per rule object."""
+    found = _CONVERTED.get(id(rule))
+    if found is not None and found[0] is rule:
+        return found[1]
     out = []
     for query in backend().convert_rule(copy.deepcopy(rule)):
         head, where = str(query).split(" WHERE ", 1)
         # The backend names its table "<TABLE_NAME>" (1.x) or "logs" (2.x): ours is "events".
         head = re.sub(r"\bFROM \S+", "FROM events", head, count=1)
-        out.append(head.replace("SELECT *", "SELECT row", 1) + " WHERE " + balanced(where))
+        where = balanced(where) if where.count(" OR ") > _LONG else where  # regrouping costs: only when needed
+        out.append(head.replace("SELECT *", "SELECT row", 1) + " WHERE " + where)
+    _CONVERTED[id(rule)] = (rule, out)
     return out
+
+
+class EventTable:
+    """Events as rows of an in-memory SQLite table ``events`` (a ``row`` number, one column a field)."""
+
+    def __init__(self, rows: Sequence[tuple[int, Mapping[str, str]]]) -> None:
+        # SQLite's column names ignore case, as Sigma's field names do: one column per name so folded.
+        columns = {name.lower(): name for _, fields in rows for name in fields} | {"eventid": "EventID"}
+        self.db = sqlite3.connect(":memory:")
+        self.db.create_function("regexp", 2, _regexp)
+        self.db.execute("CREATE TABLE events (row INTEGER, "
+                        + ", ".join(f'"{c}" TEXT COLLATE NOCASE' for c in columns.values()) + ")")
+        table = []
+        for i, (event_id, fields) in enumerate(rows):
+            lowered = {k.lower(): v for k, v in fields.items()}
+            table.append([i, *(str(event_id) if c == "eventid" else lowered.get(c) for c in columns)])
+        self.db.executemany(f"INSERT INTO events VALUES ({', '.join('?' * (len(columns) + 1))})", table)
+
+    def select(self, sql: Sequence[str]) -> set[int]:
+        """The row numbers one of the queries ``sql`` selects."""
+        found: set[int] = set()
+        for query in sql:
+            while True:
+                try:
+                    found |= {r[0] for r in self.db.execute(query)}
+                    break
+                except sqlite3.OperationalError as exc:  # a field no row has: an empty column
+                    missing = re.fullmatch(r"no such column: (\S+)", str(exc))
+                    assert missing, (exc, query)
+                    self.db.execute(f'ALTER TABLE events ADD COLUMN "{missing.group(1)}" TEXT COLLATE NOCASE')
+        return found
 
 
 def selected(sql: Sequence[str], rows: Sequence[tuple[int, Mapping[str, str]]]) -> set[int]:
     """The indexes of ``rows`` (event id, field -> text) that one of the queries ``sql`` selects."""
-    # SQLite's column names ignore case, as Sigma's field names do: one column per name so folded.
-    columns = {name.lower(): name for _, fields in rows for name in fields} | {"eventid": "EventID"}
-    db = sqlite3.connect(":memory:")
-    db.create_function("regexp", 2, _regexp)
-    db.execute("CREATE TABLE events (row INTEGER, "
-               + ", ".join(f'"{c}" TEXT COLLATE NOCASE' for c in columns.values()) + ")")
-    table = []
-    for i, (event_id, fields) in enumerate(rows):
-        lowered = {k.lower(): v for k, v in fields.items()}
-        table.append([i, *(str(event_id) if c == "eventid" else lowered.get(c) for c in columns)])
-    db.executemany(f"INSERT INTO events VALUES ({', '.join('?' * (len(columns) + 1))})", table)
-    found: set[int] = set()
-    for query in sql:
-        while True:
-            try:
-                found |= {r[0] for r in db.execute(query)}
-                break
-            except sqlite3.OperationalError as exc:  # a field no row has: an empty column
-                missing = re.fullmatch(r"no such column: (\S+)", str(exc))
-                assert missing, (exc, query)
-                db.execute(f'ALTER TABLE events ADD COLUMN "{missing.group(1)}" TEXT COLLATE NOCASE')
-    db.close()
-    return found
+    table = EventTable(rows)
+    try:
+        return table.select(sql)
+    finally:
+        table.db.close()
 
 
 def _split_top(text: str) -> tuple[list[str], list[str]]:
