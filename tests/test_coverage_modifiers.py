@@ -191,14 +191,14 @@ def _one_rule(detection: str, category: str = "process_creation") -> SigmaRule:
     return rule
 
 
-@pytest.mark.parametrize("value", ["''", "null"])
+@pytest.mark.parametrize("value", ["StartModule: ''", "StartModule: null", "StartModule|exists: false"])
 def test_null_and_the_empty_string_are_sysmons_empty_value(value: str) -> None:
-    """Sysmon writes ``-`` for an empty or missing value: ``null`` and ``''`` both match that, as
-    the SQLite backend does once its NULL and '' read Sysmon's rendering (sigma_sqlite)."""
+    """Sysmon writes ``-`` for an empty or missing value: ``null``, ``''`` and ``exists: false`` all
+    match that, as the SQLite backend does once its NULL and '' read Sysmon's rendering (sigma_sqlite)."""
     import sysmon_rules as sr
     from sysmon_rules.readiness import coverage
 
-    rule = _one_rule(f"    s: {{TargetImage|endswith: '\\lsass.exe', StartModule: {value}}}\n    condition: s",
+    rule = _one_rule(f"    s: {{TargetImage|endswith: '\\lsass.exe', {value}}}\n    condition: s",
                      "create_remote_thread")
     tree = rule.detection.parsed_condition[0].parsed
     rows: Rows = [(8, {"TargetImage": "C:\\Windows\\System32\\lsass.exe", "StartModule": "-"}),
