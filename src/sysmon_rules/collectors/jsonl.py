@@ -24,7 +24,7 @@ import orjson
 from lxml import etree
 
 from ..events import EVENT_IDS, Event, Origin
-from .base import Source, strip_bom
+from .base import Source, as_utf8, strip_bom
 from .jsonshapes import event_of, records_of
 from .lines import MAX_LINE, blocks, lines
 
@@ -81,7 +81,7 @@ class JsonlCollector:
 
     def events(self, source: Source) -> Iterator[Event]:
         reader = _Reader(source)
-        with source.open() as stream:
+        with as_utf8(source.open()) as stream:
             for number, raw in lines(stream):
                 yield from reader.line(number, raw)
         reader.end()
@@ -103,7 +103,7 @@ class JsonlCollector:
                           reader.line, lambda: reader.open)
         # Only the fields the reader will look at, where the lines allow it (``Source.columns``).
         names = None if source.columns is None else tuple(n for n in field_names() if n in source.columns)
-        with source.open() as stream:
+        with as_utf8(source.open()) as stream:
             for block, table in parsed(blocks(stream, BLOCK_BYTES), names=names):
                 yield from batcher.block(block, table)
         reader.end()
