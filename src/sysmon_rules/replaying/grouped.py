@@ -64,7 +64,7 @@ def summary_groups(batch: pa.RecordBatch, result: pa.Table | pa.RecordBatch) -> 
     groups = _grouped({"hour": hours, "host": _text(batch, "Computer"), "id": batch.column("EventID"),
                        "name": _column(result, "rule_name"), "decision": _column(result, "decision"),
                        "set": _column(result, "rule_set")})
-    return zip(*groups.values(), strict=True)  # type: ignore[return-value]
+    return zip(*groups.values(), strict=True)
 
 
 def comparison_groups(batch: pa.RecordBatch, a: pa.Table | pa.RecordBatch,
