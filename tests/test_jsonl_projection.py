@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sysmon_rules import replay
-from sysmon_rules.collectors import Source, jsonl_batches
+from sysmon_rules import ConfigLoadError, replay
+from sysmon_rules.collectors import LateColumns, Source, jsonl_batches
 from sysmon_rules.collectors.arrow import META, field_names
 from sysmon_rules.collectors.jsonl import JsonlCollector
 from sysmon_rules.replaying import JsonLines
@@ -89,6 +91,47 @@ def test_hostile_values_in_skipped_fields_send_the_block_to_the_full_reading() -
     strings = (_VALID % (', "LogonGuid": "a", "NotASysmonField": "x"', ', "record": 7') + "\n").encode()
     table = jsonl_batches.parse_block(strings, 1, ("Image", "UtcTime"))
     assert table is not None and table.column("fields").type.num_fields == 2  # read past the others
+
+
+def test_columns_told_once_reading_began_read_as_columns_told_before(tmp_path: Path) -> None:
+    """A replay reads while its configs load (``LateColumns``): a block submitted before the
+    columns are told is checked, then waits for them; the batches are those of columns told first."""
+    path = tmp_path / "events.jsonl"
+    hostile = [_VALID % (h, t) for h in ["", *_HOSTILE] for t in _TOP[:4]]
+    path.write_text("".join(line + "\n" for line in hostile * 3 + [_VALID % ("", "")] * 40), encoding="utf-8")
+    late = LateColumns()
+    waited: list[int] = []
+    parse = jsonl_batches.parse_block
+
+    def told_while_parsing(data: bytes, count: int, names: Any = None) -> Any:
+        if callable(names):
+            waited.append(count)
+            late.tell(KEPT)  # told now: after the block was handed to the parsing
+        return parse(data, count, names)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonl_batches, "BLOCK_BYTES", 700)
+        patch.setattr(jsonl_batches, "parse_block", told_while_parsing)
+        told_late = _read(path, late, 5)  # type: ignore[arg-type]
+        told_first = _read(path, KEPT, 5)
+    assert waited
+    assert told_late[1:] == told_first[1:]
+    assert [b.num_rows for b in told_late[0]] == [b.num_rows for b in told_first[0]]
+    for a, b in zip(told_late[0], told_first[0], strict=True):
+        assert a.equals(b)
+
+
+def test_a_config_that_fails_to_load_stops_the_reading_begun_before(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<Sysmon schemaversion=", encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    events.write_text((_VALID % ("", "") + "\n") * 20_000, encoding="utf-8")
+    with pytest.raises(ConfigLoadError):
+        replay(str(bad), [events], sink=JsonLines(lambda text: None))
+    deadline = time.monotonic() + 30  # its threads end: none waits for columns never told
+    while any(t.name == "sysmon-rules read-ahead" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(t.name == "sysmon-rules read-ahead" for t in threading.enumerate())
 
 
 def _replayed(config: str, path: Path) -> tuple[str, dict[str, Any], list[str]]:

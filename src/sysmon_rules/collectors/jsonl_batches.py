@@ -57,18 +57,25 @@ def _parse_options(names: tuple[str, ...] | None) -> pj.ParseOptions:
     return pj.ParseOptions(explicit_schema=layout, unexpected_field_behavior="error" if names is None else "ignore")
 
 
-def parse_block(data: bytes, count: int, names: tuple[str, ...] | None = None) -> pa.Table | None:
+Names = tuple[str, ...] | None  # a projection: the fields kept (None: every one)
+
+
+def parse_block(data: bytes, count: int, names: Names | Callable[[], Names] = None) -> pa.Table | None:
     """The ``count`` lines of ``data`` as columns ``EventID``, ``record``, ``Computer``,
     ``fields`` (one row per line), or None unless each is a canonical line read exactly.
 
     With ``names`` (a projection), ``fields`` may hold only those fields: the others are read
-    past, once the block's shape shows they are all strings (else every field is read).
+    past, once the block's shape shows they are all strings (else every field is read). A
+    callable ``names`` is called once the block is checked (it may wait for the projection).
     """
     try:
         # Arrow's reader stores string bytes unchecked: the block must be UTF-8 (as orjson requires).
         text = _utf8_checked(data)
         # A plain shape is one object a line without a null token: the two checks below hold.
-        if names is not None and not _plain_shape(text):
+        plain = names is not None and _plain_shape(text)
+        if callable(names):
+            names = names()
+        if not plain:
             names = None
         if names is None and (not _one_object_per_line(data, count) or _may_hold_null(data)):
             return None
@@ -158,8 +165,10 @@ def _canonical(table: pa.Table) -> bool:
 
 
 def parsed(blocks: Iterable[Block], workers: int = WORKERS,
-           names: tuple[str, ...] | None = None) -> Iterator[tuple[Block, pa.Table | None]]:
-    """Each block with its :func:`parse_block` (None for a line over the limit), in order.
+           names: Callable[[], Names | Callable[[], Names]] = lambda: None
+           ) -> Iterator[tuple[Block, pa.Table | None]]:
+    """Each block with its :func:`parse_block` (None for a line over the limit), in order;
+    ``names()``: the projection of the next block to parse (asked block by block).
 
     Blocks are parsed ahead on worker threads: Arrow's reader runs without the GIL, so blocks
     parse side by side, and beside whatever the caller does with the ones before.
@@ -169,7 +178,7 @@ def parsed(blocks: Iterable[Block], workers: int = WORKERS,
         failure: Exception | None = None
         try:
             for block in blocks:
-                work = pool.submit(parse_block, block.data, block.count, names) if block.data is not None else None
+                work = pool.submit(parse_block, block.data, block.count, names()) if block.data is not None else None
                 ahead.append((block, work))
                 if len(ahead) > workers:
                     yield _done(ahead.popleft())
