@@ -121,13 +121,13 @@ WRONG_KIND: dict[str, Callable[[Files], tuple[list[str], int, str]]] = {
     "compile": lambda f: (["compile", f.evtx, "-o", f.out], 2, "log.evtx:"),
     "decompile": lambda f: (["decompile", f.cfg], 2, "this is an XML config"),
     "dump": lambda f: (["dump", f.evtx], 2, "this is an EVTX event log"),
-    "evaluate": lambda f: (["evaluate", f.cfg, f.cfg], 2, "sysmonconfig.xml: error[invalid-input]: cannot tell"),
+    "evaluate": lambda f: (["evaluate", f.cfg, f.cfg], 2, "sysmonconfig.xml: error[unknown-format]: cannot tell"),
     "test": lambda f: (["test", f.cfg], 1, "ERROR"),  # a broken test file is a failed test (docs/testing.md)
     "merge": lambda f: (["merge", f.evtx, "-o", f.out], 2, "log.evtx:"),
     "diff": lambda f: (["diff", f.cfg, f.evtx], 2, "log.evtx:"),
     "coverage": lambda f: (["coverage", f.cfg, "--sigma", f.cfg], 2, "no Sigma rule could be read"),
     "report": lambda f: (["report", f.evtx, "-o", f.out], 2, "log.evtx:"),
-    "tune": lambda f: (["tune", f.cfg, "--events", f.cfg], 2, "sysmonconfig.xml: error[invalid-input]: cannot tell"),
+    "tune": lambda f: (["tune", f.cfg, "--events", f.cfg], 2, "sysmonconfig.xml: error[unknown-format]: cannot tell"),
 }
 READS_EVENTS: dict[str, Callable[[Files], list[str]]] = {
     "evaluate": lambda f: ["evaluate", f.cfg, f.cut, "--format", "json"],
@@ -198,7 +198,7 @@ def test_a_truncated_evtx_is_counted_and_an_error_under_strict(command: str, fil
     assert code in ANSWERS.get(command, (0,)) and "damaged record" in err, err
     code, _, err = invoke([*READS_EVENTS[command](files), "--strict"], capsysbinary)
     assert code == 2, err
-    one_line(err, f"{files.cut}: error[invalid-input]: ", "damaged record")
+    one_line(err, f"{files.cut}: error[damaged-record]: ", "damaged record")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -274,6 +274,16 @@ def test_cli_writes_patch_full_config_and_diff(tmp_path: Path) -> None:
     assert done.exit_code == 0 and sr.load(full).schema_version == "4.90"
 
 
+def test_cli_patch_on_stdout_sends_the_summary_aside() -> None:
+    """`-o -` pipes the patch into the next command: the summary must not be mixed into it."""
+    for fmt in ("summary", "json"):
+        done = CliRunner().invoke(main, ["tune", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--budget", "50",
+                                         "-o", "-", "--format", fmt])
+        assert done.exit_code == 0, done.output
+        assert done.stdout == sr.tune(EXAMPLE, [EXAMPLE_EVENTS], budget=50).patch
+        assert "budget" in done.stderr
+
+
 def test_cli_bad_inputs(tmp_path: Path) -> None:
     runner = CliRunner()
     bad = runner.invoke(main, ["tune", str(EXAMPLE), "--events", str(EXAMPLE_EVENTS), "--budget", "lots"])

@@ -28,6 +28,10 @@ class Decompiled:
         """The config as XML, the notes as comments before ``<Sysmon>``."""
         return to_xml(self.config, notes=self.notes)
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready: the blob's binary version, the config as XML (notes as comments) and the notes."""
+        return {"binary_version": self.decoded.fmt.name, "xml": self.to_xml(), "notes": list(self.notes)}
+
 
 def decompile(data: bytes, *, platform: Platform | str = "windows") -> Decompiled:
     """Decode a rule blob of any binary version, in any form a host holds it, into a config that

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -35,6 +35,11 @@ class Diagnostic:
     message: str
     location: Location = Location()
     hint: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form ``validate --format json`` prints."""
+        return {"code": self.code, "severity": self.severity, "message": self.message, "hint": self.hint,
+                "location": asdict(self.location)}
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.severity}[{self.code}]: {self.message}"

@@ -8,6 +8,8 @@ consumed). The bytes come from ``RuleBuilder``, whose quirks the builder module 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -50,6 +52,12 @@ class CompiledBlob:
     data: bytes
     table: RuleTable
     warnings: tuple[Diagnostic, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready: the bytes in base64 with their size and SHA-256, the format, the warnings."""
+        return {"binary_version": format_name(self.table.binary_version), "size": len(self.data),
+                "sha256": hashlib.sha256(self.data).hexdigest(), "base64": base64.b64encode(self.data).decode("ascii"),
+                "rule_sets": len(self.table.rule_sets), "warnings": [w.to_dict() for w in self.warnings]}
 
 
 def rule_default_for(ev: EventRules, candidate: EventType) -> int:

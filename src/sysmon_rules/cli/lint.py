@@ -17,6 +17,7 @@ from ..errors import Diagnostic, SysmonRulesError
 from ..fileio import write_output
 from ..lint import RULES, VALIDATION_CODES, VALIDATION_FAMILY, LintResult, check_codes, lint_document
 from ..lint.baseline import Baseline, render_baseline
+from ..lint.finding import finding_dict
 from ..lint.sarif import to_sarif
 from .messages import fail_with, render
 from .sources import config_sources
@@ -238,15 +239,6 @@ def _check_usage(files: tuple[str, ...], fail_on: str, select: tuple[str, ...], 
     return chosen, dropped
 
 
-def _json(d: Diagnostic) -> dict[str, object]:
-    """One finding; every finding has the keys a witnessed one has (empty when it names no other
-    element and claims nothing about an event)."""
-    found: dict[str, object] = asdict(d) | {"location": asdict(d.location)}
-    for key, empty in (("related", []), ("witness", None), ("claim", None)):
-        found.setdefault(key, empty)
-    return found
-
-
 def _report(results: dict[str, LintResult], baseline: Baseline | None, fmt: str, output: str | None) -> int:
     """Write the findings the baseline does not accept; the rank of the worst (-1: none)."""
     kept, accepted = _apply_baseline(results, baseline)
@@ -255,7 +247,7 @@ def _report(results: dict[str, LintResult], baseline: Baseline | None, fmt: str,
         prints = {p: [fp for _d, fp in pairs] for p, pairs in kept.items()}
         _write(json.dumps(to_sarif(findings, prints), indent=2), output)
     elif fmt == "json":
-        _write(json.dumps([{"path": p, "findings": [_json(d) for d in ds]} for p, ds in findings.items()],
+        _write(json.dumps([{"path": p, "findings": [finding_dict(d) for d in ds]} for p, ds in findings.items()],
                           indent=2), output)
     else:
         _write(_text(findings, accepted, sum(r.suppressed for r in results.values())), output)

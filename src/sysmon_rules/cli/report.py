@@ -28,7 +28,7 @@ from .messages import InputFile, Interrupted, fail_with
               help="Judge these Sigma rules (files or folders) against CONFIG: detection readiness; repeatable.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Where to write the page.")
 @click.option("--collector", default=None, help="Read every SOURCE with this collector instead of recognising it.")
-@click.option("--strict", is_flag=True, help="A damaged record is an error (exit 1) instead of a warning.")
+@click.option("--strict", is_flag=True, help="A damaged record is an error (exit 2) instead of a warning.")
 @click.option("--budget", type=click.IntRange(min=1), default=None, metavar="N",
               help="Flag event types and RuleNames above N logged events per host per day.")
 @click.option("--tune", "tune", type=click.IntRange(min=0), default=None, metavar="N",

@@ -68,14 +68,17 @@ def command(config: str, events: tuple[str, ...], budget: str | None, sigma: tup
         from ..render import to_markdown
 
         _write(diff_out, to_markdown(result.diff).encode("utf-8"))
+    # the summary goes to stderr when standard output already carries the patch or the diff
+    aside = "-" in (output, diff_out)
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), err=aside)
     else:
         from rich.console import Console
 
         from ..tuning.render import print_tune
 
-        print_tune(Console(width=None if sys.stdout.isatty() else 140), result)
+        stream = sys.stderr if aside else sys.stdout
+        print_tune(Console(file=stream, width=None if stream.isatty() else 140), result)
     if not result.budget_met:
         click.echo(f"{config}: budget {result.budget:,}/host/day not met: the busiest host-day logs "
                    f"{max(result.host_days_after.values(), default=0):,} (see the rejected proposals)", err=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 
 import click
 
@@ -18,11 +17,7 @@ def _as_json(path: str, diagnostics: list[Diagnostic]) -> dict[str, object]:
     return {
         "path": path,
         "valid": not any(d.severity == "error" for d in diagnostics),
-        "diagnostics": [
-            {"code": d.code, "severity": d.severity, "message": d.message, "hint": d.hint,
-             "location": asdict(d.location)}
-            for d in diagnostics
-        ],
+        "diagnostics": [d.to_dict() for d in diagnostics],
     }
 
 

@@ -40,6 +40,26 @@ class CollectorError(SysmonRulesError):
 class DamagedInput(CollectorError):
     """An input whose container (gzip, a zip member) is damaged before any record could be read."""
 
+    code = "damaged-input"
+
+
+class DamagedRecord(CollectorError):
+    """A damaged record under ``strict`` (without it, the record is skipped, counted and warned)."""
+
+    code = "damaged-record"
+
+
+class UnknownFormat(CollectorError):
+    """A file named on the command line that no collector recognises."""
+
+    code = "unknown-format"
+
+
+class UnreadableInput(CollectorError):
+    """An input the operating system will not let us read."""
+
+    code = "file-access"
+
 
 # What a damaged gzip stream or zip member raises while it is read (zipfile: a bad header, a CRC
 # mismatch, a compression method it does not know).
@@ -149,7 +169,7 @@ class Source:
         try:
             return self.path.open("rb")
         except OSError as exc:
-            raise CollectorError(f"{self.name}: cannot read: {exc.strerror or exc}") from exc
+            raise UnreadableInput(f"{self.name}: cannot read: {exc.strerror or exc}") from exc
 
     def _open_raw(self) -> io.BufferedReader:
         if self.opener is not None:
@@ -174,7 +194,7 @@ class Source:
             kind = "zip member" if isinstance(exc, zipfile.BadZipFile | NotImplementedError) else "gzip stream"
             raise DamagedInput(f"{self.name}: damaged {kind} ({exc or type(exc).__name__})") from exc
         except OSError as exc:
-            raise CollectorError(f"{self.name}: cannot read: {exc.strerror or exc}") from exc
+            raise UnreadableInput(f"{self.name}: cannot read: {exc.strerror or exc}") from exc
 
     def skip(self, where: str, reason: str, records: int = 1) -> None:
         """Count a damaged record (or ``records`` of them lost at once) and warn (or raise under
@@ -182,7 +202,7 @@ class Source:
         lines = reason.strip().splitlines()  # parsers' details (excerpts of the record) stay out
         what = "damaged record" if records == 1 else f"{records:,} damaged records"
         if self.strict:  # placed, so that the one error line puts it first: file:line: error[...]: ...
-            raise CollectorError(f"{what}: {lines[0] if lines else 'unreadable'}", self._place(where))
+            raise DamagedRecord(f"{what}: {lines[0] if lines else 'unreadable'}", self._place(where))
         message = f"{where}: {what} skipped: {lines[0] if lines else 'unreadable'}"
         self.stats.skipped += records
         self.warn(message)

@@ -203,8 +203,10 @@ class _Reader:
         try:
             value = _loads(text)
         except json.JSONDecodeError as exc:
-            self.source.skip(where, f"not JSON ({exc.msg} at line {exc.lineno - 1 + number}, column {exc.colno})"
-                             if exc.lineno > 1 else f"not JSON ({exc.msg} at column {exc.colno})")
+            # json's "Unterminated string starting at" already ends in "at"
+            what = exc.msg.removesuffix(" at")
+            self.source.skip(where, f"not JSON ({what} at line {exc.lineno - 1 + number}, column {exc.colno})"
+                             if exc.lineno > 1 else f"not JSON ({what} at column {exc.colno})")
             return []
         except RecursionError:
             self.source.skip(where, "JSON nested too deeply")

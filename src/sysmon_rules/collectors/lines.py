@@ -80,6 +80,8 @@ def _line_blocks(stream: BinaryIO, size: int) -> Iterator[Block]:
                 first = number
             held.append(raw)
             total += len(raw)
+    except GeneratorExit:  # closed by the consumer (Ctrl-C, an early stop): a yield here is an error
+        raise
     except BaseException:
         if held:  # what was read before the stream failed, then the failure
             yield Block(first, len(held), b"".join(held))

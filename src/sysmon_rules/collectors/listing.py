@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from .. import inputfiles
-from .base import CollectorError, Source, is_url
+from .base import CollectorError, DamagedInput, Source, is_url
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -54,7 +54,7 @@ def _zip_members(path: Path) -> Iterator[tuple[Source, bool]]:
         archive = zipfile.ZipFile(path)
     # zipfile reads a damaged directory with whatever fails first (an index, a struct, a value)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, IndexError, struct.error, NotImplementedError) as exc:
-        raise CollectorError(f"{path}: damaged zip archive ({exc or type(exc).__name__})") from exc
+        raise DamagedInput(f"{path}: damaged zip archive ({exc or type(exc).__name__})") from exc
     with archive:
         # not ZipInfo.is_dir(): it fails on the empty name a damaged directory entry can have
         for info in sorted((i for i in archive.infolist() if not i.filename.endswith("/")), key=lambda i: i.filename):

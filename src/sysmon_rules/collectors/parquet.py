@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..events import EVENT_IDS, Event
-from .base import CollectorError, Source
+from .base import CollectorError, DamagedInput, Source
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -31,7 +31,7 @@ def _file(source: Source) -> pq.ParquetFile:
     try:
         return pq.ParquetFile(source.open() if source.path is None else str(source.path))
     except (pa.ArrowException, OSError) as exc:
-        raise CollectorError(f"{source.name}: not a readable Parquet file: {exc}") from exc
+        raise DamagedInput(f"{source.name}: not a readable Parquet file: {exc}") from exc
 
 
 def row_groups(source: Source) -> int:

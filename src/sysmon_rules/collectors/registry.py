@@ -28,6 +28,7 @@ from .base import (
     ReadStats,
     Row,
     Source,
+    UnknownFormat,
     _default_warn,
 )
 from .listing import expand as expand
@@ -125,7 +126,7 @@ class EventStream:
         found = detect(source, self._collectors)
         if found is None and not implicit:
             names = ", ".join(self._collectors)
-            raise CollectorError(f"cannot tell the format; give --collector ({names})", Location(source.name))
+            raise UnknownFormat(f"cannot tell the format; give --collector ({names})", Location(source.name))
         return found
 
     def _opened(self, found: Iterable[tuple[Source, bool]] | None = None) -> Iterator[tuple[Source, Collector]]:

@@ -12,7 +12,7 @@ and ``tune`` (a budget).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,10 @@ class Report:
     sources: tuple[str, ...] = ()
     platform: Platform = "windows"
     generated: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the facts the page is drawn from."""
+        return asdict(self)
 
     def to_html(self) -> str:
         figures = Figures()

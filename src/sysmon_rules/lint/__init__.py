@@ -22,6 +22,7 @@ from ..xml.reader import ParsedDocument, build_config, parse_document
 from .baseline import fingerprints
 from .catalog import RULES, VALIDATION_FAMILY, LintRule
 from .context import LintContext
+from .finding import finding_dict
 from .suppress import suppressed
 
 __all__ = ["RULES", "VALIDATION_CODES", "VALIDATION_FAMILY", "LintResult", "LintRule", "check_codes",
@@ -151,6 +152,11 @@ class LintResult:
     findings: list[Diagnostic]
     fingerprints: list[str]
     suppressed: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        """The findings as `lint --format json` prints them, each with its baseline fingerprint."""
+        pairs = zip(self.findings, self.fingerprints, strict=True)
+        return {"findings": [finding_dict(d) | {"fingerprint": fp} for d, fp in pairs], "suppressed": self.suppressed}
 
 
 def lint_document(

@@ -9,7 +9,7 @@ and RuleName) the evaluator gave it, so anyone can decide it again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from ..errors import Diagnostic, Location
 from ..events import Event
@@ -21,6 +21,18 @@ class Finding(Diagnostic):
     related: tuple[Location, ...] = ()
     witness: Event | None = None
     claim: tuple[str, str | None] | None = None  # (decision, RuleName) the evaluator gives the witness
+
+    def to_dict(self) -> dict[str, object]:
+        return finding_dict(self)
+
+
+def finding_dict(found: Diagnostic) -> dict[str, object]:
+    """One finding as `lint --format json` prints it; every finding has the keys a witnessed one
+    has (empty when it names no other element and claims nothing about an event)."""
+    shape: dict[str, object] = asdict(found) | {"location": asdict(found.location)}
+    for key, empty in (("related", []), ("witness", None), ("claim", None)):
+        shape.setdefault(key, empty)
+    return shape
 
 
 def finding(code: str, message: str, where: Location | None, hint: str | None = None, *,

@@ -29,16 +29,19 @@ Decided = tuple[pa.RecordBatch, pa.Table, "pa.Table | None"]  # a batch, its dec
 def decided(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, summary: Summary,
             other: Evaluator | None = None, comparison: Comparison | None = None,
             progress: Callable[[int], None] | None = None) -> Iterator[Decided]:
-    """Decide and count every batch, yielding each with its decisions (and the other config's)."""
+    """Decide and count every batch, yielding each with its decisions (and the other config's).
+
+    A batch is counted once the consumer has taken it (written its rows): a run interrupted in
+    between counts exactly what its output holds."""
     for batch in batches:
         result = evaluator.decide_batch(batch)
-        summary.add_batch(batch, result)
         theirs = other.decide_batch(batch) if other is not None else None
+        yield batch, result, theirs
+        summary.add_batch(batch, result)
         if theirs is not None and comparison is not None:
             comparison.add_batch(batch, result, theirs)
         if progress is not None:
             progress(batch.num_rows)
-        yield batch, result, theirs
 
 
 def columns_read(evaluator: Evaluator, other: Evaluator | None) -> frozenset[str]:
