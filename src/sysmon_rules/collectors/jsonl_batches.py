@@ -303,7 +303,11 @@ def _columns(items: list[_Piece | _Row | Event], source: str) -> pa.RecordBatch:
 def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
     parts: list[dict[str, pa.Array]] = []
     rows: list[_Row] = []
+    pieces: list[_Piece] = []  # parsed alike (the same fields): their tables are joined first, in Arrow
     for item in [*items, None]:
+        if pieces and not (isinstance(item, _Piece) and item.table.schema == pieces[0].table.schema):
+            parts.append(_pieces_columns(pieces))
+            pieces = []
         if isinstance(item, tuple):
             rows.append(item)
             continue
@@ -314,10 +318,19 @@ def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
                                        [o.get("Computer") for o in objs]))
             rows = []
         if isinstance(item, _Piece):
-            parts.append(_table_columns(item.table, range(item.first, item.first + item.table.num_rows)))
+            pieces.append(item)
+    if len(parts) == 1:
+        return parts[0]
     lengths = [len(p["EventID"]) for p in parts]
     names = {name for p in parts for name in p}
     return {name: _concat([p.get(name) for p in parts], lengths) for name in names}
+
+
+def _pieces_columns(pieces: list[_Piece]) -> dict[str, pa.Array]:
+    """Pieces of the same fields, one after the other: one table's columns (a column a call,
+    not a call per column and piece)."""
+    table = pa.concat_tables([p.table for p in pieces]) if len(pieces) > 1 else pieces[0].table
+    return _table_columns(table, [n for p in pieces for n in range(p.first, p.first + p.table.num_rows)])
 
 
 def _table_columns(table: pa.Table, numbers: range | list[int]) -> dict[str, pa.Array]:
