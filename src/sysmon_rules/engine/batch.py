@@ -193,9 +193,11 @@ class BatchDecider:
         if todo:
             if len(self._decided) + len(todo) > _MEMO_LIMIT:
                 self._decided.clear()
-            picked = batch.take(pa.array([rows[row] for row in todo], pa.int64()))
+            picked = pa.array([rows[row] for row in todo], pa.int64())
             wanted = set(self._names(sorted({event_ids[row] for row in todo})))
-            columns = {n: _decoded(picked.column(n)).to_pylist() for n in picked.schema.names if n in wanted}
+            # only the columns these rows' filters read (a batch has a column for every field)
+            columns = {n: _decoded(batch.column(n).take(picked)).to_pylist() for n in batch.schema.names
+                       if n in wanted}
             for place, row in enumerate(todo):
                 event_id = event_ids[row]
                 fields = {n: str(columns[n][place]) for n in self._classes_for(event_id)
