@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sysmon_rules import ConfigLoadError, replay
-from sysmon_rules.collectors import LateColumns, Source, jsonl_batches
+from sysmon_rules.collectors import Source, jsonl_batches
 from sysmon_rules.collectors.arrow import META, field_names
+from sysmon_rules.collectors.base import LateColumns
 from sysmon_rules.collectors.jsonl import JsonlCollector
 from sysmon_rules.replaying import JsonLines
 from test_collectors_evtx import corpus

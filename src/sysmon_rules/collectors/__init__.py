@@ -12,7 +12,7 @@ entry-point group; the built-ins ``evtx``, ``xml`` and ``jsonl`` are registered 
 
 from __future__ import annotations
 
-from .base import Collector, CollectorError, CollectorWarning, LateColumns, ReadStats, Source
+from .base import Collector, CollectorError, CollectorWarning, ReadStats, Source
 from .registry import EventStream, available, detect, get, read
 
 __all__ = [
@@ -20,7 +20,6 @@ __all__ = [
     "CollectorError",
     "CollectorWarning",
     "EventStream",
-    "LateColumns",
     "ReadStats",
     "Source",
     "available",

@@ -25,7 +25,8 @@ from .summary import Comparison, Summary
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ..collectors import EventStream, LateColumns
+    from ..collectors import EventStream
+    from ..collectors.base import LateColumns
     from ..engine import Evaluator
     from .readahead import ReadAhead
 
@@ -68,7 +69,7 @@ def replay(config: str | Path | Evaluator, sources: Iterable[str | Path], *,
 
         return replay_on_cluster(config, list(sources), compare=compare, scheduler=scheduler, collector=collector,
                                  strict=strict, sink=sink, warn=warn, progress=progress, **loading)
-    from ..collectors import LateColumns
+    from ..collectors.base import LateColumns
     from .rows import columns_read
 
     # Batches need only what deciding and counting read, unless the output holds every column;
