@@ -126,6 +126,20 @@ def test_full_windows_output_with_preamble() -> None:
     assert {"rule-names", "hidden-sets", "cut-names"} <= set(reading.unknowns)
 
 
+@pytest.mark.parametrize("prompt", ["PS C:\\Windows\\system32> .\\Sysmon64.exe -c", "C:\\Tools>sysmon -c",
+                                    "user@host:~$ sudo /opt/sysmon/sysmon -c", "# sysmon -c"])
+def test_a_terminal_copy_with_its_command_line_reads(prompt: str) -> None:
+    """Copied from a terminal: the prompt and the command come first; the rules are the same."""
+    plain = read_dump_text(WINDOWS_OUTPUT)
+    copied = f"{prompt}\n\n{WINDOWS_OUTPUT}"
+    assert looks_like_dump(copied) and read_dump_text(copied).table == plain.table
+
+
+def test_another_command_line_is_still_an_error() -> None:
+    with pytest.raises(DumpTextError, match="not a line `sysmon -c` prints"):
+        read_dump_text(f"PS C:\\> Get-Process\n{WINDOWS_OUTPUT}")
+
+
 @pytest.mark.parametrize(("text", "where", "what"), [
     ("Rule configuration (version 4.90):\n - ProcessCreate                      onmatch: include   combine",
      ":2:", "ends in the middle of this line: cut?"),

@@ -47,9 +47,9 @@ class Files:
     def __getattr__(self, name: str) -> str:
         return str(self.root / {"cfg": "sysmonconfig.xml", "other": "other.xml", "blob": "rules.bin",
                                 "events": "events.jsonl", "tests": "sysmonconfig.sysmon-test.yaml",
-                                "sigma": "whoami.yml", "evtx": "log.evtx", "cut": "cut.evtx", "empty": "empty",
-                                "text_only": "text-only", "missing": "no/such/path", "out": "out.file",
-                                "unwritable": "no-such-folder/out.file"}[name])
+                                "sigma": "whoami.yml", "evtx": "log.evtx", "cut": "cut.evtx", "logs": "logs",
+                                "empty": "empty", "text_only": "text-only", "missing": "no/such/path",
+                                "out": "out.file", "unwritable": "no-such-folder/out.file"}[name])
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,9 @@ def make_files(root: Path, shared_dir: Path) -> Files:
     evtx = (shared_dir / EVTX).read_bytes()
     (root / "log.evtx").write_bytes(evtx)
     (root / "cut.evtx").write_bytes(evtx[:20_000])  # inside the first chunk: the header promises more
+    (root / "logs").mkdir()  # a cut log beside a whole one: some events are read
+    (root / "logs" / "cut.evtx").write_bytes(evtx[:20_000])
+    (root / "logs" / "whole.evtx").write_bytes(evtx)
     (root / "empty").mkdir()
     (root / "text-only").mkdir()
     (root / "text-only" / "notes.txt").write_text("not an input of any kind\n", "utf-8")
@@ -129,11 +132,11 @@ WRONG_KIND: dict[str, Callable[[Files], tuple[list[str], int, str]]] = {
     "report": lambda f: (["report", f.evtx, "-o", f.out], 2, "log.evtx:"),
     "tune": lambda f: (["tune", f.cfg, "--events", f.cfg], 2, "sysmonconfig.xml: error[unknown-format]: cannot tell"),
 }
-READS_EVENTS: dict[str, Callable[[Files], list[str]]] = {
-    "evaluate": lambda f: ["evaluate", f.cfg, f.cut, "--format", "json"],
-    "report": lambda f: ["report", f.cfg, "--events", f.cut, "-o", f.out],
-    "diff": lambda f: ["diff", f.cfg, f.other, "--events", f.cut],
-    "tune": lambda f: ["tune", f.cfg, "--events", f.cut],
+READS_EVENTS: dict[str, Callable[[Files, str], list[str]]] = {
+    "evaluate": lambda f, logs: ["evaluate", f.cfg, logs, "--format", "json"],
+    "report": lambda f, logs: ["report", f.cfg, "--events", logs, "-o", f.out],
+    "diff": lambda f, logs: ["diff", f.cfg, f.other, "--events", logs],
+    "tune": lambda f, logs: ["tune", f.cfg, "--events", logs],
 }
 # Where Ctrl-C lands in each command: a function it calls while working.
 INTERRUPT_AT = {
@@ -194,11 +197,15 @@ def test_a_file_of_the_wrong_kind_is_one_line(command: str, files: Files,
 @pytest.mark.parametrize("command", sorted(READS_EVENTS))
 def test_a_truncated_evtx_is_counted_and_an_error_under_strict(command: str, files: Files,
                                                                capsysbinary: pytest.CaptureFixture[bytes]) -> None:
-    code, _, err = invoke(READS_EVENTS[command](files), capsysbinary)
+    code, _, err = invoke(READS_EVENTS[command](files, files.logs), capsysbinary)
     assert code in ANSWERS.get(command, (0,)) and "damaged record" in err, err
-    code, _, err = invoke([*READS_EVENTS[command](files), "--strict"], capsysbinary)
+    code, _, err = invoke([*READS_EVENTS[command](files, files.cut), "--strict"], capsysbinary)
     assert code == 2, err
     one_line(err, f"{files.cut}: error[damaged-record]: ", "damaged record")
+    # the cut log alone: every record damaged, nothing was checked, so no answer
+    code, _, err = invoke(READS_EVENTS[command](files, files.cut), capsysbinary)
+    assert code == 2, err
+    one_line(err, f"{files.cut}: error[no-input]: ", "no Sysmon event read (3 damaged record(s) skipped)")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -294,7 +301,7 @@ def _table(files: Files) -> Iterator[str]:  # pragma: no cover - run by hand for
         yield "| " + " | ".join([command, cell(with_input(command, files, files.empty)),
                                  cell(with_input(command, files, files.missing)),
                                  cell(wrong(files)[0] if wrong else None),
-                                 cell([*cut(files), "--strict"] if cut else None),
+                                 cell([*cut(files, files.cut), "--strict"] if cut else None),
                                  cell(base(command, files, out=files.unwritable)),
                                  cell(base(command, files, out="-")),
                                  cell(base(command, files), command, ctrl_c=True)]) + " |"

@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -20,48 +19,39 @@ CLI = [sys.executable, "-c", "from sysmon_rules.cli import run; run()"]
 EVENT = json.dumps({"EventID": 1, "fields": {"Image": "C:\\Windows\\System32\\cmd.exe"}}) + "\n"
 
 
-def test_ctrl_c_exits_130_after_the_partial_summary(project_root: Path) -> None:
+def test_ctrl_c_exits_130_after_the_partial_summary(project_root: Path, tmp_path: Path) -> None:
     """Interrupted while reading an endless stream: exit 130, no traceback, and the count it reports
-    is exactly the decisions written (none counted but lost, none written but uncounted)."""
+    is exactly the decisions written, whole lines only (none counted but lost, none written but uncounted)."""
     config = project_root / "examples" / "sysmonconfig.xml"
-    # A shell's background job (nohup ... &) ignores SIGINT, and a child inherits that: restore it.
-    with subprocess.Popen([*CLI, "evaluate", str(config), "-", "--format", "jsonl"], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
-        assert proc.stdin is not None and proc.stdout is not None
-        rows: list[bytes] = []
-        decided = threading.Event()
-
-        def read_rows() -> None:
-            assert proc.stdout is not None
-            for row in proc.stdout:
-                rows.append(row)
-                decided.set()
-
-        reader = threading.Thread(target=read_rows, daemon=True)
-        reader.start()
+    written = tmp_path / "decisions.jsonl"
+    with written.open("wb") as out, subprocess.Popen(
+            [*CLI, "evaluate", str(config), "-", "--format", "jsonl"], stdin=subprocess.PIPE, stdout=out,
+            stderr=subprocess.PIPE,
+            # A shell's background job (nohup ... &) ignores SIGINT, and a child inherits that: restore it.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
+        assert proc.stdin is not None and proc.stderr is not None
         started = time.monotonic()
-        # an endless stream, as from a live log, until some batches were decided (however loaded the machine)
-        while not decided.is_set() and time.monotonic() - started < 300:
-            proc.stdin.write(EVENT.encode() * 1000)
-            proc.stdin.flush()
-        assert decided.is_set(), "no decision within 300 s"
-        proc.send_signal(signal.SIGINT)
         try:
+            # an endless stream, as from a live log, until decisions come out (however loaded the machine)
+            while written.stat().st_size == 0 and time.monotonic() - started < 300:
+                proc.stdin.write(EVENT.encode() * 1000)
+                proc.stdin.flush()
+            proc.send_signal(signal.SIGINT)
             for _ in range(100):  # the stream goes on after the interrupt
                 proc.stdin.write(EVENT.encode() * 1000)
             proc.stdin.close()
-        except BrokenPipeError:
+        except BrokenPipeError:  # it stopped reading: the interrupt was taken
             pass
         proc.wait(timeout=120)
-        reader.join(timeout=60)
-        err = proc.stderr.read() if proc.stderr is not None else b""
+        err = proc.stderr.read()
     assert proc.returncode == 130, err
-    assert b"Traceback" not in err and b"Exception ignored" not in err, err
+    assert b"Traceback" not in err and b"Exception ignored" not in err and b"Fatal" not in err, err
     counted = re.search(rb"warning: interrupted after ([\d,]+) events", err)
     assert counted is not None, err
-    assert int(counted.group(1).replace(b",", b"")) == len(rows) > 0
-    assert all(json.loads(row)["decision"] == "include" for row in rows)
+    rows = written.read_bytes()
+    assert rows.endswith(b"\n")
+    assert int(counted.group(1).replace(b",", b"")) == rows.count(b"\n") > 0
+    assert all(json.loads(row)["decision"] == "include" for row in rows.splitlines())
 
 
 def _config(tmp_path: Path, project_root: Path) -> Path:
@@ -120,8 +110,36 @@ def test_left_out_and_non_sysmon_files_are_named(tmp_path: Path, project_root: P
     (logs / "security.jsonl").write_text(json.dumps({"winlog": {
         "event_id": 4688, "provider_name": "Microsoft-Windows-Security-Auditing", "channel": "Security"}}) + "\n",
         "utf-8")
+    alone = subprocess.run([*CLI, "evaluate", str(config), str(logs), "--format", "json"], capture_output=True,
+                           text=True, check=False)
+    # nothing checked is never an all-clear: the wrong log is an error that says what was found
+    assert alone.returncode == 2 and alone.stdout == ""
+    assert alone.stderr.endswith(f"{logs}: error[no-input]: no Sysmon event read (1 record(s) of other channels: "
+                                 "Security (1))\n")
+    (logs / "sysmon.jsonl").write_text(EVENT, "utf-8")
     result = CliRunner().invoke(main, ["evaluate", str(config), str(logs), "--format", "json"])
-    assert result.exit_code == 0
+    assert result.exit_code == 0 and json.loads(result.stdout)["events"] == 1
     assert f"warning: {logs / 'notes.txt'}: not recognised by any collector, left out" in result.stderr
     assert (f"warning: {logs / 'security.jsonl'}: no Sysmon events, only records of other channels: Security (1)"
             in result.stderr)
+
+
+def test_logs_without_a_sysmon_event_are_an_error_in_every_command(tmp_path: Path, project_root: Path) -> None:
+    config = _config(tmp_path, project_root)
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text('{"EventID": 1, "fields": {"Image": "x"\n', "utf-8")
+    sigma = str(project_root / "examples" / "tune" / "sigma")
+    runs = {
+        "evaluate": ["evaluate", str(config), str(damaged)],
+        "tune": ["tune", str(config), "--events", str(damaged), "--budget", "10"],
+        "report": ["report", str(config), "--events", str(damaged), "-o", str(tmp_path / "r.html")],
+        "diff": ["diff", str(config), str(project_root / "examples" / "lint-mistakes.xml"), "--events", str(damaged)],
+        "coverage": ["coverage", str(config), "--sigma", sigma, "--events", str(damaged)],
+    }
+    for name, args in runs.items():
+        done = subprocess.run([*CLI, *args], capture_output=True, text=True, check=False)
+        assert done.returncode == 2, (name, done.stderr)
+        assert done.stderr.splitlines()[-1] == (f"{damaged}: error[no-input]: no Sysmon event read "
+                                                "(1 damaged record(s) skipped)"), name
+        assert "Traceback" not in done.stderr and "CollectorWarning" not in done.stderr, name
+    assert not (tmp_path / "r.html").exists()

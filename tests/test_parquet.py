@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -88,12 +90,14 @@ def test_format_parquet_writes_decisions_beside_the_input(shared_dir: Path, corp
     assert table.column("compare_rule_name").to_pylist() == [theirs.decide(e).rule_name for e in events]
     assert table.select(schema().names).to_pylist() == pq.read_table(corpus_parquet).to_pylist()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["decided.parquet"]  # no temp file left
-    empty = tmp_path / "none.jsonl"
+    empty, nothing = tmp_path / "none.jsonl", tmp_path / "nothing.parquet"
     empty.write_text("")
-    assert CliRunner().invoke(main, ["evaluate", str(shared_dir / MODULAR), str(empty), "--collector", "jsonl",
-                                     "--format", "parquet",
-                                     "-o", str(out)]).exit_code == 0
-    assert pq.read_table(out).num_rows == 0 and "rule_name" in pq.read_schema(out).names
+    done = subprocess.run([sys.executable, "-c", "from sysmon_rules.cli import run; run()", "evaluate",
+                           str(shared_dir / MODULAR), str(empty), "--collector", "jsonl", "--format", "parquet",
+                           "-o", str(nothing)], capture_output=True, text=True, check=False)
+    # no event is no answer: an error, and no file that looks like a result
+    assert done.returncode == 2 and done.stderr == f"{empty}: error[no-input]: no Sysmon event read (no record)\n"
+    assert not nothing.exists()
 
 
 def test_format_parquet_needs_an_output_file(shared_dir: Path, corpus_parquet: Path) -> None:

@@ -9,6 +9,8 @@ import pytest
 
 import sysmon_rules as sr
 from conftest import SHARED
+from sysmon_rules.errors import ConfigSyntaxError
+from sysmon_rules.xml.reader import parse_document
 from sysmon_rules.xml.source import decode_config
 
 ENCODING_FILES = sorted(p.name for p in (SHARED / "conformance" / "compile").glob("*.xml")
@@ -167,3 +169,16 @@ def test_leading_white_space_limit_of_sysmons_first_read(blank: int, ok: bool) -
     else:
         with pytest.raises(sr.ConfigSyntaxError, match="Too much white space"):
             sr.loads(data)
+
+
+def test_typographic_quotes_pasted_from_a_page_are_named(project_root: Path) -> None:
+    text = (project_root / "examples" / "sysmonconfig.xml").read_text("utf-8")
+    pasted = text.replace('condition="end with"', "condition=\u201cend with\u201d", 1)
+    line = pasted[:pasted.index("\u201c")].count("\n") + 1
+    with pytest.raises(ConfigSyntaxError) as info:
+        parse_document(pasted.encode("utf-8"), path="pasted.xml")
+    assert info.value.location.path == "pasted.xml" and info.value.location.line == line
+    assert "typographic quote '\u201c'" in info.value.message and "pasted from a web page" in info.value.message
+    with pytest.raises(ConfigSyntaxError) as plain:  # another syntax error says nothing of quotes
+        parse_document(text.replace("</ProcessCreate>", "</ProcessCreat>", 1).encode("utf-8"), path="x.xml")
+    assert "typographic" not in plain.value.message

@@ -1,12 +1,13 @@
 """``sysmon -c`` text -> RuleTable: the inverse of ``dump.dump_text``, with what the text loses.
 
-Read line by line, as people capture it: the banner (Windows "System Monitor v15.x", Linux
-"Sysmon v1.x - Monitors system events", the "Sysinternals", "By", "Copyright", "Licensed",
-"Using libxml2/pugixml" lines), the "Current configuration:" block (``CONFIG_FMT`` lines such as
-``" - Service name:"``, ``" - Config hash:"``), blank lines anywhere, CRLF, no final newline,
-trailing spaces, and tabs a terminal or a Markdown page turned into spaces (the filter lines'
-indent is then read from the text itself: a filter of a compound rule is 4 columns deeper than
-the compound line). Any other line is an error naming it.
+Read line by line, as people capture it: the banner (Windows "System Monitor v15.x", Linux "Sysmon
+v1.x - Monitors system events", the "Sysinternals", "By", "Copyright", "Licensed", "Using
+libxml2/pugixml" lines), the command line with its prompt first when a terminal was copied (``PS
+C:\\> .\\Sysmon64.exe -c``, ``$ sudo sysmon -c``), the "Current configuration:" block
+(``CONFIG_FMT`` lines such as ``" - Service name:"``, ``" - Config hash:"``), blank lines
+anywhere, CRLF, no final newline, trailing spaces, and tabs a terminal or a Markdown page turned
+into spaces (the filter lines' indent is then read from the text itself: a filter of a compound
+rule is 4 columns deeper than the compound line). Any other line is an error naming it.
 
 The text is a lossy view of the blob, so the reader returns, next to the table, the list of facts
 the text cannot carry (:data:`UNKNOWNS`): filter RuleNames are never printed, compound rule names
@@ -71,6 +72,8 @@ _PREAMBLE = re.compile(r"""(?:
   | Current\ configuration:
   | -\ (?![^:]*\ onmatch:)[A-Za-z][A-Za-z ]*:(?:\s.*)?   # CONFIG_FMT " - Name:", never a rule set line
 )""", re.VERBOSE)
+# The command a terminal shows before its output (prompt and all), when a copy starts there.
+_COMMAND = re.compile(r"(?:.*[>$#%] *)?(?:sudo +)?(?:\S*[\\/])?(?i:sysmon(?:64a?)?(?:\.exe)?) +-c")
 _SET = re.compile(r"-\s+(?P<name>\S+)\s+onmatch:\s+(?P<onmatch>\S+)\s+combine rules using '(?P<combine>[^']*)'")
 _COMPOUND = re.compile(r"Compound Rule (?P<label>.+)   combine using (?P<combine>Or|And|Unknown)")
 _CONDITION = "|".join(re.escape(c) for c in sorted(set(CONDITIONS), key=len, reverse=True))
@@ -153,8 +156,10 @@ class _Reader:
 
     def read(self) -> DumpText:
         lines = iter(self.lines)
+        first = True
         for line in lines:
-            if not line.text or _PREAMBLE.fullmatch(line.text):
+            if not line.text or _PREAMBLE.fullmatch(line.text) or (first and _COMMAND.fullmatch(line.text)):
+                first = first and not line.text
                 continue
             if line.text == _NO_RULES:
                 for rest in lines:

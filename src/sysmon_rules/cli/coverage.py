@@ -56,7 +56,7 @@ def command(config: str, sigma: tuple[str, ...], fmt: str, platform: str, sugges
         from ..readiness import read_events
 
         try:
-            pool = read_events(events)
+            pool = read_events(events, warn=lambda message: click.echo(f"warning: {message}", err=True))
         except SysmonRulesError as exc:  # the collectors' messages name the file they could not read
             fail_with(exc, events[0])
     doing = "reading the Sigma rules"

@@ -13,7 +13,7 @@ entry-point group; the built-ins ``evtx``, ``xml`` and ``jsonl`` are registered 
 from __future__ import annotations
 
 from .base import Collector, CollectorError, CollectorWarning, ReadStats, Source
-from .registry import EventStream, available, detect, get, read
+from .registry import EventStream, available, detect, get, read, require_events
 
 __all__ = [
     "Collector",
@@ -26,4 +26,5 @@ __all__ = [
     "detect",
     "get",
     "read",
+    "require_events",
 ]

@@ -7,6 +7,7 @@ yielded as they are read, so memory stays constant whatever the size of the log.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import stat
@@ -161,7 +162,7 @@ class Source:
         if self.opener is not None or self.url is not None:
             return None
         if self._stream is None and (self.path is None or not _is_regular(self.path)):
-            self._stream = _OnceStream(self._open_path() if self.path is not None else sys.stdin.buffer)
+            self._stream = _OnceStream(self._open_path() if self.path is not None else _stdin())
         return self._stream
 
     def _open_path(self) -> BinaryIO:
@@ -278,9 +279,66 @@ def as_text(value: object) -> str:
 
 def strip_bom(head: bytes) -> bytes:
     """The head without a UTF-8 BOM or leading white space; UTF-16 text decoded to ASCII-ish."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
+    encoding = utf16_encoding(head)
+    if encoding is not None:
+        head = head.decode(encoding, "ignore").encode("utf-8", "ignore")
     return head.removeprefix(b"\xef\xbb\xbf").lstrip()
+
+
+class _Utf16AsUtf8(io.RawIOBase):
+    """A UTF-16 text stream read as UTF-8 bytes (line breaks where they were). A broken code unit
+    becomes a backslash escape, which no JSON line holds: its record reads as damaged, not altered."""
+
+    def __init__(self, stream: BinaryIO, encoding: str) -> None:
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="backslashreplace")
+        self._pending = b""
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending and not self._ended:
+            data = self._stream.read(1 << 16)
+            self._ended = not data
+            self._pending = self._decoder.decode(data, final=self._ended).encode("utf-8", "surrogatepass")
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def utf16_encoding(head: bytes) -> str | None:
+    """The UTF-16 codec of text that starts with a BOM or with ``{``/``[`` as a UTF-16LE unit (as
+    PowerShell 5's ``>`` and ``Out-File`` write), else None."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if len(head) >= 2 and head[1] == 0 and head[:1] in (b"{", b"["):
+        return "utf-16-le"
+    return None
+
+
+def as_utf8(stream: BinaryIO) -> BinaryIO:
+    """``stream`` itself, or read as UTF-8 when it holds UTF-16 text (a text format's one way in)."""
+    peek = getattr(stream, "peek", None)
+    encoding = utf16_encoding(peek(2)[:2]) if peek is not None else None
+    if encoding is None:
+        return stream
+    return io.BufferedReader(_Utf16AsUtf8(stream, encoding))
+
+
+def _stdin() -> BinaryIO:
+    """Standard input through a reader of our own: a reading thread blocked in ``sys.stdin.buffer``
+    holds its lock, and an interpreter exiting then (Ctrl-C) aborts trying to take it."""
+    try:
+        return open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)  # read until the end
+    except (AttributeError, OSError, ValueError):  # replaced by a test runner, or closed
+        return sys.stdin.buffer
 
 
 def _is_regular(path: Path) -> bool:

@@ -25,7 +25,7 @@ import orjson
 from lxml import etree
 
 from ..events import EVENT_IDS, Event, Origin
-from .base import LateColumns, Source, strip_bom
+from .base import LateColumns, Source, as_utf8, strip_bom
 from .jsonshapes import event_of, records_of
 from .lines import MAX_LINE, blocks, lines
 
@@ -82,7 +82,7 @@ class JsonlCollector:
 
     def events(self, source: Source) -> Iterator[Event]:
         reader = _Reader(source)
-        with source.open() as stream:
+        with as_utf8(source.open()) as stream:
             for number, raw in lines(stream):
                 yield from reader.line(number, raw)
         reader.end()
@@ -101,7 +101,7 @@ class JsonlCollector:
         # Inside a value written over many lines no line is read on its own: not even the fast test's.
         batcher = Batcher(source, rows or BATCH_ROWS, lambda raw: None if reader.open else _canonical_fast(raw),
                           reader.line, lambda: reader.open)
-        with source.open() as stream:
+        with as_utf8(source.open()) as stream:
             for block, table in parsed(blocks(stream, BLOCK_BYTES), names=_Projection(source.columns)):
                 yield from batcher.block(block, table)
         reader.end()

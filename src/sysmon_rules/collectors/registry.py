@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib.metadata import entry_points
 from itertools import groupby
 from pathlib import Path
@@ -255,6 +255,21 @@ def _row_kind(item: Event | Row) -> type[Row] | None:
 def read(*inputs: str | Path, collector: str | None = None, strict: bool = False) -> EventStream:
     """``for event in read("Sysmon.evtx", "more/"): ...``; formats are recognised by content."""
     return EventStream(inputs, collector=collector, strict=strict)
+
+
+def require_events(stats: ReadStats, inputs: Sequence[str | Path]) -> None:
+    """Files were read but none held a Sysmon event (all damaged, or another log): never an all-clear."""
+    if stats.events:
+        return
+    found = []
+    if stats.skipped:
+        found.append(f"{stats.skipped:,} damaged record(s) skipped")
+    if stats.other:
+        channels = ", ".join(f"{name} ({count:,})" for name, count in stats.other.most_common(3))
+        found.append(f"{sum(stats.other.values()):,} record(s) of other channels: {channels}")
+    names = [str(i) for i in inputs]
+    raise NoInputError(f"no Sysmon event read ({'; '.join(found) or 'no record'})",
+                       Location(names[0] if len(names) == 1 else ", ".join(names)))
 
 
 def guarded(items: Iterator[T], source: Source) -> Iterator[T]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ..blob.dump import printed_sets
 from ..blob.dumptext import UNKNOWNS
+from ..collectors import require_events
 from ..engine import Evaluator
 from ..engine.compiled import CGroup
 from ..ruletable import COMBINE_OR, RuleTable
@@ -156,6 +157,8 @@ def diff(old: Source, new: Source, *, events: EventInput | None = None, ignore_r
     if events is not None:
         source, stream = event_source(events, strict=strict, warn=warn)
         result.replay = replay(old_ev, new_ev, source, changes, ignore_rule_names=not names)
+        if stream is not None:  # logs named but no Sysmon event in them: the replay checked nothing
+            require_events(stream.stats, stream.inputs)
         result.skipped_events = result.replay.skipped = stream.stats.skipped if stream is not None else 0
     return result
 

@@ -218,7 +218,7 @@ class BatchDecider:
         sets = pc.take(pa.array([self._set_index.get(id(d.rule_set)) if d.rule_set is not None else None
                                  for d in decided], pa.int32()), signature)
         return pa.RecordBatch.from_arrays([
-            pa.DictionaryArray.from_arrays(verdict, pa.array(DECISIONS)),
+            pa.DictionaryArray.from_arrays(verdict, pa.array(DECISIONS, pa.string())),  # typed: no inference
             # Arrow strings are UTF-8: a lone surrogate (a blob's RuleName) is written escaped, as stdout does.
             pa.DictionaryArray.from_arrays(named, pa.array([_utf8(n) for n in names], pa.string())),
             sets,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -73,15 +73,20 @@ class EventPool:
         return found
 
 
-def read_events(paths: Iterable[str | os.PathLike[str]], *, strict: bool = False) -> EventPool:
-    """Every Sysmon event under ``paths`` (files or folders in any format ``evaluate`` reads)."""
-    from ..collectors import read
+def read_events(paths: Iterable[str | os.PathLike[str]], *, strict: bool = False,
+                warn: Callable[[str], None] | None = None) -> EventPool:
+    """Every Sysmon event under ``paths`` (files or folders in any format ``evaluate`` reads);
+    ``warn`` hears of each damaged record skipped. No Sysmon event at all is a ``NoInputError``."""
+    from ..collectors import EventStream, require_events
 
     names = [os.fspath(p) for p in paths]
     for name in names:
         if not os.path.exists(name):
             raise SysmonRulesError("no such event log file or folder", Location(name))
-    return EventPool(read(*names, strict=strict), names)
+    stream = EventStream(names, strict=strict, warn=warn)
+    pool = EventPool(stream, names)
+    require_events(stream.stats, names)
+    return pool
 
 
 def capture_paths(rule_path: str, rule_id: str) -> list[Path]:

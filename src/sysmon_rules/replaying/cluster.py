@@ -81,6 +81,9 @@ def replay_on_cluster(config: str | Path | Evaluator, sources: list[str | Path],
                 sink.write(result.rows)
             elif result.rows is not None:
                 tables.append(result.rows)
+    from ..collectors import require_events
+
+    require_events(done.stats, sources)  # before the Parquet file is written: nothing checked, nothing left
     if isinstance(sink, ParquetFile):
         from ..collectors.parquet import write_parquet
 

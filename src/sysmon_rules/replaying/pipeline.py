@@ -10,12 +10,13 @@ explanation; with a ``scheduler`` the inputs are split into partitions replayed 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import SysmonRulesError
+from ..exitcodes import ctrl_c_held
 from ..fileio import json_text
 from .configs import load_evaluator
 from .result import ReplayResult
@@ -28,7 +29,10 @@ if TYPE_CHECKING:
     from ..collectors import EventStream
     from ..collectors.base import LateColumns
     from ..engine import Evaluator
+    from ..events import Event
     from .readahead import ReadAhead
+
+_T = TypeVar("_T")
 
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C during a replay: ``result`` holds what was decided until then."""
@@ -92,15 +96,26 @@ def replay(config: str | Path | Evaluator, sources: Iterable[str | Path], *,
         summary, comparison = Summary(), Comparison() if other is not None else None
         try:
             if explain:
-                _replay_events(stream, evaluator, other, summary, comparison, explain, sink, progress)
+                _replay_events(_checked(stream, stream), evaluator, other, summary, comparison, explain, sink,
+                               progress)
             elif ahead is None:  # read by forked workers
-                _replay_batches(stream.batches(), evaluator, other, summary, comparison, sink, progress)
+                _replay_batches(_checked(stream.batches(), stream), evaluator, other, summary, comparison, sink,
+                                progress)
             else:  # the classifiers' lookups are built while the first batch is still being read
                 ahead.meanwhile(evaluator.prepare_batches())
-                _replay_batches(ahead, evaluator, other, summary, comparison, sink, progress)
+                _replay_batches(_checked(ahead, stream), evaluator, other, summary, comparison, sink, progress)
         except KeyboardInterrupt:
             raise Interrupted(_result(stream, evaluator, other, summary, comparison, (config, compare))) from None
-        return _result(stream, evaluator, other, summary, comparison, (config, compare))
+    return _result(stream, evaluator, other, summary, comparison, (config, compare))
+
+
+def _checked(items: Iterable[_T], stream: EventStream) -> Iterator[_T]:
+    """``items``, then an error if no Sysmon event was read at all: raised before the output
+    (a Parquet file) is committed, so nothing-checked never leaves a result behind."""
+    from ..collectors import require_events
+
+    yield from items
+    require_events(stream.stats, stream.inputs)
 
 
 def _evaluator(config: str | Path | Evaluator, loading: dict[str, Any]) -> Evaluator:
@@ -145,7 +160,7 @@ def _collector_warning(message: str) -> None:
     warnings.warn(message, CollectorWarning, stacklevel=2)
 
 
-def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, summary: Summary,
+def _replay_events(stream: Iterable[Event], evaluator: Evaluator, other: Evaluator | None, summary: Summary,
                    comparison: Comparison | None, explain: str, sink: Sink | None,
                    progress: Callable[[int], None] | None) -> None:
     """Event by event, with every decision explained (concise, or ``"full"``: every set)."""
@@ -153,17 +168,18 @@ def _replay_events(stream: EventStream, evaluator: Evaluator, other: Evaluator |
 
     for event in stream:
         decision = evaluator.explain(event)
-        summary.add(event, decision)
         theirs = other.decide(event) if other is not None else None
-        if theirs is not None and comparison is not None:
-            comparison.add(event, decision, theirs)
-        if isinstance(sink, JsonLines):
-            sink.write(json_text(event_line(event, decision, theirs, explain)) + "\n")
-        elif isinstance(sink, Traces) and decision.trace is not None:
-            trace = decision.trace.render() if explain == "full" else decision.trace.summary()
-            sink.write(f"{event.origin or '-'}\n{trace}\n")
-        if progress is not None:
-            progress(1)
+        with ctrl_c_held():  # written and counted, or neither (as ``rows.decided`` does a batch)
+            summary.add(event, decision)
+            if theirs is not None and comparison is not None:
+                comparison.add(event, decision, theirs)
+            if isinstance(sink, JsonLines):
+                sink.write(json_text(event_line(event, decision, theirs, explain)) + "\n")
+            elif isinstance(sink, Traces) and decision.trace is not None:
+                trace = decision.trace.render() if explain == "full" else decision.trace.summary()
+                sink.write(f"{event.origin or '-'}\n{trace}\n")
+            if progress is not None:
+                progress(1)
 
 
 def _replay_batches(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, other: Evaluator | None,
@@ -173,13 +189,16 @@ def _replay_batches(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, oth
     from ..collectors.parquet import write_parquet
     from .rows import decided, empty, jsonl, set_locations, with_decisions
 
-    done = decided(batches, evaluator, summary, other, comparison, progress)
-    if isinstance(sink, ParquetFile):
+    if isinstance(sink, ParquetFile):  # written whole at the end, or not at all
+        done = decided(batches, evaluator, summary, other, comparison, progress)
         write_parquet(sink.path, (with_decisions(*d) for d in done), with_decisions(*empty(evaluator, other)).schema)
-    elif isinstance(sink, JsonLines):
-        locations = set_locations(evaluator)
-        for batch, result, theirs in done:
-            sink.write(jsonl(batch, result, theirs, locations))
-    else:
-        for _ in done:
-            pass
+        return
+    emit = None
+    if isinstance(sink, JsonLines):
+        locations, lines = set_locations(evaluator), sink
+
+        def emit(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None) -> None:
+            lines.write(jsonl(batch, result, theirs, locations))
+
+    for _ in decided(batches, evaluator, summary, other, comparison, progress, emit):
+        pass

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..exitcodes import ctrl_c_held
+
 if TYPE_CHECKING:  # the engine loads with the first config: reading (ReadAhead) can start without it
     from ..engine import Decision, Evaluator
     from ..events import Event
@@ -29,20 +31,24 @@ Decided = tuple[pa.RecordBatch, pa.Table, "pa.Table | None"]  # a batch, its dec
 
 def decided(batches: Iterable[pa.RecordBatch], evaluator: Evaluator, summary: Summary,
             other: Evaluator | None = None, comparison: Comparison | None = None,
-            progress: Callable[[int], None] | None = None) -> Iterator[Decided]:
+            progress: Callable[[int], None] | None = None,
+            emit: Callable[[pa.RecordBatch, pa.Table, pa.Table | None], None] | None = None) -> Iterator[Decided]:
     """Decide and count every batch, yielding each with its decisions (and the other config's).
 
-    A batch is counted once the consumer has taken it (written its rows): a run interrupted in
-    between counts exactly what its output holds."""
+    ``emit`` writes a batch's output before it is counted, both with Ctrl-C held: an interrupted
+    run has counted exactly the rows it wrote, and never wrote part of a batch."""
     for batch in batches:
         result = evaluator.decide_batch(batch)
         theirs = other.decide_batch(batch) if other is not None else None
+        with ctrl_c_held():
+            if emit is not None:
+                emit(batch, result, theirs)
+            summary.add_batch(batch, result)
+            if theirs is not None and comparison is not None:
+                comparison.add_batch(batch, result, theirs)
+            if progress is not None:
+                progress(batch.num_rows)
         yield batch, result, theirs
-        summary.add_batch(batch, result)
-        if theirs is not None and comparison is not None:
-            comparison.add_batch(batch, result, theirs)
-        if progress is not None:
-            progress(batch.num_rows)
 
 
 def columns_read(evaluator: Evaluator, other: Evaluator | None) -> frozenset[str]:
@@ -99,6 +105,11 @@ def set_locations(evaluator: Evaluator) -> tuple[str | None, ...]:
     return tuple(str(s.location) if s.location is not None else None for s in evaluator.table.rule_sets)
 
 
+_LINE_END = pa.scalar("}\n", pa.string())
+_NULL = pa.scalar("null", pa.string())
+_NO_SEPARATOR = pa.scalar("", pa.string())
+
+
 def jsonl(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None,
           locations: tuple[str | None, ...]) -> str:
     """One JSON line per row, as the per-event output writes them (same keys, order and spacing),
@@ -112,11 +123,14 @@ def jsonl(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None,
         ', "record": ', _json_text(batch.column("record")), ', "line": ', _json_text(batch.column("line")),
     ]
     # where the deciding set is written, by its position (``set_locations``)
-    parts += [', "rule_set": ', pc.fill_null(pc.take(_quoted(locations), _array(result, "rule_set")), "null")]
+    parts += [', "rule_set": ', pc.fill_null(pc.take(_quoted(locations), _array(result, "rule_set")), _NULL)]
     if theirs is not None:
         parts += [', "compare": {"decision": ', _json_text(_array(theirs, "decision")),
                   ', "rule_name": ', _json_text(_array(theirs, "rule_name")), "}"]
-    lines = pc.binary_join_element_wise(*parts, "}\n", "")
+    # typed scalars: a Python str makes pyarrow infer its type, which imports dateutil each time
+    # (a failed import when it is absent: slow, and a Ctrl-C arriving then is swallowed)
+    typed = [pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in parts]
+    lines = pc.binary_join_element_wise(*typed, _LINE_END, _NO_SEPARATOR)
     # No line is null (every part is filled): the text is the lines' data end to end, read at once.
     _, offsets, data = lines.buffers()
     ends = memoryview(offsets).cast("i")  # int32 offsets (a string array's), in native order

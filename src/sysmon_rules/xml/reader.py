@@ -46,6 +46,20 @@ def _parser() -> etree.XMLParser:
     )
 
 
+_TYPOGRAPHIC_QUOTES = re.compile("[\u201c\u201d\u201e\u2018\u2019\u201a\u2033\u00ab\u00bb]")
+
+
+def _pasted_quotes(text: str, line: int | None) -> str:
+    """A hint when the failing line holds a typographic quote: a config pasted from a web page or
+    a document, where XML attributes need plain quotes."""
+    lines = text.split("\n")
+    found = _TYPOGRAPHIC_QUOTES.search(lines[line - 1]) if line and line <= len(lines) else None
+    if found is None:
+        return ""
+    return (f" (the line has the typographic quote {found.group()!r} where XML needs \" or ': "
+            "pasted from a web page or a document?)")
+
+
 def parse_document(source: str | Path | bytes, *, path: str | None = None) -> ParsedDocument:
     """Decode and parse; raise ConfigSyntaxError naming path:line:column on malformed input."""
     data, path = read_source(source, path=path)
@@ -55,7 +69,8 @@ def parse_document(source: str | Path | bytes, *, path: str | None = None) -> Pa
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if hasattr(exc, "position") else (exc.lineno or 0, exc.offset or 0)
         message = re.sub(r",? line \d+, column \d+$", "", (exc.msg or str(exc)).strip().split("\n")[0].strip())
-        raise ConfigSyntaxError(f"malformed XML: {message}", Location(path, line or 0, column or 0)) from exc
+        raise ConfigSyntaxError(f"malformed XML: {message}{_pasted_quotes(decoded.text, line)}",
+                                Location(path, line or 0, column or 0)) from exc
     except ValueError as exc:  # e.g. lxml refusing a string it cannot take
         raise ConfigSyntaxError(f"malformed XML: {exc}", Location(path, 1, 1)) from exc
     tree = root.getroottree()
