@@ -68,3 +68,17 @@ def test_deciding_many_distinct_configs_keeps_the_matcher_cache_within_budget() 
             assert sr.Evaluator(sr.loads(xml)).decide(event).decision == "exclude"
         assert 0 < index._matcher.cost <= 2 << 20
         assert 0 < len(index._matcher) < 12
+
+
+def test_watching_sees_every_call_hit_or_miss_and_put_is_a_call_made_elsewhere() -> None:
+    calls: list[int] = []
+    cache = BoundedCache(lambda x: calls.append(x) or x * x, 30, lambda key, result: 10)
+    cache(1)
+    with cache.watching() as seen:
+        cache(1)  # a hit
+        cache(2)  # a miss
+    cache(3)  # after the block: not seen
+    assert seen == {(1,): 1, (2,): 4} and calls == [1, 2, 3]
+    cache.put((5,), 99)  # as if computed: the next call is a hit
+    assert cache(5) == 99 and calls == [1, 2, 3]
+    assert len(cache) == 3 and cache.cost == 30  # put keeps the budget too (1 went, the oldest)

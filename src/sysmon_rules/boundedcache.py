@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from functools import update_wrapper
 from typing import Any, Generic, ParamSpec, TypeVar
 
@@ -36,6 +37,7 @@ class BoundedCache(Generic[P, R]):
         self._entries: OrderedDict[tuple[Hashable, ...], tuple[R, int]] = OrderedDict()
         self._total = 0
         self._lock = threading.Lock()  # the engine is used from reader threads too
+        self._watchers: list[dict[tuple[Hashable, ...], R]] = []
         update_wrapper(self, function)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -44,11 +46,21 @@ class BoundedCache(Generic[P, R]):
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
+                for seen in self._watchers:
+                    seen[key] = found[0]
                 return found[0]
         result = self.__wrapped__(*args, **kwargs)
+        self.put(key, result)
+        return result
+
+    def put(self, key: tuple[Hashable, ...], result: R) -> None:
+        """Keep ``result`` as the value of the call whose arguments are ``key`` (a positional
+        call's key is its arguments' tuple): for a caller that has it already, from a file."""
         cost = self._cost(key, result)
         dropped = cost > self.budget
         with self._lock:
+            for seen in self._watchers:
+                seen[key] = result
             if not dropped and key not in self._entries:
                 self._entries[key] = (result, cost)
                 self._total += cost
@@ -58,7 +70,18 @@ class BoundedCache(Generic[P, R]):
                     dropped = True
         if dropped and self.regexes:
             re.purge()
-        return result
+
+    @contextmanager
+    def watching(self) -> Iterator[dict[tuple[Hashable, ...], R]]:
+        """Every call's key and value while the block runs, kept or not (what a run used)."""
+        seen: dict[tuple[Hashable, ...], R] = {}
+        with self._lock:
+            self._watchers.append(seen)
+        try:
+            yield seen
+        finally:
+            with self._lock:
+                self._watchers.remove(seen)
 
     @property
     def cost(self) -> int:

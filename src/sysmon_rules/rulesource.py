@@ -24,12 +24,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .blob.decode import decode_blob
-from .blob.dump import hidden_sets
-from .blob.dumptext import looks_like_dump, lost_notes, read_dump_text
-from .blob.encode import encode_table
-from .blob.sniff import describe
-from .blob.textforms import as_text, is_probably_binary, read_blob_form
 from .errors import SourceError, SysmonRulesError
 from .fileio import read_input
 from .ruletable import RuleTable
@@ -75,7 +69,7 @@ class RuleSource:
         from .blob.compile import compile_config
 
         assert self.config is not None
-        return compile_config(self.config, platform=self.platform).table
+        return compile_config(self.config, platform=self.platform, table_only=True).table  # no bytes: not read
 
     @cached_property
     def blob_bytes(self) -> bytes:
@@ -86,6 +80,8 @@ class RuleSource:
             from .blob.compile import compile_config
 
             return compile_config(self.config, platform=self.platform).data
+        from .blob.encode import encode_table
+
         return encode_table(self.table)
 
     @property
@@ -93,6 +89,8 @@ class RuleSource:
         """Indexes of the rule sets ``sysmon -c`` does not print (a set right after one of the same
         event type and onmatch). A text has none: the sets it hid are not in it (its ``unknowns``
         say "hidden-sets")."""
+        from .blob.dump import hidden_sets
+
         return () if self.kind == DUMP_TEXT else tuple(hidden_sets(self.table, self.platform))
 
     def as_config(self) -> tuple[Config, list[str]]:
@@ -100,6 +98,7 @@ class RuleSource:
         on what XML cannot express."""
         if self.config is not None:
             return self.config, list(self.notes)
+        from .blob.decode import decode_blob
         from .blob.reconstruct import rebuild
         from .blob.regvalues import options_of, with_options
 
@@ -157,6 +156,12 @@ def _read(data: bytes, name: str | None, where: str, platform: Platform, sysmon_
 
         config = load(data, platform=platform, sysmon_compatible=sysmon_compatible, path=name)
         return RuleSource(where, XML, platform, config=config)
+    # The blob and text readers load only for input that is not XML (the usual config).
+    from .blob.decode import decode_blob
+    from .blob.dumptext import looks_like_dump, lost_notes, read_dump_text
+    from .blob.sniff import describe
+    from .blob.textforms import as_text, is_probably_binary, read_blob_form
+
     kind = describe(data)
     if kind is not None:
         raise SourceError(f"this is {kind}" if blob_only else f"this is {kind}; expected {_FORMS}")

@@ -12,7 +12,8 @@ the exact semantics, so the shortcut never changes a result.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -32,6 +33,7 @@ from .conditions import (
     list_tokens,
 )
 from .decision import Decision
+from .regexdata import RegexData, from_data, to_data
 
 Hit = tuple[int, int]  # (set index in the plan, item index in the set)
 
@@ -117,6 +119,39 @@ def _matcher(words: tuple[str, ...], contained: Callable[[str, str], bool]
     except (RecursionError, re.error, OverflowError):
         # Pathologically deep nesting: plain alternatives, longest first, find the same strings.
         return re.compile("|".join(map(re.escape, words))), implied
+
+
+# How a matcher's words relate (its ``contained`` argument), as a number in saved data.
+_RELATIONS: tuple[Callable[[str, str], bool], ...] = (str.startswith, str.__contains__)
+# A saved matcher: its words, relation, regex program (None: compile the text) and implied words.
+SavedMatcher = tuple[tuple[str, ...], int, RegexData | None, str, dict[str, tuple[str, ...]]]
+
+
+@contextmanager
+def matchers_used() -> Iterator[list[SavedMatcher]]:
+    """The matchers built or reused while the block runs, as plain data once it ends (for the
+    compiled-config cache: :func:`restore_matchers` in a later process skips their regex parse)."""
+    saved: list[SavedMatcher] = []
+    with _matcher.watching() as seen:
+        yield saved
+    for (words, contained), (pattern, implied) in cast("dict[Any, Any]", seen).items():
+        if contained in _RELATIONS:  # (no other is used; one would only go unsaved)
+            saved.append((words, _RELATIONS.index(contained), to_data(pattern), pattern.pattern, implied))
+
+
+def restore_matchers(saved: list[SavedMatcher]) -> None:
+    """Make :func:`matchers_used`'s matchers the ones the index uses for those words: the
+    regex from its saved program when that can be used, else compiled from its saved text."""
+    restored = []
+    for words, relation, program, text, implied in saved:  # all checked before any is kept
+        if not (isinstance(words, tuple) and isinstance(text, str) and isinstance(implied, dict)
+                and relation in (0, 1) and implied.keys() == set(words)):
+            raise ValueError("not a saved matcher")
+        pattern = from_data(program) if program is not None else None
+        restored.append(((words, _RELATIONS[relation]),
+                         (pattern if pattern is not None and pattern.pattern == text else re.compile(text), implied)))
+    for key, value in restored:
+        _matcher.put(key, value)
 
 
 def _implied(words: tuple[str, ...], contained: Callable[[str, str], bool]) -> dict[str, tuple[str, ...]]:

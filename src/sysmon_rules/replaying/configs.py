@@ -31,12 +31,14 @@ def evaluator_from(data: bytes, *, path: str | None = None, platform: Any = "win
                    environment: dict[str, str] | None = None, sysmon_compatible: bool = False) -> Evaluator:
     """The evaluator of rules in any form ``rulesource.load_rules`` reads: an XML config (validated
     as Sysmon would), a rule blob (raw, .reg, reg query, hex, base64) or `sysmon -c` text, told
-    apart by content. ``path`` names the bytes, so rule locations and messages name the file."""
-    from ..engine import Evaluator
-    from ..rulesource import load_rules
+    apart by content. ``path`` names the bytes, so rule locations and messages name the file.
+    A config that loaded before with the same options is read from the compiled-config cache
+    (:mod:`.configcache`), exactly as loading it would give."""
+    from ..schema.model import as_platform
+    from .configcache import cached_evaluator
 
-    rules = load_rules(data, label=path, platform=platform, sysmon_compatible=sysmon_compatible)
-    return Evaluator(rules.table, environment=environment, platform=rules.platform)
+    return cached_evaluator(data, path=path, platform=as_platform(platform), environment=environment,
+                            sysmon_compatible=sysmon_compatible)
 
 
 def read_config(path: str | Path) -> bytes:

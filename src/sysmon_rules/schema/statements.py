@@ -15,32 +15,28 @@ second, on every start. :func:`parse_all` therefore keeps the statements of all 
 cache file, named by a digest of everything they are derived from: the files' text, the
 grammar, and this module's source (the statements' shape). Any change there is a new name, so a
 stale cache is never read; a cache file that does not check out (its payload digest, its names)
-is parsed afresh. The cache lives in ``$SYSMON_RULES_CACHE_DIR``, else
-``$XDG_CACHE_HOME/sysmon-rules``, else ``~/.cache/sysmon-rules``; ``SYSMON_RULES_CACHE_DIR=""``
-turns it off. A folder that cannot be written only means parsing each time. Caches of other
-versions of the files are left alone (another installed version of the package may use them).
+is parsed afresh. The folder and the file checks are :mod:`sysmon_rules.diskcache`'s. Caches of
+other versions of the files are left alone (another installed version of the package may use them).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import marshal
-import os
-import tempfile
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..diskcache import CACHE_ENV, cache_folder, read_cached, write_cached
+
 if TYPE_CHECKING:
     from lark import Lark
 
 Statement = tuple[str, Any]
-CACHE_ENV = "SYSMON_RULES_CACHE_DIR"
 _PREFIX = "schema-statements-"
-_DIGEST = hashlib.sha256().digest_size
+__all__ = ["CACHE_ENV", "Statement", "cache_folder", "parse", "parse_all"]
 
 
 def _grammar() -> str:
@@ -105,21 +101,12 @@ def parse_all(texts: Mapping[str, str]) -> dict[str, list[Statement]]:
     if folder is None:
         return {name: parse(text) for name, text in texts.items()}
     path = folder / f"{_PREFIX}{_key(texts)}.marshal"
-    cached = _read(path, texts.keys())
-    if cached is not None:
+    cached = read_cached(path)
+    if isinstance(cached, dict) and cached.keys() == texts.keys():
         return cached
     parsed = {name: parse(text) for name, text in texts.items()}
-    _write(path, parsed)
+    write_cached(path, parsed)
     return parsed
-
-
-def cache_folder() -> Path | None:
-    """Where the cache file goes (see the module docstring), None when turned off."""
-    configured = os.environ.get(CACHE_ENV)
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "sysmon-rules"
 
 
 def _key(texts: Mapping[str, str]) -> str:
@@ -127,37 +114,3 @@ def _key(texts: Mapping[str, str]) -> str:
     for name, text in texts.items():
         digest.update(marshal.dumps((name, text)))
     return digest.hexdigest()[:32]
-
-
-def _read(path: Path, names: Any) -> dict[str, list[Statement]] | None:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    payload = data[_DIGEST:]
-    if hashlib.sha256(payload).digest() != data[:_DIGEST]:
-        return None
-    try:
-        loaded = marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return None
-    return loaded if isinstance(loaded, dict) and loaded.keys() == set(names) else None
-
-
-def _write(path: Path, parsed: dict[str, list[Statement]]) -> None:
-    """Atomically (a reader sees the whole file or none); a failure only leaves no cache.
-
-    Not ``fileio.write_output``: that is a layer this one may not import, and a cache needs none of
-    its care for symlinks, permissions or standard output.
-    """
-    payload = marshal.dumps(parsed)
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{_PREFIX}")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(hashlib.sha256(payload).digest() + payload)
-            os.replace(temp, path)
-        except OSError:
-            os.unlink(temp)
-            raise
