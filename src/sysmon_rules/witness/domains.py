@@ -217,4 +217,6 @@ def realize(event_id: int, field: str, value: str, accept: Callable[[str], bool]
         candidates += ["0x" + value, "0x1" + value, "0x10" + value]
     candidates += [value + tail for tail in _TAILS] + ["{" + value + tail for tail in _TAILS[-2:]]
     candidates += list(domain.examples())
+    if domain.kind == "path" and field in _PROCESS_IMAGES:  # last: the images that are no path
+        candidates += ["system", "<unknown process>"]
     return next((c for c in candidates if c in domain and accept(c)), None)
