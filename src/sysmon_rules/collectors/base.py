@@ -114,6 +114,15 @@ class LateColumns:
         return self.names
 
 
+def known_columns(source: Source) -> frozenset[str] | None:
+    """``source.columns`` once known: a reader that needs them before it can read (EVTX's
+    projected decoding) waits here for columns told late, then keeps them."""
+    columns = source.columns
+    if isinstance(columns, LateColumns):
+        columns = source.columns = columns.wait()
+    return columns
+
+
 @dataclass(slots=True)
 class Source:
     """One input: its display name (a path or ``-``), how to open it, and its running counts.

@@ -17,7 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, cast
 
 from ..events import EVENT_IDS, Event, Origin
-from .base import Source, as_text
+from .base import Source, as_text, known_columns
 from .evtxlayout import FILE_HEADER, MAX_CHUNK_RECORDS, Lost, lost
 from .evtxvalues import fields_of
 
@@ -141,7 +141,7 @@ class EvtxCollector:
         # The hot loop (a few microseconds a record, the parser's own cost is about five): the
         # usual Sysmon record becomes a row here, and every other one (another provider, another
         # shape, damage) takes ``_item``, the exact path, from its text again.
-        name, columns, last = source.name, source.columns, seen.last.append
+        name, columns, last = source.name, known_columns(source) if rows is not None else None, seen.last.append
         usual, decode = _decoder(columns if rows is not None else None).decode, _json().decode
         highest = -1 if seen.highest is None else seen.highest
         try:
@@ -201,7 +201,7 @@ class EvtxCollector:
             if isinstance(decoded, BaseException):
                 raise decoded
             body = decoded["Event"]
-            row = _row(body, record_id, source.name, rows, source.columns) if rows is not None else None
+            row = _row(body, record_id, source.name, rows, known_columns(source)) if rows is not None else None
             if row is not None:
                 return row
             event, channel = event_from_json(body, Origin(source.name, record=record_id))
