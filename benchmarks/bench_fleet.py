@@ -4,8 +4,9 @@ Rows: CLI start-up (``--help``, and imports + config of a replay) and end to end
 lines (half real EVTX records, half built from sysmon-modular's own rule values:
 ``mixed_events.py``) with sysmon-modular's config, in-process ``decide`` and ``decide_batch``
 decisions/s, EVTX read -> decisions against the raw ``evtx`` parser (the corpus x12 in one
-process), a Dask LocalCluster of 2 workers against one process on 1M events, and peak RSS of the
-CLI on 50k to 1M mixed JSON lines from a file and from stdin. Each row prints wall time and CPU
+process; reading the columns a replay reads, ``columns_read``), a Dask LocalCluster of 2
+workers against one process on 1M events, and peak RSS of the CLI on 50k to 1M mixed JSON
+lines from a file and from stdin. Each row prints wall time and CPU
 time (user+sys) and the load average next to it: the machine may be shared, and a target missed
 only under load shows as a CPU time that would meet it.
 
@@ -156,6 +157,7 @@ def bench_evtx(tmp: Path, copies: int) -> None:
     from sysmon_rules import load as load_config
     from sysmon_rules.collectors import EventStream
     from sysmon_rules.engine import Evaluator
+    from sysmon_rules.replaying.rows import columns_read
 
     files = sorted(EVTX.rglob("*.evtx"))
 
@@ -168,9 +170,10 @@ def bench_evtx(tmp: Path, copies: int) -> None:
 
     records = raw(files)
     evaluator = Evaluator(load_config(CONFIG))
+    columns = columns_read(evaluator, None)  # what a replay reads of its batches
 
     def ours(inputs: list[Path], workers: int | None = None) -> None:
-        for batch in EventStream(inputs, warn=lambda message: None, workers=workers).batches():
+        for batch in EventStream(inputs, warn=lambda message: None, workers=workers, columns=columns).batches():
             evaluator.decide_batch(batch)
 
     ours([EVTX])
@@ -180,8 +183,9 @@ def bench_evtx(tmp: Path, copies: int) -> None:
     row(f"EVTX -> decisions vs raw evtx ({records:,} records)",
         f"{ratio:.0%} ({records / our_wall:,.0f}/s)", ">= 40% of raw", ratio >= 0.4,
         f"raw {records / raw_wall:,.0f}/s; cpu ratio {raw_cpu / our_cpu:.0%}; one process")
-    batches = list(EventStream([EVTX], warn=lambda message: None).batches())
-    read_wall, _ = min(timed(lambda: list(EventStream([EVTX], warn=lambda message: None).batches())) for _ in range(3))
+    batches = list(EventStream([EVTX], warn=lambda message: None, columns=columns).batches())
+    read_wall, _ = min(timed(lambda: list(EventStream([EVTX], warn=lambda message: None, columns=columns).batches()))
+                       for _ in range(3))
     decide_wall, _ = min(timed(lambda: [evaluator.decide_batch(b) for b in batches]) for _ in range(3))
     row("  of which: read -> batches / decide_batch", f"{read_wall * 1e3:.0f} ms / {decide_wall * 1e3:.0f} ms", "-",
         None, f"raw parser {raw_wall * 1e3:.0f} ms")
@@ -200,9 +204,9 @@ def bench_evtx_parallel(tmp: Path, copies: int, raw: Callable[[list[Path]], int]
     records = raw(files)
     raw_wall = min(timed(lambda: raw(files))[0] for _ in range(3))
     script = ("import sys; from sysmon_rules import load; from sysmon_rules.collectors import EventStream;"
-              "from sysmon_rules.engine import Evaluator; e = Evaluator(load(sys.argv[1]));"
-              "[e.decide_batch(b) for b in EventStream([sys.argv[2]], warn=print, workers=int(sys.argv[3]) or None)"
-              ".batches()]")
+              "from sysmon_rules.engine import Evaluator; from sysmon_rules.replaying.rows import columns_read;"
+              "e = Evaluator(load(sys.argv[1])); [e.decide_batch(b) for b in EventStream([sys.argv[2]], warn=print, "
+              "workers=int(sys.argv[3]) or None, columns=columns_read(e, None)).batches()]")
     size = sum(p.stat().st_size for p in files) >> 20
     tiny = tmp / "one.jsonl"  # start-up: imports, config and one event (an empty folder is an error)
     tiny.write_text('{"EventID": 1, "fields": {"Image": "C:\\\\x.exe"}}\n', encoding="utf-8")

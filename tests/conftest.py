@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +45,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Under CI, missing golden data fails the run instead of silently skipping or collecting nothing."""
     if SHARED is None and os.environ.get("CI"):
         raise pytest.UsageError("../shared (conformance data) not found beside the checkout and CI is set")
+
+
+@pytest.fixture(scope="session")
+def windows_coverage(shared_dir: Path) -> tuple[list[Any], Any]:
+    """Every SigmaHQ Windows rule (rules/windows, rules-threat-hunting/windows,
+    rules-emerging-threats) read once, and its coverage under sysmon-modular (no captures), for the
+    tests that check properties over all of them."""
+    import sysmon_rules as sr
+    from sysmon_rules.readiness import coverage, read_rules
+
+    sigma = shared_dir / "corpus" / "sigma"
+    rules = read_rules([sigma / "rules" / "windows", sigma / "rules-threat-hunting" / "windows",
+                        sigma / "rules-emerging-threats"])
+    config = sr.load(shared_dir / "corpus" / "configs" / "sysmon-modular" / "sysmonconfig.xml")
+    return rules, coverage(config, rules, captures=False)

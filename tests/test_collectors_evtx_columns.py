@@ -8,6 +8,7 @@ names Arrow cannot hold, and drawn EventData of every JSON shape the parser can 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sysmon_rules.collectors import EventStream
-from sysmon_rules.collectors.arrow import batches
+from sysmon_rules.collectors.arrow import batches, field_names
 from sysmon_rules.collectors.base import Source
 from sysmon_rules.collectors.evtxcolumns import EvtxRow
 from sysmon_rules.collectors.evtxfile import PROVIDER, EvtxCollector, _row, event_from_json
@@ -153,8 +154,89 @@ def test_drawn_records_give_the_events_batch(bodies: list[dict[str, Any]]) -> No
 
 def test_unusual_system_shapes_take_the_event_path() -> None:
     for system in ({"EventID": {"#text": 1, "#attributes": {"Qualifiers": 0}}}, {"EventID": "1"},
-                   {"EventID": True}, {"EventID": 1, "Computer": 7}):
+                   {"EventID": True}, {"EventID": 1, "Computer": 7}, {"EventID": 65536}, {"EventID": -1}):
         body = {"System": {"Provider": {"#attributes": {"Name": PROVIDER}}, **system}, "EventData": {"Image": "x"}}
         assert _row(body, 1, "log.evtx", EvtxRow) is None
     other = {"System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}}, "EventID": 4624}}
     assert _row(other, 1, "log.evtx", EvtxRow) is None
+
+
+# Record texts as the collector's hot loop sees them: the usual shape decoded by a typed decoder,
+# every other one by the exact path. Odd System parts, other providers, text no JSON reader takes
+# alike (big numbers, duplicate keys, deep nesting, damage) must give the same events and counts.
+ODD_SYSTEM = st.fixed_dictionaries({}, optional={
+    "EventID": st.one_of(st.sampled_from([1, 3]), st.booleans(), st.floats(allow_nan=False), st.text(max_size=2),
+                         st.just({"#text": 1, "#attributes": {"Qualifiers": 0}}), st.integers(2**63, 2**70)),
+    "Computer": st.one_of(st.none(), st.just("WS1"), st.integers(0, 9), st.just({"#text": "x"})),
+    "Channel": st.one_of(st.none(), st.just("Security"), st.integers(0, 9), st.just({"#text": "Application"})),
+    "Provider": st.one_of(st.just({"#attributes": {"Name": PROVIDER}}),
+                          st.just({"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}}),
+                          st.just({"#attributes": {"Name": 5}}), st.just({"#attributes": None}), st.none(),
+                          st.just({}), st.just("x"))})
+TEXT_EDITS = st.sampled_from([
+    lambda text: text, lambda text: text[:-3], lambda text: text.replace("}}", "},\"Event\":5}", 1),
+    lambda text: text.replace('"System":', '"System":{},"System":', 1),
+    lambda text: text.replace('"EventData":', '"EventData":{"Image":"a"},"EventData":', 1),
+    lambda text: text.replace('"EventData":{', '"EventData":{"Big":184467440737095516160,"Deep":' + "[" * 100_000
+                              + "]" * 100_000 + ",", 1),
+    lambda text: text.replace('"EventData":{', '"EventData":{"Big":-92233720368547758090,', 1),
+    lambda text: text.replace('"Provider":', '"Junk":"\\ud800","Provider":', 1)])
+
+
+@st.composite
+def _record_texts(draw: st.DrawFn) -> list[dict[str, Any]]:
+    records = []
+    for number, body in enumerate(_bodies(draw), 1):
+        if draw(st.booleans()):
+            body["System"] = {**body["System"], **draw(ODD_SYSTEM)}
+        if draw(st.integers(0, 9)) == 0:
+            body = draw(st.sampled_from([{}, {"System": None}, {"System": []}, {"EventData": {"a": 1}}]))
+        text = draw(TEXT_EDITS)(json.dumps({"Event": body}, separators=(",", ":")))  # any integer
+        records.append({"event_record_id": number if draw(st.integers(0, 9)) else None, "data": text})
+    return records
+
+
+KEPT = frozenset({"Image", "ProcessGuid", "ProcessId", "Initiated", "Custom"})  # a replay's fields (one unknown)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_record_texts())
+def test_the_hot_loop_reads_record_texts_as_the_exact_path(records: list[dict[str, Any]]) -> None:
+    """All the fields, and only those a replay reads (``columns``: the others left out, a JSON
+    null in a kept one kept apart from an absent field): the same events, batch and counts."""
+    from sysmon_rules.collectors.evtxfile import _Seen
+
+    found = []
+    for rows, columns in ((EvtxRow, None), (EvtxRow, KEPT), (None, None)):
+        warned: list[str] = []
+        source = Source("log.evtx", warn=warned.append)
+        source.columns = columns
+        items = list(EvtxCollector()._records(source, iter(records), rows, _Seen()))
+        events = [item.event() if isinstance(item, EvtxRow) else item for item in items]
+        batch = EvtxRow.to_batch([i for i in items if isinstance(i, EvtxRow)]) if rows is not None else None
+        found.append((events, source.stats, warned, batch))
+    (full, *counts), (projected, *projected_counts), (exact, *exact_counts) = found
+    assert full == exact and counts[:2] == projected_counts[:2] == exact_counts[:2]
+    kept = KEPT & set(field_names())
+
+    def read(events: list[Event]) -> list[Event]:  # what the reader looks at (records of odd shapes stay events)
+        return [Event.read(e.event_id, {n: v for n, v in e.fields.items() if n in kept}, e.origin) for e in events]
+
+    assert read(projected) == read(exact)
+    if counts[2] is not None:
+        whole, part = counts[2].to_pydict(), projected_counts[2].to_pydict()
+        kept_names = kept | (set(whole) - set(field_names()) - {"extra_fields"})  # and EventID, source...
+        assert part == {name: values if name in kept_names else [None] * len(values) for name, values in whole.items()}
+
+
+def test_a_record_nested_beyond_the_decoders_depth_is_skipped_and_counted() -> None:
+    from sysmon_rules.collectors.evtxfile import _Seen
+
+    nested = "[" * 100_000 + "]" * 100_000
+    deep = json.dumps({"Event": {"System": {"Provider": {"#attributes": {"Name": PROVIDER}}, "EventID": 1},
+                                 "EventData": {"Deep": 0}}}).replace('"Deep": 0', f'"Deep": {nested}')
+    for rows in (EvtxRow, None):
+        warned: list[str] = []
+        source = Source("log.evtx", warn=warned.append)
+        assert list(EvtxCollector()._records(source, iter([{"event_record_id": 4, "data": deep}]), rows, _Seen())) == []
+        assert source.stats.skipped == 1 and "log.evtx" in warned[0] and "RecursionError" in warned[0]

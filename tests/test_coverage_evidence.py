@@ -9,15 +9,15 @@ must be the same, for every case.
 
 from __future__ import annotations
 
-import re
-import sqlite3
 import warnings
 from pathlib import Path
 
 import pytest
+from sigma.rule import SigmaRule
 
 import sysmon_rules as sr
 from sigma_corpus import captures, rule_files
+from sigma_sqlite import queries, selected
 from sysmon_rules.collectors import CollectorWarning, read
 from sysmon_rules.events import Event
 from sysmon_rules.readiness import coverage, read_rules
@@ -32,95 +32,16 @@ CONFIGS = ["sysmon-modular/sysmonconfig.xml", "sysmon-modular/sysmonconfig-with-
            "nextron/sysmonconfig-trace.xml"]
 
 
-def _regexp(pattern: str, value: object) -> bool:
-    return value is not None and re.search(pattern, str(value)) is not None
-
-
-def _split_top(text: str) -> tuple[list[str], list[str]]:
-    """``text`` cut at its top-level `` OR ``/`` AND `` (outside quotes and parentheses)."""
-    parts, seps, depth, start, i, quoted = [], [], 0, 0, 0, False
-    while i < len(text):
-        ch = text[i]
-        if quoted:
-            if ch == "'":
-                if text[i + 1:i + 2] == "'":
-                    i += 1
-                else:
-                    quoted = False
-        elif ch == "'":
-            quoted = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0:
-            for sep in (" OR ", " AND "):
-                if text.startswith(sep, i):
-                    parts.append(text[start:i])
-                    seps.append(sep)
-                    i += len(sep)
-                    start = i
-                    break
-            else:
-                i += 1
-                continue
-            continue
-        i += 1
-    parts.append(text[start:])
-    return parts, seps
-
-
-def balanced(text: str) -> str:
-    """The same SQL expression with long OR chains nested as a balanced tree.
-
-    SQLite parses ``a OR b OR c …`` one level deeper per item and refuses depths beyond 1000;
-    rules listing a thousand values (e.g. package names) hit that. Regrouping changes nothing.
-    """
-    parts, seps = _split_top(text)
-    if len(parts) == 1:
-        stripped = text.strip()
-        if stripped.startswith("(") and stripped.endswith(")") and len(_split_top(stripped[1:-1])[0]) > 1:
-            return "(" + balanced(stripped[1:-1]) + ")"
-        if stripped.startswith("NOT (") and stripped.endswith(")"):
-            return "NOT (" + balanced(stripped[5:-1]) + ")"
-        return text
-    parts = [balanced(p) for p in parts]
-    if set(seps) == {" OR "}:
-        while len(parts) > 16:
-            parts = ["(" + " OR ".join(parts[i:i + 16]) + ")" for i in range(0, len(parts), 16)]
-        return " OR ".join(parts)
-    return "".join(p + s for p, s in zip(parts, [*seps, ""], strict=True))
-
-
 def sql_matches(rule_text: str, events: list[Event]) -> list[Event]:
     """The events pySigma's SQLite backend selects for the rule (Sigma strings compare case-insensitively)."""
     from sigma.collection import SigmaCollection
 
-    backend = sqlite_backend.sqliteBackend(sysmon_pipelines.sysmon_pipeline())
-    queries = backend.convert(SigmaCollection.from_yaml(rule_text))
-    columns = sorted({name for e in events for name in e.fields} | {"EventID"})
-    db = sqlite3.connect(":memory:")
-    db.create_function("regexp", 2, _regexp)
-    db.execute("CREATE TABLE events (row INTEGER, " + ", ".join(f'"{c}" TEXT COLLATE NOCASE' for c in columns) + ")")
-    for i, event in enumerate(events):
-        fields = text_fields(event.fields)
-        db.execute(f"INSERT INTO events VALUES ({', '.join('?' * (len(columns) + 1))})",
-                   [i, *(str(event.event_id) if c == "EventID" else fields.get(c) for c in columns)])
-    rows: set[int] = set()
-    for query in queries:
-        head, where = query.split(" WHERE ", 1)
-        # The backend names its table "<TABLE_NAME>" (1.x) or "logs" (2.x): ours is "events".
-        head = re.sub(r"\bFROM \S+", "FROM events", head, count=1)
-        sql = head.replace("SELECT *", "SELECT row", 1) + " WHERE " + balanced(where)
-        while True:
-            try:
-                rows |= {r[0] for r in db.execute(sql)}
-                break
-            except sqlite3.OperationalError as exc:  # a field no event of the capture has: an empty column
-                missing = re.fullmatch(r"no such column: (\S+)", str(exc))
-                assert missing, (exc, sql)
-                db.execute(f'ALTER TABLE events ADD COLUMN "{missing.group(1)}" TEXT COLLATE NOCASE')
-    return [events[i] for i in sorted(rows)]
+    rows = [(e.event_id, text_fields(e.fields)) for e in events]
+    found: set[int] = set()
+    for rule in SigmaCollection.from_yaml(rule_text).rules:
+        assert isinstance(rule, SigmaRule)
+        found |= selected(queries(rule), rows)
+    return [events[i] for i in sorted(found)]
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sysmon_rules import replay
 from sysmon_rules.collectors import Source, jsonl_batches
 from sysmon_rules.collectors.arrow import META, field_names
+from sysmon_rules.collectors.base import LateColumns
 from sysmon_rules.collectors.jsonl import JsonlCollector
 from sysmon_rules.replaying import JsonLines
 from test_collectors_evtx import corpus
@@ -89,6 +90,34 @@ def test_hostile_values_in_skipped_fields_send_the_block_to_the_full_reading() -
     strings = (_VALID % (', "LogonGuid": "a", "NotASysmonField": "x"', ', "record": 7') + "\n").encode()
     table = jsonl_batches.parse_block(strings, 1, ("Image", "UtcTime"))
     assert table is not None and table.column("fields").type.num_fields == 2  # read past the others
+
+
+def test_columns_told_once_reading_began_read_as_columns_told_before(tmp_path: Path) -> None:
+    """A replay reads while its configs load (``LateColumns``): a block submitted before the
+    columns are told is checked, then waits for them; the batches are those of columns told first."""
+    path = tmp_path / "events.jsonl"
+    hostile = [_VALID % (h, t) for h in ["", *_HOSTILE] for t in _TOP[:4]]
+    path.write_text("".join(line + "\n" for line in hostile * 3 + [_VALID % ("", "")] * 40), encoding="utf-8")
+    late = LateColumns()
+    waited: list[int] = []
+    parse = jsonl_batches.parse_block
+
+    def told_while_parsing(data: bytes, count: int, names: Any = None) -> Any:
+        if callable(names):
+            waited.append(count)
+            late.tell(KEPT)  # told now: after the block was handed to the parsing
+        return parse(data, count, names)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonl_batches, "BLOCK_BYTES", 700)
+        patch.setattr(jsonl_batches, "parse_block", told_while_parsing)
+        told_late = _read(path, late, 5)  # type: ignore[arg-type]
+        told_first = _read(path, KEPT, 5)
+    assert waited
+    assert told_late[1:] == told_first[1:]
+    assert [b.num_rows for b in told_late[0]] == [b.num_rows for b in told_first[0]]
+    for a, b in zip(told_late[0], told_first[0], strict=True):
+        assert a.equals(b)
 
 
 def _replayed(config: str, path: Path) -> tuple[str, dict[str, Any], list[str]]:

@@ -18,6 +18,8 @@ RECORDS = [
     # another provider's record: its channel is named in the summary
     {"EventID": 1, "SourceName": "Other", "Channel": f"Chan{SURROGATE}nel", "Image": "x"},
     {"EventID": 1, "fields": {"Image": f"C:\\{SURROGATE}\\cmd.exe", "CommandLine": "whoami"}},
+    # a plain event: the batch path reads one Sysmon event at least (none read would be an error)
+    {"EventID": 1, "fields": {"Image": "C:\\Windows\\notepad.exe", "CommandLine": "notepad"}},
 ]
 
 
@@ -43,11 +45,11 @@ def test_a_lone_surrogate_in_events_never_breaks_stdout(project_root: Path, tmp_
         assert json.loads(out)["other_records"] == {f"Chan{SURROGATE}nel": 1}
     elif fmt == "jsonl" and explain:  # the event path keeps the value; its line is still JSON
         lines = [json.loads(line) for line in out.splitlines()]
-        assert len(lines) == 1 and "\\ud800" in lines[0]["explanation"]  # the trace quotes values (repr)
+        assert len(lines) == 2 and "\\ud800" in lines[0]["explanation"]  # the trace quotes values (repr)
     elif fmt == "summary":
         assert "events read: " in out
     else:  # batches: Arrow strings are UTF-8, so that record is a damaged one (named on stderr)
-        assert out == ""
+        assert [json.loads(line)["line"] for line in out.splitlines()] == [3]
 
 
 def test_json_text_reads_back_the_same_and_files_take_it(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -195,3 +196,19 @@ def test_a_batch_is_read_only_once_the_consumer_took_the_one_before() -> None:
         taken.append(batch.column("n")[0].as_py())
         assert len(read) <= len(taken) + 1
     assert taken == read == [0, 1, 2, 3, 4]
+
+
+def test_the_switch_interval_is_short_while_reading_and_put_back_after() -> None:
+    # A reading thread back from Arrow gets the GIL within the interval, not 5 ms later.
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+
+    def reading() -> Iterator[pa.RecordBatch]:
+        seen.append(sys.getswitchinterval())
+        yield _batch(0)
+
+    with ReadAhead(lambda message: None).start(reading()) as ahead:
+        assert [b.num_rows for b in ahead] == [1]
+    assert _reading_threads() == []  # the interval is put back as the thread ends
+    assert seen[0] < before and seen[0] <= 0.001
+    assert sys.getswitchinterval() == before

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-import sysmon_rules as sr
-from sysmon_rules.readiness import coverage, read_rules
+from sysmon_rules.readiness import CoverageReport
 from sysmon_rules.witness.domains import field_domain, realize
 
 
@@ -44,13 +43,9 @@ def test_realize_completes_a_solvers_answer() -> None:
     assert realize(1, "Image", "x.exe", lambda v: v == "x.exe") is None  # an eq on a bare name: no real path
 
 
-def test_every_coverage_witness_is_a_value_sysmon_writes(shared_dir: Path) -> None:
+def test_every_coverage_witness_is_a_value_sysmon_writes(windows_coverage: tuple[list[Any], CoverageReport]) -> None:
     """Property over every SigmaHQ Windows rule's witnesses (solver's and typical) under sysmon-modular."""
-    sigma = shared_dir / "corpus" / "sigma"
-    rules = read_rules([sigma / "rules" / "windows", sigma / "rules-threat-hunting" / "windows",
-                        sigma / "rules-emerging-threats"])
-    config = sr.load(shared_dir / "corpus" / "configs" / "sysmon-modular" / "sysmonconfig.xml")
-    report = coverage(config, rules, captures=False)
+    _, report = windows_coverage
     witnesses = [(r.path, w) for r in report.rules for w in r.witnesses]
     assert len(witnesses) > 5000
     outside = [(path, w.event_id, k, v) for path, w in witnesses for k, v in w.fields.items()

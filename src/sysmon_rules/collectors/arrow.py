@@ -122,10 +122,10 @@ def from_columns(columns: Mapping[str, pa.Array]) -> pa.RecordBatch:
     count = len(columns["EventID"])
     arrays: list[pa.Array] = [columns["EventID"], columns["record"], columns["line"],
                               columns["source"].dictionary_encode(), columns["Computer"].dictionary_encode()]
+    absent = pa.nulls(count, _TEXT)  # one array for every field no row has (arrays are immutable)
     for name in field_names():
         column = columns.get(name)
-        arrays.append(column.dictionary_encode() if column is not None and column.null_count < count
-                      else pa.nulls(count, _TEXT))
+        arrays.append(column.dictionary_encode() if column is not None and column.null_count < count else absent)
     arrays.append(columns[EXTRA])
     return pa.RecordBatch.from_arrays(arrays, schema=schema())
 

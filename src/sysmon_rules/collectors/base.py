@@ -12,11 +12,12 @@ import gzip
 import io
 import stat
 import sys
+import threading
 import warnings
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
@@ -89,6 +90,39 @@ def _default_warn(message: str) -> None:
     warnings.warn(message, CollectorWarning, stacklevel=3)
 
 
+class LateColumns:
+    """``Source.columns`` told after reading has begun: a replay starts reading while its configs
+    load, and learns which fields their filters read once they have. A reader does what it can
+    without them meanwhile (reading, checking), then waits for :meth:`tell`."""
+
+    def __init__(self) -> None:
+        self.names: frozenset[str] | None = None
+        self._told = threading.Event()
+
+    def tell(self, names: Iterable[str] | None) -> None:
+        """The columns (None: all), once; a reader waiting for them goes on."""
+        if not self._told.is_set():
+            self.names = frozenset(names) if names is not None else None
+            self._told.set()
+
+    @property
+    def told(self) -> bool:
+        return self._told.is_set()
+
+    def wait(self) -> frozenset[str] | None:
+        self._told.wait()
+        return self.names
+
+
+def known_columns(source: Source) -> frozenset[str] | None:
+    """``source.columns`` once known: a reader that needs them before it can read (EVTX's
+    projected decoding) waits here for columns told late, then keeps them."""
+    columns = source.columns
+    if isinstance(columns, LateColumns):
+        columns = source.columns = columns.wait()
+    return columns
+
+
 @dataclass(slots=True)
 class Source:
     """One input: its display name (a path or ``-``), how to open it, and its running counts.
@@ -109,7 +143,8 @@ class Source:
     url: str | None = None  # an fsspec URL (s3://, gs://, abfs://, file://...): read through fsspec
     # The field columns the reader of batches will look at (None: all): a collector may leave the
     # others (and ``extra_fields``) null, but reads and counts the same records and damage.
-    columns: frozenset[str] | None = None
+    # LateColumns: told once reading has begun.
+    columns: frozenset[str] | LateColumns | None = None
     _stream: _OnceStream | None = None
 
     @classmethod
@@ -164,7 +199,10 @@ class Source:
             if once is not None:
                 return _gunzip_head(once.prefix, size)
             with self._open_raw() as stream:
-                return _gunzip_head(stream.read(_OnceStream.PREFIX), size)
+                head = stream.read(size)  # gzip needs more of its compressed bytes: read them only then
+                if head.startswith(GZIP_MAGIC):
+                    head += stream.read(max(0, _OnceStream.PREFIX - len(head)))
+                return _gunzip_head(head, size)
         except DAMAGE_ERRORS as exc:
             kind = "zip member" if isinstance(exc, zipfile.BadZipFile | NotImplementedError) else "gzip stream"
             raise DamagedInput(f"{self.name}: damaged {kind} ({exc or type(exc).__name__})") from exc

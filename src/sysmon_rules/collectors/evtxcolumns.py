@@ -6,10 +6,11 @@ of the usual shape (an integer ``EventID``, a text ``Computer``, EventData an ob
 :class:`EvtxRow` holding its parsed EventData, and many rows, of many files, become one batch:
 
 - rows are grouped by their EventData names (records of one event type and schema version share
-  them, in order), so each group's values are split into columns by ``zip`` in C, not per field;
-- each column is rendered as :func:`evtxvalues.render` renders one value, by Arrow when all of its
-  values are of one JSON type (strings, GUIDs, integers, booleans, nulls), and by ``render``
-  itself value by value otherwise (floats, ``#text`` objects, mixed types);
+  them, in order), so each group's values are split into columns by ``zip`` in C, not per field,
+  and only for the fields the reader reads (``Source.columns``; the others come null);
+- each field is rendered as :func:`evtxvalues.render` renders one value, by one Arrow conversion
+  for all the groups whose values are of one JSON type (strings, GUIDs, integers, booleans,
+  nulls), and by ``render`` itself value by value otherwise (floats, ``#text`` objects, mixed types);
 - the groups' columns are concatenated, dictionary-encoded and put back in input order with one
   ``take`` each, and bare GUIDs braced once per column, on its distinct values.
 
@@ -21,8 +22,12 @@ drawn records); anything Arrow refuses (a file name that is not UTF-8) takes tha
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
+import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,6 +38,8 @@ from .evtxvalues import BARE_GUID, GUID_SUFFIXES, fields_of, render
 # The bare-GUID pattern as a whole-value RE2 match (RE2's $ is the end of the text only).
 _BARE_GUID = pc.MatchSubstringOptions(f"^{BARE_GUID}$")
 _NONE = type(None)
+# The value types one Arrow conversion renders (bool is its own type in Python's eyes here).
+_ONE_TYPE = ({str, _NONE}, {int, _NONE}, {bool, _NONE})
 # Typed scalars: pyarrow converting a bare Python value looks for dateutil on every call (~0.1 ms).
 _OPEN, _CLOSE, _EMPTY = (pa.scalar(text, pa.string()) for text in ("{", "}", ""))
 
@@ -40,60 +47,156 @@ _OPEN, _CLOSE, _EMPTY = (pa.scalar(text, pa.string()) for text in ("{", "}", "")
 class EvtxRow:
     """One Sysmon record, parsed but not yet an event: turned into columns with others."""
 
-    __slots__ = ("computer", "data", "event_id", "record", "source")
+    __slots__ = ("columns", "computer", "data", "event_id", "record", "source")
 
-    def __init__(self, event_id: int, data: dict[str, Any] | None, record: int | None, source: str,
-                 computer: str | None) -> None:
+    def __init__(self, event_id: int, data: dict[str, Any] | msgspec.Struct | None, record: int | None,
+                 source: str, computer: str | None, columns: frozenset[str] | None = None) -> None:
         self.event_id = event_id
-        self.data = data  # the EventData object as parsed; None when it has no fields
+        # The EventData object as parsed (None when it has no fields); with ``columns``, its
+        # ``projected(columns)`` struct: the fields read, absent ones None, a JSON null as "".
+        self.data = data
         self.record = record
         self.source = source
         self.computer = computer
+        self.columns = columns  # the source's ``columns``: the fields a batch must hold (None: all)
 
     def event(self) -> Event:
-        """The event ``EvtxCollector.events`` gives for this record."""
-        return Event.read(self.event_id, fields_of(self.data) if self.data else {},
+        """The event ``EvtxCollector.events`` gives for this record (with ``columns``: its
+        fields that are read)."""
+        data = self.data
+        if isinstance(data, msgspec.Struct):
+            data = {name: value for name, value in zip(data.__struct_encode_fields__, msgspec.structs.astuple(data),
+                                                       strict=True) if value is not None}
+        return Event.read(self.event_id, fields_of(data) if data else {},
                           Origin(self.source, self.record, None, self.computer))
 
     @staticmethod
     def to_batch(rows: Sequence[EvtxRow], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch:
         """The rows as one batch in ``arrow.schema()``'s layout, in order."""
         try:
+            asked = {row.columns for row in rows}
+            if len(asked) == 1 and None not in asked:
+                return _projected_columns(rows, projected(*asked))
+            if any(isinstance(row.data, msgspec.Struct) for row in rows):  # rows of streams reading other fields
+                return to_batch([row.event() for row in rows], unencodable)
             return _columns(rows)
         except UnicodeEncodeError:  # a source name Arrow cannot hold: the events' path names each one
             return to_batch([row.event() for row in rows], unencodable)
 
 
+# A value of EventData that is not null: a JSON null makes the record take the exact path,
+# which keeps it apart from an absent field (None) by rendering it as "".
+_VALUE = str | int | float | bool | dict | list  # type: ignore[type-arg]
+
+
+@cache
+def projected(columns: frozenset[str]) -> type[msgspec.Struct]:
+    """The EventData struct of a reading of ``columns``: the known fields among them, in
+    ``field_names`` order, absent ones None; the JSON names kept apart from attribute names."""
+    names = [name for name in field_names() if name in columns]
+    return msgspec.defstruct("EventData", [(f"f{i}", _VALUE, None) for i in range(len(names))],  # null: not a _VALUE
+                             rename=dict(zip([f"f{i}" for i in range(len(names))], names, strict=True)))
+
+
+def as_projected(data: dict[str, Any] | None, columns: frozenset[str]) -> msgspec.Struct:
+    """An EventData object as its ``projected(columns)`` struct (a JSON null as "": as rendered)."""
+    kind = projected(columns)
+    data = data or {}
+    return kind(*("" if (value := data.get(name, _ABSENT)) is None else None if value is _ABSENT else value
+                  for name in kind.__struct_encode_fields__))
+
+
+_ABSENT = object()
+
+
+def _projected_columns(rows: Sequence[EvtxRow], kind: type[msgspec.Struct]) -> pa.RecordBatch:
+    """The batch of rows holding ``kind`` structs: each field's values over all the rows at once
+    (absent: null), rendered as :func:`_render` renders them."""
+    empty = msgspec.structs.astuple(kind())
+    values = zip(*[msgspec.structs.astuple(row.data) if row.data is not None else empty  # type: ignore[arg-type]
+                   for row in rows], strict=True)
+    parts: dict[str, list[tuple[int, pa.Array]]] = {}
+    for name, column in zip(kind.__struct_encode_fields__, values, strict=True):
+        kinds = set(map(type, column))
+        if kinds != {_NONE}:
+            parts[name] = [(0, _render_present(name, column, kinds))]
+    return _assemble(rows, list(range(len(rows))), parts, {})
+
+
+def _render_present(name: str, values: tuple[Any, ...], kinds: set[type]) -> pa.Array:
+    """``render`` of each value, None (an absent field) as null; bare GUIDs left for
+    :func:`_braced_dictionary`."""
+    try:
+        if kinds <= {str, _NONE}:
+            return pa.array(values, pa.string())
+        if kinds <= {int, _NONE}:
+            return pa.array(values, pa.int64()).cast(pa.string())
+        if kinds <= {bool, _NONE}:
+            return pa.array(values, pa.bool_()).cast(pa.string())
+    except OverflowError:  # an integer beyond 64 bits: Python's own decimal text, below
+        pass
+    return pa.array([None if value is None else render(name, value) for value in values], pa.string())
+
+
 def _columns(rows: Sequence[EvtxRow]) -> pa.RecordBatch:
     groups: dict[tuple[str, ...], list[int]] = {}
     for position, row in enumerate(rows):
-        groups.setdefault(tuple(row.data) if row.data else (), []).append(position)
+        groups.setdefault(tuple(row.data) if row.data else (), []).append(position)  # type: ignore[arg-type]  # dicts
     order: list[int] = []
-    parts: dict[str, list[tuple[int, pa.Array]]] = {}  # name -> (group start in `order`, its values)
+    pieces: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}  # name -> (group start in `order`, its values)
     extras: dict[int, list[tuple[str, str]]] = {}
     known = frozenset(field_names())
+    wanted = _wanted(rows)
     for names, members in groups.items():
         start = len(order)
         order.extend(members)
-        if not names:
+        # the element's own attributes ("#...") are not fields; the fields no one reads are left out
+        picked = [n for n in names if n[:1] != "#" and (wanted is None or n in wanted)]
+        if not picked:
             continue
-        values = zip(*[tuple(rows[i].data.values()) for i in members], strict=True)  # type: ignore[union-attr]
-        for name, column in zip(names, values, strict=True):
-            if name[:1] == "#":  # the element's own attributes, not a field
-                continue
-            rendered = _render(name, column, braces=name not in known)  # known names: braced once, below
+        datas: list[dict[str, Any]] = [rows[i].data for i in members]  # type: ignore[misc]  # names: data
+        values = [tuple(map(itemgetter(picked[0]), datas))] if len(picked) == 1 else \
+            zip(*map(itemgetter(*picked), datas), strict=True)
+        for name, column in zip(picked, values, strict=True):
             if name in known:
-                parts.setdefault(name, []).append((start, rendered))
-            else:
-                for i, value in zip(members, rendered.to_pylist(), strict=True):
-                    extras.setdefault(i, []).append((name, value))
-    return _assemble(rows, order, parts, extras)
+                pieces.setdefault(name, []).append((start, column))
+                continue
+            for i, value in zip(members, _render(name, column, braces=True).to_pylist(), strict=True):
+                extras.setdefault(i, []).append((name, value))
+    return _assemble(rows, order, {name: _rendered(name, found) for name, found in pieces.items()}, extras)
 
 
-def _render(name: str, values: tuple[Any, ...], braces: bool) -> pa.Array:
-    """``render(name, value)`` for each value, by Arrow when the values share one JSON type;
-    without ``braces``, bare GUIDs in text are left for :func:`_braced_dictionary`."""
-    kinds = set(map(type, values))
+def _rendered(name: str, pieces: list[tuple[int, tuple[Any, ...]]]) -> list[tuple[int, pa.Array]]:
+    """Each group's values of one known field rendered (bare GUIDs left for ``_braced_dictionary``):
+    by one Arrow conversion for all the groups when their values share one JSON type."""
+    kinds = [set(map(type, values)) for _, values in pieces]
+    alike = set().union(*kinds)
+    if len(pieces) == 1 or not any(alike <= kind for kind in _ONE_TYPE):
+        return [(start, _render(name, values, braces=False, kinds=kind))
+                for (start, values), kind in zip(pieces, kinds, strict=True)]
+    column = _render(name, tuple(chain.from_iterable(values for _, values in pieces)), braces=False, kinds=alike)
+    spans, at = [], 0
+    for start, values in pieces:
+        spans.append((start, column.slice(at, len(values))))
+        at += len(values)
+    return spans
+
+
+def _wanted(rows: Sequence[EvtxRow]) -> frozenset[str] | None:
+    """The known fields the batch must hold (None: all, and the unknown ones as ``extra_fields``).
+    Rendering a value never fails, so the fields left out cannot change what is read or counted;
+    they come null, as ``Source.columns`` allows."""
+    asked = {row.columns for row in rows}
+    if None in asked:
+        return None
+    return frozenset().union(*asked) & frozenset(field_names())  # type: ignore[arg-type]
+
+
+def _render(name: str, values: tuple[Any, ...], braces: bool, kinds: set[type] | None = None) -> pa.Array:
+    """``render(name, value)`` for each value, by Arrow when the values share one JSON type
+    (``kinds``: their types, when known); without ``braces``, bare GUIDs in text are left for
+    :func:`_braced_dictionary`."""
+    kinds = set(map(type, values)) if kinds is None else kinds
     nulls = _NONE in kinds
     try:
         if kinds <= {str, _NONE}:

@@ -13,20 +13,65 @@ import io
 import zlib
 from collections import deque
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, cast
 
-import orjson
-
-from ..events import Event, Origin
-from .base import Source, as_text
+from ..events import EVENT_IDS, Event, Origin
+from .base import Source, as_text, known_columns
 from .evtxlayout import FILE_HEADER, MAX_CHUNK_RECORDS, Lost, lost
 from .evtxvalues import fields_of
 
 if TYPE_CHECKING:
+    import msgspec
+
     from .evtxcolumns import EvtxRow
 
 MAGIC = b"ElfFile\x00"
 PROVIDER = "Microsoft-Windows-Sysmon"
+
+
+@cache
+def _system_shape() -> type[msgspec.Struct]:
+    """The usual record's System element, for a decoder that builds only what a row needs: its
+    other parts (time, execution, security: two thirds of the objects in a record) are checked
+    as JSON and skipped. A record of any other shape fails to decode and takes the exact path,
+    which decodes the whole record with the same decoder library, so both agree on every value.
+    (Built on first use: reading JSON lines never imports msgspec.)"""
+    import msgspec
+
+    named = msgspec.defstruct("_Named", [("Name", str)])
+    provider = msgspec.defstruct("_Provider", [("attributes", named)], rename={"attributes": "#attributes"})
+    event_id = Annotated[int, msgspec.Meta(ge=0, le=EVENT_IDS[-1])]  # never a bool, a float, out of range
+    return msgspec.defstruct("_System", [("Provider", provider), ("EventID", event_id),
+                                         ("Computer", str | None, None), ("Channel", Any, None)])
+
+
+@cache
+def _decoder(columns: frozenset[str] | None) -> msgspec.json.Decoder[Any]:
+    """The usual record's decoder: with ``columns``, only the EventData fields read are built (as
+    ``evtxcolumns.projected``: a JSON null in one of them takes the exact path too)."""
+    import msgspec
+
+    data: Any = Any
+    if columns is not None:
+        from .evtxcolumns import projected
+
+        data = projected(columns) | None
+    body = msgspec.defstruct("_Body", [("System", _system_shape()), ("EventData", data, None)])
+    return msgspec.json.Decoder(msgspec.defstruct("_Usual", [("Event", body)]))
+
+
+@cache
+def _json() -> msgspec.json.Decoder[Any]:
+    """The exact path's decoder: any JSON."""
+    import msgspec
+
+    return msgspec.json.Decoder()
+
+
+# What a record's text or shape may raise (msgspec.DecodeError is a ValueError; nesting beyond
+# the decoder's depth, a RecursionError): the record is skipped as damaged.
+_UNREADABLE = (KeyError, ValueError, TypeError, AttributeError, RecursionError)
 # A parser that keeps failing on one file has lost its place: stop there instead of spinning.
 _MAX_FAILURES = 1000
 
@@ -93,36 +138,74 @@ class EvtxCollector:
     def _records(self, source: Source, records: Iterator[Any], rows: type[EvtxRow] | None,
                  seen: _Seen) -> Iterator[Event | EvtxRow]:
         position, failures = 0, 0
-        while True:
-            position += 1
-            try:
-                record = next(records)
-            except StopIteration:
-                return
-            except (RuntimeError, OSError, ValueError) as exc:  # the parser reports damage this way
-                failures += 1
-                source.skip(f"{source.name}#{position}", _first_line(exc))
-                if failures >= _MAX_FAILURES:
+        # The hot loop (a few microseconds a record, the parser's own cost is about five): the
+        # usual Sysmon record becomes a row here, and every other one (another provider, another
+        # shape, damage) takes ``_item``, the exact path, from its text again.
+        name, columns, last = source.name, known_columns(source) if rows is not None else None, seen.last.append
+        usual, decode = _decoder(columns if rows is not None else None).decode, _json().decode
+        highest = -1 if seen.highest is None else seen.highest
+        try:
+            while True:
+                position += 1
+                try:
+                    record = next(records)
+                except StopIteration:
                     return
-                continue
-            if record is not None:
-                seen.add(record.get("event_record_id"))
-                item = self._item(source, record, position, rows)
+                except (RuntimeError, OSError, ValueError) as exc:  # the parser reports damage this way
+                    failures += 1
+                    source.skip(f"{source.name}#{position}", _first_line(exc))
+                    if failures >= _MAX_FAILURES:
+                        return
+                    continue
+                if record is None:
+                    continue
+                record_id = record.get("event_record_id")
+                if type(record_id) is int:
+                    last(record_id)
+                    if record_id > highest:
+                        highest = record_id
+                if rows is not None and type(record_id) is int:
+                    try:
+                        body = usual(record["data"]).Event
+                        system = body.System
+                        provider = system.Provider.attributes.Name
+                        if provider != PROVIDER:
+                            source.other(as_text(system.Channel) or provider)
+                            continue
+                        computer, data = system.Computer, body.EventData
+                        if columns is None:
+                            data = data if type(data) is dict and data else None
+                        row = rows(system.EventID, data, record_id, name, computer, columns)
+                    except Exception:  # another shape, or damage: the exact path below says what
+                        row = None
+                    if row is not None:
+                        yield row
+                        continue
+                try:  # decoded in this frame, as the row's decoder above: the same nesting limit
+                    decoded: Any = decode(record["data"])
+                except _UNREADABLE as exc:
+                    decoded = exc
+                item = self._item(source, record, decoded, position, rows)
                 if item is not None:
                     yield item
+        finally:
+            seen.highest = None if highest < 0 and seen.highest is None else highest
 
-    def _item(self, source: Source, record: Mapping[str, Any], position: int,
+    def _item(self, source: Source, record: Mapping[str, Any], decoded: Any, position: int,
               rows: type[EvtxRow] | None) -> Event | EvtxRow | None:
+        """The record's event or row (``decoded``: its JSON text decoded, or why not), or None."""
         record_id = record.get("event_record_id")
         if not isinstance(record_id, int):
             record_id = None
         try:
-            body = orjson.loads(record["data"])["Event"]
-            row = _row(body, record_id, source.name, rows) if rows is not None else None
+            if isinstance(decoded, BaseException):
+                raise decoded
+            body = decoded["Event"]
+            row = _row(body, record_id, source.name, rows, known_columns(source)) if rows is not None else None
             if row is not None:
                 return row
             event, channel = event_from_json(body, Origin(source.name, record=record_id))
-        except (KeyError, ValueError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
+        except _UNREADABLE as exc:
             where = str(Origin(source.name, record=record_id)) if record_id is not None else f"{source.name}#{position}"
             source.skip(where, f"unreadable record ({type(exc).__name__}: {exc})")
             return None
@@ -139,23 +222,17 @@ class _Seen:
         self.last: deque[int] = deque(maxlen=MAX_CHUNK_RECORDS)
         self.highest: int | None = None
 
-    def add(self, record_id: object) -> None:
-        if type(record_id) is int:
-            self.last.append(record_id)
-            if self.highest is None or record_id > self.highest:
-                self.highest = record_id
-
 
 def _report_cut(source: Source, stream: BinaryIO, plain: bool, seen: _Seen) -> None:
     """Count what a file cut short lost (``evtxlayout``); a stream that cannot be measured (it
     cannot seek, or it is damaged: reported as such) is left as read."""
     try:
-        if plain:
+        if stream.seekable():  # a plain file's own handle (the parser read it by path), or a seekable stream
+            found = _lost(stream, seen)
+        elif plain:
             assert source.path is not None
             with source.path.open("rb") as whole:
                 found = _lost(whole, seen)
-        elif stream.seekable():
-            found = _lost(stream, seen)
         else:
             return
     except (OSError, EOFError, ValueError, zlib.error):
@@ -174,7 +251,8 @@ def _lost(stream: BinaryIO, seen: _Seen) -> list[Lost]:
     return lost(read_at(0, FILE_HEADER), size, read_at, seen.last, seen.highest)
 
 
-def _row(body: Mapping[str, Any], record: int | None, name: str, row: type[EvtxRow]) -> EvtxRow | None:
+def _row(body: Mapping[str, Any], record: int | None, name: str, row: type[EvtxRow],
+         columns: frozenset[str] | None = None) -> EvtxRow | None:
     """The record as an ``EvtxRow`` when it is a Sysmon event of the usual shape, else None
     (``event_from_json`` then reads it, or names its channel; a record of another shape fails
     in ``_system`` as it fails there)."""
@@ -182,10 +260,15 @@ def _row(body: Mapping[str, Any], record: int | None, name: str, row: type[EvtxR
     if provider != PROVIDER:
         return None
     event_id, computer = system.get("EventID"), system.get("Computer")
-    if type(event_id) is not int or not (computer is None or type(computer) is str):
-        return None
+    if type(event_id) is not int or event_id not in EVENT_IDS or not (computer is None or type(computer) is str):
+        return None  # the event path says what is wrong
     data = body.get("EventData")
-    return row(event_id, data if isinstance(data, dict) and data else None, record, name, computer)
+    data = data if isinstance(data, dict) and data else None
+    if columns is not None:
+        from .evtxcolumns import as_projected
+
+        return row(event_id, as_projected(data, columns), record, name, computer, columns)
+    return row(event_id, data, record, name, computer, columns)
 
 
 def _utf8(text: str) -> bool:

@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from lxml import etree
 
 from ..events import EVENT_IDS, Event, Origin
-from .base import Source, as_utf8, strip_bom
+from .base import LateColumns, Source, as_utf8, strip_bom
 from .jsonshapes import event_of, records_of
 from .lines import MAX_LINE, blocks, lines
 
@@ -94,21 +95,48 @@ class JsonlCollector:
         (other shapes, pretty-printed values, damage, a BOM, invalid UTF-8) takes the path of
         :meth:`events`.
         """
-        from .arrow import field_names
         from .jsonl_batches import BATCH_ROWS, BLOCK_BYTES, Batcher, parsed
 
         reader = _Reader(source)
         # Inside a value written over many lines no line is read on its own: not even the fast test's.
         batcher = Batcher(source, rows or BATCH_ROWS, lambda raw: None if reader.open else _canonical_fast(raw),
                           reader.line, lambda: reader.open)
-        # Only the fields the reader will look at, where the lines allow it (``Source.columns``).
-        names = None if source.columns is None else tuple(n for n in field_names() if n in source.columns)
         with as_utf8(source.open()) as stream:
-            for block, table in parsed(blocks(stream, BLOCK_BYTES), names=names):
+            for block, table in parsed(blocks(stream, BLOCK_BYTES), names=_Projection(source.columns)):
                 yield from batcher.block(block, table)
         reader.end()
         if batcher:
             yield batcher.flush()
+
+
+class _Projection:
+    """The fields a block's reading keeps (``parse_block``'s names; None: all): only those the
+    reader of the batches will look at (``Source.columns``). Asked block by block: columns told
+    late (``LateColumns``) are waited for by the blocks' parsing, not by the reading of blocks."""
+
+    def __init__(self, columns: frozenset[str] | LateColumns | None) -> None:
+        self._columns = columns
+        self._names: tuple[str, ...] | None = None
+
+    def __call__(self) -> tuple[str, ...] | Callable[[], tuple[str, ...] | None] | None:
+        columns = self._columns
+        if isinstance(columns, LateColumns):
+            if not columns.told:
+                return partial(self._waited, columns)
+            columns = columns.names
+        return self._of(columns)
+
+    def _waited(self, late: LateColumns) -> tuple[str, ...] | None:
+        return self._of(late.wait())
+
+    def _of(self, columns: frozenset[str] | None) -> tuple[str, ...] | None:
+        if columns is None:
+            return None
+        if self._names is None:  # the same columns for every block, once told
+            from .arrow import field_names
+
+            self._names = tuple(n for n in field_names() if n in columns)
+        return self._names
 
 
 class _Reader:

@@ -57,18 +57,25 @@ def _parse_options(names: tuple[str, ...] | None) -> pj.ParseOptions:
     return pj.ParseOptions(explicit_schema=layout, unexpected_field_behavior="error" if names is None else "ignore")
 
 
-def parse_block(data: bytes, count: int, names: tuple[str, ...] | None = None) -> pa.Table | None:
+Names = tuple[str, ...] | None  # a projection: the fields kept (None: every one)
+
+
+def parse_block(data: bytes, count: int, names: Names | Callable[[], Names] = None) -> pa.Table | None:
     """The ``count`` lines of ``data`` as columns ``EventID``, ``record``, ``Computer``,
     ``fields`` (one row per line), or None unless each is a canonical line read exactly.
 
     With ``names`` (a projection), ``fields`` may hold only those fields: the others are read
-    past, once the block's shape shows they are all strings (else every field is read).
+    past, once the block's shape shows they are all strings (else every field is read). A
+    callable ``names`` is called once the block is checked (it may wait for the projection).
     """
     try:
         # Arrow's reader stores string bytes unchecked: the block must be UTF-8 (as orjson requires).
         text = _utf8_checked(data)
         # A plain shape is one object a line without a null token: the two checks below hold.
-        if names is not None and not _plain_shape(text):
+        plain = names is not None and _plain_shape(text)
+        if callable(names):
+            names = names()
+        if not plain:
             names = None
         if names is None and (not _one_object_per_line(data, count) or _may_hold_null(data)):
             return None
@@ -158,8 +165,10 @@ def _canonical(table: pa.Table) -> bool:
 
 
 def parsed(blocks: Iterable[Block], workers: int = WORKERS,
-           names: tuple[str, ...] | None = None) -> Iterator[tuple[Block, pa.Table | None]]:
-    """Each block with its :func:`parse_block` (None for a line over the limit), in order.
+           names: Callable[[], Names | Callable[[], Names]] = lambda: None
+           ) -> Iterator[tuple[Block, pa.Table | None]]:
+    """Each block with its :func:`parse_block` (None for a line over the limit), in order;
+    ``names()``: the projection of the next block to parse (asked block by block).
 
     Blocks are parsed ahead on worker threads: Arrow's reader runs without the GIL, so blocks
     parse side by side, and beside whatever the caller does with the ones before.
@@ -169,7 +178,7 @@ def parsed(blocks: Iterable[Block], workers: int = WORKERS,
         failure: Exception | None = None
         try:
             for block in blocks:
-                work = pool.submit(parse_block, block.data, block.count, names) if block.data is not None else None
+                work = pool.submit(parse_block, block.data, block.count, names()) if block.data is not None else None
                 ahead.append((block, work))
                 if len(ahead) > workers:
                     yield _done(ahead.popleft())
@@ -294,7 +303,11 @@ def _columns(items: list[_Piece | _Row | Event], source: str) -> pa.RecordBatch:
 def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
     parts: list[dict[str, pa.Array]] = []
     rows: list[_Row] = []
+    pieces: list[_Piece] = []  # parsed alike (the same fields): their tables are joined first, in Arrow
     for item in [*items, None]:
+        if pieces and not (isinstance(item, _Piece) and item.table.schema == pieces[0].table.schema):
+            parts.append(_pieces_columns(pieces))
+            pieces = []
         if isinstance(item, tuple):
             rows.append(item)
             continue
@@ -305,10 +318,19 @@ def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
                                        [o.get("Computer") for o in objs]))
             rows = []
         if isinstance(item, _Piece):
-            parts.append(_table_columns(item.table, range(item.first, item.first + item.table.num_rows)))
+            pieces.append(item)
+    if len(parts) == 1:
+        return parts[0]
     lengths = [len(p["EventID"]) for p in parts]
     names = {name for p in parts for name in p}
     return {name: _concat([p.get(name) for p in parts], lengths) for name in names}
+
+
+def _pieces_columns(pieces: list[_Piece]) -> dict[str, pa.Array]:
+    """Pieces of the same fields, one after the other: one table's columns (a column a call,
+    not a call per column and piece)."""
+    table = pa.concat_tables([p.table for p in pieces]) if len(pieces) > 1 else pieces[0].table
+    return _table_columns(table, [n for p in pieces for n in range(p.first, p.first + p.table.num_rows)])
 
 
 def _table_columns(table: pa.Table, numbers: range | list[int]) -> dict[str, pa.Array]:

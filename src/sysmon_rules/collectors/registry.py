@@ -23,6 +23,7 @@ from .base import (
     CollectorError,
     CollectorWarning,
     DamagedInput,
+    LateColumns,
     ReadStats,
     Row,
     Source,
@@ -90,10 +91,10 @@ class EventStream:
     def __init__(self, inputs: Iterable[str | Path], *, collector: str | Collector | None = None,
                  strict: bool = False, warn: Callable[[str], None] | None = None,
                  collectors: dict[str, Collector] | None = None, workers: int | None = None,
-                 columns: Iterable[str] | None = None) -> None:
+                 columns: Iterable[str] | LateColumns | None = None) -> None:
         self.inputs = list(inputs)
         # batches(): the field columns the caller reads; the others may come null (Source.columns)
-        self.columns = frozenset(columns) if columns is not None else None
+        self.columns = columns if columns is None or isinstance(columns, LateColumns) else frozenset(columns)
         self.workers = workers  # batches(): processes reading files (None: by input size, 1: this one)
         self.strict = strict
         self.warn = warn

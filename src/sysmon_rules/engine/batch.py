@@ -168,12 +168,14 @@ class BatchDecider:
         width = len(values) + 1  # the last code stands for an absent value
         pairs = pc.add(pc.multiply(id_codes, _int64(width)), pc.fill_null(codes, _int64(len(values))))
         distinct = pc.dictionary_encode(pairs)
-        table = [self._classes_for(e) for e in id_values]
+        values.append(None)  # code len(values): absent
+        # per event id (by its code): the classifier of this field's values, None when no filter reads it
+        classify = [field.of if (field := self._classes_for(e).get(name)) is not None else None for e in id_values]
         classes = []
         for pair in distinct.dictionary.to_pylist():
             id_code, code = divmod(pair, width)
-            field = table[id_code].get(name)
-            classes.append(field.of(values[code] if code < len(values) else None) if field is not None else 0)
+            of = classify[id_code]
+            classes.append(of(values[code]) if of is not None else 0)
         return pc.take(pa.array(classes, pa.int64()), distinct.indices), max(classes) + 1
 
     def _decide_rows(self, batch: pa.RecordBatch, ids: pa.DictionaryArray, rows: list[int],
@@ -185,17 +187,21 @@ class BatchDecider:
         chosen = pa.array(rows, pa.int64())
         event_ids: list[int] = ids.take(chosen).dictionary_decode().to_pylist()
         at = {n: c.take(chosen).to_pylist() if isinstance(c, pa.Array) else c for n, c in by_name.items()}
-        keys = []
-        for row, event_id in enumerate(event_ids):
-            names = self._classes_for(event_id)
-            keys.append((event_id, *(_class_at(at[n], row, classes) for n, classes in names.items())))
+        # per event id, for each field its filters read: the rows' classes (a list), the one class of
+        # every row (an int), or None (absent on every row), with the class of an absent value
+        reads = {e: [(at[n], classes.of(None)) for n, classes in self._classes_for(e).items()] for e in set(event_ids)}
+        keys = [(event_id, *(absent if found is None else found if isinstance(found, int) else found[row]
+                             for found, absent in reads[event_id]))
+                for row, event_id in enumerate(event_ids)]
         todo = [row for row, key in enumerate(keys) if key not in self._decided]
         if todo:
             if len(self._decided) + len(todo) > _MEMO_LIMIT:
                 self._decided.clear()
-            picked = batch.take(pa.array([rows[row] for row in todo], pa.int64()))
+            picked = pa.array([rows[row] for row in todo], pa.int64())
             wanted = set(self._names(sorted({event_ids[row] for row in todo})))
-            columns = {n: _decoded(picked.column(n)).to_pylist() for n in picked.schema.names if n in wanted}
+            # only the columns these rows' filters read (a batch has a column for every field)
+            columns = {n: _decoded(batch.column(n).take(picked)).to_pylist() for n in batch.schema.names
+                       if n in wanted}
             for place, row in enumerate(todo):
                 event_id = event_ids[row]
                 fields = {n: str(columns[n][place]) for n in self._classes_for(event_id)
@@ -217,14 +223,6 @@ class BatchDecider:
             pa.DictionaryArray.from_arrays(named, pa.array([_utf8(n) for n in names], pa.string())),
             sets,
         ], schema=RESULT_SCHEMA)
-
-
-def _class_at(found: list[int] | int | None, row: int, classes: FieldClasses) -> int:
-    """The class of a field on one row: from the batch's per-row classes, the one class of all its
-    rows, or that of an absent value (the column is absent or null on every row)."""
-    if found is None:
-        return classes.of(None)
-    return found if isinstance(found, int) else found[row]
 
 
 def _event_ids(batch: pa.RecordBatch) -> pa.DictionaryArray:

@@ -2,9 +2,13 @@
 
 Values are folded as Sysmon compares them (ASCII lowercase; Sigma matching is case-insensitive).
 A Sigma string becomes ``eq`` / ``prefix`` / ``suffix`` / ``contains`` when its wildcards sit at
-the ends, a ``glob`` otherwise. ``null`` is the empty field, which Sysmon writes as ``-``. What
-cannot be expressed (keywords, field references, numeric comparisons, case-sensitive strings,
-placeholders, fields the event does not have) raises :class:`Unsupported` naming it.
+the ends, a ``glob`` otherwise. ``null`` and the empty string ``''`` are the empty field: Sysmon
+has no empty value, it writes ``-`` for a missing or empty one (both ``null`` and ``''`` match
+that, and a value Sysmon never writes would make the selection impossible). What
+cannot be expressed (keywords, numeric comparisons, placeholders) raises :class:`Unsupported`
+naming it. A case-sensitive value (``re`` without ``i``, ``cased``) is a ``regex`` atom: it is
+tested on the value as given, so the solver's instances carry the case it needs, while on a folded
+value its case is lost (docs/coverage.md, "Sigma modifiers and values").
 """
 
 from __future__ import annotations
@@ -96,7 +100,9 @@ def value_formula(field: str, value: SigmaType, sigma_field: str) -> Formula:
     if isinstance(value, SigmaExpansion):
         return disj([value_formula(field, v, sigma_field) for v in value.values])
     if isinstance(value, SigmaCasedString):
-        raise Unsupported(f"case-sensitive match on {sigma_field} (Sysmon folds case)")
+        # |cased: the case-insensitive match (which it implies: plain tests the search can prove
+        # with) and a case-sensitive regex of the whole value (exact on the solver's values).
+        return conj([string_formula(field, value, origin), Atom(field, "regex", _cased(value), False, origin)])
     if isinstance(value, SigmaString):
         return string_formula(field, value, origin)
     if isinstance(value, SigmaNumber):
@@ -136,8 +142,8 @@ def string_formula(field: str, value: SigmaString, origin: str) -> Formula:
 def _glob_formula(field: str, parts: tuple[str, ...], origin: str) -> Formula:
     literal = [p for p in parts if p not in MARKERS]
     if ANY_ONE not in parts:
-        if not literal:
-            return TRUE if parts else Atom(field, "eq", "", False, origin) if field != EVENT_ID else FALSE
+        if not literal:  # '' is Sysmon's empty value, "-" (an event id is never empty)
+            return TRUE if parts else Atom(field, "eq", EMPTY, False, origin) if field != EVENT_ID else FALSE
         if parts == (literal[0],):
             return Atom(field, "eq", literal[0], False, origin)
         if len(literal) == 1:
@@ -156,6 +162,10 @@ def _regex(value: SigmaRegularExpression, sigma_field: str) -> re.Pattern[str]:
         return re.compile(str(value.regexp), flags)
     except re.error as exc:
         raise Unsupported(f"regular expression on {sigma_field} Python cannot compile: {exc}") from exc
+
+
+def _cased(value: SigmaCasedString) -> re.Pattern[str]:
+    return re.compile(r"\A(?:" + str(value.to_regex().regexp) + r")\Z", re.DOTALL)
 
 
 def _shown(value: object) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 
 from ..boundedcache import bounded_cache, text_cost
+from ..engine.conditions import fold
 
 CORE = frozenset({"eq", "prefix", "suffix", "contains"})
 # Glob markers: NUL never occurs in a value Sysmon compares (it reads up to the first NUL).
@@ -43,8 +44,13 @@ class Atom:
     origin: str = _field(default="", compare=False)
 
     def holds(self, value: str) -> bool:
-        """The exact truth of this atom for a folded field value."""
-        kind = self.kind  # the core kinds inline: the search asks millions of times
+        """The exact truth of this atom for a field value, compared folded as Sysmon compares it;
+        only a case-sensitive regex (Sigma ``re``, ``cased``) reads the value's case, which is why
+        the solver's value for one can keep its letters' case (docs/coverage.md)."""
+        kind = self.kind
+        if kind != "regex" and not value.islower():
+            value = fold(value)
+        # The core kinds inline: the search asks millions of times.
         if kind == "eq":
             return (value == self.value) != self.negated
         if kind == "suffix":
@@ -124,7 +130,7 @@ def negate(formula: Formula) -> Formula:
 
 
 def evaluate(formula: Formula, fields: Callable[[str], str]) -> bool:
-    """The truth of ``formula`` for an event whose folded field values ``fields`` gives."""
+    """The truth of ``formula`` for an event whose field values ``fields`` gives (see ``Atom.holds``)."""
     if isinstance(formula, Atom):
         return formula.holds(fields(formula.field))
     if isinstance(formula, And):

@@ -1,9 +1,10 @@
 """Does an event satisfy a Sigma detection? Evaluated on pySigma's own tree, apart from the solver.
 
 Independent of ``detection.py`` on purpose: strings go through pySigma's ``SigmaString.to_regex``
-(its own reading of wildcards and escapes) and are matched case-insensitively over the whole
-value, as Sigma specifies; regular expressions are searched with their flags. A field the event
-lacks reads as Sysmon writes an empty value (``-``), which is also what ``null`` matches.
+(its own reading of wildcards and escapes) and are matched over the whole value, case-insensitively
+as Sigma specifies (``cased`` ones case-sensitively); regular expressions are searched with their
+flags. A field the event lacks reads as Sysmon writes an empty value (``-``), which is what
+``null`` and ``''`` match: Sysmon writes no empty string, its empty value is ``-``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sigma.conditions import (
 )
 from sigma.types import (
     SigmaBool,
+    SigmaCasedString,
     SigmaCIDRExpression,
     SigmaExists,
     SigmaExpansion,
@@ -73,7 +75,11 @@ def text_fields(fields: Mapping[str, object]) -> dict[str, str]:
 def value_matches(expected: SigmaType, value: str) -> bool:
     if isinstance(expected, SigmaExpansion):
         return any(value_matches(v, value) for v in expected.values)
+    if isinstance(expected, SigmaCasedString):  # |cased: the whole value, case-sensitively
+        return _cased(str(expected.to_regex().regexp)).fullmatch(value) is not None
     if isinstance(expected, SigmaString):
+        if not expected.s:  # '': the empty value, which Sysmon writes "-"
+            return value in _EMPTY
         return _string_regex(expected).fullmatch(value) is not None
     if isinstance(expected, SigmaNumber):
         return value == str(expected.number)
@@ -134,6 +140,11 @@ def _string_regex(value: SigmaString) -> re.Pattern[str]:
 @bounded_cache(32 << 20, text_cost, regexes=True)  # keyed by rule content: bounded by size
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE | re.DOTALL)
+
+
+@bounded_cache(32 << 20, text_cost, regexes=True)
+def _cased(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.DOTALL)
 
 
 @bounded_cache(32 << 20, text_cost, regexes=True)

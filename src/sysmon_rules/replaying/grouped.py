@@ -8,6 +8,7 @@ event by event reports (the CLI tests hold them equal).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -41,25 +42,29 @@ def _text(batch: pa.RecordBatch, name: str) -> pa.Array:
     return column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
 
 
-def _grouped(columns: dict[str, pa.Array]) -> list[dict[str, object]]:
+def _grouped(columns: dict[str, pa.Array]) -> dict[str, list[object]]:
+    """The distinct rows of ``columns`` and how many of each (``count_all``), column by column:
+    lists, not a dictionary per group, which the callers' loops would only take apart again."""
     table = pa.table(columns)
     counted = table.group_by(list(columns), use_threads=False).aggregate([([], "count_all")])
-    return counted.to_pylist()  # type: ignore[no-any-return]
+    return counted.to_pydict()  # type: ignore[no-any-return]
 
 
 # The field columns the summary's groups read, besides the meta columns (EventID, Computer).
 FIELDS_READ = frozenset({"UtcTime"})
+# One group of a summary: hour, host, event id, RuleName (None: none), decision, deciding set, count.
+SummaryRow = tuple["str | None", "str | None", int, "str | None", str, "int | None", int]
 
 
-def summary_groups(batch: pa.RecordBatch, result: pa.Table | pa.RecordBatch) -> list[Group]:
+def summary_groups(batch: pa.RecordBatch, result: pa.Table | pa.RecordBatch) -> Iterator[SummaryRow]:
     """The rows of ``batch`` decided as ``result`` (decide_batch's columns), grouped by hour, host,
-    event id, RuleName, decision and the position of the deciding rule set: each with its count."""
+    event id, RuleName, decision and the position of the deciding rule set: each with its count
+    (tuples in ``SummaryRow`` order: the summary counts tens of thousands of groups)."""
     hours = pc.utf8_slice_codeunits(_text(batch, "UtcTime"), 0, _HOUR_CHARS)  # FIELDS_READ
     groups = _grouped({"hour": hours, "host": _text(batch, "Computer"), "id": batch.column("EventID"),
                        "name": _column(result, "rule_name"), "decision": _column(result, "decision"),
                        "set": _column(result, "rule_set")})
-    return [Group(_str(g["hour"]), _str(g["host"]), _int(g["id"]), _str(g["name"]), str(g["decision"]),
-                  _int(g["count_all"]), set_index=None if g["set"] is None else _int(g["set"])) for g in groups]
+    return zip(*groups.values(), strict=True)
 
 
 def comparison_groups(batch: pa.RecordBatch, a: pa.Table | pa.RecordBatch,
@@ -70,9 +75,9 @@ def comparison_groups(batch: pa.RecordBatch, a: pa.Table | pa.RecordBatch,
     groups = _grouped({"hour": hours, "host": _text(batch, "Computer"), "id": batch.column("EventID"),
                        "name_a": _column(a, "rule_name"), "decision_a": _column(a, "decision"),
                        "name": _column(b, "rule_name"), "decision": _column(b, "decision")})
-    return [Group(_str(g["hour"]), _str(g["host"]), _int(g["id"]), _str(g["name"]), str(g["decision"]),
-                  _int(g["count_all"]), rule_name_a=_str(g["name_a"]), decision_a=str(g["decision_a"]))
-            for g in groups]
+    return [Group(_str(hour), _str(host), _int(event_id), _str(name), str(decision), _int(count),
+                  rule_name_a=_str(name_a), decision_a=str(decision_a))
+            for hour, host, event_id, name_a, decision_a, name, decision, count in zip(*groups.values(), strict=True)]
 
 
 def _str(value: object) -> str | None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from ..collectors import EventStream
+    from ..collectors.base import LateColumns
     from ..engine import Evaluator
     from ..events import Event
     from .readahead import ReadAhead
@@ -72,14 +73,23 @@ def replay(config: str | Path | Evaluator, sources: Iterable[str | Path], *,
 
         return replay_on_cluster(config, list(sources), compare=compare, scheduler=scheduler, collector=collector,
                                  strict=strict, sink=sink, warn=warn, progress=progress, **loading)
+    from ..collectors.base import LateColumns
     from .rows import columns_read
 
-    evaluator = _evaluator(config, loading)
-    other = _evaluator(compare, loading) if compare is not None else None
-    # Batches need only what deciding and counting read, unless the output holds every column.
-    columns = columns_read(evaluator, other) if not explain and (sink is None or isinstance(sink, JsonLines)) else None
+    # Batches need only what deciding and counting read, unless the output holds every column;
+    # which fields those are is known once the configs have loaded, and reading starts before.
+    columns = LateColumns() if not explain and (sink is None or isinstance(sink, JsonLines)) else None
     stream, ahead, unknown = _reading(sources, collector, strict, warn, batches=not explain, columns=columns)
-    with ahead or nullcontext():  # a replay that stops early stops the reading too
+    with ahead or nullcontext():  # a replay that stops early (a config that fails to load too) stops the reading
+        try:
+            evaluator = _evaluator(config, loading)
+            other = _evaluator(compare, loading) if compare is not None else None
+        except BaseException:
+            if columns is not None:
+                columns.tell(None)  # the reading waiting for them goes on, to stop (it is closed)
+            raise
+        if columns is not None:
+            columns.tell(columns_read(evaluator, other))
         if unknown is not None:
             raise unknown
         assert stream is not None
@@ -120,12 +130,13 @@ def _result(stream: EventStream, evaluator: Evaluator, other: Evaluator | None, 
 
 
 def _reading(sources: Iterable[str | Path], collector: str | None, strict: bool, warn: Callable[[str], None],
-             *, batches: bool, columns: frozenset[str] | None
+             *, batches: bool, columns: LateColumns | None
              ) -> tuple[EventStream | None, ReadAhead | None, SysmonRulesError | None]:
     """The event stream and, for ``batches``, its batches being read on a thread from now on,
-    while the first batch is decided (``ReadAhead``: what reading says and raises still comes out in
-    reading order), unless forked workers will read them. A bad ``collector`` is returned, to be
-    told after the configs' errors. ``columns``: the field columns the batches need."""
+    while the configs load and the first batch is decided (``ReadAhead``: what reading says and
+    raises comes out in reading order, once the configs have loaded), unless forked workers will
+    read them. A bad ``collector`` is returned, to be told after the configs' errors.
+    ``columns``: the field columns the batches need."""
     from ..collectors import EventStream
     from .readahead import ReadAhead
 

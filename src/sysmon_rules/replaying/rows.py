@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -93,12 +94,19 @@ def _json_text(column: pa.Array) -> pa.Array:
     return pc.fill_null(text, "null")
 
 
+@lru_cache(maxsize=4)
+def _quoted(locations: tuple[str | None, ...]) -> pa.Array:
+    """Each rule set's location as JSON text (null: none), once per table rather than per batch."""
+    return pa.array([json.dumps(v, ensure_ascii=False) if v is not None else None for v in locations], pa.string())
+
+
 def set_locations(evaluator: Evaluator) -> tuple[str | None, ...]:
     """Each rule set's location, by its position in the table (the batches' ``rule_set`` column)."""
     return tuple(str(s.location) if s.location is not None else None for s in evaluator.table.rule_sets)
 
 
 _LINE_END = pa.scalar("}\n", pa.string())
+_NULL = pa.scalar("null", pa.string())
 _NO_SEPARATOR = pa.scalar("", pa.string())
 
 
@@ -115,7 +123,7 @@ def jsonl(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None,
         ', "record": ', _json_text(batch.column("record")), ', "line": ', _json_text(batch.column("line")),
     ]
     # where the deciding set is written, by its position (``set_locations``)
-    parts += [', "rule_set": ', _json_text(pc.take(pa.array(locations, pa.string()), _array(result, "rule_set")))]
+    parts += [', "rule_set": ', pc.fill_null(pc.take(_quoted(locations), _array(result, "rule_set")), _NULL)]
     if theirs is not None:
         parts += [', "compare": {"decision": ', _json_text(_array(theirs, "decision")),
                   ', "rule_name": ', _json_text(_array(theirs, "rule_name")), "}"]
@@ -123,7 +131,10 @@ def jsonl(batch: pa.RecordBatch, result: pa.Table, theirs: pa.Table | None,
     # (a failed import when it is absent: slow, and a Ctrl-C arriving then is swallowed)
     typed = [pa.scalar(p, pa.string()) if isinstance(p, str) else p for p in parts]
     lines = pc.binary_join_element_wise(*typed, _LINE_END, _NO_SEPARATOR)
-    return "".join(lines.to_pylist())
+    # No line is null (every part is filled): the text is the lines' data end to end, read at once.
+    _, offsets, data = lines.buffers()
+    ends = memoryview(offsets).cast("i")  # int32 offsets (a string array's), in native order
+    return str(memoryview(data)[ends[lines.offset]:ends[lines.offset + len(lines)]], "utf-8")
 
 
 def event_line(event: Event, decision: Decision, other: Decision | None, explain: str | None) -> dict[str, object]:

@@ -48,11 +48,12 @@ class Summary:
 
     def add_batch(self, batch: pa.RecordBatch, result: pa.Table | pa.RecordBatch) -> None:
         """:meth:`add` for every row of a record batch that ``Evaluator.decide_batch`` decided."""
-        for g in summary_groups(batch, result):
-            self._count(g.event_id, g.rule_name, g.decision, g.count)
-            if g.set_index is not None:
-                self.matched.add(g.set_index)
-            self.volume.add(g.hour, g.host, g.event_id, g.rule_name or None, g.decision, g.count)
+        count, matched, volume = self._count, self.matched, self.volume
+        for hour, host, event_id, rule_name, decision, set_index, events in summary_groups(batch, result):
+            count(event_id, rule_name, decision, events)
+            if set_index is not None:
+                matched.add(set_index)
+            volume.add(hour, host, event_id, rule_name or None, decision, events)
 
     def _count(self, event_id: int, rule_name: str | None, decision: str, count: int) -> None:
         self.events += count
@@ -62,7 +63,10 @@ class Summary:
         counts[decision] += count
         if rule_name:
             self.rule_names[rule_name] += count
-            self.name_decisions.setdefault(rule_name, Counter())[decision] += count
+            decisions = self.name_decisions.get(rule_name)
+            if decisions is None:
+                decisions = self.name_decisions[rule_name] = Counter()
+            decisions[decision] += count
 
     def merge(self, other: Summary) -> None:
         """Add the counts of ``other`` (a summary of other events under the same config)."""

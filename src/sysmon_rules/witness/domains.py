@@ -237,3 +237,5 @@ def _candidates(event_id: int, field: str, value: str, platform: Platform) -> It
     yield from (value + tail for tail in _TAILS)
     yield from ("{" + value + tail for tail in _TAILS[-2:])
     yield from domain_examples(event_id, field, platform)
+    if domain.kind == "path" and field in _PROCESS_IMAGES:  # last: the images that are no path
+        yield from ("system", "<unknown process>")
