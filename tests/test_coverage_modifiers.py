@@ -259,3 +259,24 @@ def test_a_cased_value_is_matched_case_sensitively() -> None:
     assert result.status == "logged", result.reasons
     assert all(" -EncodedCommand " in w.fields["CommandLine"] for w in result.witnesses)
     assert all(selected(queries(rule), [(1, dict(w.fields))]) == {0} for w in result.witnesses)
+
+
+def test_sigma_checks_regex_text_is_pysigmas_to_regex(windows_coverage: tuple[list[SigmaInput], CoverageReport]
+                                                      ) -> None:
+    """The Sigma check converts strings as ``to_regex`` does, without its validating compile: the
+    same text for every string value of every Windows rule (wildcards, escapes, expansions)."""
+    from sigma.types import SigmaExpansion, SigmaString
+
+    from sysmon_rules.readiness.sigmacheck import _regex_text
+
+    compared = 0
+    for item, _ in _sysmon_rules(windows_coverage):
+        assert item.rule is not None
+        for detection in item.rule.detection.detections.values():
+            for found in _items(detection):
+                for value in found.value:
+                    for one in value.values if isinstance(value, SigmaExpansion) else [value]:
+                        if isinstance(one, SigmaString) and one.s:
+                            assert _regex_text(one) == str(one.to_regex().regexp), (item.path, one)
+                            compared += 1
+    assert compared > 8000

@@ -1,10 +1,11 @@
 """Does an event satisfy a Sigma detection? Evaluated on pySigma's own tree, apart from the solver.
 
-Independent of ``detection.py`` on purpose: strings go through pySigma's ``SigmaString.to_regex``
-(its own reading of wildcards and escapes) and are matched over the whole value, case-insensitively
-as Sigma specifies (``cased`` ones case-sensitively); regular expressions are searched with their
-flags. A field the event lacks reads as Sysmon writes an empty value (``-``), which is what
-``null`` and ``''`` match: Sysmon writes no empty string, its empty value is ``-``.
+Independent of ``detection.py`` on purpose: strings go through pySigma's conversion to a regex
+(``SigmaString.to_regex``'s own reading of wildcards and escapes) and are matched over the whole
+value, case-insensitively as Sigma specifies (``cased`` ones case-sensitively); regular expressions
+are searched with their flags. A field the event lacks reads as Sysmon writes an empty value
+(``-``), which is what ``null`` and ``''`` match: Sysmon writes no empty string, its empty value is
+``-``.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def value_matches(expected: SigmaType, value: str) -> bool:
     if isinstance(expected, SigmaExpansion):
         return any(value_matches(v, value) for v in expected.values)
     if isinstance(expected, SigmaCasedString):  # |cased: the whole value, case-sensitively
-        return _cased(str(expected.to_regex().regexp)).fullmatch(value) is not None
+        return _cased(_regex_text(expected)).fullmatch(value) is not None
     if isinstance(expected, SigmaString):
         if not expected.s:  # '': the empty value, which Sysmon writes "-"
             return value in _EMPTY
@@ -130,11 +131,19 @@ def _string_regex(value: SigmaString) -> re.Pattern[str]:
     except TypeError:
         parts, pattern = None, None
     if pattern is None:
-        pattern = _compiled(str(value.to_regex().regexp))
+        pattern = _compiled(_regex_text(value))
         if parts is not None:
             _BY_PARTS[parts] = pattern
     _REGEXES[id(value)] = (value, pattern)
     return pattern
+
+
+def _regex_text(value: SigmaString) -> str:
+    """The regex ``SigmaString.to_regex`` makes (pySigma's own reading of wildcards and escapes,
+    the same arguments in pySigma 1.x and 2.x), without the compile its result object does to
+    validate it: this module compiles the text itself, so each pattern was compiled twice."""
+    return value.convert(escape_char="\\", wildcard_multi=".*", wildcard_single=".",
+                         add_escaped=".*+?^$[](){}\\|")
 
 
 @bounded_cache(32 << 20, text_cost, regexes=True)  # keyed by rule content: bounded by size
