@@ -36,12 +36,13 @@ def _one(name: str) -> None:
     import time
 
     sys.path.insert(0, str(ROOT / "tests"))
+    from sigma_corpus import captures, rule_files
     from sysmon_rules import tune
-    from test_tune import _captures, _noisy_events, _rule_files
+    from test_tune import _noisy_events
 
     spec = SCENARIOS[name]
     started = time.perf_counter()
-    rules = _rule_files(SIGMA, set(_captures(SIGMA))) if spec["rules"] == "captures" else [SIGMA / "rules" / "windows"]
+    rules = rule_files(SIGMA, set(captures(SIGMA))) if spec["rules"] == "captures" else [SIGMA / "rules" / "windows"]
     with tempfile.TemporaryDirectory() as folder:
         sources = [str(EVTX)] + ([str(_noisy_events(Path(folder) / "noisy.jsonl"))] if spec["noisy"] else [])
         result = tune(CONFIG, sources, budget=int(str(spec["budget"])), sigma=rules, accept_cost=bool(spec["accept"]))
