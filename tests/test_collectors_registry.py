@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from sysmon_rules.cli import main
 from sysmon_rules.collectors import Collector, CollectorError, CollectorWarning, available, get, read
+from sysmon_rules.inputfiles import NoInputError
 
 PLUGINS = Path(__file__).parent / "plugins"
 
@@ -64,6 +65,15 @@ def test_unrecognised_input_is_an_error_naming_it(tmp_path: Path) -> None:
     odd.write_text("hello\n", "utf-8")
     with pytest.raises(CollectorError, match=r"notes\.txt: cannot tell the format; give --collector"):
         list(read(odd))
+
+
+@pytest.mark.parametrize("content", [b"", b"\r\n\n", b"\xef\xbb\xbf\r\n", b"\xff\xfe"])
+def test_an_empty_input_is_no_input_not_an_unknown_format(tmp_path: Path, content: bytes) -> None:
+    """An empty capture (or one of blank lines, a BOM alone) is said to be empty, not a format to name."""
+    empty = tmp_path / "capture.jsonl"
+    empty.write_bytes(content)
+    with pytest.raises(NoInputError, match=r"capture\.jsonl: empty: no record in it"):
+        list(read(empty))
 
 
 def test_a_broken_plugin_is_reported_and_the_rest_still_work(third_party: Path) -> None:

@@ -29,6 +29,7 @@ from .base import (
     Source,
     UnknownFormat,
     _default_warn,
+    strip_bom,
 )
 from .listing import expand as expand
 from .plugins import entry_points, load
@@ -125,6 +126,8 @@ class EventStream:
             return self._forced
         found = detect(source, self._collectors)
         if found is None and not implicit:
+            if not strip_bom(source.head()).strip():  # nothing, or only blank lines: no format to tell
+                raise NoInputError("empty: no record in it", Location(source.name))
             names = ", ".join(self._collectors)
             raise UnknownFormat(f"cannot tell the format; give --collector ({names})", Location(source.name))
         return found
