@@ -17,7 +17,7 @@ from typing import BinaryIO
 from lxml import etree
 
 from ..events import Event, Origin
-from .base import SYSMON_PROVIDERS, Source, strip_bom
+from .base import SYSMON_PROVIDERS, Source, strip_bom, utf16_encoding
 from .evtxvalues import render
 
 _START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?Event[\s>/]")
@@ -37,8 +37,9 @@ def _local(tag: object) -> str:
 
 
 def _decoder(first: bytes) -> codecs.IncrementalDecoder:
-    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return codecs.getincrementaldecoder("utf-16")(errors="replace")  # a lone surrogate: U+FFFD
+    encoding = utf16_encoding(first)
+    if encoding is not None:
+        return codecs.getincrementaldecoder(encoding)(errors="replace")  # a lone surrogate: U+FFFD
     return codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
 
 
