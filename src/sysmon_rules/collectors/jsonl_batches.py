@@ -14,6 +14,7 @@ lines the line-by-line way. Why the checks suffice is said beside each of them.
 
 from __future__ import annotations
 
+import enum
 import os
 import struct
 from collections import deque
@@ -38,6 +39,10 @@ WORKERS = min(2, os.cpu_count() or 1)
 # enough that a block with one odd line costs little when it is read line by line instead, and
 # that the blocks parsed ahead (one per thread and one more) stay a few MiB.
 BLOCK_BYTES = 1 << 20
+# Blocks read and checked ahead while the projection is not known yet (a replay reads while its
+# configs load): about a batch's worth, so that once it is told only Arrow's reading of them is
+# left before the first batch. (More threads to check them would cost more CPU than they save.)
+EARLY_BLOCKS = 8
 # Rows per batch: a replay holds three batches at a time (being read, queued, being decided), so
 # this bounds the memory; fewer rows cost a little more time per row in deciding.
 BATCH_ROWS = 8_192
@@ -60,22 +65,43 @@ def _parse_options(names: tuple[str, ...] | None) -> pj.ParseOptions:
 Names = tuple[str, ...] | None  # a projection: the fields kept (None: every one)
 
 
-def parse_block(data: bytes, count: int, names: Names | Callable[[], Names] = None) -> pa.Table | None:
+class Shape(enum.Enum):
+    """What :func:`shape` found a block to be."""
+
+    NOT_UTF8 = 0
+    PLAIN = 1  # see ``_plain_shape``
+    OTHER = 2  # anything else, or not looked at (no projection)
+
+
+def shape(data: bytes, projected: bool) -> Shape:
+    """The checks of a block that need no projection (``projected``: one will be read)."""
+    try:
+        # Arrow's reader stores string bytes unchecked: the block must be UTF-8 (as orjson requires).
+        text = _utf8_checked(data)
+    except pa.ArrowInvalid:
+        return Shape.NOT_UTF8
+    return Shape.PLAIN if projected and _plain_shape(text) else Shape.OTHER
+
+
+def parse_block(data: bytes, count: int, names: Names | Callable[[], Names] = None, *,
+                checked: Shape | None = None) -> pa.Table | None:
     """The ``count`` lines of ``data`` as columns ``EventID``, ``record``, ``Computer``,
     ``fields`` (one row per line), or None unless each is a canonical line read exactly.
 
     With ``names`` (a projection), ``fields`` may hold only those fields: the others are read
     past, once the block's shape shows they are all strings (else every field is read). A
     callable ``names`` is called once the block is checked (it may wait for the projection).
+    ``checked``: the block's :func:`shape`, when known already.
     """
+    if checked is None:
+        checked = shape(data, names is not None)
+    if checked is Shape.NOT_UTF8:
+        return None
     try:
-        # Arrow's reader stores string bytes unchecked: the block must be UTF-8 (as orjson requires).
-        text = _utf8_checked(data)
-        # A plain shape is one object a line without a null token: the two checks below hold.
-        plain = names is not None and _plain_shape(text)
         if callable(names):
             names = names()
-        if not plain:
+        # A plain shape is one object a line without a null token: the two checks below hold.
+        if checked is not Shape.PLAIN:
             names = None
         if names is None and (not _one_object_per_line(data, count) or _may_hold_null(data)):
             return None
@@ -165,22 +191,29 @@ def _canonical(table: pa.Table) -> bool:
 
 
 def parsed(blocks: Iterable[Block], workers: int = WORKERS,
-           names: Callable[[], Names | Callable[[], Names]] = lambda: None
+           names: Callable[[], Names | Callable[[], Names]] = lambda: None, early: int = EARLY_BLOCKS
            ) -> Iterator[tuple[Block, pa.Table | None]]:
     """Each block with its :func:`parse_block` (None for a line over the limit), in order;
     ``names()``: the projection of the next block to parse (asked block by block).
 
     Blocks are parsed ahead on worker threads: Arrow's reader runs without the GIL, so blocks
-    parse side by side, and beside whatever the caller does with the ones before.
+    parse side by side, and beside whatever the caller does with the ones before. While the
+    projection is still to be told (``names()`` gives a callable), the workers wait for it: up
+    to ``early`` blocks are read and checked ahead meanwhile, here (Arrow's checks, without the GIL).
     """
     with ThreadPoolExecutor(workers) as pool:
         ahead: deque[tuple[Block, Future[pa.Table | None] | None]] = deque()
         failure: Exception | None = None
         try:
             for block in blocks:
-                work = pool.submit(parse_block, block.data, block.count, names()) if block.data is not None else None
+                wanted, work = names(), None
+                if block.data is not None and callable(wanted):
+                    work = pool.submit(parse_block, block.data, block.count, wanted,
+                                       checked=shape(block.data, projected=True))
+                elif block.data is not None:
+                    work = pool.submit(parse_block, block.data, block.count, wanted)
                 ahead.append((block, work))
-                if len(ahead) > workers:
+                while len(ahead) > (early if callable(wanted) else workers):
                     yield _done(ahead.popleft())
         except Exception as exc:  # the stream failed: the blocks read before it first, then the failure
             failure = exc

@@ -60,7 +60,7 @@ def blocks(stream: BinaryIO, size: int) -> Iterator[Block]:
     line, after the same lines, as when read that way.
     """
     assert size <= MAX_LINE  # so every line of a block is within the limit
-    plain = isinstance(stream, io.BufferedReader) and isinstance(stream.raw, io.FileIO)
+    plain = isinstance(stream, io.BufferedReader) and isinstance(stream.raw, io.FileIO) and stream.seekable()
     return _read_blocks(stream, size) if plain else _line_blocks(stream, size)
 
 
@@ -91,21 +91,23 @@ def _line_blocks(stream: BinaryIO, size: int) -> Iterator[Block]:
 
 
 def _read_blocks(stream: BinaryIO, size: int) -> Iterator[Block]:
-    buffer, number, ended = b"", 0, False
+    """Blocks of a seekable file: ``size`` bytes read, cut after their last newline, and the
+    file read again from there (a seek back, so that no bytes are copied into the next block)."""
+    number = 0
     while True:
-        while len(buffer) < size and not ended:
-            data = stream.read(size)
-            ended = not data
-            buffer += data
-        if not buffer:
+        data = stream.read(size)
+        if not data:
             return
-        end = buffer.rfind(b"\n", 0, size) + 1
-        if ended and len(buffer) <= size:
-            end = len(buffer)  # the rest, a last line without a newline included
+        end = data.rfind(b"\n") + 1
+        if len(data) < size:  # the end of the file: the rest, a last line without a newline included
+            end = len(data)
         if end == 0:  # the first line does not fit in a block
-            block, buffer = _long_line(stream, buffer, number + 1)
+            block, rest = _long_line(stream, data, number + 1)
+            stream.seek(-len(rest), io.SEEK_CUR)
         else:
-            data, buffer = buffer[:end], buffer[end:]
+            if end < len(data):
+                stream.seek(end - len(data), io.SEEK_CUR)
+                data = data[:end]
             block = Block(number + 1, data.count(b"\n") + (not data.endswith(b"\n")), data)
         number += block.count
         yield block
