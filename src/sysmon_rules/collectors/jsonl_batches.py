@@ -31,7 +31,7 @@ import pyarrow.json as pj
 from ..events import EVENT_IDS, Event, Origin
 from .arrow import EXTRA, UNENCODABLE, field_names, from_columns, plain_columns, schema, to_batch
 from .base import Source
-from .lines import Block
+from .lines import Block, Chunk, line_count
 
 # Threads parsing blocks (Arrow's JSON reader releases the GIL); more would only queue here.
 WORKERS = min(2, os.cpu_count() or 1)
@@ -83,10 +83,11 @@ def shape(data: bytes, projected: bool) -> Shape:
     return Shape.PLAIN if projected and _plain_shape(text) else Shape.OTHER
 
 
-def parse_block(data: bytes, count: int, names: Names | Callable[[], Names] = None, *,
+def parse_block(data: bytes, count: int | None, names: Names | Callable[[], Names] = None, *,
                 checked: Shape | None = None) -> pa.Table | None:
-    """The ``count`` lines of ``data`` as columns ``EventID``, ``record``, ``Computer``,
-    ``fields`` (one row per line), or None unless each is a canonical line read exactly.
+    """The ``count`` lines of ``data`` (None: not counted yet) as columns ``EventID``,
+    ``record``, ``Computer``, ``fields`` (one row per line), or None unless each is a canonical
+    line read exactly.
 
     With ``names`` (a projection), ``fields`` may hold only those fields: the others are read
     past, once the block's shape shows they are all strings (else every field is read). A
@@ -100,16 +101,19 @@ def parse_block(data: bytes, count: int, names: Names | Callable[[], Names] = No
     try:
         if callable(names):
             names = names()
-        # A plain shape is one object a line without a null token: the two checks below hold.
         if checked is not Shape.PLAIN:
             names = None
-        if names is None and (not _one_object_per_line(data, count) or _may_hold_null(data)):
-            return None
+        # A plain shape is one object a line without a null token (the two checks below hold):
+        # its lines need no counting, each is a row.
+        if names is None:
+            count = count if count is not None else line_count(data)
+            if not _one_object_per_line(data, count) or _may_hold_null(data):
+                return None
         table = pj.read_json(pa.py_buffer(data), parse_options=_parse_options(names),
                              read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1))
     except pa.ArrowInvalid:  # not JSON, a duplicate key, a value of another type, a lone surrogate
         return None
-    return table.combine_chunks() if table.num_rows == count and _canonical(table) else None
+    return table.combine_chunks() if count in (None, table.num_rows) and _canonical(table) else None
 
 
 def _utf8_checked(data: bytes) -> pa.Array:
@@ -190,42 +194,51 @@ def _canonical(table: pa.Table) -> bool:
     return computers.null_count == len(computers) or bool(pc.min(pc.binary_length(computers)).as_py() > 0)
 
 
-def parsed(blocks: Iterable[Block], workers: int = WORKERS,
+def parsed(chunks: Iterable[Chunk], workers: int = WORKERS,
            names: Callable[[], Names | Callable[[], Names]] = lambda: None, early: int = EARLY_BLOCKS
            ) -> Iterator[tuple[Block, pa.Table | None]]:
-    """Each block with its :func:`parse_block` (None for a line over the limit), in order;
-    ``names()``: the projection of the next block to parse (asked block by block).
+    """Each chunk of lines as a numbered block with its :func:`parse_block` (None for a line
+    over the limit), in order; ``names()``: the projection of the next block to parse (asked
+    block by block).
 
     Blocks are parsed ahead on worker threads: Arrow's reader runs without the GIL, so blocks
-    parse side by side, and beside whatever the caller does with the ones before. While the
-    projection is still to be told (``names()`` gives a callable), the workers wait for it: up
-    to ``early`` blocks are read and checked ahead meanwhile, here (Arrow's checks, without the GIL).
+    parse side by side, and beside whatever the caller does with the ones before. A block not
+    counted yet is counted by its table's rows where it has one. While the projection is still
+    to be told (``names()`` gives a callable), the workers wait for it: up to ``early`` blocks
+    are read and checked ahead meanwhile, here (Arrow's checks, without the GIL).
     """
     with ThreadPoolExecutor(workers) as pool:
-        ahead: deque[tuple[Block, Future[pa.Table | None] | None]] = deque()
+        ahead: deque[tuple[Chunk, Future[pa.Table | None] | None]] = deque()
+        number = 0
+
+        def done() -> tuple[Block, pa.Table | None]:
+            nonlocal number
+            chunk, work = ahead.popleft()
+            data, count = chunk.data, chunk.count
+            table = work.result() if work is not None else None
+            if count is None:
+                assert data is not None
+                count = table.num_rows if table is not None else line_count(data)
+            number += count
+            return Block(number - count + 1, count, data), table
+
         failure: Exception | None = None
         try:
-            for block in blocks:
-                wanted, work = names(), None
-                if block.data is not None and callable(wanted):
-                    work = pool.submit(parse_block, block.data, block.count, wanted,
-                                       checked=shape(block.data, projected=True))
-                elif block.data is not None:
-                    work = pool.submit(parse_block, block.data, block.count, wanted)
-                ahead.append((block, work))
+            for chunk in chunks:
+                wanted, work, data = names(), None, chunk.data
+                if data is not None and callable(wanted):
+                    work = pool.submit(parse_block, data, chunk.count, wanted, checked=shape(data, projected=True))
+                elif data is not None:
+                    work = pool.submit(parse_block, data, chunk.count, wanted)
+                ahead.append((chunk, work))
                 while len(ahead) > (early if callable(wanted) else workers):
-                    yield _done(ahead.popleft())
+                    yield done()
         except Exception as exc:  # the stream failed: the blocks read before it first, then the failure
             failure = exc
         while ahead:
-            yield _done(ahead.popleft())
+            yield done()
         if failure is not None:
             raise failure
-
-
-def _done(item: tuple[Block, Future[pa.Table | None] | None]) -> tuple[Block, pa.Table | None]:
-    block, work = item
-    return block, work.result() if work is not None else None
 
 
 @dataclass
