@@ -167,6 +167,14 @@ def test_a_block_is_taken_only_when_every_line_is_canonical() -> None:
         assert jsonl_batches.parse_block(good + b"\n" + odd + b"\n" + good + b"\n", 3) is None, odd
     text_null = b'{"EventID": 1, "fields": {"CommandLine": "x=null; 2>/dev/null"}}'
     assert jsonl_batches.parse_block(text_null, 1) is not None  # "null" in a text is no null
+    # Lines not counted yet (a block of a file): the same answers, for a projection or not (one
+    # reads past an unknown field among those it skips: the line-by-line reading keeps it unread).
+    for names in (None, ("Image",)):
+        for odd in refused if names is None else [r for r in refused if b"NotASysmonField" not in r]:
+            assert jsonl_batches.parse_block(good + b"\n" + odd + b"\n" + good + b"\n", None, names) is None, odd
+        for data, rows in ((good, 1), (good + b"\n" + good + b"\r\n" + good + b"\n", 3)):
+            table = jsonl_batches.parse_block(data, None, names)
+            assert table is not None and table.num_rows == rows
 
 
 def _lines_of(blocks: Iterator[lines.Block]) -> list[tuple[int, bytes | None]]:
