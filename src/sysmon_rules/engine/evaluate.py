@@ -22,9 +22,9 @@ from ..schema import newest
 from ..schema.model import Platform, as_platform
 from .compiled import CSet, compile_set
 from .conditions import MATCH, c_string, fold, folded_value
-from .decision import MANY_SETS_DROP, MATCH_REASON, NEVER, NO_RULES, ONE_SET_DEFAULT, Decision
+from .decision import NEVER, NEVER_DECISION, NO_RULES_DECISIONS, Decision
 from .index import Hit, Plan, build_plan
-from .setwalk import walk_candidates, walk_set
+from .setwalk import decide_plan
 from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
 from .trace import SetTrace, Trace, trace_event, trace_set
 
@@ -73,32 +73,11 @@ class Evaluator:
         """The decision and RuleName for one event (fast path; same result as :meth:`explain`)."""
         event_id = event.event_id
         if event_id in NEVER_FILTERED:
-            return _NEVER_DECISION
+            return NEVER_DECISION
         plan = self._plans.get(event_id) or self._plan(event_id)
-        sets = plan.sets
-        if not sets:
-            return _DEFAULTS[plan.default]
-        values, hits = _probe(plan, event.fields)
-        name: str | None = None
-        cursor = 0
-        for k, cset in enumerate(sets):
-            if plan.indexed[k]:
-                start = cursor
-                while cursor < len(hits) and hits[cursor][0] == k:
-                    cursor += 1
-                status, name = walk_candidates(cset, [h[1] for h in hits[start:cursor]], values, plan.valid[k], name)
-            else:
-                status, name = walk_set(cset, values, plan.valid[k], name)
-            if status == MATCH:
-                # Decisions are immutable and few (one per set and name): reuse them.
-                decision = plan.decisions.get((k, name))
-                if decision is None:
-                    decision = plan.decisions[k, name] = Decision(
-                        cset.on_match, name, MATCH_REASON, cset.rule_set, set_index=cset.rank)
-                return decision
-        if len(sets) == 1:
-            return _ONE_SET[sets[0].on_default]
-        return _DROPPED
+        if not plan.sets:
+            return NO_RULES_DECISIONS[plan.default]
+        return decide_plan(plan, *_probe(plan, event.fields))
 
     def decide_batch(self, data: pa.Table | pa.RecordBatch) -> pa.Table:
         """:meth:`decide` for every row of an Arrow table or record batch, in row order.
@@ -282,9 +261,3 @@ def _rule_table(source: Config | bytes | bytearray | RuleTable | CompiledBlob, p
     if isinstance(source, CompiledBlob):
         return source.table
     raise TypeError(f"Evaluator needs a Config, blob bytes or RuleTable, not {type(source).__name__}")
-
-
-_NEVER_DECISION = Decision("include", None, NEVER)
-_DROPPED = Decision("exclude", None, MANY_SETS_DROP)
-_ONE_SET: dict[str, Decision] = {d: Decision(d, None, ONE_SET_DEFAULT) for d in ("include", "exclude")}
-_DEFAULTS: dict[str, Decision] = {d: Decision(d, None, NO_RULES) for d in ("include", "exclude")}
