@@ -5,9 +5,10 @@ values. For each (event id, field) the plan reads, every distinct value gets a *
 of that field's filters whose test it passes (candidates found through the plan's index, then
 confirmed by the test itself). Two rows of one event id with the same class on every field pass
 the same tests, so ``decide()`` gives them the same decision and RuleName. Each distinct
-combination of classes (a *signature*) is therefore decided once, by ``decide()`` itself on one
-row that has it, and the answer is broadcast to the others: first match and RuleName order are
-``decide()``'s own.
+combination of classes (a *signature*) is therefore decided once and the answer broadcast to
+the others: by ``decide()``'s own set walk (``setwalk.decide_plan``), given for each field one
+value of its class and that value's candidates in the plan's index, so first match and RuleName
+order are ``decide()``'s.
 
 Why it is fast: real logs repeat Image, ParentImage, User, ... heavily, so each distinct value
 is classified once per filter set (and remembered across batches), and rows are only combined
@@ -157,13 +158,6 @@ class BatchDecider:
         signatures = pc.dictionary_encode(key)
         first = _first_rows(signatures.indices, len(signatures.dictionary))
         return self._columns(self._decide_rows(ids, first, by_name), signatures.indices)
-
-    def columns(self) -> frozenset[str]:
-        """Every field column :meth:`decide` may read, whatever the event ids of the rows."""
-        names: set[str] = set()
-        for event_id in self.evaluator.known_ids():
-            names.update(self._classes_for(event_id))
-        return frozenset(names)
 
     def prepare(self, event_id: int) -> None:
         """Build what deciding rows of this id needs (its plan, each field's lookups) ahead of them."""

@@ -23,7 +23,7 @@ from ..schema.model import Platform, as_platform
 from .compiled import CSet, compile_set
 from .conditions import MATCH, c_string, fold, folded_value
 from .decision import NEVER, NEVER_DECISION, NO_RULES_DECISIONS, Decision
-from .index import Hit, Plan, build_plan
+from .index import Hit, Plan, build_plan, valid_fields
 from .setwalk import decide_plan
 from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
 from .trace import SetTrace, Trace, trace_event, trace_set
@@ -59,13 +59,11 @@ class Evaluator:
         self._compiled: dict[int, CSet] = {}
         self._plans: dict[int, Plan] = {}
         self._batch: BatchDecider | None = None
-        # Index every event id the build knows now, so decide() never pays for it. index=False
-        # walks every set with the exact walker instead: for a few decisions on a big config
-        # (lint's witness events) that is cheaper than building the index.
+        # Each event id's plan is built when first needed (prepare_batches builds them all while
+        # a replay's first batch is read). index=False walks every set with the exact walker
+        # instead: for a few decisions on a big config (lint's witness events) that is cheaper
+        # than building the index.
         self._index = index
-        for event_id in self._schema.events_by_id if index else ():
-            if event_id not in NEVER_FILTERED and self._slots.slot(event_id) in self._order:
-                self._plan(event_id)
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -91,8 +89,20 @@ class Evaluator:
 
     def batch_fields(self) -> frozenset[str]:
         """The field columns :meth:`decide_batch` reads (a batch may leave the others out or null):
-        those of the filters that can decide, for every event id."""
-        return self._batches().columns()
+        every field a rule set's filter names for an event id the set decides. Read off the rule
+        table, without building the plans, so a replay's reading can start before they are."""
+        names: set[str] = set()
+        for event_id, event_type in self._schema.events_by_id.items():
+            if event_id in NEVER_FILTERED:
+                continue
+            for index in self._order.get(self._slots.slot(event_id), ()):
+                rule_set = self.table.rule_sets[index]
+                own = self._schema.events_by_id.get(rule_set.event_id)
+                valid = valid_fields(event_id, rule_set.event_id, event_type.field_names,
+                                     own.field_names if own is not None else None)
+                names.update(event_type.field_names[f.field_id] for f in rule_set.filters if f.field_id in valid)
+        names.discard("RuleName")  # set while deciding, never read from an event
+        return frozenset(names)
 
     def known_ids(self) -> list[int]:
         """The event ids of the schema: an id outside it has no fields, so no filter reads one."""
