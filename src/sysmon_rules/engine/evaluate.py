@@ -16,7 +16,6 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from ..events import Event
-from ..model import Config
 from ..ruletable import RuleSet, RuleTable
 from ..schema import newest
 from ..schema.model import Platform, as_platform
@@ -32,6 +31,7 @@ if TYPE_CHECKING:  # the compiler loads on first use: `import sysmon_rules.engin
     import pyarrow as pa
 
     from ..blob.compile import CompiledBlob
+    from ..model import Config
     from .batch import BatchDecider
 
 
@@ -262,6 +262,8 @@ def _rule_table(source: Config | bytes | bytearray | RuleTable | CompiledBlob, p
         from ..rulesource import rule_table
 
         return rule_table(source, platform)  # every form load_rules reads: XML, blob, .reg, `sysmon -c` text
+    from ..model import Config
+
     if isinstance(source, Config):
         from ..blob.compile import compile_config
 
