@@ -104,13 +104,9 @@ class Evaluator:
         names.discard("RuleName")  # set while deciding, never read from an event
         return frozenset(names)
 
-    def known_ids(self) -> list[int]:
-        """The event ids of the schema: an id outside it has no fields, so no filter reads one."""
-        return list(self._schema.events_by_id)
-
     def prepare_batches(self) -> Iterator[int]:
-        """Build :meth:`decide_batch`'s lookups for every event id with rule sets, one id per step
-        (yielded), for a caller with time to spare before its batches arrive; optional."""
+        """Build the plan and :meth:`decide_batch`'s lookups of every event id with rule sets, one
+        id per step (yielded), for a caller with time to spare before its batches arrive; optional."""
         batches = self._batches()
         for event_id in self._schema.events_by_id:
             if event_id not in NEVER_FILTERED and self._slots.slot(event_id) in self._order:
