@@ -175,6 +175,14 @@ def test_a_block_is_taken_only_when_every_line_is_canonical() -> None:
         for data, rows in ((good, 1), (good + b"\n" + good + b"\r\n" + good + b"\n", 3)):
             table = jsonl_batches.parse_block(data, None, names)
             assert table is not None and table.num_rows == rows
+        # the edges of what the line-by-line reading takes: event ids 0-65535, a record id from 0
+        for edge, taken in ((b'"EventID": 65535, "fields": {}', True), (b'"EventID": 65536, "fields": {}', False),
+                            (b'"EventID": 0, "fields": {}, "record": 0', True),
+                            (b'"EventID": 100000, "fields": {}', False),
+                            (b'"EventID": 9, "fields": {}, "record": -0', True),  # JSON's -0 is 0
+                            (b'"EventID": 9, "fields": {}, "Computer": "\\u0000"', True)):
+            table = jsonl_batches.parse_block(good + b"\n{" + edge + b"}\n", None, names)
+            assert (table is not None) is taken, edge
 
 
 def _lines_of(blocks: Iterator[lines.Block]) -> list[tuple[int, bytes | None]]:

@@ -103,8 +103,8 @@ def parse_block(data: bytes, count: int | None, names: Names | Callable[[], Name
             names = names()
         if checked is not Shape.PLAIN:
             names = None
-        # A plain shape is one object a line without a null token (the two checks below hold):
-        # its lines need no counting, each is a row.
+        # A plain shape is one object a line without a null token (the two checks below hold),
+        # whose values ``_canonical`` would take: its lines need no counting, each is a row.
         if names is None:
             count = count if count is not None else line_count(data)
             if not _one_object_per_line(data, count) or _may_hold_null(data):
@@ -113,7 +113,10 @@ def parse_block(data: bytes, count: int | None, names: Names | Callable[[], Name
                              read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1))
     except pa.ArrowInvalid:  # not JSON, a duplicate key, a value of another type, a lone surrogate
         return None
-    return table.combine_chunks() if count in (None, table.num_rows) and _canonical(table) else None
+    if count not in (None, table.num_rows) or (names is None and not _canonical(table)):
+        return None
+    # One block read: one chunk a column (each Arrow call is a wait for the GIL on the way back).
+    return table if all(column.num_chunks == 1 for column in table.columns) else table.combine_chunks()
 
 
 def _utf8_checked(data: bytes) -> pa.Array:
@@ -125,13 +128,16 @@ def _utf8_checked(data: bytes) -> pa.Array:
 # One canonical line whose keys are EventID, fields, record, Computer (in this order, the last two
 # optional) and whose fields are all strings. Read with the JSON tokens' own rules (a string ends
 # at its first quote not escaped), so on text that is JSON (Arrow's reader checks that) it splits
-# the line where JSON does: a match leaves no value in "fields" but strings, no other key.
+# the line where JSON does: a match leaves no value in "fields" but strings, no other key. It also
+# holds what ``_canonical`` asks: an event id 0-65535 (JSON has no leading zeros), a record id
+# not below 0 (one beyond int64 fails Arrow's reading), a host that is not empty.
 _STRING = r'"(?:[^"\\\n]|\\.)*"'
 _PAIR = rf"{_STRING}[ \t]*:[ \t]*{_STRING}"
 _SEP = r"[ \t]*,[ \t]*"
-_LINE = (rf'\{{[ \t]*"EventID"[ \t]*:[ \t]*[0-9]+{_SEP}"fields"[ \t]*:[ \t]*'
+_EVENT_ID = r"(?:0|[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_LINE = (rf'\{{[ \t]*"EventID"[ \t]*:[ \t]*{_EVENT_ID}{_SEP}"fields"[ \t]*:[ \t]*'
          rf'\{{[ \t]*(?:{_PAIR}(?:{_SEP}{_PAIR})*)?[ \t]*\}}'
-         rf'(?:{_SEP}"record"[ \t]*:[ \t]*[0-9]+)?(?:{_SEP}"Computer"[ \t]*:[ \t]*{_STRING})?[ \t]*\}}')
+         rf'(?:{_SEP}"record"[ \t]*:[ \t]*[0-9]+)?(?:{_SEP}"Computer"[ \t]*:[ \t]*"(?:[^"\\\n]|\\.)+")?[ \t]*\}}')
 _PLAIN_BLOCK = rf"^(?:{_LINE}\r?\n)*{_LINE}\r?\n?$"
 
 
