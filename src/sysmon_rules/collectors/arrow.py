@@ -118,16 +118,20 @@ def plain_columns(event_ids: list[int], fields: Sequence[Mapping[str, str]], rec
 
 def from_columns(columns: Mapping[str, pa.Array]) -> pa.RecordBatch:
     """A batch from plain columns (as :func:`plain_columns` gives, with ``source``): the text
-    columns dictionary-encoded, a field column missing or all null as nulls."""
+    columns dictionary-encoded (unless they are already), a field column missing or all null as nulls."""
     count = len(columns["EventID"])
     arrays: list[pa.Array] = [columns["EventID"], columns["record"], columns["line"],
-                              columns["source"].dictionary_encode(), columns["Computer"].dictionary_encode()]
+                              _encoded(columns["source"]), _encoded(columns["Computer"])]
     absent = pa.nulls(count, _TEXT)  # one array for every field no row has (arrays are immutable)
     for name in field_names():
         column = columns.get(name)
-        arrays.append(column.dictionary_encode() if column is not None and column.null_count < count else absent)
+        arrays.append(_encoded(column) if column is not None and column.null_count < count else absent)
     arrays.append(columns[EXTRA])
     return pa.RecordBatch.from_arrays(arrays, schema=schema())
+
+
+def _encoded(column: pa.Array) -> pa.Array:
+    return column if column.type == _TEXT else column.dictionary_encode()
 
 
 @cache

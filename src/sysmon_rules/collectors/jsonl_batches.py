@@ -15,6 +15,7 @@ lines the line-by-line way. Why the checks suffice is said beside each of them.
 from __future__ import annotations
 
 import enum
+import itertools
 import os
 import struct
 from collections import deque
@@ -348,14 +349,20 @@ def _columns(items: list[_Piece | _Row | Event], source: str) -> pa.RecordBatch:
     builds from the objects of all those lines (each part's plain columns, end to end)."""
     # Pieces may hold different fields (a projected block beside one read in full): joined by name.
     columns = _joined(items)
-    columns["source"] = pa.array([source] * len(columns["EventID"]), pa.string())
+    count = len(columns["EventID"])
+    # One source for every row: its dictionary array as dictionary_encode gives it, without a list.
+    columns["source"] = pa.DictionaryArray.from_arrays(pa.repeat(pa.scalar(0, pa.int32()), count),
+                                                       pa.array([source], pa.string()))
     return from_columns(columns)
 
 
 def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
+    pieces = [item for item in items if isinstance(item, _Piece)]
+    if len(pieces) == len(items) and all(p.table.schema == pieces[0].table.schema for p in pieces):
+        return _pieces_columns(pieces, encoded=True)  # the common case: blocks read alike
     parts: list[dict[str, pa.Array]] = []
     rows: list[_Row] = []
-    pieces: list[_Piece] = []  # parsed alike (the same fields): their tables are joined first, in Arrow
+    pieces = []  # parsed alike (the same fields): their tables are joined first, in Arrow
     for item in [*items, None]:
         if pieces and not (isinstance(item, _Piece) and item.table.schema == pieces[0].table.schema):
             parts.append(_pieces_columns(pieces))
@@ -378,24 +385,50 @@ def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
     return {name: _concat([p.get(name) for p in parts], lengths) for name in names}
 
 
-def _pieces_columns(pieces: list[_Piece]) -> dict[str, pa.Array]:
+def _pieces_columns(pieces: list[_Piece], encoded: bool = False) -> dict[str, pa.Array]:
     """Pieces of the same fields, one after the other: one table's columns (a column a call,
     not a call per column and piece)."""
     table = pa.concat_tables([p.table for p in pieces]) if len(pieces) > 1 else pieces[0].table
-    return _table_columns(table, [n for p in pieces for n in range(p.first, p.first + p.table.num_rows)])
+    return _table_columns(table, _numbers(pieces), encoded)
 
 
-def _table_columns(table: pa.Table, numbers: range | list[int]) -> dict[str, pa.Array]:
-    """Parsed lines' plain columns, as ``arrow.plain_columns`` gives them for the same lines."""
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+
+
+def _table_columns(table: pa.Table, numbers: pa.Array, encoded: bool = False) -> dict[str, pa.Array]:
+    """Parsed lines' plain columns, as ``arrow.plain_columns`` gives them for the same lines;
+    ``encoded``: their fields already dictionary-encoded, all in one call (a cast of the struct
+    of fields to one of dictionaries, which encodes each as ``dictionary_encode`` does)."""
     fields = table.column("fields").combine_chunks()
+    if encoded:
+        fields = fields.cast(pa.struct([(f.name, _TEXT) for f in fields.type]))
     columns = {f.name: column for f, column in zip(fields.type, fields.flatten(), strict=True)
                if column.null_count < len(column)}
     columns["EventID"] = table.column("EventID").combine_chunks().cast(pa.int32())
     columns["record"] = table.column("record").combine_chunks()
     columns["Computer"] = table.column("Computer").combine_chunks()
-    columns["line"] = pa.array(numbers, pa.int64())
+    columns["line"] = numbers
     columns[EXTRA] = pa.nulls(table.num_rows, schema().field(EXTRA).type)
     return columns
+
+
+def _numbers(pieces: list[_Piece]) -> pa.Array:
+    """The pieces' line numbers: one Arrow addition when they follow each other (as a block's do)."""
+    first, count = pieces[0].first, sum(p.table.num_rows for p in pieces)
+    if all(a.first + a.table.num_rows == b.first for a, b in itertools.pairwise(pieces)):
+        return pc.add(_counting(count), pa.scalar(first, pa.int64()))
+    return pa.array([n for p in pieces for n in range(p.first, p.first + p.table.num_rows)], pa.int64())
+
+
+_COUNTING: list[pa.Array] = [pa.array([], pa.int64())]
+
+
+def _counting(count: int) -> pa.Array:
+    """0, 1, ... ``count - 1`` (int64), from one array kept and grown as batches need."""
+    counting = _COUNTING[0]  # (read once: another reading thread may grow it meanwhile)
+    if len(counting) < count:
+        counting = _COUNTING[0] = pa.array(range(max(count, 2 * len(counting))), pa.int64())
+    return counting.slice(0, count)
 
 
 def _concat(arrays: list[pa.Array | None], lengths: list[int]) -> pa.Array:
