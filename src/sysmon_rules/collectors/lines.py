@@ -89,13 +89,18 @@ def chunks(stream: BinaryIO, size: int) -> Iterator[Chunk]:
     line is a chunk of its own).
 
     A regular file is read ``size`` bytes at a time, its chunks not counted (a pass over their
-    bytes with the GIL held). Any other stream (gzip, a zip member, stdin) is read line by line
-    as :func:`lines` reads it, so a damaged stream fails at the same line, after the same lines,
-    as when read that way.
+    bytes with the GIL held). So is a buffered stream whose raw stream says ``whole_reads`` (a
+    pipe: each of its reads gives its bytes or fails with none of them), read as its reads come,
+    so that a failure comes after the lines of the reads before it. Any other stream (gzip, a zip
+    member) is read line by line as :func:`lines` reads it, so a damaged stream fails at the same
+    line, after the same lines, as when read that way.
     """
     assert size <= MAX_LINE  # so every line of a chunk is within the limit
-    plain = isinstance(stream, io.BufferedReader) and isinstance(stream.raw, io.FileIO) and stream.seekable()
-    return _read_chunks(stream, size) if plain else _line_chunks(stream, size)
+    if isinstance(stream, io.BufferedReader) and isinstance(stream.raw, io.FileIO) and stream.seekable():
+        return _read_chunks(stream, size)
+    if isinstance(stream, io.BufferedReader) and getattr(stream.raw, "whole_reads", False):
+        return _piped_chunks(stream, size)
+    return _line_chunks(stream, size)
 
 
 def _line_chunks(stream: BinaryIO, size: int) -> Iterator[Chunk]:
@@ -141,6 +146,39 @@ def _read_chunks(stream: BinaryIO, size: int) -> Iterator[Chunk]:
             stream.seek(end - len(data), io.SEEK_CUR)
             data = data[:end]
         yield Chunk(data, None)
+
+
+def _piped_chunks(stream: io.BufferedReader, size: int) -> Iterator[Chunk]:
+    """Chunks of a stream read as its reads come (``readinto1``): cut after the last newline of
+    their first ``size`` bytes, the rest carried over to the next chunk."""
+    held, filled, ended = bytearray(size), 0, False  # held[:filled]: read, not in a chunk yet
+    try:
+        while True:
+            with memoryview(held) as view:
+                while filled < size and not ended:
+                    got = stream.readinto1(view[filled:size])
+                    filled += got
+                    ended = not got
+            if ended and filled <= size:  # the rest, a last line without a newline included
+                if filled:
+                    yield Chunk(bytes(held[:filled]), None)
+                return
+            end = held.rfind(b"\n", 0, size) + 1
+            if end == 0:  # the first line does not fit in a chunk
+                line, rest = _long_line(stream, bytes(held[:filled]))
+                yield Chunk(line, 1)
+            else:
+                rest = bytes(held[end:filled])
+                yield Chunk(bytes(held[:end]), None)
+            held[:len(rest)] = rest  # (grows the buffer if what followed a long line is longer)
+            filled = len(rest)
+    except GeneratorExit:  # closed by the consumer (Ctrl-C, an early stop): a yield here is an error
+        raise
+    except BaseException:
+        end = held.rfind(b"\n", 0, filled) + 1  # the whole lines read before the stream failed, then the failure
+        if end:
+            yield Chunk(bytes(held[:end]), None)
+        raise
 
 
 def _long_line(stream: BinaryIO, buffer: bytes) -> tuple[bytes | None, bytes]:
