@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ..events import EVENT_IDS, Event, Origin
-from .arrow import EXTRA, UNENCODABLE, field_names, from_columns, plain_columns, schema, to_batch
+from .arrow import EXTRA, TEXT, UNENCODABLE, field_names, from_columns, plain_columns, schema, to_batch
 from .base import Source
 from .lines import Block, Chunk, line_count
 
@@ -392,16 +392,13 @@ def _pieces_columns(pieces: list[_Piece], encoded: bool = False) -> dict[str, pa
     return _table_columns(table, _numbers(pieces), encoded)
 
 
-_TEXT = pa.dictionary(pa.int32(), pa.string())
-
-
 def _table_columns(table: pa.Table, numbers: pa.Array, encoded: bool = False) -> dict[str, pa.Array]:
     """Parsed lines' plain columns, as ``arrow.plain_columns`` gives them for the same lines;
     ``encoded``: their fields already dictionary-encoded, all in one call (a cast of the struct
     of fields to one of dictionaries, which encodes each as ``dictionary_encode`` does)."""
     fields = table.column("fields").combine_chunks()
     if encoded:
-        fields = fields.cast(pa.struct([(f.name, _TEXT) for f in fields.type]))
+        fields = fields.cast(pa.struct([(f.name, TEXT) for f in fields.type]))
     columns = {f.name: column for f, column in zip(fields.type, fields.flatten(), strict=True)
                if column.null_count < len(column)}
     columns["EventID"] = table.column("EventID").combine_chunks().cast(pa.int32())
