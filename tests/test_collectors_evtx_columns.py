@@ -192,7 +192,8 @@ def _record_texts(draw: st.DrawFn) -> list[dict[str, Any]]:
         if draw(st.integers(0, 9)) == 0:
             body = draw(st.sampled_from([{}, {"System": None}, {"System": []}, {"EventData": {"a": 1}}]))
         text = draw(TEXT_EDITS)(json.dumps({"Event": body}, separators=(",", ":")))  # any integer
-        records.append({"event_record_id": number if draw(st.integers(0, 9)) else None, "data": text})
+        record_id = draw(st.sampled_from([number] * 8 + [None, 2**64 - 1]))  # none, or a damaged header's
+        records.append({"event_record_id": record_id, "data": text})
     return records
 
 

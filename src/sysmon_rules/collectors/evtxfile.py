@@ -74,6 +74,9 @@ def _json() -> msgspec.json.Decoder[Any]:
 _UNREADABLE = (KeyError, ValueError, TypeError, AttributeError, RecursionError)
 # A parser that keeps failing on one file has lost its place: stop there instead of spinning.
 _MAX_FAILURES = 1000
+# Record ids count from 1: one beyond a signed 64-bit integer (what Arrow and Parquet hold) is a
+# damaged record header.
+MAX_RECORD_ID = 2**63 - 1
 
 
 def event_from_json(body: Mapping[str, Any], origin: Origin) -> tuple[Event | None, str]:
@@ -161,6 +164,9 @@ class EvtxCollector:
                     continue
                 record_id = record.get("event_record_id")
                 if type(record_id) is int:
+                    if record_id > MAX_RECORD_ID:
+                        source.skip(f"{name}#{position}", _bad_id(record_id))
+                        continue
                     last(record_id)
                     if record_id > highest:
                         highest = record_id
@@ -269,6 +275,10 @@ def _row(body: Mapping[str, Any], record: int | None, name: str, row: type[EvtxR
 
         return row(event_id, as_projected(data, columns), record, name, computer, columns)
     return row(event_id, data, record, name, computer, columns)
+
+
+def _bad_id(record_id: int) -> str:
+    return f"record id {record_id} is out of range (a damaged record header)"
 
 
 def _utf8(text: str) -> bool:
