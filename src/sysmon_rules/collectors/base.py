@@ -270,7 +270,9 @@ class Collector(Protocol):
 class Row(Protocol):
     """What a collector's ``gather(source)`` may yield in place of an event: a record read but
     not yet made an event, which ``EventStream.batches`` turns into columns with the rows of
-    other files (``type(row).to_batch(rows, unencodable)``; EVTX's ``EvtxRow``)."""
+    other files (``type(row).to_batch(rows, unencodable)``). A row with a ``split(n)`` method
+    stands for ``len(row)`` records, and ``split(n)`` gives its first ``n`` and the rest as two
+    rows (EVTX's ``EvtxRows``: a run of one file's records)."""
 
     @staticmethod
     def to_batch(rows: Sequence[Any], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch: ...
