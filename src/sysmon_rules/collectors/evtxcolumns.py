@@ -46,45 +46,52 @@ _OPEN, _CLOSE, _EMPTY = (pa.scalar(text, pa.string()) for text in ("{", "}", "")
 
 class EvtxRows:
     """Sysmon records of one file, parsed but not yet events: many of them, of many files, become
-    one batch. Each list holds one value per record, in input order."""
+    one batch. Each sequence holds one value per record, in input order."""
 
-    __slots__ = ("columns", "computers", "datas", "event_ids", "records", "source")
+    __slots__ = ("columns", "computers", "data", "event_ids", "records", "source")
 
-    def __init__(self, source: str, event_ids: Sequence[int], datas: Sequence[dict[str, Any] | msgspec.Struct | None],
-                 records: Sequence[int | None], computers: Sequence[str | None],
-                 columns: frozenset[str] | None = None) -> None:
+    def __init__(self, source: str, event_ids: Sequence[int], data: Sequence[Any], records: Sequence[int | None],
+                 computers: Sequence[str | None], columns: frozenset[str] | None = None) -> None:
         self.source = source
         self.event_ids = event_ids
-        # Each record's EventData object as parsed (None when it has no fields); with ``columns``,
-        # its ``projected(columns)`` struct: the fields read, absent ones None, a JSON null as "".
-        self.datas = datas
+        # With ``columns``: the values of each field of ``projected(columns)``, in its order, a
+        # sequence of one value per record (absent: None, a JSON null: ""), as ``fields_of``
+        # gives them. Without: each record's EventData object as parsed (None without fields).
+        self.data = data
         self.records = records
         self.computers = computers
         self.columns = columns  # the source's ``columns``: the fields a batch must hold (None: all)
+
+    @classmethod
+    def projecting(cls, source: str, event_ids: Sequence[int], data: list[msgspec.Struct],
+                   records: Sequence[int | None], computers: Sequence[str | None],
+                   columns: frozenset[str]) -> EvtxRows:
+        """Rows of ``projected(columns)`` structs, made columns while they are fresh in memory."""
+        return cls(source, event_ids, _transposed(data, len(projected(columns).__struct_encode_fields__)), records,
+                   computers, columns)
 
     def __len__(self) -> int:
         return len(self.event_ids)
 
     def split(self, at: int) -> tuple[EvtxRows, EvtxRows]:
         """The first ``at`` records and the rest (``EventStream.batches`` cuts batches so)."""
-        return (EvtxRows(self.source, self.event_ids[:at], self.datas[:at], self.records[:at], self.computers[:at],
-                         self.columns),
-                EvtxRows(self.source, self.event_ids[at:], self.datas[at:], self.records[at:], self.computers[at:],
-                         self.columns))
+        data = self.data
+        head, tail = ([part[:at] for part in data], [part[at:] for part in data]) if self.columns is not None \
+            else (data[:at], data[at:])
+        return (EvtxRows(self.source, self.event_ids[:at], head, self.records[:at], self.computers[:at], self.columns),
+                EvtxRows(self.source, self.event_ids[at:], tail, self.records[at:], self.computers[at:], self.columns))
 
     def events(self) -> list[Event]:
         """The events ``EvtxCollector.events`` gives for these records (with ``columns``: their
         fields that are read)."""
-        found = []
-        for event_id, data, record, computer in zip(self.event_ids, self.datas, self.records, self.computers,
-                                                    strict=True):
-            if isinstance(data, msgspec.Struct):
-                data = {name: value for name, value in zip(data.__struct_encode_fields__,
-                                                           msgspec.structs.astuple(data), strict=True)
-                        if value is not None}
-            found.append(Event.read(event_id, fields_of(data) if data else {},
-                                    Origin(self.source, record, None, computer)))
-        return found
+        datas: Iterable[Any] = self.data
+        if self.columns is not None:
+            names = projected(self.columns).__struct_encode_fields__
+            datas = ({name: value for name, value in zip(names, values, strict=True) if value is not None}
+                     for values in zip(*self.data, strict=True)) if names else repeat(None, len(self))
+        return [Event.read(event_id, fields_of(data) if data else {}, Origin(self.source, record, None, computer))
+                for event_id, data, record, computer in zip(self.event_ids, datas, self.records, self.computers,
+                                                            strict=True)]
 
     @staticmethod
     def to_batch(blocks: Sequence[EvtxRows], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch:
@@ -93,27 +100,43 @@ class EvtxRows:
             asked = {block.columns for block in blocks}
             rows = _Rows(blocks)
             if len(asked) == 1 and None not in asked:
-                return _projected_columns(rows, projected(*asked))
+                return _projected_columns(rows, blocks, projected(*asked))
             if len(asked) > 1:  # rows of streams reading other fields
                 return to_batch([e for block in blocks for e in block.events()], unencodable)
-            return _columns(rows)
+            return _columns(rows, [data for block in blocks for data in block.data])
         except UnicodeEncodeError:  # a source name Arrow cannot hold: the events' path names each one
             return to_batch([e for block in blocks for e in block.events()], unencodable)
 
 
 class _Rows:
-    """The records of many blocks, a list per column."""
+    """The records of many blocks: their event ids, record ids, hosts and file names."""
 
     def __init__(self, blocks: Sequence[EvtxRows]) -> None:
         def joined(part: Callable[[EvtxRows], Iterable[Any]]) -> list[Any]:
             return list(chain.from_iterable(map(part, blocks)))
 
         self.event_ids: list[int] = joined(attrgetter("event_ids"))
-        self.datas: list[Any] = joined(attrgetter("datas"))
         self.records: list[int | None] = joined(attrgetter("records"))
         self.computers: list[str | None] = joined(attrgetter("computers"))
         self.sources: list[str] = joined(lambda block: repeat(block.source, len(block)))
         self.count = len(self.event_ids)
+
+
+# Records turned into columns at once: fewer than the garbage collector's first threshold (700),
+# so the tuple each one passes through is freed before it looks.
+_SLICE = 512
+
+
+def _transposed(structs: list[msgspec.Struct], width: int) -> list[Sequence[Any]]:
+    """The structs' values as ``width`` columns."""
+    if len(structs) <= _SLICE:
+        return list(zip(*map(msgspec.structs.astuple, structs), strict=True)) if structs else [()] * width
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    for start in range(0, len(structs), _SLICE):
+        for column, part in zip(columns, zip(*map(msgspec.structs.astuple, structs[start:start + _SLICE]),
+                                             strict=True), strict=True):
+            column.extend(part)
+    return list(columns)
 
 
 # A value of EventData that is not null: a JSON null makes the record take the exact path,
@@ -141,23 +164,27 @@ def as_projected(data: dict[str, Any] | None, columns: frozenset[str]) -> msgspe
 _ABSENT = object()
 
 
-def _projected_columns(rows: _Rows, kind: type[msgspec.Struct]) -> pa.RecordBatch:
-    """The batch of rows holding ``kind`` structs: each field's values over all the rows at once
-    (absent: None, null in the column), rendered as :func:`_render` renders them."""
-    values = zip(*map(msgspec.structs.astuple, rows.datas), strict=True)
+# Records turned into columns at once: fewer than the garbage collector's first threshold (700).
+_SLICE = 512
+
+
+def _projected_columns(rows: _Rows, blocks: Sequence[EvtxRows], kind: type[msgspec.Struct]) -> pa.RecordBatch:
+    """The batch of blocks holding the columns of ``kind``'s fields: each field's values over all
+    the rows at once (absent: None, null in the column), rendered as :func:`_render` renders them."""
     parts: dict[str, list[tuple[int, pa.Array]]] = {}
-    for name, column in zip(kind.__struct_encode_fields__, values, strict=True):
+    datas = [block.data for block in blocks]
+    for index, name in enumerate(kind.__struct_encode_fields__):
+        column = datas[0][index] if len(datas) == 1 else list(chain.from_iterable(map(itemgetter(index), datas)))
         try:  # text (or absent) in every row, the usual column: Arrow refuses anything else
             present = pa.array(column, pa.string())
         except (pa.ArrowTypeError, pa.ArrowInvalid):
-            kinds = set(map(type, column))
-            present = _render_present(name, column, kinds)
+            present = _render_present(name, column, set(map(type, column)))
         if present.null_count < len(present):
             parts[name] = [(0, present)]
     return _assemble(rows, list(range(rows.count)), parts, {})
 
 
-def _render_present(name: str, values: tuple[Any, ...], kinds: set[type]) -> pa.Array:
+def _render_present(name: str, values: Sequence[Any], kinds: set[type]) -> pa.Array:
     """``render`` of each value, None (an absent field) as null; bare GUIDs left for
     :func:`_braced_dictionary`."""
     try:
@@ -172,9 +199,9 @@ def _render_present(name: str, values: tuple[Any, ...], kinds: set[type]) -> pa.
     return pa.array([None if value is None else render(name, value) for value in values], pa.string())
 
 
-def _columns(rows: _Rows) -> pa.RecordBatch:
+def _columns(rows: _Rows, datas: list[dict[str, Any] | None]) -> pa.RecordBatch:
     groups: dict[tuple[str, ...], list[int]] = {}
-    for position, data in enumerate(rows.datas):
+    for position, data in enumerate(datas):
         groups.setdefault(tuple(data) if data else (), []).append(position)
     order: list[int] = []
     pieces: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}  # name -> (group start in `order`, its values)
@@ -186,9 +213,9 @@ def _columns(rows: _Rows) -> pa.RecordBatch:
         picked = [n for n in names if n[:1] != "#"]  # the element's own attributes ("#...") are not fields
         if not picked:
             continue
-        datas: list[dict[str, Any]] = [rows.datas[i] for i in members]
-        values = [tuple(map(itemgetter(picked[0]), datas))] if len(picked) == 1 else \
-            zip(*map(itemgetter(*picked), datas), strict=True)
+        members_data: list[dict[str, Any]] = [datas[i] for i in members]  # type: ignore[misc]  # names: a dict
+        values = [tuple(map(itemgetter(picked[0]), members_data))] if len(picked) == 1 else \
+            zip(*map(itemgetter(*picked), members_data), strict=True)
         for name, column in zip(picked, values, strict=True):
             if name in known:
                 pieces.setdefault(name, []).append((start, column))

@@ -38,14 +38,16 @@ def _system_shape() -> type[msgspec.Struct]:
     other parts (time, execution, security: two thirds of the objects in a record) are checked
     as JSON and skipped. A record of any other shape fails to decode and takes the exact path,
     which decodes the whole record with the same decoder library, so both agree on every value.
-    (Built on first use: reading JSON lines never imports msgspec.)"""
+    Decoded data holds no cycle: its structs are left out of the garbage collector's passes
+    (``gc=False``), which otherwise walk them, and everything a replay holds, many times a
+    batch. (Built on first use: reading JSON lines never imports msgspec.)"""
     import msgspec
 
-    named = msgspec.defstruct("_Named", [("Name", str)])
-    provider = msgspec.defstruct("_Provider", [("attributes", named)], rename={"attributes": "#attributes"})
+    named = msgspec.defstruct("_Named", [("Name", str)], gc=False)
+    provider = msgspec.defstruct("_Provider", [("attributes", named)], rename={"attributes": "#attributes"}, gc=False)
     event_id = Annotated[int, msgspec.Meta(ge=0, le=EVENT_IDS[-1])]  # never a bool, a float, out of range
     return msgspec.defstruct("_System", [("Provider", provider), ("EventID", event_id),
-                                         ("Computer", str | None, None), ("Channel", Any, None)])
+                                         ("Computer", str | None, None), ("Channel", Any, None)], gc=False)
 
 
 @cache
@@ -61,8 +63,8 @@ def _decoder(columns: frozenset[str] | None) -> msgspec.json.Decoder[Any]:
 
         kind = projected(columns)
         data = ("EventData", kind, msgspec.field(default_factory=kind))
-    body = msgspec.defstruct("_Body", [("System", _system_shape()), data])
-    return msgspec.json.Decoder(msgspec.defstruct("_Usual", [("Event", body)]))
+    body = msgspec.defstruct("_Body", [("System", _system_shape()), data], gc=False)
+    return msgspec.json.Decoder(msgspec.defstruct("_Usual", [("Event", body)], gc=False))
 
 
 @cache
@@ -253,9 +255,10 @@ class EvtxCollector:
         return event
 
 
-# A record's provider, event id, host and EventData, as the typed decoder gives them.
-_PARTS = attrgetter("Event.System.Provider.attributes.Name", "Event.System.EventID", "Event.System.Computer",
-                    "Event.EventData")
+# A record's provider, event id, host and EventData, as the typed decoder gives them (each in a
+# list of its own: a tuple a record would be one more object for the garbage collector to walk).
+_PARTS = tuple(map(attrgetter, ("Event.System.Provider.attributes.Name", "Event.System.EventID",
+                                "Event.System.Computer", "Event.EventData")))
 _RECORD_ID, _DATA = itemgetter("event_record_id"), itemgetter("data")
 # Records taken from the parser at once: a few MB of their text at most.
 _CHUNK = 2048
@@ -265,8 +268,7 @@ def _block(source: Source, decoded: list[Any], ids: list[int], columns: frozense
     """Records of the usual shape as one ``EvtxRows``; those of other providers counted and left out."""
     from .evtxcolumns import EvtxRows
 
-    names, event_ids, computers, datas = cast("tuple[Sequence[Any], ...]", tuple(zip(*map(_PARTS, decoded),
-                                                                                   strict=True)))
+    names, event_ids, computers, datas = (list(map(part, decoded)) for part in _PARTS)
     if names.count(PROVIDER) != len(names):
         keep = []
         for index, name in enumerate(names):
@@ -278,8 +280,9 @@ def _block(source: Source, decoded: list[Any], ids: list[int], columns: frozense
             return None
         ids, event_ids, computers, datas = ([part[i] for i in keep] for part in (ids, event_ids, computers, datas))
     if columns is None:  # EventData as parsed: an object with fields, else none
-        datas = [data if type(data) is dict and data else None for data in datas]
-    return EvtxRows(source.name, event_ids, datas, ids, computers, columns)
+        return EvtxRows(source.name, event_ids, [data if type(data) is dict and data else None for data in datas],
+                        ids, computers)
+    return EvtxRows.projecting(source.name, event_ids, datas, ids, computers, columns)
 
 
 class _Seen:
@@ -340,8 +343,9 @@ def _row(body: Mapping[str, Any], record: int | None, name: str,
         return None  # the event path says what is wrong
     data = body.get("EventData")
     data = data if isinstance(data, dict) and data else None
-    return EvtxRows(name, (event_id,), (as_projected(data, columns) if columns is not None else data,), (record,),
-                    (computer,), columns)
+    if columns is None:
+        return EvtxRows(name, (event_id,), (data,), (record,), (computer,))
+    return EvtxRows.projecting(name, (event_id,), [as_projected(data, columns)], (record,), (computer,), columns)
 
 
 def _bad_id(record_id: int) -> str:
