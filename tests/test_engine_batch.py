@@ -44,6 +44,11 @@ def test_batch_equals_decide_and_reference(drawn: tuple[RuleTable, list[Event]],
     assert got == [(d.decision, d.rule_name) for d in map(evaluator.decide, evs)]
     slow = Reference(table, platform, env)
     assert got == [slow.decide(e.event_id, e.fields) for e in evs]
+    # Only the columns batch_fields() names (what a replay reads): the same decisions.
+    full = _table(evs, encode)
+    read = ["EventID", *(n for n in full.column_names if n in sr.Evaluator(table, platform=platform,
+                                                                          environment=env).batch_fields())]
+    assert list(rows(sr.Evaluator(table, platform=platform, environment=env).decide_batch(full.select(read)))) == got
     # Again in batches of random sizes (a field's column absent from some), with the decisions
     # of signatures seen in earlier batches remembered: a fresh evaluator and a warm one alike.
     cuts = sorted(rnd.sample(range(1, len(evs)), min(3, len(evs) - 1))) if len(evs) > 1 else []
@@ -64,6 +69,11 @@ def test_batch_equals_decide_on_the_whole_corpus(shared_dir: Path, name: str) ->
     index = {id(s): i for i, s in enumerate(evaluator.table.rule_sets)}
     assert result.column("rule_set").to_pylist() == [index.get(id(d.rule_set)) for d in decided]
     assert {d.decision for d in decided} == {"include", "exclude"}
+    # Only the columns batch_fields() names (what a replay reads), by a fresh evaluator: the same.
+    fresh = sr.Evaluator(sr.load(shared_dir / "corpus" / "configs" / name))
+    batch = to_batch(events)
+    read = ["EventID", *(n for n in batch.schema.names if n in fresh.batch_fields())]
+    assert list(rows(fresh.decide_batch(batch.select(read)))) == list(rows(result))
 
 
 def test_columns_of_other_types_and_chunked_tables_decide_alike() -> None:

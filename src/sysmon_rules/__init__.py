@@ -25,7 +25,6 @@ from .errors import (
     SourceError,
     SysmonRulesError,
 )
-from .model import Config, EventRules, Filter, Option, Rule, RuleGroup
 
 if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from . import fuzz
@@ -47,6 +46,7 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
     from .lint import LintResult, lint_document, lint_file
     from .merging import MergeResult, merge
     from .merging.lintmodules import lint_modules
+    from .model import Config, EventRules, Filter, Option, Rule, RuleGroup
     from .readiness import CoverageReport, config_techniques, coverage
     from .readiness.evidence import EventPool
     from .readiness.lost import Loss, rule_loses
@@ -80,6 +80,9 @@ if TYPE_CHECKING:  # what the lazy table below loads, named for type checkers
 # Heavier parts load on first use, so `import sysmon_rules` (and the pytest plugin) stays light:
 # public name -> the module that defines it (and its name there, when it differs).
 _LAZY: dict[str, tuple[str, str]] = {
+    # The config model (a replay from the compiled-config cache never needs it)
+    **{name: ("sysmon_rules.model", name)
+       for name in ("Config", "EventRules", "Filter", "Option", "Rule", "RuleGroup")},
     # Reading and validating a config
     "load": ("sysmon_rules.validation", "load"),
     "diagnostic_order": ("sysmon_rules.validation", "diagnostic_order"),

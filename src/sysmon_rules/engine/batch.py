@@ -5,9 +5,10 @@ values. For each (event id, field) the plan reads, every distinct value gets a *
 of that field's filters whose test it passes (candidates found through the plan's index, then
 confirmed by the test itself). Two rows of one event id with the same class on every field pass
 the same tests, so ``decide()`` gives them the same decision and RuleName. Each distinct
-combination of classes (a *signature*) is therefore decided once, by ``decide()`` itself on one
-row that has it, and the answer is broadcast to the others: first match and RuleName order are
-``decide()``'s own.
+combination of classes (a *signature*) is therefore decided once and the answer broadcast to
+the others: by ``decide()``'s own set walk (``setwalk.decide_plan``), given for each field one
+value of its class and that value's candidates in the plan's index, so first match and RuleName
+order are ``decide()``'s.
 
 Why it is fast: real logs repeat Image, ParentImage, User, ... heavily, so each distinct value
 is classified once per filter set (and remembered across batches), and rows are only combined
@@ -26,7 +27,9 @@ from ..errors import SysmonRulesError
 from ..events import Event
 from .compiled import CFilter, CGroup
 from .conditions import folded_value
-from .index import Probe, Row, lookup
+from .decision import NO_RULES_DECISIONS
+from .index import Hit, Probe, Row, lookup
+from .setwalk import decide_plan
 from .slots import NEVER_FILTERED
 
 if TYPE_CHECKING:
@@ -48,12 +51,19 @@ _MEMO_LIMIT = 1 << 18
 
 
 class FieldClasses:
-    """The classes of one field's values for one event id's plan (see the module docstring)."""
+    """The classes of one field's values for one event id's plan (see the module docstring).
 
-    def __init__(self, filters: list[CFilter]) -> None:
+    ``row`` is the plan's own lookups for the field: a class's candidate hits in the plan are
+    those of any one of its values (``hits``), since a candidate that fails its test changes
+    nothing in the walk."""
+
+    def __init__(self, filters: list[CFilter], row: Row) -> None:
         self.filters = filters
+        self.row = row
         self.ids: dict[frozenset[int], int] = {frozenset(): 0}
         self.memo: dict[str, int] = {}
+        self.values: list[str | None] = [None]  # per class: one folded value that has it
+        self._hits: dict[int, list[Hit]] = {}
         self._index: tuple[Row, list[int]] | None = None  # built when a value first needs it
 
     def _lookups(self) -> tuple[Row, list[int]]:
@@ -73,7 +83,24 @@ class FieldClasses:
             candidates = {hit[0] for hit in lookup(row, value)}.union(always)
             passed = frozenset(i for i in candidates if self.filters[i].test(value))  # type: ignore[misc]
             found = self.memo[value] = self.ids.setdefault(passed, len(self.ids))
+            if found == len(self.values):
+                self.values.append(value)
+            elif self.values[found] is None:
+                self.values[found] = value
         return found
+
+    def hits(self, class_id: int) -> list[Hit]:
+        """The plan's candidate hits for values of this class."""
+        found = self._hits.get(class_id)
+        if found is None:
+            found = self._hits[class_id] = lookup(self.row, self.value(class_id))
+        return found
+
+    def value(self, class_id: int) -> str:
+        """A folded value of this class (classes are only ever named after a value had them)."""
+        value = self.values[class_id]
+        assert value is not None, "a class named before any value had it"
+        return value
 
 
 def _live_filters(plan: Plan) -> dict[int, list[CFilter]]:
@@ -95,6 +122,8 @@ class BatchDecider:
         self._fields: dict[int, dict[str, FieldClasses]] = {}  # event id -> field name -> classes
         self._set_index = {id(s): i for i, s in enumerate(evaluator.table.rule_sets)}
         self._decided: dict[tuple[int, ...], Decision] = {}  # (event id, class per field) -> decision
+        # per event id: the values and hits of the fields no class stands for (RuleName, unread)
+        self._starts: dict[int, tuple[dict[int, str], list[Hit]]] = {}
 
     def decide(self, data: pa.Table | pa.RecordBatch) -> pa.Table:
         """Decision, RuleName and deciding set per row (``RESULT_SCHEMA``), in row order."""
@@ -128,14 +157,7 @@ class BatchDecider:
             radix *= width
         signatures = pc.dictionary_encode(key)
         first = _first_rows(signatures.indices, len(signatures.dictionary))
-        return self._columns(self._decide_rows(batch, ids, first, by_name), signatures.indices)
-
-    def columns(self) -> frozenset[str]:
-        """Every field column :meth:`decide` may read, whatever the event ids of the rows."""
-        names: set[str] = set()
-        for event_id in self.evaluator.known_ids():
-            names.update(self._classes_for(event_id))
-        return frozenset(names)
+        return self._columns(self._decide_rows(ids, first, by_name), signatures.indices)
 
     def prepare(self, event_id: int) -> None:
         """Build what deciding rows of this id needs (its plan, each field's lookups) ahead of them."""
@@ -155,7 +177,8 @@ class BatchDecider:
             if event_id not in NEVER_FILTERED:
                 plan = self.evaluator.plan(event_id)
                 live = _live_filters(plan)
-                found = {name: FieldClasses(live[fid]) for fid, name in plan.fields
+                found = {name: FieldClasses(live[fid], row)
+                         for (fid, name), row in zip(plan.fields, plan.rows, strict=True)
                          if name is not None and fid in live}
             self._fields[event_id] = found
         return found
@@ -178,9 +201,9 @@ class BatchDecider:
             classes.append(of(values[code]) if of is not None else 0)
         return pc.take(pa.array(classes, pa.int64()), distinct.indices), max(classes) + 1
 
-    def _decide_rows(self, batch: pa.RecordBatch, ids: pa.DictionaryArray, rows: list[int],
+    def _decide_rows(self, ids: pa.DictionaryArray, rows: list[int],
                      by_name: dict[str, pa.Array | int | None]) -> list[Decision]:
-        """``decide()`` on the given rows (one per signature), their columns read at once.
+        """The decision of each given row's signature (one row per signature).
 
         A signature's decision is remembered by its event id and classes (class ids last across
         batches), so a signature seen in an earlier batch is not decided again."""
@@ -193,21 +216,32 @@ class BatchDecider:
         keys = [(event_id, *(absent if found is None else found if isinstance(found, int) else found[row]
                              for found, absent in reads[event_id]))
                 for row, event_id in enumerate(event_ids)]
-        todo = [row for row, key in enumerate(keys) if key not in self._decided]
-        if todo:
-            if len(self._decided) + len(todo) > _MEMO_LIMIT:
-                self._decided.clear()
-            picked = pa.array([rows[row] for row in todo], pa.int64())
-            wanted = set(self._names(sorted({event_ids[row] for row in todo})))
-            # only the columns these rows' filters read (a batch has a column for every field)
-            columns = {n: _decoded(batch.column(n).take(picked)).to_pylist() for n in batch.schema.names
-                       if n in wanted}
-            for place, row in enumerate(todo):
-                event_id = event_ids[row]
-                fields = {n: str(columns[n][place]) for n in self._classes_for(event_id)
-                          if n in columns and columns[n][place] is not None}
-                self._decided[keys[row]] = self.evaluator.decide(Event.read(event_id, fields))
-        return [self._decided[key] for key in keys]
+        decided = self._decided
+        todo = [key for key in dict.fromkeys(keys) if key not in decided]
+        if len(decided) + len(todo) > _MEMO_LIMIT:
+            decided.clear()
+        for key in todo:
+            decided[key] = self._decide_classes(key)
+        return [decided[key] for key in keys]
+
+    def _decide_classes(self, key: tuple[int, ...]) -> Decision:
+        """``decide()`` for any event with these classes: each field's value is one of its class
+        (the filters' tests give the same answers) and its candidates are that value's."""
+        event_id = key[0]
+        if event_id in NEVER_FILTERED:
+            return self.evaluator.decide(Event.read(event_id, {}))
+        plan = self.evaluator.plan(event_id)
+        if not plan.sets:
+            return NO_RULES_DECISIONS[plan.default]
+        start = self._starts.get(event_id)
+        if start is None:
+            start = self._starts[event_id] = _absent_start(plan, self._classes_for(event_id))
+        values, hits = dict(start[0]), list(start[1])
+        for classes, class_id in zip(self._classes_for(event_id).values(), key[1:], strict=True):
+            values[classes.row[0]] = classes.value(class_id)
+            hits += classes.hits(class_id)
+        hits.sort()
+        return decide_plan(plan, values, hits)
 
     def _columns(self, decided: list[Decision], signature: pa.Array) -> pa.RecordBatch:
         names = sorted({d.rule_name for d in decided if d.rule_name is not None})
@@ -223,6 +257,19 @@ class BatchDecider:
             pa.DictionaryArray.from_arrays(named, pa.array([_utf8(n) for n in names], pa.string())),
             sets,
         ], schema=RESULT_SCHEMA)
+
+
+def _absent_start(plan: Plan, classes: dict[str, FieldClasses]) -> tuple[dict[int, str], list[Hit]]:
+    """What ``decide()`` reads of the fields no class stands for: the RuleName field, unset while
+    deciding, and fields no live filter reads, all read as absent (``-``); and ``plan.always``."""
+    classified = {c.row[0] for c in classes.values()}
+    values: dict[int, str] = {}
+    hits = list(plan.always)
+    for row in plan.rows:
+        if row[0] not in classified:
+            values[row[0]] = folded_value("")
+            hits += lookup(row, values[row[0]])
+    return values, hits
 
 
 def _event_ids(batch: pa.RecordBatch) -> pa.DictionaryArray:
@@ -281,8 +328,3 @@ def _utf8(text: str) -> str:
 def _int64(value: int) -> pa.Scalar:
     # A typed scalar: a Python int makes pyarrow probe for optional modules on every call.
     return pa.scalar(value, pa.int64())
-
-
-def _decoded(column: pa.Array) -> pa.Array:
-    # to_pylist() of a dictionary array is many times slower than of its decoded values.
-    return column.dictionary_decode() if pa.types.is_dictionary(column.type) else column

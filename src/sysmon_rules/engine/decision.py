@@ -42,3 +42,10 @@ class Decision:
     def to_dict(self) -> dict[str, object]:
         """``{"decision": ..., "rule_name": ...}``, the JSON form every output uses."""
         return {"decision": self.decision, "rule_name": self.rule_name}
+
+
+# The decisions that name no set, shared by every evaluator (immutable).
+NEVER_DECISION = Decision("include", None, NEVER)
+DROPPED = Decision("exclude", None, MANY_SETS_DROP)
+ONE_SET_DEFAULTS: dict[str, Decision] = {d: Decision(d, None, ONE_SET_DEFAULT) for d in ("include", "exclude")}
+NO_RULES_DECISIONS: dict[str, Decision] = {d: Decision(d, None, NO_RULES) for d in ("include", "exclude")}

@@ -16,15 +16,14 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from ..events import Event
-from ..model import Config
 from ..ruletable import RuleSet, RuleTable
 from ..schema import newest
 from ..schema.model import Platform, as_platform
 from .compiled import CSet, compile_set
 from .conditions import MATCH, c_string, fold, folded_value
-from .decision import MANY_SETS_DROP, MATCH_REASON, NEVER, NO_RULES, ONE_SET_DEFAULT, Decision
-from .index import Hit, Plan, build_plan
-from .setwalk import walk_candidates, walk_set
+from .decision import NEVER, NEVER_DECISION, NO_RULES_DECISIONS, Decision
+from .index import Hit, Plan, build_plan, valid_fields
+from .setwalk import decide_plan
 from .slots import NEVER_FILTERED, Slot, SlotMap, order_sets
 from .trace import SetTrace, Trace, trace_event, trace_set
 
@@ -32,6 +31,7 @@ if TYPE_CHECKING:  # the compiler loads on first use: `import sysmon_rules.engin
     import pyarrow as pa
 
     from ..blob.compile import CompiledBlob
+    from ..model import Config
     from .batch import BatchDecider
 
 
@@ -59,13 +59,11 @@ class Evaluator:
         self._compiled: dict[int, CSet] = {}
         self._plans: dict[int, Plan] = {}
         self._batch: BatchDecider | None = None
-        # Index every event id the build knows now, so decide() never pays for it. index=False
-        # walks every set with the exact walker instead: for a few decisions on a big config
-        # (lint's witness events) that is cheaper than building the index.
+        # Each event id's plan is built when first needed (prepare_batches builds them all while
+        # a replay's first batch is read). index=False walks every set with the exact walker
+        # instead: for a few decisions on a big config (lint's witness events) that is cheaper
+        # than building the index.
         self._index = index
-        for event_id in self._schema.events_by_id if index else ():
-            if event_id not in NEVER_FILTERED and self._slots.slot(event_id) in self._order:
-                self._plan(event_id)
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -73,32 +71,11 @@ class Evaluator:
         """The decision and RuleName for one event (fast path; same result as :meth:`explain`)."""
         event_id = event.event_id
         if event_id in NEVER_FILTERED:
-            return _NEVER_DECISION
+            return NEVER_DECISION
         plan = self._plans.get(event_id) or self._plan(event_id)
-        sets = plan.sets
-        if not sets:
-            return _DEFAULTS[plan.default]
-        values, hits = _probe(plan, event.fields)
-        name: str | None = None
-        cursor = 0
-        for k, cset in enumerate(sets):
-            if plan.indexed[k]:
-                start = cursor
-                while cursor < len(hits) and hits[cursor][0] == k:
-                    cursor += 1
-                status, name = walk_candidates(cset, [h[1] for h in hits[start:cursor]], values, plan.valid[k], name)
-            else:
-                status, name = walk_set(cset, values, plan.valid[k], name)
-            if status == MATCH:
-                # Decisions are immutable and few (one per set and name): reuse them.
-                decision = plan.decisions.get((k, name))
-                if decision is None:
-                    decision = plan.decisions[k, name] = Decision(
-                        cset.on_match, name, MATCH_REASON, cset.rule_set, set_index=cset.rank)
-                return decision
-        if len(sets) == 1:
-            return _ONE_SET[sets[0].on_default]
-        return _DROPPED
+        if not plan.sets:
+            return NO_RULES_DECISIONS[plan.default]
+        return decide_plan(plan, *_probe(plan, event.fields))
 
     def decide_batch(self, data: pa.Table | pa.RecordBatch) -> pa.Table:
         """:meth:`decide` for every row of an Arrow table or record batch, in row order.
@@ -112,16 +89,24 @@ class Evaluator:
 
     def batch_fields(self) -> frozenset[str]:
         """The field columns :meth:`decide_batch` reads (a batch may leave the others out or null):
-        those of the filters that can decide, for every event id."""
-        return self._batches().columns()
-
-    def known_ids(self) -> list[int]:
-        """The event ids of the schema: an id outside it has no fields, so no filter reads one."""
-        return list(self._schema.events_by_id)
+        every field a rule set's filter names for an event id the set decides. Read off the rule
+        table, without building the plans, so a replay's reading can start before they are."""
+        names: set[str] = set()
+        for event_id, event_type in self._schema.events_by_id.items():
+            if event_id in NEVER_FILTERED:
+                continue
+            for index in self._order.get(self._slots.slot(event_id), ()):
+                rule_set = self.table.rule_sets[index]
+                own = self._schema.events_by_id.get(rule_set.event_id)
+                valid = valid_fields(event_id, rule_set.event_id, event_type.field_names,
+                                     own.field_names if own is not None else None)
+                names.update(event_type.field_names[f.field_id] for f in rule_set.filters if f.field_id in valid)
+        names.discard("RuleName")  # set while deciding, never read from an event
+        return frozenset(names)
 
     def prepare_batches(self) -> Iterator[int]:
-        """Build :meth:`decide_batch`'s lookups for every event id with rule sets, one id per step
-        (yielded), for a caller with time to spare before its batches arrive; optional."""
+        """Build the plan and :meth:`decide_batch`'s lookups of every event id with rule sets, one
+        id per step (yielded), for a caller with time to spare before its batches arrive; optional."""
         batches = self._batches()
         for event_id in self._schema.events_by_id:
             if event_id not in NEVER_FILTERED and self._slots.slot(event_id) in self._order:
@@ -273,6 +258,8 @@ def _rule_table(source: Config | bytes | bytearray | RuleTable | CompiledBlob, p
         from ..rulesource import rule_table
 
         return rule_table(source, platform)  # every form load_rules reads: XML, blob, .reg, `sysmon -c` text
+    from ..model import Config
+
     if isinstance(source, Config):
         from ..blob.compile import compile_config
 
@@ -282,9 +269,3 @@ def _rule_table(source: Config | bytes | bytearray | RuleTable | CompiledBlob, p
     if isinstance(source, CompiledBlob):
         return source.table
     raise TypeError(f"Evaluator needs a Config, blob bytes or RuleTable, not {type(source).__name__}")
-
-
-_NEVER_DECISION = Decision("include", None, NEVER)
-_DROPPED = Decision("exclude", None, MANY_SETS_DROP)
-_ONE_SET: dict[str, Decision] = {d: Decision(d, None, ONE_SET_DEFAULT) for d in ("include", "exclude")}
-_DEFAULTS: dict[str, Decision] = {d: Decision(d, None, NO_RULES) for d in ("include", "exclude")}

@@ -264,8 +264,8 @@ def build_plan(event_id: int, default: str, sets: list[CSet], event_fields: tupl
     ``event_fields`` is the event type's field table; ``set_fields[k]`` the field table of set
     k's own event id (None when that id is unknown, so no name check applies).
     """
-    valid = tuple(_valid_fields(event_id, cset, event_fields, names) for cset, names in zip(sets, set_fields,
-                                                                                           strict=True))
+    valid = tuple(valid_fields(event_id, cset.rule_set.event_id, event_fields, names)
+                  for cset, names in zip(sets, set_fields, strict=True))
     used = sorted({f.field_id for k, cset in enumerate(sets) for f in _filters(cset) if f.field_id in valid[k]})
     fields = tuple((fid, None if event_fields[fid] == "RuleName" else event_fields[fid]) for fid in used)
     indexed = tuple(index and cset.combine == COMBINE_OR for cset in sets)
@@ -311,9 +311,11 @@ def _filters(cset: CSet) -> list[CFilter]:
     return [f for item in cset.items for f in (item.filters if isinstance(item, CGroup) else (item,))]
 
 
-def _valid_fields(event_id: int, cset: CSet, event_fields: tuple[str, ...],
-                  set_fields: tuple[str, ...] | None) -> frozenset[int]:
+def valid_fields(event_id: int, set_event_id: int, event_fields: tuple[str, ...],
+                 set_fields: tuple[str, ...] | None) -> frozenset[int]:
+    """The field ids an event of ``event_id`` resolves for a set built for ``set_event_id``: all
+    of its own, or those named alike in both field tables (``set_fields``; None: unknown id)."""
     count = len(event_fields)
-    if cset.rule_set.event_id == event_id or set_fields is None:
+    if set_event_id == event_id or set_fields is None:
         return frozenset(range(count))
     return frozenset(i for i in range(count) if i < len(set_fields) and set_fields[i] == event_fields[i])

@@ -14,10 +14,15 @@ that ends up not matching.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from ..ruletable import COMBINE_AND, COMBINE_OR
 from .compiled import CFilter, CGroup, CSet
 from .conditions import FAILED, MATCH, NO_MATCH
+from .decision import DROPPED, MATCH_REASON, ONE_SET_DEFAULTS, Decision
+
+if TYPE_CHECKING:
+    from .index import Hit, Plan
 
 # (filter, status or None when skipped, value tested) -> None; used only by explain().
 Recorder = Callable[[CFilter, int | None, str | None], None]
@@ -109,3 +114,30 @@ def walk_candidates(cset: CSet, candidates: list[int], values: Mapping[int, str]
         if status != NO_MATCH:
             return status, name
     return NO_MATCH, name
+
+
+def decide_plan(plan: Plan, values: Mapping[int, str], hits: list[Hit]) -> Decision:
+    """The decision for an event of a plan with sets, from its folded ``values`` (every field id
+    the plan reads) and its sorted candidate ``hits`` (``plan.always`` and every indexed filter
+    its values may match): OR sets through their candidates, the others walked in full."""
+    sets = plan.sets
+    name: str | None = None
+    cursor = 0
+    for k, cset in enumerate(sets):
+        if plan.indexed[k]:
+            start = cursor
+            while cursor < len(hits) and hits[cursor][0] == k:
+                cursor += 1
+            status, name = walk_candidates(cset, [h[1] for h in hits[start:cursor]], values, plan.valid[k], name)
+        else:
+            status, name = walk_set(cset, values, plan.valid[k], name)
+        if status == MATCH:
+            # Decisions are immutable and few (one per set and name): reuse them.
+            decision = plan.decisions.get((k, name))
+            if decision is None:
+                decision = plan.decisions[k, name] = Decision(
+                    cset.on_match, name, MATCH_REASON, cset.rule_set, set_index=cset.rank)
+            return decision
+    if len(sets) == 1:
+        return ONE_SET_DEFAULTS[sets[0].on_default]
+    return DROPPED
