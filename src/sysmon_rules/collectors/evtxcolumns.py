@@ -54,32 +54,23 @@ class EvtxRows:
                  computers: Sequence[str | None], columns: frozenset[str] | None = None) -> None:
         self.source = source
         self.event_ids = event_ids
-        # With ``columns``: the values of each field of ``projected(columns)``, in its order, a
-        # sequence of one value per record (absent: None, a JSON null: ""), as ``fields_of``
-        # gives them. Without: each record's EventData object as parsed (None without fields).
+        # Each record's EventData: with ``columns``, its ``projected(columns)`` struct (the fields
+        # read, absent ones None, a JSON null as ""); without, the object as parsed (None when it
+        # has no fields).
         self.data = data
         self.records = records
         self.computers = computers
         self.columns = columns  # the source's ``columns``: the fields a batch must hold (None: all)
-
-    @classmethod
-    def projecting(cls, source: str, event_ids: Sequence[int], data: list[msgspec.Struct],
-                   records: Sequence[int | None], computers: Sequence[str | None],
-                   columns: frozenset[str]) -> EvtxRows:
-        """Rows of ``projected(columns)`` structs, made columns while they are fresh in memory."""
-        return cls(source, event_ids, _transposed(data, len(projected(columns).__struct_encode_fields__)), records,
-                   computers, columns)
 
     def __len__(self) -> int:
         return len(self.event_ids)
 
     def split(self, at: int) -> tuple[EvtxRows, EvtxRows]:
         """The first ``at`` records and the rest (``EventStream.batches`` cuts batches so)."""
-        data = self.data
-        head, tail = ([part[:at] for part in data], [part[at:] for part in data]) if self.columns is not None \
-            else (data[:at], data[at:])
-        return (EvtxRows(self.source, self.event_ids[:at], head, self.records[:at], self.computers[:at], self.columns),
-                EvtxRows(self.source, self.event_ids[at:], tail, self.records[at:], self.computers[at:], self.columns))
+        return (EvtxRows(self.source, self.event_ids[:at], self.data[:at], self.records[:at], self.computers[:at],
+                         self.columns),
+                EvtxRows(self.source, self.event_ids[at:], self.data[at:], self.records[at:], self.computers[at:],
+                         self.columns))
 
     def events(self) -> list[Event]:
         """The events ``EvtxCollector.events`` gives for these records (with ``columns``: their
@@ -87,8 +78,8 @@ class EvtxRows:
         datas: Iterable[Any] = self.data
         if self.columns is not None:
             names = projected(self.columns).__struct_encode_fields__
-            datas = ({name: value for name, value in zip(names, values, strict=True) if value is not None}
-                     for values in zip(*self.data, strict=True)) if names else repeat(None, len(self))
+            datas = ({name: value for name, value in zip(names, msgspec.structs.astuple(data), strict=True)
+                      if value is not None} for data in self.data)
         return [Event.read(event_id, fields_of(data) if data else {}, Origin(self.source, record, None, computer))
                 for event_id, data, record, computer in zip(self.event_ids, datas, self.records, self.computers,
                                                             strict=True)]
@@ -122,21 +113,20 @@ class _Rows:
         self.count = len(self.event_ids)
 
 
-# Records turned into columns at once: fewer than the garbage collector's first threshold (700),
-# so the tuple each one passes through is freed before it looks.
-_SLICE = 512
+# Records turned into columns at once: their tuples and iterators stay under the garbage
+# collector's first threshold (700), so they are freed before it looks (else it runs, and
+# promotes them, several times a batch).
+_SLICE = 128
 
 
-def _transposed(structs: list[msgspec.Struct], width: int) -> list[Sequence[Any]]:
+def _transposed(structs: list[msgspec.Struct], width: int) -> list[list[Any]]:
     """The structs' values as ``width`` columns."""
-    if len(structs) <= _SLICE:
-        return list(zip(*map(msgspec.structs.astuple, structs), strict=True)) if structs else [()] * width
     columns: list[list[Any]] = [[] for _ in range(width)]
     for start in range(0, len(structs), _SLICE):
         for column, part in zip(columns, zip(*map(msgspec.structs.astuple, structs[start:start + _SLICE]),
                                              strict=True), strict=True):
             column.extend(part)
-    return list(columns)
+    return columns
 
 
 # A value of EventData that is not null: a JSON null makes the record take the exact path,
@@ -164,17 +154,14 @@ def as_projected(data: dict[str, Any] | None, columns: frozenset[str]) -> msgspe
 _ABSENT = object()
 
 
-# Records turned into columns at once: fewer than the garbage collector's first threshold (700).
-_SLICE = 512
-
 
 def _projected_columns(rows: _Rows, blocks: Sequence[EvtxRows], kind: type[msgspec.Struct]) -> pa.RecordBatch:
-    """The batch of blocks holding the columns of ``kind``'s fields: each field's values over all
-    the rows at once (absent: None, null in the column), rendered as :func:`_render` renders them."""
+    """The batch of blocks holding ``kind`` structs: each field's values over all the rows at once
+    (absent: None, null in the column), rendered as :func:`_render` renders them."""
     parts: dict[str, list[tuple[int, pa.Array]]] = {}
-    datas = [block.data for block in blocks]
-    for index, name in enumerate(kind.__struct_encode_fields__):
-        column = datas[0][index] if len(datas) == 1 else list(chain.from_iterable(map(itemgetter(index), datas)))
+    names = kind.__struct_encode_fields__
+    for name, column in zip(names, _transposed(list(chain.from_iterable(map(attrgetter("data"), blocks))),
+                                                len(names)), strict=True):
         try:  # text (or absent) in every row, the usual column: Arrow refuses anything else
             present = pa.array(column, pa.string())
         except (pa.ArrowTypeError, pa.ArrowInvalid):

@@ -177,7 +177,7 @@ class EvtxCollector:
         shape or damaged takes the exact path in its place; so does a whole chunk whose record
         ids are not all plain."""
         try:
-            ids = list(map(_RECORD_ID, chunk))
+            ids = tuple(map(_RECORD_ID, chunk))
             texts = list(map(_DATA, chunk))
             plain = set(map(type, ids)) == {int} and max(ids) <= MAX_RECORD_ID
         except (KeyError, TypeError):  # not a dict, no id, no text
@@ -256,7 +256,8 @@ class EvtxCollector:
 
 
 # A record's provider, event id, host and EventData, as the typed decoder gives them (each in a
-# list of its own: a tuple a record would be one more object for the garbage collector to walk).
+# tuple of its own, which the garbage collector stops tracking: a tuple per record, or a list,
+# would be more objects for it to walk until the batch is made).
 _PARTS = tuple(map(attrgetter, ("Event.System.Provider.attributes.Name", "Event.System.EventID",
                                 "Event.System.Computer", "Event.EventData")))
 _RECORD_ID, _DATA = itemgetter("event_record_id"), itemgetter("data")
@@ -264,11 +265,11 @@ _RECORD_ID, _DATA = itemgetter("event_record_id"), itemgetter("data")
 _CHUNK = 2048
 
 
-def _block(source: Source, decoded: list[Any], ids: list[int], columns: frozenset[str] | None) -> EvtxRows | None:
+def _block(source: Source, decoded: list[Any], ids: Sequence[int], columns: frozenset[str] | None) -> EvtxRows | None:
     """Records of the usual shape as one ``EvtxRows``; those of other providers counted and left out."""
     from .evtxcolumns import EvtxRows
 
-    names, event_ids, computers, datas = (list(map(part, decoded)) for part in _PARTS)
+    names, event_ids, computers, datas = (tuple(map(part, decoded)) for part in _PARTS)
     if names.count(PROVIDER) != len(names):
         keep = []
         for index, name in enumerate(names):
@@ -278,11 +279,11 @@ def _block(source: Source, decoded: list[Any], ids: list[int], columns: frozense
                 source.other(as_text(decoded[index].Event.System.Channel) or name)
         if not keep:
             return None
-        ids, event_ids, computers, datas = ([part[i] for i in keep] for part in (ids, event_ids, computers, datas))
+        ids, event_ids, computers, datas = (tuple(part[i] for i in keep) for part in (ids, event_ids, computers, datas))
     if columns is None:  # EventData as parsed: an object with fields, else none
         return EvtxRows(source.name, event_ids, [data if type(data) is dict and data else None for data in datas],
                         ids, computers)
-    return EvtxRows.projecting(source.name, event_ids, datas, ids, computers, columns)
+    return EvtxRows(source.name, event_ids, datas, ids, computers, columns)
 
 
 class _Seen:
@@ -345,7 +346,7 @@ def _row(body: Mapping[str, Any], record: int | None, name: str,
     data = data if isinstance(data, dict) and data else None
     if columns is None:
         return EvtxRows(name, (event_id,), (data,), (record,), (computer,))
-    return EvtxRows.projecting(name, (event_id,), [as_projected(data, columns)], (record,), (computer,), columns)
+    return EvtxRows(name, (event_id,), (as_projected(data, columns),), (record,), (computer,), columns)
 
 
 def _bad_id(record_id: int) -> str:
