@@ -70,10 +70,11 @@ def test_whole_corpus_equals_the_event_path(shared_dir: Path) -> None:
     assert sum(v is not None for v in table["ProcessGuid"]) > 1000  # GUIDs braced on both sides
 
 
-def test_batch_boundaries_inside_and_across_files(shared_dir: Path) -> None:
-    columnar, events = _both([shared_dir / "corpus" / "evtx"], rows=97)
+@pytest.mark.parametrize("rows", [1, 97, 530, 531])  # 530: the records of SAMPLE, a whole file's block
+def test_batch_boundaries_inside_and_across_files(shared_dir: Path, rows: int) -> None:
+    columnar, events = _both([shared_dir / "corpus" / "evtx"], rows=rows)
     assert columnar == events
-    assert set(columnar[3][:-1]) == {97}
+    assert set(columnar[3][:-1]) == {rows} and sum(columnar[3]) == 3241
 
 
 def test_damaged_records_are_skipped_and_named_alike(shared_dir: Path, tmp_path: Path) -> None:

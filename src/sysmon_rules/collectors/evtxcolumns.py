@@ -1,21 +1,23 @@
 """EVTX records straight to Arrow columns: the ``evtx`` collector's batch path.
 
 Building an :class:`~sysmon_rules.events.Event` per record and then a batch from the events
-costs about 30 us of Python per record, five times the ``evtx`` parser itself. Here a Sysmon record
-of the usual shape (an integer ``EventID``, a text ``Computer``, EventData an object) stays an
-:class:`EvtxRow` holding its parsed EventData, and many rows, of many files, become one batch:
+costs about 30 us of Python per record, five times the ``evtx`` parser itself. Here the Sysmon
+records of the usual shape (an integer ``EventID``, a text ``Computer``, EventData an object) of
+one file stay an :class:`EvtxRows` block: a sequence per column (event ids, record ids, hosts,
+EventData), and many blocks, of many files, become one batch:
 
-- rows are grouped by their EventData names (records of one event type and schema version share
-  them, in order), so each group's values are split into columns by ``zip`` in C, not per field,
-  and only for the fields the reader reads (``Source.columns``; the others come null);
-- each field is rendered as :func:`evtxvalues.render` renders one value, by one Arrow conversion
-  for all the groups whose values are of one JSON type (strings, GUIDs, integers, booleans,
-  nulls), and by ``render`` itself value by value otherwise (floats, ``#text`` objects, mixed types);
-- the groups' columns are concatenated, dictionary-encoded and put back in input order with one
-  ``take`` each, and bare GUIDs braced once per column, on its distinct values.
+- a replay's reading (``Source.columns``) has its EventData decoded as a struct of the fields
+  it reads; the structs are made columns a slice of records at a time (``astuple`` and ``zip``
+  in C), each converted by one Arrow call when its values are all text, and rendered by
+  :func:`evtxvalues.render` otherwise (numbers, booleans, ``#text`` objects, mixed types);
+- a reading of every field groups the rows by their EventData names (records of one event type
+  and schema version share them, in order), splits each group's values into columns by ``zip``,
+  renders each field by one Arrow conversion for all the groups whose values are of one JSON
+  type, and puts the rows back in input order with one ``take`` per column;
+- columns are dictionary-encoded, and bare GUIDs braced once per column, on its distinct values.
 
 So the batch is, value for value, what ``arrow.to_batch`` gives for the events
-:meth:`EvtxRow.event` builds (the differential tests hold it to that over the whole corpus and
+:meth:`EvtxRows.events` builds (the differential tests hold it to that over the whole corpus and
 drawn records); anything Arrow refuses (a file name that is not UTF-8) takes that exact path.
 """
 
