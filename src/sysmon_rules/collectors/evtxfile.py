@@ -255,11 +255,11 @@ class EvtxCollector:
         return event
 
 
-# A record's provider, event id, host and EventData, as the typed decoder gives them (each in a
-# tuple of its own, which the garbage collector stops tracking: a tuple per record, or a list,
-# would be more objects for it to walk until the batch is made).
-_PARTS = tuple(map(attrgetter, ("Event.System.Provider.attributes.Name", "Event.System.EventID",
-                                "Event.System.Computer", "Event.EventData")))
+# A record's parts, as the typed decoder gives them: taken for all of a block's records at once,
+# each part in a tuple of its own, which the garbage collector stops tracking (a tuple per
+# record, or a list, would be more objects for it to walk until the batch is made).
+_BODY, _SYSTEM, _DATA_OF = attrgetter("Event"), attrgetter("System"), attrgetter("EventData")
+_NAME, _EVENT_ID, _COMPUTER = attrgetter("Provider.attributes.Name"), attrgetter("EventID"), attrgetter("Computer")
 _RECORD_ID, _DATA = itemgetter("event_record_id"), itemgetter("data")
 # Records taken from the parser at once: a few MB of their text at most.
 _CHUNK = 2048
@@ -269,7 +269,10 @@ def _block(source: Source, decoded: list[Any], ids: Sequence[int], columns: froz
     """Records of the usual shape as one ``EvtxRows``; those of other providers counted and left out."""
     from .evtxcolumns import EvtxRows
 
-    names, event_ids, computers, datas = (tuple(map(part, decoded)) for part in _PARTS)
+    bodies = tuple(map(_BODY, decoded))
+    systems = tuple(map(_SYSTEM, bodies))
+    names, event_ids, computers = (tuple(map(part, systems)) for part in (_NAME, _EVENT_ID, _COMPUTER))
+    datas = tuple(map(_DATA_OF, bodies))
     if names.count(PROVIDER) != len(names):
         keep = []
         for index, name in enumerate(names):
