@@ -261,8 +261,8 @@ class EvtxCollector:
 _BODY, _SYSTEM, _DATA_OF = attrgetter("Event"), attrgetter("System"), attrgetter("EventData")
 _NAME, _EVENT_ID, _COMPUTER = attrgetter("Provider.attributes.Name"), attrgetter("EventID"), attrgetter("Computer")
 _RECORD_ID, _DATA = itemgetter("event_record_id"), itemgetter("data")
-# Records taken from the parser at once: a few MB of their text at most.
-_CHUNK = 2048
+# Records taken from the parser at once: their text is a megabyte or two.
+_CHUNK = 512
 
 
 def _block(source: Source, decoded: list[Any], ids: Sequence[int], columns: frozenset[str] | None) -> EvtxRows | None:
