@@ -203,7 +203,11 @@ class EvtxCollector:
                 if block is not None:
                     yield block
             if stop < len(decoded):
-                item = self._exact(source, chunk[stop], position + stop + 1, True)
+                try:  # decoded in this frame, as by the typed decoder above: on as deep a stack
+                    exact: Any = _json().decode(chunk[stop]["data"])
+                except _UNREADABLE as exc:
+                    exact = exc
+                item = self._item(source, chunk[stop], exact, position + stop + 1, True)
                 if item is not None:
                     yield item
             start = stop + 1
@@ -220,17 +224,13 @@ class EvtxCollector:
                     source.skip(f"{source.name}#{position + offset}", _bad_id(record_id))
                     continue
                 seen.add((record_id,))
-            item = self._exact(source, record, position + offset, rows)
+            try:  # decoded in a frame as deep as the typed decoder's (in _rows): on as deep a stack
+                decoded: Any = _json().decode(record["data"])
+            except _UNREADABLE as exc:
+                decoded = exc
+            item = self._item(source, record, decoded, position + offset, rows)
             if item is not None:
                 yield item
-
-    def _exact(self, source: Source, record: Mapping[str, Any], position: int, rows: bool) -> Event | EvtxRows | None:
-        """The record's event or row decoded by the exact path, or None."""
-        try:
-            decoded: Any = _json().decode(record["data"])
-        except _UNREADABLE as exc:
-            decoded = exc
-        return self._item(source, record, decoded, position, rows)
 
     def _item(self, source: Source, record: Mapping[str, Any], decoded: Any, position: int,
               rows: bool) -> Event | EvtxRows | None:
