@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,7 +87,7 @@ def _document(draw: st.DrawFn) -> bytes:
 @contextmanager
 def _line_by_line() -> Iterator[None]:
     """The reading with no block ever taken by Arrow: the line-by-line reading, as the reference."""
-    with mock.patch.object(jsonl_batches, "parse_block", lambda data, count, names=None: None):
+    with mock.patch.object(jsonl_batches, "parse_block", lambda data, count, names=None, **checked: None):
         yield
 
 
@@ -167,6 +169,22 @@ def test_a_block_is_taken_only_when_every_line_is_canonical() -> None:
         assert jsonl_batches.parse_block(good + b"\n" + odd + b"\n" + good + b"\n", 3) is None, odd
     text_null = b'{"EventID": 1, "fields": {"CommandLine": "x=null; 2>/dev/null"}}'
     assert jsonl_batches.parse_block(text_null, 1) is not None  # "null" in a text is no null
+    # Lines not counted yet (a block of a file): the same answers, for a projection or not (one
+    # reads past an unknown field among those it skips: the line-by-line reading keeps it unread).
+    for names in (None, ("Image",)):
+        for odd in refused if names is None else [r for r in refused if b"NotASysmonField" not in r]:
+            assert jsonl_batches.parse_block(good + b"\n" + odd + b"\n" + good + b"\n", None, names) is None, odd
+        for data, rows in ((good, 1), (good + b"\n" + good + b"\r\n" + good + b"\n", 3)):
+            table = jsonl_batches.parse_block(data, None, names)
+            assert table is not None and table.num_rows == rows
+        # the edges of what the line-by-line reading takes: event ids 0-65535, a record id from 0
+        for edge, taken in ((b'"EventID": 65535, "fields": {}', True), (b'"EventID": 65536, "fields": {}', False),
+                            (b'"EventID": 0, "fields": {}, "record": 0', True),
+                            (b'"EventID": 100000, "fields": {}', False),
+                            (b'"EventID": 9, "fields": {}, "record": -0', True),  # JSON's -0 is 0
+                            (b'"EventID": 9, "fields": {}, "Computer": "\\u0000"', True)):
+            table = jsonl_batches.parse_block(good + b"\n{" + edge + b"}\n", None, names)
+            assert (table is not None) is taken, edge
 
 
 def _lines_of(blocks: Iterator[lines.Block]) -> list[tuple[int, bytes | None]]:
@@ -176,10 +194,31 @@ def _lines_of(blocks: Iterator[lines.Block]) -> list[tuple[int, bytes | None]]:
     return out
 
 
+class _Pipe(io.RawIOBase):
+    """A pipe's bytes as its reads give them: a few at a time, each read whole or failing (``fail``:
+    the read that fails, after the bytes of those before it)."""
+
+    whole_reads = True
+
+    def __init__(self, data: bytes, piece: int, fail: int | None = None) -> None:
+        self.data, self.piece, self.fail, self.reads = data, piece, fail, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        self.reads += 1
+        if self.reads == self.fail and self.data:  # (once at its end, a pipe stays there)
+            raise OSError("the pipe broke")
+        part, self.data = self.data[:min(self.piece, len(buffer))], self.data[min(self.piece, len(buffer)):]
+        buffer[:len(part)] = part
+        return len(part)
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.lists(st.sampled_from([b"a", b"\n", b"\r", b"bcd" * 5, b"x" * 30]), max_size=30).map(b"".join),
-       size=st.integers(1, 40))
-def test_blocks_hold_the_lines_that_lines_yields(tmp_path: Path, data: bytes, size: int) -> None:
+       size=st.integers(1, 40), piece=st.integers(1, 50))
+def test_blocks_hold_the_lines_that_lines_yields(tmp_path: Path, data: bytes, size: int, piece: int) -> None:
     path = tmp_path / "lines.txt"
     path.write_bytes(data)
     with mock.patch.object(lines, "MAX_LINE", 40):
@@ -187,6 +226,45 @@ def test_blocks_hold_the_lines_that_lines_yields(tmp_path: Path, data: bytes, si
         with path.open("rb") as plain:  # a regular file: read in blocks of bytes
             assert _lines_of(lines.blocks(plain, size)) == expected
         assert _lines_of(lines.blocks(io.BytesIO(data), size)) == expected  # any other stream: by lines
+        piped = io.BufferedReader(_Pipe(data, piece), buffer_size=16)  # type: ignore[type-var]
+        assert _lines_of(lines.blocks(piped, size)) == expected  # a pipe: by its reads
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.lists(st.sampled_from([b"a", b"\n", b"bcd" * 5]), max_size=30).map(b"".join),
+       piece=st.integers(1, 20), fail=st.integers(1, 30))
+def test_a_pipe_failing_midway_hands_over_the_lines_read_before(data: bytes, piece: int, fail: int) -> None:
+    """The lines whole in the reads before the failing one, as the line-by-line reading gives them."""
+    def read(chunked: bool) -> tuple[list[tuple[int, bytes | None]], bool]:
+        stream = io.BufferedReader(_Pipe(data, piece, fail), buffer_size=16)  # type: ignore[type-var]
+        got: list[tuple[int, bytes | None]] = []
+        try:
+            if chunked:
+                for block in lines.blocks(stream, 1 << 20):
+                    got += list(block.lines())
+            else:
+                got += lines.lines(stream)
+        except OSError:
+            return got, True
+        return got, False
+
+    assert read(chunked=True) == read(chunked=False)
+
+
+def test_a_pipe_is_read_by_its_reads_a_decompressed_stream_by_lines() -> None:
+    """Which streams ``lines.chunks`` reads by reads: those whose every read is an OS read."""
+    from sysmon_rules.collectors.base import _OnceStream
+
+    text = b'{"EventID": 1, "fields": {}}\n' * 3
+    reading, writing = os.pipe()
+    os.write(writing, text)
+    os.close(writing)
+    with open(reading, "rb", buffering=0) as pipe:
+        once = _OnceStream(pipe)
+        assert once.whole_reads
+        assert [c.data for c in lines.chunks(io.BufferedReader(once), 1 << 20)] == [text]
+    assert not _OnceStream(io.BytesIO(b"x")).whole_reads  # type: ignore[arg-type]
+    assert not _OnceStream(gzip.GzipFile(fileobj=io.BytesIO(gzip.compress(b"x\n")))).whole_reads  # type: ignore[arg-type]
 
 
 def test_a_stream_failing_midway_hands_over_what_was_read_before() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -102,11 +103,11 @@ def test_columns_told_once_reading_began_read_as_columns_told_before(tmp_path: P
     waited: list[int] = []
     parse = jsonl_batches.parse_block
 
-    def told_while_parsing(data: bytes, count: int, names: Any = None) -> Any:
+    def told_while_parsing(data: bytes, count: int, names: Any = None, **checked: Any) -> Any:
         if callable(names):
             waited.append(count)
             late.tell(KEPT)  # told now: after the block was handed to the parsing
-        return parse(data, count, names)
+        return parse(data, count, names, **checked)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jsonl_batches, "BLOCK_BYTES", 700)
@@ -114,6 +115,42 @@ def test_columns_told_once_reading_began_read_as_columns_told_before(tmp_path: P
         told_late = _read(path, late, 5)  # type: ignore[arg-type]
         told_first = _read(path, KEPT, 5)
     assert waited
+    assert told_late[1:] == told_first[1:]
+    assert [b.num_rows for b in told_late[0]] == [b.num_rows for b in told_first[0]]
+    for a, b in zip(told_late[0], told_first[0], strict=True):
+        assert a.equals(b)
+
+
+def test_blocks_read_ahead_while_the_columns_are_late_read_as_columns_told_before(tmp_path: Path) -> None:
+    """Until the columns are told, ``EARLY_BLOCKS`` blocks are read and checked ahead (their
+    shape found on the reading thread, the workers waiting); told then, the batches are those of
+    columns told first."""
+    path = tmp_path / "events.jsonl"
+    hostile = [_VALID % (h, t) for h in ["", *_HOSTILE] for t in _TOP[:4]]
+    path.write_text("".join(line + "\n" for line in [_VALID % ("", "")] * 100 + hostile * 2), encoding="utf-8")
+    late = LateColumns()
+    shapes: list[jsonl_batches.Shape] = []
+    check = jsonl_batches.shape
+
+    def told_after_early_blocks(data: bytes, projected: bool) -> jsonl_batches.Shape:
+        shapes.append(check(data, projected))
+        if len(shapes) == jsonl_batches.EARLY_BLOCKS + 1:  # the reading waits for the first block after this one
+            late.tell(KEPT)
+        return shapes[-1]
+
+    rescue = threading.Timer(30, late.tell, (frozenset({"rescued"}),))  # were fewer blocks read ahead
+    rescue.start()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(jsonl_batches, "BLOCK_BYTES", 700)
+            patch.setattr(jsonl_batches, "shape", told_after_early_blocks)
+            told_late = _read(path, late, 5)  # type: ignore[arg-type]
+            early = shapes[:jsonl_batches.EARLY_BLOCKS + 1]
+            told_first = _read(path, KEPT, 5)
+    finally:
+        rescue.cancel()
+    assert late.names == KEPT
+    assert early == [jsonl_batches.Shape.PLAIN] * (jsonl_batches.EARLY_BLOCKS + 1)
     assert told_late[1:] == told_first[1:]
     assert [b.num_rows for b in told_late[0]] == [b.num_rows for b in told_first[0]]
     for a, b in zip(told_late[0], told_first[0], strict=True):
@@ -131,8 +168,8 @@ def _differential(config: str, path: Path) -> None:
     narrow: list[int] = []  # blocks read with a projection: the path under test was taken
     parse = jsonl_batches.parse_block
 
-    def spy(data: bytes, count: int, names: tuple[str, ...] | None = None) -> Any:
-        table = parse(data, count, names)
+    def spy(data: bytes, count: int, names: Any = None, **checked: Any) -> Any:
+        table = parse(data, count, names, **checked)
         if table is not None and table.column("fields").type.num_fields < len(field_names()):
             narrow.append(count)
         return table

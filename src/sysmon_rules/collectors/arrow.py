@@ -26,7 +26,7 @@ from ..events import Event, Origin
 META = ("EventID", "record", "line", "source", "Computer")
 EXTRA = "extra_fields"
 BATCH_ROWS = 8_192  # rows of a stream's batch (EventStream.batches says why this many)
-_TEXT = pa.dictionary(pa.int32(), pa.string())
+TEXT = pa.dictionary(pa.int32(), pa.string())  # the type of every text column
 _EXTRA_TYPE = pa.map_(pa.string(), pa.string())
 
 
@@ -41,8 +41,8 @@ def field_names() -> tuple[str, ...]:
 @cache
 def schema() -> pa.Schema:
     meta = [pa.field("EventID", pa.int32(), nullable=False), pa.field("record", pa.int64()),
-            pa.field("line", pa.int64()), pa.field("source", _TEXT), pa.field("Computer", _TEXT)]
-    return pa.schema(meta + [pa.field(n, _TEXT) for n in field_names()] + [pa.field(EXTRA, _EXTRA_TYPE)])
+            pa.field("line", pa.int64()), pa.field("source", TEXT), pa.field("Computer", TEXT)]
+    return pa.schema(meta + [pa.field(n, TEXT) for n in field_names()] + [pa.field(EXTRA, _EXTRA_TYPE)])
 
 
 # Why an event cannot become a row: Arrow strings are UTF-8, which has no lone surrogates.
@@ -118,16 +118,20 @@ def plain_columns(event_ids: list[int], fields: Sequence[Mapping[str, str]], rec
 
 def from_columns(columns: Mapping[str, pa.Array]) -> pa.RecordBatch:
     """A batch from plain columns (as :func:`plain_columns` gives, with ``source``): the text
-    columns dictionary-encoded, a field column missing or all null as nulls."""
+    columns dictionary-encoded (unless they are already), a field column missing or all null as nulls."""
     count = len(columns["EventID"])
     arrays: list[pa.Array] = [columns["EventID"], columns["record"], columns["line"],
-                              columns["source"].dictionary_encode(), columns["Computer"].dictionary_encode()]
-    absent = pa.nulls(count, _TEXT)  # one array for every field no row has (arrays are immutable)
+                              _encoded(columns["source"]), _encoded(columns["Computer"])]
+    absent = pa.nulls(count, TEXT)  # one array for every field no row has (arrays are immutable)
     for name in field_names():
         column = columns.get(name)
-        arrays.append(column.dictionary_encode() if column is not None and column.null_count < count else absent)
+        arrays.append(_encoded(column) if column is not None and column.null_count < count else absent)
     arrays.append(columns[EXTRA])
     return pa.RecordBatch.from_arrays(arrays, schema=schema())
+
+
+def _encoded(column: pa.Array) -> pa.Array:
+    return column if column.type == TEXT else column.dictionary_encode()
 
 
 @cache

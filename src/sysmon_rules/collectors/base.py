@@ -413,6 +413,15 @@ class _OnceStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    @property
+    def whole_reads(self) -> bool:
+        """Does each read give its bytes or fail with none of them (an OS read: a pipe, a FIFO, a
+        device)? Then ``lines.chunks`` may read it by reads, not line by line: a failure still
+        comes after the lines the reads before it hold."""
+        inner = self._stream
+        return isinstance(inner, io.FileIO) or (isinstance(inner, io.BufferedReader)
+                                                and isinstance(inner.raw, io.FileIO))
+
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         view = memoryview(buffer).cast("B")
         if self._offset < len(self.prefix):

@@ -27,7 +27,7 @@ from lxml import etree
 from ..events import EVENT_IDS, Event, Origin
 from .base import LateColumns, Source, as_utf8, strip_bom
 from .jsonshapes import event_of, records_of
-from .lines import MAX_LINE, blocks, lines
+from .lines import MAX_LINE, chunks, lines
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -102,7 +102,7 @@ class JsonlCollector:
         batcher = Batcher(source, rows or BATCH_ROWS, lambda raw: None if reader.open else _canonical_fast(raw),
                           reader.line, lambda: reader.open)
         with as_utf8(source.open()) as stream:
-            for block, table in parsed(blocks(stream, BLOCK_BYTES), names=_Projection(source.columns)):
+            for block, table in parsed(chunks(stream, BLOCK_BYTES), names=_Projection(source.columns)):
                 yield from batcher.block(block, table)
         reader.end()
         if batcher:

@@ -14,6 +14,8 @@ lines the line-by-line way. Why the checks suffice is said beside each of them.
 
 from __future__ import annotations
 
+import enum
+import itertools
 import os
 import struct
 from collections import deque
@@ -28,9 +30,9 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ..events import EVENT_IDS, Event, Origin
-from .arrow import EXTRA, UNENCODABLE, field_names, from_columns, plain_columns, schema, to_batch
+from .arrow import EXTRA, TEXT, UNENCODABLE, field_names, from_columns, plain_columns, schema, to_batch
 from .base import Source
-from .lines import Block
+from .lines import Block, Chunk, line_count
 
 # Threads parsing blocks (Arrow's JSON reader releases the GIL); more would only queue here.
 WORKERS = min(2, os.cpu_count() or 1)
@@ -38,6 +40,10 @@ WORKERS = min(2, os.cpu_count() or 1)
 # enough that a block with one odd line costs little when it is read line by line instead, and
 # that the blocks parsed ahead (one per thread and one more) stay a few MiB.
 BLOCK_BYTES = 1 << 20
+# Blocks read and checked ahead while the projection is not known yet (a replay reads while its
+# configs load): about a batch's worth, so that once it is told only Arrow's reading of them is
+# left before the first batch. (More threads to check them would cost more CPU than they save.)
+EARLY_BLOCKS = 8
 # Rows per batch: a replay holds three batches at a time (being read, queued, being decided), so
 # this bounds the memory; fewer rows cost a little more time per row in deciding.
 BATCH_ROWS = 8_192
@@ -60,30 +66,58 @@ def _parse_options(names: tuple[str, ...] | None) -> pj.ParseOptions:
 Names = tuple[str, ...] | None  # a projection: the fields kept (None: every one)
 
 
-def parse_block(data: bytes, count: int, names: Names | Callable[[], Names] = None) -> pa.Table | None:
-    """The ``count`` lines of ``data`` as columns ``EventID``, ``record``, ``Computer``,
-    ``fields`` (one row per line), or None unless each is a canonical line read exactly.
+class Shape(enum.Enum):
+    """What :func:`shape` found a block to be."""
+
+    NOT_UTF8 = 0
+    PLAIN = 1  # see ``_plain_shape``
+    OTHER = 2  # anything else, or not looked at (no projection)
+
+
+def shape(data: bytes, projected: bool) -> Shape:
+    """The checks of a block that need no projection (``projected``: one will be read)."""
+    try:
+        # Arrow's reader stores string bytes unchecked: the block must be UTF-8 (as orjson requires).
+        text = _utf8_checked(data)
+    except pa.ArrowInvalid:
+        return Shape.NOT_UTF8
+    return Shape.PLAIN if projected and _plain_shape(text) else Shape.OTHER
+
+
+def parse_block(data: bytes, count: int | None, names: Names | Callable[[], Names] = None, *,
+                checked: Shape | None = None) -> pa.Table | None:
+    """The ``count`` lines of ``data`` (None: not counted yet) as columns ``EventID``,
+    ``record``, ``Computer``, ``fields`` (one row per line), or None unless each is a canonical
+    line read exactly.
 
     With ``names`` (a projection), ``fields`` may hold only those fields: the others are read
     past, once the block's shape shows they are all strings (else every field is read). A
     callable ``names`` is called once the block is checked (it may wait for the projection).
+    ``checked``: the block's :func:`shape`, when known already.
     """
+    if checked is None:
+        checked = shape(data, names is not None)
+    if checked is Shape.NOT_UTF8:
+        return None
     try:
-        # Arrow's reader stores string bytes unchecked: the block must be UTF-8 (as orjson requires).
-        text = _utf8_checked(data)
-        # A plain shape is one object a line without a null token: the two checks below hold.
-        plain = names is not None and _plain_shape(text)
         if callable(names):
             names = names()
-        if not plain:
+        if checked is not Shape.PLAIN:
             names = None
-        if names is None and (not _one_object_per_line(data, count) or _may_hold_null(data)):
-            return None
+        # A plain shape is one object a line without a null token (the two checks below hold),
+        # whose values ``_canonical`` would take: its lines need no counting, each is a row.
+        if names is None:
+            count = count if count is not None else line_count(data)
+            if not _one_object_per_line(data, count) or _may_hold_null(data):
+                return None
         table = pj.read_json(pa.py_buffer(data), parse_options=_parse_options(names),
                              read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1))
     except pa.ArrowInvalid:  # not JSON, a duplicate key, a value of another type, a lone surrogate
         return None
-    return table.combine_chunks() if table.num_rows == count and _canonical(table) else None
+    if count not in (None, table.num_rows) or (names is None and not _canonical(table)):
+        return None
+    # One block read: one chunk a column (each Arrow call is a wait for the GIL on the way back).
+    return table if all(column.num_chunks == 1 for column in table.columns) else table.combine_chunks()
 
 
 def _utf8_checked(data: bytes) -> pa.Array:
@@ -95,13 +129,16 @@ def _utf8_checked(data: bytes) -> pa.Array:
 # One canonical line whose keys are EventID, fields, record, Computer (in this order, the last two
 # optional) and whose fields are all strings. Read with the JSON tokens' own rules (a string ends
 # at its first quote not escaped), so on text that is JSON (Arrow's reader checks that) it splits
-# the line where JSON does: a match leaves no value in "fields" but strings, no other key.
+# the line where JSON does: a match leaves no value in "fields" but strings, no other key. It also
+# holds what ``_canonical`` asks: an event id 0-65535 (JSON has no leading zeros), a record id
+# not below 0 (one beyond int64 fails Arrow's reading), a host that is not empty.
 _STRING = r'"(?:[^"\\\n]|\\.)*"'
 _PAIR = rf"{_STRING}[ \t]*:[ \t]*{_STRING}"
 _SEP = r"[ \t]*,[ \t]*"
-_LINE = (rf'\{{[ \t]*"EventID"[ \t]*:[ \t]*[0-9]+{_SEP}"fields"[ \t]*:[ \t]*'
+_EVENT_ID = r"(?:0|[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_LINE = (rf'\{{[ \t]*"EventID"[ \t]*:[ \t]*{_EVENT_ID}{_SEP}"fields"[ \t]*:[ \t]*'
          rf'\{{[ \t]*(?:{_PAIR}(?:{_SEP}{_PAIR})*)?[ \t]*\}}'
-         rf'(?:{_SEP}"record"[ \t]*:[ \t]*[0-9]+)?(?:{_SEP}"Computer"[ \t]*:[ \t]*{_STRING})?[ \t]*\}}')
+         rf'(?:{_SEP}"record"[ \t]*:[ \t]*[0-9]+)?(?:{_SEP}"Computer"[ \t]*:[ \t]*"(?:[^"\\\n]|\\.)+")?[ \t]*\}}')
 _PLAIN_BLOCK = rf"^(?:{_LINE}\r?\n)*{_LINE}\r?\n?$"
 
 
@@ -164,35 +201,51 @@ def _canonical(table: pa.Table) -> bool:
     return computers.null_count == len(computers) or bool(pc.min(pc.binary_length(computers)).as_py() > 0)
 
 
-def parsed(blocks: Iterable[Block], workers: int = WORKERS,
-           names: Callable[[], Names | Callable[[], Names]] = lambda: None
+def parsed(chunks: Iterable[Chunk], workers: int = WORKERS,
+           names: Callable[[], Names | Callable[[], Names]] = lambda: None, early: int = EARLY_BLOCKS
            ) -> Iterator[tuple[Block, pa.Table | None]]:
-    """Each block with its :func:`parse_block` (None for a line over the limit), in order;
-    ``names()``: the projection of the next block to parse (asked block by block).
+    """Each chunk of lines as a numbered block with its :func:`parse_block` (None for a line
+    over the limit), in order; ``names()``: the projection of the next block to parse (asked
+    block by block).
 
     Blocks are parsed ahead on worker threads: Arrow's reader runs without the GIL, so blocks
-    parse side by side, and beside whatever the caller does with the ones before.
+    parse side by side, and beside whatever the caller does with the ones before. A block not
+    counted yet is counted by its table's rows where it has one. While the projection is still
+    to be told (``names()`` gives a callable), the workers wait for it: up to ``early`` blocks
+    are read and checked ahead meanwhile, here (Arrow's checks, without the GIL).
     """
     with ThreadPoolExecutor(workers) as pool:
-        ahead: deque[tuple[Block, Future[pa.Table | None] | None]] = deque()
+        ahead: deque[tuple[Chunk, Future[pa.Table | None] | None]] = deque()
+        number = 0
+
+        def done() -> tuple[Block, pa.Table | None]:
+            nonlocal number
+            chunk, work = ahead.popleft()
+            data, count = chunk.data, chunk.count
+            table = work.result() if work is not None else None
+            if count is None:
+                assert data is not None
+                count = table.num_rows if table is not None else line_count(data)
+            number += count
+            return Block(number - count + 1, count, data), table
+
         failure: Exception | None = None
         try:
-            for block in blocks:
-                work = pool.submit(parse_block, block.data, block.count, names()) if block.data is not None else None
-                ahead.append((block, work))
-                if len(ahead) > workers:
-                    yield _done(ahead.popleft())
+            for chunk in chunks:
+                wanted, work, data = names(), None, chunk.data
+                if data is not None and callable(wanted):
+                    work = pool.submit(parse_block, data, chunk.count, wanted, checked=shape(data, projected=True))
+                elif data is not None:
+                    work = pool.submit(parse_block, data, chunk.count, wanted)
+                ahead.append((chunk, work))
+                while len(ahead) > (early if callable(wanted) else workers):
+                    yield done()
         except Exception as exc:  # the stream failed: the blocks read before it first, then the failure
             failure = exc
         while ahead:
-            yield _done(ahead.popleft())
+            yield done()
         if failure is not None:
             raise failure
-
-
-def _done(item: tuple[Block, Future[pa.Table | None] | None]) -> tuple[Block, pa.Table | None]:
-    block, work = item
-    return block, work.result() if work is not None else None
 
 
 @dataclass
@@ -296,14 +349,20 @@ def _columns(items: list[_Piece | _Row | Event], source: str) -> pa.RecordBatch:
     builds from the objects of all those lines (each part's plain columns, end to end)."""
     # Pieces may hold different fields (a projected block beside one read in full): joined by name.
     columns = _joined(items)
-    columns["source"] = pa.array([source] * len(columns["EventID"]), pa.string())
+    count = len(columns["EventID"])
+    # One source for every row: its dictionary array as dictionary_encode gives it, without a list.
+    columns["source"] = pa.DictionaryArray.from_arrays(pa.repeat(pa.scalar(0, pa.int32()), count),
+                                                       pa.array([source], pa.string()))
     return from_columns(columns)
 
 
 def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
+    pieces = [item for item in items if isinstance(item, _Piece)]
+    if len(pieces) == len(items) and all(p.table.schema == pieces[0].table.schema for p in pieces):
+        return _pieces_columns(pieces, encoded=True)  # the common case: blocks read alike
     parts: list[dict[str, pa.Array]] = []
     rows: list[_Row] = []
-    pieces: list[_Piece] = []  # parsed alike (the same fields): their tables are joined first, in Arrow
+    pieces = []  # parsed alike (the same fields): their tables are joined first, in Arrow
     for item in [*items, None]:
         if pieces and not (isinstance(item, _Piece) and item.table.schema == pieces[0].table.schema):
             parts.append(_pieces_columns(pieces))
@@ -326,24 +385,47 @@ def _joined(items: list[_Piece | _Row | Event]) -> dict[str, pa.Array]:
     return {name: _concat([p.get(name) for p in parts], lengths) for name in names}
 
 
-def _pieces_columns(pieces: list[_Piece]) -> dict[str, pa.Array]:
+def _pieces_columns(pieces: list[_Piece], encoded: bool = False) -> dict[str, pa.Array]:
     """Pieces of the same fields, one after the other: one table's columns (a column a call,
     not a call per column and piece)."""
     table = pa.concat_tables([p.table for p in pieces]) if len(pieces) > 1 else pieces[0].table
-    return _table_columns(table, [n for p in pieces for n in range(p.first, p.first + p.table.num_rows)])
+    return _table_columns(table, _numbers(pieces), encoded)
 
 
-def _table_columns(table: pa.Table, numbers: range | list[int]) -> dict[str, pa.Array]:
-    """Parsed lines' plain columns, as ``arrow.plain_columns`` gives them for the same lines."""
+def _table_columns(table: pa.Table, numbers: pa.Array, encoded: bool = False) -> dict[str, pa.Array]:
+    """Parsed lines' plain columns, as ``arrow.plain_columns`` gives them for the same lines;
+    ``encoded``: their fields already dictionary-encoded, all in one call (a cast of the struct
+    of fields to one of dictionaries, which encodes each as ``dictionary_encode`` does)."""
     fields = table.column("fields").combine_chunks()
+    if encoded:
+        fields = fields.cast(pa.struct([(f.name, TEXT) for f in fields.type]))
     columns = {f.name: column for f, column in zip(fields.type, fields.flatten(), strict=True)
                if column.null_count < len(column)}
     columns["EventID"] = table.column("EventID").combine_chunks().cast(pa.int32())
     columns["record"] = table.column("record").combine_chunks()
     columns["Computer"] = table.column("Computer").combine_chunks()
-    columns["line"] = pa.array(numbers, pa.int64())
+    columns["line"] = numbers
     columns[EXTRA] = pa.nulls(table.num_rows, schema().field(EXTRA).type)
     return columns
+
+
+def _numbers(pieces: list[_Piece]) -> pa.Array:
+    """The pieces' line numbers: one Arrow addition when they follow each other (as a block's do)."""
+    first, count = pieces[0].first, sum(p.table.num_rows for p in pieces)
+    if all(a.first + a.table.num_rows == b.first for a, b in itertools.pairwise(pieces)):
+        return pc.add(_counting(count), pa.scalar(first, pa.int64()))
+    return pa.array([n for p in pieces for n in range(p.first, p.first + p.table.num_rows)], pa.int64())
+
+
+_COUNTING: list[pa.Array] = [pa.array([], pa.int64())]
+
+
+def _counting(count: int) -> pa.Array:
+    """0, 1, ... ``count - 1`` (int64), from one array kept and grown as batches need."""
+    counting = _COUNTING[0]  # (read once: another reading thread may grow it meanwhile)
+    if len(counting) < count:
+        counting = _COUNTING[0] = pa.array(range(max(count, 2 * len(counting))), pa.int64())
+    return counting.slice(0, count)
 
 
 def _concat(arrays: list[pa.Array | None], lengths: list[int]) -> pa.Array:
