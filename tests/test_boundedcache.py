@@ -82,3 +82,15 @@ def test_watching_sees_every_call_hit_or_miss_and_put_is_a_call_made_elsewhere()
     cache.put((5,), 99)  # as if computed: the next call is a hit
     assert cache(5) == 99 and calls == [1, 2, 3]
     assert len(cache) == 3 and cache.cost == 30  # put keeps the budget too (1 went, the oldest)
+
+
+def test_watchers_that_saw_the_same_calls_end_each_its_own() -> None:
+    """Two runs watching at once (a Dask worker's threads loading one config) see the same calls:
+    the one that ends first stops its own watching, not the other's, whose dict is equal."""
+    cache = BoundedCache(lambda x: x * x, 1000, lambda key, result: 10)
+    with cache.watching() as first:
+        with cache.watching() as second:
+            cache(1)
+        assert first == second == {(1,): 1}
+        cache(2)  # the first still watches
+    assert first == {(1,): 1, (2,): 4} and second == {(1,): 1}

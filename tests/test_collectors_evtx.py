@@ -116,3 +116,26 @@ def test_gzip_is_read_through(shared_dir: Path, tmp_path: Path) -> None:
     unnamed = tmp_path / "sample.log"  # recognised by content, not by name
     unnamed.write_bytes(packed.read_bytes())
     assert len(list(read(unnamed))) == 530
+
+
+def test_a_record_id_beyond_64_bit_signed_is_a_damaged_record(shared_dir: Path, tmp_path: Path) -> None:
+    """A damaged record header can give an id no Arrow column holds: that record is skipped and
+    counted, in events and in batches alike, and the rest of the file is read."""
+    data = bytearray((shared_dir / "corpus" / "evtx" / SAMPLE).read_bytes())
+    starts = [m.start() for m in re.finditer(rb"\*\*\x00\x00", bytes(data))]
+    data[starts[5] + 8:starts[5] + 16] = b"\xff" * 8  # the 6th record's id: 2**64 - 1
+    bad = tmp_path / "bad-id.evtx"
+    bad.write_bytes(bytes(data))
+    whole = list(read(shared_dir / "corpus" / "evtx" / SAMPLE))
+    warnings: list[str] = []
+    stream = read(bad)
+    stream.warn = warnings.append
+    assert list(stream) == whole[:5] + whole[6:] and stream.stats.skipped == 1
+    assert warnings == [f"{bad}#6: damaged record skipped: record id 18446744073709551615 is out of range "
+                        "(a damaged record header)"]
+    batched = read(bad)
+    batched.warn = warnings.append
+    records = [n for batch in batched.batches() for n in batch.column("record").to_pylist()]
+    assert records == [e.origin.record for e in whole[:5] + whole[6:]] and batched.stats.skipped == 1
+    with pytest.raises(CollectorError, match="#6"):
+        list(read(bad, strict=True))

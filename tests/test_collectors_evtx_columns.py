@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import orjson
 import pyarrow as pa
@@ -25,7 +26,7 @@ from hypothesis import strategies as st
 from sysmon_rules.collectors import EventStream
 from sysmon_rules.collectors.arrow import batches, field_names
 from sysmon_rules.collectors.base import Source
-from sysmon_rules.collectors.evtxcolumns import EvtxRow
+from sysmon_rules.collectors.evtxcolumns import EvtxRows
 from sysmon_rules.collectors.evtxfile import PROVIDER, EvtxCollector, _row, event_from_json
 from sysmon_rules.collectors.registry import available
 from sysmon_rules.events import Event, Origin
@@ -69,10 +70,11 @@ def test_whole_corpus_equals_the_event_path(shared_dir: Path) -> None:
     assert sum(v is not None for v in table["ProcessGuid"]) > 1000  # GUIDs braced on both sides
 
 
-def test_batch_boundaries_inside_and_across_files(shared_dir: Path) -> None:
-    columnar, events = _both([shared_dir / "corpus" / "evtx"], rows=97)
+@pytest.mark.parametrize("rows", [1, 97, 530, 531])  # 530: the records of SAMPLE, a whole file's block
+def test_batch_boundaries_inside_and_across_files(shared_dir: Path, rows: int) -> None:
+    columnar, events = _both([shared_dir / "corpus" / "evtx"], rows=rows)
     assert columnar == events
-    assert set(columnar[3][:-1]) == {97}
+    assert set(columnar[3][:-1]) == {rows} and sum(columnar[3]) == 3241
 
 
 def test_damaged_records_are_skipped_and_named_alike(shared_dir: Path, tmp_path: Path) -> None:
@@ -144,21 +146,21 @@ def test_drawn_records_give_the_events_batch(bodies: list[dict[str, Any]]) -> No
     for record, body in enumerate(bodies):
         body = orjson.loads(orjson.dumps(body))  # as the collector sees it: parsed JSON
         origin = Origin("log.evtx", record=record)
-        row = _row(body, record, origin.source, EvtxRow)
-        assert row is not None
-        assert row.event() == event_from_json(body, origin)[0]
+        row = _row(body, record, origin.source)
+        assert row is not None and len(row) == 1
+        assert row.events() == [event_from_json(body, origin)[0]]
         rows.append(row)
-        expected.append(row.event())
-    assert EvtxRow.to_batch(rows).to_pydict() == next(batches(expected)).to_pydict()
+        expected.extend(row.events())
+    assert EvtxRows.to_batch(rows).to_pydict() == next(batches(expected)).to_pydict()
 
 
 def test_unusual_system_shapes_take_the_event_path() -> None:
     for system in ({"EventID": {"#text": 1, "#attributes": {"Qualifiers": 0}}}, {"EventID": "1"},
                    {"EventID": True}, {"EventID": 1, "Computer": 7}, {"EventID": 65536}, {"EventID": -1}):
         body = {"System": {"Provider": {"#attributes": {"Name": PROVIDER}}, **system}, "EventData": {"Image": "x"}}
-        assert _row(body, 1, "log.evtx", EvtxRow) is None
+        assert _row(body, 1, "log.evtx") is None
     other = {"System": {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}}, "EventID": 4624}}
-    assert _row(other, 1, "log.evtx", EvtxRow) is None
+    assert _row(other, 1, "log.evtx") is None
 
 
 # Record texts as the collector's hot loop sees them: the usual shape decoded by a typed decoder,
@@ -192,28 +194,58 @@ def _record_texts(draw: st.DrawFn) -> list[dict[str, Any]]:
         if draw(st.integers(0, 9)) == 0:
             body = draw(st.sampled_from([{}, {"System": None}, {"System": []}, {"EventData": {"a": 1}}]))
         text = draw(TEXT_EDITS)(json.dumps({"Event": body}, separators=(",", ":")))  # any integer
-        records.append({"event_record_id": number if draw(st.integers(0, 9)) else None, "data": text})
+        record_id = draw(st.sampled_from([number] * 8 + [None, 2**64 - 1]))  # none, or a damaged header's
+        records.append({"event_record_id": record_id, "data": text})
     return records
 
 
 KEPT = frozenset({"Image", "ProcessGuid", "ProcessId", "Initiated", "Custom"})  # a replay's fields (one unknown)
 
 
+class _Parser:
+    """Records as the parser hands them over: a RuntimeError in the list is raised in its place,
+    and the parser goes on after it."""
+
+    def __init__(self, records: list[Any]) -> None:
+        self._left = iter(records)
+
+    def __iter__(self) -> _Parser:
+        return self
+
+    def __next__(self) -> Any:
+        record = next(self._left)
+        if isinstance(record, RuntimeError):
+            raise record
+        return record
+
+
 @settings(max_examples=200, deadline=None)
-@given(_record_texts())
-def test_the_hot_loop_reads_record_texts_as_the_exact_path(records: list[dict[str, Any]]) -> None:
+@given(_record_texts(), st.lists(st.integers(0, 30), max_size=3), st.sampled_from([1, 2, 3, 7, 2048]))
+def test_the_hot_loop_reads_record_texts_as_the_exact_path(records: list[dict[str, Any]], errors: list[int],
+                                                           chunk: int) -> None:
     """All the fields, and only those a replay reads (``columns``: the others left out, a JSON
-    null in a kept one kept apart from an absent field): the same events, batch and counts."""
+    null in a kept one kept apart from an absent field): the same events, batch and counts.
+    Records are taken from the parser ``chunk`` at a time; a parser error is counted in its
+    place, named by its position among everything the parser gave."""
+    from sysmon_rules.collectors import evtxfile
     from sysmon_rules.collectors.evtxfile import _Seen
 
+    handed: list[Any] = list(records)
+    for at in sorted(errors):
+        handed.insert(min(at, len(handed)), RuntimeError("Failed to parse record\nhex dump"))
+    failed = [f"log.evtx#{position}: damaged record skipped: Failed to parse record"
+              for position, item in enumerate(handed, 1) if isinstance(item, RuntimeError)]
     found = []
-    for rows, columns in ((EvtxRow, None), (EvtxRow, KEPT), (None, None)):
+    for rows, columns in ((True, None), (True, KEPT), (False, None)):
         warned: list[str] = []
         source = Source("log.evtx", warn=warned.append)
         source.columns = columns
-        items = list(EvtxCollector()._records(source, iter(records), rows, _Seen()))
-        events = [item.event() if isinstance(item, EvtxRow) else item for item in items]
-        batch = EvtxRow.to_batch([i for i in items if isinstance(i, EvtxRow)]) if rows is not None else None
+        with patch.object(evtxfile, "_CHUNK", chunk):
+            items = list(EvtxCollector()._records(source, _Parser(handed), rows, _Seen()))
+        assert [w for w in warned if "Failed to parse" in w] == failed
+        events = [e for item in items for e in (item.events() if isinstance(item, EvtxRows) else [item])]
+        blocks = [i for i in items if isinstance(i, EvtxRows)]
+        batch = EvtxRows.to_batch(blocks) if rows and blocks else None
         found.append((events, source.stats, warned, batch))
     (full, *counts), (projected, *projected_counts), (exact, *exact_counts) = found
     assert full == exact and counts[:2] == projected_counts[:2] == exact_counts[:2]
@@ -235,7 +267,7 @@ def test_a_record_nested_beyond_the_decoders_depth_is_skipped_and_counted() -> N
     nested = "[" * 100_000 + "]" * 100_000
     deep = json.dumps({"Event": {"System": {"Provider": {"#attributes": {"Name": PROVIDER}}, "EventID": 1},
                                  "EventData": {"Deep": 0}}}).replace('"Deep": 0', f'"Deep": {nested}')
-    for rows in (EvtxRow, None):
+    for rows in (True, False):
         warned: list[str] = []
         source = Source("log.evtx", warn=warned.append)
         assert list(EvtxCollector()._records(source, iter([{"event_record_id": 4, "data": deep}]), rows, _Seen())) == []

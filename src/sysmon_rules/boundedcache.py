@@ -80,8 +80,8 @@ class BoundedCache(Generic[P, R]):
         try:
             yield seen
         finally:
-            with self._lock:
-                self._watchers.remove(seen)
+            with self._lock:  # this very dict: another run's may be equal to it (list.remove compares)
+                self._watchers = [other for other in self._watchers if other is not seen]
 
     @property
     def cost(self) -> int:

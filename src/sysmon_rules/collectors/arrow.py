@@ -25,7 +25,7 @@ from ..events import Event, Origin
 
 META = ("EventID", "record", "line", "source", "Computer")
 EXTRA = "extra_fields"
-BATCH_ROWS = 65_536
+BATCH_ROWS = 8_192  # rows of a stream's batch (EventStream.batches says why this many)
 TEXT = pa.dictionary(pa.int32(), pa.string())  # the type of every text column
 _EXTRA_TYPE = pa.map_(pa.string(), pa.string())
 

@@ -83,7 +83,8 @@ class ReadStats:
     def merge(self, more: ReadStats) -> None:
         self.events += more.events
         self.skipped += more.skipped
-        self.other.update(more.other)
+        if more.other:  # (once a file: Counter.update is Python)
+            self.other.update(more.other)
 
 
 def _default_warn(message: str) -> None:
@@ -146,6 +147,7 @@ class Source:
     # LateColumns: told once reading has begun.
     columns: frozenset[str] | LateColumns | None = None
     _stream: _OnceStream | None = None
+    _regular: bool | None = None  # a regular file, or one that cannot be looked at (None: not asked yet)
 
     @classmethod
     def from_arg(cls, arg: str | Path, **options: object) -> Source:
@@ -170,9 +172,15 @@ class Source:
     def _once(self) -> _OnceStream | None:
         if self.opener is not None or self.url is not None:
             return None
-        if self._stream is None and (self.path is None or not _is_regular(self.path)):
+        if self._stream is None and (self.path is None or not self._is_regular()):
             self._stream = _OnceStream(self._open_path() if self.path is not None else _stdin())
         return self._stream
+
+    def _is_regular(self) -> bool:
+        if self._regular is None:  # asked for each open: looked up once
+            assert self.path is not None
+            self._regular = is_regular(self.path)
+        return self._regular
 
     def _open_path(self) -> BinaryIO:
         assert self.path is not None
@@ -270,7 +278,9 @@ class Collector(Protocol):
 class Row(Protocol):
     """What a collector's ``gather(source)`` may yield in place of an event: a record read but
     not yet made an event, which ``EventStream.batches`` turns into columns with the rows of
-    other files (``type(row).to_batch(rows, unencodable)``; EVTX's ``EvtxRow``)."""
+    other files (``type(row).to_batch(rows, unencodable)``). A row with a ``split(n)`` method
+    stands for ``len(row)`` records, and ``split(n)`` gives its first ``n`` and the rest as two
+    rows (EVTX's ``EvtxRows``: a run of one file's records)."""
 
     @staticmethod
     def to_batch(rows: Sequence[Any], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch: ...
@@ -353,7 +363,8 @@ def _stdin() -> BinaryIO:
         return sys.stdin.buffer
 
 
-def _is_regular(path: Path) -> bool:
+def is_regular(path: Path) -> bool:
+    """A regular file (one a FIFO or a device is read once), or one that cannot be looked at."""
     try:
         return stat.S_ISREG(path.stat().st_mode)
     except OSError:

@@ -1,30 +1,32 @@
 """EVTX records straight to Arrow columns: the ``evtx`` collector's batch path.
 
 Building an :class:`~sysmon_rules.events.Event` per record and then a batch from the events
-costs about 30 us of Python per record, five times the ``evtx`` parser itself. Here a Sysmon record
-of the usual shape (an integer ``EventID``, a text ``Computer``, EventData an object) stays an
-:class:`EvtxRow` holding its parsed EventData, and many rows, of many files, become one batch:
+costs about 30 us of Python per record, five times the ``evtx`` parser itself. Here the Sysmon
+records of the usual shape (an integer ``EventID``, a text ``Computer``, EventData an object) of
+one file stay an :class:`EvtxRows` block: a sequence per column (event ids, record ids, hosts,
+EventData), and many blocks, of many files, become one batch:
 
-- rows are grouped by their EventData names (records of one event type and schema version share
-  them, in order), so each group's values are split into columns by ``zip`` in C, not per field,
-  and only for the fields the reader reads (``Source.columns``; the others come null);
-- each field is rendered as :func:`evtxvalues.render` renders one value, by one Arrow conversion
-  for all the groups whose values are of one JSON type (strings, GUIDs, integers, booleans,
-  nulls), and by ``render`` itself value by value otherwise (floats, ``#text`` objects, mixed types);
-- the groups' columns are concatenated, dictionary-encoded and put back in input order with one
-  ``take`` each, and bare GUIDs braced once per column, on its distinct values.
+- a replay's reading (``Source.columns``) has its EventData decoded as a struct of the fields
+  it reads; the structs are made columns a slice of records at a time (``astuple`` and ``zip``
+  in C), each converted by one Arrow call when its values are all text, and rendered by
+  :func:`evtxvalues.render` otherwise (numbers, booleans, ``#text`` objects, mixed types);
+- a reading of every field groups the rows by their EventData names (records of one event type
+  and schema version share them, in order), splits each group's values into columns by ``zip``,
+  renders each field by one Arrow conversion for all the groups whose values are of one JSON
+  type, and puts the rows back in input order with one ``take`` per column;
+- columns are dictionary-encoded, and bare GUIDs braced once per column, on its distinct values.
 
 So the batch is, value for value, what ``arrow.to_batch`` gives for the events
-:meth:`EvtxRow.event` builds (the differential tests hold it to that over the whole corpus and
+:meth:`EvtxRows.events` builds (the differential tests hold it to that over the whole corpus and
 drawn records); anything Arrow refuses (a file name that is not UTF-8) takes that exact path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, repeat
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import msgspec
@@ -44,44 +46,89 @@ _ONE_TYPE = ({str, _NONE}, {int, _NONE}, {bool, _NONE})
 _OPEN, _CLOSE, _EMPTY = (pa.scalar(text, pa.string()) for text in ("{", "}", ""))
 
 
-class EvtxRow:
-    """One Sysmon record, parsed but not yet an event: turned into columns with others."""
+class EvtxRows:
+    """Sysmon records of one file, parsed but not yet events: many of them, of many files, become
+    one batch. Each sequence holds one value per record, in input order."""
 
-    __slots__ = ("columns", "computer", "data", "event_id", "record", "source")
+    __slots__ = ("columns", "computers", "data", "event_ids", "records", "source")
 
-    def __init__(self, event_id: int, data: dict[str, Any] | msgspec.Struct | None, record: int | None,
-                 source: str, computer: str | None, columns: frozenset[str] | None = None) -> None:
-        self.event_id = event_id
-        # The EventData object as parsed (None when it has no fields); with ``columns``, its
-        # ``projected(columns)`` struct: the fields read, absent ones None, a JSON null as "".
-        self.data = data
-        self.record = record
+    def __init__(self, source: str, event_ids: Sequence[int], data: Sequence[Any], records: Sequence[int | None],
+                 computers: Sequence[str | None], columns: frozenset[str] | None = None) -> None:
         self.source = source
-        self.computer = computer
+        self.event_ids = event_ids
+        # Each record's EventData: with ``columns``, its ``projected(columns)`` struct (the fields
+        # read, absent ones None, a JSON null as ""); without, the object as parsed (None when it
+        # has no fields).
+        self.data = data
+        self.records = records
+        self.computers = computers
         self.columns = columns  # the source's ``columns``: the fields a batch must hold (None: all)
 
-    def event(self) -> Event:
-        """The event ``EvtxCollector.events`` gives for this record (with ``columns``: its
+    def __len__(self) -> int:
+        return len(self.event_ids)
+
+    def split(self, at: int) -> tuple[EvtxRows, EvtxRows]:
+        """The first ``at`` records and the rest (``EventStream.batches`` cuts batches so)."""
+        return (EvtxRows(self.source, self.event_ids[:at], self.data[:at], self.records[:at], self.computers[:at],
+                         self.columns),
+                EvtxRows(self.source, self.event_ids[at:], self.data[at:], self.records[at:], self.computers[at:],
+                         self.columns))
+
+    def events(self) -> list[Event]:
+        """The events ``EvtxCollector.events`` gives for these records (with ``columns``: their
         fields that are read)."""
-        data = self.data
-        if isinstance(data, msgspec.Struct):
-            data = {name: value for name, value in zip(data.__struct_encode_fields__, msgspec.structs.astuple(data),
-                                                       strict=True) if value is not None}
-        return Event.read(self.event_id, fields_of(data) if data else {},
-                          Origin(self.source, self.record, None, self.computer))
+        datas: Iterable[Any] = self.data
+        if self.columns is not None:
+            names = projected(self.columns).__struct_encode_fields__
+            datas = ({name: value for name, value in zip(names, msgspec.structs.astuple(data), strict=True)
+                      if value is not None} for data in self.data)
+        return [Event.read(event_id, fields_of(data) if data else {}, Origin(self.source, record, None, computer))
+                for event_id, data, record, computer in zip(self.event_ids, datas, self.records, self.computers,
+                                                            strict=True)]
 
     @staticmethod
-    def to_batch(rows: Sequence[EvtxRow], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch:
-        """The rows as one batch in ``arrow.schema()``'s layout, in order."""
+    def to_batch(blocks: Sequence[EvtxRows], unencodable: Callable[[Event], None] | None = None) -> pa.RecordBatch:
+        """The records of ``blocks`` as one batch in ``arrow.schema()``'s layout, in order."""
         try:
-            asked = {row.columns for row in rows}
+            asked = {block.columns for block in blocks}
+            rows = _Rows(blocks)
             if len(asked) == 1 and None not in asked:
-                return _projected_columns(rows, projected(*asked))
-            if any(isinstance(row.data, msgspec.Struct) for row in rows):  # rows of streams reading other fields
-                return to_batch([row.event() for row in rows], unencodable)
-            return _columns(rows)
+                return _projected_columns(rows, blocks, projected(*asked))
+            if len(asked) > 1:  # rows of streams reading other fields
+                return to_batch([e for block in blocks for e in block.events()], unencodable)
+            return _columns(rows, [data for block in blocks for data in block.data])
         except UnicodeEncodeError:  # a source name Arrow cannot hold: the events' path names each one
-            return to_batch([row.event() for row in rows], unencodable)
+            return to_batch([e for block in blocks for e in block.events()], unencodable)
+
+
+class _Rows:
+    """The records of many blocks: their event ids, record ids, hosts and file names."""
+
+    def __init__(self, blocks: Sequence[EvtxRows]) -> None:
+        def joined(part: Callable[[EvtxRows], Iterable[Any]]) -> list[Any]:
+            return list(chain.from_iterable(map(part, blocks)))
+
+        self.event_ids: list[int] = joined(attrgetter("event_ids"))
+        self.records: list[int | None] = joined(attrgetter("records"))
+        self.computers: list[str | None] = joined(attrgetter("computers"))
+        self.sources: list[str] = joined(lambda block: repeat(block.source, len(block)))
+        self.count = len(self.event_ids)
+
+
+# Records turned into columns at once: their tuples and iterators stay under the garbage
+# collector's first threshold (700), so they are freed before it looks (else it runs, and
+# promotes them, several times a batch).
+_SLICE = 128
+
+
+def _transposed(structs: list[msgspec.Struct], width: int) -> list[list[Any]]:
+    """The structs' values as ``width`` columns."""
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    for start in range(0, len(structs), _SLICE):
+        for column, part in zip(columns, zip(*map(msgspec.structs.astuple, structs[start:start + _SLICE]),
+                                             strict=True), strict=True):
+            column.extend(part)
+    return columns
 
 
 # A value of EventData that is not null: a JSON null makes the record take the exact path,
@@ -109,21 +156,24 @@ def as_projected(data: dict[str, Any] | None, columns: frozenset[str]) -> msgspe
 _ABSENT = object()
 
 
-def _projected_columns(rows: Sequence[EvtxRow], kind: type[msgspec.Struct]) -> pa.RecordBatch:
-    """The batch of rows holding ``kind`` structs: each field's values over all the rows at once
-    (absent: null), rendered as :func:`_render` renders them."""
-    empty = msgspec.structs.astuple(kind())
-    values = zip(*[msgspec.structs.astuple(row.data) if row.data is not None else empty  # type: ignore[arg-type]
-                   for row in rows], strict=True)
+
+def _projected_columns(rows: _Rows, blocks: Sequence[EvtxRows], kind: type[msgspec.Struct]) -> pa.RecordBatch:
+    """The batch of blocks holding ``kind`` structs: each field's values over all the rows at once
+    (absent: None, null in the column), rendered as :func:`_render` renders them."""
     parts: dict[str, list[tuple[int, pa.Array]]] = {}
-    for name, column in zip(kind.__struct_encode_fields__, values, strict=True):
-        kinds = set(map(type, column))
-        if kinds != {_NONE}:
-            parts[name] = [(0, _render_present(name, column, kinds))]
-    return _assemble(rows, list(range(len(rows))), parts, {})
+    names = kind.__struct_encode_fields__
+    for name, column in zip(names, _transposed(list(chain.from_iterable(map(attrgetter("data"), blocks))),
+                                                len(names)), strict=True):
+        try:  # text (or absent) in every row, the usual column: Arrow refuses anything else
+            present = pa.array(column, pa.string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            present = _render_present(name, column, set(map(type, column)))
+        if present.null_count < len(present):
+            parts[name] = [(0, present)]
+    return _assemble(rows, list(range(rows.count)), parts, {})
 
 
-def _render_present(name: str, values: tuple[Any, ...], kinds: set[type]) -> pa.Array:
+def _render_present(name: str, values: Sequence[Any], kinds: set[type]) -> pa.Array:
     """``render`` of each value, None (an absent field) as null; bare GUIDs left for
     :func:`_braced_dictionary`."""
     try:
@@ -138,25 +188,23 @@ def _render_present(name: str, values: tuple[Any, ...], kinds: set[type]) -> pa.
     return pa.array([None if value is None else render(name, value) for value in values], pa.string())
 
 
-def _columns(rows: Sequence[EvtxRow]) -> pa.RecordBatch:
+def _columns(rows: _Rows, datas: list[dict[str, Any] | None]) -> pa.RecordBatch:
     groups: dict[tuple[str, ...], list[int]] = {}
-    for position, row in enumerate(rows):
-        groups.setdefault(tuple(row.data) if row.data else (), []).append(position)  # type: ignore[arg-type]  # dicts
+    for position, data in enumerate(datas):
+        groups.setdefault(tuple(data) if data else (), []).append(position)
     order: list[int] = []
     pieces: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}  # name -> (group start in `order`, its values)
     extras: dict[int, list[tuple[str, str]]] = {}
     known = frozenset(field_names())
-    wanted = _wanted(rows)
     for names, members in groups.items():
         start = len(order)
         order.extend(members)
-        # the element's own attributes ("#...") are not fields; the fields no one reads are left out
-        picked = [n for n in names if n[:1] != "#" and (wanted is None or n in wanted)]
+        picked = [n for n in names if n[:1] != "#"]  # the element's own attributes ("#...") are not fields
         if not picked:
             continue
-        datas: list[dict[str, Any]] = [rows[i].data for i in members]  # type: ignore[misc]  # names: data
-        values = [tuple(map(itemgetter(picked[0]), datas))] if len(picked) == 1 else \
-            zip(*map(itemgetter(*picked), datas), strict=True)
+        members_data: list[dict[str, Any]] = [datas[i] for i in members]  # type: ignore[misc]  # names: a dict
+        values = [tuple(map(itemgetter(picked[0]), members_data))] if len(picked) == 1 else \
+            zip(*map(itemgetter(*picked), members_data), strict=True)
         for name, column in zip(picked, values, strict=True):
             if name in known:
                 pieces.setdefault(name, []).append((start, column))
@@ -180,16 +228,6 @@ def _rendered(name: str, pieces: list[tuple[int, tuple[Any, ...]]]) -> list[tupl
         spans.append((start, column.slice(at, len(values))))
         at += len(values)
     return spans
-
-
-def _wanted(rows: Sequence[EvtxRow]) -> frozenset[str] | None:
-    """The known fields the batch must hold (None: all, and the unknown ones as ``extra_fields``).
-    Rendering a value never fails, so the fields left out cannot change what is read or counted;
-    they come null, as ``Source.columns`` allows."""
-    asked = {row.columns for row in rows}
-    if None in asked:
-        return None
-    return frozenset().union(*asked) & frozenset(field_names())  # type: ignore[arg-type]
 
 
 def _render(name: str, values: tuple[Any, ...], braces: bool, kinds: set[type] | None = None) -> pa.Array:
@@ -233,14 +271,14 @@ def _braced_guids(column: pa.Array) -> pa.Array:
     return pc.if_else(bare, braced, column)
 
 
-def _assemble(rows: Sequence[EvtxRow], order: list[int], parts: dict[str, list[tuple[int, pa.Array]]],
+def _assemble(rows: _Rows, order: list[int], parts: dict[str, list[tuple[int, pa.Array]]],
               extras: dict[int, list[tuple[str, str]]]) -> pa.RecordBatch:
-    count, layout = len(rows), schema()
+    count, layout = rows.count, schema()
     back = pc.sort_indices(pa.array(order, pa.int64())) if order != list(range(count)) else None
     arrays: list[pa.Array] = [
-        pa.array([r.event_id for r in rows], pa.int32()), pa.array([r.record for r in rows], pa.int64()),
-        pa.nulls(count, pa.int64()), pa.array([r.source for r in rows], pa.string()).dictionary_encode(),
-        pa.array([r.computer for r in rows], pa.string()).dictionary_encode(),
+        pa.array(rows.event_ids, pa.int32()), pa.array(rows.records, pa.int64()),
+        pa.nulls(count, pa.int64()), pa.array(rows.sources, pa.string()).dictionary_encode(),
+        pa.array(rows.computers, pa.string()).dictionary_encode(),
     ]
     for name in field_names():
         pieces = parts.get(name)

@@ -12,8 +12,10 @@ import gzip
 import io
 import zlib
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
+from itertools import islice
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, cast
 
 from ..events import EVENT_IDS, Event, Origin
@@ -24,7 +26,7 @@ from .evtxvalues import fields_of
 if TYPE_CHECKING:
     import msgspec
 
-    from .evtxcolumns import EvtxRow
+    from .evtxcolumns import EvtxRows
 
 MAGIC = b"ElfFile\x00"
 PROVIDER = "Microsoft-Windows-Sysmon"
@@ -36,29 +38,33 @@ def _system_shape() -> type[msgspec.Struct]:
     other parts (time, execution, security: two thirds of the objects in a record) are checked
     as JSON and skipped. A record of any other shape fails to decode and takes the exact path,
     which decodes the whole record with the same decoder library, so both agree on every value.
-    (Built on first use: reading JSON lines never imports msgspec.)"""
+    Decoded data holds no cycle: its structs are left out of the garbage collector's passes
+    (``gc=False``), which otherwise walk them, and everything a replay holds, many times a
+    batch. (Built on first use: reading JSON lines never imports msgspec.)"""
     import msgspec
 
-    named = msgspec.defstruct("_Named", [("Name", str)])
-    provider = msgspec.defstruct("_Provider", [("attributes", named)], rename={"attributes": "#attributes"})
+    named = msgspec.defstruct("_Named", [("Name", str)], gc=False)
+    provider = msgspec.defstruct("_Provider", [("attributes", named)], rename={"attributes": "#attributes"}, gc=False)
     event_id = Annotated[int, msgspec.Meta(ge=0, le=EVENT_IDS[-1])]  # never a bool, a float, out of range
     return msgspec.defstruct("_System", [("Provider", provider), ("EventID", event_id),
-                                         ("Computer", str | None, None), ("Channel", Any, None)])
+                                         ("Computer", str | None, None), ("Channel", Any, None)], gc=False)
 
 
 @cache
 def _decoder(columns: frozenset[str] | None) -> msgspec.json.Decoder[Any]:
     """The usual record's decoder: with ``columns``, only the EventData fields read are built (as
-    ``evtxcolumns.projected``: a JSON null in one of them takes the exact path too)."""
+    ``evtxcolumns.projected``, an absent EventData as one with no field; a JSON null in one of
+    them, or as EventData, takes the exact path too)."""
     import msgspec
 
-    data: Any = Any
+    data: tuple[str, Any, Any] = ("EventData", Any, None)
     if columns is not None:
         from .evtxcolumns import projected
 
-        data = projected(columns) | None
-    body = msgspec.defstruct("_Body", [("System", _system_shape()), ("EventData", data, None)])
-    return msgspec.json.Decoder(msgspec.defstruct("_Usual", [("Event", body)]))
+        kind = projected(columns)
+        data = ("EventData", kind, msgspec.field(default_factory=kind))
+    body = msgspec.defstruct("_Body", [("System", _system_shape()), data], gc=False)
+    return msgspec.json.Decoder(msgspec.defstruct("_Usual", [("Event", body)], gc=False))
 
 
 @cache
@@ -74,6 +80,9 @@ def _json() -> msgspec.json.Decoder[Any]:
 _UNREADABLE = (KeyError, ValueError, TypeError, AttributeError, RecursionError)
 # A parser that keeps failing on one file has lost its place: stop there instead of spinning.
 _MAX_FAILURES = 1000
+# Record ids count from 1: one beyond a signed 64-bit integer (what Arrow and Parquet hold) is a
+# damaged record header.
+MAX_RECORD_ID = 2**63 - 1
 
 
 def event_from_json(body: Mapping[str, Any], origin: Origin) -> tuple[Event | None, str]:
@@ -109,16 +118,14 @@ class EvtxCollector:
         return head.startswith(MAGIC)
 
     def events(self, source: Source) -> Iterator[Event]:
-        return cast("Iterator[Event]", self._read(source, None))  # no row type: events only
+        return cast("Iterator[Event]", self._read(source, rows=False))
 
-    def gather(self, source: Source) -> Iterator[Event | EvtxRow]:
-        """:meth:`events`, with each Sysmon record of the usual shape left as an ``EvtxRow``:
+    def gather(self, source: Source) -> Iterator[Event | EvtxRows]:
+        """:meth:`events`, with the Sysmon records of the usual shape left as ``EvtxRows``:
         ``EventStream.batches`` turns the rows of many files into one batch at a time."""
-        from .evtxcolumns import EvtxRow
+        return self._read(source, rows=True)
 
-        return self._read(source, EvtxRow)
-
-    def _read(self, source: Source, rows: type[EvtxRow] | None) -> Iterator[Event | EvtxRow]:
+    def _read(self, source: Source, rows: bool) -> Iterator[Event | EvtxRows]:
         from evtx import PyEvtxParser
 
         with source.open() as stream:
@@ -135,64 +142,98 @@ class EvtxCollector:
             yield from self._records(source, parser.records_json(), rows, seen)
             _report_cut(source, stream, plain, seen)
 
-    def _records(self, source: Source, records: Iterator[Any], rows: type[EvtxRow] | None,
-                 seen: _Seen) -> Iterator[Event | EvtxRow]:
+    def _records(self, source: Source, records: Iterator[Any], rows: bool, seen: _Seen) -> Iterator[Event | EvtxRows]:
+        """The items of every record the parser gives, in order. Records are taken a chunk at a
+        time by one C loop (the records before a parser error are kept, the error is counted in
+        its place, and the parser goes on after it)."""
         position, failures = 0, 0
-        # The hot loop (a few microseconds a record, the parser's own cost is about five): the
-        # usual Sysmon record becomes a row here, and every other one (another provider, another
-        # shape, damage) takes ``_item``, the exact path, from its text again.
-        name, columns, last = source.name, known_columns(source) if rows is not None else None, seen.last.append
-        usual, decode = _decoder(columns if rows is not None else None).decode, _json().decode
-        highest = -1 if seen.highest is None else seen.highest
-        try:
-            while True:
-                position += 1
-                try:
-                    record = next(records)
-                except StopIteration:
+        columns = known_columns(source) if rows else None
+        while True:
+            chunk: list[Any] = []
+            failed: BaseException | None = None
+            try:
+                chunk.extend(islice(records, _CHUNK))
+            except (RuntimeError, OSError, ValueError) as exc:  # the parser reports damage this way
+                failed = exc
+            if chunk:
+                yield from self._rows(source, chunk, position, seen, columns) if rows else \
+                    self._exactly(source, chunk, position, seen, False)
+            position += len(chunk)
+            if failed is None:
+                if len(chunk) < _CHUNK:
                     return
-                except (RuntimeError, OSError, ValueError) as exc:  # the parser reports damage this way
-                    failures += 1
-                    source.skip(f"{source.name}#{position}", _first_line(exc))
-                    if failures >= _MAX_FAILURES:
-                        return
-                    continue
-                if record is None:
-                    continue
-                record_id = record.get("event_record_id")
-                if type(record_id) is int:
-                    last(record_id)
-                    if record_id > highest:
-                        highest = record_id
-                if rows is not None and type(record_id) is int:
-                    try:
-                        body = usual(record["data"]).Event
-                        system = body.System
-                        provider = system.Provider.attributes.Name
-                        if provider != PROVIDER:
-                            source.other(as_text(system.Channel) or provider)
-                            continue
-                        computer, data = system.Computer, body.EventData
-                        if columns is None:
-                            data = data if type(data) is dict and data else None
-                        row = rows(system.EventID, data, record_id, name, computer, columns)
-                    except Exception:  # another shape, or damage: the exact path below says what
-                        row = None
-                    if row is not None:
-                        yield row
-                        continue
-                try:  # decoded in this frame, as the row's decoder above: the same nesting limit
-                    decoded: Any = decode(record["data"])
+                continue
+            position += 1
+            failures += 1
+            source.skip(f"{source.name}#{position}", _first_line(failed))
+            if failures >= _MAX_FAILURES:
+                return
+
+    def _rows(self, source: Source, chunk: list[Any], position: int, seen: _Seen,
+              columns: frozenset[str] | None) -> Iterator[Event | EvtxRows]:
+        """The hot path (about a microsecond of Python a record; the parser's own cost is about
+        five): a chunk's records decoded by the typed decoder in one C loop, and each run of
+        usual Sysmon records between the others given as one ``EvtxRows``. A record of another
+        shape or damaged takes the exact path in its place; so does a whole chunk whose record
+        ids are not all plain."""
+        try:
+            ids = tuple(map(_RECORD_ID, chunk))
+            texts = list(map(_DATA, chunk))
+            plain = set(map(type, ids)) == {int} and max(ids) <= MAX_RECORD_ID
+        except (KeyError, TypeError):  # not a dict, no id, no text
+            plain = False
+        if not plain:
+            yield from self._exactly(source, chunk, position, seen, True)
+            return
+        seen.add(ids)
+        decoded: list[Any] = []
+        odd: list[int] = []
+        texts_left, usual = iter(texts), _decoder(columns).decode
+        while True:
+            try:
+                decoded.extend(map(usual, texts_left))
+                break
+            except Exception:  # another shape, or damage: the exact path says what
+                odd.append(len(decoded))
+                decoded.append(None)
+        start = 0
+        for stop in (*odd, len(decoded)):
+            if stop > start:
+                block = _block(source, decoded[start:stop], ids[start:stop], columns)
+                if block is not None:
+                    yield block
+            if stop < len(decoded):
+                try:  # decoded in this frame, as by the typed decoder above: on as deep a stack
+                    exact: Any = _json().decode(chunk[stop]["data"])
                 except _UNREADABLE as exc:
-                    decoded = exc
-                item = self._item(source, record, decoded, position, rows)
+                    exact = exc
+                item = self._item(source, chunk[stop], exact, position + stop + 1, True)
                 if item is not None:
                     yield item
-        finally:
-            seen.highest = None if highest < 0 and seen.highest is None else highest
+            start = stop + 1
+
+    def _exactly(self, source: Source, chunk: list[Any], position: int, seen: _Seen,
+                 rows: bool) -> Iterator[Event | EvtxRows]:
+        """Each record of ``chunk`` by the exact path."""
+        for offset, record in enumerate(chunk, 1):
+            if record is None:
+                continue
+            record_id = record.get("event_record_id")
+            if type(record_id) is int:
+                if record_id > MAX_RECORD_ID:
+                    source.skip(f"{source.name}#{position + offset}", _bad_id(record_id))
+                    continue
+                seen.add((record_id,))
+            try:  # decoded in a frame as deep as the typed decoder's (in _rows): on as deep a stack
+                decoded: Any = _json().decode(record["data"])
+            except _UNREADABLE as exc:
+                decoded = exc
+            item = self._item(source, record, decoded, position + offset, rows)
+            if item is not None:
+                yield item
 
     def _item(self, source: Source, record: Mapping[str, Any], decoded: Any, position: int,
-              rows: type[EvtxRow] | None) -> Event | EvtxRow | None:
+              rows: bool) -> Event | EvtxRows | None:
         """The record's event or row (``decoded``: its JSON text decoded, or why not), or None."""
         record_id = record.get("event_record_id")
         if not isinstance(record_id, int):
@@ -201,7 +242,7 @@ class EvtxCollector:
             if isinstance(decoded, BaseException):
                 raise decoded
             body = decoded["Event"]
-            row = _row(body, record_id, source.name, rows, known_columns(source)) if rows is not None else None
+            row = _row(body, record_id, source.name, known_columns(source)) if rows else None
             if row is not None:
                 return row
             event, channel = event_from_json(body, Origin(source.name, record=record_id))
@@ -214,6 +255,40 @@ class EvtxCollector:
         return event
 
 
+# A record's parts, as the typed decoder gives them: taken for all of a block's records at once,
+# each part in a tuple of its own, which the garbage collector stops tracking (a tuple per
+# record, or a list, would be more objects for it to walk until the batch is made).
+_BODY, _SYSTEM, _DATA_OF = attrgetter("Event"), attrgetter("System"), attrgetter("EventData")
+_NAME, _EVENT_ID, _COMPUTER = attrgetter("Provider.attributes.Name"), attrgetter("EventID"), attrgetter("Computer")
+_RECORD_ID, _DATA = itemgetter("event_record_id"), itemgetter("data")
+# Records taken from the parser at once: their text is a megabyte or two.
+_CHUNK = 512
+
+
+def _block(source: Source, decoded: list[Any], ids: Sequence[int], columns: frozenset[str] | None) -> EvtxRows | None:
+    """Records of the usual shape as one ``EvtxRows``; those of other providers counted and left out."""
+    from .evtxcolumns import EvtxRows
+
+    bodies = tuple(map(_BODY, decoded))
+    systems = tuple(map(_SYSTEM, bodies))
+    names, event_ids, computers = (tuple(map(part, systems)) for part in (_NAME, _EVENT_ID, _COMPUTER))
+    datas = tuple(map(_DATA_OF, bodies))
+    if names.count(PROVIDER) != len(names):
+        keep = []
+        for index, name in enumerate(names):
+            if name == PROVIDER:
+                keep.append(index)
+            else:
+                source.other(as_text(decoded[index].Event.System.Channel) or name)
+        if not keep:
+            return None
+        ids, event_ids, computers, datas = (tuple(part[i] for i in keep) for part in (ids, event_ids, computers, datas))
+    if columns is None:  # EventData as parsed: an object with fields, else none
+        return EvtxRows(source.name, event_ids, [data if type(data) is dict and data else None for data in datas],
+                        ids, computers)
+    return EvtxRows(source.name, event_ids, datas, ids, computers, columns)
+
+
 class _Seen:
     """The record ids the parser gave: the highest, and the last chunk's worth (what a cut chunk
     may have given before the cut), in bounded memory."""
@@ -221,6 +296,12 @@ class _Seen:
     def __init__(self) -> None:
         self.last: deque[int] = deque(maxlen=MAX_CHUNK_RECORDS)
         self.highest: int | None = None
+
+    def add(self, ids: Sequence[int]) -> None:
+        self.last.extend(ids)
+        top = max(ids)
+        if self.highest is None or top > self.highest:
+            self.highest = top
 
 
 def _report_cut(source: Source, stream: BinaryIO, plain: bool, seen: _Seen) -> None:
@@ -251,11 +332,13 @@ def _lost(stream: BinaryIO, seen: _Seen) -> list[Lost]:
     return lost(read_at(0, FILE_HEADER), size, read_at, seen.last, seen.highest)
 
 
-def _row(body: Mapping[str, Any], record: int | None, name: str, row: type[EvtxRow],
-         columns: frozenset[str] | None = None) -> EvtxRow | None:
-    """The record as an ``EvtxRow`` when it is a Sysmon event of the usual shape, else None
+def _row(body: Mapping[str, Any], record: int | None, name: str,
+         columns: frozenset[str] | None = None) -> EvtxRows | None:
+    """The record as one ``EvtxRows`` when it is a Sysmon event of the usual shape, else None
     (``event_from_json`` then reads it, or names its channel; a record of another shape fails
     in ``_system`` as it fails there)."""
+    from .evtxcolumns import EvtxRows, as_projected
+
     system, provider = _system(body)
     if provider != PROVIDER:
         return None
@@ -264,11 +347,13 @@ def _row(body: Mapping[str, Any], record: int | None, name: str, row: type[EvtxR
         return None  # the event path says what is wrong
     data = body.get("EventData")
     data = data if isinstance(data, dict) and data else None
-    if columns is not None:
-        from .evtxcolumns import as_projected
+    if columns is None:
+        return EvtxRows(name, (event_id,), (data,), (record,), (computer,))
+    return EvtxRows(name, (event_id,), (as_projected(data, columns),), (record,), (computer,), columns)
 
-        return row(event_id, as_projected(data, columns), record, name, computer, columns)
-    return row(event_id, data, record, name, computer, columns)
+
+def _bad_id(record_id: int) -> str:
+    return f"record id {record_id} is out of range (a damaged record header)"
 
 
 def _utf8(text: str) -> bool:

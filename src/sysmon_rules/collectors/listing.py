@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from .. import inputfiles
-from .base import CollectorError, DamagedInput, Source, is_url
+from .base import CollectorError, DamagedInput, Source, is_regular, is_url
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -31,18 +31,22 @@ def expand(args: Iterable[str | Path]) -> Iterator[tuple[Source, bool]]:
             continue
         files, found = inputfiles.expand(arg)  # a folder or glob: its files (the one walk); nothing: an error
         for child in files:
-            if is_zip(child):
+            regular = is_regular(child)  # told to the Source, which would look again
+            if regular and _zip_magic(child):
                 yield from _zip_members(child)
             else:
-                yield (Source(str(child), child), True) if found else (Source.from_arg(arg), False)
+                yield (Source(str(child), child, _regular=regular), True) if found else \
+                    (Source.from_arg(arg, _regular=regular), False)
 
 
 def is_zip(path: Path) -> bool:
     """A regular file starting with a zip local header (a pipe cannot be a zip: it needs seeking)."""
+    return is_regular(path) and _zip_magic(path)
+
+
+def _zip_magic(path: Path) -> bool:
     try:
-        if not path.is_file():
-            return False
-        with path.open("rb") as stream:
+        with open(path, "rb", buffering=0) as stream:
             return stream.read(4) == ZIP_MAGIC
     except OSError:
         return False

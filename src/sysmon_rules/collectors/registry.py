@@ -172,6 +172,10 @@ class EventStream:
         one with ``gather(source)`` (EVTX) hands over events or rows of its own kind, whose
         ``to_batch`` turns the rows of many files into one batch. Plain files holding 128 MiB or
         more of EVTX are read by a worker process per core (``workers``; ``collectors.forked``).
+        ``rows`` is ``arrow.BATCH_ROWS`` unless given: batches of 8,192 rows hold a tenth of the
+        memory of 65,536 and decide as fast (the corpus x12 in a fresh process: 0.68 s instead of
+        0.80, peak RSS 127 MiB instead of 179: a first batch's memory is taken from the system
+        page by page).
         """
         from . import forked
         from .arrow import BATCH_ROWS
@@ -214,23 +218,40 @@ class EventStream:
     def serial_batches(self, found: Iterable[tuple[Source, bool]] | None, size: int) -> Iterator[pa.RecordBatch]:
         """:meth:`batches` in this process, of the inputs (or of ``found``), ``size`` rows at most."""
         pending: list[Event | Row] = []
+        held = 0  # events in pending
         for source, collector in self._opened(found):
             own = getattr(collector, "batches", None)
             if own is not None:
                 if pending:
                     yield self._batch(pending)
-                    pending = []
+                    pending, held = [], 0
                 for batch in guarded(own(source), source):
                     source.stats.events += batch.num_rows
                     yield batch
                 continue
             gather = getattr(collector, "gather", None)
-            for event in guarded(gather(source) if gather is not None else collector.events(source), source):
-                source.stats.events += 1
-                pending.append(event)
-                if len(pending) >= size:
+            for item in guarded(gather(source) if gather is not None else collector.events(source), source):
+                split = getattr(item, "split", None)
+                if split is None:  # one event, or one row
+                    source.stats.events += 1
+                    pending.append(item)
+                    held += 1
+                    if held >= size:
+                        yield self._batch(pending)
+                        pending, held = [], 0
+                    continue
+                count = len(item)  # rows of many records (Row)
+                source.stats.events += count
+                while held + count >= size:  # cut where a batch of single events would be cut
+                    take = size - held
+                    head, item = split(take)
+                    split = item.split
+                    pending.append(head)
                     yield self._batch(pending)
-                    pending = []
+                    pending, held, count = [], 0, count - take
+                if count:
+                    pending.append(item)
+                    held += count
         if pending:
             yield self._batch(pending)
 
