@@ -252,10 +252,13 @@ def bench_evtx_parallel(tmp: Path, copies: int, raw: Callable[[list[Path]], int]
         f"(cpu {read_cpu + decide_cpu:.2f} s); raw {raw_wall:.2f} s")
     script = ("import sys; from sysmon_rules import load; from sysmon_rules.collectors import EventStream;"
               "from sysmon_rules.engine import Evaluator; from sysmon_rules.replaying.rows import columns_read;"
-              "e = Evaluator(load(sys.argv[1])); [e.decide_batch(b) for b in EventStream([sys.argv[2]], warn=print, "
+              "e = Evaluator(load(sys.argv[1])); list(e.prepare_batches()); "
+              "[e.decide_batch(b) for b in EventStream([sys.argv[2]], warn=print, "
               "workers=int(sys.argv[3]) or None, columns=columns_read(e, None)).batches()]")
     size = sum(p.stat().st_size for p in files) >> 20
-    tiny = tmp / "one.jsonl"  # start-up: imports, config and one event (an empty folder is an error)
+    # start-up: imports, config, its plans (evaluate builds them while its first batch is read) and
+    # one event (an empty folder is an error)
+    tiny = tmp / "one.jsonl"
     tiny.write_text('{"EventID": 1, "fields": {"Image": "C:\\\\x.exe"}}\n', encoding="utf-8")
     start_up, _, _ = best(3, lambda: child([sys.executable, "-c", script, str(CONFIG), str(tiny), "1"]))
     for workers, label in (("1", "one process"), ("0", "workers by size")):

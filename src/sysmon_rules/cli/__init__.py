@@ -8,6 +8,7 @@ so the shell gets an answer in well under 0.15 s.
 from __future__ import annotations
 
 import ast
+import atexit
 import contextlib
 import errno
 import functools
@@ -16,6 +17,7 @@ import importlib.util
 import io
 import os
 import sys
+import threading
 
 import click
 
@@ -204,6 +206,33 @@ def run(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: say so in one line, with where to look
         _internal(exc)
     sys.exit(code)  # type: ignore[arg-type]
+
+
+def console() -> None:
+    """The console script: :func:`run`, then the process ends without the interpreter's teardown.
+
+    Tearing down frees every object one by one and runs a last full garbage collection: about
+    40 ms after a replay of 50k JSON lines, a sixteenth of it, with nothing left to do by then.
+    So once stdout and stderr are flushed and the exit handlers have run (temporary folders,
+    worker processes, logging), the process exits at once with run's code. Anything unusual
+    takes the interpreter's own way out: a code that is not a number, a thread still running,
+    a flush that fails.
+    """
+    try:
+        run()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if exit_handlers is None or not (code is None or isinstance(code, int)) or threading.active_count() > 1:
+        sys.exit(code)  # type: ignore[arg-type]
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    exit_handlers()
+    os._exit(code or 0)
 
 
 def _missing_extra(exc: ModuleNotFoundError) -> None:
