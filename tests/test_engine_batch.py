@@ -44,11 +44,14 @@ def test_batch_equals_decide_and_reference(drawn: tuple[RuleTable, list[Event]],
     assert got == [(d.decision, d.rule_name) for d in map(evaluator.decide, evs)]
     slow = Reference(table, platform, env)
     assert got == [slow.decide(e.event_id, e.fields) for e in evs]
-    # Only the columns batch_fields() names (what a replay reads): the same decisions.
+    # Only the columns batch_fields() names (what a replay reads), by an evaluator that builds
+    # its plans on first use (as a replay's does): the same decisions, one by one too.
     full = _table(evs, encode)
-    read = ["EventID", *(n for n in full.column_names if n in sr.Evaluator(table, platform=platform,
-                                                                          environment=env).batch_fields())]
-    assert list(rows(sr.Evaluator(table, platform=platform, environment=env).decide_batch(full.select(read)))) == got
+    lazy = sr.Evaluator(table, platform=platform, environment=env, eager=False)
+    read = ["EventID", *(n for n in full.column_names if n in lazy.batch_fields())]
+    assert list(rows(lazy.decide_batch(full.select(read)))) == got
+    lazy = sr.Evaluator(table, platform=platform, environment=env, eager=False)
+    assert [(d.decision, d.rule_name) for d in map(lazy.decide, evs)] == got
     # Again in batches of random sizes (a field's column absent from some), with the decisions
     # of signatures seen in earlier batches remembered: a fresh evaluator and a warm one alike.
     cuts = sorted(rnd.sample(range(1, len(evs)), min(3, len(evs) - 1))) if len(evs) > 1 else []

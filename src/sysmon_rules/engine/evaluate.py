@@ -45,11 +45,14 @@ class Evaluator:
     so XML and blob always agree. ``environment`` is the logon
     session's environment used to expand ``%VAR%`` in rule data (Windows only). ``platform``
     picks the build: field tables, case folding of ``less than``/``more than``, expansion.
+    ``eager=False`` builds each event id's plan when an event of that id is first decided (or by
+    :meth:`prepare_batches`) rather than now: the same decisions, for a caller with better
+    things to do first.
     """
 
     def __init__(self, source: Config | bytes | bytearray | RuleTable | CompiledBlob, *,
                  environment: Mapping[str, str] | None = None, platform: Platform = "windows",
-                 index: bool = True) -> None:
+                 index: bool = True, eager: bool = True) -> None:
         self.platform: Platform = as_platform(platform)
         self.environment: dict[str, str] = dict(environment or {})
         self.table = _rule_table(source, platform)
@@ -59,11 +62,15 @@ class Evaluator:
         self._compiled: dict[int, CSet] = {}
         self._plans: dict[int, Plan] = {}
         self._batch: BatchDecider | None = None
-        # Each event id's plan is built when first needed (prepare_batches builds them all while
-        # a replay's first batch is read). index=False walks every set with the exact walker
-        # instead: for a few decisions on a big config (lint's witness events) that is cheaper
-        # than building the index.
+        # Index every event id the build knows now, so decide() never pays for it; eager=False
+        # builds each plan when first needed instead (a replay's prepare_batches builds them while
+        # its first batch is read). index=False walks every set with the exact walker instead:
+        # for a few decisions on a big config (lint's witness events) that is cheaper than
+        # building the index.
         self._index = index
+        for event_id in self._schema.events_by_id if index and eager else ():
+            if event_id not in NEVER_FILTERED and self._slots.slot(event_id) in self._order:
+                self._plan(event_id)
 
     # -- public API -----------------------------------------------------------------------------
 

@@ -47,7 +47,8 @@ _KEEP = 32  # entries kept, the most recently used (sysmon-modular's is 0.7 MB)
 def cached_evaluator(data: bytes, *, path: str | None, platform: Platform, environment: dict[str, str] | None,
                      sysmon_compatible: bool) -> Evaluator:
     """The evaluator of rules ``data`` (``replaying.evaluator_from``), from the cache when it
-    holds these bytes loaded with these options by this code; loaded and kept otherwise."""
+    holds these bytes loaded with these options by this code; loaded and kept otherwise. Its
+    plans are built on first use (a replay builds them while its first batch is read)."""
     from ..engine import Evaluator
 
     where = _entry_path(data, platform, sysmon_compatible, named=path is not None)
@@ -55,7 +56,7 @@ def cached_evaluator(data: bytes, *, path: str | None, platform: Platform, envir
         table = _restore(read_cached(where), path)
         if table is not None:
             used(where)
-            return Evaluator(table, environment=environment, platform=platform)
+            return Evaluator(table, environment=environment, platform=platform, eager=False)
     from ..engine.index import matchers_used
     from ..rulesource import load_rules
 
@@ -63,7 +64,7 @@ def cached_evaluator(data: bytes, *, path: str | None, platform: Platform, envir
     watching: AbstractContextManager[list[SavedMatcher]] = matchers_used() if keep else nullcontext([])
     with watching as matchers:
         rules = load_rules(data, label=path, platform=platform, sysmon_compatible=sysmon_compatible)
-        evaluator = Evaluator(rules.table, environment=environment, platform=rules.platform)
+        evaluator = Evaluator(rules.table, environment=environment, platform=rules.platform, eager=False)
         for _ in evaluator.prepare_batches() if keep else ():  # the batch lookups' matchers too (kept by it)
             pass
     if keep and where is not None:
