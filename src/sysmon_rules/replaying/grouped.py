@@ -52,8 +52,9 @@ def _grouped(columns: dict[str, pa.Array]) -> dict[str, list[object]]:
     whose distinct values are counted and taken apart again, all in Arrow's kernels: Acero's
     group_by gives the same groups, but loading it costs more than a replay of 50k events
     spends grouping."""
-    encoded_columns = {name: column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
-                       for name, column in columns.items()}
+    # (encoded here even when already a dictionary: one value may have two codes in a given one)
+    encoded_columns = {name: pc.dictionary_encode(column.dictionary_decode() if pa.types.is_dictionary(column.type)
+                                                  else column) for name, column in columns.items()}
     if math.prod(len(c.dictionary) + 1 for c in encoded_columns.values()) >= _KEY_LIMIT:
         return _grouped_by_acero(columns)  # (thousands of distinct values in most columns)
     key: pa.Array | None = None
