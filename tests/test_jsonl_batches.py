@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 from unittest import mock
 
 import orjson
@@ -187,6 +188,12 @@ def test_a_block_is_taken_only_when_every_line_is_canonical() -> None:
             assert (table is not None) is taken, edge
 
 
+def _blocks(stream: BinaryIO, size: int) -> Iterator[lines.Block]:
+    """The stream's chunks as the reader numbers them (``parsed``, which counts a chunk not
+    counted yet by its table's rows, or by its newlines)."""
+    return (block for block, _ in jsonl_batches.parsed(lines.chunks(stream, size)))
+
+
 def _lines_of(blocks: Iterator[lines.Block]) -> list[tuple[int, bytes | None]]:
     out: list[tuple[int, bytes | None]] = []
     for block in blocks:
@@ -228,10 +235,10 @@ def test_blocks_hold_the_lines_that_lines_yields(tmp_path: Path, data: bytes, si
     with mock.patch.object(lines, "MAX_LINE", 40):
         expected = list(lines.lines(io.BytesIO(data)))
         with path.open("rb") as plain:  # a regular file: read in blocks of bytes
-            assert _lines_of(lines.blocks(plain, size)) == expected
-        assert _lines_of(lines.blocks(io.BytesIO(data), size)) == expected  # any other stream: by lines
+            assert _lines_of(_blocks(plain, size)) == expected
+        assert _lines_of(_blocks(io.BytesIO(data), size)) == expected  # any other stream: by lines
         piped = io.BufferedReader(_Pipe(data, piece), buffer_size=16)  # type: ignore[type-var]
-        assert _lines_of(lines.blocks(piped, size)) == expected  # a pipe: by its reads
+        assert _lines_of(_blocks(piped, size)) == expected  # a pipe: by its reads
 
 
 @settings(max_examples=300, deadline=None)
@@ -244,7 +251,7 @@ def test_a_pipe_failing_midway_hands_over_the_lines_read_before(data: bytes, pie
         got: list[tuple[int, bytes | None]] = []
         try:
             if chunked:
-                for block in lines.blocks(stream, 1 << 20):
+                for block in _blocks(stream, 1 << 20):
                     got += list(block.lines())
             else:
                 got += lines.lines(stream)
@@ -289,7 +296,7 @@ def test_a_stream_failing_midway_hands_over_what_was_read_before() -> None:
     got: list[tuple[int, bytes | None]] = []
     with pytest.raises(EOFError):
         stream = io.BufferedReader(Failing())  # type: ignore[type-var]
-        for block in lines.blocks(stream, 1 << 20):
+        for block in _blocks(stream, 1 << 20):
             got += list(block.lines())
     assert got == [(1, b"one\n"), (2, b"two\n"), (3, b"three\n")]
 

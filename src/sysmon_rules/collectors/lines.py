@@ -1,4 +1,5 @@
-"""The lines of a text input, numbered: one at a time, or as blocks of whole lines.
+"""The lines of a text input: one at a time, numbered, or as chunks of whole lines (numbered by
+who parses them, ``jsonl_batches.parsed``).
 
 A line longer than :data:`MAX_LINE` is not an event record (the XML collector's cap): it is
 reported as ``None`` and read past without being held in memory.
@@ -7,7 +8,7 @@ reported as ``None`` and read past without being held in memory.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -63,25 +64,6 @@ class Chunk:
 def line_count(data: bytes) -> int:
     """How many lines ``data`` (whole lines, not empty) holds: a last one may lack its newline."""
     return data.count(b"\n") + (not data.endswith(b"\n"))
-
-
-def blocks(stream: BinaryIO, size: int) -> Iterator[Block]:
-    """The lines of :func:`lines` in blocks of whole lines of at most ``size`` bytes (a longer
-    line is a block of its own), so a block can be parsed at once instead of line by line:
-    :func:`chunks`, counted and numbered (:func:`numbered`)."""
-    return numbered(chunks(stream, size))
-
-
-def numbered(read: Iterable[Chunk]) -> Iterator[Block]:
-    """Chunks of lines as blocks, numbered from line 1 on (those not counted yet counted here)."""
-    number = 0
-    for chunk in read:
-        count = chunk.count
-        if count is None:
-            assert chunk.data is not None
-            count = line_count(chunk.data)
-        yield Block(number + 1, count, chunk.data)
-        number += count
 
 
 def chunks(stream: BinaryIO, size: int) -> Iterator[Chunk]:
